@@ -19,7 +19,7 @@ def proto_files() -> list[Path]:
 
 def generate(out_root: Path) -> None:
     """Writes *_pb2.py, *_pb2_grpc.py and their .pyi stubs under out_root/tradeops."""
-    from grpc_tools import protoc
+    from grpc_tools import protoc  # type: ignore[import-untyped]
 
     out_root.mkdir(parents=True, exist_ok=True)
     bindir = Path(sys.executable).parent

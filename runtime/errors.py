@@ -1,0 +1,30 @@
+"""The domain error hierarchy every service raises; runtime.grpc_server maps it to status codes
+in one place and the gateway maps those codes to HTTP statuses in one place."""
+
+
+class DomainError(Exception):
+    """Base of every error a use case raises on purpose. The message is shown to the caller."""
+
+
+class InvalidArgument(DomainError):
+    """The request is malformed or names something impossible (INVALID_ARGUMENT, 422)."""
+
+
+class NotFound(DomainError):
+    """The named thing does not exist (NOT_FOUND, 404)."""
+
+
+class Conflict(DomainError):
+    """The request is valid but the current state forbids it (FAILED_PRECONDITION, 409)."""
+
+
+class Unauthenticated(DomainError):
+    """No valid identity (UNAUTHENTICATED, 401)."""
+
+
+class PermissionDenied(DomainError):
+    """An identity without the right (PERMISSION_DENIED, 403)."""
+
+
+class Unavailable(DomainError):
+    """A dependency is down; retry later (UNAVAILABLE, 503)."""

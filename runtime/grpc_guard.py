@@ -1,0 +1,124 @@
+"""The one server interceptor every service runs: it authenticates the caller from the
+`authorization` metadata, checks the method against the service's RBAC table (methods missing
+from the table are refused: fail closed), exposes the caller through
+runtime.auth.current_principal(), and maps domain errors to gRPC status codes (the only place
+that mapping exists on the server side)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import grpc
+
+from runtime.auth import Principal, TokenVerifier, set_current_principal
+from runtime.errors import (
+    Conflict,
+    DomainError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+# Probes and tooling must work without a token.
+OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+STATUS_FOR: dict[type[DomainError], grpc.StatusCode] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    Conflict: grpc.StatusCode.FAILED_PRECONDITION,
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
+}
+
+Rbac = Mapping[str, frozenset[str]]
+
+
+def status_for(exc: DomainError) -> grpc.StatusCode:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_FOR:
+            return STATUS_FOR[cls]
+    return grpc.StatusCode.UNKNOWN
+
+
+class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    def __init__(self, verifier: TokenVerifier, rbac: Rbac) -> None:
+        self._verifier, self._rbac = verifier, rbac
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or method.startswith(OPEN_PREFIXES):
+            return handler
+        check = self._checker(method)
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _unary(handler.unary_unary, check),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _stream(handler.unary_stream, check),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _checker(self, method: str) -> Callable[[grpc.aio.ServicerContext[Any, Any]], Principal]:
+        def check(context: grpc.aio.ServicerContext[Any, Any]) -> Principal:
+            metadata = dict(context.invocation_metadata() or ())
+            principal = self._verifier.verify_header(metadata.get("authorization"))
+            principal.require(self._rbac.get(method, frozenset()))
+            set_current_principal(principal)
+            return principal
+
+        return check
+
+
+Checker = Callable[[grpc.aio.ServicerContext[Any, Any]], Principal]
+
+
+def _unary(inner: Any, check: Checker) -> Any:
+    async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            check(context)
+            return await inner(request, context)
+        except DomainError as exc:
+            await context.abort(status_for(exc), str(exc))
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", type(inner).__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    return behavior
+
+
+def _stream(inner: Any, check: Checker) -> Any:
+    async def behavior(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        try:
+            check(context)
+            async for item in inner(request, context):
+                yield item
+        except DomainError as exc:
+            await context.abort(status_for(exc), str(exc))
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            log.exception("unhandled error in stream")
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    return behavior

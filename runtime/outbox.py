@@ -1,0 +1,97 @@
+"""The transactional outbox: a use case writes an audit event into its own schema's outbox table
+in the same transaction as the change it describes; OutboxRelay later delivers pending rows to
+the audit service (AppendEvents) and marks them delivered. Delivery is at least once (a crash
+between the audit service's commit and ours resends the batch); the audit service de-duplicates
+on event_id. Rows are claimed with FOR UPDATE SKIP LOCKED, so any number of replicas can relay."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.auth import Principal
+from runtime.canonical import canonical_json
+from runtime.telemetry import current_trace_id, current_traceparent
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The outbox every service owns, in its own schema (metadata.schema)."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+        Column("event", JSONB, nullable=False),
+        Column("traceparent", Text, nullable=False, server_default=""),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column(
+            "next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+        ),
+        Column("delivered_at", DateTime(timezone=True)),
+        Column("last_error", Text),
+        Index(
+            "ix_outbox_pending", "next_attempt_at", postgresql_where=text("delivered_at IS NULL")
+        ),
+    )
+
+
+def person(principal: Principal) -> dict[str, Any]:
+    return {
+        "subject": principal.subject,
+        "roles": sorted(principal.roles),
+        "kind": principal.kind,
+        "logic_version": "",
+        "desk": principal.desk,
+    }
+
+
+def automation(name: str, version: str) -> dict[str, Any]:
+    return {"subject": name, "roles": [], "kind": "agent", "logic_version": version, "desk": ""}
+
+
+async def record_event(
+    session: AsyncSession,
+    table: Table,
+    *,
+    source: str,
+    actor: dict[str, Any],
+    action: str,
+    target: str,
+    payload: dict[str, Any],
+    outcome: str = "success",
+) -> str:
+    """Adds one audit event to the outbox inside the caller's transaction; returns its id."""
+    event_id = str(uuid.uuid4())
+    event = {
+        "event_id": event_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "outcome": outcome,
+        "trace_id": current_trace_id(),
+        "payload_json": canonical_json(payload),
+        "source": source,
+    }
+    await session.execute(
+        insert(table).values(event_id=event_id, event=event, traceparent=current_traceparent())
+    )
+    return event_id

@@ -1,0 +1,38 @@
+"""The process lifecycle every service's __main__ shares: settings, tracing, engine, server,
+workers, and a graceful stop. The service supplies only `build`, its wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from runtime.auth import TokenVerifier
+from runtime.db import Database
+from runtime.grpc_server import ServiceSpec, serve_until_signalled, start
+from runtime.settings import ServiceSettings
+from runtime.telemetry import instrument_engine, instrument_grpc, setup_tracing, shutdown_tracing
+
+Build = Callable[[ServiceSettings, Database], ServiceSpec]
+
+
+def run_service(name: str, build: Build) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
+    )
+    settings = ServiceSettings.from_env(name)
+    asyncio.run(_serve(settings, build))
+
+
+async def _serve(settings: ServiceSettings, build: Build) -> None:
+    setup_tracing(f"tradeops-{settings.name}")
+    instrument_grpc()
+    db = Database.connect(settings.database_url)
+    assert db.engine is not None
+    instrument_engine(db.engine)
+    running = await start(build(settings, db), settings.listen, TokenVerifier(settings.auth))
+    try:
+        await serve_until_signalled(running)
+    finally:
+        await db.dispose()
+        shutdown_tracing()

@@ -1,0 +1,115 @@
+"""Typed settings read from environment variables once, in a process's __main__, then passed down.
+
+Every variable, its default and its meaning is listed in README.md ("Configuration")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("agent", "ops", "export", "audit")
+DEFAULT_PORTS = {"agent": 50051, "ops": 50052, "export": 50053, "audit": 50054}
+
+
+class SettingsError(ValueError):
+    """A required variable is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret: str = field(repr=False)
+    issuer: str
+    audience: str
+    token_ttl_s: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AuthSettings:
+        return cls(
+            secret=_jwt_secret(env),
+            issuer=env.get("TRADEOPS_JWT_ISSUER", "tradeops-dev"),
+            audience=env.get("TRADEOPS_JWT_AUDIENCE", "tradeops"),
+            token_ttl_s=int(env.get("TRADEOPS_TOKEN_TTL_S", "3600")),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What one gRPC service process needs."""
+
+    name: str
+    database_url: str = field(repr=False)
+    listen: str
+    peers: Mapping[str, str]
+    auth: AuthSettings
+    rpc_timeout_s: float
+    export_dir: Path
+    outbox_poll_s: float
+
+    @classmethod
+    def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
+        env = os.environ if env is None else env
+        return cls(
+            name=name,
+            database_url=database_url(name, env),
+            listen=env.get("TRADEOPS_GRPC_LISTEN", f"127.0.0.1:{DEFAULT_PORTS[name]}"),
+            peers=peer_addresses(env),
+            auth=AuthSettings.from_env(env),
+            rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
+            export_dir=Path(env.get("TRADEOPS_EXPORT_DIR", ".tradeops/exports")).resolve(),
+            outbox_poll_s=float(env.get("TRADEOPS_OUTBOX_POLL_S", "0.5")),
+        )
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    listen_host: str
+    listen_port: int
+    peers: Mapping[str, str]
+    auth: AuthSettings
+    rpc_timeout_s: float
+    max_body_bytes: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
+        env = os.environ if env is None else env
+        return cls(
+            listen_host=env.get("TRADEOPS_GATEWAY_HOST", "127.0.0.1"),
+            listen_port=int(env.get("TRADEOPS_GATEWAY_PORT", "8000")),
+            peers=peer_addresses(env),
+            auth=AuthSettings.from_env(env),
+            rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
+            max_body_bytes=int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024))),
+        )
+
+
+def peer_addresses(env: Mapping[str, str]) -> dict[str, str]:
+    """host:port of each service, from TRADEOPS_<SVC>_ADDR."""
+    return {
+        svc: env.get(f"TRADEOPS_{svc.upper()}_ADDR", f"127.0.0.1:{port}")
+        for svc, port in DEFAULT_PORTS.items()
+    }
+
+
+def database_url(service: str, env: Mapping[str, str]) -> str:
+    """TRADEOPS_<SVC>_DATABASE_URL, else the shared TRADEOPS_DATABASE_URL."""
+    url = env.get(f"TRADEOPS_{service.upper()}_DATABASE_URL") or env.get("TRADEOPS_DATABASE_URL")
+    if not url:
+        raise SettingsError(
+            f"set TRADEOPS_{service.upper()}_DATABASE_URL or TRADEOPS_DATABASE_URL "
+            "(`make run` sets both for its embedded PostgreSQL)"
+        )
+    return url
+
+
+def _jwt_secret(env: Mapping[str, str]) -> str:
+    secret = env.get("TRADEOPS_JWT_SECRET")
+    path = env.get("TRADEOPS_JWT_SECRET_FILE")
+    if not secret and path:
+        secret = Path(path).read_text().strip()
+    if not secret or len(secret) < 32:
+        raise SettingsError(
+            "set TRADEOPS_JWT_SECRET or TRADEOPS_JWT_SECRET_FILE to a secret of 32+ characters"
+        )
+    return secret

@@ -1,0 +1,75 @@
+"""OpenTelemetry wiring. Exporters follow the standard OTEL_* variables: spans go to OTLP/HTTP
+when OTEL_TRACES_EXPORTER is "otlp" (or OTEL_EXPORTER_OTLP_ENDPOINT is set), nowhere otherwise.
+Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (SDK default: parent-based,
+always on). W3C trace context is the propagator."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def setup_tracing(service_name: str) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if _otlp_wanted():
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def _otlp_wanted() -> bool:
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "")
+    if exporter:
+        return "otlp" in exporter.split(",")
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+
+
+def instrument_grpc() -> None:
+    """Client and server interceptors for every grpc.aio channel and server created after."""
+    from opentelemetry.instrumentation.grpc import (
+        GrpcAioInstrumentorClient,
+        GrpcAioInstrumentorServer,
+    )
+
+    GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
+    GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+
+
+def shutdown_tracing() -> None:
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()
+
+
+def current_trace_id() -> str:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else ""
+
+
+def current_traceparent() -> str:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+def context_from_traceparent(traceparent: str) -> Any:
+    """A context whose parent is the stored span, so later work joins the original trace."""
+    if not traceparent:
+        return context.get_current()
+    return propagate.extract({"traceparent": traceparent})

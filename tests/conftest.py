@@ -1,0 +1,106 @@
+"""Shared fixtures: one throwaway PostgreSQL for the session, migrated by every service's own
+Alembic environment; per-test databases that roll back; tokens for every role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from runtime.auth import Principal, mint_token
+from runtime.db import Database, sqlalchemy_url
+from runtime.migrate import upgrade
+from runtime.pgserver import LocalPostgres
+from runtime.provision import provision, service_url
+from runtime.settings import SERVICES, AuthSettings
+
+TEST_SECRET = "test-only-secret-not-used-anywhere-else-0123456789"
+
+
+@pytest.fixture(scope="session")
+def auth_settings() -> AuthSettings:
+    return AuthSettings(
+        secret=TEST_SECRET, issuer="tradeops-dev", audience="tradeops", token_ttl_s=3600
+    )
+
+
+@pytest.fixture(scope="session")
+def token_for(auth_settings: AuthSettings) -> Callable[..., str]:
+    def make(subject: str, *roles: str, desk: str = "") -> str:
+        return mint_token(auth_settings, subject, roles, desk=desk)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def principal_for(token_for: Callable[..., str]) -> Callable[..., Principal]:
+    def make(subject: str, *roles: str) -> Principal:
+        return Principal(subject, frozenset(roles), "", token_for(subject, *roles))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    server = LocalPostgres(tmp_path_factory.mktemp("pg") / "data", durable=False)
+    server.start()
+    provision(server.url())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def db_urls(pg_server: LocalPostgres) -> dict[str, str]:
+    """Each service's own URL (its own role) on the migrated test database."""
+    urls = {svc: service_url(pg_server.url(), svc) for svc in SERVICES}
+    for svc, url in urls.items():
+        upgrade(svc, url)
+    return urls
+
+
+@asynccontextmanager
+async def rolled_back(url: str) -> AsyncIterator[Database]:
+    """A Database whose every transaction is undone after the test (SQLAlchemy's "join a
+    session into an external transaction" recipe, with savepoints for the inner commits)."""
+    engine = create_async_engine(sqlalchemy_url(url))
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        yield Database(
+            async_sessionmaker(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+        )
+        await outer.rollback()
+    await engine.dispose()
+
+
+@pytest.fixture
+async def ops_db(db_urls: dict[str, str]) -> AsyncIterator[Database]:
+    async with rolled_back(db_urls["ops"]) as db:
+        yield db
+
+
+@pytest.fixture
+async def agent_db(db_urls: dict[str, str]) -> AsyncIterator[Database]:
+    async with rolled_back(db_urls["agent"]) as db:
+        yield db
+
+
+@pytest.fixture
+async def audit_db(db_urls: dict[str, str]) -> AsyncIterator[Database]:
+    async with rolled_back(db_urls["audit"]) as db:
+        yield db
+
+
+@pytest.fixture
+async def export_db(db_urls: dict[str, str]) -> AsyncIterator[Database]:
+    async with rolled_back(db_urls["export"]) as db:
+        yield db
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
