@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy import Connection, MetaData, create_engine, pool, text
 
 from runtime.db import sqlalchemy_url
 
@@ -29,8 +29,7 @@ def run_env(metadata: MetaData) -> None:
     assert schema, "a service's MetaData must name its schema"
     engine = create_engine(context.config.attributes["url"], poolclass=pool.NullPool)
     with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        connection.commit()
+        _ensure_schema(connection, schema)
         context.configure(
             connection=connection,
             target_metadata=metadata,
@@ -41,6 +40,18 @@ def run_env(metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def _ensure_schema(connection: Connection, schema: str) -> None:
+    # Checked first: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+    # schema exists, and a provisioned service role owns its schema but has no such right.
+    found = connection.execute(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+    ).first()
+    if found is None:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # Alembic commits only a transaction it began itself.
+    connection.commit()
 
 
 def _only(schema: str) -> Any:

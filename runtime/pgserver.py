@@ -104,6 +104,7 @@ class LocalPostgres:
             user=self._user,
             cwd=self.datadir,
             check=False,
+            start_new_session=True,  # Ctrl-C in a terminal must not reach the server directly.
         )
         if result.returncode != 0:
             log = self.datadir / "server.log"

@@ -1,0 +1,69 @@
+"""`tradeops` command line: development tokens and migrations.
+
+    tradeops token --sub alice --roles ops[,compliance] [--desk D] [--ttl SECONDS]
+    tradeops migrate
+
+The token is signed with TRADEOPS_JWT_SECRET / TRADEOPS_JWT_SECRET_FILE, or with the secret
+`make run` keeps in .tradeops/jwt.secret when neither is set."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from runtime.auth import ROLES, mint_token
+from runtime.settings import SERVICES, AuthSettings, SettingsError, database_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (SettingsError, ValueError) as exc:
+        print(f"tradeops: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradeops")
+    commands = parser.add_subparsers(required=True)
+    token = commands.add_parser("token", help="print a development token")
+    token.add_argument("--sub", required=True, help="subject (user name)")
+    token.add_argument("--roles", required=True, help=f"comma-separated: {', '.join(ROLES)}")
+    token.add_argument("--desk", default="")
+    token.add_argument("--ttl", type=int, default=0, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+    migrate = commands.add_parser("migrate", help="provision roles and schemas, run migrations")
+    migrate.set_defaults(run=_migrate)
+    return parser
+
+
+def _token(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    local_secret = Path(env.get("TRADEOPS_HOME", ".tradeops")) / "jwt.secret"
+    if not env.get("TRADEOPS_JWT_SECRET") and not env.get("TRADEOPS_JWT_SECRET_FILE"):
+        env["TRADEOPS_JWT_SECRET_FILE"] = str(local_secret)
+        if not local_secret.exists():
+            raise SettingsError("no secret: set TRADEOPS_JWT_SECRET or run `make run` once")
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    print(mint_token(AuthSettings.from_env(env), args.sub, roles, args.desk, args.ttl))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from runtime.migrate import upgrade
+    from runtime.provision import provision
+
+    admin = os.environ.get("TRADEOPS_ADMIN_DATABASE_URL")
+    if admin:
+        provision(admin)
+    for service in SERVICES:
+        upgrade(service, database_url(service, os.environ))
+        print(f"migrated {service}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

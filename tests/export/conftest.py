@@ -1,0 +1,125 @@
+"""A fake audit service (the real contract, served in-process) and the reader pointed at it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import pytest
+
+from runtime.auth import COMPLIANCE, SERVICE, TokenVerifier
+from runtime.clients import open_channel
+from runtime.grpc_server import ServiceSpec, start
+from runtime.settings import AuthSettings
+from services.export.audit_reader import GrpcAuditReader
+from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
+from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
+from tradeops.common.v1 import common_pb2
+
+Context = grpc.aio.ServicerContext[Any, Any]
+STREAM = "/tradeops.audit.v1.AuditService/StreamRecords"
+
+
+def audit_record(seq: int) -> audit_pb2.AuditRecord:
+    event = audit_pb2.AuditEvent(
+        event_id=f"00000000-0000-4000-8000-{seq:012d}",
+        actor=common_pb2.Actor(subject="alice", roles=["ops"], kind="person"),
+        action="ops.action.approved",
+        target=f"action/{seq}",
+        outcome="success",
+        payload_json='{"note":"Zürich desk"}',
+        source="ops",
+    )
+    event.occurred_at.FromSeconds(1_700_000_000 + seq)
+    return audit_pb2.AuditRecord(seq=seq, event=event, payload_sha256="ab" * 32, hash=f"{seq:064x}")
+
+
+@dataclass
+class FakeAudit(audit_grpc.AuditServiceServicer):
+    """Streams `records` in range; remembers the authorization each call carried. `fail_after`
+    aborts the stream with UNAVAILABLE after that many records, `stall_after` stops sending
+    (without ending the stream) after that many; `refuse` aborts at once."""
+
+    records: list[audit_pb2.AuditRecord] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
+    fail_after: int | None = None
+    refuse: grpc.StatusCode | None = None
+    stall_after: int | None = None
+    stalled: asyncio.Event = field(default_factory=asyncio.Event)
+    port: int = 0
+
+    async def StreamRecords(
+        self, request: audit_pb2.StreamRecordsRequest, context: Context
+    ) -> AsyncIterator[audit_pb2.AuditRecord]:
+        self.authorizations.append(dict(context.invocation_metadata() or ())["authorization"])
+        if self.refuse is not None:
+            await context.abort(self.refuse, "not for you")
+        for sent, record in enumerate(r for r in self.records if _in_range(r.seq, request)):
+            if sent == self.fail_after:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "disk on fire")
+            if sent == self.stall_after:
+                self.stalled.set()
+                await asyncio.Event().wait()
+            yield record
+
+    async def AppendEvents(self, request: Any, context: Context) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
+
+    async def ListRecords(self, request: Any, context: Context) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
+
+    async def VerifyChain(self, request: Any, context: Context) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
+
+
+def _in_range(seq: int, request: audit_pb2.StreamRecordsRequest) -> bool:
+    return seq >= request.from_seq and (request.to_seq == -1 or seq <= request.to_seq)
+
+
+@pytest.fixture
+async def fake_audit(auth_settings: AuthSettings) -> AsyncIterator[FakeAudit]:
+    fake = FakeAudit(records=[audit_record(seq) for seq in range(5)])
+    spec = ServiceSpec(
+        register=lambda server: audit_grpc.add_AuditServiceServicer_to_server(fake, server),
+        service_names=["tradeops.audit.v1.AuditService"],
+        rbac={STREAM: COMPLIANCE | {SERVICE}},
+    )
+    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    fake.port = running.port
+    try:
+        yield fake
+    finally:
+        await running.stop(0)
+
+
+@pytest.fixture
+async def reader_for() -> AsyncIterator[Callable[[int], GrpcAuditReader]]:
+    channels: list[grpc.aio.Channel] = []
+
+    def make(port: int) -> GrpcAuditReader:
+        channels.append(open_channel(f"127.0.0.1:{port}"))
+        return GrpcAuditReader(audit_grpc.AuditServiceStub(channels[-1]), timeout_s=5)
+
+    yield make
+    for channel in channels:
+        await channel.close(None)
+
+
+@pytest.fixture
+async def audit_reader(
+    fake_audit: FakeAudit, reader_for: Callable[[int], GrpcAuditReader]
+) -> GrpcAuditReader:
+    return reader_for(fake_audit.port)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: the audit service is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

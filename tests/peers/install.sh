@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# System packages the test suite needs besides the Python venv. Run by `make test` as root
+# before pytest. Idempotent: each section checks first and only installs what is missing, so a
+# second run is fast. Add new sections below; keep each one "check, then install".
+set -euo pipefail
+
+APT_UPDATED=0
+
+apt_install() {
+  # Installs Debian packages (no recommends), running `apt-get update` at most once per run.
+  if [[ "$APT_UPDATED" -eq 0 ]]; then
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# --- docker-compose: offline validation of docker-compose.yml (tests/test_deploy_files.py) ---
+if ! command -v docker-compose >/dev/null 2>&1; then
+  apt_install docker-compose
+fi
+
+# --- rsyslog: (not needed yet; add `command -v rsyslogd || apt_install rsyslog` here) ---
+
+# --- openssh-server: (not needed yet; add `command -v sshd || apt_install openssh-server` here) ---
+
+exit 0

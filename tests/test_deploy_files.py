@@ -1,0 +1,297 @@
+"""Offline checks of the deployment files: docker-compose.yml, deploy/Dockerfile, deploy/k8s/*.
+
+Nothing here needs a Docker engine or a cluster: compose files are rendered by Debian's
+`docker-compose config` (installed by tests/peers/install.sh) and Kubernetes manifests are checked
+against the API schemas bundled with the `kubernetes-validate` package.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+COMPOSE = ROOT / "docker-compose.yml"
+K8S_VERSION = "1.30.0"
+GRPC_PORTS = {"agent": 50051, "ops": 50052, "export": 50053, "audit": 50054}
+SCALED = [*GRPC_PORTS, "gateway"]
+SECRET_NAME = "tradeops-secrets"
+DUMMY_ENV = {
+    "POSTGRES_PASSWORD": "dummy-not-a-secret",
+    "AGENT_DB_PASSWORD": "dummy-not-a-secret",
+    "OPS_DB_PASSWORD": "dummy-not-a-secret",
+    "EXPORT_DB_PASSWORD": "dummy-not-a-secret",
+    "AUDIT_DB_PASSWORD": "dummy-not-a-secret",
+}
+
+Doc = dict[str, Any]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def manifests() -> list[tuple[str, Doc]]:
+    found: list[tuple[str, Doc]] = []
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc is not None:
+                found.append((path.name, doc))
+    return found
+
+
+def objects(kind: str) -> dict[str, Doc]:
+    return {d["metadata"]["name"]: d for _, d in manifests() if d["kind"] == kind}
+
+
+def container(workload: Doc) -> Doc:
+    containers: list[Doc] = workload["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, workload["metadata"]["name"]
+    return containers[0]
+
+
+def schema_error(doc: Doc) -> str | None:
+    try:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return f"{exc.message} at {list(exc.absolute_path)}"
+    return None
+
+
+def run_compose(env: dict[str, str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        pytest.fail("docker-compose missing: run `bash tests/peers/install.sh` as root")
+    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(ROOT), "LANG": "C.UTF-8"}
+    empty_env_file = tmp / "empty.env"  # hermetic: ignore any developer .env in the repo
+    empty_env_file.write_text("")
+    cmd = [exe, "--env-file", str(empty_env_file), "-f", str(COMPOSE), "config", "--quiet"]
+    return subprocess.run(
+        cmd, cwd=ROOT, env=base | env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def compose_services() -> dict[str, Doc]:
+    services: dict[str, Doc] = yaml.safe_load(COMPOSE.read_text())["services"]
+    return services
+
+
+PLACEHOLDER = re.compile(r"""^(|\$.*|<.*|/.*|\./.*|\.\.\.|["']\$.*|[|>][-+]?|true|false)$""")
+KEY_VALUE = re.compile(
+    r"""(?i)\w*(password|passwd|secret|token|api_?key)["']?(\s*=|:\s)\s*(?P<value>[^\s#,]*)"""
+)
+URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:(?P<value>\$\{[^}]*\}|[^@\s/]+)@")
+PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+def literal_secrets(text: str) -> list[str]:
+    hits: list[str] = []
+    for line in text.splitlines():
+        values = [m["value"] for m in KEY_VALUE.finditer(line)]
+        values += [m["value"] for m in URL_CREDENTIALS.finditer(line)]
+        if PRIVATE_KEY.search(line) or any(not PLACEHOLDER.match(v) for v in values):
+            hits.append(line.strip())
+    return hits
+
+
+def deploy_files() -> list[Path]:
+    files = [p for p in DEPLOY.rglob("*") if p.is_file()]
+    return [COMPOSE, *sorted(files)]
+
+
+# --- docker-compose ------------------------------------------------------------------------
+
+
+def test_docker_compose_file_validates_offline(tmp_path: Path) -> None:
+    result = run_compose(DUMMY_ENV, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_refuses_to_render_without_the_password_variables(tmp_path: Path) -> None:
+    result = run_compose({}, tmp_path)
+    assert result.returncode != 0
+    assert "PASSWORD" in result.stderr
+
+
+def test_compose_runs_migrate_once_postgres_is_healthy() -> None:
+    migrate = compose_services()["migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["environment"]["SERVICE"] == "migrate"
+    assert "TRADEOPS_ADMIN_DATABASE_URL" in migrate["environment"]
+    assert "pg_isready" in str(compose_services()["postgres"]["healthcheck"]["test"])
+
+
+def test_compose_services_wait_for_a_successful_migration_and_have_healthchecks() -> None:
+    services = compose_services()
+    for name in SCALED:
+        svc = services[name]
+        assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert svc["environment"]["SERVICE"] == name
+        assert svc["healthcheck"]["test"][0] == "CMD", name
+    for name, port in GRPC_PORTS.items():
+        assert services[name]["environment"]["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}"
+        assert "grpc_health" in " ".join(services[name]["healthcheck"]["test"])
+    assert "/healthz" in " ".join(services["gateway"]["healthcheck"]["test"])
+
+
+def test_compose_collector_mounts_the_shared_collector_config() -> None:
+    volumes = compose_services()["otel-collector"]["volumes"]
+    assert any(v.startswith("./deploy/otel-collector.yaml:") for v in volumes)
+
+
+# --- Dockerfile ----------------------------------------------------------------------------
+
+
+def test_dockerfile_builds_one_non_root_image_for_every_process() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
+    assert re.search(r"^RUN pip install \.", text, re.M)
+    user = re.findall(r"^USER (\S+)", text, re.M)
+    assert user, "no USER line"
+    assert not user[-1].startswith(("root", "0")), user
+    assert re.search(r"^ARG SERVICE", text, re.M)
+    for entry in ["services.$SERVICE", "-m gateway", "tradeops migrate"]:
+        assert entry in text, entry
+
+
+# --- Kubernetes manifests ------------------------------------------------------------------
+
+
+def test_every_kubernetes_manifest_validates_against_the_api_schema() -> None:
+    docs = manifests()
+    assert len(docs) >= 20, "expected the full set of manifests"
+    failures = {f"{f}: {d['kind']}/{d['metadata']['name']}": schema_error(d) for f, d in docs}
+    assert {k: v for k, v in failures.items() if v} == {}
+
+
+def test_the_schema_validator_rejects_a_deployment_with_a_string_replica_count() -> None:
+    broken = copy.deepcopy(objects("Deployment")["agent"])
+    broken["spec"]["replicas"] = "two"
+    assert schema_error(broken) is not None
+
+
+def test_the_schema_validator_rejects_an_unknown_field_in_a_container() -> None:
+    broken = copy.deepcopy(objects("Deployment")["gateway"])
+    container(broken)["readinesProbe"] = {"httpGet": {"path": "/readyz", "port": 8000}}
+    assert schema_error(broken) is not None
+
+
+def test_every_kubernetes_object_lives_in_the_tradeops_namespace() -> None:
+    for _, doc in manifests():
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == "tradeops", doc["metadata"]["name"]
+
+
+def test_every_grpc_service_deployment_probes_grpc_health_on_its_port() -> None:
+    deployments = objects("Deployment")
+    for name, port in GRPC_PORTS.items():
+        c = container(deployments[name])
+        assert [p["containerPort"] for p in c["ports"]] == [port], name
+        assert c["readinessProbe"]["grpc"]["port"] == port, name
+        assert c["livenessProbe"]["grpc"]["port"] == port, name
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        assert env["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}", name
+        assert c["command"] == ["python", "-m", f"services.{name}"], name
+
+
+def test_the_gateway_deployment_probes_healthz_and_readyz() -> None:
+    c = container(objects("Deployment")["gateway"])
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert c["command"] == ["python", "-m", "gateway"]
+
+
+def test_every_deployment_has_resources_and_a_cpu_autoscaler() -> None:
+    deployments, hpas = objects("Deployment"), objects("HorizontalPodAutoscaler")
+    for name in SCALED:
+        resources = container(deployments[name])["resources"]
+        assert {"cpu", "memory"} <= set(resources["requests"]) & set(resources["limits"])
+        hpa = hpas[name]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) == ("Deployment", name)
+        assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+
+
+def test_every_deployment_has_a_service_on_its_port() -> None:
+    services = objects("Service")
+    for name in SCALED:
+        port = GRPC_PORTS.get(name, 8000)
+        assert [p["port"] for p in services[name]["spec"]["ports"]] == [port], name
+
+
+def test_a_job_runs_tradeops_migrate_with_the_admin_url() -> None:
+    migrate = ["tradeops", "migrate"]
+    jobs = [j for j in objects("Job").values() if container(j)["command"] == migrate]
+    assert len(jobs) == 1
+    env = {e["name"] for e in container(jobs[0])["env"]}
+    assert {"TRADEOPS_ADMIN_DATABASE_URL", "TRADEOPS_AGENT_DATABASE_URL"} <= env
+
+
+def test_manifests_reference_the_secret_but_never_define_it() -> None:
+    assert objects("Secret") == {}
+    text = "\n".join((K8S / f).read_text() for f in sorted({f for f, _ in manifests()}))
+    names = set(re.findall(r"(?:secretName|name): (tradeops-secret\S*)", text))
+    assert names == {SECRET_NAME}
+
+
+def test_configmap_holds_the_shared_non_secret_settings() -> None:
+    data = objects("ConfigMap")["tradeops-config"]["data"]
+    for name, port in GRPC_PORTS.items():
+        assert data[f"TRADEOPS_{name.upper()}_ADDR"] == f"{name}:{port}"
+    assert data["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    assert data["TRADEOPS_JWT_SECRET_FILE"].startswith("/")
+
+
+def test_k8s_collector_config_matches_the_compose_collector_config() -> None:
+    in_k8s = yaml.safe_load(objects("ConfigMap")["otel-collector"]["data"]["config.yaml"])
+    shared = yaml.safe_load((DEPLOY / "otel-collector.yaml").read_text())
+    assert in_k8s == shared
+    assert shared["service"]["pipelines"]["traces"]["exporters"] == ["debug"]
+    assert set(shared["receivers"]["otlp"]["protocols"]) == {"grpc", "http"}
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_no_deploy_file_contains_a_literal_secret() -> None:
+    files = deploy_files()
+    assert len(files) >= 10
+    hits = {str(p.relative_to(ROOT)): literal_secrets(p.read_text()) for p in files}
+    assert {k: v for k, v in hits.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "TRADEOPS_JWT_SECRET=hunter2hunter2",
+        "  password: hunter2",
+        '  POSTGRES_PASSWORD: "hunter2"',
+        "url: postgresql://agent_svc:hunter2@postgres:5432/tradeops",
+        "-----BEGIN RSA PRIVATE KEY-----",
+    ],
+)
+def test_the_secret_scanner_flags_literal_secrets(line: str) -> None:
+    assert literal_secrets(line) == [line.strip()]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}",
+        "url: postgresql://agent_svc:${AGENT_DB_PASSWORD:?set it}@postgres:5432/tradeops",
+        "TRADEOPS_JWT_SECRET_FILE: /run/secrets/tradeops_jwt_secret",
+        "secretName: tradeops-secrets",
+    ],
+)
+def test_the_secret_scanner_accepts_references(line: str) -> None:
+    assert literal_secrets(line) == []
