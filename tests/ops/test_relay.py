@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from sqlalchemy import select
+
+from runtime.auth import SERVICES, Principal, ServiceIdentity, TokenVerifier, current_principal
+from runtime.clients import open_channel
+from runtime.db import Database
+from runtime.grpc_server import ServiceSpec, start
+from runtime.relay import OutboxRelay
+from runtime.settings import AuthSettings
+from services.ops import service
+from services.ops.tables import outbox
+from tests.ops.helpers import proposal
+from tradeops.audit.v1 import audit_service_pb2 as audit_pb
+from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
+
+NAME = audit_pb.DESCRIPTOR.services_by_name["AuditService"].full_name
+
+
+class FakeAudit(audit_grpc.AuditServiceServicer):
+    """Records what it is sent, as the real audit service would sequence it."""
+
+    def __init__(self) -> None:
+        self.events: list[audit_pb.AuditEvent] = []
+        self.callers: list[str] = []
+
+    async def AppendEvents(
+        self, request: audit_pb.AppendEventsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> audit_pb.AppendEventsResponse:
+        self.callers.append(current_principal().subject)
+        start_seq = len(self.events)
+        self.events.extend(request.events)
+        return audit_pb.AppendEventsResponse(
+            results=[
+                audit_pb.AppendResult(event_id=e.event_id, seq=start_seq + i)
+                for i, e in enumerate(request.events)
+            ]
+        )
+
+    # The relay only appends; the other methods exist so the servicer is complete.
+    async def ListRecords(
+        self, request: audit_pb.ListRecordsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> audit_pb.ListRecordsResponse:
+        raise NotImplementedError
+
+    async def StreamRecords(
+        self, request: audit_pb.StreamRecordsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[audit_pb.AuditRecord]:
+        raise NotImplementedError
+        yield audit_pb.AuditRecord()
+
+    async def VerifyChain(
+        self, request: audit_pb.VerifyChainRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> audit_pb.VerifyChainResponse:
+        raise NotImplementedError
+
+
+def fake_spec(fake: FakeAudit) -> ServiceSpec:
+    return ServiceSpec(
+        register=lambda server: audit_grpc.add_AuditServiceServicer_to_server(fake, server),
+        service_names=[NAME],
+        rbac={f"/{NAME}/AppendEvents": SERVICES},
+    )
+
+
+async def outbox_rows(db: Database) -> list[Any]:
+    async with db.transaction() as session:
+        return list((await session.execute(select(outbox).order_by(outbox.c.id))).all())
+
+
+async def write_events(db: Database, principal_for: Callable[..., Principal]) -> None:
+    agent = principal_for("svc:agent", "service")
+    action = await service.propose(db, proposal=proposal(), proposer=agent)
+    await service.approve(db, action_id=action.id, approver=principal_for("olga", "ops"))
+
+
+async def test_the_relay_delivers_use_case_events_to_the_audit_service(
+    ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
+) -> None:
+    await write_events(ops_db, principal_for)
+    fake = FakeAudit()
+    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
+    channel = open_channel(f"127.0.0.1:{running.port}")
+    relay = OutboxRelay(
+        ops_db, outbox, audit_grpc.AuditServiceStub(channel), ServiceIdentity(auth_settings, "ops")
+    )
+    try:
+        assert await relay.deliver_once() == 3
+    finally:
+        await channel.close(None)
+        await running.stop(0)
+    rows = await outbox_rows(ops_db)
+    assert [e.event_id for e in fake.events] == [row.event_id for row in rows]
+    assert [e.action for e in fake.events] == [
+        "ops.action.proposed",
+        "ops.action.vote_recorded",
+        "ops.action.approved",
+    ]
+    assert fake.events[0].actor.subject == "triage-agent"
+    assert fake.callers == ["svc:ops"]
+    assert all(row.delivered_at is not None for row in rows)
+
+
+async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
+    ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
+) -> None:
+    await write_events(ops_db, principal_for)
+    running = await start(fake_spec(FakeAudit()), "127.0.0.1:0", TokenVerifier(auth_settings))
+    await running.stop(0)
+    channel = open_channel(f"127.0.0.1:{running.port}")
+    stub = audit_grpc.AuditServiceStub(channel)
+    relay = OutboxRelay(ops_db, outbox, stub, ServiceIdentity(auth_settings, "ops"), timeout_s=2)
+    try:
+        assert await relay.deliver_once() == 0
+    finally:
+        await channel.close(None)
+    rows = await outbox_rows(ops_db)
+    assert len(rows) == 3
+    assert all(row.delivered_at is None for row in rows)
+    assert all(row.attempts == 1 for row in rows)
+    assert all((row.last_error or "").startswith("UNAVAILABLE") for row in rows)
