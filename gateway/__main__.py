@@ -1,0 +1,29 @@
+"""`python -m gateway`: settings from the environment, tracing, then uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gateway.app import create_app
+from runtime.settings import GatewaySettings
+from runtime.telemetry import instrument_grpc, setup_tracing, shutdown_tracing
+
+
+def main() -> None:
+    settings = GatewaySettings.from_env()
+    setup_tracing("tradeops-gateway")
+    # Before create_app: channels opened afterwards get the client interceptors.
+    instrument_grpc()
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.listen_host,
+            port=settings.listen_port,
+            log_level="info",
+        )
+    finally:
+        shutdown_tracing()
+
+
+if __name__ == "__main__":
+    main()

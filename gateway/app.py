@@ -1,0 +1,57 @@
+"""The FastAPI application: `create_app(settings)` wires auth, RBAC, errors, limits and routes;
+the lifespan opens one gRPC channel per peer and closes them on shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from gateway import errors, routes
+from gateway.limits import BodyLimit
+from gateway.peers import Peers
+from gateway.rbac import authorize, document
+from runtime.auth import TokenVerifier
+from runtime.settings import GatewaySettings
+
+DESCRIPTION = (
+    "REST for people and tools. Send `Authorization: Bearer <jwt>`; each route lists the roles "
+    'it allows. Errors are `{"error": {"code", "message"}}`.'
+)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    peers = Peers.open(app.state.settings.peers)
+    app.state.peers = peers
+    try:
+        yield
+    finally:
+        await peers.close()
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    app = FastAPI(title="tradeops", description=DESCRIPTION, version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings.auth)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for router in routes.PROTECTED:
+        app.include_router(
+            router, dependencies=[Depends(authorize)], responses=errors.ERROR_RESPONSES
+        )
+    for router in routes.PUBLIC:
+        app.include_router(router)
+    app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
+    # Continues the caller's W3C trace; the gRPC client instrumentation carries it onward.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="/healthz,/readyz")
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table."""
+    return app.openapi_schema or document(FastAPI.openapi(app))

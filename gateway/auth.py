@@ -1,0 +1,37 @@
+"""Authentication: `Authorization: Bearer <jwt>` becomes a Principal, or the request gets 401
+with a `WWW-Authenticate: Bearer` challenge (RFC 6750)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gateway.errors import ApiError
+from runtime.auth import Principal, TokenVerifier
+from runtime.errors import Unauthenticated
+
+# Declares the scheme in OpenAPI; auto_error=False so the 401 below has the gateway's body.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="A JWT from `tradeops token`, sent as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def authenticate(request: Request, credentials: Credentials) -> Principal:
+    if credentials is None:
+        raise _unauthenticated("missing bearer token", 'Bearer realm="tradeops"')
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        return verifier.verify(credentials.credentials)
+    except Unauthenticated as exc:
+        raise _unauthenticated(str(exc), 'Bearer realm="tradeops", error="invalid_token"') from None
+
+
+def _unauthenticated(message: str, challenge: str) -> ApiError:
+    return ApiError(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": challenge})

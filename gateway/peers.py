@@ -1,0 +1,44 @@
+"""The gateway's connections to the four services: one grpc.aio channel per peer, opened in
+the app's lifespan and closed on shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2_grpc
+
+from runtime.clients import open_channel
+from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
+from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
+from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
+from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
+
+
+@dataclass(frozen=True)
+class Peers:
+    channels: Mapping[str, grpc.aio.Channel]
+    agent: agent_grpc.AgentServiceAsyncStub
+    ops: ops_grpc.OpsServiceAsyncStub
+    audit: audit_grpc.AuditServiceAsyncStub
+    export: export_grpc.ExportServiceAsyncStub
+
+    @classmethod
+    def open(cls, addresses: Mapping[str, str]) -> Peers:
+        channels = {svc: open_channel(address) for svc, address in addresses.items()}
+        return cls(
+            channels=channels,
+            agent=agent_grpc.AgentServiceStub(channels["agent"]),
+            ops=ops_grpc.OpsServiceStub(channels["ops"]),
+            audit=audit_grpc.AuditServiceStub(channels["audit"]),
+            export=export_grpc.ExportServiceStub(channels["export"]),
+        )
+
+    def health(self, service: str) -> Any:
+        return health_pb2_grpc.HealthStub(self.channels[service])
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close(grace=None)

@@ -1,0 +1,70 @@
+"""Role-based access: the one table saying which roles may call which route.
+
+Keys are (HTTP method, path template exactly as routed and as in the OpenAPI document). A
+route missing from the table is refused for everyone (fail closed); a test walks every
+OpenAPI route against it. The services check roles again on their side."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from gateway.auth import authenticate
+from gateway.errors import ApiError
+from runtime.auth import ANYONE, APPROVERS, COMPLIANCE, TRADERS, Principal
+
+Route = tuple[str, str]
+
+RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
+    {
+        ("POST", "/incidents"): TRADERS,
+        ("GET", "/incidents"): ANYONE,
+        ("GET", "/incidents/{incident_id}"): ANYONE,
+        ("POST", "/agent/triage"): TRADERS,
+        ("GET", "/agent/triage/{decision_id}"): ANYONE,
+        ("GET", "/agent/ops/actions"): ANYONE,
+        ("GET", "/agent/ops/actions/{action_id}"): ANYONE,
+        ("POST", "/agent/ops/actions/{action_id}/approve"): APPROVERS,
+        ("POST", "/agent/ops/actions/{action_id}/reject"): APPROVERS,
+        ("GET", "/audit/records"): ANYONE,
+        ("POST", "/audit/verify"): COMPLIANCE,
+        ("POST", "/exports"): COMPLIANCE,
+        ("GET", "/exports"): COMPLIANCE,
+        ("GET", "/exports/{export_id}"): COMPLIANCE,
+    }
+)
+
+# Probes: no token, no table entry.
+PUBLIC: frozenset[Route] = frozenset({("GET", "/healthz"), ("GET", "/readyz")})
+
+
+def allowed_roles(method: str, path: str) -> frozenset[str]:
+    return RBAC.get((method, path), frozenset())
+
+
+def authorize(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> Principal:
+    """The caller, if one of their roles may call the matched route; 403 otherwise."""
+    path = getattr(request.scope.get("route"), "path_format", "")
+    if not principal.roles & allowed_roles(request.method, path):
+        raise ApiError(
+            403,
+            "PERMISSION_DENIED",
+            f"{principal.subject} may not call {request.method} {path}",
+        )
+    return principal
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """States each operation's roles in the OpenAPI document, from the same table."""
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            roles = sorted(allowed_roles(method.upper(), path))
+            if roles:
+                operation["description"] = f"Roles: {', '.join(roles)}."
+                operation["x-roles"] = roles
+    return schema

@@ -1,0 +1,8 @@
+"""The REST routes, one module per area. PROTECTED routers need a token and an RBAC entry."""
+
+from __future__ import annotations
+
+from gateway.routes import actions, audit, exports, health, incidents
+
+PROTECTED = (incidents.router, actions.router, audit.router, exports.router)
+PUBLIC = (health.router,)

@@ -1,0 +1,1 @@
+"""The agent service: incident intake, deterministic rule-based triage, remediation proposals."""

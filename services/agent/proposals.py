@@ -1,0 +1,159 @@
+"""Delivering a decision's recommended remediation to ops, now or later.
+
+A decision is committed before its proposal is attempted, so ops being down loses nothing: the
+decision waits with an empty action id, and `deliver_pending_proposals` (the proposal_retry
+worker) claims due ones with FOR UPDATE SKIP LOCKED and proposes them again. ProposeAction is
+idempotent on source_ref ("decision/<id>"), so a retry racing the first attempt is harmless, and
+the action id is stored (and announced) only once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db import Database
+from runtime.errors import DomainError
+from runtime.outbox import automation, record_event
+from services.agent import repository
+from services.agent.domain import Decision, Recommendation
+from services.agent.tables import outbox
+
+log = logging.getLogger(__name__)
+SOURCE = "agent"
+MAX_RETRY_DELAY_S = 300
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A remediation to propose to ops on behalf of requested_by."""
+
+    decision_id: str
+    incident_id: str
+    source_ref: str
+    recommendation: Recommendation
+    requested_by: str
+    logic_name: str
+    logic_version: str
+
+
+class Proposer(Protocol):
+    """Proposes an action to ops and returns its id. Raises a DomainError (Unavailable when ops
+    cannot be reached) on failure; the caller keeps the decision and retries later."""
+
+    async def propose(self, proposal: Proposal) -> str: ...
+
+
+def proposal_for(decision: Decision) -> Proposal:
+    assert decision.outcome.recommendation is not None
+    return Proposal(
+        decision_id=decision.id,
+        incident_id=decision.incident_id,
+        source_ref=f"decision/{decision.id}",
+        recommendation=decision.outcome.recommendation,
+        requested_by=decision.requested_by,
+        logic_name=decision.logic_name,
+        logic_version=decision.logic_version,
+    )
+
+
+async def deliver(db: Database, proposer: Proposer, decision: Decision) -> Decision:
+    """First attempt, right after the decision committed; on failure the retry worker follows."""
+    try:
+        action_id = await proposer.propose(proposal_for(decision))
+    except DomainError as exc:
+        async with db.transaction() as session:
+            await _postpone(session, decision, 1, exc, datetime.now(UTC))
+        return decision
+    async with db.transaction() as session:
+        await _store(session, decision, action_id)
+    return replace(decision, action_id=action_id)
+
+
+async def deliver_pending_proposals(
+    db: Database, proposer: Proposer, *, now: datetime | None = None, limit: int = 20
+) -> int:
+    """One retry pass over due, undelivered proposals; returns how many were delivered."""
+    delivered = 0
+    for _ in range(limit):
+        async with db.transaction() as session:
+            claimed = await repository.claim_pending_proposal(session, now or datetime.now(UTC))
+            if claimed is None:
+                break
+            decision, attempts = claimed
+            try:
+                action_id = await proposer.propose(proposal_for(decision))
+            except DomainError as exc:
+                await _postpone(session, decision, attempts + 1, exc, now or datetime.now(UTC))
+                continue
+            await _store(session, decision, action_id)
+            delivered += 1
+    return delivered
+
+
+async def record(
+    session: AsyncSession,
+    decision: Decision,
+    action: str,
+    payload: dict[str, object],
+    outcome: str = "success",
+) -> None:
+    """An audit event about a decision, attributed to the rule set and version that made it."""
+    actor = automation(f"agent-triage/{decision.logic_name}", decision.logic_version)
+    await record_event(
+        session,
+        outbox,
+        source=SOURCE,
+        actor=actor,
+        action=action,
+        target=f"decision/{decision.id}",
+        payload=payload,
+        outcome=outcome,
+    )
+
+
+async def _store(session: AsyncSession, decision: Decision, action_id: str) -> None:
+    if await repository.store_action_id(session, decision.id, action_id):
+        payload = {**_payload(decision), "action_id": action_id}
+        await record(session, decision, "agent.remediation.proposed", payload)
+
+
+async def _postpone(
+    session: AsyncSession, decision: Decision, attempts: int, error: DomainError, now: datetime
+) -> None:
+    # Exponential backoff, capped: a proposal ops keeps refusing is retried rarely, not dropped.
+    delay = timedelta(seconds=min(MAX_RETRY_DELAY_S, 2**attempts))
+    log.warning("proposal for decision %s failed (attempt %d): %s", decision.id, attempts, error)
+    await repository.postpone_proposal(
+        session, decision.id, attempts=attempts, error=str(error), next_at=now + delay
+    )
+    payload = {**_payload(decision), "attempts": attempts, "error": str(error)}
+    await record(session, decision, "agent.remediation.proposed", payload, outcome="failure")
+
+
+def _payload(decision: Decision) -> dict[str, object]:
+    assert decision.outcome.recommendation is not None
+    recommendation = decision.outcome.recommendation
+    return {
+        "incident_id": decision.incident_id,
+        "decision_id": decision.id,
+        "source_ref": f"decision/{decision.id}",
+        "kind": recommendation.action,
+        "risk": recommendation.risk,
+        "parameters": dict(recommendation.parameters),
+        "requested_by": decision.requested_by,
+    }
+
+
+async def retry_forever(db: Database, proposer: Proposer, period_s: float) -> None:
+    """The proposal_retry worker: a retry pass every period_s; safe on any number of replicas."""
+    while True:
+        try:
+            await deliver_pending_proposals(db, proposer)
+        except Exception:
+            log.exception("proposal retry pass failed")
+        await asyncio.sleep(period_s)

@@ -1,0 +1,101 @@
+"""Loading a rule set from its JSON file (services/agent/rules/*.json). The file is data: editing
+it changes the logic version, because the version carries a hash of the file's exact bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from services.agent.domain import (
+    COMPARISONS,
+    RISKS,
+    SEVERITIES,
+    Fallback,
+    Recommendation,
+    Rule,
+    RuleSet,
+)
+from services.agent.incidents import KINDS
+
+BASELINE = Path(__file__).resolve().parent / "rules" / "baseline.json"
+
+
+class RuleSetError(ValueError):
+    """The rule file is malformed; the service refuses to start with it."""
+
+
+def load_rule_set(path: Path = BASELINE) -> RuleSet:
+    return parse_rule_set(path.read_bytes())
+
+
+def parse_rule_set(raw: bytes) -> RuleSet:
+    doc = json.loads(raw)
+    rules = tuple(_rule(item) for item in doc["rules"])
+    if len({rule.id for rule in rules}) != len(rules):
+        raise RuleSetError("rule ids must be unique")
+    return RuleSet(
+        name=_text(doc, "name"),
+        version=_text(doc, "version"),
+        digest=hashlib.sha256(raw).hexdigest()[:12],
+        rules=rules,
+        fallback=_fallback(doc.get("fallback", {})),
+    )
+
+
+def _fallback(item: dict[str, Any]) -> Fallback:
+    default = Fallback()
+    return Fallback(
+        severity=_choice(item, "severity", SEVERITIES) if "severity" in item else default.severity,
+        category=_text(item, "category") if "category" in item else default.category,
+        confidence=float(item.get("confidence", default.confidence)),
+    )
+
+
+def _rule(item: dict[str, Any]) -> Rule:
+    rule = Rule(
+        id=_text(item, "id"),
+        kind=_choice(item, "kind", KINDS),
+        metric=item.get("metric"),
+        comparison=item.get("comparison"),
+        threshold=None if item.get("threshold") is None else float(item["threshold"]),
+        severity=_choice(item, "severity", SEVERITIES),
+        category=_text(item, "category"),
+        confidence=float(item["confidence"]),
+        explanation=_text(item, "explanation"),
+        recommendation=_recommendation(item.get("recommendation")),
+    )
+    if rule.metric is not None:
+        _choice(item, "comparison", tuple(COMPARISONS))
+        if rule.threshold is None or not math.isfinite(rule.threshold):
+            raise RuleSetError(f"rule {rule.id}: a metric rule needs a finite threshold")
+    if not 0.0 <= rule.confidence <= 1.0:
+        raise RuleSetError(f"rule {rule.id}: confidence must be between 0 and 1")
+    return rule
+
+
+def _recommendation(item: dict[str, Any] | None) -> Recommendation | None:
+    if item is None:
+        return None
+    return Recommendation(
+        action=_text(item, "action"),
+        risk=_choice(item, "risk", RISKS),
+        parameters=dict(item.get("parameters", {})),
+        rationale=_text(item, "rationale"),
+    )
+
+
+def _text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise RuleSetError(f"{key!r} must be a non-empty string in {item.get('id', item)}")
+    return value
+
+
+def _choice(item: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = _text(item, key)
+    if value not in allowed:
+        raise RuleSetError(f"{key} {value!r} is not one of {', '.join(allowed)}")
+    return value

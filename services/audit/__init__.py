@@ -1,0 +1,1 @@
+"""The audit service: the single writer of the tamper-evident, hash-chained audit log."""

@@ -1,0 +1,106 @@
+"""Reads and writes of the audit schema; the one place rows become domain objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit.domain import Actor, Event, Head, Record
+from services.audit.tables import head, payloads, records
+
+
+async def lock_head(session: AsyncSession) -> Head:
+    """Takes the head row lock: the one-writer-at-a-time sequencer, held until commit."""
+    query = select(head.c.size, head.c.last_hash).where(head.c.id == 1).with_for_update()
+    row = (await session.execute(query)).one()
+    return Head(row.size, row.last_hash)
+
+
+async def read_head(session: AsyncSession) -> Head:
+    row = (await session.execute(select(head.c.size, head.c.last_hash))).one()
+    return Head(row.size, row.last_hash)
+
+
+async def save_head(session: AsyncSession, new: Head) -> None:
+    values = {"size": new.size, "last_hash": new.last_hash}
+    await session.execute(update(head).where(head.c.id == 1).values(**values))
+
+
+async def existing_seqs(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, int]:
+    query = select(records.c.event_id, records.c.seq).where(records.c.event_id.in_(event_ids))
+    return {str(row.event_id): row.seq for row in await session.execute(query)}
+
+
+async def add_records(session: AsyncSession, new: Sequence[Record]) -> None:
+    if not new:
+        return
+    await session.execute(insert(records), [_record_row(record) for record in new])
+    rows = [{"seq": r.seq, "payload_json": r.event.payload_json} for r in new]
+    await session.execute(insert(payloads), rows)
+
+
+async def page(
+    session: AsyncSession, *, after_seq: int, limit: int, target: str = "", upto: int | None = None
+) -> list[Record]:
+    """Up to `limit` records with seq > after_seq (and <= upto), in seq order."""
+    query = _select_records().where(records.c.seq > after_seq)
+    if target:
+        query = query.where(records.c.target == target)
+    if upto is not None:
+        query = query.where(records.c.seq <= upto)
+    rows = await session.execute(query.order_by(records.c.seq).limit(limit))
+    return [_to_record(row) for row in rows]
+
+
+def _select_records() -> Select[Any]:
+    return select(records, payloads.c.payload_json).outerjoin(
+        payloads, payloads.c.seq == records.c.seq
+    )
+
+
+def _record_row(record: Record) -> dict[str, Any]:
+    event = record.event
+    return {
+        "seq": record.seq,
+        "event_id": event.event_id,
+        "occurred_at": event.occurred_at,
+        "actor": event.actor.as_dict(),
+        "action": event.action,
+        "target": event.target,
+        "outcome": event.outcome,
+        "trace_id": event.trace_id,
+        "source": event.source,
+        "payload_sha256": record.payload_sha256,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def _to_record(row: Row[Any]) -> Record:
+    event = Event(
+        event_id=str(row.event_id),
+        occurred_at=row.occurred_at,
+        actor=_to_actor(row.actor),
+        action=row.action,
+        target=row.target,
+        outcome=row.outcome,
+        trace_id=row.trace_id,
+        source=row.source,
+        payload_json=row.payload_json,
+    )
+    return Record(row.seq, event, row.payload_sha256, row.prev_hash, row.hash, row.recorded_at)
+
+
+def _to_actor(stored: Any) -> Actor:
+    # Read leniently: a tampered actor must surface as a hash mismatch, not as a crash.
+    actor: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    return Actor(
+        subject=str(actor.get("subject", "")),
+        roles=tuple(str(role) for role in actor.get("roles") or ()),
+        kind=str(actor.get("kind", "")),
+        logic_version=str(actor.get("logic_version", "")),
+        desk=str(actor.get("desk", "")),
+    )

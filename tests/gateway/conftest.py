@@ -1,0 +1,70 @@
+"""A gateway wired to fake peers: four in-process gRPC servers on free ports, the app inside its
+own lifespan, and an httpx client speaking ASGI to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway.app import create_app
+from runtime.auth import TokenVerifier
+from runtime.grpc_server import Running
+from runtime.settings import AuthSettings, GatewaySettings
+from tests.gateway.fakes import SERVICES, Recorder, start_fake
+
+MAX_BODY_BYTES = 4096
+RPC_TIMEOUT_S = 3.0  # distinct from the default 5, so the deadline seen is ours
+
+
+@dataclass
+class Gateway:
+    app: FastAPI
+    client: httpx.AsyncClient
+    recorder: Recorder
+    fakes: dict[str, Running]
+    token_for: Callable[..., str]
+
+    def auth(self, *roles: str, subject: str = "alice") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_for(subject, *roles)}"}
+
+
+@pytest.fixture
+async def gateway(
+    auth_settings: AuthSettings, token_for: Callable[..., str]
+) -> AsyncIterator[Gateway]:
+    async with running_gateway(auth_settings, token_for) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_gateway(
+    auth_settings: AuthSettings, token_for: Callable[..., str]
+) -> AsyncIterator[Gateway]:
+    recorder = Recorder()
+    verifier = TokenVerifier(auth_settings)
+    fakes = {name: await start_fake(name, recorder, verifier) for name in SERVICES}
+    settings = GatewaySettings(
+        listen_host="127.0.0.1",
+        listen_port=0,
+        peers={name: f"127.0.0.1:{fake.port}" for name, fake in fakes.items()},
+        auth=auth_settings,
+        rpc_timeout_s=RPC_TIMEOUT_S,
+        max_body_bytes=MAX_BODY_BYTES,
+    )
+    app = create_app(settings)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as client,
+        ):
+            yield Gateway(app, client, recorder, fakes, token_for)
+    finally:
+        for fake in fakes.values():
+            await fake.stop(0)

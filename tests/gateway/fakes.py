@@ -1,0 +1,87 @@
+"""Fake peers: every unary method of a service answers a canned message (or the failure a test
+asked for) and records what it received. Served by the shared runtime, so the Guard checks the
+forwarded token exactly as a real service would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.message import Message
+
+from runtime.auth import ANYONE, TokenVerifier
+from runtime.grpc_server import Running, ServiceSpec, start
+from tradeops.agent.v1 import agent_service_pb2 as agent_pb
+from tradeops.audit.v1 import audit_service_pb2 as audit_pb
+from tradeops.export.v1 import export_service_pb2 as export_pb
+from tradeops.ops.v1 import ops_service_pb2 as ops_pb
+
+SERVICES: Mapping[str, ServiceDescriptor] = {
+    "agent": agent_pb.DESCRIPTOR.services_by_name["AgentService"],
+    "ops": ops_pb.DESCRIPTOR.services_by_name["OpsService"],
+    "audit": audit_pb.DESCRIPTOR.services_by_name["AuditService"],
+    "export": export_pb.DESCRIPTOR.services_by_name["ExportService"],
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    request: Any
+    metadata: Mapping[str, str]
+    time_remaining: float | None
+
+
+@dataclass
+class Recorder:
+    """What the fakes received, what they answer and how they fail, by method name."""
+
+    calls: list[Call] = field(default_factory=list)
+    replies: dict[str, Message] = field(default_factory=dict)
+    failures: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
+
+    def only(self, method: str) -> Call:
+        assert [c.method for c in self.calls] == [method], self.calls
+        return self.calls[0]
+
+
+def _behaviour(method: MethodDescriptor, recorder: Recorder) -> Callable[..., Any]:
+    reply_class = message_factory.GetMessageClass(method.output_type)
+
+    async def answer(request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        metadata = {key: str(value) for key, value in context.invocation_metadata() or ()}
+        recorder.calls.append(Call(method.name, request, metadata, context.time_remaining()))
+        if method.name in recorder.failures:
+            code, details = recorder.failures[method.name]
+            await context.abort(code, details)
+        return recorder.replies.get(method.name) or reply_class()
+
+    return answer
+
+
+def _handler(service: ServiceDescriptor, recorder: Recorder) -> grpc.GenericRpcHandler[Any, Any]:
+    handlers = {
+        method.name: grpc.unary_unary_rpc_method_handler(
+            _behaviour(method, recorder),
+            request_deserializer=message_factory.GetMessageClass(method.input_type).FromString,
+            response_serializer=lambda message: message.SerializeToString(),
+        )
+        for method in service.methods
+        if not method.server_streaming
+    }
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+async def start_fake(name: str, recorder: Recorder, verifier: TokenVerifier) -> Running:
+    service = SERVICES[name]
+    handler = _handler(service, recorder)
+    spec = ServiceSpec(
+        register=lambda server: server.add_generic_rpc_handlers([handler]),
+        service_names=[service.full_name],
+        rbac={f"/{service.full_name}/{method.name}": ANYONE for method in service.methods},
+    )
+    return await start(spec, "127.0.0.1:0", verifier)

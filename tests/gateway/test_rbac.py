@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from gateway.rbac import PUBLIC, RBAC, authorize
+from runtime.auth import ROLES
+from tests.gateway.conftest import Gateway
+
+SOME_ID = "6a1c1b8e-0000-4000-8000-000000000001"
+
+# A valid body for every route that takes one.
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/incidents"): {"source": "md-gateway-ny4", "kind": "stale_price", "subject": "X"},
+    ("POST", "/agent/triage"): {"incident_id": SOME_ID},
+    ("POST", "/exports"): {"kind": "audit_extract"},
+}
+
+
+def openapi_routes(gateway: Gateway) -> set[tuple[str, str]]:
+    paths = gateway.app.openapi()["paths"]
+    return {(method.upper(), path) for path, item in paths.items() for method in item}
+
+
+async def test_a_viewer_cannot_approve_an_action(gateway: Gateway) -> None:
+    response = await gateway.client.post(
+        f"/agent/ops/actions/{SOME_ID}/approve", headers=gateway.auth("viewer")
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "PERMISSION_DENIED"
+    assert gateway.recorder.calls == []
+
+
+async def test_a_trader_cannot_create_an_export(gateway: Gateway) -> None:
+    response = await gateway.client.post(
+        "/exports", json={"kind": "audit_extract"}, headers=gateway.auth("trader")
+    )
+
+    assert response.status_code == 403
+    assert "POST /exports" in response.json()["error"]["message"]
+    assert gateway.recorder.calls == []
+
+
+async def test_a_service_token_is_not_a_person_and_may_call_nothing(gateway: Gateway) -> None:
+    response = await gateway.client.get("/incidents", headers=gateway.auth("service"))
+
+    assert response.status_code == 403
+
+
+def test_every_openapi_route_has_exactly_one_rbac_entry_except_the_probes(
+    gateway: Gateway,
+) -> None:
+    routes = openapi_routes(gateway)
+
+    assert routes - PUBLIC == set(RBAC)
+    assert routes >= PUBLIC
+
+
+async def test_every_role_gets_what_the_table_says_on_every_route(gateway: Gateway) -> None:
+    outcomes = []
+    for method, path in sorted(openapi_routes(gateway) - PUBLIC):
+        url = re.sub(r"\{[^}]+\}", SOME_ID, path)
+        for role in ROLES:
+            response = await gateway.client.request(
+                method, url, json=BODIES.get((method, path)), headers=gateway.auth(role)
+            )
+            allowed = role in RBAC[(method, path)]
+            assert response.status_code < 300 if allowed else response.status_code == 403, (
+                method,
+                path,
+                role,
+                response.text,
+            )
+            outcomes.append(allowed)
+    assert True in outcomes
+    assert False in outcomes
+
+
+async def test_a_route_missing_from_the_table_is_refused_to_everyone(gateway: Gateway) -> None:
+    extra = APIRouter()
+
+    @extra.get("/not-in-the-table")
+    async def unlisted() -> dict[str, str]:
+        return {"reached": "yes"}
+
+    gateway.app.include_router(extra, dependencies=[Depends(authorize)])
+
+    response = await gateway.client.get("/not-in-the-table", headers=gateway.auth(*ROLES))
+
+    assert response.status_code == 403
