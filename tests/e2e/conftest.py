@@ -13,7 +13,9 @@ import httpx
 import psycopg
 import pytest
 
+from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
+from runtime.provision import provision, service_url
 from runtime.settings import SERVICES
 from runtime.stack import Stack
 from tests.conftest import TEST_SECRET
@@ -31,10 +33,24 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 
 @pytest.fixture(scope="session")
+def e2e_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    """A server of its own: the running services commit for real, and other tests' outboxes
+    and tables must not see their rows."""
+    server = LocalPostgres(tmp_path_factory.mktemp("e2e-pg") / "data", durable=False)
+    server.start()
+    provision(server.url())
+    for service in SERVICES:
+        upgrade(service, service_url(server.url(), service))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def stack(
-    db_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver
+    e2e_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
+    db_urls = {service: service_url(e2e_pg.url(), service) for service in SERVICES}
     env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint)}
     running = Stack(env, home / "logs")
     try:
@@ -67,9 +83,9 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def admin_sql(pg_server: LocalPostgres) -> Iterator[psycopg.Connection[Any]]:
+def admin_sql(e2e_pg: LocalPostgres) -> Iterator[psycopg.Connection[Any]]:
     """A superuser connection, for looking behind the services' backs."""
-    with psycopg.connect(pg_server.url(database="tradeops"), autocommit=True) as conn:
+    with psycopg.connect(e2e_pg.url(database="tradeops"), autocommit=True) as conn:
         yield conn
 
 
