@@ -56,8 +56,10 @@ def test_events_made_while_audit_is_down_arrive_exactly_once_after_it_returns(
     assert _stored_counts(admin_sql, waiting) == dict.fromkeys(waiting, 1)
 
     # A relay that crashed after the audit commit but before its own resends the batch.
-    admin_sql.execute("UPDATE ops.outbox SET delivered_at = NULL WHERE event_id::text = ANY(%s)",
-                      (sorted(waiting),))
+    admin_sql.execute(
+        "UPDATE ops.outbox SET delivered_at = NULL WHERE event_id::text = ANY(%s)",
+        (sorted(waiting),),
+    )
     eventually(lambda: not (_pending(admin_sql) & waiting), what="the redelivery")
     assert _stored_counts(admin_sql, waiting) == dict.fromkeys(waiting, 1)
 
@@ -66,7 +68,10 @@ def test_one_trace_covers_gateway_agent_ops_and_audit(
     api: httpx.Client, auth_header: Headers, otlp: OtlpReceiver, admin_sql: psycopg.Connection[Any]
 ) -> None:
     trace_id = secrets.token_hex(16)
-    headers = {**auth_header("olga", "ops"), "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+    headers = {
+        **auth_header("olga", "ops"),
+        "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+    }
     incident = api.post("/incidents", json=LATENCY_INCIDENT, headers=headers)
     assert incident.status_code == 201
     triage = api.post("/agent/triage", json={"incident_id": incident.json()["id"]}, headers=headers)
@@ -75,7 +80,8 @@ def test_one_trace_covers_gateway_agent_ops_and_audit(
     eventually(lambda: wanted <= otlp.services_in(trace_id), what=f"spans of {wanted}")
     stored = eventually(
         lambda: admin_sql.execute(
-            "SELECT trace_id FROM audit.records WHERE target = %s", (f"incident/{incident.json()['id']}",)
+            "SELECT trace_id FROM audit.records WHERE target = %s",
+            (f"incident/{incident.json()['id']}",),
         ).fetchall(),
         what="the incident's audit record",
     )
@@ -87,13 +93,17 @@ def test_one_trace_covers_gateway_agent_ops_and_audit(
     [(None, grpc.StatusCode.UNAUTHENTICATED), (("viewer",), grpc.StatusCode.PERMISSION_DENIED)],
 )
 async def test_grpc_callers_need_a_token_and_a_role(
-    stack: Stack, token_for: Callable[..., str], token_roles: tuple[str, ...] | None,
+    stack: Stack,
+    token_for: Callable[..., str],
+    token_roles: tuple[str, ...] | None,
     code: grpc.StatusCode,
 ) -> None:
     metadata = bearer(token_for("vera", *token_roles)) if token_roles else ()
     async with open_channel(stack.address("agent")) as channel:
         stub = agent_grpc.AgentServiceStub(channel)
-        request = agent_pb.CreateIncidentRequest(source="fix-gw", kind="fix_session_down", subject="LSE-1")
+        request = agent_pb.CreateIncidentRequest(
+            source="fix-gw", kind="fix_session_down", subject="LSE-1"
+        )
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.CreateIncident(request, metadata=metadata, timeout=5)
     assert caught.value.code() == code

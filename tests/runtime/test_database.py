@@ -14,9 +14,11 @@ from runtime.settings import SERVICES
 
 
 def test_the_agent_role_cannot_read_an_ops_table(db_urls: dict[str, str]) -> None:
-    with psycopg.connect(db_urls["agent"]) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema ops"):
-            conn.execute("SELECT * FROM ops.actions")
+    with (
+        psycopg.connect(db_urls["agent"]) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="schema ops"),
+    ):
+        conn.execute("SELECT * FROM ops.actions")
 
 
 @pytest.mark.parametrize("reader", SERVICES)
@@ -26,16 +28,19 @@ def test_no_service_role_can_touch_another_services_schema(
     for owner in SERVICES:
         if owner == reader:
             continue
-        with psycopg.connect(db_urls[reader]) as conn:
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute(f"CREATE TABLE {owner}.intruder (id int)")
+        with (
+            psycopg.connect(db_urls[reader]) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute(f"CREATE TABLE {owner}.intruder (id int)")
 
 
 def test_each_service_keeps_its_alembic_version_in_its_own_schema(db_urls: dict[str, str]) -> None:
     for service in SERVICES:
         with psycopg.connect(db_urls[service]) as conn:
             row = conn.execute(f"SELECT version_num FROM {service}.alembic_version").fetchone()
-            assert row is not None and row[0]
+            assert row is not None
+            assert row[0] == f"0001_{service}_initial"
 
 
 def test_migrations_run_up_from_an_empty_database(tmp_path: Path) -> None:
@@ -53,7 +58,12 @@ def test_migrations_run_up_from_an_empty_database(tmp_path: Path) -> None:
             ).fetchall()
         found = {schema for schema, _ in tables}
         assert found == set(SERVICES)
-        assert ("ops", "outbox") in tables and ("agent", "outbox") in tables
-        assert ("ops", "actions") in tables and ("audit", "records") in tables
+        for table in [
+            ("ops", "outbox"),
+            ("agent", "outbox"),
+            ("ops", "actions"),
+            ("audit", "records"),
+        ]:
+            assert table in tables
     finally:
         server.stop()

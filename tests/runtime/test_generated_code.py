@@ -9,14 +9,22 @@ from runtime.protogen import generate
 
 
 def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
-def test_committed_generated_code_matches_a_fresh_generation(repo_root: Path, tmp_path: Path) -> None:
+def test_committed_generated_code_matches_a_fresh_generation(
+    repo_root: Path, tmp_path: Path
+) -> None:
     generate(tmp_path)
     fresh, committed = tmp_path / "tradeops", repo_root / "tradeops"
     assert _files(fresh) == _files(committed), "run `make protos` and commit the result"
-    stale = [f for f in sorted(_files(fresh)) if not filecmp.cmp(fresh / f, committed / f, shallow=False)]
+    stale = [
+        f for f in sorted(_files(fresh)) if not filecmp.cmp(fresh / f, committed / f, shallow=False)
+    ]
     assert stale == [], f"stale generated files (run `make protos`): {stale}"
 
 
