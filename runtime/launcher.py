@@ -72,14 +72,14 @@ def prepare_database(env: dict[str, str], home: Path) -> LocalPostgres | None:
 def run_stack(env: dict[str, str], home: Path) -> int:
     stack = Stack(env, home / "logs")
     stopping: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     try:
         stack.start()
         print(banner(stack, env), flush=True)
         while not stopping and not stack.dead():
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
     finally:
         print("\nstopping ...", flush=True)
         stack.stop()

@@ -16,6 +16,8 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from runtime.settings import peer_addresses
+
 ORDER = ("audit", "ops", "agent", "export", "gateway")
 READY_TIMEOUT_S = 60.0
 
@@ -50,7 +52,7 @@ class Stack:
         return {"TRADEOPS_GRPC_LISTEN": self.address(name)}
 
     def address(self, name: str) -> str:
-        return self.env.get(f"TRADEOPS_{name.upper()}_ADDR", "")
+        return peer_addresses(self.env)[name]
 
     def gateway_url(self) -> str:
         host = self.env.get("TRADEOPS_GATEWAY_HOST", "127.0.0.1")
