@@ -1,0 +1,96 @@
+"""The shared server bootstrap: graceful drain, fail-closed RBAC, one error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+import pytest
+
+from runtime.auth import ANYONE, TokenVerifier
+from runtime.clients import bearer, open_channel
+from runtime.errors import NotFound
+from runtime.grpc_server import Running, ServiceSpec, start
+from runtime.settings import AuthSettings
+
+
+class SlowService:
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def wait(self, request: bytes, context: Any) -> bytes:
+        self.started.set()
+        await asyncio.sleep(0.5)
+        return b"done"
+
+    async def missing(self, request: bytes, context: Any) -> bytes:
+        raise NotFound("incident 42 does not exist")
+
+    async def broken(self, request: bytes, context: Any) -> bytes:
+        raise RuntimeError("password=hunter2 leaked in a stack trace")
+
+    def register(self, server: grpc.aio.Server) -> None:
+        handlers = {
+            "Wait": grpc.unary_unary_rpc_method_handler(self.wait),
+            "Missing": grpc.unary_unary_rpc_method_handler(self.missing),
+            "Broken": grpc.unary_unary_rpc_method_handler(self.broken),
+            "Unlisted": grpc.unary_unary_rpc_method_handler(self.wait),
+        }
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("t.Slow", handlers),))
+
+
+RBAC = {f"/t.Slow/{name}": ANYONE for name in ("Wait", "Missing", "Broken")}
+
+
+@pytest.fixture
+async def slow(auth_settings: AuthSettings) -> AsyncIterator[tuple[SlowService, Running]]:
+    service = SlowService()
+    spec = ServiceSpec(service.register, ["t.Slow"], RBAC)
+    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    yield service, running
+    await running.stop(0)
+
+
+async def _call(port: int, method: str, token: str) -> bytes:
+    async with open_channel(f"127.0.0.1:{port}") as channel:
+        result: bytes = await channel.unary_unary(f"/t.Slow/{method}")(
+            b"", metadata=bearer(token), timeout=5
+        )
+        return result
+
+
+async def test_stopping_drains_a_call_already_in_flight(
+    slow: tuple[SlowService, Running], token_for: Callable[..., str]
+) -> None:
+    service, running = slow
+    call = asyncio.create_task(_call(running.port, "Wait", token_for("vera", "viewer")))
+    await service.started.wait()
+    await running.stop(grace=5)
+    assert await call == b"done"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _call(running.port, "Wait", token_for("vera", "viewer"))
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_a_method_missing_from_the_rbac_table_is_refused(
+    slow: tuple[SlowService, Running], token_for: Callable[..., str]
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _call(slow[1].port, "Unlisted", token_for("root", "admin"))
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_domain_errors_become_status_codes_and_surprises_reveal_nothing(
+    slow: tuple[SlowService, Running], token_for: Callable[..., str]
+) -> None:
+    token = token_for("vera", "viewer")
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await _call(slow[1].port, "Missing", token)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert missing.value.details() == "incident 42 does not exist"
+    with pytest.raises(grpc.aio.AioRpcError) as broken:
+        await _call(slow[1].port, "Broken", token)
+    assert broken.value.code() == grpc.StatusCode.INTERNAL
+    assert "hunter2" not in (broken.value.details() or "")
