@@ -55,9 +55,8 @@ async def slow(auth_settings: AuthSettings) -> AsyncIterator[tuple[SlowService, 
 
 async def _call(port: int, method: str, token: str) -> bytes:
     async with open_channel(f"127.0.0.1:{port}") as channel:
-        result: bytes = await channel.unary_unary(f"/t.Slow/{method}")(
-            b"", metadata=bearer(token), timeout=5
-        )
+        rpc = channel.unary_unary(f"/t.Slow/{method}", None, None)
+        result: bytes = await rpc(b"", metadata=bearer(token), timeout=5)
         return result
 
 
