@@ -4,6 +4,8 @@ lives in validation.py, chain verification in verification.py."""
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +54,7 @@ class Record:
     event: Event
     payload_sha256: str
     prev_hash: str
-    hash: str
+    leaf_hash: str
     recorded_at: datetime | None = None
 
 
@@ -104,7 +106,9 @@ def canonical_record(seq: int, event: Event, payload_hash: str, prev_hash: str) 
 
 
 def record_hash(seq: int, event: Event, payload_hash: str, prev_hash: str) -> str:
-    return sha256_hex(canonical_record(seq, event, payload_hash, prev_hash))
+    """The record's RFC 6962 leaf hash: SHA-256(0x00 || canonical encoding), hex."""
+    encoded = canonical_record(seq, event, payload_hash, prev_hash).encode("utf-8")
+    return hashlib.sha256(b"\x00" + encoded).hexdigest()
 
 
 def seal(seq: int, event: Event, prev_hash: str) -> Record:
@@ -125,5 +129,5 @@ def sequence(head: Head, events: Sequence[Event], existing: Mapping[str, int]) -
         records.append(record)
         known[event.event_id] = size
         results.append(AppendResult(event.event_id, size, False))
-        size, last = size + 1, record.hash
+        size, last = size + 1, record.leaf_hash
     return Batch(records, results, Head(size, last))

@@ -136,7 +136,7 @@ def _record(record: Record) -> pb.AuditRecord:
         ),
         payload_sha256=record.payload_sha256,
         prev_hash=record.prev_hash,
-        hash=record.hash,
+        leaf_hash=record.leaf_hash,
     )
     if record.recorded_at is not None:
         message.recorded_at.CopyFrom(_timestamp(record.recorded_at))

@@ -75,7 +75,7 @@ def _record_row(record: Record) -> dict[str, Any]:
         "source": event.source,
         "payload_sha256": record.payload_sha256,
         "prev_hash": record.prev_hash,
-        "hash": record.hash,
+        "leaf_hash": record.leaf_hash,
     }
 
 
@@ -91,7 +91,7 @@ def _to_record(row: Row[Any]) -> Record:
         source=row.source,
         payload_json=row.payload_json,
     )
-    return Record(row.seq, event, row.payload_sha256, row.prev_hash, row.hash, row.recorded_at)
+    return Record(row.seq, event, row.payload_sha256, row.prev_hash, row.leaf_hash, row.recorded_at)
 
 
 def _to_actor(stored: Any) -> Actor:

@@ -37,7 +37,7 @@ records = Table(
     Column("source", Text, nullable=False),
     Column("payload_sha256", CHAR(64), nullable=False),
     Column("prev_hash", CHAR(64), nullable=False),
-    Column("hash", CHAR(64), nullable=False),
+    Column("leaf_hash", CHAR(64), nullable=False),
     Index("ix_records_target_seq", "target", "seq"),
 )
 

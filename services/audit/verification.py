@@ -44,7 +44,7 @@ class ChainVerifier:
             if problem is not None:
                 self.failure = Verdict(False, self.checked, *problem)
             else:
-                self._next, self._prev = record.seq + 1, record.hash
+                self._next, self._prev = record.seq + 1, record.leaf_hash
         return self.failure is None
 
     def finish(self, head: Head | None = None) -> Verdict:
@@ -70,8 +70,11 @@ class ChainVerifier:
             return seq, "payload_sha256 does not match the stored payload"
         if record.prev_hash != self._prev:
             return seq, "prev_hash does not match the previous record's hash"
-        if record_hash(seq, record.event, record.payload_sha256, record.prev_hash) != record.hash:
-            return seq, "hash does not match the record's canonical encoding"
+        if (
+            record_hash(seq, record.event, record.payload_sha256, record.prev_hash)
+            != record.leaf_hash
+        ):
+            return seq, "leaf_hash does not match the record's canonical encoding"
         return None
 
 

@@ -19,7 +19,7 @@ async def test_seqs_are_gapless_from_zero_and_each_record_links_to_the_previous(
     assert [r.seq for r in first + second] == [0, 1, 2, 3, 4]
     assert [r.seq for r in page.records] == [0, 1, 2, 3, 4]
     assert page.records[0].prev_hash == GENESIS
-    assert [r.prev_hash for r in page.records[1:]] == [r.hash for r in page.records[:-1]]
+    assert [r.prev_hash for r in page.records[1:]] == [r.leaf_hash for r in page.records[:-1]]
 
 
 async def test_a_stored_record_keeps_the_event_exactly_as_appended(empty_log: Database) -> None:

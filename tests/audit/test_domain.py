@@ -51,11 +51,12 @@ def test_the_canonical_encoding_does_not_depend_on_the_order_keys_were_written()
     assert rewritten == canonical_record(3, subject, "a" * 64, "b" * 64)
 
 
-def test_the_hash_is_sha256_of_the_canonical_utf8_bytes() -> None:
+def test_the_leaf_hash_is_the_rfc6962_leaf_hash_of_the_canonical_utf8_bytes() -> None:
     subject = event(event_id=EVENT_ID, target="desk/zürich")
     encoded = canonical_record(0, subject, "c" * 64, GENESIS).encode("utf-8")
 
-    assert record_hash(0, subject, "c" * 64, GENESIS) == hashlib.sha256(encoded).hexdigest()
+    expected = hashlib.sha256(b"\x00" + encoded).hexdigest()
+    assert record_hash(0, subject, "c" * 64, GENESIS) == expected
 
 
 def test_occurred_at_is_rendered_in_utc_with_microseconds_whatever_its_zone() -> None:
@@ -83,8 +84,8 @@ def test_sequencing_continues_from_the_head_and_links_each_record_to_the_previou
 
     assert [r.seq for r in batch.records] == [5, 6, 7]
     assert batch.records[0].prev_hash == "f" * 64
-    assert [r.prev_hash for r in batch.records[1:]] == [r.hash for r in batch.records[:-1]]
-    assert batch.head == Head(8, batch.records[-1].hash)
+    assert [r.prev_hash for r in batch.records[1:]] == [r.leaf_hash for r in batch.records[:-1]]
+    assert batch.head == Head(8, batch.records[-1].leaf_hash)
 
 
 def test_a_chain_built_from_genesis_verifies() -> None:

@@ -144,7 +144,7 @@ async def test_a_listed_record_carries_the_event_and_a_hash_a_client_can_recompu
     assert record.event == sent
     assert record.HasField("recorded_at")
     assert record.payload_sha256 == hashlib.sha256(sent.payload_json.encode()).hexdigest()
-    assert record.hash == hashlib.sha256(canonical(record).encode()).hexdigest()
+    assert record.leaf_hash == hashlib.sha256(b"\x00" + canonical(record).encode()).hexdigest()
 
 
 def canonical(record: pb.AuditRecord) -> str:

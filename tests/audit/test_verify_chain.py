@@ -47,7 +47,7 @@ async def test_an_edited_action_is_caught_at_exactly_that_seq(
     verdict = await verify_chain(empty_log, caller=principal_for("carol", "compliance"))
 
     assert (verdict.ok, verdict.first_bad_seq) == (False, 2)
-    assert verdict.reason == "hash does not match the record's canonical encoding"
+    assert verdict.reason == "leaf_hash does not match the record's canonical encoding"
 
 
 async def test_an_edited_payload_is_caught_at_exactly_that_seq(

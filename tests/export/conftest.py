@@ -35,7 +35,9 @@ def audit_record(seq: int) -> audit_pb2.AuditRecord:
         source="ops",
     )
     event.occurred_at.FromSeconds(1_700_000_000 + seq)
-    return audit_pb2.AuditRecord(seq=seq, event=event, payload_sha256="ab" * 32, hash=f"{seq:064x}")
+    return audit_pb2.AuditRecord(
+        seq=seq, event=event, payload_sha256="ab" * 32, leaf_hash=f"{seq:064x}"
+    )
 
 
 @dataclass

@@ -132,13 +132,13 @@ async def test_an_approver_votes_with_a_comment_or_without_a_body(gateway: Gatew
 
 async def test_audit_records_default_to_the_start_of_the_log(gateway: Gateway) -> None:
     gateway.recorder.replies["ListRecords"] = audit_pb.ListRecordsResponse(
-        records=[audit_pb.AuditRecord(seq=0, hash="ab" * 32)], last_seq=0, log_size=1
+        records=[audit_pb.AuditRecord(seq=0, leaf_hash="ab" * 32)], last_seq=0, log_size=1
     )
     headers = gateway.auth("viewer")
 
     response = await gateway.client.get("/audit/records", headers=headers)
 
-    assert response.json()["records"][0]["hash"] == "ab" * 32
+    assert response.json()["records"][0]["leaf_hash"] == "ab" * 32
     request = assert_forwarded(gateway, "ListRecords", headers)
     assert request == audit_pb.ListRecordsRequest(after_seq=-1, limit=50)
 

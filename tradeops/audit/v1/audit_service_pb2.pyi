@@ -88,7 +88,9 @@ class AuditRecord(_message.Message):
     seq, event_id, occurred_at (RFC 3339, microseconds, UTC "Z"), actor {subject, roles, kind,
     logic_version, desk}, action, target, outcome, trace_id, source, payload_sha256, prev_hash;
     keys sorted, no insignificant whitespace, non-ASCII kept as UTF-8.
-    hash = hex(SHA-256(canonical)); prev_hash is the previous record's hash, or 64 zeros for seq 0.
+    leaf_hash = hex(SHA-256(0x00 || canonical)), the RFC 6962 leaf hash, so the same value is the
+    record's leaf in the Merkle tree; prev_hash is the previous record's leaf_hash, or 64 zeros
+    for seq 0.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -98,15 +100,15 @@ class AuditRecord(_message.Message):
     RECORDED_AT_FIELD_NUMBER: _builtins.int
     PAYLOAD_SHA256_FIELD_NUMBER: _builtins.int
     PREV_HASH_FIELD_NUMBER: _builtins.int
-    HASH_FIELD_NUMBER: _builtins.int
+    LEAF_HASH_FIELD_NUMBER: _builtins.int
     seq: _builtins.int
     """Position in the log: gapless, from 0."""
     payload_sha256: _builtins.str
     """hex SHA-256 of payload_json's UTF-8 bytes; the payload is stored beside the record."""
     prev_hash: _builtins.str
     """Hash of the previous record (64 zeros for seq 0)."""
-    hash: _builtins.str
-    """hex SHA-256 of this record's canonical encoding."""
+    leaf_hash: _builtins.str
+    """hex RFC 6962 leaf hash of this record's canonical encoding."""
     @_builtins.property
     def event(self) -> Global___AuditEvent:
         """The event as appended."""
@@ -123,11 +125,11 @@ class AuditRecord(_message.Message):
         recorded_at: _timestamp_pb2.Timestamp | None = ...,
         payload_sha256: _builtins.str = ...,
         prev_hash: _builtins.str = ...,
-        hash: _builtins.str = ...,
+        leaf_hash: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "recorded_at", b"recorded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "hash", b"hash", "payload_sha256", b"payload_sha256", "prev_hash", b"prev_hash", "recorded_at", b"recorded_at", "seq", b"seq"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "leaf_hash", b"leaf_hash", "payload_sha256", b"payload_sha256", "prev_hash", b"prev_hash", "recorded_at", b"recorded_at", "seq", b"seq"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

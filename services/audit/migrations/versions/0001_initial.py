@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("payload_sha256", sa.CHAR(64), nullable=False),
         sa.Column("prev_hash", sa.CHAR(64), nullable=False),
-        sa.Column("hash", sa.CHAR(64), nullable=False),
+        sa.Column("leaf_hash", sa.CHAR(64), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("event_id"),
         schema=SCHEMA,
