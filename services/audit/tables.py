@@ -10,8 +10,8 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -41,11 +41,56 @@ records = Table(
     Index("ix_records_target_seq", "target", "seq"),
 )
 
+# No foreign keys to records: checking one takes a row lock, which needs UPDATE on records, and
+# the service's role has none. The verifier checks that every record has its payload.
 payloads = Table(
     "payloads",
     metadata,
-    Column("seq", BigInteger, ForeignKey("records.seq"), primary_key=True, autoincrement=False),
-    Column("payload_json", Text, nullable=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # NULL only after a recorded redaction; the record keeps payload_sha256, so proofs hold.
+    Column("payload_json", Text),
+)
+
+redactions = Table(
+    "redactions",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("redacted_by", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("redacted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Complete (perfect) Merkle subtrees above the leaves: node (level, idx) covers leaves
+# [idx * 2^level, (idx + 1) * 2^level). Level 0 is records.leaf_hash and is not repeated here.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", CHAR(64), nullable=False),
+    Column("key_id", CHAR(8), nullable=False),
+    # The whole signed note (C2SP checkpoint body plus signature lines), exactly as signed.
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Public parts of the checkpoint signing keys; private keys never enter the database.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("key_id", CHAR(8), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("vkey", Text, nullable=False, unique=True),
+    Column("from_size", BigInteger, nullable=False),
+    Column("until_size", BigInteger),
+    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 head = Table(

@@ -1,20 +1,46 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import text
 
 from runtime.db import Database
+from runtime.pgserver import LocalPostgres
 from services.audit.domain import GENESIS
+from tests.conftest import rolled_back
 
 
 @pytest.fixture
-async def empty_log(audit_db: Database) -> Database:
-    """The audit_db with the log emptied inside its rolled-back transaction, so seqs start at 0
-    whatever other tests committed to the shared database."""
-    async with audit_db.transaction() as session:
-        await session.execute(text("DELETE FROM audit.payloads"))
-        await session.execute(text("DELETE FROM audit.records"))
-        await session.execute(
-            text("UPDATE audit.head SET size = 0, last_hash = :genesis"), {"genesis": GENESIS}
-        )
-    return audit_db
+async def audit_admin_db(
+    pg_server: LocalPostgres, db_urls: dict[str, str]
+) -> AsyncIterator[Database]:
+    """Like audit_db but as the database superuser, who can get past the append-only guards
+    (as a rogue administrator could); rolled back after the test."""
+    async with rolled_back(pg_server.url(database="tradeops")) as db:
+        yield db
+
+
+async def tamper(db: Database, *statements: str) -> None:
+    """Runs statements as a superuser with triggers off: what a rogue administrator can do."""
+    async with db.transaction() as session:
+        await session.execute(text("SET session_replication_role = replica"))
+        for statement in statements:
+            await session.execute(text(statement))
+        await session.execute(text("SET session_replication_role = origin"))
+
+
+@pytest.fixture
+async def empty_log(audit_admin_db: Database) -> Database:
+    """The log emptied inside a rolled-back superuser transaction, so seqs start at 0 whatever
+    other tests committed to the shared database."""
+    await tamper(
+        audit_admin_db,
+        "DELETE FROM audit.payloads",
+        "DELETE FROM audit.redactions",
+        "DELETE FROM audit.records",
+        "DELETE FROM audit.nodes",
+        "DELETE FROM audit.checkpoints",
+        f"UPDATE audit.head SET size = 0, last_hash = '{GENESIS}'",
+    )
+    return audit_admin_db

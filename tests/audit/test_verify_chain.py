@@ -3,17 +3,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from sqlalchemy import text
-
 from runtime.auth import Principal
 from runtime.db import Database
 from services.audit.service import append, list_records, verify_chain
+from tests.audit.conftest import tamper
 from tests.audit.factories import events
-
-
-async def _tamper(db: Database, sql: str) -> None:
-    async with db.transaction() as session:
-        await session.execute(text(sql))
 
 
 async def test_an_intact_log_verifies_and_the_verification_is_itself_recorded(
@@ -40,9 +34,7 @@ async def test_an_edited_action_is_caught_at_exactly_that_seq(
     empty_log: Database, principal_for: Callable[..., Principal]
 ) -> None:
     await append(empty_log, events(4))
-    await _tamper(
-        empty_log, "UPDATE audit.records SET action = 'ops.action.rejected' WHERE seq = 2"
-    )
+    await tamper(empty_log, "UPDATE audit.records SET action = 'ops.action.rejected' WHERE seq = 2")
 
     verdict = await verify_chain(empty_log, caller=principal_for("carol", "compliance"))
 
@@ -54,7 +46,7 @@ async def test_an_edited_payload_is_caught_at_exactly_that_seq(
     empty_log: Database, principal_for: Callable[..., Principal]
 ) -> None:
     await append(empty_log, events(4))
-    await _tamper(
+    await tamper(
         empty_log, """UPDATE audit.payloads SET payload_json = '{"n": 99}' WHERE seq = 1"""
     )
 
@@ -68,7 +60,7 @@ async def test_a_failed_verification_is_recorded_as_a_failure(
     empty_log: Database, principal_for: Callable[..., Principal]
 ) -> None:
     await append(empty_log, events(2))
-    await _tamper(empty_log, "UPDATE audit.records SET target = 'action/999' WHERE seq = 0")
+    await tamper(empty_log, "UPDATE audit.records SET target = 'action/999' WHERE seq = 0")
 
     await verify_chain(empty_log, caller=principal_for("carol", "compliance"))
 
@@ -81,8 +73,8 @@ async def test_deleting_the_newest_records_is_caught_against_the_head(
     empty_log: Database, principal_for: Callable[..., Principal]
 ) -> None:
     await append(empty_log, events(3))
-    await _tamper(empty_log, "DELETE FROM audit.payloads WHERE seq = 2")
-    await _tamper(empty_log, "DELETE FROM audit.records WHERE seq = 2")
+    await tamper(empty_log, "DELETE FROM audit.payloads WHERE seq = 2")
+    await tamper(empty_log, "DELETE FROM audit.records WHERE seq = 2")
 
     verdict = await verify_chain(empty_log, caller=principal_for("carol", "compliance"))
 
@@ -94,7 +86,7 @@ async def test_verification_reads_a_log_longer_than_one_page(
     empty_log: Database, principal_for: Callable[..., Principal]
 ) -> None:
     await append(empty_log, events(700))
-    await _tamper(empty_log, "UPDATE audit.records SET outcome = 'denied' WHERE seq = 650")
+    await tamper(empty_log, "UPDATE audit.records SET outcome = 'denied' WHERE seq = 650")
 
     verdict = await verify_chain(empty_log, caller=principal_for("carol", "compliance"))
 

@@ -46,7 +46,6 @@ def upgrade() -> None:
         "payloads",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("payload_json", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["seq"], [f"{SCHEMA}.records.seq"]),
         sa.PrimaryKeyConstraint("seq"),
         schema=SCHEMA,
     )
