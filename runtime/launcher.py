@@ -31,6 +31,10 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("TRADEOPS_JWT_SECRET_FILE", str(ensure_secret(home / "jwt.secret")))
     env.setdefault("TRADEOPS_EXPORT_DIR", str(home / "exports"))
+    if "TRADEOPS_AUDIT_SIGNING_KEYS" not in env:
+        # The audit service creates development signing keys here on first start.
+        env.setdefault("TRADEOPS_AUDIT_SIGNING_KEYS_FILE", str(home / "audit-signing-keys.json"))
+        env.setdefault("TRADEOPS_AUDIT_CREATE_DEV_KEYS", "1")
     pg = prepare_database(env, home)
     try:
         for service in SERVICES:

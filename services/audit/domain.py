@@ -5,7 +5,6 @@ lives in validation.py, chain verification in verification.py."""
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime

@@ -1,47 +1,48 @@
-"""The AuditService servicer: message -> use case -> message, and its RBAC table.
-
-An event whose occurred_at is unset is stamped with the time the audit service received it."""
+"""The AuditService servicer: message -> use case -> message, and its RBAC table."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.auth import ANYONE, COMPLIANCE, SERVICES, current_principal
-from runtime.db import Database
-from runtime.errors import InvalidArgument
-from runtime.grpc_server import ServiceSpec
-from services.audit import service
-from services.audit.domain import Actor, Event, Record
+from runtime.grpc_server import ServiceSpec, Worker
+from services.audit import messages, proofs, service
+from services.audit.redaction import redact
+from services.audit.service import AuditLog
+from services.audit.verify import verify_log
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
-from tradeops.common.v1 import common_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["AuditService"].full_name
 _PREFIX = f"/{SERVICE_NAME}/"
+READERS = ANYONE | SERVICES
 
 RBAC = {
     f"{_PREFIX}AppendEvents": SERVICES,
-    f"{_PREFIX}ListRecords": ANYONE | SERVICES,
+    f"{_PREFIX}ListRecords": READERS,
     f"{_PREFIX}StreamRecords": COMPLIANCE | SERVICES,
     f"{_PREFIX}VerifyChain": COMPLIANCE,
+    f"{_PREFIX}GetInclusionProof": READERS,
+    f"{_PREFIX}GetConsistencyProof": READERS,
+    f"{_PREFIX}GetCheckpoint": READERS,
+    f"{_PREFIX}ListPublicKeys": READERS,
+    f"{_PREFIX}RedactPayload": COMPLIANCE,
 }
 
 
 class AuditServicer(pb_grpc.AuditServiceServicer):
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
 
     async def AppendEvents(
         self, request: pb.AppendEventsRequest, context: Context
     ) -> pb.AppendEventsResponse:
-        events = [_event(index, message) for index, message in enumerate(request.events)]
-        results = await service.append(self._db, events)
+        events = [messages.event(index, message) for index, message in enumerate(request.events)]
+        results = await service.append(self._log, events)
         return pb.AppendEventsResponse(
             results=[
                 pb.AppendResult(event_id=r.event_id, seq=r.seq, duplicate=r.duplicate)
@@ -53,10 +54,15 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self, request: pb.ListRecordsRequest, context: Context
     ) -> pb.ListRecordsResponse:
         page = await service.list_records(
-            self._db, after_seq=request.after_seq, limit=request.limit, target=request.target
+            self._log,
+            caller=current_principal(),
+            after_seq=request.after_seq,
+            limit=request.limit,
+            target=request.target,
+            where=messages.query(request),
         )
         return pb.ListRecordsResponse(
-            records=[_record(record) for record in page.records],
+            records=[messages.record(r) for r in page.records],
             last_seq=page.last_seq,
             log_size=page.log_size,
         )
@@ -64,14 +70,16 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def StreamRecords(
         self, request: pb.StreamRecordsRequest, context: Context
     ) -> AsyncIterator[pb.AuditRecord]:
-        records = service.stream(self._db, from_seq=request.from_seq, to_seq=request.to_seq)
-        async for record in records:
-            yield _record(record)
+        found = service.stream(
+            self._log, caller=current_principal(), from_seq=request.from_seq, to_seq=request.to_seq
+        )
+        async for record in found:
+            yield messages.record(record)
 
     async def VerifyChain(
         self, request: pb.VerifyChainRequest, context: Context
     ) -> pb.VerifyChainResponse:
-        verdict = await service.verify_chain(self._db, caller=current_principal())
+        verdict = await verify_log(self._log, caller=current_principal())
         return pb.VerifyChainResponse(
             ok=verdict.ok,
             checked=verdict.checked,
@@ -79,71 +87,73 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
             reason=verdict.reason,
         )
 
+    async def GetInclusionProof(
+        self, request: pb.InclusionProofRequest, context: Context
+    ) -> pb.InclusionProof:
+        found = await proofs.prove_inclusion(
+            self._log, caller=current_principal(), seq=request.seq, tree_size=request.tree_size
+        )
+        return pb.InclusionProof(
+            seq=found.seq,
+            tree_size=found.tree_size,
+            leaf_hash=found.leaf_hash.hex(),
+            proof=[p.hex() for p in found.proof],
+            root_hash=found.root.hex(),
+            checkpoint=found.checkpoint,
+        )
 
-def spec(db: Database) -> ServiceSpec:
-    servicer = AuditServicer(db)
+    async def GetConsistencyProof(
+        self, request: pb.ConsistencyProofRequest, context: Context
+    ) -> pb.ConsistencyProof:
+        found = await proofs.prove_consistency(
+            self._log,
+            caller=current_principal(),
+            first_size=request.first_size,
+            second_size=request.second_size,
+        )
+        return pb.ConsistencyProof(
+            first_size=found.first_size,
+            second_size=found.second_size,
+            proof=[p.hex() for p in found.proof],
+            first_root=found.first_root.hex(),
+            second_root=found.second_root.hex(),
+        )
+
+    async def GetCheckpoint(
+        self, request: pb.GetCheckpointRequest, context: Context
+    ) -> pb.SignedCheckpoint:
+        found = await proofs.checkpoint(self._log, request.tree_size)
+        return pb.SignedCheckpoint(
+            tree_size=found.tree_size,
+            root_hash=found.root_hex,
+            key_id=found.key_id_hex,
+            note=found.note,
+            created_at=messages.timestamp(found.created_at),
+            origin=self._log.origin,
+        )
+
+    async def ListPublicKeys(
+        self, request: pb.ListPublicKeysRequest, context: Context
+    ) -> pb.ListPublicKeysResponse:
+        keys = await proofs.public_keys(self._log)
+        return pb.ListPublicKeysResponse(
+            keys=[messages.public_key(k) for k in keys], origin=self._log.origin
+        )
+
+    async def RedactPayload(
+        self, request: pb.RedactPayloadRequest, context: Context
+    ) -> pb.AuditRecord:
+        found = await redact(
+            self._log, caller=current_principal(), seq=request.seq, reason=request.reason
+        )
+        return messages.record(found)
+
+
+def spec(log: AuditLog, workers: list[Worker]) -> ServiceSpec:
+    servicer = AuditServicer(log)
     return ServiceSpec(
         register=lambda server: pb_grpc.add_AuditServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
         rbac=RBAC,
+        workers=workers,
     )
-
-
-def _event(index: int, message: pb.AuditEvent) -> Event:
-    actor = message.actor
-    return Event(
-        event_id=message.event_id,
-        occurred_at=_occurred_at(index, message),
-        actor=Actor(actor.subject, tuple(actor.roles), actor.kind, actor.logic_version, actor.desk),
-        action=message.action,
-        target=message.target,
-        outcome=message.outcome,
-        trace_id=message.trace_id,
-        source=message.source,
-        payload_json=message.payload_json,
-    )
-
-
-def _occurred_at(index: int, message: pb.AuditEvent) -> datetime:
-    if not message.HasField("occurred_at"):
-        return datetime.now(UTC)
-    try:
-        return message.occurred_at.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise InvalidArgument(f"events[{index}]: occurred_at is out of range") from None
-
-
-def _record(record: Record) -> pb.AuditRecord:
-    event, actor = record.event, record.event.actor
-    message = pb.AuditRecord(
-        seq=record.seq,
-        event=pb.AuditEvent(
-            event_id=event.event_id,
-            occurred_at=_timestamp(event.occurred_at),
-            actor=common_pb2.Actor(
-                subject=actor.subject,
-                roles=actor.roles,
-                kind=actor.kind,
-                logic_version=actor.logic_version,
-                desk=actor.desk,
-            ),
-            action=event.action,
-            target=event.target,
-            outcome=event.outcome,
-            trace_id=event.trace_id,
-            payload_json=event.payload_json or "",
-            source=event.source,
-        ),
-        payload_sha256=record.payload_sha256,
-        prev_hash=record.prev_hash,
-        leaf_hash=record.leaf_hash,
-    )
-    if record.recorded_at is not None:
-        message.recorded_at.CopyFrom(_timestamp(record.recorded_at))
-    return message
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, insert, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.canonical import canonical_json
 from services.audit.domain import Actor, Event, Head, Record
+from services.audit.filters import Filter
 from services.audit.tables import head, payloads, records
 
 
@@ -34,16 +36,36 @@ async def existing_seqs(session: AsyncSession, event_ids: Sequence[str]) -> dict
     return {str(row.event_id): row.seq for row in await session.execute(query)}
 
 
-async def add_records(session: AsyncSession, new: Sequence[Record]) -> None:
+async def add_records(
+    session: AsyncSession, new: Sequence[Record], nodes: Sequence[tuple[int, int, bytes]]
+) -> None:
+    """Writes records, their payloads and new Merkle nodes with COPY: the sequencer's hot path
+    (several times faster than multi-row INSERTs for the batches it writes)."""
     if not new:
         return
-    await session.execute(insert(records), [_record_row(record) for record in new])
-    rows = [{"seq": r.seq, "payload_json": r.event.payload_json} for r in new]
-    await session.execute(insert(payloads), rows)
+    connection = await (await session.connection()).get_raw_connection()
+    driver = connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    async with cursor.copy(_COPY_RECORDS) as copy:
+        for record in new:
+            await copy.write_row(_record_row(record))
+    async with cursor.copy("COPY audit.payloads (seq, payload_json) FROM STDIN") as copy:
+        for record in new:
+            await copy.write_row((record.seq, record.event.payload_json))
+    async with cursor.copy("COPY audit.nodes (level, idx, hash) FROM STDIN") as copy:
+        for node in nodes:
+            await copy.write_row(node)
 
 
 async def page(
-    session: AsyncSession, *, after_seq: int, limit: int, target: str = "", upto: int | None = None
+    session: AsyncSession,
+    *,
+    after_seq: int,
+    limit: int,
+    target: str = "",
+    upto: int | None = None,
+    where: Filter | None = None,
 ) -> list[Record]:
     """Up to `limit` records with seq > after_seq (and <= upto), in seq order."""
     query = _select_records().where(records.c.seq > after_seq)
@@ -51,6 +73,8 @@ async def page(
         query = query.where(records.c.target == target)
     if upto is not None:
         query = query.where(records.c.seq <= upto)
+    if where is not None:
+        query = query.where(*where.clauses())
     rows = await session.execute(query.order_by(records.c.seq).limit(limit))
     return [_to_record(row) for row in rows]
 
@@ -61,22 +85,29 @@ def _select_records() -> Select[Any]:
     )
 
 
-def _record_row(record: Record) -> dict[str, Any]:
+_COLUMNS = (
+    "seq, event_id, occurred_at, actor, action, target, outcome, trace_id, source,"
+    " payload_sha256, prev_hash, leaf_hash"
+)
+_COPY_RECORDS = f"COPY audit.records ({_COLUMNS}) FROM STDIN"
+
+
+def _record_row(record: Record) -> tuple[Any, ...]:
     event = record.event
-    return {
-        "seq": record.seq,
-        "event_id": event.event_id,
-        "occurred_at": event.occurred_at,
-        "actor": event.actor.as_dict(),
-        "action": event.action,
-        "target": event.target,
-        "outcome": event.outcome,
-        "trace_id": event.trace_id,
-        "source": event.source,
-        "payload_sha256": record.payload_sha256,
-        "prev_hash": record.prev_hash,
-        "leaf_hash": record.leaf_hash,
-    }
+    return (
+        record.seq,
+        event.event_id,
+        event.occurred_at,
+        canonical_json(event.actor.as_dict()),
+        event.action,
+        event.target,
+        event.outcome,
+        event.trace_id,
+        event.source,
+        record.payload_sha256,
+        record.prev_hash,
+        record.leaf_hash,
+    )
 
 
 def _to_record(row: Row[Any]) -> Record:

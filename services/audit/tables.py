@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -39,7 +40,10 @@ records = Table(
     Column("prev_hash", CHAR(64), nullable=False),
     Column("leaf_hash", CHAR(64), nullable=False),
     Index("ix_records_target_seq", "target", "seq"),
+    Index("ix_records_occurred_at", "occurred_at"),
+    Index("ix_records_action_seq", "action", "seq"),
 )
+Index("ix_records_actor_seq", records.c.actor["subject"].astext, records.c.seq)
 
 # No foreign keys to records: checking one takes a row lock, which needs UPDATE on records, and
 # the service's role has none. The verifier checks that every record has its payload.
@@ -100,4 +104,16 @@ head = Table(
     Column("size", BigInteger, nullable=False),
     Column("last_hash", CHAR(64), nullable=False),
     CheckConstraint("id = 1", name="ck_head_single_row"),
+)
+
+# One row per SIEM destination: the durable point up to which delivery was confirmed. Unlike the
+# log tables it is updated in place (no append-only trigger).
+siem_cursors = Table(
+    "siem_cursors",
+    metadata,
+    Column("destination", Text, primary_key=True),
+    Column("confirmed_seq", BigInteger, nullable=False, server_default=text("-1")),
+    # The tree size of the last checkpoint forwarded; 0: none yet.
+    Column("checkpoint_size", BigInteger, nullable=False, server_default=text("0")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

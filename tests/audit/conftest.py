@@ -8,6 +8,8 @@ from sqlalchemy import text
 from runtime.db import Database
 from runtime.pgserver import LocalPostgres
 from services.audit.domain import GENESIS
+from services.audit.service import AuditLog
+from tests.audit.logs import running_log
 from tests.conftest import rolled_back
 
 
@@ -31,9 +33,9 @@ async def tamper(db: Database, *statements: str) -> None:
 
 
 @pytest.fixture
-async def empty_log(audit_admin_db: Database) -> Database:
-    """The log emptied inside a rolled-back superuser transaction, so seqs start at 0 whatever
-    other tests committed to the shared database."""
+async def empty_log(audit_admin_db: Database) -> AsyncIterator[AuditLog]:
+    """A running log, emptied inside a rolled-back superuser transaction, so seqs start at 0
+    whatever other tests committed to the shared database."""
     await tamper(
         audit_admin_db,
         "DELETE FROM audit.payloads",
@@ -41,6 +43,8 @@ async def empty_log(audit_admin_db: Database) -> Database:
         "DELETE FROM audit.records",
         "DELETE FROM audit.nodes",
         "DELETE FROM audit.checkpoints",
+        "DELETE FROM audit.signing_keys",
         f"UPDATE audit.head SET size = 0, last_hash = '{GENESIS}'",
     )
-    return audit_admin_db
+    async with running_log(audit_admin_db) as log:
+        yield log

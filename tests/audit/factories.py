@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime.auth import Principal
 from services.audit.domain import Actor, Event
 
 MOMENT = datetime(2024, 5, 1, 12, 30, 45, 123456, tzinfo=UTC)
@@ -36,3 +37,7 @@ def event(
 
 def events(count: int, **kwargs: Any) -> list[Event]:
     return [event(payload={"n": n}, **kwargs) for n in range(count)]
+
+
+READER = Principal("vera", frozenset({"viewer"}))
+COMPLIANCE_OFFICER = Principal("carol", frozenset({"compliance"}))

@@ -84,7 +84,7 @@ def _in_range(seq: int, request: audit_pb2.StreamRecordsRequest) -> bool:
 
 @pytest.fixture
 async def fake_audit(auth_settings: AuthSettings) -> AsyncIterator[FakeAudit]:
-    fake = FakeAudit(records=[audit_record(seq) for seq in range(5)])
+    fake = FakeAudit(records=[audit_record(seq) for seq in range(5)])  # type: ignore[abstract]  # a fake serves only what the test calls
     spec = ServiceSpec(
         register=lambda server: audit_grpc.add_AuditServiceServicer_to_server(fake, server),
         service_names=["tradeops.audit.v1.AuditService"],

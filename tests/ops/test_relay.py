@@ -82,7 +82,7 @@ async def test_the_relay_delivers_use_case_events_to_the_audit_service(
     ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
 ) -> None:
     await write_events(ops_db, principal_for)
-    fake = FakeAudit()
+    fake = FakeAudit()  # type: ignore[abstract]
     running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
     channel = open_channel(f"127.0.0.1:{running.port}")
     relay = OutboxRelay(
@@ -109,7 +109,7 @@ async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
     ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
 ) -> None:
     await write_events(ops_db, principal_for)
-    running = await start(fake_spec(FakeAudit()), "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(fake_spec(FakeAudit()), "127.0.0.1:0", TokenVerifier(auth_settings))  # type: ignore[abstract]
     await running.stop(0)
     channel = open_channel(f"127.0.0.1:{running.port}")
     stub = audit_grpc.AuditServiceStub(channel)

@@ -20,7 +20,14 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   apt_install docker-compose
 fi
 
-# --- rsyslog: (not needed yet; add `command -v rsyslogd || apt_install rsyslog` here) ---
+# --- rsyslog: a private syslog receiver for the SIEM forwarding tests (tests/audit/siem/) ---
+if ! command -v rsyslogd >/dev/null 2>&1; then
+  apt_install rsyslog
+fi
+# TLS (RFC 5425) needs the OpenSSL network stream driver, packaged separately.
+if ! dpkg -s rsyslog-openssl >/dev/null 2>&1; then
+  apt_install rsyslog-openssl
+fi
 
 # --- openssh-server: (not needed yet; add `command -v sshd || apt_install openssh-server` here) ---
 

@@ -55,6 +55,31 @@ class AuditServiceStub:
                 request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.SerializeToString,
                 response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainResponse.FromString,
                 _registered_method=True)
+        self.GetInclusionProof = channel.unary_unary(
+                '/tradeops.audit.v1.AuditService/GetInclusionProof',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.InclusionProofRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.InclusionProof.FromString,
+                _registered_method=True)
+        self.GetConsistencyProof = channel.unary_unary(
+                '/tradeops.audit.v1.AuditService/GetConsistencyProof',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ConsistencyProofRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ConsistencyProof.FromString,
+                _registered_method=True)
+        self.GetCheckpoint = channel.unary_unary(
+                '/tradeops.audit.v1.AuditService/GetCheckpoint',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.SignedCheckpoint.FromString,
+                _registered_method=True)
+        self.ListPublicKeys = channel.unary_unary(
+                '/tradeops.audit.v1.AuditService/ListPublicKeys',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ListPublicKeysRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ListPublicKeysResponse.FromString,
+                _registered_method=True)
+        self.RedactPayload = channel.unary_unary(
+                '/tradeops.audit.v1.AuditService/RedactPayload',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RedactPayloadRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.AuditRecord.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
@@ -72,7 +97,8 @@ class AuditServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListRecords(self, request, context):
-        """Lists records in seq order from after_seq (exclusive). Roles: viewer and above.
+        """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
+        audited. Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -87,8 +113,51 @@ class AuditServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VerifyChain(self, request, context):
-        """Recomputes every hash of the chain and reports the first record that does not match.
-        Roles: compliance, admin.
+        """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
+        root and signature, and reports the first record that does not match. A failure also
+        appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInclusionProof(self, request, context):
+        """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
+        INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+        viewer and above, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsistencyProof(self, request, context):
+        """Proves that the tree of size first_size is a prefix of the tree of size second_size
+        (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCheckpoint(self, request, context):
+        """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+        NOT_FOUND when none. Roles: viewer and above, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublicKeys(self, request, context):
+        """The public keys checkpoints are signed with, with the tree sizes each may sign.
+        Roles: viewer and above, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedactPayload(self, request, context):
+        """Removes a record's payload text (personal data, say) while its payload_sha256, leaf hash
+        and every proof stay valid. The redaction is recorded and audited. Roles: compliance,
+        admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -116,6 +185,31 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.VerifyChain,
                     request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.FromString,
                     response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainResponse.SerializeToString,
+            ),
+            'GetInclusionProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInclusionProof,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.InclusionProofRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.InclusionProof.SerializeToString,
+            ),
+            'GetConsistencyProof': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsistencyProof,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ConsistencyProofRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ConsistencyProof.SerializeToString,
+            ),
+            'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckpoint,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.SignedCheckpoint.SerializeToString,
+            ),
+            'ListPublicKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublicKeys,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ListPublicKeysRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ListPublicKeysResponse.SerializeToString,
+            ),
+            'RedactPayload': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedactPayload,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RedactPayloadRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.AuditRecord.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,6 +321,141 @@ class AuditService:
             '/tradeops.audit.v1.AuditService/VerifyChain',
             tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.SerializeToString,
             tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInclusionProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/GetInclusionProof',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.InclusionProofRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.InclusionProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsistencyProof(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/GetConsistencyProof',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ConsistencyProofRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ConsistencyProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/GetCheckpoint',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.GetCheckpointRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.SignedCheckpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublicKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/ListPublicKeys',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ListPublicKeysRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.ListPublicKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedactPayload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/RedactPayload',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RedactPayloadRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.AuditRecord.FromString,
             options,
             channel_credentials,
             insecure,

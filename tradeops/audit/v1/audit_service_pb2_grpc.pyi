@@ -42,14 +42,39 @@ class AuditServiceStub:
     "service") only.
     """
     ListRecords: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListRecordsRequest, _audit_service_pb2.ListRecordsResponse]
-    """Lists records in seq order from after_seq (exclusive). Roles: viewer and above."""
+    """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
+    audited. Roles: viewer and above.
+    """
     StreamRecords: _grpc.UnaryStreamMultiCallable[_audit_service_pb2.StreamRecordsRequest, _audit_service_pb2.AuditRecord]
     """Streams records with from_seq <= seq <= to_seq, for exports. Roles: compliance, admin,
     service.
     """
     VerifyChain: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyChainRequest, _audit_service_pb2.VerifyChainResponse]
-    """Recomputes every hash of the chain and reports the first record that does not match.
-    Roles: compliance, admin.
+    """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
+    root and signature, and reports the first record that does not match. A failure also
+    appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+    """
+    GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.InclusionProofRequest, _audit_service_pb2.InclusionProof]
+    """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
+    INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+    viewer and above, service.
+    """
+    GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ConsistencyProofRequest, _audit_service_pb2.ConsistencyProof]
+    """Proves that the tree of size first_size is a prefix of the tree of size second_size
+    (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+    """
+    GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.GetCheckpointRequest, _audit_service_pb2.SignedCheckpoint]
+    """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+    NOT_FOUND when none. Roles: viewer and above, service.
+    """
+    ListPublicKeys: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListPublicKeysRequest, _audit_service_pb2.ListPublicKeysResponse]
+    """The public keys checkpoints are signed with, with the tree sizes each may sign.
+    Roles: viewer and above, service.
+    """
+    RedactPayload: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.RedactPayloadRequest, _audit_service_pb2.AuditRecord]
+    """Removes a record's payload text (personal data, say) while its payload_sha256, leaf hash
+    and every proof stay valid. The redaction is recorded and audited. Roles: compliance,
+    admin.
     """
 
 @_typing.type_check_only
@@ -64,14 +89,39 @@ class AuditServiceAsyncStub(AuditServiceStub):
     "service") only.
     """
     ListRecords: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListRecordsRequest, _audit_service_pb2.ListRecordsResponse]  # type: ignore[assignment]
-    """Lists records in seq order from after_seq (exclusive). Roles: viewer and above."""
+    """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
+    audited. Roles: viewer and above.
+    """
     StreamRecords: _aio.UnaryStreamMultiCallable[_audit_service_pb2.StreamRecordsRequest, _audit_service_pb2.AuditRecord]  # type: ignore[assignment]
     """Streams records with from_seq <= seq <= to_seq, for exports. Roles: compliance, admin,
     service.
     """
     VerifyChain: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyChainRequest, _audit_service_pb2.VerifyChainResponse]  # type: ignore[assignment]
-    """Recomputes every hash of the chain and reports the first record that does not match.
-    Roles: compliance, admin.
+    """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
+    root and signature, and reports the first record that does not match. A failure also
+    appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+    """
+    GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.InclusionProofRequest, _audit_service_pb2.InclusionProof]  # type: ignore[assignment]
+    """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
+    INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+    viewer and above, service.
+    """
+    GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ConsistencyProofRequest, _audit_service_pb2.ConsistencyProof]  # type: ignore[assignment]
+    """Proves that the tree of size first_size is a prefix of the tree of size second_size
+    (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+    """
+    GetCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.GetCheckpointRequest, _audit_service_pb2.SignedCheckpoint]  # type: ignore[assignment]
+    """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+    NOT_FOUND when none. Roles: viewer and above, service.
+    """
+    ListPublicKeys: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListPublicKeysRequest, _audit_service_pb2.ListPublicKeysResponse]  # type: ignore[assignment]
+    """The public keys checkpoints are signed with, with the tree sizes each may sign.
+    Roles: viewer and above, service.
+    """
+    RedactPayload: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.RedactPayloadRequest, _audit_service_pb2.AuditRecord]  # type: ignore[assignment]
+    """Removes a record's payload text (personal data, say) while its payload_sha256, leaf hash
+    and every proof stay valid. The redaction is recorded and audited. Roles: compliance,
+    admin.
     """
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -95,7 +145,9 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.ListRecordsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.ListRecordsResponse, _abc.Awaitable[_audit_service_pb2.ListRecordsResponse]]:
-        """Lists records in seq order from after_seq (exclusive). Roles: viewer and above."""
+        """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
+        audited. Roles: viewer and above.
+        """
 
     @_abc_1.abstractmethod
     def StreamRecords(
@@ -113,8 +165,61 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.VerifyChainRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.VerifyChainResponse, _abc.Awaitable[_audit_service_pb2.VerifyChainResponse]]:
-        """Recomputes every hash of the chain and reports the first record that does not match.
-        Roles: compliance, admin.
+        """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
+        root and signature, and reports the first record that does not match. A failure also
+        appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+        """
+
+    @_abc_1.abstractmethod
+    def GetInclusionProof(
+        self,
+        request: _audit_service_pb2.InclusionProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.InclusionProof, _abc.Awaitable[_audit_service_pb2.InclusionProof]]:
+        """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
+        INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+        viewer and above, service.
+        """
+
+    @_abc_1.abstractmethod
+    def GetConsistencyProof(
+        self,
+        request: _audit_service_pb2.ConsistencyProofRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.ConsistencyProof, _abc.Awaitable[_audit_service_pb2.ConsistencyProof]]:
+        """Proves that the tree of size first_size is a prefix of the tree of size second_size
+        (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCheckpoint(
+        self,
+        request: _audit_service_pb2.GetCheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.SignedCheckpoint, _abc.Awaitable[_audit_service_pb2.SignedCheckpoint]]:
+        """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+        NOT_FOUND when none. Roles: viewer and above, service.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPublicKeys(
+        self,
+        request: _audit_service_pb2.ListPublicKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.ListPublicKeysResponse, _abc.Awaitable[_audit_service_pb2.ListPublicKeysResponse]]:
+        """The public keys checkpoints are signed with, with the tree sizes each may sign.
+        Roles: viewer and above, service.
+        """
+
+    @_abc_1.abstractmethod
+    def RedactPayload(
+        self,
+        request: _audit_service_pb2.RedactPayloadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_service_pb2.AuditRecord, _abc.Awaitable[_audit_service_pb2.AuditRecord]]:
+        """Removes a record's payload text (personal data, say) while its payload_sha256, leaf hash
+        and every proof stay valid. The redaction is recorded and audited. Roles: compliance,
+        admin.
         """
 
 def add_AuditServiceServicer_to_server(servicer: AuditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

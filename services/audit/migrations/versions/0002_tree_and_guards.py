@@ -41,6 +41,9 @@ END $$;
 
 def upgrade() -> None:
     _create_tables()
+    op.create_index("ix_records_occurred_at", "records", ["occurred_at"], schema=SCHEMA)
+    op.create_index("ix_records_action_seq", "records", ["action", "seq"], schema=SCHEMA)
+    op.execute("CREATE INDEX ix_records_actor_seq ON audit.records ((actor ->> 'subject'), seq)")
     op.alter_column("payloads", "payload_json", nullable=True, schema=SCHEMA)
     op.execute(REFUSE)
     op.execute(GUARD_PAYLOADS)
@@ -112,6 +115,8 @@ def _create_tables() -> None:
 
 
 def downgrade() -> None:
+    for index in ("ix_records_occurred_at", "ix_records_action_seq", "ix_records_actor_seq"):
+        op.drop_index(index, table_name="records", schema=SCHEMA)
     for table in (*LOG_TABLES, "payloads"):
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON audit.{table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON audit.{table}")

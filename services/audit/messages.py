@@ -1,0 +1,97 @@
+"""Conversions between the audit contract's messages and the domain's objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from runtime.errors import InvalidArgument
+from services.audit.domain import Actor, Event, Record
+from services.audit.filters import Filter
+from services.audit.keyring import PublicKey
+from tradeops.audit.v1 import audit_service_pb2 as pb
+from tradeops.common.v1 import common_pb2
+
+
+def event(index: int, message: pb.AuditEvent) -> Event:
+    actor = message.actor
+    return Event(
+        event_id=message.event_id,
+        occurred_at=_occurred_at(index, message),
+        actor=Actor(actor.subject, tuple(actor.roles), actor.kind, actor.logic_version, actor.desk),
+        action=message.action,
+        target=message.target,
+        outcome=message.outcome,
+        trace_id=message.trace_id,
+        source=message.source,
+        payload_json=message.payload_json,
+    )
+
+
+def _occurred_at(index: int, message: pb.AuditEvent) -> datetime:
+    # An event whose occurred_at is unset is stamped with the time the audit service got it.
+    if not message.HasField("occurred_at"):
+        return datetime.now(UTC)
+    try:
+        return message.occurred_at.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"events[{index}]: occurred_at is out of range") from None
+
+
+def record(found: Record) -> pb.AuditRecord:
+    event, actor = found.event, found.event.actor
+    message = pb.AuditRecord(
+        seq=found.seq,
+        event=pb.AuditEvent(
+            event_id=event.event_id,
+            occurred_at=timestamp(event.occurred_at),
+            actor=common_pb2.Actor(
+                subject=actor.subject,
+                roles=actor.roles,
+                kind=actor.kind,
+                logic_version=actor.logic_version,
+                desk=actor.desk,
+            ),
+            action=event.action,
+            target=event.target,
+            outcome=event.outcome,
+            trace_id=event.trace_id,
+            payload_json=event.payload_json or "",
+            source=event.source,
+        ),
+        payload_sha256=found.payload_sha256,
+        prev_hash=found.prev_hash,
+        leaf_hash=found.leaf_hash,
+    )
+    if found.recorded_at is not None:
+        message.recorded_at.CopyFrom(timestamp(found.recorded_at))
+    return message
+
+
+def query(request: pb.ListRecordsRequest) -> Filter:
+    since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
+    until = request.until.ToDatetime(tzinfo=UTC) if request.HasField("until") else None
+    if since and until and since >= until:
+        raise InvalidArgument("since must be before until")
+    outcome = request.outcome
+    if outcome and outcome not in ("success", "denied", "failure"):
+        raise InvalidArgument("outcome must be success, denied or failure")
+    return Filter(since, until, request.actor, request.action, outcome)
+
+
+def public_key(key: PublicKey) -> pb.PublicKey:
+    until = -1 if key.until_size is None else key.until_size
+    return pb.PublicKey(
+        name=key.name,
+        key_id=key.key_id_hex,
+        vkey=key.vkey,
+        from_size=key.from_size,
+        until_size=until,
+    )
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp

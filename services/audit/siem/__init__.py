@@ -1,0 +1,3 @@
+"""Forwarding of the audit log (records and signed checkpoints) to SIEM destinations:
+RFC 5424 or CEF over TCP/TLS syslog, or JSON to an HTTP event collector, at least once, from a
+durable cursor per destination."""
