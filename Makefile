@@ -34,7 +34,7 @@ migrate: install
 	$(PY) -m runtime.launcher --migrate-only
 
 bench: install
-	@for b in bench/*.py; do [ -e "$$b" ] && $(PY) "$$b"; done; true
+	@for b in bench/[!_]*.py; do [ -e "$$b" ] || continue; $(PY) "$$b" || exit 1; done
 
 token: install
 	$(VENV)/bin/tradeops token --sub alice --roles ops

@@ -169,7 +169,9 @@ class AppendResult(_message.Message):
     event_id: _builtins.str
     seq: _builtins.int
     duplicate: _builtins.bool
-    """True when the event was already in the log before this call."""
+    """True when the event was already in the log before this call, or appeared earlier in the
+    same request (then seq is that first occurrence's).
+    """
     def __init__(
         self,
         *,
