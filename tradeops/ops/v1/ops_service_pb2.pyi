@@ -36,7 +36,23 @@ class _ActionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ActionSta
     ACTION_STATE_APPROVED: _ActionState.ValueType  # 2
     """Quorum reached; may be executed."""
     ACTION_STATE_REJECTED: _ActionState.ValueType  # 3
-    """Rejected by an approver."""
+    """Rejected by enough approvers (the policy's K)."""
+    ACTION_STATE_EXPIRED: _ActionState.ValueType  # 4
+    """Not decided within the pending time-to-live, or approved but not executed within the
+    validity window.
+    """
+    ACTION_STATE_CANCELLED: _ActionState.ValueType  # 5
+    """Withdrawn before execution."""
+    ACTION_STATE_EXECUTING: _ActionState.ValueType  # 6
+    """Handed to an executor."""
+    ACTION_STATE_EXECUTED: _ActionState.ValueType  # 7
+    """The executor reported success."""
+    ACTION_STATE_FAILED: _ActionState.ValueType  # 8
+    """The executor reported failure."""
+    ACTION_STATE_OUTCOME_UNKNOWN: _ActionState.ValueType  # 9
+    """The executor could not tell whether it took effect (timeout, lost reply): a person must
+    check the desk system.
+    """
 
 class ActionState(_ActionState, metaclass=_ActionStateEnumTypeWrapper):
     """Where an action is in its life."""
@@ -47,7 +63,23 @@ ACTION_STATE_PENDING_APPROVAL: ActionState.ValueType  # 1
 ACTION_STATE_APPROVED: ActionState.ValueType  # 2
 """Quorum reached; may be executed."""
 ACTION_STATE_REJECTED: ActionState.ValueType  # 3
-"""Rejected by an approver."""
+"""Rejected by enough approvers (the policy's K)."""
+ACTION_STATE_EXPIRED: ActionState.ValueType  # 4
+"""Not decided within the pending time-to-live, or approved but not executed within the
+validity window.
+"""
+ACTION_STATE_CANCELLED: ActionState.ValueType  # 5
+"""Withdrawn before execution."""
+ACTION_STATE_EXECUTING: ActionState.ValueType  # 6
+"""Handed to an executor."""
+ACTION_STATE_EXECUTED: ActionState.ValueType  # 7
+"""The executor reported success."""
+ACTION_STATE_FAILED: ActionState.ValueType  # 8
+"""The executor reported failure."""
+ACTION_STATE_OUTCOME_UNKNOWN: ActionState.ValueType  # 9
+"""The executor could not tell whether it took effect (timeout, lost reply): a person must
+check the desk system.
+"""
 Global___ActionState: _TypeAlias = ActionState  # noqa: Y015
 
 class _Risk:
@@ -83,12 +115,18 @@ class Vote(_message.Message):
     APPROVE_FIELD_NUMBER: _builtins.int
     COMMENT_FIELD_NUMBER: _builtins.int
     AT_FIELD_NUMBER: _builtins.int
+    PARAMETERS_VERSION_FIELD_NUMBER: _builtins.int
+    VOIDED_FIELD_NUMBER: _builtins.int
     voter: _builtins.str
     """Subject of the voter."""
     approve: _builtins.bool
     """True for approve, false for reject."""
     comment: _builtins.str
     """Free-text reason."""
+    parameters_version: _builtins.int
+    """The parameters_version voted on; a vote on an older version is void."""
+    voided: _builtins.bool
+    """True when a later parameter change voided it."""
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Roles the voter held when voting."""
@@ -103,10 +141,12 @@ class Vote(_message.Message):
         approve: _builtins.bool = ...,
         comment: _builtins.str = ...,
         at: _timestamp_pb2.Timestamp | None = ...,
+        parameters_version: _builtins.int = ...,
+        voided: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "at", b"at", "comment", b"comment", "roles", b"roles", "voter", b"voter"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "at", b"at", "comment", b"comment", "parameters_version", b"parameters_version", "roles", b"roles", "voided", b"voided", "voter", b"voter"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -134,6 +174,21 @@ class Action(_message.Message):
     VOTES_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    POLICY_FIELD_NUMBER: _builtins.int
+    REJECTIONS_FIELD_NUMBER: _builtins.int
+    APPROVALS_MISSING_FIELD_NUMBER: _builtins.int
+    ROLES_MISSING_FIELD_NUMBER: _builtins.int
+    NEEDS_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    VALID_UNTIL_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_TEAM_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_RELEVANT_FIELD_NUMBER: _builtins.int
+    PARAMETERS_VERSION_FIELD_NUMBER: _builtins.int
+    EXECUTION_DETAIL_FIELD_NUMBER: _builtins.int
+    CANCEL_REASON_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     kind: _builtins.str
     """What to do, for example "failover_market_data_feed"."""
@@ -152,6 +207,26 @@ class Action(_message.Message):
     """Distinct approvals needed."""
     approvals: _builtins.int
     """Approvals so far."""
+    rejections: _builtins.int
+    """Rejections so far (votes voided by a parameter change are not counted)."""
+    approvals_missing: _builtins.int
+    """Approvals still needed: in total, and per role requirement of the policy."""
+    needs: _builtins.str
+    """Human summary, for example "2 more approvals needed, from: compliance (1), ops (1)"."""
+    assignee: _builtins.str
+    """Who is on it: a user subject, or a team name."""
+    assignee_team: _builtins.str
+    escalation_level: _builtins.int
+    """Escalation level reached (0: none)."""
+    compliance_relevant: _builtins.bool
+    """True for compliance-relevant kinds (kill switch, flattening a position): a compliance or
+    admin approval is needed whatever the risk.
+    """
+    parameters_version: _builtins.int
+    """Increments on every parameter change; votes carry the version they approved."""
+    execution_detail: _builtins.str
+    """Executor's report (execution id, error, or why the outcome is unknown)."""
+    cancel_reason: _builtins.str
     @_builtins.property
     def parameters(self) -> _struct_pb2.Struct:
         """Parameters for the executor, for example {"feed": "XNAS-ITCH", "to": "secondary"}."""
@@ -166,6 +241,24 @@ class Action(_message.Message):
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def policy(self) -> Global___ApprovalPolicy:
+        """The approval policy as it was when the action was proposed (later edits do not apply)."""
+
+    @_builtins.property
+    def roles_missing(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoleRequirement]: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """A pending action expires at expires_at; an approved one may start executing until
+        valid_until.
+        """
+
+    @_builtins.property
+    def valid_until(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def acknowledged_at(self) -> _timestamp_pb2.Timestamp:
+        """First human acknowledgement, if any."""
+
     def __init__(
         self,
         *,
@@ -185,10 +278,25 @@ class Action(_message.Message):
         votes: _abc.Iterable[Global___Vote] | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        policy: Global___ApprovalPolicy | None = ...,
+        rejections: _builtins.int = ...,
+        approvals_missing: _builtins.int = ...,
+        roles_missing: _abc.Iterable[Global___RoleRequirement] | None = ...,
+        needs: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        valid_until: _timestamp_pb2.Timestamp | None = ...,
+        assignee: _builtins.str = ...,
+        assignee_team: _builtins.str = ...,
+        escalation_level: _builtins.int = ...,
+        acknowledged_at: _timestamp_pb2.Timestamp | None = ...,
+        compliance_relevant: _builtins.bool = ...,
+        parameters_version: _builtins.int = ...,
+        execution_detail: _builtins.str = ...,
+        cancel_reason: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "parameters", b"parameters", "proposed_by", b"proposed_by", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "created_at", b"created_at", "expires_at", b"expires_at", "parameters", b"parameters", "policy", b"policy", "proposed_by", b"proposed_by", "updated_at", b"updated_at", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approvals", b"approvals", "approvals_required", b"approvals_required", "created_at", b"created_at", "decision_id", b"decision_id", "id", b"id", "incident_id", b"incident_id", "kind", b"kind", "parameters", b"parameters", "proposed_by", b"proposed_by", "rationale", b"rationale", "requested_by", b"requested_by", "risk", b"risk", "source_ref", b"source_ref", "state", b"state", "updated_at", b"updated_at", "votes", b"votes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "approvals", b"approvals", "approvals_missing", b"approvals_missing", "approvals_required", b"approvals_required", "assignee", b"assignee", "assignee_team", b"assignee_team", "cancel_reason", b"cancel_reason", "compliance_relevant", b"compliance_relevant", "created_at", b"created_at", "decision_id", b"decision_id", "escalation_level", b"escalation_level", "execution_detail", b"execution_detail", "expires_at", b"expires_at", "id", b"id", "incident_id", b"incident_id", "kind", b"kind", "needs", b"needs", "parameters", b"parameters", "parameters_version", b"parameters_version", "policy", b"policy", "proposed_by", b"proposed_by", "rationale", b"rationale", "rejections", b"rejections", "requested_by", b"requested_by", "risk", b"risk", "roles_missing", b"roles_missing", "source_ref", b"source_ref", "state", b"state", "updated_at", b"updated_at", "valid_until", b"valid_until", "votes", b"votes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -267,8 +375,17 @@ class ListActionsRequest(_message.Message):
 
     STATE_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    RISK_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
     state: Global___ActionState.ValueType
     """Only actions in this state, when set."""
+    kind: _builtins.str
+    """Only actions of this kind, when set."""
+    risk: Global___Risk.ValueType
+    """Only actions of this risk, when set."""
+    assignee: _builtins.str
+    """Only actions assigned to this user, when set."""
     @_builtins.property
     def page(self) -> _common_pb2.PageRequest: ...
     def __init__(
@@ -276,10 +393,13 @@ class ListActionsRequest(_message.Message):
         *,
         state: Global___ActionState.ValueType = ...,
         page: _common_pb2.PageRequest | None = ...,
+        kind: _builtins.str = ...,
+        risk: Global___Risk.ValueType = ...,
+        assignee: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "kind", b"kind", "page", b"page", "risk", b"risk", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -331,3 +451,748 @@ class VoteRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VoteRequest: _TypeAlias = VoteRequest  # noqa: Y015
+
+@_typing.final
+class CancelActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelActionRequest: _TypeAlias = CancelActionRequest  # noqa: Y015
+
+@_typing.final
+class UpdateParametersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def parameters(self) -> _struct_pb2.Struct: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        parameters: _struct_pb2.Struct | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["parameters", b"parameters"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "parameters", b"parameters", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateParametersRequest: _TypeAlias = UpdateParametersRequest  # noqa: Y015
+
+@_typing.final
+class AssignActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
+    TEAM_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    assignee: _builtins.str
+    """A user subject; empty with an empty team: the caller."""
+    team: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        assignee: _builtins.str = ...,
+        team: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "id", b"id", "team", b"team"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignActionRequest: _TypeAlias = AssignActionRequest  # noqa: Y015
+
+@_typing.final
+class AcknowledgeActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcknowledgeActionRequest: _TypeAlias = AcknowledgeActionRequest  # noqa: Y015
+
+@_typing.final
+class EscalateActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalateActionRequest: _TypeAlias = EscalateActionRequest  # noqa: Y015
+
+@_typing.final
+class AddCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    text: _builtins.str
+    """1 to 4000 characters."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddCommentRequest: _TypeAlias = AddCommentRequest  # noqa: Y015
+
+@_typing.final
+class GetTimelineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTimelineRequest: _TypeAlias = GetTimelineRequest  # noqa: Y015
+
+@_typing.final
+class TimelineEntry(_message.Message):
+    """One entry of an action's timeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ACTION_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    MACHINE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    action_id: _builtins.str
+    kind: _builtins.str
+    """"comment", "vote", "state", "assignment", "acknowledgement", "escalation", "reminder",
+    "parameters", "execution", "notification".
+    """
+    actor: _builtins.str
+    """Subject of the person, or the automation's name."""
+    machine: _builtins.bool
+    """True for entries made by automation (timers, the agent, executors)."""
+    text: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def details(self) -> _struct_pb2.Struct: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        action_id: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        kind: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        machine: _builtins.bool = ...,
+        text: _builtins.str = ...,
+        details: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "details", b"details"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "actor", b"actor", "at", b"at", "details", b"details", "id", b"id", "kind", b"kind", "machine", b"machine", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimelineEntry: _TypeAlias = TimelineEntry  # noqa: Y015
+
+@_typing.final
+class Timeline(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___TimelineEntry]: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___TimelineEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Timeline: _TypeAlias = Timeline  # noqa: Y015
+
+@_typing.final
+class StartExecutionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    EXECUTOR_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    executor: _builtins.str
+    """Which executor takes it, for example "webhook:desk-oms"."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        executor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["executor", b"executor", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartExecutionRequest: _TypeAlias = StartExecutionRequest  # noqa: Y015
+
+@_typing.final
+class RecordExecutionResultRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    outcome: Global___ActionState.ValueType
+    """ACTION_STATE_EXECUTED, ACTION_STATE_FAILED or ACTION_STATE_OUTCOME_UNKNOWN."""
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        outcome: Global___ActionState.ValueType = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "id", b"id", "outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordExecutionResultRequest: _TypeAlias = RecordExecutionResultRequest  # noqa: Y015
+
+@_typing.final
+class RoleRequirement(_message.Message):
+    """How many approvals of a role a policy requires."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    role: _builtins.str
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        role: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "role", b"role"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoleRequirement: _TypeAlias = RoleRequirement  # noqa: Y015
+
+@_typing.final
+class ApprovalPolicy(_message.Message):
+    """Who must approve an action of some kind and risk, and for how long it stays open. Versioned:
+    a change creates version N+1; an action keeps the version it was proposed under.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ACTION_KIND_FIELD_NUMBER: _builtins.int
+    RISK_FIELD_NUMBER: _builtins.int
+    APPROVALS_REQUIRED_FIELD_NUMBER: _builtins.int
+    REJECTIONS_TO_REJECT_FIELD_NUMBER: _builtins.int
+    ROLE_REQUIREMENTS_FIELD_NUMBER: _builtins.int
+    PENDING_TTL_S_FIELD_NUMBER: _builtins.int
+    VALIDITY_S_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_RELEVANT_FIELD_NUMBER: _builtins.int
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    CHANGE_REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Stable name, for example "default" or "kill-switch"."""
+    version: _builtins.int
+    action_kind: _builtins.str
+    """Action kind it governs; "*" for any kind."""
+    risk: Global___Risk.ValueType
+    """Risk it governs; RISK_UNSPECIFIED for any risk. The most specific policy wins (kind and
+    risk, then kind, then risk, then "*").
+    """
+    approvals_required: _builtins.int
+    """M: distinct approvals needed."""
+    rejections_to_reject: _builtins.int
+    """K: rejections that reject."""
+    pending_ttl_s: _builtins.int
+    """A pending action expires after this long."""
+    validity_s: _builtins.int
+    """An approved action may start executing for this long."""
+    compliance_relevant: _builtins.bool
+    """Needs a compliance or admin approval whatever the risk."""
+    escalation_policy_id: _builtins.str
+    """Escalation policy applied to actions under this policy ("" for none)."""
+    changed_by: _builtins.str
+    change_reason: _builtins.str
+    @_builtins.property
+    def role_requirements(self) -> _containers.RepeatedCompositeFieldContainer[Global___RoleRequirement]:
+        """Per-role minimums among the approvals, for example one compliance and one ops."""
+
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        action_kind: _builtins.str = ...,
+        risk: Global___Risk.ValueType = ...,
+        approvals_required: _builtins.int = ...,
+        rejections_to_reject: _builtins.int = ...,
+        role_requirements: _abc.Iterable[Global___RoleRequirement] | None = ...,
+        pending_ttl_s: _builtins.int = ...,
+        validity_s: _builtins.int = ...,
+        compliance_relevant: _builtins.bool = ...,
+        escalation_policy_id: _builtins.str = ...,
+        changed_by: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+        change_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_kind", b"action_kind", "approvals_required", b"approvals_required", "change_reason", b"change_reason", "changed_at", b"changed_at", "changed_by", b"changed_by", "compliance_relevant", b"compliance_relevant", "escalation_policy_id", b"escalation_policy_id", "id", b"id", "pending_ttl_s", b"pending_ttl_s", "rejections_to_reject", b"rejections_to_reject", "risk", b"risk", "role_requirements", b"role_requirements", "validity_s", b"validity_s", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalPolicy: _TypeAlias = ApprovalPolicy  # noqa: Y015
+
+@_typing.final
+class PutPolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POLICY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def policy(self) -> Global___ApprovalPolicy:
+        """version is ignored: the service assigns the next one."""
+
+    def __init__(
+        self,
+        *,
+        policy: Global___ApprovalPolicy | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutPolicyRequest: _TypeAlias = PutPolicyRequest  # noqa: Y015
+
+@_typing.final
+class ListPoliciesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCLUDE_HISTORY_FIELD_NUMBER: _builtins.int
+    include_history: _builtins.bool
+    def __init__(
+        self,
+        *,
+        include_history: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_history", b"include_history"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPoliciesRequest: _TypeAlias = ListPoliciesRequest  # noqa: Y015
+
+@_typing.final
+class ListPoliciesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POLICIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def policies(self) -> _containers.RepeatedCompositeFieldContainer[Global___ApprovalPolicy]: ...
+    def __init__(
+        self,
+        *,
+        policies: _abc.Iterable[Global___ApprovalPolicy] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policies", b"policies"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPoliciesResponse: _TypeAlias = ListPoliciesResponse  # noqa: Y015
+
+@_typing.final
+class EscalationLevel(_message.Message):
+    """One step of an escalation policy."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_S_FIELD_NUMBER: _builtins.int
+    NOTIFY_FIELD_NUMBER: _builtins.int
+    ASSIGN_TO_FIELD_NUMBER: _builtins.int
+    ASSIGN_TEAM_FIELD_NUMBER: _builtins.int
+    after_s: _builtins.int
+    """Fires this long after the action was proposed (level 1) or after the previous level."""
+    assign_to: _builtins.str
+    """Reassign to this user or team, when set."""
+    assign_team: _builtins.str
+    @_builtins.property
+    def notify(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Notify these webhook destinations (names from TRADEOPS_OPS_WEBHOOKS)."""
+
+    def __init__(
+        self,
+        *,
+        after_s: _builtins.int = ...,
+        notify: _abc.Iterable[_builtins.str] | None = ...,
+        assign_to: _builtins.str = ...,
+        assign_team: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_s", b"after_s", "assign_team", b"assign_team", "assign_to", b"assign_to", "notify", b"notify"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalationLevel: _TypeAlias = EscalationLevel  # noqa: Y015
+
+@_typing.final
+class EscalationPolicy(_message.Message):
+    """What happens when nobody acknowledges or decides an action in time."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    LEVELS_FIELD_NUMBER: _builtins.int
+    REPEAT_LIMIT_FIELD_NUMBER: _builtins.int
+    REMIND_BEFORE_EXPIRY_S_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    version: _builtins.int
+    repeat_limit: _builtins.int
+    """After the last level, repeat it up to this many times (0: no repeat)."""
+    remind_before_expiry_s: _builtins.int
+    """Remind (notify the assignee's destinations) this long before a pending action expires; 0:
+    no reminder.
+    """
+    changed_by: _builtins.str
+    @_builtins.property
+    def levels(self) -> _containers.RepeatedCompositeFieldContainer[Global___EscalationLevel]: ...
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        levels: _abc.Iterable[Global___EscalationLevel] | None = ...,
+        repeat_limit: _builtins.int = ...,
+        remind_before_expiry_s: _builtins.int = ...,
+        changed_by: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at", "changed_by", b"changed_by", "id", b"id", "levels", b"levels", "remind_before_expiry_s", b"remind_before_expiry_s", "repeat_limit", b"repeat_limit", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalationPolicy: _TypeAlias = EscalationPolicy  # noqa: Y015
+
+@_typing.final
+class PutEscalationPolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POLICY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def policy(self) -> Global___EscalationPolicy: ...
+    def __init__(
+        self,
+        *,
+        policy: Global___EscalationPolicy | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutEscalationPolicyRequest: _TypeAlias = PutEscalationPolicyRequest  # noqa: Y015
+
+@_typing.final
+class ListEscalationPoliciesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEscalationPoliciesRequest: _TypeAlias = ListEscalationPoliciesRequest  # noqa: Y015
+
+@_typing.final
+class ListEscalationPoliciesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POLICIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def policies(self) -> _containers.RepeatedCompositeFieldContainer[Global___EscalationPolicy]: ...
+    def __init__(
+        self,
+        *,
+        policies: _abc.Iterable[Global___EscalationPolicy] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policies", b"policies"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEscalationPoliciesResponse: _TypeAlias = ListEscalationPoliciesResponse  # noqa: Y015
+
+@_typing.final
+class GetMetricsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SINCE_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp:
+        """Actions proposed in [since, until); unset: all time / now."""
+
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        since: _timestamp_pb2.Timestamp | None = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMetricsRequest: _TypeAlias = GetMetricsRequest  # noqa: Y015
+
+@_typing.final
+class ApproverStats(_message.Message):
+    """One approver's record: a high approval rate with a tiny median decision time is a
+    rubber-stamp signal.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    VOTES_FIELD_NUMBER: _builtins.int
+    APPROVAL_RATE_FIELD_NUMBER: _builtins.int
+    MEDIAN_DECISION_S_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    votes: _builtins.int
+    approval_rate: _builtins.float
+    median_decision_s: _builtins.float
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        votes: _builtins.int = ...,
+        approval_rate: _builtins.float = ...,
+        median_decision_s: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_rate", b"approval_rate", "median_decision_s", b"median_decision_s", "subject", b"subject", "votes", b"votes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproverStats: _TypeAlias = ApproverStats  # noqa: Y015
+
+@_typing.final
+class AgeBucket(_message.Message):
+    """Pending actions by age."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_S_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    from_s: _builtins.int
+    """Lower bound of the bucket, in seconds (0, 300, 3600, 14400, 86400)."""
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        from_s: _builtins.int = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "from_s", b"from_s"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgeBucket: _TypeAlias = AgeBucket  # noqa: Y015
+
+@_typing.final
+class OpsMetrics(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CountsByStateEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class RejectionRateByPolicyEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    COUNTS_BY_STATE_FIELD_NUMBER: _builtins.int
+    MTTA_S_FIELD_NUMBER: _builtins.int
+    TIME_TO_DECISION_S_FIELD_NUMBER: _builtins.int
+    APPROVAL_LATENCY_S_FIELD_NUMBER: _builtins.int
+    REJECTION_RATE_BY_POLICY_FIELD_NUMBER: _builtins.int
+    APPROVERS_FIELD_NUMBER: _builtins.int
+    BACKLOG_FIELD_NUMBER: _builtins.int
+    mtta_s: _builtins.float
+    """Mean time from proposal to the first human touch (acknowledgement, assignment by a person,
+    comment or vote), over the actions touched.
+    """
+    time_to_decision_s: _builtins.float
+    """Mean time from proposal to a decision (approved or rejected)."""
+    approval_latency_s: _builtins.float
+    """Mean time from proposal to quorum, over approved actions."""
+    @_builtins.property
+    def counts_by_state(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Actions by state name (for example "PENDING_APPROVAL")."""
+
+    @_builtins.property
+    def rejection_rate_by_policy(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """Rejected / decided, per policy id."""
+
+    @_builtins.property
+    def approvers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ApproverStats]: ...
+    @_builtins.property
+    def backlog(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgeBucket]: ...
+    def __init__(
+        self,
+        *,
+        counts_by_state: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        mtta_s: _builtins.float = ...,
+        time_to_decision_s: _builtins.float = ...,
+        approval_latency_s: _builtins.float = ...,
+        rejection_rate_by_policy: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        approvers: _abc.Iterable[Global___ApproverStats] | None = ...,
+        backlog: _abc.Iterable[Global___AgeBucket] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_latency_s", b"approval_latency_s", "approvers", b"approvers", "backlog", b"backlog", "counts_by_state", b"counts_by_state", "mtta_s", b"mtta_s", "rejection_rate_by_policy", b"rejection_rate_by_policy", "time_to_decision_s", b"time_to_decision_s"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpsMetrics: _TypeAlias = OpsMetrics  # noqa: Y015

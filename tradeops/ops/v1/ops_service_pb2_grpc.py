@@ -60,6 +60,76 @@ class OpsServiceStub:
                 request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.VoteRequest.SerializeToString,
                 response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
                 _registered_method=True)
+        self.CancelAction = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/CancelAction',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.CancelActionRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.UpdateParameters = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/UpdateParameters',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.UpdateParametersRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.AssignAction = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/AssignAction',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AssignActionRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.AcknowledgeAction = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/AcknowledgeAction',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AcknowledgeActionRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.EscalateAction = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/EscalateAction',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.EscalateActionRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.AddComment = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/AddComment',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AddCommentRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.TimelineEntry.FromString,
+                _registered_method=True)
+        self.GetTimeline = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/GetTimeline',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetTimelineRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Timeline.FromString,
+                _registered_method=True)
+        self.StartExecution = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/StartExecution',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.StartExecutionRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.RecordExecutionResult = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/RecordExecutionResult',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.RecordExecutionResultRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+                _registered_method=True)
+        self.PutPolicy = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/PutPolicy',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.PutPolicyRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ApprovalPolicy.FromString,
+                _registered_method=True)
+        self.ListPolicies = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/ListPolicies',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListPoliciesRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListPoliciesResponse.FromString,
+                _registered_method=True)
+        self.PutEscalationPolicy = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/PutEscalationPolicy',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.PutEscalationPolicyRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.EscalationPolicy.FromString,
+                _registered_method=True)
+        self.ListEscalationPolicies = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/ListEscalationPolicies',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListEscalationPoliciesRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListEscalationPoliciesResponse.FromString,
+                _registered_method=True)
+        self.GetMetrics = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/GetMetrics',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetMetricsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.OpsMetrics.FromString,
+                _registered_method=True)
 
 
 class OpsServiceServicer:
@@ -99,7 +169,116 @@ class OpsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RejectAction(self, request, context):
-        """Rejects the action (one rejection suffices). Same rules as ApproveAction.
+        """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
+        (K) is reached. Same rules as ApproveAction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelAction(self, request, context):
+        """Cancels a pending or approved (not yet executing) action. Roles: ops, admin, or the
+        requester.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateParameters(self, request, context):
+        """Changes a pending action's parameters: every earlier vote is voided (kept in the timeline,
+        no longer counted). Roles: service (the agent), ops, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignAction(self, request, context):
+        """Assigns the action to a user or a team; an empty assignee and team assigns the caller
+        (self-assign). Roles: ops, compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeAction(self, request, context):
+        """Records the first human acknowledgement (it stops the escalation clock's first level and
+        counts for MTTA). Roles: ops, compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EscalateAction(self, request, context):
+        """Escalates by hand to the next level of the action's escalation policy. Roles: ops,
+        compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddComment(self, request, context):
+        """Adds a comment to the action's timeline. Roles: viewer and above (traders and up comment).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTimeline(self, request, context):
+        """The action's whole timeline, oldest first, kept forever (after expiry too). Roles: viewer
+        and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartExecution(self, request, context):
+        """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
+        agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
+        EXPIRED) or in another state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordExecutionResult(self, request, context):
+        """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
+        admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutPolicy(self, request, context):
+        """Creates a policy or a new version of one (versions are never edited). Roles: admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPolicies(self, request, context):
+        """Current policies, or every version with include_history. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutEscalationPolicy(self, request, context):
+        """Creates an escalation policy or a new version of one. Roles: admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEscalationPolicies(self, request, context):
+        """Current escalation policies. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMetrics(self, request, context):
+        """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
+        above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -132,6 +311,76 @@ def add_OpsServiceServicer_to_server(servicer, server):
                     servicer.RejectAction,
                     request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.VoteRequest.FromString,
                     response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'CancelAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelAction,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.CancelActionRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'UpdateParameters': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateParameters,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.UpdateParametersRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'AssignAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignAction,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AssignActionRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'AcknowledgeAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeAction,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AcknowledgeActionRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'EscalateAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.EscalateAction,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.EscalateActionRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'AddComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddComment,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AddCommentRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.TimelineEntry.SerializeToString,
+            ),
+            'GetTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTimeline,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetTimelineRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Timeline.SerializeToString,
+            ),
+            'StartExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartExecution,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.StartExecutionRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'RecordExecutionResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordExecutionResult,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.RecordExecutionResultRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.SerializeToString,
+            ),
+            'PutPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutPolicy,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.PutPolicyRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ApprovalPolicy.SerializeToString,
+            ),
+            'ListPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPolicies,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListPoliciesRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListPoliciesResponse.SerializeToString,
+            ),
+            'PutEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutEscalationPolicy,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.PutEscalationPolicyRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.EscalationPolicy.SerializeToString,
+            ),
+            'ListEscalationPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEscalationPolicies,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListEscalationPoliciesRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListEscalationPoliciesResponse.SerializeToString,
+            ),
+            'GetMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetrics,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetMetricsRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.OpsMetrics.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +519,384 @@ class OpsService:
             '/tradeops.ops.v1.OpsService/RejectAction',
             tradeops_dot_ops_dot_v1_dot_ops__service__pb2.VoteRequest.SerializeToString,
             tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/CancelAction',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.CancelActionRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateParameters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/UpdateParameters',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.UpdateParametersRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/AssignAction',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AssignActionRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/AcknowledgeAction',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AcknowledgeActionRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EscalateAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/EscalateAction',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.EscalateActionRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/AddComment',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.AddCommentRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.TimelineEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/GetTimeline',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetTimelineRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Timeline.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/StartExecution',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.StartExecutionRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordExecutionResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/RecordExecutionResult',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.RecordExecutionResultRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.Action.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/PutPolicy',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.PutPolicyRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ApprovalPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/ListPolicies',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListPoliciesRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutEscalationPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/PutEscalationPolicy',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.PutEscalationPolicyRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.EscalationPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEscalationPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/ListEscalationPolicies',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListEscalationPoliciesRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ListEscalationPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/GetMetrics',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetMetricsRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.OpsMetrics.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,7 +50,56 @@ class OpsServiceStub:
     lacks an approver role (ops, compliance, admin). Reaching quorum moves it to APPROVED.
     """
     RejectAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]
-    """Rejects the action (one rejection suffices). Same rules as ApproveAction."""
+    """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
+    (K) is reached. Same rules as ApproveAction.
+    """
+    CancelAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.CancelActionRequest, _ops_service_pb2.Action]
+    """Cancels a pending or approved (not yet executing) action. Roles: ops, admin, or the
+    requester.
+    """
+    UpdateParameters: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.UpdateParametersRequest, _ops_service_pb2.Action]
+    """Changes a pending action's parameters: every earlier vote is voided (kept in the timeline,
+    no longer counted). Roles: service (the agent), ops, admin.
+    """
+    AssignAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.AssignActionRequest, _ops_service_pb2.Action]
+    """Assigns the action to a user or a team; an empty assignee and team assigns the caller
+    (self-assign). Roles: ops, compliance, admin.
+    """
+    AcknowledgeAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.AcknowledgeActionRequest, _ops_service_pb2.Action]
+    """Records the first human acknowledgement (it stops the escalation clock's first level and
+    counts for MTTA). Roles: ops, compliance, admin.
+    """
+    EscalateAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.EscalateActionRequest, _ops_service_pb2.Action]
+    """Escalates by hand to the next level of the action's escalation policy. Roles: ops,
+    compliance, admin.
+    """
+    AddComment: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.AddCommentRequest, _ops_service_pb2.TimelineEntry]
+    """Adds a comment to the action's timeline. Roles: viewer and above (traders and up comment)."""
+    GetTimeline: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.GetTimelineRequest, _ops_service_pb2.Timeline]
+    """The action's whole timeline, oldest first, kept forever (after expiry too). Roles: viewer
+    and above.
+    """
+    StartExecution: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.StartExecutionRequest, _ops_service_pb2.Action]
+    """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
+    agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
+    EXPIRED) or in another state.
+    """
+    RecordExecutionResult: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.RecordExecutionResultRequest, _ops_service_pb2.Action]
+    """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
+    admin.
+    """
+    PutPolicy: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.PutPolicyRequest, _ops_service_pb2.ApprovalPolicy]
+    """Creates a policy or a new version of one (versions are never edited). Roles: admin."""
+    ListPolicies: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.ListPoliciesRequest, _ops_service_pb2.ListPoliciesResponse]
+    """Current policies, or every version with include_history. Roles: viewer and above."""
+    PutEscalationPolicy: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.PutEscalationPolicyRequest, _ops_service_pb2.EscalationPolicy]
+    """Creates an escalation policy or a new version of one. Roles: admin."""
+    ListEscalationPolicies: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.ListEscalationPoliciesRequest, _ops_service_pb2.ListEscalationPoliciesResponse]
+    """Current escalation policies. Roles: viewer and above."""
+    GetMetrics: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.GetMetricsRequest, _ops_service_pb2.OpsMetrics]
+    """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
+    above.
+    """
 
 @_typing.type_check_only
 class OpsServiceAsyncStub(OpsServiceStub):
@@ -72,7 +121,56 @@ class OpsServiceAsyncStub(OpsServiceStub):
     lacks an approver role (ops, compliance, admin). Reaching quorum moves it to APPROVED.
     """
     RejectAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
-    """Rejects the action (one rejection suffices). Same rules as ApproveAction."""
+    """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
+    (K) is reached. Same rules as ApproveAction.
+    """
+    CancelAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.CancelActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Cancels a pending or approved (not yet executing) action. Roles: ops, admin, or the
+    requester.
+    """
+    UpdateParameters: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.UpdateParametersRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Changes a pending action's parameters: every earlier vote is voided (kept in the timeline,
+    no longer counted). Roles: service (the agent), ops, admin.
+    """
+    AssignAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.AssignActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Assigns the action to a user or a team; an empty assignee and team assigns the caller
+    (self-assign). Roles: ops, compliance, admin.
+    """
+    AcknowledgeAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.AcknowledgeActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Records the first human acknowledgement (it stops the escalation clock's first level and
+    counts for MTTA). Roles: ops, compliance, admin.
+    """
+    EscalateAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.EscalateActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Escalates by hand to the next level of the action's escalation policy. Roles: ops,
+    compliance, admin.
+    """
+    AddComment: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.AddCommentRequest, _ops_service_pb2.TimelineEntry]  # type: ignore[assignment]
+    """Adds a comment to the action's timeline. Roles: viewer and above (traders and up comment)."""
+    GetTimeline: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.GetTimelineRequest, _ops_service_pb2.Timeline]  # type: ignore[assignment]
+    """The action's whole timeline, oldest first, kept forever (after expiry too). Roles: viewer
+    and above.
+    """
+    StartExecution: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.StartExecutionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
+    agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
+    EXPIRED) or in another state.
+    """
+    RecordExecutionResult: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.RecordExecutionResultRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
+    """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
+    admin.
+    """
+    PutPolicy: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.PutPolicyRequest, _ops_service_pb2.ApprovalPolicy]  # type: ignore[assignment]
+    """Creates a policy or a new version of one (versions are never edited). Roles: admin."""
+    ListPolicies: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.ListPoliciesRequest, _ops_service_pb2.ListPoliciesResponse]  # type: ignore[assignment]
+    """Current policies, or every version with include_history. Roles: viewer and above."""
+    PutEscalationPolicy: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.PutEscalationPolicyRequest, _ops_service_pb2.EscalationPolicy]  # type: ignore[assignment]
+    """Creates an escalation policy or a new version of one. Roles: admin."""
+    ListEscalationPolicies: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.ListEscalationPoliciesRequest, _ops_service_pb2.ListEscalationPoliciesResponse]  # type: ignore[assignment]
+    """Current escalation policies. Roles: viewer and above."""
+    GetMetrics: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.GetMetricsRequest, _ops_service_pb2.OpsMetrics]  # type: ignore[assignment]
+    """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
+    above.
+    """
 
 class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Propose, read and decide remediation actions."""
@@ -121,6 +219,139 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ops_service_pb2.VoteRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
-        """Rejects the action (one rejection suffices). Same rules as ApproveAction."""
+        """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
+        (K) is reached. Same rules as ApproveAction.
+        """
+
+    @_abc_1.abstractmethod
+    def CancelAction(
+        self,
+        request: _ops_service_pb2.CancelActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Cancels a pending or approved (not yet executing) action. Roles: ops, admin, or the
+        requester.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateParameters(
+        self,
+        request: _ops_service_pb2.UpdateParametersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Changes a pending action's parameters: every earlier vote is voided (kept in the timeline,
+        no longer counted). Roles: service (the agent), ops, admin.
+        """
+
+    @_abc_1.abstractmethod
+    def AssignAction(
+        self,
+        request: _ops_service_pb2.AssignActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Assigns the action to a user or a team; an empty assignee and team assigns the caller
+        (self-assign). Roles: ops, compliance, admin.
+        """
+
+    @_abc_1.abstractmethod
+    def AcknowledgeAction(
+        self,
+        request: _ops_service_pb2.AcknowledgeActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Records the first human acknowledgement (it stops the escalation clock's first level and
+        counts for MTTA). Roles: ops, compliance, admin.
+        """
+
+    @_abc_1.abstractmethod
+    def EscalateAction(
+        self,
+        request: _ops_service_pb2.EscalateActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Escalates by hand to the next level of the action's escalation policy. Roles: ops,
+        compliance, admin.
+        """
+
+    @_abc_1.abstractmethod
+    def AddComment(
+        self,
+        request: _ops_service_pb2.AddCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.TimelineEntry, _abc.Awaitable[_ops_service_pb2.TimelineEntry]]:
+        """Adds a comment to the action's timeline. Roles: viewer and above (traders and up comment)."""
+
+    @_abc_1.abstractmethod
+    def GetTimeline(
+        self,
+        request: _ops_service_pb2.GetTimelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Timeline, _abc.Awaitable[_ops_service_pb2.Timeline]]:
+        """The action's whole timeline, oldest first, kept forever (after expiry too). Roles: viewer
+        and above.
+        """
+
+    @_abc_1.abstractmethod
+    def StartExecution(
+        self,
+        request: _ops_service_pb2.StartExecutionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
+        agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
+        EXPIRED) or in another state.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordExecutionResult(
+        self,
+        request: _ops_service_pb2.RecordExecutionResultRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
+        """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
+        admin.
+        """
+
+    @_abc_1.abstractmethod
+    def PutPolicy(
+        self,
+        request: _ops_service_pb2.PutPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.ApprovalPolicy, _abc.Awaitable[_ops_service_pb2.ApprovalPolicy]]:
+        """Creates a policy or a new version of one (versions are never edited). Roles: admin."""
+
+    @_abc_1.abstractmethod
+    def ListPolicies(
+        self,
+        request: _ops_service_pb2.ListPoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.ListPoliciesResponse, _abc.Awaitable[_ops_service_pb2.ListPoliciesResponse]]:
+        """Current policies, or every version with include_history. Roles: viewer and above."""
+
+    @_abc_1.abstractmethod
+    def PutEscalationPolicy(
+        self,
+        request: _ops_service_pb2.PutEscalationPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.EscalationPolicy, _abc.Awaitable[_ops_service_pb2.EscalationPolicy]]:
+        """Creates an escalation policy or a new version of one. Roles: admin."""
+
+    @_abc_1.abstractmethod
+    def ListEscalationPolicies(
+        self,
+        request: _ops_service_pb2.ListEscalationPoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.ListEscalationPoliciesResponse, _abc.Awaitable[_ops_service_pb2.ListEscalationPoliciesResponse]]:
+        """Current escalation policies. Roles: viewer and above."""
+
+    @_abc_1.abstractmethod
+    def GetMetrics(
+        self,
+        request: _ops_service_pb2.GetMetricsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.OpsMetrics, _abc.Awaitable[_ops_service_pb2.OpsMetrics]]:
+        """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
+        above.
+        """
 
 def add_OpsServiceServicer_to_server(servicer: OpsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
