@@ -31,6 +31,13 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("POST", "/agent/ops/actions/{action_id}/reject"): APPROVERS,
         ("GET", "/audit/records"): ANYONE,
         ("POST", "/audit/verify"): COMPLIANCE,
+        ("POST", "/audit/records/{seq}/redact"): COMPLIANCE,
+        ("GET", "/audit/proofs/inclusion"): ANYONE,
+        ("GET", "/audit/proofs/consistency"): ANYONE,
+        ("GET", "/audit/checkpoints/latest"): ANYONE,
+        ("GET", "/audit/checkpoints/latest.txt"): ANYONE,
+        ("GET", "/audit/checkpoints/{tree_size}"): ANYONE,
+        ("GET", "/audit/keys"): ANYONE,
         ("POST", "/exports"): COMPLIANCE,
         ("GET", "/exports"): COMPLIANCE,
         ("GET", "/exports/{export_id}"): COMPLIANCE,
@@ -60,11 +67,15 @@ def authorize(
 
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:
-    """States each operation's roles in the OpenAPI document, from the same table."""
+    """States each operation's roles in the OpenAPI document, from the same table, ahead of
+    the route's own description."""
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             roles = sorted(allowed_roles(method.upper(), path))
             if roles:
-                operation["description"] = f"Roles: {', '.join(roles)}."
+                own = operation.get("description")
+                operation["description"] = f"Roles: {', '.join(roles)}." + (
+                    f"\n\n{own}" if own else ""
+                )
                 operation["x-roles"] = roles
     return schema

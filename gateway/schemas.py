@@ -1,29 +1,60 @@
 """Request bodies. Strict: unknown fields, wrong JSON types and oversized strings are refused
-with 422 before any service is called. Each model knows the request message it becomes."""
+with 422 before any service is called. Each model knows the request message it becomes.
+
+Also the value types the query-string models (gateway.queries) share with bodies."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
+from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.export.v1 import export_service_pb2 as export_pb
 
+MAX_INT64 = 2**63 - 1  # seq numbers and tree sizes are int64 in the contracts
 
-def _text_only(value: Any) -> Any:
-    # Lax datetime parsing would take a bare number as a Unix time; RFC 3339 text only.
-    if not isinstance(value, str):
-        raise ValueError("expected an RFC 3339 date-time string, e.g. 2026-01-31T09:30:00Z")
+# RFC 3339 section 5.6 date-time, offset required. Lax datetime parsing alone would also take a
+# bare number as a Unix time, a date without a time or a time without seconds.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError(
+            "expected an RFC 3339 date-time with a time zone, e.g. 2026-01-31T09:30:00Z"
+            " (in a URL, write + as %2B)"
+        )
     return value
+
+
+def _in_utc(moment: datetime) -> datetime:
+    # A protobuf Timestamp is UTC; 0001-01-01T00:00:00+01:00 has no UTC counterpart.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time is out of range once converted to UTC") from None
 
 
 # JSON carries ids and times as text; strict mode alone would demand Python objects.
 Id = Annotated[UUID, Field(strict=False)]
-Rfc3339 = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text_only)]
+Rfc3339 = Annotated[
+    AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339_text), AfterValidator(_in_utc)
+]
+Seq = Annotated[int, Field(ge=0, le=MAX_INT64)]
 Metric = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -48,7 +79,7 @@ class NewIncident(StrictModel):
             **self.model_dump(exclude={"observed_at"}),
         )
         if self.observed_at is not None:
-            message.observed_at.CopyFrom(_timestamp(self.observed_at))
+            message.observed_at.CopyFrom(timestamp(self.observed_at))
         return message
 
 
@@ -65,8 +96,10 @@ class Vote(StrictModel):
 
 class NewExport(StrictModel):
     kind: Literal["audit_extract"] = "audit_extract"
-    from_seq: Annotated[int, Field(ge=0)] = 0
-    to_seq: Annotated[int, Field(ge=-1, description="-1: up to the end of the log")] = -1
+    from_seq: Seq = 0
+    to_seq: Annotated[
+        int, Field(ge=-1, le=MAX_INT64, description="-1: up to the end of the log")
+    ] = -1
 
     @model_validator(mode="after")
     def _ordered(self) -> NewExport:
@@ -78,7 +111,23 @@ class NewExport(StrictModel):
         return export_pb.CreateExportRequest(**self.model_dump())
 
 
-def _timestamp(moment: datetime) -> Timestamp:
+class Redaction(StrictModel):
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=500,
+            pattern=r"\S",
+            description="Why the payload is removed; kept in the log.",
+            examples=["GDPR erasure request #1234"],
+        ),
+    ]
+
+    def to_message(self, seq: int) -> audit_pb.RedactPayloadRequest:
+        return audit_pb.RedactPayloadRequest(seq=seq, reason=self.reason)
+
+
+def timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp

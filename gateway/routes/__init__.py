@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.routes import actions, audit, exports, health, incidents
+from gateway.routes import actions, audit, exports, health, incidents, proofs
 
-PROTECTED = (incidents.router, actions.router, audit.router, exports.router)
+PROTECTED = (incidents.router, actions.router, audit.router, proofs.router, exports.router)
 PUBLIC = (health.router,)

@@ -1,26 +1,25 @@
-"""Reading and verifying the audit log: the audit service."""
+"""Reading, verifying and redacting the audit log: the audit service."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from gateway.deps import Json, RpcDep, as_json
+from gateway.queries import RecordQuery
+from gateway.schemas import MAX_INT64, Redaction
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("/records")
-async def list_records(
-    rpc: RpcDep,
-    after_seq: Annotated[int, Query(ge=-1, description="-1 starts at the beginning")] = -1,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    target: Annotated[str, Query(max_length=256, examples=["action/4f0c..."])] = "",
-) -> Json:
-    request = pb.ListRecordsRequest(after_seq=after_seq, limit=limit, target=target)
-    reply = await rpc.peers.audit.ListRecords(request, timeout=rpc.timeout, metadata=rpc.metadata)
+async def list_records(rpc: RpcDep, query: Annotated[RecordQuery, Query()]) -> Json:
+    """Records in seq order after `after_seq`, filtered; every filter given must match."""
+    reply = await rpc.peers.audit.ListRecords(
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
     return as_json(reply)
 
 
@@ -30,3 +29,14 @@ async def verify_chain(rpc: RpcDep) -> Json:
         pb.VerifyChainRequest(), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(reply)
+
+
+@router.post("/records/{seq}/redact")
+async def redact_payload(
+    seq: Annotated[int, Path(ge=0, le=MAX_INT64)], body: Redaction, rpc: RpcDep
+) -> Json:
+    """Removes the record's payload text; its hashes and every proof stay valid."""
+    record = await rpc.peers.audit.RedactPayload(
+        body.to_message(seq), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(record)

@@ -33,6 +33,15 @@ class Gateway:
         return {"Authorization": f"Bearer {self.token_for(subject, *roles)}"}
 
 
+def assert_forwarded(gateway: Gateway, method: str, headers: dict[str, str]) -> object:
+    """The fake got one call, with the caller's own token and a deadline."""
+    call = gateway.recorder.only(method)
+    assert call.metadata["authorization"] == headers["Authorization"]
+    assert call.time_remaining is not None
+    assert RPC_TIMEOUT_S - 1 < call.time_remaining < RPC_TIMEOUT_S + 0.5  # gRPC rounds up
+    return call.request
+
+
 @pytest.fixture
 async def gateway(
     auth_settings: AuthSettings, token_for: Callable[..., str]

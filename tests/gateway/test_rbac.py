@@ -10,13 +10,25 @@ from runtime.auth import ROLES
 from tests.gateway.conftest import Gateway
 
 SOME_ID = "6a1c1b8e-0000-4000-8000-000000000001"
+# Path parameters that are not ids; any other {name} gets SOME_ID.
+PATH_VALUES = {"seq": "3", "tree_size": "7"}
 
 # A valid body for every route that takes one.
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/incidents"): {"source": "md-gateway-ny4", "kind": "stale_price", "subject": "X"},
     ("POST", "/agent/triage"): {"incident_id": SOME_ID},
     ("POST", "/exports"): {"kind": "audit_extract"},
+    ("POST", "/audit/records/{seq}/redact"): {"reason": "erasure request"},
 }
+# The required query parameters of every route that has some.
+QUERIES: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/audit/proofs/inclusion"): {"seq": 3},
+    ("GET", "/audit/proofs/consistency"): {"first_size": 1},
+}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{([^}]+)\}", lambda name: PATH_VALUES.get(name[1], SOME_ID), path)
 
 
 def openapi_routes(gateway: Gateway) -> set[tuple[str, str]]:
@@ -62,10 +74,13 @@ def test_every_openapi_route_has_exactly_one_rbac_entry_except_the_probes(
 async def test_every_role_gets_what_the_table_says_on_every_route(gateway: Gateway) -> None:
     outcomes = []
     for method, path in sorted(openapi_routes(gateway) - PUBLIC):
-        url = re.sub(r"\{[^}]+\}", SOME_ID, path)
         for role in ROLES:
             response = await gateway.client.request(
-                method, url, json=BODIES.get((method, path)), headers=gateway.auth(role)
+                method,
+                concrete(path),
+                params=QUERIES.get((method, path)),
+                json=BODIES.get((method, path)),
+                headers=gateway.auth(role),
             )
             allowed = role in RBAC[(method, path)]
             assert response.status_code < 300 if allowed else response.status_code == 403, (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.gateway.conftest import RPC_TIMEOUT_S, Gateway
+from tests.gateway.conftest import Gateway, assert_forwarded
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.export.v1 import export_service_pb2 as export_pb
@@ -11,15 +11,6 @@ from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 INCIDENT_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a001"
 ACTION_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a002"
 EXPORT_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a003"
-
-
-def assert_forwarded(gateway: Gateway, method: str, headers: dict[str, str]) -> object:
-    """The fake got one call, with the caller's own token and a deadline."""
-    call = gateway.recorder.only(method)
-    assert call.metadata["authorization"] == headers["Authorization"]
-    assert call.time_remaining is not None
-    assert RPC_TIMEOUT_S - 1 < call.time_remaining < RPC_TIMEOUT_S + 0.5  # gRPC rounds up
-    return call.request
 
 
 async def test_a_trader_reports_an_incident_and_gets_what_the_agent_stored(
