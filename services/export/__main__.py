@@ -27,7 +27,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         poll_s=settings.outbox_poll_s,
         timeout_s=settings.rpc_timeout_s,
     )
-    reader = GrpcAuditReader(audit, timeout_s=settings.rpc_timeout_s * STREAM_DEADLINE_FACTOR)
+    reader = GrpcAuditReader(
+        audit,
+        timeout_s=settings.rpc_timeout_s,
+        stream_timeout_s=settings.rpc_timeout_s * STREAM_DEADLINE_FACTOR,
+    )
     servicer = ExportServicer(db, reader, settings.export_dir, on_event=relay.wake)
     return spec(servicer, workers=[relay.run])
 

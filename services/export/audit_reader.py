@@ -1,6 +1,6 @@
-"""Reads the audit log through the audit service's contract (AuditService.StreamRecords), on
-behalf of the exporting person: their own token is forwarded, so the audit service authorizes
-and records the real caller, not this service."""
+"""Reads the audit log through the audit service's contract (AuditService.GetCheckpoint and
+StreamRecords), on behalf of the exporting person: their own token is forwarded, so the audit
+service authorizes and records the real caller, not this service."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from runtime.errors import (
     Unauthenticated,
     Unavailable,
 )
+from services.export.domain import Checkpoint
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 
@@ -34,15 +35,30 @@ _CALLER_FAULTS: dict[grpc.StatusCode, type[DomainError]] = {
 
 
 class GrpcAuditReader:
-    def __init__(self, stub: audit_grpc.AuditServiceAsyncStub, *, timeout_s: float) -> None:
-        self._stub, self._timeout_s = stub, timeout_s
+    def __init__(
+        self, stub: audit_grpc.AuditServiceAsyncStub, *, timeout_s: float, stream_timeout_s: float
+    ) -> None:
+        self._stub, self._timeout_s, self._stream_timeout_s = stub, timeout_s, stream_timeout_s
+
+    async def latest_checkpoint(self, caller: Principal) -> Checkpoint | None:
+        try:
+            found = await self._stub.GetCheckpoint(
+                audit_pb2.GetCheckpointRequest(tree_size=0),
+                timeout=self._timeout_s,
+                metadata=bearer(caller.token),
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.NOT_FOUND:
+                return None  # nothing signed yet
+            raise _domain_error(exc) from None
+        return Checkpoint(found.tree_size, found.root_hash, found.note)
 
     async def records(
         self, from_seq: int, to_seq: int, caller: Principal
     ) -> AsyncGenerator[Mapping[str, Any], None]:
         call = self._stub.StreamRecords(
             audit_pb2.StreamRecordsRequest(from_seq=from_seq, to_seq=to_seq),
-            timeout=self._timeout_s,
+            timeout=self._stream_timeout_s,
             metadata=bearer(caller.token),
         )
         try:

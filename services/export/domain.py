@@ -35,6 +35,16 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """A signed audit checkpoint: the log's first `tree_size` records have Merkle root
+    `root_hash` (hex), vouched for by `note` (the signed note, exactly as signed)."""
+
+    tree_size: int
+    root_hash: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Export:
     id: str
     kind: str
@@ -49,6 +59,28 @@ class Export:
     size_bytes: int = 0
     record_count: int = 0
     failure_reason: str = ""
+    checkpoint_size: int = 0
+    checkpoint_root: str = ""
+    checkpoint_file: str = ""
+
+    def cut_at(self, checkpoint: Checkpoint | None) -> Export:
+        """The export bounded by the latest signed checkpoint: records past it are not signed
+        yet, so asking for them is refused. Without a checkpoint the range stays as asked."""
+        if checkpoint is None:
+            return self
+        size = checkpoint.tree_size
+        if max(self.from_seq, self.to_seq) >= size:
+            raise InvalidArgument(
+                f"records beyond the latest signed checkpoint (size {size}) are not yet covered;"
+                f" try again shortly or ask for to_seq <= {size - 1}"
+            )
+        return replace(
+            self,
+            to_seq=size - 1 if self.to_seq == TO_END else self.to_seq,
+            checkpoint_size=size,
+            checkpoint_root=checkpoint.root_hash,
+            checkpoint_file=f"{self.id}.checkpoint.txt",
+        )
 
     def generated(self, digest: Digest) -> Export:
         return replace(
@@ -92,6 +124,13 @@ def validate_range(kind: str, from_seq: int, to_seq: int) -> None:
         raise InvalidArgument("from_seq must be 0 or more")
     if to_seq != TO_END and to_seq < from_seq:
         raise InvalidArgument("to_seq must be -1 (to the end) or at least from_seq")
+
+
+def check_complete(export: Export, record_count: int) -> None:
+    """A checkpoint vouches that every record up to to_seq exists: a short stream is broken."""
+    expected = export.to_seq - export.from_seq + 1
+    if export.checkpoint_size and record_count != expected:
+        raise ExtractError(f"audit service sent {record_count} records where {expected} exist")
 
 
 def check_next_seq(seq: int, expected: int, to_seq: int) -> None:

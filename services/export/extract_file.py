@@ -28,11 +28,13 @@ class PartialFile:
         self._hash, self._size, self._count = hashlib.sha256(), 0, 0
 
     def write_record(self, record: Mapping[str, Any]) -> None:
-        line = (canonical_json(record) + "\n").encode("utf-8")
-        self._file.write(line)
-        self._hash.update(line)
-        self._size += len(line)
+        self.write((canonical_json(record) + "\n").encode("utf-8"))
         self._count += 1
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._hash.update(data)
+        self._size += len(data)
 
     def publish(self) -> Digest:
         self._file.flush()
@@ -63,6 +65,17 @@ async def write_extract(
                 check(record)
                 out.write_record(record)
         return await asyncio.to_thread(out.publish)
+    except BaseException:
+        out.discard()
+        raise
+
+
+def write_whole(directory: Path, name: str, data: bytes) -> None:
+    """Writes `data` byte for byte under the same discipline as an extract (blocking)."""
+    out = PartialFile(directory, name)
+    try:
+        out.write(data)
+        out.publish()
     except BaseException:
         out.discard()
         raise

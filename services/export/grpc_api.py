@@ -83,6 +83,9 @@ def to_message(export: Export) -> pb.Export:
         requested_by=export.requested_by,
         created_at=created_at,
         failure_reason=export.failure_reason,
+        checkpoint_size=export.checkpoint_size,
+        checkpoint_root=export.checkpoint_root,
+        checkpoint_file=export.checkpoint_file,
     )
 
 

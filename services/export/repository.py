@@ -22,6 +22,9 @@ _FIELDS = (
     "created_at",
     "updated_at",
     "failure_reason",
+    "checkpoint_size",
+    "checkpoint_root",
+    "checkpoint_file",
 )
 
 

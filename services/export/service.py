@@ -15,8 +15,8 @@ from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from runtime.outbox import person, record_event
 from services.export import domain, repository
-from services.export.domain import Export
-from services.export.extract_file import remove, write_extract
+from services.export.domain import Checkpoint, Export
+from services.export.extract_file import remove, write_extract, write_whole
 from services.export.tables import outbox
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ CALLER_FAULTS = (InvalidArgument, PermissionDenied, Unauthenticated)
 
 
 class AuditReader(Protocol):
+    async def latest_checkpoint(self, caller: Principal) -> Checkpoint | None:
+        """The audit log's latest signed checkpoint, read on behalf of `caller`; None while the
+        log has none. Raises like records()."""
+        ...
+
     def records(
         self, from_seq: int, to_seq: int, caller: Principal
     ) -> AsyncGenerator[Mapping[str, Any], None]:
@@ -47,31 +52,35 @@ async def create_export(
     caller: Principal,
     export_dir: Path,
 ) -> Export:
-    """Writes the extract and records its digest. A failure on our or the audit service's side
-    returns the export FAILED with a reason; a refusal of the caller raises, after the export
-    has been marked FAILED too. Invalid requests raise before anything is written."""
+    """Cuts the extract at the latest signed checkpoint, writes it and the checkpoint's note, and
+    records its digest. A failure on our or the audit service's side returns the export FAILED
+    with a reason; a refusal of the caller raises, after the export has been marked FAILED too.
+    Invalid requests, a range past the checkpoint included, raise before anything is written."""
     export = domain.request_export(kind, from_seq, to_seq, caller.subject)
-    async with db.transaction() as session:
-        await repository.add(session, export)
-        await _event(session, caller, "export.requested", export, _request_payload(export))
     try:
+        checkpoint = await audit_reader.latest_checkpoint(caller)
+    except Exception as exc:
+        await _record_request(db, caller, export)
+        return await _failure(db, caller, export, export_dir, exc)
+    export = export.cut_at(checkpoint)
+    await _record_request(db, caller, export)
+    try:
+        if checkpoint is not None:
+            note = checkpoint.note.encode("utf-8")  # the note as signed, byte for byte
+            await asyncio.to_thread(write_whole, export_dir, export.checkpoint_file, note)
         digest = await write_extract(
             export_dir,
             export.file_name,
-            audit_reader.records(from_seq, to_seq, caller),
+            audit_reader.records(export.from_seq, export.to_seq, caller),
             _sequence_check(export),
         )
+        domain.check_complete(export, digest.record_count)
         return await _finish(db, caller, export.generated(digest))
-    except CALLER_FAULTS as exc:
-        outcome = "failure" if isinstance(exc, InvalidArgument) else "denied"
-        await _fail(db, caller, export, export_dir, str(exc), outcome)
-        raise
     except asyncio.CancelledError:
         await asyncio.shield(_fail(db, caller, export, export_dir, "cancelled by the caller"))
         raise
     except Exception as exc:
-        log.warning("export %s failed", export.id, exc_info=True)
-        return await _fail(db, caller, export, export_dir, _reason(exc))
+        return await _failure(db, caller, export, export_dir, exc)
 
 
 async def get_export(db: Database, export_id: str) -> Export:
@@ -87,6 +96,12 @@ async def list_exports(db: Database, *, limit: int) -> list[Export]:
         return await repository.newest(session, domain.page_limit(limit))
 
 
+async def _record_request(db: Database, caller: Principal, export: Export) -> None:
+    async with db.transaction() as session:
+        await repository.add(session, export)
+        await _event(session, caller, "export.requested", export, _request_payload(export))
+
+
 async def _finish(db: Database, caller: Principal, export: Export) -> Export:
     async with db.transaction() as session:
         await repository.save(session, export)
@@ -95,9 +110,23 @@ async def _finish(db: Database, caller: Principal, export: Export) -> Export:
             "sha256": export.sha256,
             "size_bytes": export.size_bytes,
             "record_count": export.record_count,
+            "checkpoint_size": export.checkpoint_size,
+            "checkpoint_root": export.checkpoint_root,
         }
         await _event(session, caller, "export.generated", export, payload)
     return export
+
+
+async def _failure(
+    db: Database, caller: Principal, export: Export, export_dir: Path, exc: Exception
+) -> Export:
+    """Records the failure; a refusal of the caller is raised again for the caller to see."""
+    if isinstance(exc, CALLER_FAULTS):
+        outcome = "failure" if isinstance(exc, InvalidArgument) else "denied"
+        await _fail(db, caller, export, export_dir, str(exc), outcome)
+        raise exc
+    log.warning("export %s failed", export.id, exc_info=exc)
+    return await _fail(db, caller, export, export_dir, _reason(exc))
 
 
 async def _fail(
@@ -108,8 +137,9 @@ async def _fail(
     reason: str,
     outcome: str = "failure",
 ) -> Export:
-    # Also removes a published file: a file whose digest was never recorded must not survive.
-    await asyncio.to_thread(remove, export_dir, export.file_name)
+    # Also removes published files: a file whose digest was never recorded must not survive.
+    for name in filter(None, (export.file_name, export.checkpoint_file)):
+        await asyncio.to_thread(remove, export_dir, name)
     failed = export.failed(reason)
     async with db.transaction() as session:
         await repository.save(session, failed)

@@ -25,9 +25,16 @@ exports = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("failure_reason", Text, nullable=False, server_default=""),
+    Column("checkpoint_size", BigInteger, nullable=False, server_default="0"),
+    Column("checkpoint_root", Text, nullable=False, server_default=""),
+    Column("checkpoint_file", Text, nullable=False, server_default=""),
     CheckConstraint("state IN ('requested', 'generated', 'failed')", name="ck_exports_state"),
     CheckConstraint(
         "from_seq >= 0 AND (to_seq = -1 OR to_seq >= from_seq)", name="ck_exports_range"
+    ),
+    CheckConstraint(
+        "checkpoint_size = 0 OR (to_seq >= 0 AND to_seq < checkpoint_size)",
+        name="ck_exports_checkpoint",
     ),
     Index("ix_exports_created_at", "created_at"),
 )

@@ -22,6 +22,13 @@ from tradeops.common.v1 import common_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
 STREAM = "/tradeops.audit.v1.AuditService/StreamRecords"
+CHECKPOINT = "/tradeops.audit.v1.AuditService/GetCheckpoint"
+ROOT = "5e" * 32
+# A signed note as the audit service returns it; non-ASCII in the origin tests "byte for byte".
+NOTE = (
+    "tradeops.local/audit-Zürich\n3\nXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4=\n\n"
+    "\u2014 tradeops.local/audit-Zürich q0K5Mv3Zt2mJYcFQm0jv3tC2hKk0cGhlaZ1t7w==\n"
+)
 
 
 def audit_record(seq: int) -> audit_pb2.AuditRecord:
@@ -44,10 +51,14 @@ def audit_record(seq: int) -> audit_pb2.AuditRecord:
 class FakeAudit(audit_grpc.AuditServiceServicer):
     """Streams `records` in range; remembers the authorization each call carried. `fail_after`
     aborts the stream with UNAVAILABLE after that many records, `stall_after` stops sending
-    (without ending the stream) after that many; `refuse` aborts at once."""
+    (without ending the stream) after that many; `refuse` aborts at once. GetCheckpoint serves
+    `checkpoint`, or NOT_FOUND when it is None; `refuse_checkpoint` aborts it instead."""
 
     records: list[audit_pb2.AuditRecord] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
+    checkpoint: audit_pb2.SignedCheckpoint | None = None
+    checkpoint_authorizations: list[str] = field(default_factory=list)
+    refuse_checkpoint: grpc.StatusCode | None = None
     fail_after: int | None = None
     refuse: grpc.StatusCode | None = None
     stall_after: int | None = None
@@ -57,7 +68,7 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
     async def StreamRecords(
         self, request: audit_pb2.StreamRecordsRequest, context: Context
     ) -> AsyncIterator[audit_pb2.AuditRecord]:
-        self.authorizations.append(dict(context.invocation_metadata() or ())["authorization"])
+        self.authorizations.append(_authorization(context))
         if self.refuse is not None:
             await context.abort(self.refuse, "not for you")
         for sent, record in enumerate(r for r in self.records if _in_range(r.seq, request)):
@@ -68,6 +79,16 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
                 await asyncio.Event().wait()
             yield record
 
+    async def GetCheckpoint(
+        self, request: audit_pb2.GetCheckpointRequest, context: Context
+    ) -> audit_pb2.SignedCheckpoint:
+        self.checkpoint_authorizations.append(_authorization(context))
+        if self.refuse_checkpoint is not None:
+            await context.abort(self.refuse_checkpoint, "not for you")
+        if request.tree_size != 0 or self.checkpoint is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no checkpoint yet")
+        return self.checkpoint
+
     async def AppendEvents(self, request: Any, context: Context) -> Any:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
 
@@ -76,6 +97,16 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
 
     async def VerifyChain(self, request: Any, context: Context) -> Any:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
+
+
+def signed_checkpoint(tree_size: int, note: str = NOTE) -> audit_pb2.SignedCheckpoint:
+    return audit_pb2.SignedCheckpoint(
+        tree_size=tree_size, root_hash=ROOT, key_id="0badf00d", note=note, origin="tradeops"
+    )
+
+
+def _authorization(context: Context) -> str:
+    return str(dict(context.invocation_metadata() or ())["authorization"])
 
 
 def _in_range(seq: int, request: audit_pb2.StreamRecordsRequest) -> bool:
@@ -88,7 +119,7 @@ async def fake_audit(auth_settings: AuthSettings) -> AsyncIterator[FakeAudit]:
     spec = ServiceSpec(
         register=lambda server: audit_grpc.add_AuditServiceServicer_to_server(fake, server),
         service_names=["tradeops.audit.v1.AuditService"],
-        rbac={STREAM: COMPLIANCE | {SERVICE}},
+        rbac={STREAM: COMPLIANCE | {SERVICE}, CHECKPOINT: COMPLIANCE | {SERVICE}},
     )
     running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
     fake.port = running.port
@@ -104,7 +135,8 @@ async def reader_for() -> AsyncIterator[Callable[[int], GrpcAuditReader]]:
 
     def make(port: int) -> GrpcAuditReader:
         channels.append(open_channel(f"127.0.0.1:{port}"))
-        return GrpcAuditReader(audit_grpc.AuditServiceStub(channels[-1]), timeout_s=5)
+        stub = audit_grpc.AuditServiceStub(channels[-1])
+        return GrpcAuditReader(stub, timeout_s=5, stream_timeout_s=5)
 
     yield make
     for channel in channels:

@@ -18,7 +18,7 @@ from services.export.audit_reader import GrpcAuditReader
 from services.export.domain import ExportState
 from services.export.service import create_export, get_export
 from services.export.tables import exports, outbox
-from tests.export.conftest import FakeAudit, audit_record
+from tests.export.conftest import NOTE, ROOT, FakeAudit, audit_record, signed_checkpoint
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -262,5 +262,164 @@ async def test_an_invalid_request_is_refused_before_anything_is_written(
         )
 
     assert await export_rows(export_db) == before
+    assert fake_audit.authorizations == []
+    assert files_in(tmp_path) == []
+
+
+async def test_an_open_ended_extract_stops_at_the_signed_checkpoint_and_carries_its_note(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(3)
+    export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+
+    lines = (tmp_path / export.file_name).read_text("utf-8").splitlines()
+    assert export.state is ExportState.GENERATED
+    assert [json.loads(line)["seq"] for line in lines] == ["0", "1", "2"]
+    assert (export.to_seq, export.record_count) == (2, 3)
+    assert (export.checkpoint_size, export.checkpoint_root) == (3, ROOT)
+    assert export.checkpoint_file == f"{export.id}.checkpoint.txt"
+    assert (tmp_path / export.checkpoint_file).read_bytes() == NOTE.encode("utf-8")
+    assert (tmp_path / export.checkpoint_file).stat().st_mode & 0o777 == 0o640
+    assert files_in(tmp_path) == sorted([export.file_name, export.checkpoint_file])
+    assert fake_audit.checkpoint_authorizations == [f"Bearer {carol.token}"]
+    assert await get_export(export_db, export.id) == export
+
+
+async def test_an_explicit_range_inside_the_checkpoint_is_kept(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(5)
+    export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=1, to_seq=4)
+
+    assert (export.to_seq, export.record_count, export.checkpoint_size) == (4, 4, 5)
+
+
+@pytest.mark.parametrize(("from_seq", "to_seq"), [(0, 3), (2, 9), (3, -1)])
+async def test_records_beyond_the_checkpoint_are_refused_and_nothing_is_written(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+    from_seq: int,
+    to_seq: int,
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(3)
+    before = await export_rows(export_db)
+    with pytest.raises(InvalidArgument, match=r"checkpoint \(size 3\).*to_seq <= 2"):
+        await export_range(
+            export_db, audit_reader, carol, tmp_path, from_seq=from_seq, to_seq=to_seq
+        )
+
+    assert await export_rows(export_db) == before
+    assert fake_audit.authorizations == []  # nothing was streamed
+    assert files_in(tmp_path) == []
+
+
+async def test_without_a_checkpoint_the_extract_runs_to_the_end_and_records_size_zero(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+
+    assert (export.state, export.to_seq, export.record_count) == (ExportState.GENERATED, -1, 5)
+    assert (export.checkpoint_size, export.checkpoint_root, export.checkpoint_file) == (0, "", "")
+    assert files_in(tmp_path) == [export.file_name]
+    assert fake_audit.checkpoint_authorizations == [f"Bearer {carol.token}"]
+    generated = json.loads((await events_for(export_db, export.id))[1]["payload_json"])
+    assert (generated["checkpoint_size"], generated["checkpoint_root"]) == (0, "")
+
+
+async def test_the_generated_event_names_the_checkpoint(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(4)
+    export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+
+    events = await events_for(export_db, export.id)
+    assert json.loads(events[0]["payload_json"])["to_seq"] == 3
+    generated = json.loads(events[1]["payload_json"])
+    assert (generated["checkpoint_size"], generated["checkpoint_root"]) == (4, ROOT)
+
+
+async def test_a_failed_stream_removes_the_extract_and_the_checkpoint_note(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint, fake_audit.fail_after = signed_checkpoint(5), 2
+    export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+
+    assert export.state is ExportState.FAILED
+    assert files_in(tmp_path) == []
+
+
+async def test_a_cancelled_export_removes_the_checkpoint_note_too(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint, fake_audit.stall_after = signed_checkpoint(5), 2
+    task = asyncio.create_task(
+        export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+    )
+    await asyncio.wait_for(fake_audit.stalled.wait(), 5)
+    assert any(name.endswith(".checkpoint.txt") for name in files_in(tmp_path))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert files_in(tmp_path) == []
+
+
+async def test_a_stream_shorter_than_the_checkpoint_fails_the_export(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(5)
+    fake_audit.records = [audit_record(seq) for seq in range(3)]
+    export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+
+    assert export.state is ExportState.FAILED
+    assert "3 records where 5 exist" in export.failure_reason
+    assert files_in(tmp_path) == []
+
+
+async def test_a_caller_refused_the_checkpoint_is_told_so_and_the_export_is_failed(
+    export_db: Database,
+    audit_reader: GrpcAuditReader,
+    fake_audit: FakeAudit,
+    carol: Principal,
+    tmp_path: Path,
+) -> None:
+    fake_audit.refuse_checkpoint = grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(PermissionDenied, match="audit service"):
+        await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
+
+    async with export_db.transaction() as session:
+        states = (await session.execute(select(exports.c.state))).scalars().all()
+    assert states == ["failed"]
     assert fake_audit.authorizations == []
     assert files_in(tmp_path) == []

@@ -4,8 +4,10 @@ import pytest
 
 from runtime.errors import InvalidArgument
 from services.export.domain import (
+    Checkpoint,
     ExportState,
     ExtractError,
+    check_complete,
     check_next_seq,
     page_limit,
     parse_id,
@@ -55,3 +57,33 @@ def test_a_negative_limit_is_refused() -> None:
 def test_a_malformed_export_id_is_an_invalid_argument() -> None:
     with pytest.raises(InvalidArgument):
         parse_id("../etc/passwd")
+
+
+CHECKPOINT = Checkpoint(tree_size=10, root_hash="ab" * 32, note="origin\n10\nq6s=\n\n")
+
+
+def test_an_open_ended_export_is_cut_at_the_checkpoint() -> None:
+    export = request_export("audit_extract", 4, -1, "carol").cut_at(CHECKPOINT)
+
+    assert (export.to_seq, export.checkpoint_size, export.checkpoint_root) == (9, 10, "ab" * 32)
+    assert export.checkpoint_file == f"{export.id}.checkpoint.txt"
+
+
+@pytest.mark.parametrize(("from_seq", "to_seq"), [(0, 10), (10, -1), (12, 20)])
+def test_records_past_the_checkpoint_are_refused(from_seq: int, to_seq: int) -> None:
+    with pytest.raises(InvalidArgument, match=r"\(size 10\).*to_seq <= 9"):
+        request_export("audit_extract", from_seq, to_seq, "carol").cut_at(CHECKPOINT)
+
+
+def test_without_a_checkpoint_the_range_stays_as_asked() -> None:
+    export = request_export("audit_extract", 3, -1, "carol")
+
+    assert export.cut_at(None) == export
+
+
+def test_an_extract_cut_at_a_checkpoint_must_hold_every_record_of_its_range() -> None:
+    export = request_export("audit_extract", 2, -1, "carol").cut_at(CHECKPOINT)
+    check_complete(export, 8)
+    with pytest.raises(ExtractError, match="7 records where 8 exist"):
+        check_complete(export, 7)
+    check_complete(request_export("audit_extract", 2, -1, "carol"), 0)

@@ -14,7 +14,7 @@ from runtime.grpc_server import start
 from runtime.settings import AuthSettings
 from services.export.audit_reader import GrpcAuditReader
 from services.export.grpc_api import ExportServicer, spec
-from tests.export.conftest import FakeAudit
+from tests.export.conftest import NOTE, ROOT, FakeAudit, signed_checkpoint
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 
@@ -103,6 +103,34 @@ async def test_an_invalid_range_is_an_invalid_argument(
             request, metadata=bearer(token_for("carol", "compliance")), timeout=5
         )
     assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_an_export_shows_the_checkpoint_it_was_cut_at(
+    stub: pb_grpc.ExportServiceAsyncStub,
+    token_for: Callable[..., str],
+    fake_audit: FakeAudit,
+    tmp_path: Path,
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(4)
+    auth = bearer(token_for("carol", "compliance"))
+    created = await stub.CreateExport(EXTRACT, metadata=auth, timeout=5)
+
+    assert (created.to_seq, created.record_count) == (3, 4)
+    assert (created.checkpoint_size, created.checkpoint_root) == (4, ROOT)
+    assert (tmp_path / created.checkpoint_file).read_bytes() == NOTE.encode("utf-8")
+
+
+async def test_a_range_past_the_checkpoint_is_an_invalid_argument(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str], fake_audit: FakeAudit
+) -> None:
+    fake_audit.checkpoint = signed_checkpoint(4)
+    request = pb.CreateExportRequest(kind="audit_extract", from_seq=0, to_seq=4)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.CreateExport(
+            request, metadata=bearer(token_for("carol", "compliance")), timeout=5
+        )
+    assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "latest signed checkpoint (size 4)" in (error.value.details() or "")
 
 
 @pytest.mark.parametrize(

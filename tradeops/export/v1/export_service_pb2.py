@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'tradeops/export/v1/export_service.proto\x12\x12tradeops.export.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n\x06\x45xport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x05state\x18\x03 \x01(\x0e\x32\x1f.tradeops.export.v1.ExportState\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12\x0e\n\x06to_seq\x18\x05 \x01(\x03\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\x12\x14\n\x0crecord_count\x18\t \x01(\x03\x12\x14\n\x0crequested_by\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0c \x01(\t\"E\n\x13\x43reateExportRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x02 \x01(\x03\x12\x0e\n\x06to_seq\x18\x03 \x01(\x03\"\x1e\n\x10GetExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"#\n\x12ListExportsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"B\n\x13ListExportsResponse\x12+\n\x07\x65xports\x18\x01 \x03(\x0b\x32\x1a.tradeops.export.v1.Export*|\n\x0b\x45xportState\x12\x1c\n\x18\x45XPORT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45XPORT_STATE_REQUESTED\x10\x01\x12\x1a\n\x16\x45XPORT_STATE_GENERATED\x10\x02\x12\x17\n\x13\x45XPORT_STATE_FAILED\x10\x03\x32\x93\x02\n\rExportService\x12S\n\x0c\x43reateExport\x12\'.tradeops.export.v1.CreateExportRequest\x1a\x1a.tradeops.export.v1.Export\x12M\n\tGetExport\x12$.tradeops.export.v1.GetExportRequest\x1a\x1a.tradeops.export.v1.Export\x12^\n\x0bListExports\x12&.tradeops.export.v1.ListExportsRequest\x1a\'.tradeops.export.v1.ListExportsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'tradeops/export/v1/export_service.proto\x12\x12tradeops.export.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x02\n\x06\x45xport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x05state\x18\x03 \x01(\x0e\x32\x1f.tradeops.export.v1.ExportState\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12\x0e\n\x06to_seq\x18\x05 \x01(\x03\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\x12\x14\n\x0crecord_count\x18\t \x01(\x03\x12\x14\n\x0crequested_by\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0c \x01(\t\x12\x17\n\x0f\x63heckpoint_size\x18\r \x01(\x03\x12\x17\n\x0f\x63heckpoint_root\x18\x0e \x01(\t\x12\x17\n\x0f\x63heckpoint_file\x18\x0f \x01(\t\"E\n\x13\x43reateExportRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x02 \x01(\x03\x12\x0e\n\x06to_seq\x18\x03 \x01(\x03\"\x1e\n\x10GetExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"#\n\x12ListExportsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"B\n\x13ListExportsResponse\x12+\n\x07\x65xports\x18\x01 \x03(\x0b\x32\x1a.tradeops.export.v1.Export*|\n\x0b\x45xportState\x12\x1c\n\x18\x45XPORT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45XPORT_STATE_REQUESTED\x10\x01\x12\x1a\n\x16\x45XPORT_STATE_GENERATED\x10\x02\x12\x17\n\x13\x45XPORT_STATE_FAILED\x10\x03\x32\x93\x02\n\rExportService\x12S\n\x0c\x43reateExport\x12\'.tradeops.export.v1.CreateExportRequest\x1a\x1a.tradeops.export.v1.Export\x12M\n\tGetExport\x12$.tradeops.export.v1.GetExportRequest\x1a\x1a.tradeops.export.v1.Export\x12^\n\x0bListExports\x12&.tradeops.export.v1.ListExportsRequest\x1a\'.tradeops.export.v1.ListExportsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradeops.export.v1.export_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXPORTSTATE']._serialized_start=594
-  _globals['_EXPORTSTATE']._serialized_end=718
+  _globals['_EXPORTSTATE']._serialized_start=669
+  _globals['_EXPORTSTATE']._serialized_end=793
   _globals['_EXPORT']._serialized_start=97
-  _globals['_EXPORT']._serialized_end=384
-  _globals['_CREATEEXPORTREQUEST']._serialized_start=386
-  _globals['_CREATEEXPORTREQUEST']._serialized_end=455
-  _globals['_GETEXPORTREQUEST']._serialized_start=457
-  _globals['_GETEXPORTREQUEST']._serialized_end=487
-  _globals['_LISTEXPORTSREQUEST']._serialized_start=489
-  _globals['_LISTEXPORTSREQUEST']._serialized_end=524
-  _globals['_LISTEXPORTSRESPONSE']._serialized_start=526
-  _globals['_LISTEXPORTSRESPONSE']._serialized_end=592
-  _globals['_EXPORTSERVICE']._serialized_start=721
-  _globals['_EXPORTSERVICE']._serialized_end=996
+  _globals['_EXPORT']._serialized_end=459
+  _globals['_CREATEEXPORTREQUEST']._serialized_start=461
+  _globals['_CREATEEXPORTREQUEST']._serialized_end=530
+  _globals['_GETEXPORTREQUEST']._serialized_start=532
+  _globals['_GETEXPORTREQUEST']._serialized_end=562
+  _globals['_LISTEXPORTSREQUEST']._serialized_start=564
+  _globals['_LISTEXPORTSREQUEST']._serialized_end=599
+  _globals['_LISTEXPORTSRESPONSE']._serialized_start=601
+  _globals['_LISTEXPORTSRESPONSE']._serialized_end=667
+  _globals['_EXPORTSERVICE']._serialized_start=796
+  _globals['_EXPORTSERVICE']._serialized_end=1071
 # @@protoc_insertion_point(module_scope)

@@ -58,6 +58,9 @@ class Export(_message.Message):
     REQUESTED_BY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     FAILURE_REASON_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_SIZE_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_ROOT_FIELD_NUMBER: _builtins.int
+    CHECKPOINT_FILE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     kind: _builtins.str
     """"audit_extract"."""
@@ -73,6 +76,16 @@ class Export(_message.Message):
     requested_by: _builtins.str
     failure_reason: _builtins.str
     """Why it failed, when state is FAILED."""
+    checkpoint_size: _builtins.int
+    """Size of the signed audit checkpoint the extract was cut at: every record in the extract has
+    seq < checkpoint_size. 0 when the log had no checkpoint yet (nothing vouches for the file).
+    """
+    checkpoint_root: _builtins.str
+    """hex root hash of that checkpoint; empty when checkpoint_size is 0."""
+    checkpoint_file: _builtins.str
+    """File holding the checkpoint's signed note byte for byte, relative to the export directory
+    ("<id>.checkpoint.txt"); empty when checkpoint_size is 0.
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -90,10 +103,13 @@ class Export(_message.Message):
         requested_by: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         failure_reason: _builtins.str = ...,
+        checkpoint_size: _builtins.int = ...,
+        checkpoint_root: _builtins.str = ...,
+        checkpoint_file: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "failure_reason", b"failure_reason", "file_name", b"file_name", "from_seq", b"from_seq", "id", b"id", "kind", b"kind", "record_count", b"record_count", "requested_by", b"requested_by", "sha256", b"sha256", "size_bytes", b"size_bytes", "state", b"state", "to_seq", b"to_seq"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkpoint_file", b"checkpoint_file", "checkpoint_root", b"checkpoint_root", "checkpoint_size", b"checkpoint_size", "created_at", b"created_at", "failure_reason", b"failure_reason", "file_name", b"file_name", "from_seq", b"from_seq", "id", b"id", "kind", b"kind", "record_count", b"record_count", "requested_by", b"requested_by", "sha256", b"sha256", "size_bytes", b"size_bytes", "state", b"state", "to_seq", b"to_seq"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

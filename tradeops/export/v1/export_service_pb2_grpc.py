@@ -57,8 +57,13 @@ class ExportServiceServicer:
     """
 
     def CreateExport(self, request, context):
-        """Writes the audit records with from_seq <= seq <= to_seq (to_seq -1: up to the end) as JSON
-        Lines to the configured directory, then records the file's SHA-256, size and record count.
+        """Writes the audit records with from_seq <= seq <= to_seq as JSON Lines to the configured
+        directory, then records the file's SHA-256, size and record count. The extract is cut at the
+        audit log's latest signed checkpoint (size N), fetched with the caller's token: to_seq -1
+        means N-1, and a to_seq or from_seq of N or more is INVALID_ARGUMENT (those records are not
+        signed yet; retry shortly or ask for to_seq <= N-1), refused before any export is recorded.
+        The checkpoint's signed note is written byte for byte beside the extract. While the log has
+        no checkpoint yet, to_seq -1 runs to the current end and checkpoint_size is 0.
         Roles: compliance, admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

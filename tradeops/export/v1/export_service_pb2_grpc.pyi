@@ -34,8 +34,13 @@ class ExportServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ExportServiceAsyncStub: ...
     CreateExport: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.CreateExportRequest, _export_service_pb2.Export]
-    """Writes the audit records with from_seq <= seq <= to_seq (to_seq -1: up to the end) as JSON
-    Lines to the configured directory, then records the file's SHA-256, size and record count.
+    """Writes the audit records with from_seq <= seq <= to_seq as JSON Lines to the configured
+    directory, then records the file's SHA-256, size and record count. The extract is cut at the
+    audit log's latest signed checkpoint (size N), fetched with the caller's token: to_seq -1
+    means N-1, and a to_seq or from_seq of N or more is INVALID_ARGUMENT (those records are not
+    signed yet; retry shortly or ask for to_seq <= N-1), refused before any export is recorded.
+    The checkpoint's signed note is written byte for byte beside the extract. While the log has
+    no checkpoint yet, to_seq -1 runs to the current end and checkpoint_size is 0.
     Roles: compliance, admin.
     """
     GetExport: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]
@@ -49,8 +54,13 @@ class ExportServiceAsyncStub(ExportServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateExport: _aio.UnaryUnaryMultiCallable[_export_service_pb2.CreateExportRequest, _export_service_pb2.Export]  # type: ignore[assignment]
-    """Writes the audit records with from_seq <= seq <= to_seq (to_seq -1: up to the end) as JSON
-    Lines to the configured directory, then records the file's SHA-256, size and record count.
+    """Writes the audit records with from_seq <= seq <= to_seq as JSON Lines to the configured
+    directory, then records the file's SHA-256, size and record count. The extract is cut at the
+    audit log's latest signed checkpoint (size N), fetched with the caller's token: to_seq -1
+    means N-1, and a to_seq or from_seq of N or more is INVALID_ARGUMENT (those records are not
+    signed yet; retry shortly or ask for to_seq <= N-1), refused before any export is recorded.
+    The checkpoint's signed note is written byte for byte beside the extract. While the log has
+    no checkpoint yet, to_seq -1 runs to the current end and checkpoint_size is 0.
     Roles: compliance, admin.
     """
     GetExport: _aio.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]  # type: ignore[assignment]
@@ -67,8 +77,13 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _export_service_pb2.CreateExportRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_export_service_pb2.Export, _abc.Awaitable[_export_service_pb2.Export]]:
-        """Writes the audit records with from_seq <= seq <= to_seq (to_seq -1: up to the end) as JSON
-        Lines to the configured directory, then records the file's SHA-256, size and record count.
+        """Writes the audit records with from_seq <= seq <= to_seq as JSON Lines to the configured
+        directory, then records the file's SHA-256, size and record count. The extract is cut at the
+        audit log's latest signed checkpoint (size N), fetched with the caller's token: to_seq -1
+        means N-1, and a to_seq or from_seq of N or more is INVALID_ARGUMENT (those records are not
+        signed yet; retry shortly or ask for to_seq <= N-1), refused before any export is recorded.
+        The checkpoint's signed note is written byte for byte beside the extract. While the log has
+        no checkpoint yet, to_seq -1 runs to the current end and checkpoint_size is 0.
         Roles: compliance, admin.
         """
 
