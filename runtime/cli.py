@@ -18,7 +18,12 @@ from runtime.settings import SERVICES, AuthSettings, SettingsError, database_url
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    return run(build_parser()[0], argv)
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parses argv with `parser` and runs the chosen command; bad settings exit with status 2."""
+    args = parser.parse_args(argv)
     try:
         return int(args.run(args))
     except (SettingsError, ValueError) as exc:
@@ -26,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[
+    argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]
+]:
+    """The `tradeops` parser and its subcommands, so other packages can add commands to it."""
     parser = argparse.ArgumentParser(prog="tradeops")
     commands = parser.add_subparsers(required=True)
     token = commands.add_parser("token", help="print a development token")
@@ -37,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     token.set_defaults(run=_token)
     migrate = commands.add_parser("migrate", help="provision roles and schemas, run migrations")
     migrate.set_defaults(run=_migrate)
-    return parser
+    return parser, commands
 
 
 def _token(args: argparse.Namespace) -> int:
