@@ -42,12 +42,20 @@ def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     verify = actions.add_parser("verify-bundle", help="verify a bundle offline")
     verify.add_argument("dir", type=Path)
     verify.add_argument("--progress", action="store_true", help="progress bar even off a TTY")
+    verify.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a verifier key obtained independently (from the SIEM or the published keys); "
+        "the checkpoint must be signed by one of them, not merely by a key in keys.json",
+    )
     verify.set_defaults(run=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> int:
     try:
-        outcome = verify_bundle(args.dir, partial(_bar, args.progress))
+        outcome = verify_bundle(args.dir, partial(_bar, args.progress), args.trusted_key)
     except UsageError as exc:
         print(f"tradeops: {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,15 @@ class Signed:
     verifier: Verifier
 
 
-def open_signed(folder: Path) -> Signed:
+def open_signed(folder: Path, trusted: Sequence[str] = ()) -> Signed:
     origin, keys = read_keys(folder)
     note = (folder / CHECKPOINT).read_text(encoding="utf-8")
     key = _key_for(keys, _claimed_size(note))
+    if trusted and key.vkey not in trusted:
+        raise BundleFailure(
+            f"{CHECKPOINT} must be signed by {key.name} {key.key_id_hex} per {KEYS}, "
+            "which is not among the trusted keys"
+        )
     verifier = _verifier(key)
     try:
         checkpoint = open_checkpoint(note, [verifier], origin)

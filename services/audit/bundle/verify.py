@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +38,15 @@ class Outcome:
         )
 
 
-def verify_bundle(folder: Path, progress: ProgressFactory) -> Outcome:
-    """Raises UsageError when the bundle cannot be read, BundleFailure when it does not verify."""
+def verify_bundle(folder: Path, progress: ProgressFactory, trusted: Sequence[str] = ()) -> Outcome:
+    """Raises UsageError when the bundle cannot be read, BundleFailure when it does not verify.
+    With `trusted` verifier keys, the signing key must be one of them: keys.json travels with
+    the bundle, so whoever rewrote the records could have replaced it too."""
     require(folder, INFO, KEYS, CHECKPOINT, RECORDS)
     info = read_info(folder)
     if not info.whole:
         require(folder, PROOFS)
-    signed = open_signed(folder)
+    signed = open_signed(folder, trusted)
     _check_agrees(info, signed)
     bar = progress(info.to_seq - info.from_seq + 1)
     try:

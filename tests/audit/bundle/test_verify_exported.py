@@ -10,6 +10,7 @@ import pytest
 
 from runtime.clients import bearer, open_channel
 from services.audit import proofs
+from services.audit.note import Signer
 from services.audit.service import AuditLog
 from tests.audit.bundle.cli import Cli, verify
 from tests.audit.bundle.drills import file_names, lines
@@ -106,3 +107,24 @@ async def test_verifying_a_folder_that_is_not_a_bundle_is_a_usage_error(
     assert (
         "missing bundle.json, keys.json, checkpoint.txt, records.jsonl" in capsys.readouterr().err
     )
+
+
+async def test_an_auditor_who_trusts_the_published_key_accepts_the_bundle(
+    whole: Path, log: AuditLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    published = (await proofs.public_keys(log))[0].vkey
+    capsys.readouterr()
+
+    assert verify(whole, "--trusted-key", published) == 0
+    assert capsys.readouterr().out == await expected_ok(log, 30)
+
+
+async def test_a_bundle_signed_by_a_key_the_auditor_does_not_trust_fails(
+    whole: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone who rewrote the records could have replaced keys.json and re-signed as well.
+    stranger = Signer.generate("tradeops.test-audit").vkey
+    capsys.readouterr()
+
+    assert verify(whole, "--trusted-key", stranger) == 1
+    assert "which is not among the trusted keys" in capsys.readouterr().out
