@@ -1,20 +1,25 @@
-"""`python -m services.ops`: the ops gRPC service and its outbox relay."""
+"""`python -m services.ops`: the ops gRPC service, its outbox relay and its durable timers."""
 
 from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
 
 from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
-from runtime.grpc_server import ServiceSpec
+from runtime.grpc_server import ServiceSpec, Worker
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
-from services.ops import grpc_api
+from services.ops import grpc_api, notifications, timers, webhooks
+from services.ops.domain import Clock
 from services.ops.tables import outbox
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub
 
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
+    clock: Clock = lambda: datetime.now(UTC)  # noqa: E731
     relay = OutboxRelay(
         db,
         outbox,
@@ -23,7 +28,16 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         poll_s=settings.outbox_poll_s,
         timeout_s=settings.rpc_timeout_s,
     )
-    return grpc_api.spec(db, relay.wake, workers=[relay.run])
+    delivery = notifications.Delivery(
+        db, webhooks.from_env(os.environ), clock=clock, timeout_s=settings.rpc_timeout_s
+    )
+
+    def wake() -> None:  # after commits: audit events and notifications go out now
+        relay.wake()
+        delivery.wake()
+
+    workers: list[Worker] = [relay.run, timers.timer_worker(db, clock, wake), delivery.run]
+    return grpc_api.spec(db, wake, workers=workers, clock=clock)
 
 
 if __name__ == "__main__":

@@ -1,41 +1,52 @@
-"""Actions and votes: the approval state machine and the rules a vote must pass.
+"""Actions, votes and timeline entries, and the state machine an action moves through.
 
-A vote is refused with PermissionDenied when the voter is a service or the agent, lacks an
-approver role, or requested or proposed the action (separation of duties); with Conflict when the
-action is no longer pending or the voter already voted. One rejection rejects. Approval needs
-`approvals_required` distinct approvals and, for HIGH and CRITICAL risk, at least one of them
-from compliance or admin."""
+PENDING_APPROVAL -> APPROVED | REJECTED | EXPIRED | CANCELLED
+APPROVED         -> EXECUTING | EXPIRED | CANCELLED
+EXECUTING        -> EXECUTED | FAILED | OUTCOME_UNKNOWN
+OUTCOME_UNKNOWN  -> EXECUTED | FAILED   (a person checked the desk system)
+Any other move is a Conflict naming both states. Who may vote, and when the votes decide, is in
+services.ops.quorum; the approval policy an action carries is in services.ops.policy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from runtime.auth import APPROVERS, COMPLIANCE, SERVICE
-from runtime.errors import Conflict, InvalidArgument, PermissionDenied
+from runtime.errors import Conflict, InvalidArgument
+from services.ops.policy import DEFAULT_POLICY, Policy, Risk
+
+Clock = Callable[[], datetime]
+
+__all__ = ["Action", "Clock", "Risk", "State", "TimelineEntry", "Vote"]
 
 
 class State(StrEnum):
     PENDING_APPROVAL = "PENDING_APPROVAL"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    EXECUTING = "EXECUTING"
+    EXECUTED = "EXECUTED"
+    FAILED = "FAILED"
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
 
 
-class Risk(StrEnum):
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-
-TRANSITIONS = {State.PENDING_APPROVAL: frozenset({State.APPROVED, State.REJECTED})}
-SENSITIVE = frozenset({Risk.HIGH, Risk.CRITICAL})
-
-
-def approvals_required_for(risk: Risk) -> int:
-    return 2 if risk in SENSITIVE else 1
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.PENDING_APPROVAL: frozenset(
+        {State.APPROVED, State.REJECTED, State.EXPIRED, State.CANCELLED}
+    ),
+    State.APPROVED: frozenset({State.EXECUTING, State.EXPIRED, State.CANCELLED}),
+    State.EXECUTING: frozenset({State.EXECUTED, State.FAILED, State.OUTCOME_UNKNOWN}),
+    State.OUTCOME_UNKNOWN: frozenset({State.EXECUTED, State.FAILED}),
+}
+# No way out: timers and escalation stop here.
+TERMINAL = frozenset({State.REJECTED, State.EXPIRED, State.CANCELLED, State.EXECUTED, State.FAILED})
+# Kinds that need a compliance or admin approval whatever their risk or policy says.
+COMPLIANCE_KINDS = frozenset({"disable_strategy_kill_switch", "flatten_position"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Vote:
     approve: bool
     comment: str
     at: datetime
+    parameters_version: int = 1
+    voided: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,53 +75,69 @@ class Action:
     incident_id: str = ""
     decision_id: str = ""
     state: State = State.PENDING_APPROVAL
-    approvals_required: int = 0
     votes: tuple[Vote, ...] = field(default_factory=tuple)
+    # The approval policy as it was at proposal; later versions never apply.
+    policy: Policy = DEFAULT_POLICY
+    parameters_version: int = 1
+    expires_at: datetime | None = None
+    valid_until: datetime | None = None
+    decided_at: datetime | None = None
+    assignee: str = ""
+    assignee_team: str = ""
+    escalation_level: int = 0
+    acknowledged_at: datetime | None = None
+    executor: str = ""
+    execution_detail: str = ""
+    cancel_reason: str = ""
 
     def __post_init__(self) -> None:
         for name in ("kind", "requested_by", "source_ref"):
             if not getattr(self, name).strip():
                 raise InvalidArgument(f"{name} is required")
-        if not self.approvals_required:
-            object.__setattr__(self, "approvals_required", approvals_required_for(self.risk))
+        if self.expires_at is None:
+            object.__setattr__(self, "expires_at", self.created_at + self.policy.pending_ttl)
+
+    @property
+    def approvals_required(self) -> int:
+        return self.policy.approvals_required
+
+    @property
+    def compliance_relevant(self) -> bool:
+        return self.policy.compliance_relevant or self.kind in COMPLIANCE_KINDS
+
+    @property
+    def current_votes(self) -> tuple[Vote, ...]:
+        """The votes that count: cast on the current parameters and not voided."""
+        return tuple(
+            v
+            for v in self.votes
+            if not v.voided and v.parameters_version == self.parameters_version
+        )
 
     @property
     def approvals(self) -> int:
-        return sum(1 for vote in self.votes if vote.approve)
+        return sum(1 for vote in self.current_votes if vote.approve)
 
-    def moved_to(self, state: State, at: datetime) -> Action:
+    @property
+    def rejections(self) -> int:
+        return sum(1 for vote in self.current_votes if not vote.approve)
+
+    def moved_to(self, state: State, at: datetime, **changes: Any) -> Action:
         if state not in TRANSITIONS.get(self.state, frozenset()):
             raise Conflict(f"action {self.id} cannot move from {self.state} to {state}")
-        return replace(self, state=state, updated_at=at)
+        return replace(self, state=state, updated_at=at, **changes)
 
-    def with_vote(self, vote: Vote) -> Action:
-        """The action after `vote`, with its new state; raises when the vote is refused."""
-        check_voter(self, vote)
-        if self.state is not State.PENDING_APPROVAL:
-            raise Conflict(f"action {self.id} is {self.state}, not pending approval")
-        if any(v.voter == vote.voter for v in self.votes):
-            raise Conflict(f"{vote.voter} already voted on action {self.id}")
-        voted = replace(self, votes=(*self.votes, vote), updated_at=vote.at)
-        if not vote.approve:
-            return voted.moved_to(State.REJECTED, vote.at)
-        if voted.quorum_reached():
-            return voted.moved_to(State.APPROVED, vote.at)
-        return voted
-
-    def quorum_reached(self) -> bool:
-        approving = [vote for vote in self.votes if vote.approve]
-        if len(approving) < self.approvals_required:
-            return False
-        return self.risk not in SENSITIVE or any(v.roles & COMPLIANCE for v in approving)
+    def changed(self, at: datetime, **changes: Any) -> Action:
+        return replace(self, updated_at=at, **changes)
 
 
-def check_voter(action: Action, vote: Vote) -> None:
-    verb = "approve" if vote.approve else "reject"
-    if SERVICE in vote.roles:
-        raise PermissionDenied("the agent and other services can never vote on an action")
-    if not vote.roles & APPROVERS:
-        raise PermissionDenied(f"{vote.voter} lacks an approver role among {sorted(APPROVERS)}")
-    if vote.voter == action.requested_by:
-        raise PermissionDenied(f"a requester cannot {verb} their own action")
-    if vote.voter == action.proposed_by.get("subject"):
-        raise PermissionDenied(f"a proposer cannot {verb} their own proposal")
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    action_id: str
+    at: datetime
+    kind: str
+    actor: str
+    machine: bool
+    text: str
+    details: dict[str, Any]

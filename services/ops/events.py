@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.outbox import record_event
-from services.ops.domain import Action
+from services.ops.domain import Action, State
+from services.ops.policy import Policy, snapshot
+from services.ops.quorum import tally as quorum_tally
 from services.ops.tables import outbox
 
 SOURCE = "ops"
@@ -16,6 +18,29 @@ PROPOSED = "ops.action.proposed"
 VOTE_RECORDED = "ops.action.vote_recorded"
 APPROVED = "ops.action.approved"
 REJECTED = "ops.action.rejected"
+PARAMETERS_UPDATED = "ops.action.parameters_updated"
+ASSIGNED = "ops.action.assigned"
+ACKNOWLEDGED = "ops.action.acknowledged"
+COMMENTED = "ops.action.commented"
+EXECUTION_RESULT = "ops.action.execution_result"
+POLICY_CHANGED = "ops.policy.changed"
+# Every refusal of a use case other than a vote, with outcome "denied".
+REFUSED = "ops.action.refused"
+
+STATE_VERBS = {
+    State.APPROVED: APPROVED,
+    State.REJECTED: REJECTED,
+    State.EXPIRED: "ops.action.expired",
+    State.CANCELLED: "ops.action.cancelled",
+    State.EXECUTING: "ops.action.execution_started",
+    State.EXECUTED: "ops.action.executed",
+    State.FAILED: "ops.action.execution_failed",
+    State.OUTCOME_UNKNOWN: "ops.action.outcome_unknown",
+}
+
+
+def verb_for(state: State) -> str:
+    return STATE_VERBS[state]
 
 
 async def record(
@@ -25,6 +50,7 @@ async def record(
     action_id: str,
     payload: dict[str, Any],
     outcome: str = "success",
+    target: str = "",
 ) -> None:
     await record_event(
         session,
@@ -32,7 +58,7 @@ async def record(
         source=SOURCE,
         actor=actor,
         action=verb,
-        target=f"action/{action_id}",
+        target=target or f"action/{action_id}",
         payload=payload,
         outcome=outcome,
     )
@@ -48,12 +74,36 @@ def summary(action: Action) -> dict[str, Any]:
         "incident_id": action.incident_id,
         "decision_id": action.decision_id,
         "approvals_required": action.approvals_required,
+        "policy": {"id": action.policy.id, "version": action.policy.version},
+        "expires_at": action.expires_at.isoformat() if action.expires_at else "",
     }
 
 
 def tally(action: Action) -> dict[str, Any]:
+    counted = quorum_tally(action)
     return {
-        "approvals": action.approvals,
+        "approvals": counted.approvals,
+        "rejections": counted.rejections,
         "approvals_required": action.approvals_required,
-        "votes": [{"voter": v.voter, "approve": v.approve} for v in action.votes],
+        "parameters_version": action.parameters_version,
+        "votes": [
+            {"voter": v.voter, "approve": v.approve, "parameters_version": v.parameters_version}
+            for v in action.current_votes
+        ],
+    }
+
+
+def policy_change(policy: Policy, previous: Policy | None) -> dict[str, Any]:
+    """What a PutPolicy changed: the new version and each field that differs from the last."""
+    new, old = snapshot(policy), snapshot(previous) if previous else {}
+    ignored = {"version", "changed_by", "changed_at", "change_reason"}
+    changed = {
+        name: {"from": old.get(name), "to": value}
+        for name, value in new.items()
+        if name not in ignored and old.get(name) != value
+    }
+    return {
+        "policy": new,
+        "previous_version": previous.version if previous else 0,
+        "changed": changed,
     }

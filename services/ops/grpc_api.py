@@ -3,67 +3,92 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import json_format
 
-from runtime.auth import ANYONE, APPROVERS, SERVICES, current_principal
+from runtime.auth import ANYONE, APPROVERS, SERVICES, TRADERS, current_principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
-from services.ops import service
-from services.ops.domain import Action, Risk, State, Vote
-from tradeops.common.v1 import common_pb2
+from services.ops import execution, lifecycle, service
+from services.ops import grpc_messages as to
+from services.ops.domain import Clock
+from services.ops.grpc_oversight import OversightRpcs
+from services.ops.repository import Filters
 from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["OpsService"].full_name
+READERS = ANYONE | SERVICES
+EXECUTORS = SERVICES | {"ops", "admin"}
 
 
 def _method(name: str) -> str:
     return f"/{SERVICE_NAME}/{name}"
 
 
+# Votes, cancellation and PutPolicy are open wider than the contract's roles on purpose: the
+# use case refuses precisely (the agent, the requester, a role without approver rights, a
+# non-admin) AND audits the refusal, which a refusal by the shared guard never is.
 RBAC = {
-    _method("ProposeAction"): SERVICES | {"ops", "admin"},
-    _method("GetAction"): ANYONE | SERVICES,
-    _method("ListActions"): ANYONE | SERVICES,
-    # The domain rules give the precise refusal (requester, agent, state, duplicate).
-    _method("ApproveAction"): APPROVERS,
-    _method("RejectAction"): APPROVERS,
+    _method("ProposeAction"): EXECUTORS,
+    _method("GetAction"): READERS,
+    _method("ListActions"): READERS,
+    _method("ApproveAction"): READERS,
+    _method("RejectAction"): READERS,
+    _method("CancelAction"): READERS,
+    _method("UpdateParameters"): EXECUTORS,
+    _method("AssignAction"): APPROVERS,
+    _method("AcknowledgeAction"): APPROVERS,
+    _method("EscalateAction"): APPROVERS,
+    _method("AddComment"): TRADERS,
+    _method("GetTimeline"): READERS,
+    _method("StartExecution"): EXECUTORS,
+    _method("RecordExecutionResult"): EXECUTORS,
+    _method("PutPolicy"): ANYONE,
+    _method("ListPolicies"): READERS,
+    _method("PutEscalationPolicy"): frozenset({"admin"}),
+    _method("ListEscalationPolicies"): READERS,
+    _method("GetMetrics"): READERS,
 }
 
 Context = grpc.aio.ServicerContext[Any, Any]
-VoteCase = Callable[..., Awaitable[Action]]
 
 
-class OpsServicer(pb_grpc.OpsServiceServicer):
-    def __init__(self, db: Database, notify: Callable[[], None]) -> None:
+class OpsServicer(OversightRpcs):
+    def __init__(self, db: Database, notify: Callable[[], None], clock: Clock) -> None:
         # notify wakes the outbox relay once a use case that wrote events has committed.
-        self._db, self._notify = db, notify
+        self._db, self._notify, self._clock = db, notify, clock
 
     async def ProposeAction(self, request: pb.ProposeActionRequest, context: Context) -> pb.Action:
         proposal = _proposal(request)
-        action = await service.propose(self._db, proposal=proposal, proposer=current_principal())
-        self._notify()
-        return _message(action)
+        case = service.propose(
+            self._db, proposal=proposal, proposer=current_principal(), now=self._clock()
+        )
+        return to.action(await self._changing(case))
 
     async def GetAction(self, request: pb.GetActionRequest, context: Context) -> pb.Action:
-        return _message(await service.get(self._db, action_id=request.id))
+        return to.action(await service.get(self._db, action_id=request.id))
 
     async def ListActions(
         self, request: pb.ListActionsRequest, context: Context
     ) -> pb.ListActionsResponse:
-        state = _state(request.state) if request.state else None
+        filters = Filters(
+            state=to.state(request.state) if request.state else None,
+            kind=request.kind,
+            risk=to.risk(request.risk) if request.risk else None,
+            assignee=request.assignee,
+        )
         found, token = await service.list_actions(
             self._db,
-            state=state,
+            filters=filters,
             page_size=request.page.page_size,
             page_token=request.page.page_token,
         )
-        return pb.ListActionsResponse(actions=[_message(a) for a in found], next_page_token=token)
+        return pb.ListActionsResponse(actions=[to.action(a) for a in found], next_page_token=token)
 
     async def ApproveAction(self, request: pb.VoteRequest, context: Context) -> pb.Action:
         return await self._vote(service.approve, request)
@@ -71,21 +96,74 @@ class OpsServicer(pb_grpc.OpsServiceServicer):
     async def RejectAction(self, request: pb.VoteRequest, context: Context) -> pb.Action:
         return await self._vote(service.reject, request)
 
-    async def _vote(self, use_case: VoteCase, request: pb.VoteRequest) -> pb.Action:
-        try:
-            action = await use_case(
-                self._db,
-                action_id=request.id,
-                approver=current_principal(),
-                comment=request.comment,
-            )
-        finally:
-            self._notify()  # a refused vote wrote a "denied" event too
-        return _message(action)
+    async def _vote(
+        self, use_case: Callable[..., Awaitable[Any]], request: pb.VoteRequest
+    ) -> pb.Action:
+        case = use_case(
+            self._db,
+            action_id=request.id,
+            approver=current_principal(),
+            comment=request.comment,
+            now=self._clock(),
+        )
+        return to.action(await self._changing(case))
+
+    async def CancelAction(self, request: pb.CancelActionRequest, context: Context) -> pb.Action:
+        case = lifecycle.cancel(
+            self._db,
+            action_id=request.id,
+            actor=current_principal(),
+            reason=request.reason,
+            now=self._clock(),
+        )
+        return to.action(await self._changing(case))
+
+    async def UpdateParameters(
+        self, request: pb.UpdateParametersRequest, context: Context
+    ) -> pb.Action:
+        case = lifecycle.update_parameters(
+            self._db,
+            action_id=request.id,
+            actor=current_principal(),
+            parameters=json_format.MessageToDict(request.parameters),
+            reason=request.reason,
+            now=self._clock(),
+        )
+        return to.action(await self._changing(case))
+
+    async def StartExecution(
+        self, request: pb.StartExecutionRequest, context: Context
+    ) -> pb.Action:
+        case = execution.start_execution(
+            self._db,
+            action_id=request.id,
+            actor=current_principal(),
+            executor=request.executor,
+            now=self._clock(),
+        )
+        return to.action(await self._changing(case))
+
+    async def RecordExecutionResult(
+        self, request: pb.RecordExecutionResultRequest, context: Context
+    ) -> pb.Action:
+        case = execution.record_result(
+            self._db,
+            action_id=request.id,
+            actor=current_principal(),
+            outcome=to.state(request.outcome),
+            detail=request.detail,
+            now=self._clock(),
+        )
+        return to.action(await self._changing(case))
 
 
-def spec(db: Database, notify: Callable[[], None], workers: Sequence[Worker] = ()) -> ServiceSpec:
-    servicer = OpsServicer(db, notify)
+def spec(
+    db: Database,
+    notify: Callable[[], None],
+    workers: Sequence[Worker] = (),
+    clock: Clock = lambda: datetime.now(UTC),
+) -> ServiceSpec:
+    servicer = OpsServicer(db, notify, clock)
     return ServiceSpec(
         register=lambda server: pb_grpc.add_OpsServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
@@ -100,7 +178,7 @@ def _proposal(request: pb.ProposeActionRequest) -> service.Proposal:
             raise InvalidArgument(f"{name} is required")
     return service.Proposal(
         kind=request.kind,
-        risk=_risk(request.risk),
+        risk=to.risk(request.risk),
         requested_by=request.requested_by,
         source_ref=request.source_ref,
         parameters=json_format.MessageToDict(request.parameters),
@@ -111,58 +189,3 @@ def _proposal(request: pb.ProposeActionRequest) -> service.Proposal:
         incident_id=request.incident_id,
         decision_id=request.decision_id,
     )
-
-
-def _message(action: Action) -> pb.Action:
-    parameters = struct_pb2.Struct()
-    parameters.update(action.parameters)
-    return pb.Action(
-        id=action.id,
-        kind=action.kind,
-        parameters=parameters,
-        risk=pb.Risk.Value(f"RISK_{action.risk}"),
-        state=pb.ActionState.Value(f"ACTION_STATE_{action.state}"),
-        rationale=action.rationale,
-        requested_by=action.requested_by,
-        proposed_by=json_format.ParseDict(
-            action.proposed_by, common_pb2.Actor(), ignore_unknown_fields=True
-        ),
-        incident_id=action.incident_id,
-        decision_id=action.decision_id,
-        source_ref=action.source_ref,
-        approvals_required=action.approvals_required,
-        approvals=action.approvals,
-        votes=[_vote(vote) for vote in action.votes],
-        created_at=_timestamp(action.created_at),
-        updated_at=_timestamp(action.updated_at),
-    )
-
-
-def _vote(vote: Vote) -> pb.Vote:
-    return pb.Vote(
-        voter=vote.voter,
-        roles=sorted(vote.roles),
-        approve=vote.approve,
-        comment=vote.comment,
-        at=_timestamp(vote.at),
-    )
-
-
-def _risk(number: pb.Risk.ValueType) -> Risk:
-    try:
-        return Risk(pb.Risk.Name(number).removeprefix("RISK_"))
-    except ValueError:
-        raise InvalidArgument("risk must be one of LOW, MEDIUM, HIGH, CRITICAL") from None
-
-
-def _state(number: pb.ActionState.ValueType) -> State:
-    try:
-        return State(pb.ActionState.Name(number).removeprefix("ACTION_STATE_"))
-    except ValueError:
-        raise InvalidArgument(f"unknown action state {number}") from None
-
-
-def _timestamp(at: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(at)
-    return stamp

@@ -1,22 +1,30 @@
-"""Use cases of the ops service. Each runs in one transaction and writes its audit events to the
-outbox in that same transaction. A refused vote is audited too, in a transaction of its own,
-because the use case's transaction is rolled back."""
+"""Use cases of the ops service: proposing and reading. Each runs in one transaction and
+writes its audit events to the outbox in that same transaction; a refused vote is audited in a
+transaction of its own (services.ops.refusals). Lifecycle, assignment and policy use cases live
+in voting.py, lifecycle.py, execution.py, assignment.py and policies.py; `approve`, `reject`,
+`expire` and `assign` are re-exported here, the one place callers look for use cases."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import Principal
 from runtime.db import Database
-from runtime.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 from runtime.outbox import automation, person
-from services.ops import events, paging, repository
-from services.ops.domain import Action, Risk, State, Vote
+from services.ops import escalation, events, paging, policy_store, repository, timeline, timers
+from services.ops.assignment import assign as assign
+from services.ops.domain import Action, Risk
+from services.ops.lifecycle import expire as expire
+from services.ops.policy import DEFAULT_POLICY, select
+from services.ops.repository import Filters
+from services.ops.transition import load
+from services.ops.voting import approve as approve
+from services.ops.voting import reject as reject
 
 
 @dataclass(frozen=True)
@@ -33,96 +41,70 @@ class Proposal:
     decision_id: str = ""
 
 
-async def propose(db: Database, *, proposal: Proposal, proposer: Principal) -> Action:
-    """Records a pending action; the same source_ref again returns the existing action."""
-    now = datetime.now(UTC)
-    action = Action(
-        id=str(uuid.uuid4()),
-        kind=proposal.kind,
-        parameters=proposal.parameters,
-        risk=proposal.risk,
-        rationale=proposal.rationale,
-        requested_by=proposal.requested_by,
-        proposed_by=_proposer(proposal, proposer),
-        source_ref=proposal.source_ref,
-        created_at=now,
-        updated_at=now,
-        incident_id=proposal.incident_id,
-        decision_id=proposal.decision_id,
-    )
+async def propose(
+    db: Database, *, proposal: Proposal, proposer: Principal, now: datetime
+) -> Action:
+    """Records a pending action under the most specific current policy (snapshotted), with its
+    expiry and escalation timers; the same source_ref again returns the existing action."""
     async with db.transaction() as session:
+        policies = await policy_store.current(session)
+        action = Action(
+            id=str(uuid.uuid4()),
+            kind=proposal.kind,
+            parameters=proposal.parameters,
+            risk=proposal.risk,
+            rationale=proposal.rationale,
+            requested_by=proposal.requested_by,
+            proposed_by=_proposer(proposal, proposer),
+            source_ref=proposal.source_ref,
+            created_at=now,
+            updated_at=now,
+            incident_id=proposal.incident_id,
+            decision_id=proposal.decision_id,
+            policy=select(policies, proposal.kind, proposal.risk) if policies else DEFAULT_POLICY,
+        )
         if not await repository.add_action(session, action):
             return await _existing(session, action.source_ref)
-        await events.record(
-            session, action.proposed_by, events.PROPOSED, action.id, events.summary(action)
-        )
+        await _opened(session, action, proposer)
     return action
+
+
+async def _opened(session: AsyncSession, action: Action, proposer: Principal) -> None:
+    await events.record(
+        session, action.proposed_by, events.PROPOSED, action.id, events.summary(action)
+    )
+    await timeline.add(
+        session,
+        action_id=action.id,
+        kind="state",
+        actor=str(action.proposed_by.get("subject", proposer.subject)),
+        machine=proposer.kind == "service",
+        text=f"proposed under policy {action.policy.id} v{action.policy.version}",
+        details=events.summary(action),
+        at=action.created_at,
+    )
+    assert action.expires_at is not None
+    await timers.schedule(session, action_id=action.id, kind="expire", due_at=action.expires_at)
+    if action.policy.escalation_policy_id:
+        await escalation.plan(session, action)
 
 
 async def get(db: Database, *, action_id: str) -> Action:
     async with db.transaction() as session:
-        return await _load(session, action_id)
+        return await load(session, action_id)
 
 
 async def list_actions(
-    db: Database, *, state: State | None = None, page_size: int = 0, page_token: str = ""
+    db: Database, *, filters: Filters | None = None, page_size: int = 0, page_token: str = ""
 ) -> tuple[list[Action], str]:
     """A page of actions, newest first, and the token of the next page ("" after the last)."""
     limit, after = paging.page_size(page_size), paging.decode(page_token)
     async with db.transaction() as session:
-        found = await repository.page(session, state, limit + 1, after)
+        found = await repository.page(session, filters or Filters(), limit + 1, after)
     if len(found) <= limit:
         return found, ""
     last = found[limit - 1]
     return found[:limit], paging.encode(last.created_at, last.id)
-
-
-async def approve(
-    db: Database, *, action_id: str, approver: Principal, comment: str = ""
-) -> Action:
-    return await _vote(db, action_id, approver, approve=True, comment=comment)
-
-
-async def reject(db: Database, *, action_id: str, approver: Principal, comment: str = "") -> Action:
-    return await _vote(db, action_id, approver, approve=False, comment=comment)
-
-
-async def _vote(
-    db: Database, action_id: str, voter: Principal, *, approve: bool, comment: str
-) -> Action:
-    vote = Vote(voter.subject, voter.roles, approve, comment, datetime.now(UTC))
-    try:
-        async with db.transaction() as session:
-            return await _cast(session, action_id, vote, voter)
-    except (PermissionDenied, Conflict) as refusal:
-        async with db.transaction() as session:
-            payload = {"approve": approve, "comment": comment, "reason": str(refusal)}
-            await events.record(
-                session, person(voter), events.VOTE_RECORDED, action_id, payload, "denied"
-            )
-        raise
-
-
-async def _cast(session: AsyncSession, action_id: str, vote: Vote, voter: Principal) -> Action:
-    before = await _load(session, action_id, lock=True)
-    after = before.with_vote(vote)
-    await repository.add_vote(session, action_id, vote)
-    await repository.save_state(session, after)
-    actor = person(voter)
-    detail = {"approve": vote.approve, "comment": vote.comment, "state": after.state.value}
-    await events.record(session, actor, events.VOTE_RECORDED, action_id, detail)
-    if after.state is not State.PENDING_APPROVAL:
-        verb = events.APPROVED if after.state is State.APPROVED else events.REJECTED
-        await events.record(session, actor, verb, action_id, events.tally(after))
-    return after
-
-
-async def _load(session: AsyncSession, action_id: str, *, lock: bool = False) -> Action:
-    _check_id(action_id)
-    action = await repository.get(session, action_id, lock=lock)
-    if action is None:
-        raise NotFound(f"no action {action_id}")
-    return action
 
 
 async def _existing(session: AsyncSession, source_ref: str) -> Action:
@@ -137,10 +119,3 @@ def _proposer(proposal: Proposal, principal: Principal) -> dict[str, Any]:
     if principal.kind == "service" and agent.get("subject"):
         return automation(str(agent["subject"]), str(agent.get("logic_version", "")))
     return person(principal)
-
-
-def _check_id(action_id: str) -> None:
-    try:
-        uuid.UUID(action_id)
-    except ValueError:
-        raise InvalidArgument(f"action id {action_id!r} is not a UUID") from None

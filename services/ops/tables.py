@@ -1,8 +1,10 @@
-"""The ops schema: actions, the votes cast on them, and the outbox of audit events."""
+"""The ops schema: actions, their votes and timeline, the versioned approval policies, and the
+outbox of audit events."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -13,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -37,9 +40,28 @@ actions = Table(
     Column("approvals_required", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    # ListActions pages newest first, optionally within one state.
+    # 0002: the policy snapshot and the lifecycle.
+    Column("policy_id", Text, nullable=False, server_default="default"),
+    Column("policy", JSONB, nullable=False),
+    Column("compliance_relevant", Boolean, nullable=False, server_default=text("false")),
+    Column("parameters_version", Integer, nullable=False, server_default="1"),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("assignee", Text, nullable=False, server_default=""),
+    Column("assignee_team", Text, nullable=False, server_default=""),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("executor", Text, nullable=False, server_default=""),
+    Column("execution_detail", Text, nullable=False, server_default=""),
+    Column("cancel_reason", Text, nullable=False, server_default=""),
+    # ListActions pages newest first; each filter has an index that starts with it, so a
+    # filtered first page is an index range scan even with 100,000 pending actions.
     Index("ix_actions_newest", "created_at", "id"),
     Index("ix_actions_state_newest", "state", "created_at", "id"),
+    Index("ix_actions_assignee_state_newest", "assignee", "state", "created_at", "id"),
+    Index("ix_actions_kind_newest", "kind", "created_at", "id"),
+    Index("ix_actions_risk_newest", "risk", "created_at", "id"),
 )
 
 votes = Table(
@@ -52,8 +74,47 @@ votes = Table(
     Column("approve", Boolean, nullable=False),
     Column("comment", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    # One vote per person per action, even if two requests race past the domain check.
-    UniqueConstraint("action_id", "voter", name="uq_votes_action_voter"),
+    Column("parameters_version", Integer, nullable=False, server_default="1"),
+    Column("voided", Boolean, nullable=False, server_default=text("false")),
+    # One vote per person per parameters version, even if two requests race past the domain
+    # check; a parameter change lets everyone vote again.
+    UniqueConstraint("action_id", "voter", "parameters_version", name="uq_votes_action_voter"),
+)
+
+approval_policies = Table(
+    "approval_policies",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("action_kind", Text, nullable=False),
+    Column("risk", Text, nullable=False),  # "" for any risk
+    Column("approvals_required", Integer, nullable=False),
+    Column("rejections_to_reject", Integer, nullable=False),
+    Column("role_requirements", JSONB, nullable=False),
+    Column("pending_ttl_s", BigInteger, nullable=False),
+    Column("validity_s", BigInteger, nullable=False),
+    Column("compliance_relevant", Boolean, nullable=False),
+    Column("escalation_policy_id", Text, nullable=False),
+    Column("changed_by", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("change_reason", Text, nullable=False),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("action_id", UUID(as_uuid=False), ForeignKey("actions.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("machine", Boolean, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("details", JSONB, nullable=False),
+    Index("ix_timeline_action", "action_id", "at", "id"),
 )
 
 outbox = outbox_table(metadata)
+
+# Registered on `metadata` for Alembic; last, because it imports `metadata` from this module.
+from services.ops import timer_tables as timer_tables  # noqa: E402

@@ -1,24 +1,35 @@
+"""The action state machine and the policy rules, without a database."""
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from runtime.errors import Conflict, InvalidArgument, PermissionDenied
-from services.ops.domain import Action, Risk, State, Vote, approvals_required_for
+from runtime.errors import Conflict, InvalidArgument, NotFound
+from services.ops.domain import TRANSITIONS, Action, State
+from services.ops.policy import (
+    Policy,
+    Risk,
+    RoleRequirement,
+    from_snapshot,
+    select,
+    snapshot,
+    validate,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 AGENT = {"subject": "triage-agent", "kind": "agent", "logic_version": "1.4", "roles": []}
 
 
-def action(risk: Risk = Risk.LOW, **changes: Any) -> Action:
+def action(**changes: Any) -> Action:
     made = Action(
         id="a1",
         kind="failover_market_data_feed",
         parameters={"feed": "XNAS-ITCH"},
-        risk=risk,
+        risk=Risk.LOW,
         rationale="latency above 50 ms for 3 minutes",
         requested_by="rita",
         proposed_by=AGENT,
@@ -29,80 +40,29 @@ def action(risk: Risk = Risk.LOW, **changes: Any) -> Action:
     return replace(made, **changes)
 
 
-def vote(voter: str, *roles: str, approve: bool = True) -> Vote:
-    return Vote(voter, frozenset(roles), approve, "", NOW)
+LEGAL = [(start, end) for start, ends in TRANSITIONS.items() for end in ends]
+ILLEGAL = [(start, end) for start in State for end in State if (start, end) not in LEGAL]
 
 
-@pytest.mark.parametrize(
-    ("risk", "needed"), [(Risk.LOW, 1), (Risk.MEDIUM, 1), (Risk.HIGH, 2), (Risk.CRITICAL, 2)]
-)
-def test_high_and_critical_risk_need_two_approvals(risk: Risk, needed: int) -> None:
-    assert approvals_required_for(risk) == needed
-    assert action(risk).approvals_required == needed
+@pytest.mark.parametrize(("start", "end"), LEGAL)
+def test_every_documented_transition_is_allowed(start: State, end: State) -> None:
+    assert action(state=start).moved_to(end, NOW).state is end
 
 
-def test_one_ops_approval_approves_a_low_risk_action() -> None:
-    decided = action().with_vote(vote("olga", "ops"))
-    assert decided.state is State.APPROVED
-    assert decided.approvals == 1
+@pytest.mark.parametrize(("start", "end"), ILLEGAL)
+def test_any_other_transition_is_a_conflict_naming_both_states(start: State, end: State) -> None:
+    with pytest.raises(Conflict, match=f"cannot move from {start} to {end}"):
+        action(state=start).moved_to(end, NOW)
 
 
-def test_a_high_risk_action_waits_for_its_second_approval() -> None:
-    once = action(Risk.HIGH).with_vote(vote("carl", "compliance"))
-    assert once.state is State.PENDING_APPROVAL
-    assert once.with_vote(vote("olga", "ops")).state is State.APPROVED
+def test_an_outcome_unknown_can_only_be_resolved_to_executed_or_failed() -> None:
+    assert TRANSITIONS[State.OUTCOME_UNKNOWN] == {State.EXECUTED, State.FAILED}
 
 
-def test_a_high_risk_action_needs_a_compliance_or_admin_approval() -> None:
-    twice = action(Risk.CRITICAL).with_vote(vote("olga", "ops")).with_vote(vote("otto", "ops"))
-    assert twice.state is State.PENDING_APPROVAL
-    assert twice.approvals == 2
-    assert twice.with_vote(vote("ada", "admin")).state is State.APPROVED
-
-
-def test_a_requester_cannot_approve_their_own_action() -> None:
-    with pytest.raises(PermissionDenied, match="a requester cannot approve their own action"):
-        action().with_vote(vote("rita", "ops", "compliance"))
-
-
-def test_a_person_who_proposed_an_action_cannot_approve_it() -> None:
-    mine = action(proposed_by={"subject": "olga", "kind": "person"})
-    with pytest.raises(PermissionDenied, match="proposer"):
-        mine.with_vote(vote("olga", "ops"))
-
-
-def test_the_agent_can_never_vote() -> None:
-    with pytest.raises(PermissionDenied, match="agent"):
-        action().with_vote(vote("svc:agent", "service"))
-
-
-def test_a_voter_needs_an_approver_role() -> None:
-    with pytest.raises(PermissionDenied, match="approver role"):
-        action().with_vote(vote("vic", "viewer", "trader"))
-
-
-def test_a_second_vote_by_the_same_person_is_refused() -> None:
-    once = action(Risk.HIGH).with_vote(vote("olga", "ops"))
-    with pytest.raises(Conflict, match="already voted"):
-        once.with_vote(vote("olga", "ops", approve=False))
-    assert once.state is State.PENDING_APPROVAL
-
-
-def test_a_vote_on_a_decided_action_is_refused_naming_its_state() -> None:
-    decided = action().with_vote(vote("olga", "ops"))
-    with pytest.raises(Conflict, match="APPROVED"):
-        decided.with_vote(vote("carl", "compliance", approve=False))
-
-
-def test_one_rejection_rejects_even_a_high_risk_action() -> None:
-    once = action(Risk.HIGH).with_vote(vote("carl", "compliance"))
-    assert once.with_vote(vote("olga", "ops", approve=False)).state is State.REJECTED
-
-
-def test_a_decided_action_cannot_change_state_again() -> None:
-    rejected = action().with_vote(vote("olga", "ops", approve=False))
-    with pytest.raises(Conflict, match="cannot move from REJECTED to APPROVED"):
-        rejected.moved_to(State.APPROVED, NOW)
+def test_a_pending_action_expires_after_its_policy_ttl() -> None:
+    made = action(policy=Policy(id="p", pending_ttl_s=600))
+    fresh = Action(**{**made.__dict__, "expires_at": None})
+    assert fresh.expires_at == NOW + timedelta(minutes=10)
 
 
 @pytest.mark.parametrize("missing", ["kind", "requested_by", "source_ref"])
@@ -110,3 +70,67 @@ def test_an_action_needs_a_kind_a_requester_and_a_source_ref(missing: str) -> No
     blank: dict[str, Any] = {missing: " "}
     with pytest.raises(InvalidArgument, match=missing):
         action(**blank)
+
+
+def test_kill_switch_actions_are_compliance_relevant_whatever_the_policy() -> None:
+    assert action(kind="disable_strategy_kill_switch").compliance_relevant
+    assert not action().compliance_relevant
+    assert action(policy=Policy(id="p", compliance_relevant=True)).compliance_relevant
+
+
+POLICIES = [
+    Policy(id="default"),
+    Policy(id="high-risk", risk=Risk.HIGH, approvals_required=2),
+    Policy(id="kill-switch", action_kind="disable_strategy_kill_switch"),
+    Policy(id="kill-critical", action_kind="disable_strategy_kill_switch", risk=Risk.CRITICAL),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "risk", "chosen"),
+    [
+        ("failover_market_data_feed", Risk.LOW, "default"),
+        ("failover_market_data_feed", Risk.HIGH, "high-risk"),
+        ("disable_strategy_kill_switch", Risk.HIGH, "kill-switch"),
+        ("disable_strategy_kill_switch", Risk.CRITICAL, "kill-critical"),
+    ],
+)
+def test_the_most_specific_policy_wins(kind: str, risk: Risk, chosen: str) -> None:
+    assert select(POLICIES, kind, risk).id == chosen
+
+
+def test_an_action_no_policy_governs_is_not_found() -> None:
+    with pytest.raises(NotFound, match="no approval policy"):
+        select([Policy(id="only-kills", action_kind="kill")], "failover", Risk.LOW)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"approvals_required": 0}, "approvals_required"),
+        ({"rejections_to_reject": 0}, "rejections_to_reject"),
+        ({"pending_ttl_s": 0}, "pending_ttl_s"),
+        ({"validity_s": -1}, "validity_s"),
+        ({"role_requirements": (RoleRequirement("trader", 1),)}, "cannot approve"),
+        ({"role_requirements": (RoleRequirement("ops", 0),)}, "at least 1"),
+        (
+            {"role_requirements": (RoleRequirement("ops", 1), RoleRequirement("compliance", 1))},
+            "more than approvals_required",
+        ),
+    ],
+)
+def test_a_policy_that_cannot_work_is_refused(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        validate(replace(Policy(id="p"), **changes))
+
+
+def test_a_policy_snapshot_round_trips() -> None:
+    policy = Policy(
+        id="critical",
+        risk=Risk.CRITICAL,
+        approvals_required=2,
+        role_requirements=(RoleRequirement("compliance", 1), RoleRequirement("ops", 1)),
+        changed_at=NOW,
+        version=3,
+    )
+    assert from_snapshot(snapshot(policy)) == policy

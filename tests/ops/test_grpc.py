@@ -1,36 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import grpc
 import pytest
 from google.protobuf import struct_pb2
 
-from runtime.auth import TokenVerifier, mint_token
-from runtime.clients import bearer, open_channel
-from runtime.db import Database
-from runtime.grpc_server import start
+from runtime.auth import mint_token
+from runtime.clients import bearer
 from runtime.settings import AuthSettings
-from services.ops.grpc_api import spec
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 
 Tokens = Callable[..., str]
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture
-async def ops(
-    ops_db: Database, auth_settings: AuthSettings
-) -> AsyncIterator[pb_grpc.OpsServiceAsyncStub]:
-    running = await start(spec(ops_db, lambda: None), "127.0.0.1:0", TokenVerifier(auth_settings))
-    channel = open_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield pb_grpc.OpsServiceStub(channel)
-    finally:
-        await channel.close(None)
-        await running.stop(0)
 
 
 def request(

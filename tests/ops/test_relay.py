@@ -14,7 +14,7 @@ from runtime.relay import OutboxRelay
 from runtime.settings import AuthSettings
 from services.ops import service
 from services.ops.tables import outbox
-from tests.ops.helpers import proposal
+from tests.ops.helpers import NOW, later, proposal
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 
@@ -74,8 +74,10 @@ async def outbox_rows(db: Database) -> list[Any]:
 
 async def write_events(db: Database, principal_for: Callable[..., Principal]) -> None:
     agent = principal_for("svc:agent", "service")
-    action = await service.propose(db, proposal=proposal(), proposer=agent)
-    await service.approve(db, action_id=action.id, approver=principal_for("olga", "ops"))
+    action = await service.propose(db, proposal=proposal(), proposer=agent, now=NOW)
+    await service.approve(
+        db, action_id=action.id, approver=principal_for("olga", "ops"), now=later(60)
+    )
 
 
 async def test_the_relay_delivers_use_case_events_to_the_audit_service(

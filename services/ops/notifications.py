@@ -1,0 +1,110 @@
+"""The notification outbox: rows written in the same transaction as the escalation or reminder
+that caused them, then POSTed to their webhook by `Delivery`, with exponential backoff and full
+jitter until the destination answers 2xx. Rows are claimed with FOR UPDATE SKIP LOCKED, so any
+number of replicas can deliver; delivery is at least once (a crash after the POST resends)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db import Database
+from services.ops import webhooks
+from services.ops.timer_tables import notifications as table
+from services.ops.webhooks import DeliveryFailed, Webhook
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 600.0
+
+
+async def enqueue(
+    session: AsyncSession, destinations: Iterable[str], body: dict[str, Any], now: datetime
+) -> None:
+    """One row per destination, inside the caller's transaction."""
+    rows = [{"destination": d, "body": body, "next_attempt_at": now} for d in destinations]
+    if rows:
+        await session.execute(insert(table), rows)
+
+
+class Delivery:
+    def __init__(
+        self,
+        db: Database,
+        hooks: Mapping[str, Webhook],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        poll_s: float = 1.0,
+        batch: int = 20,
+        timeout_s: float = 5.0,
+        base_backoff_s: float = 1.0,
+    ) -> None:
+        self._db, self._hooks, self._clock = db, hooks, clock
+        self._poll_s, self._batch, self._timeout_s = poll_s, batch, timeout_s
+        self._base_backoff_s = base_backoff_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliver now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=self._timeout_s) as client:
+            while True:
+                try:
+                    delivered = await self.deliver_once(client)
+                except Exception:
+                    log.exception("notification delivery pass failed")
+                    delivered = 0
+                if not delivered:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_s)
+                    self._wake.clear()
+
+    async def deliver_once(self, client: httpx.AsyncClient) -> int:
+        """POSTs one batch of due notifications; returns how many were delivered."""
+        now = self._clock()
+        claim = (
+            select(table)
+            .where(table.c.delivered_at.is_(None), table.c.next_attempt_at <= now)
+            .order_by(table.c.next_attempt_at, table.c.id)
+            .limit(self._batch)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.transaction() as session:
+            rows = (await session.execute(claim)).all()
+            errors = await asyncio.gather(*(self._send(client, row, now) for row in rows))
+            for row, error in zip(rows, errors, strict=True):
+                await session.execute(self._outcome(row, error, now))
+        return sum(1 for error in errors if error is None)
+
+    async def _send(self, client: httpx.AsyncClient, row: Row[Any], now: datetime) -> str | None:
+        hook = self._hooks.get(row.destination)
+        if hook is None:
+            return f"no webhook named {row.destination!r} in {webhooks.ENV}"
+        try:
+            await webhooks.post(client, hook, row.body, int(now.timestamp()))
+        except DeliveryFailed as exc:
+            return str(exc)
+        return None
+
+    def _outcome(self, row: Row[Any], error: str | None, now: datetime) -> Any:
+        statement = update(table).where(table.c.id == row.id)
+        if error is None:
+            return statement.values(delivered_at=now, attempts=row.attempts + 1, last_error=None)
+        # Exponential backoff with full jitter, so replicas and destinations do not lockstep.
+        delay = random.uniform(0, min(MAX_BACKOFF_S, self._base_backoff_s * 2**row.attempts))
+        log.warning("notification %s to %s failed: %s", row.id, row.destination, error)
+        return statement.values(
+            attempts=row.attempts + 1,
+            next_attempt_at=now + timedelta(seconds=delay),
+            last_error=error[:2000],
+        )
