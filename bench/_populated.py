@@ -1,0 +1,91 @@
+"""A log of N records for the read-side benchmarks; import-only (`make bench` skips bench/_*.py).
+
+Populating goes through the real Sequencer in-process (chain, Merkle nodes, signed checkpoints,
+durable commits of 5,000 events). The result is kept in CACHE/audit-<N>/ (data folder, keys file,
+a `ready` marker) and every run works on a copy, so audited reads made by one run (each proof
+and each verification appends a record) never change what the next run measures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from _common import CACHE, OCCURRED_AT, ORIGIN, Cluster, copy_tree, fields, postgres, scratch
+
+from runtime.db import Database
+from services.audit.checkpointing import Cadence, Checkpointer
+from services.audit.domain import Actor, Event
+from services.audit.keyring import Keyring, generate_dev_keyring
+from services.audit.keys import publish_keys
+from services.audit.sequencer import MAX_EVENTS_PER_COMMIT, Sequencer
+
+KEYS = "keys.json"
+
+
+def event(index: int) -> Event:
+    found = fields(index)
+    actor = found.actor
+    return Event(
+        event_id=found.event_id,
+        occurred_at=OCCURRED_AT,
+        actor=Actor(str(actor["subject"]), ("ops",), str(actor["kind"])),
+        action=found.action,
+        target=found.target,
+        outcome="success",
+        trace_id=found.trace_id,
+        source="ops",
+        payload_json=found.payload_json,
+    )
+
+
+async def populate(cluster: Cluster, keyring: Keyring, count: int) -> None:
+    db = Database.connect(cluster.audit_url)
+    sequencer = Sequencer(db, Checkpointer(keyring, ORIGIN, Cadence(1000, 1000)))
+    await publish_keys(db, keyring)
+    worker = asyncio.create_task(sequencer.run())
+    started, step = time.perf_counter(), MAX_EVENTS_PER_COMMIT
+    try:
+        for start in range(0, count, step):
+            await sequencer.append([event(i) for i in range(start, min(start + step, count))])
+            if (start + step) % 100_000 == 0:
+                rate = (start + step) / (time.perf_counter() - started)
+                print(f"  populated {start + step:,} records ({rate:,.0f}/s)", flush=True)
+        await sequencer.checkpoint_if_due()
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        await db.dispose()
+
+
+def _ensure_cached(count: int) -> Path:
+    folder = CACHE / f"audit-{count}"
+    if (folder / "ready").exists():
+        print(f"using the cached log of {count:,} records in {folder}", flush=True)
+        return folder
+    print(f"populating a log of {count:,} records (cached in {folder})", flush=True)
+    if folder.exists():
+        shutil.rmtree(folder)  # an interrupted earlier attempt: start over
+    folder.mkdir(parents=True)
+    keyring = generate_dev_keyring("tradeops.bench-audit")
+    (folder / KEYS).write_text(keyring.to_json())
+    (folder / KEYS).chmod(0o600)
+    with postgres(folder / "pgdata") as cluster:
+        asyncio.run(populate(cluster, keyring, count))
+    (folder / "ready").touch()
+    return folder
+
+
+@contextlib.contextmanager
+def populated(count: int) -> Iterator[tuple[Cluster, Path]]:
+    """A running durable server holding a copy of the cached log, and its signing keys file."""
+    cached = _ensure_cached(count)
+    with scratch("populated") as work:
+        copy_tree(cached / "pgdata", work / "pgdata")
+        copy_tree(cached / KEYS, work / KEYS)
+        with postgres(work / "pgdata") as cluster:
+            yield cluster, work / KEYS

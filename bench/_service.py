@@ -1,0 +1,92 @@
+"""The audit service as a separate process for the benchmarks; import-only (`make bench` skips
+bench/_*.py). It runs exactly as deployed (`python -m services.audit`), configured by environment,
+with a fresh JWT secret and a service token for the client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from _common import REPO, Cluster
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from runtime.auth import mint_token
+from runtime.clients import open_channel
+from runtime.pgserver import free_port
+from runtime.settings import AuthSettings
+
+
+@dataclass(frozen=True)
+class Served:
+    address: str
+    token: str
+    log: Path  # the service's own output
+
+
+def _service_env(cluster: Cluster, keys_file: Path, port: int, secret: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TRADEOPS_AUDIT_DATABASE_URL": cluster.audit_url,
+        "TRADEOPS_GRPC_LISTEN": f"127.0.0.1:{port}",
+        "TRADEOPS_JWT_SECRET": secret,
+        "TRADEOPS_AUDIT_SIGNING_KEYS_FILE": str(keys_file),
+        "TRADEOPS_AUDIT_CREATE_DEV_KEYS": "1",
+        "TRADEOPS_AUDIT_CHECKPOINT_EVERY_RECORDS": "1000",
+        "TRADEOPS_AUDIT_CHECKPOINT_EVERY_MS": "1000",
+        "TRADEOPS_AUDIT_VERIFY_EVERY_S": "86400",  # no scheduled auditor during a run
+    }
+
+
+@contextlib.asynccontextmanager
+async def audit_service(cluster: Cluster, keys_file: Path) -> AsyncIterator[Served]:
+    """`python -m services.audit` as its own process, until it reports SERVING."""
+    port, secret = free_port(), secrets.token_urlsafe(48)[:48]
+    log = keys_file.parent / "audit-service.log"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.audit",
+        env=_service_env(cluster, keys_file, port, secret),
+        cwd=REPO,
+        stdout=_open_log(log),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await _until_serving(f"127.0.0.1:{port}", process, log)
+        auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
+        yield Served(f"127.0.0.1:{port}", mint_token(auth, "svc:bench", ["service"]), log)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
+            process.kill()
+
+
+def _open_log(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(errors="replace")[-chars:]
+
+
+async def _until_serving(address: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    async with open_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        for _ in range(300):
+            if process.returncode is not None:
+                raise RuntimeError(f"audit service exited:\n{tail(log)}")
+            with contextlib.suppress(Exception):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"audit service did not start:\n{tail(log)}")
