@@ -11,7 +11,13 @@ from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, serve_until_signalled, start
 from runtime.settings import ServiceSettings
-from runtime.telemetry import instrument_engine, instrument_grpc, setup_tracing, shutdown_tracing
+from runtime.telemetry import (
+    instrument_engine,
+    instrument_grpc,
+    setup_metrics,
+    setup_tracing,
+    shutdown_tracing,
+)
 
 Build = Callable[[ServiceSettings, Database], ServiceSpec]
 
@@ -26,6 +32,7 @@ def run_service(name: str, build: Build) -> None:
 
 async def _serve(settings: ServiceSettings, build: Build) -> None:
     setup_tracing(f"tradeops-{settings.name}")
+    setup_metrics(f"tradeops-{settings.name}")
     instrument_grpc()
     db = Database.connect(settings.database_url)
     assert db.engine is not None

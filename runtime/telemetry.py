@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context, propagate, trace
+from opentelemetry import context, metrics, propagate, trace
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -27,8 +28,23 @@ def setup_tracing(service_name: str) -> TracerProvider:
     return provider
 
 
-def _otlp_wanted() -> bool:
-    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "")
+def setup_metrics(service_name: str) -> MeterProvider:
+    """Metrics go to OTLP/HTTP when OTEL_METRICS_EXPORTER is "otlp" (or an OTLP endpoint is
+    set); instruments are always recorded so a scrape endpoint can read them."""
+    readers = []
+    if _otlp_wanted("OTEL_METRICS_EXPORTER"):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    resource = Resource.create({"service.name": service_name})
+    provider = MeterProvider(resource=resource, metric_readers=readers)
+    metrics.set_meter_provider(provider)
+    return provider
+
+
+def _otlp_wanted(variable: str = "OTEL_TRACES_EXPORTER") -> bool:
+    exporter = os.environ.get(variable, "")
     if exporter:
         return "otlp" in exporter.split(",")
     return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -55,6 +71,9 @@ def shutdown_tracing() -> None:
     provider = trace.get_tracer_provider()
     if isinstance(provider, TracerProvider):
         provider.shutdown()
+    meters = metrics.get_meter_provider()
+    if isinstance(meters, MeterProvider):
+        meters.shutdown()
 
 
 def current_trace_id() -> str:

@@ -14,6 +14,7 @@ from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.ops import grpc_api, notifications, timers, webhooks
 from services.ops.domain import Clock
+from services.ops.metrics_gauges import MetricsGauges
 from services.ops.tables import outbox
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub
 
@@ -36,7 +37,13 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         relay.wake()
         delivery.wake()
 
-    workers: list[Worker] = [relay.run, timers.timer_worker(db, clock, wake), delivery.run]
+    gauges = MetricsGauges(db, clock)
+    workers: list[Worker] = [
+        relay.run,
+        timers.timer_worker(db, clock, wake),
+        delivery.run,
+        gauges.run,
+    ]
     return grpc_api.spec(db, wake, workers=workers, clock=clock)
 
 

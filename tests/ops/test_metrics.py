@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from runtime.db import Database
 from services.ops import assignment, metrics, service
-from services.ops.metrics import ApproverStats
+from services.ops.metrics import ApproverStats, Metrics
+from services.ops.metrics_gauges import MetricsGauges
 from tests.ops.helpers import person, propose
 
 # A window no other test proposes in.
@@ -42,3 +47,48 @@ async def test_metrics_of_an_empty_window_are_zero(ops_db: Database) -> None:
     assert found.counts_by_state == {}
     assert found.mtta_s == 0.0
     assert found.approvers == ()
+
+
+async def test_the_opentelemetry_gauges_report_the_computed_metrics(ops_db: Database) -> None:
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    gauges = MetricsGauges(ops_db, lambda: at(2 * 3600), meter=meter)
+    gauges.snapshot = Metrics(
+        counts_by_state={"PENDING_APPROVAL": 3, "APPROVED": 1},
+        mtta_s=75.0,
+        approval_latency_s=60.0,
+        backlog=((0, 1), (3600, 2)),
+    )
+
+    seen = _observed(reader)
+
+    assert seen["tradeops.ops.actions"] == {
+        (("state", "PENDING_APPROVAL"),): 3,
+        (("state", "APPROVED"),): 1,
+    }
+    assert seen["tradeops.ops.backlog"] == {(("age_from_s", 0),): 1, (("age_from_s", 3600),): 2}
+    assert seen["tradeops.ops.mtta"] == {(): 75.0}
+    assert seen["tradeops.ops.approval_latency"] == {(): 60.0}
+
+
+async def test_the_gauges_refresh_from_the_database(ops_db: Database) -> None:
+    await propose(ops_db, now=T0)
+    gauges = MetricsGauges(ops_db, lambda: at(10), meter=MeterProvider().get_meter("test"))
+
+    await gauges.refresh()
+
+    assert gauges.snapshot.counts_by_state.get("PENDING_APPROVAL", 0) >= 1
+
+
+def _observed(reader: InMemoryMetricReader) -> dict[str, dict[tuple[tuple[str, Any], ...], float]]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    found: dict[str, dict[tuple[tuple[str, Any], ...], float]] = {}
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                points = found.setdefault(metric.name, {})
+                for point in metric.data.data_points:
+                    key = tuple(sorted((point.attributes or {}).items()))
+                    points[key] = point.value  # type: ignore[union-attr]
+    return found
