@@ -6,16 +6,30 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from gateway.schemas import MAX_INT64, Rfc3339, Seq, timestamp
+from gateway.schemas import MAX_INT64, Rfc3339, Seq, StorableText, timestamp
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
+from tradeops.common.v1 import common_pb2
+from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 
 Outcome = Literal["success", "denied", "failure"]
+State = Literal[
+    "pending_approval",
+    "approved",
+    "rejected",
+    "expired",
+    "cancelled",
+    "executing",
+    "executed",
+    "failed",
+    "outcome_unknown",
+]
+Risk = Literal["low", "medium", "high", "critical"]
 Latest = Annotated[int, Field(ge=0, le=MAX_INT64, description="0 or absent: the latest checkpoint")]
 
 
-class QueryModel(BaseModel):
+class QueryModel(StorableText):
     # Not strict: a query string carries every value as text.
     model_config = ConfigDict(extra="forbid")
 
@@ -76,3 +90,57 @@ class ConsistencyQuery(QueryModel):
 
     def to_message(self) -> audit_pb.ConsistencyProofRequest:
         return audit_pb.ConsistencyProofRequest(**self.model_dump())
+
+
+class ActionQuery(QueryModel):
+    """Every filter given must match; newest first."""
+
+    state: State | None = None
+    kind: Annotated[str, Field(max_length=64, examples=["failover_market_data_feed"])] = ""
+    risk: Risk | None = None
+    assignee: Annotated[str, Field(max_length=256, description="A user subject")] = ""
+    page_size: Annotated[int, Field(ge=1, le=500)] = 50
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+
+    def to_message(self) -> ops_pb.ListActionsRequest:
+        return ops_pb.ListActionsRequest(
+            state=state_number(self.state) if self.state else ops_pb.ACTION_STATE_UNSPECIFIED,
+            kind=self.kind,
+            risk=risk_number(self.risk) if self.risk else ops_pb.RISK_UNSPECIFIED,
+            assignee=self.assignee,
+            page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
+        )
+
+
+class PolicyQuery(QueryModel):
+    include_history: bool = Field(False, description="Every version, not only the current ones")
+
+    def to_message(self) -> ops_pb.ListPoliciesRequest:
+        return ops_pb.ListPoliciesRequest(include_history=self.include_history)
+
+
+class MetricsQuery(QueryModel):
+    since: Rfc3339 | None = Field(None, description="Actions proposed at or after (RFC 3339)")
+    until: Rfc3339 | None = Field(None, description="Actions proposed before (RFC 3339)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MetricsQuery:
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be later than since")
+        return self
+
+    def to_message(self) -> ops_pb.GetMetricsRequest:
+        message = ops_pb.GetMetricsRequest()
+        if self.since is not None:
+            message.since.CopyFrom(timestamp(self.since))
+        if self.until is not None:
+            message.until.CopyFrom(timestamp(self.until))
+        return message
+
+
+def state_number(name: State) -> ops_pb.ActionState.ValueType:
+    return ops_pb.ActionState.Value(f"ACTION_STATE_{name.upper()}")
+
+
+def risk_number(name: Risk) -> ops_pb.Risk.ValueType:
+    return ops_pb.Risk.Value(f"RISK_{name.upper()}")

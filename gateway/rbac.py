@@ -2,7 +2,12 @@
 
 Keys are (HTTP method, path template exactly as routed and as in the OpenAPI document). A
 route missing from the table is refused for everyone (fail closed); a test walks every
-OpenAPI route against it. The services check roles again on their side."""
+OpenAPI route against it. The services check roles again on their side.
+
+The ops routes take the roles each RPC's contract names, without the "service" pseudo-role
+(no route here admits a service token). Where the ops service's own table is wider so that its
+use case can refuse and audit precisely (votes, cancelling, PutPolicy), the gateway keeps the
+contract's narrower set: a requester who may cancel reported the incident, so is a trader."""
 
 from __future__ import annotations
 
@@ -18,6 +23,10 @@ from runtime.auth import ANYONE, APPROVERS, COMPLIANCE, TRADERS, Principal
 
 Route = tuple[str, str]
 
+OPERATORS = frozenset({"ops", "admin"})
+ADMIN = frozenset({"admin"})
+ACTION = "/agent/ops/actions/{action_id}"
+
 RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
     {
         ("POST", "/incidents"): TRADERS,
@@ -26,9 +35,23 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("POST", "/agent/triage"): TRADERS,
         ("GET", "/agent/triage/{decision_id}"): ANYONE,
         ("GET", "/agent/ops/actions"): ANYONE,
-        ("GET", "/agent/ops/actions/{action_id}"): ANYONE,
-        ("POST", "/agent/ops/actions/{action_id}/approve"): APPROVERS,
-        ("POST", "/agent/ops/actions/{action_id}/reject"): APPROVERS,
+        ("GET", ACTION): ANYONE,
+        ("POST", f"{ACTION}/approve"): APPROVERS,
+        ("POST", f"{ACTION}/reject"): APPROVERS,
+        ("POST", f"{ACTION}/cancel"): TRADERS,
+        ("PUT", f"{ACTION}/parameters"): OPERATORS,
+        ("POST", f"{ACTION}/assign"): APPROVERS,
+        ("POST", f"{ACTION}/acknowledge"): APPROVERS,
+        ("POST", f"{ACTION}/escalate"): APPROVERS,
+        ("POST", f"{ACTION}/comments"): TRADERS,
+        ("GET", f"{ACTION}/timeline"): ANYONE,
+        ("POST", f"{ACTION}/execution"): OPERATORS,
+        ("POST", f"{ACTION}/execution/result"): OPERATORS,
+        ("GET", "/agent/ops/policies"): ANYONE,
+        ("PUT", "/agent/ops/policies/{policy_id}"): ADMIN,
+        ("GET", "/agent/ops/escalation-policies"): ANYONE,
+        ("PUT", "/agent/ops/escalation-policies/{policy_id}"): ADMIN,
+        ("GET", "/agent/ops/metrics"): ANYONE,
         ("GET", "/audit/records"): ANYONE,
         ("POST", "/audit/verify"): COMPLIANCE,
         ("POST", "/audit/records/{seq}/redact"): COMPLIANCE,

@@ -59,7 +59,35 @@ Metric = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class StrictModel(BaseModel):
+class StorableText(BaseModel):
+    """Refuses text a service could not store: JSON may escape a lone surrogate ("\\ud800"),
+    which protobuf cannot encode, and NUL, which a Postgres text or jsonb value cannot hold."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        _check_text(data)
+        return data
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL (\\u0000)")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+class StrictModel(StorableText):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from gateway.routes import actions, audit, exports, health, incidents, proofs
+from gateway.routes import (
+    action_work,
+    actions,
+    audit,
+    exports,
+    health,
+    incidents,
+    policies,
+    proofs,
+)
 
-PROTECTED = (incidents.router, actions.router, audit.router, proofs.router, exports.router)
+PROTECTED = (
+    incidents.router,
+    actions.router,
+    action_work.router,
+    policies.router,
+    audit.router,
+    proofs.router,
+    exports.router,
+)
 PUBLIC = (health.router,)

@@ -1,34 +1,27 @@
-"""Remediation actions awaiting people: the ops service."""
+"""Remediation actions awaiting people, and their decision: the ops service."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from gateway.action_bodies import Cancellation, NewParameters
 from gateway.deps import Json, RpcDep, as_json
+from gateway.queries import ActionQuery
 from gateway.schemas import Vote
-from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/agent/ops/actions", tags=["actions"])
 
-State = Literal["pending_approval", "approved", "rejected"]
-
 
 @router.get("")
-async def list_actions(
-    rpc: RpcDep,
-    state: State | None = None,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-    page_token: Annotated[str, Query(max_length=1024)] = "",
-) -> Json:
-    request = pb.ListActionsRequest(
-        state=_state(state),
-        page=common_pb2.PageRequest(page_size=page_size, page_token=page_token),
+async def list_actions(rpc: RpcDep, query: Annotated[ActionQuery, Query()]) -> Json:
+    """Actions, newest first; every filter given must match. Follow `next_page_token`."""
+    reply = await rpc.peers.ops.ListActions(
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
     )
-    reply = await rpc.peers.ops.ListActions(request, timeout=rpc.timeout, metadata=rpc.metadata)
     return as_json(reply)
 
 
@@ -54,7 +47,21 @@ async def reject_action(action_id: UUID, rpc: RpcDep, body: Vote | None = None) 
     return as_json(action)
 
 
-def _state(name: State | None) -> pb.ActionState.ValueType:
-    if name is None:
-        return pb.ACTION_STATE_UNSPECIFIED  # no filter
-    return pb.ActionState.Value(f"ACTION_STATE_{name.upper()}")
+@router.post("/{action_id}/cancel")
+async def cancel_action(action_id: UUID, body: Cancellation, rpc: RpcDep) -> Json:
+    """Withdraws a pending or approved action. The ops service admits ops, admin and the
+    action's requester; 409 once it is executing or decided otherwise."""
+    action = await rpc.peers.ops.CancelAction(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)
+
+
+@router.put("/{action_id}/parameters")
+async def update_parameters(action_id: UUID, body: NewParameters, rpc: RpcDep) -> Json:
+    """Replaces a pending action's parameters; every earlier vote is voided (kept in the
+    timeline, no longer counted). 409 unless the action is pending."""
+    action = await rpc.peers.ops.UpdateParameters(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)

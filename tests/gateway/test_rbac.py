@@ -11,7 +11,15 @@ from tests.gateway.conftest import Gateway
 
 SOME_ID = "6a1c1b8e-0000-4000-8000-000000000001"
 # Path parameters that are not ids; any other {name} gets SOME_ID.
-PATH_VALUES = {"seq": "3", "tree_size": "7"}
+PATH_VALUES = {"seq": "3", "tree_size": "7", "policy_id": "kill-switch"}
+ACTION = "/agent/ops/actions/{action_id}"
+POLICY = {
+    "approvals_required": 2,
+    "rejections_to_reject": 1,
+    "pending_ttl_s": 3600,
+    "validity_s": 600,
+    "change_reason": "two eyes",
+}
 
 # A valid body for every route that takes one.
 BODIES: dict[tuple[str, str], Any] = {
@@ -19,6 +27,15 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/agent/triage"): {"incident_id": SOME_ID},
     ("POST", "/exports"): {"kind": "audit_extract"},
     ("POST", "/audit/records/{seq}/redact"): {"reason": "erasure request"},
+    ("POST", f"{ACTION}/cancel"): {"reason": "resolved"},
+    ("PUT", f"{ACTION}/parameters"): {"parameters": {"feed": "X"}, "reason": "wrong feed"},
+    ("POST", f"{ACTION}/assign"): {},
+    ("POST", f"{ACTION}/escalate"): {"reason": "nobody answers"},
+    ("POST", f"{ACTION}/comments"): {"text": "looking"},
+    ("POST", f"{ACTION}/execution"): {"executor": "webhook:desk-oms"},
+    ("POST", f"{ACTION}/execution/result"): {"outcome": "executed"},
+    ("PUT", "/agent/ops/policies/{policy_id}"): POLICY,
+    ("PUT", "/agent/ops/escalation-policies/{policy_id}"): {"levels": [{"after_s": 300}]},
 }
 # The required query parameters of every route that has some.
 QUERIES: dict[tuple[str, str], dict[str, int]] = {

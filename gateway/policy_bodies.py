@@ -1,0 +1,89 @@
+"""Request bodies of the approval and escalation policies. A PUT body is the whole next version
+of the policy named in the path (versions are never edited); the service assigns the version
+and records who changed it and when. Strict, like gateway.schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from gateway.action_bodies import Who
+from gateway.queries import Risk, risk_number
+from gateway.schemas import StrictModel
+from tradeops.ops.v1 import ops_service_pb2 as pb
+
+YEAR_S = 366 * 86400  # durations are bounded so the service's date arithmetic cannot overflow
+POLICY_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+PolicyId = Annotated[str, Field(min_length=1, max_length=64, pattern=POLICY_ID)]
+Seconds = Annotated[int, Field(ge=1, le=YEAR_S)]
+Count = Annotated[int, Field(ge=1, le=100)]
+Destination = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
+
+
+class RoleRequirement(StrictModel):
+    role: Literal["ops", "compliance", "admin"]
+    count: Count
+
+    def to_message(self) -> pb.RoleRequirement:
+        return pb.RoleRequirement(role=self.role, count=self.count)
+
+
+class ApprovalPolicyBody(StrictModel):
+    action_kind: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^\S+$", description='"*": any kind')
+    ] = "*"
+    risk: Risk | None = Field(None, description="null: any risk")
+    approvals_required: Count = Field(description="M: distinct approvals needed")
+    rejections_to_reject: Count = Field(description="K: rejections that reject")
+    role_requirements: Annotated[list[RoleRequirement], Field(max_length=3)] = Field(
+        default_factory=list
+    )
+    pending_ttl_s: Seconds = Field(description="A pending action expires after this long")
+    validity_s: Seconds = Field(description="An approved action may start executing this long")
+    compliance_relevant: bool = False
+    escalation_policy_id: Annotated[str, Field(max_length=64, pattern=f"^$|{POLICY_ID}")] = ""
+    change_reason: Annotated[str, Field(min_length=1, max_length=1000, pattern=r"\S")]
+
+    @field_validator("role_requirements")
+    @classmethod
+    def _one_per_role(cls, value: list[RoleRequirement]) -> list[RoleRequirement]:
+        if len({r.role for r in value}) < len(value):
+            raise ValueError("name each role once")
+        return value
+
+    def to_message(self, policy_id: str) -> pb.PutPolicyRequest:
+        fields = self.model_dump(exclude={"risk", "role_requirements"})
+        policy = pb.ApprovalPolicy(
+            id=policy_id,
+            risk=risk_number(self.risk) if self.risk else pb.RISK_UNSPECIFIED,
+            role_requirements=[r.to_message() for r in self.role_requirements],
+            **fields,
+        )
+        return pb.PutPolicyRequest(policy=policy)
+
+
+class EscalationLevel(StrictModel):
+    after_s: Seconds = Field(description="After the proposal (level 1) or the previous level")
+    notify: Annotated[list[Destination], Field(max_length=16)] = Field(default_factory=list)
+    assign_to: Who = ""
+    assign_team: Who = ""
+
+    def to_message(self) -> pb.EscalationLevel:
+        return pb.EscalationLevel(**self.model_dump())
+
+
+class EscalationPolicyBody(StrictModel):
+    levels: Annotated[list[EscalationLevel], Field(min_length=1, max_length=20)]
+    repeat_limit: Annotated[int, Field(ge=0, le=100)] = 0
+    remind_before_expiry_s: Annotated[int, Field(ge=0, le=YEAR_S)] = 0
+
+    def to_message(self, policy_id: str) -> pb.PutEscalationPolicyRequest:
+        policy = pb.EscalationPolicy(
+            id=policy_id,
+            levels=[level.to_message() for level in self.levels],
+            repeat_limit=self.repeat_limit,
+            remind_before_expiry_s=self.remind_before_expiry_s,
+        )
+        return pb.PutEscalationPolicyRequest(policy=policy)

@@ -1,0 +1,88 @@
+"""Who is on an action, what was said about it, and its hand-off to an executor: the ops
+service. Every answer but the timeline's is the action as it now stands."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from gateway.action_bodies import (
+    Acknowledgement,
+    Assignment,
+    Escalation,
+    ExecutionResult,
+    ExecutionStart,
+    NewComment,
+)
+from gateway.deps import Json, RpcDep, as_json
+from tradeops.ops.v1 import ops_service_pb2 as pb
+
+router = APIRouter(prefix="/agent/ops/actions/{action_id}", tags=["actions"])
+
+
+@router.post("/assign")
+async def assign_action(action_id: UUID, body: Assignment, rpc: RpcDep) -> Json:
+    """Assigns a user and/or a team; an empty body assigns the caller."""
+    action = await rpc.peers.ops.AssignAction(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)
+
+
+@router.post("/acknowledge")
+async def acknowledge_action(
+    action_id: UUID, rpc: RpcDep, body: Acknowledgement | None = None
+) -> Json:
+    """The first acknowledgement stops the first escalation level and counts for MTTA."""
+    message = (body or Acknowledgement()).to_message(str(action_id))
+    action = await rpc.peers.ops.AcknowledgeAction(
+        message, timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)
+
+
+@router.post("/escalate")
+async def escalate_action(action_id: UUID, body: Escalation, rpc: RpcDep) -> Json:
+    """Moves a pending action to the next level of its escalation policy by hand."""
+    action = await rpc.peers.ops.EscalateAction(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)
+
+
+@router.post("/comments", status_code=201)
+async def add_comment(action_id: UUID, body: NewComment, rpc: RpcDep) -> Json:
+    """Adds the caller's comment to the timeline; answers the new timeline entry."""
+    entry = await rpc.peers.ops.AddComment(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(entry)
+
+
+@router.get("/timeline")
+async def get_timeline(action_id: UUID, rpc: RpcDep) -> Json:
+    """Everything that happened to the action, oldest first."""
+    timeline = await rpc.peers.ops.GetTimeline(
+        pb.GetTimelineRequest(id=str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(timeline)
+
+
+@router.post("/execution")
+async def start_execution(action_id: UUID, body: ExecutionStart, rpc: RpcDep) -> Json:
+    """Hands an approved action to `executor` inside its validity window; 409 otherwise (an
+    action past its window is then expired)."""
+    action = await rpc.peers.ops.StartExecution(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)
+
+
+@router.post("/execution/result")
+async def record_execution_result(action_id: UUID, body: ExecutionResult, rpc: RpcDep) -> Json:
+    """How the execution ended; `outcome_unknown` asks a person to check the desk system."""
+    action = await rpc.peers.ops.RecordExecutionResult(
+        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(action)
