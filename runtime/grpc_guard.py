@@ -47,9 +47,16 @@ def status_for(exc: DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+Checker = Callable[[grpc.aio.ServicerContext[Any, Any]], Awaitable[Principal]]
+# Records a refused call (method, the caller when known, why) as an audit event.
+RefusalHook = Callable[[str, Principal | None, str], Awaitable[None]]
+
+
 class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    def __init__(self, verifier: TokenVerifier, rbac: Rbac) -> None:
-        self._verifier, self._rbac = verifier, rbac
+    def __init__(
+        self, verifier: TokenVerifier, rbac: Rbac, on_refused: RefusalHook | None = None
+    ) -> None:
+        self._verifier, self._rbac, self._on_refused = verifier, rbac, on_refused
 
     async def intercept_service(
         self,
@@ -75,24 +82,37 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             )
         return handler
 
-    def _checker(self, method: str) -> Callable[[grpc.aio.ServicerContext[Any, Any]], Principal]:
-        def check(context: grpc.aio.ServicerContext[Any, Any]) -> Principal:
+    def _checker(self, method: str) -> Checker:
+        async def check(context: grpc.aio.ServicerContext[Any, Any]) -> Principal:
             metadata = dict(context.invocation_metadata() or ())
-            principal = self._verifier.verify_header(metadata.get("authorization"))
-            principal.require(self._rbac.get(method, frozenset()))
+            principal: Principal | None = None
+            try:
+                principal = self._verifier.verify_header(metadata.get("authorization"))
+                principal.require(self._rbac.get(method, frozenset()))
+            except (Unauthenticated, PermissionDenied) as refusal:
+                await self._record_refusal(method, principal, refusal)
+                raise
             set_current_principal(principal)
             return principal
 
         return check
 
-
-Checker = Callable[[grpc.aio.ServicerContext[Any, Any]], Principal]
+    async def _record_refusal(
+        self, method: str, principal: Principal | None, refusal: DomainError
+    ) -> None:
+        if self._on_refused is None:
+            return
+        try:
+            await self._on_refused(method, principal, str(refusal))
+        except Exception:
+            # The caller is refused either way; a failed record must not turn into a 500.
+            log.exception("could not record the refusal of %s", method)
 
 
 def _unary(inner: Any, check: Checker) -> Any:
     async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
-            check(context)
+            await check(context)
             return await inner(request, context)
         except DomainError as exc:
             await context.abort(status_for(exc), str(exc))
@@ -110,7 +130,7 @@ def _stream(inner: Any, check: Checker) -> Any:
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
         try:
-            check(context)
+            await check(context)
             async for item in inner(request, context):
                 yield item
         except DomainError as exc:

@@ -18,7 +18,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from runtime.auth import TokenVerifier
-from runtime.grpc_guard import Guard, Rbac
+from runtime.grpc_guard import Guard, Rbac, RefusalHook
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -35,6 +35,8 @@ class ServiceSpec:
     service_names: Sequence[str]
     rbac: Rbac
     workers: Sequence[Worker] = field(default_factory=list)
+    # Writes an audit event for every call the guard refuses (no token, wrong role).
+    on_refused: RefusalHook | None = None
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Running:
 async def start(spec: ServiceSpec, listen: str, verifier: TokenVerifier) -> Running:
     """Starts serving on `listen` (port 0 picks a free port) and launches the workers."""
     server = grpc.aio.server(
-        interceptors=[Guard(verifier, spec.rbac)],
+        interceptors=[Guard(verifier, spec.rbac, spec.on_refused)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

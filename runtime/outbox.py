@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import Principal
 from runtime.canonical import canonical_json
+from runtime.db import Database
+from runtime.grpc_guard import RefusalHook
 from runtime.telemetry import current_trace_id, current_traceparent
 
 
@@ -95,3 +97,25 @@ async def record_event(
         insert(table).values(event_id=event_id, event=event, traceparent=current_traceparent())
     )
     return event_id
+
+
+def refusal_recorder(db: Database, table: Table, source: str) -> RefusalHook:
+    """A guard hook writing each refused call to the service's outbox as a denied event."""
+
+    async def record(method: str, principal: Principal | None, reason: str) -> None:
+        async with db.transaction() as session:
+            await record_event(
+                session,
+                table,
+                source=source,
+                actor=person(principal) if principal else ANONYMOUS,
+                action=f"{source}.access.denied",
+                target=f"rpc{method}",
+                payload={"method": method, "reason": reason},
+                outcome="denied",
+            )
+
+    return record
+
+
+ANONYMOUS = {"subject": "anonymous", "roles": [], "kind": "person", "logic_version": "", "desk": ""}

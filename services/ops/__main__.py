@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import UTC, datetime
 
-from runtime.auth import ServiceIdentity
+from runtime.auth import Principal, ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, Worker
+from runtime.outbox import refusal_recorder
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
@@ -44,7 +46,14 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         delivery.run,
         gauges.run,
     ]
-    return grpc_api.spec(db, wake, workers=workers, clock=clock)
+    refused = refusal_recorder(db, outbox, "ops")
+
+    async def on_refused(method: str, principal: Principal | None, reason: str) -> None:
+        await refused(method, principal, reason)
+        relay.wake()
+
+    spec = grpc_api.spec(db, wake, workers=workers, clock=clock)
+    return dataclasses.replace(spec, on_refused=on_refused)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from tests.e2e.otlp import OtlpReceiver
 from tests.e2e.test_seed_flow import LATENCY_INCIDENT, triaged_action
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
+from tradeops.ops.v1 import ops_service_pb2 as ops_pb
+from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
 Headers = Callable[..., dict[str, str]]
 PENDING = """
@@ -107,3 +109,20 @@ async def test_grpc_callers_need_a_token_and_a_role(
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.CreateIncident(request, metadata=metadata, timeout=5)
     assert caught.value.code() == code
+
+
+async def test_a_call_refused_by_a_service_is_in_the_audit_log(
+    stack: Stack, admin_sql: psycopg.Connection[Any]
+) -> None:
+    async with open_channel(stack.address("ops")) as channel:
+        stub = ops_grpc.OpsServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await stub.GetAction(ops_pb.GetActionRequest(id="x"), timeout=5)
+    found = eventually(
+        lambda: admin_sql.execute(
+            "SELECT actor->>'subject', outcome FROM audit.records"
+            " WHERE action = 'ops.access.denied'"
+        ).fetchall(),
+        what="the refusal in the audit log",
+    )
+    assert ("anonymous", "denied") in found

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 import pytest
 
-from runtime.auth import ANYONE, TokenVerifier
+from runtime.auth import ANYONE, Principal, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.errors import NotFound
 from runtime.grpc_server import Running, ServiceSpec, start
@@ -93,3 +93,31 @@ async def test_domain_errors_become_status_codes_and_surprises_reveal_nothing(
         await _call(slow[1].port, "Broken", token)
     assert broken.value.code() == grpc.StatusCode.INTERNAL
     assert "hunter2" not in (broken.value.details() or "")
+
+
+async def test_every_refused_call_reaches_the_refusal_hook(
+    auth_settings: AuthSettings, token_for: Callable[..., str]
+) -> None:
+    refused: list[tuple[str, str | None, str]] = []
+
+    async def hook(method: str, principal: Principal | None, reason: str) -> None:
+        refused.append((method, principal.subject if principal else None, reason))
+
+    service = SlowService()
+    spec = ServiceSpec(service.register, ["t.Slow"], RBAC, on_refused=hook)
+    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    try:
+        for token in ("", "garbage", token_for("root", "admin")):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await _call(running.port, "Unlisted" if token.count(".") else "Wait", token)
+        assert await _call(running.port, "Wait", token_for("vera", "viewer")) == b"done"
+    finally:
+        await running.stop(0)
+
+    assert [(method, who) for method, who, _ in refused] == [
+        ("/t.Slow/Wait", None),
+        ("/t.Slow/Wait", None),
+        ("/t.Slow/Unlisted", "root"),
+    ]
+    assert refused[0][2] == "missing bearer token"
+    assert "lacks a role" in refused[2][2]
