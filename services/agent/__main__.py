@@ -1,9 +1,15 @@
-"""Wiring for `python -m services.agent`: the rule set, the ops client, the outbox relay to
-audit, the proposal retry worker and the servicer."""
+"""Wiring for `python -m services.agent`: the rule book, the ops client, the outbox relay to
+audit, the proposal retry worker and the servicers: AgentService, RemediationService and
+ComplianceService, merged into one ServiceSpec (one server, the union of the RBAC tables).
+
+Agent-only environment (defaults in brackets): TRADEOPS_AGENT_DEDUP_WINDOW_S [600],
+TRADEOPS_AGENT_CORRELATION_WINDOW_S [600], TRADEOPS_AGENT_PROPOSAL_RETRY_S [5]."""
 
 from __future__ import annotations
 
 import functools
+import os
+from datetime import timedelta
 
 from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
@@ -12,19 +18,24 @@ from runtime.grpc_server import ServiceSpec
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
+from services.agent.compliance.wiring import compliance_spec
 from services.agent.grpc_api import spec
+from services.agent.intake import Windows
 from services.agent.ops_client import OpsProposer
 from services.agent.proposals import retry_forever
-from services.agent.ruleset import load_rule_set
+from services.agent.remediation.wiring import merge, remediation_spec
+from services.agent.rulebook import RuleBook
+from services.agent.service import Agent, utc_now
 from services.agent.tables import outbox
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
-PROPOSAL_RETRY_S = 5.0
+
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, str(default)))
 
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
-    rules = load_rule_set()
     identity = ServiceIdentity(settings.auth, "agent")
     audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"]))
     relay = OutboxRelay(
@@ -32,8 +43,19 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     )
     ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"]))
     proposer = OpsProposer(ops, identity, settings.rpc_timeout_s)
-    proposal_retry = functools.partial(retry_forever, db, proposer, PROPOSAL_RETRY_S)
-    return spec(db, proposer, rules, wake=relay.wake, workers=[relay.run, proposal_retry])
+    retry_s = _seconds("TRADEOPS_AGENT_PROPOSAL_RETRY_S", 5.0)
+    proposal_retry = functools.partial(retry_forever, db, proposer, retry_s)
+    windows = Windows(
+        dedup=timedelta(seconds=_seconds("TRADEOPS_AGENT_DEDUP_WINDOW_S", 600)),
+        correlation=timedelta(seconds=_seconds("TRADEOPS_AGENT_CORRELATION_WINDOW_S", 600)),
+    )
+    agent = Agent(db, proposer, RuleBook.shipped(utc_now), windows)
+    triage = spec(agent, wake=relay.wake, workers=[relay.run, proposal_retry])
+    # RemediationService + its execution worker (remediation/WIRING.md); it shares the ops stub.
+    remediation = remediation_spec(settings, db, ops, identity, wake=relay.wake)
+    # ComplianceService + its scheduler worker (compliance/WIRING.md).
+    compliance = compliance_spec(settings, db, wake=relay.wake)
+    return merge(triage, remediation, compliance)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,18 @@
-"""Triage: a versioned rule set applied to an incident snapshot. Pure and deterministic: the
-same snapshot and the same rules always give the same outcome, so any decision can be replayed."""
+"""Triage's data: a versioned rule set, the snapshot it reads and the outcome it produces.
+Plain dataclasses; the evaluation is in services.agent.triage and services.agent.explain."""
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from runtime.canonical import canonical_json, sha256_hex
 from services.agent.incidents import NewIncident
 
 SEVERITIES = ("P1", "P2", "P3", "P4")  # most severe first
+SEVERITY_WEIGHT = {"P1": 1.0, "P2": 0.75, "P3": 0.5, "P4": 0.25}
 RISKS = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -30,6 +30,8 @@ def snapshot(incident: NewIncident) -> dict[str, Any]:
         "subject": incident.subject,
         "desk": incident.desk,
         "source": incident.source,
+        "venue": incident.venue,
+        "instrument": incident.instrument,
         "metrics": {name: float(value) for name, value in incident.metrics.items()},
         "observed_at": incident.observed_at.astimezone(UTC).isoformat(),
     }
@@ -47,7 +49,7 @@ class Recommendation:
 class Rule:
     id: str
     kind: str
-    metric: str | None  # None: the incident's kind alone fires the rule
+    metric: str | None  # a metric or derived feature; None: the kind alone fires the rule
     comparison: str | None
     threshold: float | None
     severity: str
@@ -55,6 +57,15 @@ class Rule:
     confidence: float
     explanation: str
     recommendation: Recommendation | None = None
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A derived feature: numerator / denominator, both metrics (absent when either is, or
+    when the denominator is zero)."""
+
+    numerator: str
+    denominator: str
 
 
 @dataclass(frozen=True)
@@ -69,10 +80,19 @@ class Fallback:
 @dataclass(frozen=True)
 class RuleSet:
     name: str
-    version: str
+    version: int
     digest: str  # first 12 hex of the SHA-256 of the rule file's bytes
     rules: tuple[Rule, ...]
     fallback: Fallback = Fallback()
+    features: Mapping[str, Ratio] = field(default_factory=dict)
+    sha256: str = ""
+    by_kind: Mapping[str, tuple[Rule, ...]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        grouped: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            grouped[rule.kind] = (*grouped.get(rule.kind, ()), rule)
+        object.__setattr__(self, "by_kind", grouped)
 
     @property
     def logic_version(self) -> str:
@@ -90,6 +110,24 @@ class RuleHit:
 
 
 @dataclass(frozen=True)
+class FeatureContribution:
+    feature: str
+    value: float
+    contribution: float
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class SeverityChange:
+    feature: str
+    direction: str  # "up": the feature rising to `value`; "down": falling to it
+    comparison: str
+    value: float
+    severity: str
+    rule_id: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     category: str
     severity: str
@@ -98,6 +136,11 @@ class Outcome:
     rules_fired: tuple[RuleHit, ...] = ()
     recommendation: Recommendation | None = None
     winning_rule: str = ""
+    score: float = 0.0
+    contributions: tuple[FeatureContribution, ...] = ()
+    severity_changes: tuple[SeverityChange, ...] = ()
+    output_sha256: str = ""
+    evaluation_us: int = field(default=0, compare=False)  # timing: recorded, never hashed
 
 
 @dataclass(frozen=True)
@@ -110,54 +153,4 @@ class Decision:
     requested_by: str
     created_at: datetime
     action_id: str | None = None
-
-
-def triage(incident_snapshot: Mapping[str, Any], rules: RuleSet) -> Outcome:
-    """Every matching rule is reported; the most severe wins, ties going to the earlier rule."""
-    digest = sha256_hex(canonical_json(incident_snapshot))
-    matched = [(rule, hit) for rule in rules.rules if (hit := _fire(rule, incident_snapshot))]
-    if not matched:
-        fallback = rules.fallback
-        return Outcome(fallback.category, fallback.severity, fallback.confidence, digest)
-    winner, _ = min(matched, key=lambda pair: SEVERITIES.index(pair[0].severity))
-    return Outcome(
-        category=winner.category,
-        severity=winner.severity,
-        confidence=winner.confidence,
-        input_sha256=digest,
-        rules_fired=tuple(hit for _, hit in matched),
-        recommendation=_render(winner.recommendation, incident_snapshot),
-        winning_rule=winner.id,
-    )
-
-
-def _fire(rule: Rule, snap: Mapping[str, Any]) -> RuleHit | None:
-    if rule.kind != snap["kind"]:
-        return None
-    if rule.metric is None or rule.comparison is None or rule.threshold is None:
-        return RuleHit(rule.id, "", 0.0, 0.0, f"{rule.kind} reported: {rule.explanation}")
-    observed = snap["metrics"].get(rule.metric)
-    if observed is None or not COMPARISONS[rule.comparison](observed, rule.threshold):
-        return None
-    because = f"{rule.metric} {_num(observed)} {rule.comparison} {_num(rule.threshold)}"
-    return RuleHit(rule.id, rule.metric, rule.threshold, observed, f"{because}: {rule.explanation}")
-
-
-def _render(template: Recommendation | None, snap: Mapping[str, Any]) -> Recommendation | None:
-    if template is None:
-        return None
-    fields = {f"{{{name}}}": str(snap[name]) for name in ("subject", "desk", "source", "kind")}
-
-    def fill(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        for placeholder, text in fields.items():
-            value = value.replace(placeholder, text)
-        return value
-
-    parameters = {name: fill(value) for name, value in template.parameters.items()}
-    return Recommendation(template.action, template.risk, parameters, fill(template.rationale))
-
-
-def _num(value: float) -> str:
-    return f"{value:.15g}"
+    input_snapshot: Mapping[str, Any] = field(default_factory=dict, compare=False)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,7 +103,7 @@ async def record(
     outcome: str = "success",
 ) -> None:
     """An audit event about a decision, attributed to the rule set and version that made it."""
-    actor = automation(f"agent-triage/{decision.logic_name}", decision.logic_version)
+    actor = automation_actor(decision)
     await record_event(
         session,
         outbox,
@@ -114,6 +114,10 @@ async def record(
         payload=payload,
         outcome=outcome,
     )
+
+
+def automation_actor(decision: Decision) -> dict[str, Any]:
+    return automation(f"agent-triage/{decision.logic_name}", decision.logic_version)
 
 
 async def _store(session: AsyncSession, decision: Decision, action_id: str) -> None:

@@ -3,59 +3,69 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agent.domain import Decision, Outcome, Recommendation, RuleHit
+from services.agent.bulk import copy_rows
+from services.agent.domain import (
+    Decision,
+    FeatureContribution,
+    Outcome,
+    Recommendation,
+    RuleHit,
+    SeverityChange,
+)
 from services.agent.incidents import Incident
 from services.agent.tables import decisions, incidents
-
-
-async def add_incident(session: AsyncSession, incident: Incident) -> None:
-    await session.execute(insert(incidents).values(**asdict(incident)))
+from services.agent.triage import hit_document, output_document
 
 
 async def get_incident(session: AsyncSession, incident_id: str) -> Incident | None:
-    if not _is_uuid(incident_id):
+    if not is_uuid(incident_id):
         return None
     row = (await session.execute(select(incidents).where(incidents.c.id == incident_id))).first()
-    return None if row is None else _incident(row)
+    return None if row is None else incident_of(row)
 
 
 async def list_incidents(session: AsyncSession, limit: int) -> list[Incident]:
     query = select(incidents).order_by(incidents.c.created_at.desc(), incidents.c.id.desc())
-    return [_incident(row) for row in await session.execute(query.limit(limit))]
+    return [incident_of(row) for row in await session.execute(query.limit(limit))]
 
 
-async def add_decision(session: AsyncSession, decision: Decision, snap: dict[str, Any]) -> None:
+async def add_decisions(session: AsyncSession, batch: Sequence[Decision]) -> None:
+    if batch:
+        await copy_rows(session, decisions, [decision_row(d) for d in batch])
+
+
+def decision_row(decision: Decision) -> dict[str, Any]:
     outcome = decision.outcome
-    await session.execute(
-        insert(decisions).values(
-            id=decision.id,
-            incident_id=decision.incident_id,
-            category=outcome.category,
-            severity=outcome.severity,
-            confidence=outcome.confidence,
-            input_sha256=outcome.input_sha256,
-            input_snapshot=snap,
-            output=asdict(outcome),
-            logic_name=decision.logic_name,
-            logic_version=decision.logic_version,
-            rules_fired=[asdict(hit) for hit in outcome.rules_fired],
-            recommended_action=outcome.recommendation.action if outcome.recommendation else "",
-            requested_by=decision.requested_by,
-            created_at=decision.created_at,
-            next_proposal_at=decision.created_at,
-        )
-    )
+    return {
+        "id": decision.id,
+        "incident_id": decision.incident_id,
+        "category": outcome.category,
+        "severity": outcome.severity,
+        "confidence": outcome.confidence,
+        "input_sha256": outcome.input_sha256,
+        "input_snapshot": decision.input_snapshot,
+        "output": output_document(outcome),
+        "output_sha256": outcome.output_sha256,
+        "evaluation_us": outcome.evaluation_us,
+        "logic_name": decision.logic_name,
+        "logic_version": decision.logic_version,
+        "rules_fired": [hit_document(hit) for hit in outcome.rules_fired],
+        "recommended_action": outcome.recommendation.action if outcome.recommendation else "",
+        "requested_by": decision.requested_by,
+        "created_at": decision.created_at,
+        "next_proposal_at": decision.created_at,
+    }
 
 
 async def get_decision(session: AsyncSession, decision_id: str) -> Decision | None:
-    if not _is_uuid(decision_id):
+    if not is_uuid(decision_id):
         return None
     row = (await session.execute(select(decisions).where(decisions.c.id == decision_id))).first()
     return None if row is None else _decision(row)
@@ -99,8 +109,11 @@ async def postpone_proposal(
     )
 
 
-def _incident(row: Row[Any]) -> Incident:
+def incident_of(row: Row[Any]) -> Incident:
     values = row._asdict()
+    del values["subject_key"]
+    values["correlation_id"] = str(values["correlation_id"] or values["id"])
+    values["id"] = str(values["id"])
     return Incident(**values)
 
 
@@ -115,6 +128,11 @@ def _decision(row: Row[Any]) -> Decision:
         rules_fired=tuple(RuleHit(**hit) for hit in row.rules_fired),
         recommendation=Recommendation(**recommendation) if recommendation else None,
         winning_rule=output.get("winning_rule", ""),
+        score=output.get("score", 0.0),
+        contributions=tuple(FeatureContribution(**c) for c in output.get("contributions", ())),
+        severity_changes=tuple(SeverityChange(**c) for c in output.get("severity_changes", ())),
+        output_sha256=row.output_sha256,
+        evaluation_us=row.evaluation_us,
     )
     return Decision(
         id=str(row.id),
@@ -125,10 +143,11 @@ def _decision(row: Row[Any]) -> Decision:
         requested_by=row.requested_by,
         created_at=row.created_at,
         action_id=row.action_id,
+        input_snapshot=row.input_snapshot,
     )
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:

@@ -1,5 +1,6 @@
-"""Loading a rule set from its JSON file (services/agent/rules/*.json). The file is data: editing
-it changes the logic version, because the version carries a hash of the file's exact bytes."""
+"""Parsing and validating a rule set document (services/agent/rules/*.json, or one an admin
+puts). The document is data: its logic version carries a hash of its exact bytes, so an edited
+document without a version bump still names different logic."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services.agent.domain import (
     RISKS,
     SEVERITIES,
     Fallback,
+    Ratio,
     Recommendation,
     Rule,
     RuleSet,
@@ -24,7 +26,7 @@ BASELINE = Path(__file__).resolve().parent / "rules" / "baseline.json"
 
 
 class RuleSetError(ValueError):
-    """The rule file is malformed; the service refuses to start with it."""
+    """The document is malformed; the message names the first problem."""
 
 
 def load_rule_set(path: Path = BASELINE) -> RuleSet:
@@ -32,17 +34,40 @@ def load_rule_set(path: Path = BASELINE) -> RuleSet:
 
 
 def parse_rule_set(raw: bytes) -> RuleSet:
-    doc = json.loads(raw)
+    try:
+        doc = json.loads(raw)
+        return _rule_set(doc, raw)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        if isinstance(exc, RuleSetError):
+            raise
+        raise RuleSetError(f"not a valid rule set: {type(exc).__name__}: {exc}") from None
+
+
+def _rule_set(doc: dict[str, Any], raw: bytes) -> RuleSet:
+    features = {name: _ratio(name, item) for name, item in doc.get("features", {}).items()}
     rules = tuple(_rule(item) for item in doc["rules"])
     if len({rule.id for rule in rules}) != len(rules):
         raise RuleSetError("rule ids must be unique")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RuleSetError("'version' must be a positive integer")
+    digest = hashlib.sha256(raw).hexdigest()
     return RuleSet(
         name=_text(doc, "name"),
-        version=_text(doc, "version"),
-        digest=hashlib.sha256(raw).hexdigest()[:12],
+        version=version,
+        digest=digest[:12],
         rules=rules,
         fallback=_fallback(doc.get("fallback", {})),
+        features=features,
+        sha256=digest,
     )
+
+
+def _ratio(name: str, item: dict[str, Any]) -> Ratio:
+    parts = item.get("ratio")
+    if not isinstance(parts, list) or len(parts) != 2 or not all(isinstance(p, str) for p in parts):
+        raise RuleSetError(f"feature {name!r}: 'ratio' must name two metrics")
+    return Ratio(parts[0], parts[1])
 
 
 def _fallback(item: dict[str, Any]) -> Fallback:

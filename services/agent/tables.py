@@ -1,8 +1,11 @@
-"""The agent schema: incidents, triage decisions and the outbox."""
+"""The agent schema: incidents, triage decisions, kept rule set versions, feedback and the
+outbox."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -34,7 +37,18 @@ incidents = Table(
     Column("observed_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", Text, nullable=False),
+    Column("venue", Text, nullable=False, server_default=""),
+    Column("instrument", Text, nullable=False, server_default=""),
+    Column("subject_key", Text, nullable=False, server_default=""),  # upper-cased subject
+    Column("fingerprint", Text, nullable=False, server_default=""),
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("correlation_id", UUID(as_uuid=False)),
     Index("ix_incidents_created_at", "created_at"),
+    Index("ix_incidents_fingerprint", "fingerprint", "last_seen_at"),
+    Index("ix_incidents_desk_subject", "desk", "subject_key", "last_seen_at"),
+    Index("ix_incidents_venue", "venue", "last_seen_at", postgresql_where=text("venue <> ''")),
+    Index("ix_incidents_correlation", "correlation_id"),
 )
 
 decisions = Table(
@@ -59,7 +73,10 @@ decisions = Table(
     Column("proposal_attempts", Integer, nullable=False, server_default="0"),
     Column("proposal_error", Text),
     Column("next_proposal_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("output_sha256", Text, nullable=False, server_default=""),
+    Column("evaluation_us", BigInteger, nullable=False, server_default="0"),
     Index("ix_decisions_incident_id", "incident_id"),
+    Index("ix_decisions_created_at", "created_at"),
     Index(
         "ix_decisions_pending_proposal",
         "next_proposal_at",
@@ -67,4 +84,39 @@ decisions = Table(
     ),
 )
 
+# Every rule set version ever active, byte for byte, so any decision can be replayed.
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("logic_version", Text, nullable=False, unique=True),
+    Column("sha256", Text, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", UUID(as_uuid=False), primary_key=True),
+    Column("decision_id", UUID(as_uuid=False), ForeignKey("agent.decisions.id"), nullable=False),
+    Column("verdict", Text, nullable=False),
+    Column("corrected_severity", Text, nullable=False, server_default=""),
+    Column("corrected_category", Text, nullable=False, server_default=""),
+    Column("reason", Text, nullable=False),
+    Column("logic_version", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("verdict IN ('agree', 'override')", name="ck_feedback_verdict"),
+    Index("ix_feedback_decision_id", "decision_id"),
+    Index("ix_feedback_logic_version", "logic_version"),
+)
+
 outbox = outbox_table(metadata)
+
+# Registered on `metadata` for Alembic; last, because they import `metadata` from this module.
+from services.agent.compliance import tables as _compliance  # noqa: E402, F401
+from services.agent.remediation import tables as _remediation  # noqa: E402, F401

@@ -1,9 +1,15 @@
-"""Test doubles for the agent's peers."""
+"""Test doubles for the agent's peers, and an Agent on a test database."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from runtime.db import Database
 from runtime.errors import Unavailable
-from services.agent.service import Proposal
+from services.agent.rulebook import RuleBook
+from services.agent.service import Agent, Proposal, Windows
+
+NOW = datetime(2026, 11, 3, 14, 30, tzinfo=UTC)
 
 
 class FakeProposer:
@@ -20,3 +26,25 @@ class FakeProposer:
             raise Unavailable("ops is unreachable")
         self.proposals.append(proposal)
         return self._actions.setdefault(proposal.source_ref, f"act-{len(self._actions) + 1}")
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def make_agent(
+    db: Database, proposer: FakeProposer | None = None, clock: Clock | None = None
+) -> Agent:
+    clock = clock or Clock()
+    book = RuleBook.shipped(clock)
+    windows = Windows(timedelta(minutes=10), timedelta(minutes=10))
+    return Agent(db, proposer or FakeProposer(), book, windows, clock)

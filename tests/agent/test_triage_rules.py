@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from runtime.canonical import canonical_json, sha256_hex
-from services.agent.domain import Rule, RuleSet, snapshot, triage
+from services.agent.domain import Rule, RuleSet, snapshot
 from services.agent.incidents import NewIncident
 from services.agent.ruleset import BASELINE, RuleSetError, load_rule_set, parse_rule_set
+from services.agent.triage import triage
 
 RULES = load_rule_set()
 OBSERVED = datetime(2026, 11, 3, 14, 30, 5, 123456, tzinfo=UTC)
@@ -27,7 +28,7 @@ def snap(kind: str, metrics: Mapping[str, float], subject: str = "XNAS-ITCH") ->
 def test_the_logic_version_is_the_rule_set_version_plus_a_hash_of_the_file() -> None:
     digest = hashlib.sha256(BASELINE.read_bytes()).hexdigest()[:12]
     assert RULES.name == "baseline"
-    assert RULES.logic_version == f"2026.11.1+{digest}"
+    assert RULES.logic_version == f"1+{digest}"
 
 
 def test_an_edited_rule_file_gets_a_different_logic_version() -> None:
@@ -102,17 +103,25 @@ def test_a_limit_breach_needs_a_high_risk_approval() -> None:
         ("market_data_latency", "latency_ms", 2000, "P1"),
         ("market_data_latency", "latency_ms", 1999.999, "P2"),
         ("market_data_latency", "latency_ms", 250, "P2"),
-        ("market_data_latency", "latency_ms", 249.999, "P4"),
+        ("market_data_latency", "latency_ms", 249.999, "P3"),
+        ("market_data_latency", "latency_ms", 49.999, "P4"),
         ("stale_price", "staleness_s", 30, "P2"),
         ("stale_price", "staleness_s", 29.9, "P3"),
         ("order_reject_spike", "reject_rate", 0.2, "P1"),
         ("order_reject_spike", "reject_rate", 0.1999, "P2"),
         ("order_reject_spike", "reject_rate", 0.05, "P2"),
-        ("order_reject_spike", "reject_rate", 0.0499, "P4"),
+        ("order_reject_spike", "reject_rate", 0.0499, "P3"),
+        ("order_reject_spike", "reject_rate", 0.0199, "P4"),
         ("limit_breach", "utilization", 1.0, "P1"),
         ("limit_breach", "utilization", 0.9999, "P3"),
         ("pnl_break", "abs_diff", 100000, "P2"),
-        ("pnl_break", "abs_diff", 99999.99, "P4"),
+        ("pnl_break", "abs_diff", 99999.99, "P3"),
+        ("pnl_break", "abs_diff", 9999.99, "P4"),
+        ("pretrade_reject", "reject_rate", 0.25, "P1"),
+        ("pretrade_reject", "reject_rate", 0.2499, "P2"),
+        ("pretrade_reject", "reject_count", 100, "P2"),
+        ("pretrade_reject", "reject_count", 99, "P3"),
+        ("pretrade_reject", "reject_count", 9, "P4"),
         ("recon_break", "breaks", 1, "P3"),
         ("recon_break", "breaks", 0, "P4"),
     ],
@@ -133,6 +142,7 @@ def test_a_watch_level_rule_classifies_without_recommending_anything() -> None:
     "incident",
     [
         snap("market_data_latency", {"latency_ms": 12}),
+        snap("runaway_algo", {"orders_per_s": 150, "orders_per_s_limit": 0}),
         snap("market_data_latency", {"jitter_ms": 900}),
     ],
 )
@@ -150,6 +160,7 @@ def test_every_matching_rule_is_reported_with_threshold_and_observed_value() -> 
     assert hits == [
         ("md-latency-critical", "latency_ms", 2000.0, 2500.0),
         ("md-latency-degraded", "latency_ms", 250.0, 2500.0),
+        ("md-latency-watch", "latency_ms", 50.0, 2500.0),
     ]
     assert outcome.rules_fired[0].explanation.startswith("latency_ms 2500 >= 2000: ")
 
@@ -157,7 +168,7 @@ def test_every_matching_rule_is_reported_with_threshold_and_observed_value() -> 
 def test_among_equally_severe_rules_the_first_in_the_file_wins() -> None:
     first = Rule("a", "stale_price", "staleness_s", ">=", 1, "P2", "first", 0.5, "a")
     second = replace(first, id="b", category="second")
-    rules = RuleSet("t", "1", "0" * 12, (first, second))
+    rules = RuleSet("t", 1, "0" * 12, (first, second))
     assert triage(snap("stale_price", {"staleness_s": 5}), rules).category == "first"
     reordered = replace(rules, rules=(second, first))
     assert triage(snap("stale_price", {"staleness_s": 5}), reordered).category == "second"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,11 +18,13 @@ from services.agent.domain import snapshot
 from services.agent.incidents import Incident, NewIncident
 from services.agent.proposals import deliver_pending_proposals
 from services.agent.ruleset import load_rule_set
+from services.agent.service import Agent
 from services.agent.tables import outbox
-from tests.agent.fakes import FakeProposer
+from tests.agent.fakes import NOW, FakeProposer, make_agent
 
 RULES = load_rule_set()
 Principals = Callable[..., Principal]
+SETUP = ("agent.incident.created", "agent.ruleset.seeded")
 
 
 def report(kind: str = "market_data_latency", **metrics: float) -> NewIncident:
@@ -33,12 +35,24 @@ def report(kind: str = "market_data_latency", **metrics: float) -> NewIncident:
         subject="XNAS-ITCH",
         summary="ITCH feed lagging",
         metrics=metrics or {"latency_ms": 2500.0},
-        observed_at=datetime(2026, 11, 3, 14, 30, tzinfo=UTC),
+        observed_at=NOW,
     )
 
 
-async def reported(db: Database, principal_for: Principals, new: NewIncident) -> Incident:
-    return await service.create_incident(db, new=new, caller=principal_for("md-gw", "service"))
+@pytest.fixture
+def ops() -> FakeProposer:
+    return FakeProposer()
+
+
+@pytest.fixture
+def agent(agent_db: Database, ops: FakeProposer) -> Agent:
+    return make_agent(agent_db, ops)
+
+
+async def reported(agent: Agent, principal_for: Principals, new: NewIncident) -> Incident:
+    return await service.create_incident(
+        agent.db, new=new, caller=principal_for("md-gw", "service"), clock=agent.clock
+    )
 
 
 async def events(db: Database) -> list[dict[str, Any]]:
@@ -47,13 +61,17 @@ async def events(db: Database) -> list[dict[str, Any]]:
         return [row.event for row in rows]
 
 
+async def decision_events(db: Database) -> list[dict[str, Any]]:
+    return [e for e in await events(db) if e["action"] not in SETUP]
+
+
 async def test_a_reported_incident_is_stored_and_audited(
-    agent_db: Database, principal_for: Principals
+    agent: Agent, principal_for: Principals
 ) -> None:
-    incident = await reported(agent_db, principal_for, report())
+    incident = await reported(agent, principal_for, report())
     assert incident.created_by == "md-gw"
-    assert await service.get_incident(agent_db, incident_id=incident.id) == incident
-    [event] = await events(agent_db)
+    assert await service.get_incident(agent, incident_id=incident.id) == incident
+    [event] = await events(agent.db)
     assert (event["action"], event["target"]) == (
         "agent.incident.created",
         f"incident/{incident.id}",
@@ -61,35 +79,32 @@ async def test_a_reported_incident_is_stored_and_audited(
     assert event["actor"]["subject"] == "md-gw"
 
 
-async def test_an_invalid_incident_is_not_stored(
-    agent_db: Database, principal_for: Principals
-) -> None:
+async def test_an_invalid_incident_is_not_stored(agent: Agent, principal_for: Principals) -> None:
     with pytest.raises(InvalidArgument):
-        await reported(agent_db, principal_for, report(kind="weather"))
-    assert await service.list_incidents(agent_db, limit=0) == []
-    assert await events(agent_db) == []
+        await reported(agent, principal_for, report(kind="weather"))
+    assert await service.list_incidents(agent, limit=0) == []
+    assert await events(agent.db) == []
 
 
-async def test_incidents_are_listed_newest_first(
-    agent_db: Database, principal_for: Principals
-) -> None:
-    first = await reported(agent_db, principal_for, report())
-    second = await reported(agent_db, principal_for, report("recon_break", breaks=2))
-    assert await service.list_incidents(agent_db, limit=10) == [second, first]
-    assert await service.list_incidents(agent_db, limit=1) == [second]
+async def test_incidents_are_listed_newest_first(agent: Agent, principal_for: Principals) -> None:
+    first = await reported(agent, principal_for, report())
+    agent.clock.advance(seconds=1)  # type: ignore[attr-defined]
+    second = await reported(agent, principal_for, report("recon_break", breaks=2))
+    listed = await service.list_incidents(agent, limit=10)
+    assert [i.id for i in listed] == [second.id, first.id]
+    assert [i.id for i in await service.list_incidents(agent, limit=1)] == [second.id]
     with pytest.raises(InvalidArgument):
-        await service.list_incidents(agent_db, limit=-1)
+        await service.list_incidents(agent, limit=-1)
 
 
 async def test_a_triage_decision_is_stored_with_its_input_hash_and_logic_version(
-    agent_db: Database, principal_for: Principals
+    agent: Agent, ops: FakeProposer, principal_for: Principals
 ) -> None:
-    incident = await reported(agent_db, principal_for, report())
-    ops = FakeProposer()
+    incident = await reported(agent, principal_for, report())
     decision = await service.triage_incident(
-        agent_db, ops, incident_id=incident.id, caller=principal_for("alice", "trader"), rules=RULES
+        agent, incident_id=incident.id, caller=principal_for("alice", "trader")
     )
-    stored = await service.get_decision(agent_db, decision_id=decision.id)
+    stored = await service.get_decision(agent, decision_id=decision.id)
     assert stored == decision
     assert stored.outcome.input_sha256 == sha256_hex(canonical_json(snapshot(incident)))
     assert (stored.logic_name, stored.logic_version) == ("baseline", RULES.logic_version)
@@ -98,19 +113,19 @@ async def test_a_triage_decision_is_stored_with_its_input_hash_and_logic_version
         "alice",
         "act-1",
     )
+    assert stored.outcome.output_sha256 == decision.outcome.output_sha256 != ""
     [proposal] = ops.proposals
     assert (proposal.source_ref, proposal.requested_by) == (f"decision/{decision.id}", "alice")
 
 
 async def test_triage_writes_decided_and_proposed_events_as_the_agent(
-    agent_db: Database, principal_for: Principals
+    agent: Agent, principal_for: Principals
 ) -> None:
-    incident = await reported(agent_db, principal_for, report())
+    incident = await reported(agent, principal_for, report())
     decision = await service.triage_incident(
-        agent_db, FakeProposer(), incident_id=incident.id,
-        caller=principal_for("alice", "trader"), rules=RULES,
-    )  # fmt: skip
-    _, decided, proposed = await events(agent_db)
+        agent, incident_id=incident.id, caller=principal_for("alice", "trader")
+    )
+    decided, proposed = await decision_events(agent.db)
     assert decided["action"] == "agent.triage.decided"
     assert proposed["action"] == "agent.remediation.proposed"
     for event in (decided, proposed):
@@ -121,51 +136,58 @@ async def test_triage_writes_decided_and_proposed_events_as_the_agent(
     assert '"action_id":"act-1"' in proposed["payload_json"]
 
 
-async def test_a_decision_without_remediation_proposes_nothing(
-    agent_db: Database, principal_for: Principals
+async def test_the_shipped_rule_set_is_stored_as_version_one_when_first_needed(
+    agent: Agent, principal_for: Principals
 ) -> None:
-    incident = await reported(agent_db, principal_for, report(latency_ms=40))
-    ops = FakeProposer()
+    incident = await reported(agent, principal_for, report())
+    await service.triage_incident(agent, incident_id=incident.id, caller=principal_for("a", "ops"))
+    seeded = [e for e in await events(agent.db) if e["action"] == "agent.ruleset.seeded"]
+    assert [e["target"] for e in seeded] == ["ruleset/1"]
+
+
+async def test_a_decision_without_remediation_proposes_nothing(
+    agent: Agent, ops: FakeProposer, principal_for: Principals
+) -> None:
+    incident = await reported(agent, principal_for, report(latency_ms=40))
     decision = await service.triage_incident(
-        agent_db, ops, incident_id=incident.id, caller=principal_for("alice", "ops"), rules=RULES
+        agent, incident_id=incident.id, caller=principal_for("alice", "ops")
     )
     assert (decision.outcome.severity, decision.action_id) == ("P4", None)
     assert ops.proposals == []
-    assert (
-        await deliver_pending_proposals(agent_db, ops, now=datetime.now(UTC) + timedelta(days=1))
-        == 0
-    )
+    later = NOW + timedelta(days=1)
+    assert await deliver_pending_proposals(agent.db, ops, now=later) == 0
 
 
 async def test_when_ops_is_down_the_decision_is_kept_and_the_retry_delivers_it(
-    agent_db: Database, principal_for: Principals
+    agent: Agent, ops: FakeProposer, principal_for: Principals
 ) -> None:
-    incident = await reported(agent_db, principal_for, report("fix_session_down"))
-    ops = FakeProposer(down=True)
+    incident = await reported(agent, principal_for, report("fix_session_down"))
+    ops.down = True
     decision = await service.triage_incident(
-        agent_db, ops, incident_id=incident.id, caller=principal_for("bob", "trader"), rules=RULES
+        agent, incident_id=incident.id, caller=principal_for("bob", "trader")
     )
     assert decision.action_id is None
-    assert (await service.get_decision(agent_db, decision_id=decision.id)).action_id is None
-    assert (await events(agent_db))[-1]["outcome"] == "failure"
+    assert (await service.get_decision(agent, decision_id=decision.id)).action_id is None
+    assert (await events(agent.db))[-1]["outcome"] == "failure"
 
     ops.down = False
-    assert await deliver_pending_proposals(agent_db, ops, now=datetime.now(UTC)) == 0  # backing off
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    assert await deliver_pending_proposals(agent_db, ops, now=later) == 1
-    assert (await service.get_decision(agent_db, decision_id=decision.id)).action_id == "act-1"
+    # The first attempt's backoff runs from the wall clock, not the test's.
+    soon = decision.created_at.replace(year=2000)
+    assert await deliver_pending_proposals(agent.db, ops, now=soon) == 0  # backing off
+    much_later = decision.created_at.replace(year=2100)
+    assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 1
+    assert (await service.get_decision(agent, decision_id=decision.id)).action_id == "act-1"
     assert ops.proposals[0].requested_by == "bob"
-    assert await deliver_pending_proposals(agent_db, ops, now=later) == 0
+    assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 0
 
 
 async def test_triaging_an_unknown_incident_is_not_found(
-    agent_db: Database, principal_for: Principals
+    agent: Agent, principal_for: Principals
 ) -> None:
     for missing in ("00000000-0000-4000-8000-000000000000", "not-a-uuid"):
         with pytest.raises(NotFound):
             await service.triage_incident(
-                agent_db, FakeProposer(), incident_id=missing,
-                caller=principal_for("alice", "trader"), rules=RULES,
-            )  # fmt: skip
+                agent, incident_id=missing, caller=principal_for("alice", "trader")
+            )
         with pytest.raises(NotFound):
-            await service.get_decision(agent_db, decision_id=missing)
+            await service.get_decision(agent, decision_id=missing)

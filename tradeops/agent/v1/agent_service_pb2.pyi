@@ -57,6 +57,14 @@ class Incident(_message.Message):
     OBSERVED_AT_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     CREATED_BY_FIELD_NUMBER: _builtins.int
+    VENUE_FIELD_NUMBER: _builtins.int
+    INSTRUMENT_FIELD_NUMBER: _builtins.int
+    FINGERPRINT_FIELD_NUMBER: _builtins.int
+    OCCURRENCES_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_AT_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    RELATED_INCIDENT_IDS_FIELD_NUMBER: _builtins.int
+    DEDUPLICATED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     source: _builtins.str
     """Desk system that reported it, for example "md-gateway-ny4"."""
@@ -70,6 +78,20 @@ class Incident(_message.Message):
     summary: _builtins.str
     created_by: _builtins.str
     """Subject of whoever reported it."""
+    venue: _builtins.str
+    """Market identifier code (upper case), when the report names one, for example "XNAS"."""
+    instrument: _builtins.str
+    """Instrument identifier (upper case), when the report names one."""
+    fingerprint: _builtins.str
+    """hex SHA-256 of [source, kind, desk, upper-cased subject]; equal reports share it."""
+    occurrences: _builtins.int
+    """How many reports were folded onto this incident (1 for a single report)."""
+    correlation_id: _builtins.str
+    """Id of the first incident of its correlation group (its own id when it started the group)."""
+    deduplicated: _builtins.bool
+    """True in a CreateIncident or TriageBatch reply when this report was folded onto an open
+    incident with the same fingerprint instead of creating one.
+    """
     @_builtins.property
     def metrics(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
         """Observed measurements, for example {"latency_ms": 850}."""
@@ -78,6 +100,14 @@ class Incident(_message.Message):
     def observed_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_seen_at(self) -> _timestamp_pb2.Timestamp:
+        """Receipt time of the latest report folded onto it."""
+
+    @_builtins.property
+    def related_incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Other incidents of the same correlation group (filled by GetIncident and CreateIncident)."""
+
     def __init__(
         self,
         *,
@@ -91,10 +121,18 @@ class Incident(_message.Message):
         observed_at: _timestamp_pb2.Timestamp | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         created_by: _builtins.str = ...,
+        venue: _builtins.str = ...,
+        instrument: _builtins.str = ...,
+        fingerprint: _builtins.str = ...,
+        occurrences: _builtins.int = ...,
+        last_seen_at: _timestamp_pb2.Timestamp | None = ...,
+        correlation_id: _builtins.str = ...,
+        related_incident_ids: _abc.Iterable[_builtins.str] | None = ...,
+        deduplicated: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "observed_at", b"observed_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_seen_at", b"last_seen_at", "observed_at", b"observed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "created_by", b"created_by", "desk", b"desk", "id", b"id", "kind", b"kind", "metrics", b"metrics", "observed_at", b"observed_at", "source", b"source", "subject", b"subject", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "created_at", b"created_at", "created_by", b"created_by", "deduplicated", b"deduplicated", "desk", b"desk", "fingerprint", b"fingerprint", "id", b"id", "instrument", b"instrument", "kind", b"kind", "last_seen_at", b"last_seen_at", "metrics", b"metrics", "observed_at", b"observed_at", "occurrences", b"occurrences", "related_incident_ids", b"related_incident_ids", "source", b"source", "subject", b"subject", "summary", b"summary", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -131,11 +169,16 @@ class CreateIncidentRequest(_message.Message):
     SUMMARY_FIELD_NUMBER: _builtins.int
     METRICS_FIELD_NUMBER: _builtins.int
     OBSERVED_AT_FIELD_NUMBER: _builtins.int
+    VENUE_FIELD_NUMBER: _builtins.int
+    INSTRUMENT_FIELD_NUMBER: _builtins.int
     source: _builtins.str
     kind: _builtins.str
     desk: _builtins.str
     subject: _builtins.str
     summary: _builtins.str
+    venue: _builtins.str
+    """Optional market identifier code and instrument; see Incident."""
+    instrument: _builtins.str
     @_builtins.property
     def metrics(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]: ...
     @_builtins.property
@@ -152,10 +195,12 @@ class CreateIncidentRequest(_message.Message):
         summary: _builtins.str = ...,
         metrics: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
         observed_at: _timestamp_pb2.Timestamp | None = ...,
+        venue: _builtins.str = ...,
+        instrument: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["observed_at", b"observed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["desk", b"desk", "kind", b"kind", "metrics", b"metrics", "observed_at", b"observed_at", "source", b"source", "subject", b"subject", "summary", b"summary"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["desk", b"desk", "instrument", b"instrument", "kind", b"kind", "metrics", b"metrics", "observed_at", b"observed_at", "source", b"source", "subject", b"subject", "summary", b"summary", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -290,6 +335,14 @@ class TriageDecision(_message.Message):
     ACTION_ID_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    FEATURE_CONTRIBUTIONS_FIELD_NUMBER: _builtins.int
+    SEVERITY_CHANGES_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    EVALUATION_US_FIELD_NUMBER: _builtins.int
+    OUTPUT_SHA256_FIELD_NUMBER: _builtins.int
+    WINNING_RULE_FIELD_NUMBER: _builtins.int
+    INPUT_SNAPSHOT_JSON_FIELD_NUMBER: _builtins.int
+    RECOMMENDED_RISK_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     incident_id: _builtins.str
     category: _builtins.str
@@ -309,10 +362,34 @@ class TriageDecision(_message.Message):
     """Id of the ops action proposed for it; empty when none or not yet delivered."""
     requested_by: _builtins.str
     """Subject of the person who asked for the triage."""
+    score: _builtins.float
+    """Severity weight (P1 1.0, P2 0.75, P3 0.5, P4 0.25) times confidence."""
+    evaluation_us: _builtins.int
+    """Wall time the evaluation took, in microseconds; recorded, but not part of output_sha256."""
+    output_sha256: _builtins.str
+    """hex SHA-256 of the canonical JSON of the output (everything the rules decided, no timing);
+    a replay must reproduce it.
+    """
+    winning_rule: _builtins.str
+    """Id of the rule that decided category and severity; empty when no rule matched."""
+    input_snapshot_json: _builtins.str
+    """Canonical JSON of the input snapshot the rules saw; input_sha256 is its hash."""
+    recommended_risk: _builtins.str
+    """Risk of the recommended remediation (LOW, MEDIUM, HIGH, CRITICAL); empty when none."""
     @_builtins.property
     def rules_fired(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleHit]: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def feature_contributions(self) -> _containers.RepeatedCompositeFieldContainer[Global___FeatureContribution]:
+        """How much each feature (metric or derived feature) adds to `score`: the score with the
+        feature minus the score had it not been reported. Sorted by feature name.
+        """
+
+    @_builtins.property
+    def severity_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SeverityChange]:
+        """Where the severity would change if one feature alone moved, in both directions."""
+
     def __init__(
         self,
         *,
@@ -329,14 +406,93 @@ class TriageDecision(_message.Message):
         action_id: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         requested_by: _builtins.str = ...,
+        feature_contributions: _abc.Iterable[Global___FeatureContribution] | None = ...,
+        severity_changes: _abc.Iterable[Global___SeverityChange] | None = ...,
+        score: _builtins.float = ...,
+        evaluation_us: _builtins.int = ...,
+        output_sha256: _builtins.str = ...,
+        winning_rule: _builtins.str = ...,
+        input_snapshot_json: _builtins.str = ...,
+        recommended_risk: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "category", b"category", "confidence", b"confidence", "created_at", b"created_at", "id", b"id", "incident_id", b"incident_id", "input_sha256", b"input_sha256", "logic_name", b"logic_name", "logic_version", b"logic_version", "recommended_action", b"recommended_action", "requested_by", b"requested_by", "rules_fired", b"rules_fired", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_id", b"action_id", "category", b"category", "confidence", b"confidence", "created_at", b"created_at", "evaluation_us", b"evaluation_us", "feature_contributions", b"feature_contributions", "id", b"id", "incident_id", b"incident_id", "input_sha256", b"input_sha256", "input_snapshot_json", b"input_snapshot_json", "logic_name", b"logic_name", "logic_version", b"logic_version", "output_sha256", b"output_sha256", "recommended_action", b"recommended_action", "recommended_risk", b"recommended_risk", "requested_by", b"requested_by", "rules_fired", b"rules_fired", "score", b"score", "severity", b"severity", "severity_changes", b"severity_changes", "winning_rule", b"winning_rule"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TriageDecision: _TypeAlias = TriageDecision  # noqa: Y015
+
+@_typing.final
+class FeatureContribution(_message.Message):
+    """One feature's part in a decision's score."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FEATURE_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    CONTRIBUTION_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    feature: _builtins.str
+    value: _builtins.float
+    contribution: _builtins.float
+    rule_id: _builtins.str
+    """The most severe rule this feature fired; empty when it fired none."""
+    def __init__(
+        self,
+        *,
+        feature: _builtins.str = ...,
+        value: _builtins.float = ...,
+        contribution: _builtins.float = ...,
+        rule_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contribution", b"contribution", "feature", b"feature", "rule_id", b"rule_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FeatureContribution: _TypeAlias = FeatureContribution  # noqa: Y015
+
+@_typing.final
+class SeverityChange(_message.Message):
+    """"If `feature` were `comparison` `value`, the severity would be `severity`": the nearest such
+    point above (direction "up") and below (direction "down") the observed value.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FEATURE_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    COMPARISON_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    feature: _builtins.str
+    direction: _builtins.str
+    comparison: _builtins.str
+    """One of ">=", ">", "<=", "<"."""
+    value: _builtins.float
+    severity: _builtins.str
+    rule_id: _builtins.str
+    """The rule whose threshold this is."""
+    def __init__(
+        self,
+        *,
+        feature: _builtins.str = ...,
+        direction: _builtins.str = ...,
+        comparison: _builtins.str = ...,
+        value: _builtins.float = ...,
+        severity: _builtins.str = ...,
+        rule_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comparison", b"comparison", "direction", b"direction", "feature", b"feature", "rule_id", b"rule_id", "severity", b"severity", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeverityChange: _TypeAlias = SeverityChange  # noqa: Y015
 
 @_typing.final
 class GetDecisionRequest(_message.Message):
@@ -356,3 +512,477 @@ class GetDecisionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetDecisionRequest: _TypeAlias = GetDecisionRequest  # noqa: Y015
+
+@_typing.final
+class TriageBatchRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def incidents(self) -> _containers.RepeatedCompositeFieldContainer[Global___CreateIncidentRequest]:
+        """At most 1,000."""
+
+    def __init__(
+        self,
+        *,
+        incidents: _abc.Iterable[Global___CreateIncidentRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["incidents", b"incidents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageBatchRequest: _TypeAlias = TriageBatchRequest  # noqa: Y015
+
+@_typing.final
+class TriageBatchItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCIDENT_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def incident(self) -> Global___Incident: ...
+    @_builtins.property
+    def decision(self) -> Global___TriageDecision:
+        """Unset when the report was de-duplicated onto an open incident."""
+
+    def __init__(
+        self,
+        *,
+        incident: Global___Incident | None = ...,
+        decision: Global___TriageDecision | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "incident", b"incident"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "incident", b"incident"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageBatchItem: _TypeAlias = TriageBatchItem  # noqa: Y015
+
+@_typing.final
+class TriageBatchResponse(_message.Message):
+    """One item per request incident, in the same order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___TriageBatchItem]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___TriageBatchItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageBatchResponse: _TypeAlias = TriageBatchResponse  # noqa: Y015
+
+@_typing.final
+class ReplayDecisionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    decision_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        decision_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision_id", b"decision_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayDecisionRequest: _TypeAlias = ReplayDecisionRequest  # noqa: Y015
+
+@_typing.final
+class ReplayResult(_message.Message):
+    """What a replay found."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    IDENTICAL_FIELD_NUMBER: _builtins.int
+    INPUT_INTACT_FIELD_NUMBER: _builtins.int
+    LOGIC_VERSION_FIELD_NUMBER: _builtins.int
+    STORED_OUTPUT_SHA256_FIELD_NUMBER: _builtins.int
+    REPLAYED_OUTPUT_SHA256_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    decision_id: _builtins.str
+    identical: _builtins.bool
+    """The replayed output hash equals the stored one."""
+    input_intact: _builtins.bool
+    """The stored input snapshot still hashes to the stored input_sha256."""
+    logic_version: _builtins.str
+    stored_output_sha256: _builtins.str
+    replayed_output_sha256: _builtins.str
+    @_builtins.property
+    def replayed(self) -> Global___TriageDecision:
+        """The re-run's outcome (id, incident and requester are the stored decision's)."""
+
+    def __init__(
+        self,
+        *,
+        decision_id: _builtins.str = ...,
+        identical: _builtins.bool = ...,
+        input_intact: _builtins.bool = ...,
+        logic_version: _builtins.str = ...,
+        stored_output_sha256: _builtins.str = ...,
+        replayed_output_sha256: _builtins.str = ...,
+        replayed: Global___TriageDecision | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["replayed", b"replayed"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision_id", b"decision_id", "identical", b"identical", "input_intact", b"input_intact", "logic_version", b"logic_version", "replayed", b"replayed", "replayed_output_sha256", b"replayed_output_sha256", "stored_output_sha256", b"stored_output_sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayResult: _TypeAlias = ReplayResult  # noqa: Y015
+
+@_typing.final
+class RecordFeedbackRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    VERDICT_FIELD_NUMBER: _builtins.int
+    CORRECTED_SEVERITY_FIELD_NUMBER: _builtins.int
+    CORRECTED_CATEGORY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    decision_id: _builtins.str
+    verdict: _builtins.str
+    """"agree" or "override"."""
+    corrected_severity: _builtins.str
+    """For an override, at least one of these must differ from the decision."""
+    corrected_category: _builtins.str
+    reason: _builtins.str
+    """Why; required for an override."""
+    def __init__(
+        self,
+        *,
+        decision_id: _builtins.str = ...,
+        verdict: _builtins.str = ...,
+        corrected_severity: _builtins.str = ...,
+        corrected_category: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["corrected_category", b"corrected_category", "corrected_severity", b"corrected_severity", "decision_id", b"decision_id", "reason", b"reason", "verdict", b"verdict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordFeedbackRequest: _TypeAlias = RecordFeedbackRequest  # noqa: Y015
+
+@_typing.final
+class Feedback(_message.Message):
+    """A person's verdict on a decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DECISION_ID_FIELD_NUMBER: _builtins.int
+    VERDICT_FIELD_NUMBER: _builtins.int
+    CORRECTED_SEVERITY_FIELD_NUMBER: _builtins.int
+    CORRECTED_CATEGORY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    LOGIC_VERSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    decision_id: _builtins.str
+    verdict: _builtins.str
+    corrected_severity: _builtins.str
+    corrected_category: _builtins.str
+    reason: _builtins.str
+    created_by: _builtins.str
+    """Subject of the person who gave it."""
+    logic_version: _builtins.str
+    """Logic version of the decision it is about."""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        decision_id: _builtins.str = ...,
+        verdict: _builtins.str = ...,
+        corrected_severity: _builtins.str = ...,
+        corrected_category: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        logic_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["corrected_category", b"corrected_category", "corrected_severity", b"corrected_severity", "created_at", b"created_at", "created_by", b"created_by", "decision_id", b"decision_id", "id", b"id", "logic_version", b"logic_version", "reason", b"reason", "verdict", b"verdict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Feedback: _TypeAlias = Feedback  # noqa: Y015
+
+@_typing.final
+class GetTriageMetricsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SINCE_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        since: _timestamp_pb2.Timestamp | None = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTriageMetricsRequest: _TypeAlias = GetTriageMetricsRequest  # noqa: Y015
+
+@_typing.final
+class LogicVersionMetrics(_message.Message):
+    """Feedback on the decisions of one logic version."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOGIC_VERSION_FIELD_NUMBER: _builtins.int
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    FEEDBACK_FIELD_NUMBER: _builtins.int
+    AGREEMENTS_FIELD_NUMBER: _builtins.int
+    OVERRIDES_FIELD_NUMBER: _builtins.int
+    OVERRIDE_RATE_FIELD_NUMBER: _builtins.int
+    logic_version: _builtins.str
+    decisions: _builtins.int
+    feedback: _builtins.int
+    agreements: _builtins.int
+    overrides: _builtins.int
+    override_rate: _builtins.float
+    """overrides / feedback; 0 without feedback."""
+    def __init__(
+        self,
+        *,
+        logic_version: _builtins.str = ...,
+        decisions: _builtins.int = ...,
+        feedback: _builtins.int = ...,
+        agreements: _builtins.int = ...,
+        overrides: _builtins.int = ...,
+        override_rate: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "decisions", b"decisions", "feedback", b"feedback", "logic_version", b"logic_version", "override_rate", b"override_rate", "overrides", b"overrides"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogicVersionMetrics: _TypeAlias = LogicVersionMetrics  # noqa: Y015
+
+@_typing.final
+class TriageMetrics(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class BySeverityEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class ByCategoryEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    BY_SEVERITY_FIELD_NUMBER: _builtins.int
+    BY_CATEGORY_FIELD_NUMBER: _builtins.int
+    BY_LOGIC_VERSION_FIELD_NUMBER: _builtins.int
+    decisions: _builtins.int
+    @_builtins.property
+    def by_severity(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]: ...
+    @_builtins.property
+    def by_category(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]: ...
+    @_builtins.property
+    def by_logic_version(self) -> _containers.RepeatedCompositeFieldContainer[Global___LogicVersionMetrics]: ...
+    def __init__(
+        self,
+        *,
+        decisions: _builtins.int = ...,
+        by_severity: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        by_category: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        by_logic_version: _abc.Iterable[Global___LogicVersionMetrics] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_category", b"by_category", "by_logic_version", b"by_logic_version", "by_severity", b"by_severity", "decisions", b"decisions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageMetrics: _TypeAlias = TriageMetrics  # noqa: Y015
+
+@_typing.final
+class PutRuleSetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    document: _builtins.str
+    """The rule file's JSON, stored byte for byte (its hash is part of the logic version)."""
+    reason: _builtins.str
+    """Why it changes; required."""
+    def __init__(
+        self,
+        *,
+        document: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutRuleSetRequest: _TypeAlias = PutRuleSetRequest  # noqa: Y015
+
+@_typing.final
+class GetRuleSetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    """0: the active version."""
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRuleSetRequest: _TypeAlias = GetRuleSetRequest  # noqa: Y015
+
+@_typing.final
+class RuleSetVersion(_message.Message):
+    """A stored rule set version."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LOGIC_VERSION_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    name: _builtins.str
+    logic_version: _builtins.str
+    """"<version>+<first 12 hex of sha256>", as stamped on decisions."""
+    sha256: _builtins.str
+    document: _builtins.str
+    """Empty in ListRuleSets."""
+    reason: _builtins.str
+    created_by: _builtins.str
+    active: _builtins.bool
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        name: _builtins.str = ...,
+        logic_version: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        document: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        active: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "created_at", b"created_at", "created_by", b"created_by", "document", b"document", "logic_version", b"logic_version", "name", b"name", "reason", b"reason", "sha256", b"sha256", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleSetVersion: _TypeAlias = RuleSetVersion  # noqa: Y015
+
+@_typing.final
+class ListRuleSetsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRuleSetsRequest: _TypeAlias = ListRuleSetsRequest  # noqa: Y015
+
+@_typing.final
+class ListRuleSetsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_SETS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rule_sets(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleSetVersion]: ...
+    def __init__(
+        self,
+        *,
+        rule_sets: _abc.Iterable[Global___RuleSetVersion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rule_sets", b"rule_sets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRuleSetsResponse: _TypeAlias = ListRuleSetsResponse  # noqa: Y015

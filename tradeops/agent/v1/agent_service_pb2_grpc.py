@@ -26,7 +26,22 @@ if _version_not_supported:
 
 
 class AgentServiceStub:
-    """Incident intake and triage.
+    """Intake normalisation (applied by CreateIncident and TriageBatch before anything is stored):
+    source, kind and desk are trimmed and lower-cased (kind also maps "-" and " " to "_");
+    subject is trimmed with inner whitespace collapsed, its case kept for display; venue and
+    instrument are trimmed and upper-cased; metric names are trimmed, lower-cased, with " ", "-"
+    and "." mapped to "_" (two names that normalise alike are INVALID_ARGUMENT). An empty subject
+    defaults to the instrument, else the venue. observed_at defaults to the time of receipt.
+
+    De-duplication: fingerprint = SHA-256 of the canonical JSON of [source, kind, desk,
+    upper-cased subject]. A report whose fingerprint matches an incident last seen within the
+    de-duplication window (TRADEOPS_AGENT_DEDUP_WINDOW_S, default 600) is folded onto it:
+    occurrences + 1, last_seen_at = now, no new incident, `deduplicated` true in the reply.
+    Correlation: a new incident joins the correlation group (correlation_id) of the latest incident
+    seen within TRADEOPS_AGENT_CORRELATION_WINDOW_S (default 600) on the same desk and subject, or
+    on the same venue; otherwise it starts its own group (correlation_id = its id).
+
+    Incident intake and triage.
     """
 
     def __init__(self, channel):
@@ -60,10 +75,60 @@ class AgentServiceStub:
                 request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetDecisionRequest.SerializeToString,
                 response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageDecision.FromString,
                 _registered_method=True)
+        self.TriageBatch = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/TriageBatch',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchResponse.FromString,
+                _registered_method=True)
+        self.ReplayDecision = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/ReplayDecision',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ReplayDecisionRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ReplayResult.FromString,
+                _registered_method=True)
+        self.RecordFeedback = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/RecordFeedback',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RecordFeedbackRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.Feedback.FromString,
+                _registered_method=True)
+        self.GetTriageMetrics = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/GetTriageMetrics',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetTriageMetricsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageMetrics.FromString,
+                _registered_method=True)
+        self.PutRuleSet = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/PutRuleSet',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.PutRuleSetRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RuleSetVersion.FromString,
+                _registered_method=True)
+        self.GetRuleSet = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/GetRuleSet',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetRuleSetRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RuleSetVersion.FromString,
+                _registered_method=True)
+        self.ListRuleSets = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/ListRuleSets',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListRuleSetsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListRuleSetsResponse.FromString,
+                _registered_method=True)
 
 
 class AgentServiceServicer:
-    """Incident intake and triage.
+    """Intake normalisation (applied by CreateIncident and TriageBatch before anything is stored):
+    source, kind and desk are trimmed and lower-cased (kind also maps "-" and " " to "_");
+    subject is trimmed with inner whitespace collapsed, its case kept for display; venue and
+    instrument are trimmed and upper-cased; metric names are trimmed, lower-cased, with " ", "-"
+    and "." mapped to "_" (two names that normalise alike are INVALID_ARGUMENT). An empty subject
+    defaults to the instrument, else the venue. observed_at defaults to the time of receipt.
+
+    De-duplication: fingerprint = SHA-256 of the canonical JSON of [source, kind, desk,
+    upper-cased subject]. A report whose fingerprint matches an incident last seen within the
+    de-duplication window (TRADEOPS_AGENT_DEDUP_WINDOW_S, default 600) is folded onto it:
+    occurrences + 1, last_seen_at = now, no new incident, `deduplicated` true in the reply.
+    Correlation: a new incident joins the correlation group (correlation_id) of the latest incident
+    seen within TRADEOPS_AGENT_CORRELATION_WINDOW_S (default 600) on the same desk and subject, or
+    on the same venue; otherwise it starts its own group (correlation_id = its id).
+
+    Incident intake and triage.
     """
 
     def CreateIncident(self, request, context):
@@ -104,6 +169,68 @@ class AgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TriageBatch(self, request, context):
+        """Creates (or de-duplicates) and triages up to 1,000 incidents in one transaction, for desk
+        systems and bulk loads. A report folded onto an open incident is not triaged again: its item
+        has the incident (deduplicated true) and no decision. Proposals to ops for the decisions
+        follow from the proposal retry worker. Roles: trader, ops, compliance, admin, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayDecision(self, request, context):
+        """Re-runs a stored decision's input snapshot with the rule set version that made it and says
+        whether the output is identical (output_sha256 equal). Audited ("agent.triage.replayed").
+        NOT_FOUND for an unknown decision or a logic version that is not kept. Roles: viewer and up.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordFeedback(self, request, context):
+        """A person agrees with or overrides a decision, with a reason (required for an override).
+        Audited as "agent.triage.confirmed" or "agent.triage.overridden", attributed to the caller.
+        Roles: trader, ops, compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTriageMetrics(self, request, context):
+        """Decisions by severity and category, and feedback and override rate per logic version, for
+        decisions made in [since, until) (each bound optional). Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutRuleSet(self, request, context):
+        """Stores a new rule set version and makes it the active one. The document is the JSON of a
+        rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+        active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
+        other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
+        Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRuleSet(self, request, context):
+        """One stored rule set version (version 0: the active one). The shipped file becomes version 1
+        the first time the service needs a rule set. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRuleSets(self, request, context):
+        """Every stored rule set version, newest first, without their documents. Roles: viewer and up.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +259,41 @@ def add_AgentServiceServicer_to_server(servicer, server):
                     request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetDecisionRequest.FromString,
                     response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageDecision.SerializeToString,
             ),
+            'TriageBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriageBatch,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchResponse.SerializeToString,
+            ),
+            'ReplayDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayDecision,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ReplayDecisionRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ReplayResult.SerializeToString,
+            ),
+            'RecordFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordFeedback,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RecordFeedbackRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.Feedback.SerializeToString,
+            ),
+            'GetTriageMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTriageMetrics,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetTriageMetricsRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageMetrics.SerializeToString,
+            ),
+            'PutRuleSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutRuleSet,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.PutRuleSetRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RuleSetVersion.SerializeToString,
+            ),
+            'GetRuleSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRuleSet,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetRuleSetRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RuleSetVersion.SerializeToString,
+            ),
+            'ListRuleSets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRuleSets,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListRuleSetsRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListRuleSetsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'tradeops.agent.v1.AgentService', rpc_method_handlers)
@@ -141,7 +303,22 @@ def add_AgentServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AgentService:
-    """Incident intake and triage.
+    """Intake normalisation (applied by CreateIncident and TriageBatch before anything is stored):
+    source, kind and desk are trimmed and lower-cased (kind also maps "-" and " " to "_");
+    subject is trimmed with inner whitespace collapsed, its case kept for display; venue and
+    instrument are trimmed and upper-cased; metric names are trimmed, lower-cased, with " ", "-"
+    and "." mapped to "_" (two names that normalise alike are INVALID_ARGUMENT). An empty subject
+    defaults to the instrument, else the venue. observed_at defaults to the time of receipt.
+
+    De-duplication: fingerprint = SHA-256 of the canonical JSON of [source, kind, desk,
+    upper-cased subject]. A report whose fingerprint matches an incident last seen within the
+    de-duplication window (TRADEOPS_AGENT_DEDUP_WINDOW_S, default 600) is folded onto it:
+    occurrences + 1, last_seen_at = now, no new incident, `deduplicated` true in the reply.
+    Correlation: a new incident joins the correlation group (correlation_id) of the latest incident
+    seen within TRADEOPS_AGENT_CORRELATION_WINDOW_S (default 600) on the same desk and subject, or
+    on the same venue; otherwise it starts its own group (correlation_id = its id).
+
+    Incident intake and triage.
     """
 
     @staticmethod
@@ -269,6 +446,195 @@ class AgentService:
             '/tradeops.agent.v1.AgentService/GetDecision',
             tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetDecisionRequest.SerializeToString,
             tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageDecision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriageBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/TriageBatch',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/ReplayDecision',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ReplayDecisionRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ReplayResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/RecordFeedback',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RecordFeedbackRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.Feedback.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTriageMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/GetTriageMetrics',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetTriageMetricsRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageMetrics.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutRuleSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/PutRuleSet',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.PutRuleSetRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RuleSetVersion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRuleSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/GetRuleSet',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetRuleSetRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.RuleSetVersion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRuleSets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/ListRuleSets',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListRuleSetsRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListRuleSetsResponse.FromString,
             options,
             channel_credentials,
             insecure,

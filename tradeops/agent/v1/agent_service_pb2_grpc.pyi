@@ -29,7 +29,23 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AgentServiceStub:
-    """Incident intake and triage."""
+    """Intake normalisation (applied by CreateIncident and TriageBatch before anything is stored):
+    source, kind and desk are trimmed and lower-cased (kind also maps "-" and " " to "_");
+    subject is trimmed with inner whitespace collapsed, its case kept for display; venue and
+    instrument are trimmed and upper-cased; metric names are trimmed, lower-cased, with " ", "-"
+    and "." mapped to "_" (two names that normalise alike are INVALID_ARGUMENT). An empty subject
+    defaults to the instrument, else the venue. observed_at defaults to the time of receipt.
+
+    De-duplication: fingerprint = SHA-256 of the canonical JSON of [source, kind, desk,
+    upper-cased subject]. A report whose fingerprint matches an incident last seen within the
+    de-duplication window (TRADEOPS_AGENT_DEDUP_WINDOW_S, default 600) is folded onto it:
+    occurrences + 1, last_seen_at = now, no new incident, `deduplicated` true in the reply.
+    Correlation: a new incident joins the correlation group (correlation_id) of the latest incident
+    seen within TRADEOPS_AGENT_CORRELATION_WINDOW_S (default 600) on the same desk and subject, or
+    on the same venue; otherwise it starts its own group (correlation_id = its id).
+
+    Incident intake and triage.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -50,10 +66,59 @@ class AgentServiceStub:
     """
     GetDecision: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.GetDecisionRequest, _agent_service_pb2.TriageDecision]
     """One stored decision. Roles: viewer and above."""
+    TriageBatch: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.TriageBatchRequest, _agent_service_pb2.TriageBatchResponse]
+    """Creates (or de-duplicates) and triages up to 1,000 incidents in one transaction, for desk
+    systems and bulk loads. A report folded onto an open incident is not triaged again: its item
+    has the incident (deduplicated true) and no decision. Proposals to ops for the decisions
+    follow from the proposal retry worker. Roles: trader, ops, compliance, admin, service.
+    """
+    ReplayDecision: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.ReplayDecisionRequest, _agent_service_pb2.ReplayResult]
+    """Re-runs a stored decision's input snapshot with the rule set version that made it and says
+    whether the output is identical (output_sha256 equal). Audited ("agent.triage.replayed").
+    NOT_FOUND for an unknown decision or a logic version that is not kept. Roles: viewer and up.
+    """
+    RecordFeedback: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.RecordFeedbackRequest, _agent_service_pb2.Feedback]
+    """A person agrees with or overrides a decision, with a reason (required for an override).
+    Audited as "agent.triage.confirmed" or "agent.triage.overridden", attributed to the caller.
+    Roles: trader, ops, compliance, admin.
+    """
+    GetTriageMetrics: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.GetTriageMetricsRequest, _agent_service_pb2.TriageMetrics]
+    """Decisions by severity and category, and feedback and override rate per logic version, for
+    decisions made in [since, until) (each bound optional). Roles: viewer and above.
+    """
+    PutRuleSet: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.PutRuleSetRequest, _agent_service_pb2.RuleSetVersion]
+    """Stores a new rule set version and makes it the active one. The document is the JSON of a
+    rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+    active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
+    other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
+    Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.
+    """
+    GetRuleSet: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.GetRuleSetRequest, _agent_service_pb2.RuleSetVersion]
+    """One stored rule set version (version 0: the active one). The shipped file becomes version 1
+    the first time the service needs a rule set. Roles: viewer and above.
+    """
+    ListRuleSets: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.ListRuleSetsRequest, _agent_service_pb2.ListRuleSetsResponse]
+    """Every stored rule set version, newest first, without their documents. Roles: viewer and up."""
 
 @_typing.type_check_only
 class AgentServiceAsyncStub(AgentServiceStub):
-    """Incident intake and triage."""
+    """Intake normalisation (applied by CreateIncident and TriageBatch before anything is stored):
+    source, kind and desk are trimmed and lower-cased (kind also maps "-" and " " to "_");
+    subject is trimmed with inner whitespace collapsed, its case kept for display; venue and
+    instrument are trimmed and upper-cased; metric names are trimmed, lower-cased, with " ", "-"
+    and "." mapped to "_" (two names that normalise alike are INVALID_ARGUMENT). An empty subject
+    defaults to the instrument, else the venue. observed_at defaults to the time of receipt.
+
+    De-duplication: fingerprint = SHA-256 of the canonical JSON of [source, kind, desk,
+    upper-cased subject]. A report whose fingerprint matches an incident last seen within the
+    de-duplication window (TRADEOPS_AGENT_DEDUP_WINDOW_S, default 600) is folded onto it:
+    occurrences + 1, last_seen_at = now, no new incident, `deduplicated` true in the reply.
+    Correlation: a new incident joins the correlation group (correlation_id) of the latest incident
+    seen within TRADEOPS_AGENT_CORRELATION_WINDOW_S (default 600) on the same desk and subject, or
+    on the same venue; otherwise it starts its own group (correlation_id = its id).
+
+    Incident intake and triage.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateIncident: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.CreateIncidentRequest, _agent_service_pb2.Incident]  # type: ignore[assignment]
@@ -71,9 +136,58 @@ class AgentServiceAsyncStub(AgentServiceStub):
     """
     GetDecision: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.GetDecisionRequest, _agent_service_pb2.TriageDecision]  # type: ignore[assignment]
     """One stored decision. Roles: viewer and above."""
+    TriageBatch: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.TriageBatchRequest, _agent_service_pb2.TriageBatchResponse]  # type: ignore[assignment]
+    """Creates (or de-duplicates) and triages up to 1,000 incidents in one transaction, for desk
+    systems and bulk loads. A report folded onto an open incident is not triaged again: its item
+    has the incident (deduplicated true) and no decision. Proposals to ops for the decisions
+    follow from the proposal retry worker. Roles: trader, ops, compliance, admin, service.
+    """
+    ReplayDecision: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.ReplayDecisionRequest, _agent_service_pb2.ReplayResult]  # type: ignore[assignment]
+    """Re-runs a stored decision's input snapshot with the rule set version that made it and says
+    whether the output is identical (output_sha256 equal). Audited ("agent.triage.replayed").
+    NOT_FOUND for an unknown decision or a logic version that is not kept. Roles: viewer and up.
+    """
+    RecordFeedback: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.RecordFeedbackRequest, _agent_service_pb2.Feedback]  # type: ignore[assignment]
+    """A person agrees with or overrides a decision, with a reason (required for an override).
+    Audited as "agent.triage.confirmed" or "agent.triage.overridden", attributed to the caller.
+    Roles: trader, ops, compliance, admin.
+    """
+    GetTriageMetrics: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.GetTriageMetricsRequest, _agent_service_pb2.TriageMetrics]  # type: ignore[assignment]
+    """Decisions by severity and category, and feedback and override rate per logic version, for
+    decisions made in [since, until) (each bound optional). Roles: viewer and above.
+    """
+    PutRuleSet: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.PutRuleSetRequest, _agent_service_pb2.RuleSetVersion]  # type: ignore[assignment]
+    """Stores a new rule set version and makes it the active one. The document is the JSON of a
+    rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+    active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
+    other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
+    Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.
+    """
+    GetRuleSet: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.GetRuleSetRequest, _agent_service_pb2.RuleSetVersion]  # type: ignore[assignment]
+    """One stored rule set version (version 0: the active one). The shipped file becomes version 1
+    the first time the service needs a rule set. Roles: viewer and above.
+    """
+    ListRuleSets: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.ListRuleSetsRequest, _agent_service_pb2.ListRuleSetsResponse]  # type: ignore[assignment]
+    """Every stored rule set version, newest first, without their documents. Roles: viewer and up."""
 
 class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Incident intake and triage."""
+    """Intake normalisation (applied by CreateIncident and TriageBatch before anything is stored):
+    source, kind and desk are trimmed and lower-cased (kind also maps "-" and " " to "_");
+    subject is trimmed with inner whitespace collapsed, its case kept for display; venue and
+    instrument are trimmed and upper-cased; metric names are trimmed, lower-cased, with " ", "-"
+    and "." mapped to "_" (two names that normalise alike are INVALID_ARGUMENT). An empty subject
+    defaults to the instrument, else the venue. observed_at defaults to the time of receipt.
+
+    De-duplication: fingerprint = SHA-256 of the canonical JSON of [source, kind, desk,
+    upper-cased subject]. A report whose fingerprint matches an incident last seen within the
+    de-duplication window (TRADEOPS_AGENT_DEDUP_WINDOW_S, default 600) is folded onto it:
+    occurrences + 1, last_seen_at = now, no new incident, `deduplicated` true in the reply.
+    Correlation: a new incident joins the correlation group (correlation_id) of the latest incident
+    seen within TRADEOPS_AGENT_CORRELATION_WINDOW_S (default 600) on the same desk and subject, or
+    on the same venue; otherwise it starts its own group (correlation_id = its id).
+
+    Incident intake and triage.
+    """
 
     @_abc_1.abstractmethod
     def CreateIncident(
@@ -119,5 +233,80 @@ class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_agent_service_pb2.TriageDecision, _abc.Awaitable[_agent_service_pb2.TriageDecision]]:
         """One stored decision. Roles: viewer and above."""
+
+    @_abc_1.abstractmethod
+    def TriageBatch(
+        self,
+        request: _agent_service_pb2.TriageBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.TriageBatchResponse, _abc.Awaitable[_agent_service_pb2.TriageBatchResponse]]:
+        """Creates (or de-duplicates) and triages up to 1,000 incidents in one transaction, for desk
+        systems and bulk loads. A report folded onto an open incident is not triaged again: its item
+        has the incident (deduplicated true) and no decision. Proposals to ops for the decisions
+        follow from the proposal retry worker. Roles: trader, ops, compliance, admin, service.
+        """
+
+    @_abc_1.abstractmethod
+    def ReplayDecision(
+        self,
+        request: _agent_service_pb2.ReplayDecisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.ReplayResult, _abc.Awaitable[_agent_service_pb2.ReplayResult]]:
+        """Re-runs a stored decision's input snapshot with the rule set version that made it and says
+        whether the output is identical (output_sha256 equal). Audited ("agent.triage.replayed").
+        NOT_FOUND for an unknown decision or a logic version that is not kept. Roles: viewer and up.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordFeedback(
+        self,
+        request: _agent_service_pb2.RecordFeedbackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.Feedback, _abc.Awaitable[_agent_service_pb2.Feedback]]:
+        """A person agrees with or overrides a decision, with a reason (required for an override).
+        Audited as "agent.triage.confirmed" or "agent.triage.overridden", attributed to the caller.
+        Roles: trader, ops, compliance, admin.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTriageMetrics(
+        self,
+        request: _agent_service_pb2.GetTriageMetricsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.TriageMetrics, _abc.Awaitable[_agent_service_pb2.TriageMetrics]]:
+        """Decisions by severity and category, and feedback and override rate per logic version, for
+        decisions made in [since, until) (each bound optional). Roles: viewer and above.
+        """
+
+    @_abc_1.abstractmethod
+    def PutRuleSet(
+        self,
+        request: _agent_service_pb2.PutRuleSetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.RuleSetVersion, _abc.Awaitable[_agent_service_pb2.RuleSetVersion]]:
+        """Stores a new rule set version and makes it the active one. The document is the JSON of a
+        rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+        active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
+        other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
+        Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRuleSet(
+        self,
+        request: _agent_service_pb2.GetRuleSetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.RuleSetVersion, _abc.Awaitable[_agent_service_pb2.RuleSetVersion]]:
+        """One stored rule set version (version 0: the active one). The shipped file becomes version 1
+        the first time the service needs a rule set. Roles: viewer and above.
+        """
+
+    @_abc_1.abstractmethod
+    def ListRuleSets(
+        self,
+        request: _agent_service_pb2.ListRuleSetsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.ListRuleSetsResponse, _abc.Awaitable[_agent_service_pb2.ListRuleSetsResponse]]:
+        """Every stored rule set version, newest first, without their documents. Roles: viewer and up."""
 
 def add_AgentServiceServicer_to_server(servicer: AgentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

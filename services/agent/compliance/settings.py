@@ -1,0 +1,53 @@
+"""Compliance and summary settings from environment variables (defaults in parentheses):
+TRADEOPS_AGENT_COMPLIANCE_INTERVAL_S (900) how often the scheduled run is due;
+TRADEOPS_AGENT_COMPLIANCE_POLL_S (30) how often a replica looks for a due run;
+TRADEOPS_AGENT_EXPORT_VERIFY_WITHIN_S (86400) the export verification deadline after delivery;
+TRADEOPS_AGENT_ESCALATION_GRACE_S (300) slack granted to ops' timers before a deadline counts
+as missed; TRADEOPS_AGENT_DESK_HOURS ("07:00-19:00") and TRADEOPS_AGENT_DESK_TIME_ZONE
+("Europe/London") for after-hours activity; TRADEOPS_AGENT_LLM_URL (unset: narration off),
+TRADEOPS_AGENT_LLM_MODEL ("gpt-4o-mini"), TRADEOPS_AGENT_LLM_KEY_FILE (a file holding the
+endpoint's bearer key, optional)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from services.agent.compliance.checks import Limits
+from services.agent.compliance.scheduler import Schedule
+from services.agent.compliance.summaries.hours import DeskHours
+from services.agent.compliance.summaries.llm import LlmSettings
+from services.agent.compliance.summaries.service import SummaryConfig
+
+
+@dataclass(frozen=True)
+class ComplianceSettings:
+    schedule: Schedule
+    poll_s: float
+    limits: Limits
+    summaries: SummaryConfig
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ComplianceSettings:
+        env = dict(os.environ if env is None else env)
+        hours = DeskHours.parse(
+            env.get("TRADEOPS_AGENT_DESK_HOURS", "07:00-19:00"),
+            env.get("TRADEOPS_AGENT_DESK_TIME_ZONE", "Europe/London"),
+        )
+        return cls(
+            schedule=Schedule(
+                interval_s=int(env.get("TRADEOPS_AGENT_COMPLIANCE_INTERVAL_S", "900"))
+            ),
+            poll_s=float(env.get("TRADEOPS_AGENT_COMPLIANCE_POLL_S", "30")),
+            limits=Limits(
+                export_verify_within=_seconds(env, "TRADEOPS_AGENT_EXPORT_VERIFY_WITHIN_S", 86400),
+                escalation_grace=_seconds(env, "TRADEOPS_AGENT_ESCALATION_GRACE_S", 300),
+            ),
+            summaries=SummaryConfig(hours=hours, llm=LlmSettings.from_env(env)),
+        )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> timedelta:
+    return timedelta(seconds=int(env.get(name, str(default))))

@@ -1,0 +1,83 @@
+"""The rule sets a process decides with: the active version and any kept version a replay asks
+for, read from agent.rule_sets and parsed once per process.
+
+The shipped file (services/agent/rules/baseline.json) is stored the first time a rule set is
+needed and the table is empty, as its own version (1). After that the table is the truth: a
+newer shipped file does not replace versions an admin put; it is stored only on an empty table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.outbox import automation, record_event
+from services.agent import rule_store
+from services.agent.domain import RuleSet
+from services.agent.rule_store import StoredRuleSet
+from services.agent.ruleset import BASELINE, parse_rule_set
+from services.agent.tables import outbox
+
+Clock = Callable[[], datetime]
+SEEDED_BY = "agent"
+
+
+class RuleBook:
+    def __init__(self, shipped: bytes, clock: Clock) -> None:
+        self._shipped, self._clock = shipped, clock
+        self._parsed: dict[str, RuleSet] = {}
+
+    @classmethod
+    def shipped(cls, clock: Clock) -> RuleBook:
+        return cls(BASELINE.read_bytes(), clock)
+
+    async def active(self, session: AsyncSession) -> RuleSet:
+        current = await rule_store.head(session)
+        if current is None:
+            await self._seed(session)
+            current = await rule_store.head(session)
+            assert current is not None
+        found = await self.by_logic_version(session, current[1])
+        assert found is not None
+        return found
+
+    async def by_logic_version(self, session: AsyncSession, logic_version: str) -> RuleSet | None:
+        if logic_version not in self._parsed:
+            stored = await rule_store.by_logic_version(session, logic_version)
+            if stored is None:
+                return None
+            self._parsed[logic_version] = parse_rule_set(stored.document.encode("utf-8"))
+        return self._parsed[logic_version]
+
+    async def _seed(self, session: AsyncSession) -> None:
+        rules = parse_rule_set(self._shipped)
+        stored = stored_version(
+            rules, self._shipped, "shipped with the service", SEEDED_BY, self._clock()
+        )
+        if await rule_store.add_if_absent(session, stored):
+            await record_event(
+                session,
+                outbox,
+                source="agent",
+                actor=automation(f"agent-triage/{rules.name}", rules.logic_version),
+                action="agent.ruleset.seeded",
+                target=f"ruleset/{rules.version}",
+                payload={"logic_version": rules.logic_version, "sha256": rules.sha256},
+            )
+
+
+def stored_version(
+    rules: RuleSet, raw: bytes, reason: str, created_by: str, now: datetime
+) -> StoredRuleSet:
+    return StoredRuleSet(
+        version=rules.version,
+        name=rules.name,
+        logic_version=rules.logic_version,
+        sha256=rules.sha256,
+        document=raw.decode("utf-8"),
+        reason=reason,
+        created_by=created_by,
+        created_at=now,
+    )
