@@ -1,5 +1,6 @@
 """The gateway's connections to the four services: one grpc.aio channel per peer, opened in
-the app's lifespan and closed on shutdown."""
+the app's lifespan and closed on shutdown. The agent process serves three services (agent,
+remediation, compliance) on one address, so their stubs share its channel."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from grpc_health.v1 import health_pb2_grpc
 
 from runtime.clients import open_channel
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
+from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
+from tradeops.agent.v1 import remediation_service_pb2_grpc as remediation_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
@@ -21,6 +24,8 @@ from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 class Peers:
     channels: Mapping[str, grpc.aio.Channel]
     agent: agent_grpc.AgentServiceAsyncStub
+    remediation: remediation_grpc.RemediationServiceAsyncStub
+    compliance: compliance_grpc.ComplianceServiceAsyncStub
     ops: ops_grpc.OpsServiceAsyncStub
     audit: audit_grpc.AuditServiceAsyncStub
     export: export_grpc.ExportServiceAsyncStub
@@ -31,6 +36,8 @@ class Peers:
         return cls(
             channels=channels,
             agent=agent_grpc.AgentServiceStub(channels["agent"]),
+            remediation=remediation_grpc.RemediationServiceStub(channels["agent"]),
+            compliance=compliance_grpc.ComplianceServiceStub(channels["agent"]),
             ops=ops_grpc.OpsServiceStub(channels["ops"]),
             audit=audit_grpc.AuditServiceStub(channels["audit"]),
             export=export_grpc.ExportServiceStub(channels["export"]),

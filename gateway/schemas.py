@@ -101,6 +101,8 @@ class NewIncident(StrictModel):
         default_factory=dict, examples=[{"latency_ms": 850}]
     )
     observed_at: Rfc3339 | None = None
+    venue: Annotated[str, Field(max_length=64, examples=["XNAS"])] = ""
+    instrument: Annotated[str, Field(max_length=64, examples=["US0378331005"])] = ""
 
     def to_message(self) -> agent_pb.CreateIncidentRequest:
         message = agent_pb.CreateIncidentRequest(

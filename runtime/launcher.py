@@ -31,6 +31,9 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("TRADEOPS_JWT_SECRET_FILE", str(ensure_secret(home / "jwt.secret")))
     env.setdefault("TRADEOPS_EXPORT_DIR", str(home / "exports"))
+    # The export service creates a development signing key here on first start.
+    env.setdefault("TRADEOPS_EXPORT_SIGNING_KEY_FILE", str(home / "export-signing-key.pem"))
+    env.setdefault("TRADEOPS_EXPORT_CREATE_DEV_KEY", "1")
     if "TRADEOPS_AUDIT_SIGNING_KEYS" not in env:
         # The audit service creates development signing keys here on first start.
         env.setdefault("TRADEOPS_AUDIT_SIGNING_KEYS_FILE", str(home / "audit-signing-keys.json"))

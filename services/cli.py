@@ -1,7 +1,8 @@
 """The `tradeops` command: the runtime's commands (token, migrate) and the audit bundle ones.
 
 tradeops audit export-bundle DIR [--from-seq A] [--to-seq B] [--progress]
-tradeops audit verify-bundle DIR [--progress]
+tradeops audit verify-bundle DIR [--progress] [--trusted-key VKEY]
+tradeops export verify DIR --pubkey FILE [--previous P] [--progress]
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import argparse
 
 from runtime import cli
 from services.audit.bundle.commands import add_audit_commands
+from services.export.commands import add_export_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser, commands = cli.build_parser()
     add_audit_commands(commands)
+    add_export_commands(commands)
     return parser
 
 

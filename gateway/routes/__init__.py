@@ -6,15 +6,21 @@ from gateway.routes import (
     action_work,
     actions,
     audit,
+    compliance,
     exports,
     health,
     incidents,
     policies,
     proofs,
+    remediation,
+    triage,
 )
 
 PROTECTED = (
     incidents.router,
+    triage.router,
+    remediation.router,
+    compliance.router,
     actions.router,
     action_work.router,
     policies.router,

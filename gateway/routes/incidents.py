@@ -1,4 +1,4 @@
-"""Incidents and their triage: the agent service."""
+"""Incidents: the agent service. Their triage is in gateway.routes.triage."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from gateway.deps import Json, RpcDep, as_json
-from gateway.schemas import NewIncident, TriageRequest
+from gateway.schemas import NewIncident
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
 router = APIRouter(tags=["incidents"])
@@ -36,19 +36,3 @@ async def get_incident(incident_id: UUID, rpc: RpcDep) -> Json:
         pb.GetIncidentRequest(id=str(incident_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(incident)
-
-
-@router.post("/agent/triage", status_code=201, tags=["triage"])
-async def triage_incident(body: TriageRequest, rpc: RpcDep) -> Json:
-    decision = await rpc.peers.agent.TriageIncident(
-        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
-    )
-    return as_json(decision)
-
-
-@router.get("/agent/triage/{decision_id}", tags=["triage"])
-async def get_decision(decision_id: UUID, rpc: RpcDep) -> Json:
-    decision = await rpc.peers.agent.GetDecision(
-        pb.GetDecisionRequest(id=str(decision_id)), timeout=rpc.timeout, metadata=rpc.metadata
-    )
-    return as_json(decision)

@@ -1,8 +1,16 @@
-"""Wiring of the export service process: `python -m services.export`."""
+"""Wiring of the export service process: `python -m services.export`.
+
+Environment (beyond runtime.settings): TRADEOPS_EXPORT_SIGNING_KEY_FILE (PEM PKCS8 Ed25519
+private key, default .tradeops/export-signing-key.pem), TRADEOPS_EXPORT_CREATE_DEV_KEY=1 (create
+that file, mode 0600, when missing: development only), TRADEOPS_EXPORT_DESTINATIONS (see
+services/export/destinations/config.py)."""
 
 from __future__ import annotations
 
-from runtime.auth import ServiceIdentity
+import os
+from functools import partial
+
+from runtime.auth import Principal, ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
@@ -10,9 +18,18 @@ from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.export.audit_reader import STREAM_DEADLINE_FACTOR, GrpcAuditReader
+from services.export.delivery import DeliveryConfig, deliver, delivery_worker
+from services.export.domain import Export, now
 from services.export.grpc_api import ExportServicer, spec
+from services.export.reports import GrpcReports
+from services.export.scheduled_runs import scheduled_creator
+from services.export.schedules import schedule_worker
+from services.export.service import Exporter
+from services.export.signing import signer_from_env
 from services.export.tables import outbox
+from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
+from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
@@ -32,8 +49,35 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         timeout_s=settings.rpc_timeout_s,
         stream_timeout_s=settings.rpc_timeout_s * STREAM_DEADLINE_FACTOR,
     )
-    servicer = ExportServicer(db, reader, settings.export_dir, on_event=relay.wake)
-    return spec(servicer, workers=[relay.run])
+    reports = GrpcReports(
+        ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"])),
+        agent_grpc.AgentServiceStub(open_channel(settings.peers["agent"])),
+        timeout_s=settings.rpc_timeout_s,
+    )
+    delivery = DeliveryConfig.from_env(os.environ, settings.export_dir)
+    exporter = Exporter(
+        db,
+        reader,
+        reports,
+        signer_from_env(os.environ),
+        settings.export_dir,
+        destinations=frozenset(delivery.destinations),
+        deliver=partial(_deliver, db, delivery),
+    )
+    identity = ServiceIdentity(settings.auth, "export")
+    servicer = ExportServicer(exporter, delivery, on_event=relay.wake)
+    workers = [
+        relay.run,
+        delivery_worker(db, delivery, now, on_event=relay.wake),
+        schedule_worker(db, scheduled_creator(exporter, identity.token), now),
+    ]
+    return spec(servicer, workers=workers)
+
+
+async def _deliver(
+    db: Database, config: DeliveryConfig, export: Export, caller: Principal
+) -> Export:
+    return await deliver(db, config, export.id, export.destination, actor=caller, now=now())
 
 
 if __name__ == "__main__":

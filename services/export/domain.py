@@ -1,37 +1,57 @@
-"""Export jobs and their rules: which requests are valid, and how a job moves through its states."""
+"""Export jobs and how they move through their states; request rules live in `requests.py`."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from runtime.errors import InvalidArgument
 
-AUDIT_EXTRACT = "audit_extract"
-KINDS = frozenset({AUDIT_EXTRACT})
 TO_END = -1
-DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+# The fixed names inside an export's directory.
+CHECKPOINT_FILE, PROOFS_FILE = "checkpoint.txt", "proofs.json"
+MANIFEST, SIGNATURE, PUBLIC_KEY, SUMS = (
+    "manifest.json",
+    "manifest.json.sig",
+    "key.pub.pem",
+    "SHA256SUMS",
+)
 
 
 class ExportState(StrEnum):
     REQUESTED = "requested"
-    GENERATED = "generated"
+    GENERATING = "generating"
+    SIGNED = "signed"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    VERIFIED = "verified"
     FAILED = "failed"
 
 
+# States in which the export's directory is complete and signed.
+SEALED = frozenset({ExportState.SIGNED, ExportState.DELIVERING, ExportState.DELIVERED})
+SEALED_OR_VERIFIED = SEALED | {ExportState.VERIFIED}
+
+
 class ExtractError(Exception):
-    """The audit service sent something an extract must not contain (a gap, a stray record)."""
+    """A peer sent something an export must not contain (a gap, a stray record)."""
+
+
+class NotAvailable(Exception):
+    """The kind is part of the contract but its owning service does not offer it yet."""
 
 
 @dataclass(frozen=True)
-class Digest:
-    """What was written: the file's SHA-256, its size and how many records it holds."""
+class ExportFile:
+    """One file of an export as its manifest lists it."""
 
-    sha256: str
+    name: str
     size_bytes: int
-    record_count: int
+    sha256: str
+    record_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,27 +69,49 @@ class Export:
     id: str
     kind: str
     state: ExportState
-    from_seq: int
-    to_seq: int
     requested_by: str
     created_at: datetime
     updated_at: datetime
+    format: str = "jsonl"
+    from_seq: int = 0
+    to_seq: int = TO_END
+    since: datetime | None = None
+    until: datetime | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    destination: str = ""
+    client_key: str = ""
     file_name: str = ""
     sha256: str = ""
     size_bytes: int = 0
     record_count: int = 0
+    files: tuple[ExportFile, ...] = ()
     failure_reason: str = ""
     checkpoint_size: int = 0
     checkpoint_root: str = ""
     checkpoint_file: str = ""
+    manifest_sha256: str = ""
+    prev_manifest_sha256: str = ""
+    key_id: str = ""
+    delivered_at: datetime | None = None
+    verified_at: datetime | None = None
+    location: str = ""
+
+    @property
+    def directory(self) -> str:
+        """The export's directory, relative to the service's export directory."""
+        return self.id
+
+    @property
+    def by_time(self) -> bool:
+        return self.since is not None or self.until is not None
 
     def cut_at(self, checkpoint: Checkpoint | None) -> Export:
-        """The export bounded by the latest signed checkpoint: records past it are not signed
-        yet, so asking for them is refused. Without a checkpoint the range stays as asked."""
+        """An audit extract bounded by the latest signed checkpoint: records past it are not
+        signed yet, so asking for them is refused. Without a checkpoint the range stays."""
         if checkpoint is None:
             return self
         size = checkpoint.tree_size
-        if max(self.from_seq, self.to_seq) >= size:
+        if not self.by_time and max(self.from_seq, self.to_seq) >= size:
             raise InvalidArgument(
                 f"records beyond the latest signed checkpoint (size {size}) are not yet covered;"
                 f" try again shortly or ask for to_seq <= {size - 1}"
@@ -79,18 +121,46 @@ class Export:
             to_seq=size - 1 if self.to_seq == TO_END else self.to_seq,
             checkpoint_size=size,
             checkpoint_root=checkpoint.root_hash,
-            checkpoint_file=f"{self.id}.checkpoint.txt",
+            checkpoint_file=CHECKPOINT_FILE,
         )
 
-    def generated(self, digest: Digest) -> Export:
+    def generating(self) -> Export:
+        return replace(self, state=ExportState.GENERATING, updated_at=now())
+
+    def generated(self, main: ExportFile, files: tuple[ExportFile, ...]) -> Export:
+        """The data is written (still GENERATING until the manifest is signed)."""
         return replace(
             self,
-            state=ExportState.GENERATED,
-            sha256=digest.sha256,
-            size_bytes=digest.size_bytes,
-            record_count=digest.record_count,
+            file_name=main.name,
+            sha256=main.sha256,
+            size_bytes=main.size_bytes,
+            record_count=main.record_count,
+            files=files,
             updated_at=now(),
         )
+
+    def signed(self, manifest_sha256: str, prev_manifest_sha256: str, key_id: str) -> Export:
+        return replace(
+            self,
+            state=ExportState.SIGNED,
+            manifest_sha256=manifest_sha256,
+            prev_manifest_sha256=prev_manifest_sha256,
+            key_id=key_id,
+            updated_at=now(),
+        )
+
+    def delivering(self) -> Export:
+        return replace(self, state=ExportState.DELIVERING, updated_at=now())
+
+    def delivered(self, location: str) -> Export:
+        at = now()
+        return replace(
+            self, state=ExportState.DELIVERED, location=location, delivered_at=at, updated_at=at
+        )
+
+    def verified(self) -> Export:
+        at = now()
+        return replace(self, state=ExportState.VERIFIED, verified_at=at, updated_at=at)
 
     def failed(self, reason: str) -> Export:
         return replace(self, state=ExportState.FAILED, failure_reason=reason, updated_at=now())
@@ -99,57 +169,3 @@ class Export:
 def now() -> datetime:
     # The service's clock, not the database's: now() is fixed for a whole transaction.
     return datetime.now(UTC)
-
-
-def request_export(kind: str, from_seq: int, to_seq: int, requested_by: str) -> Export:
-    validate_range(kind, from_seq, to_seq)
-    export_id, at = str(uuid.uuid4()), now()
-    return Export(
-        id=export_id,
-        kind=kind,
-        state=ExportState.REQUESTED,
-        from_seq=from_seq,
-        to_seq=to_seq,
-        requested_by=requested_by,
-        created_at=at,
-        updated_at=at,
-        file_name=f"{export_id}.jsonl",
-    )
-
-
-def validate_range(kind: str, from_seq: int, to_seq: int) -> None:
-    if kind not in KINDS:
-        raise InvalidArgument(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
-    if from_seq < 0:
-        raise InvalidArgument("from_seq must be 0 or more")
-    if to_seq != TO_END and to_seq < from_seq:
-        raise InvalidArgument("to_seq must be -1 (to the end) or at least from_seq")
-
-
-def check_complete(export: Export, record_count: int) -> None:
-    """A checkpoint vouches that every record up to to_seq exists: a short stream is broken."""
-    expected = export.to_seq - export.from_seq + 1
-    if export.checkpoint_size and record_count != expected:
-        raise ExtractError(f"audit service sent {record_count} records where {expected} exist")
-
-
-def check_next_seq(seq: int, expected: int, to_seq: int) -> None:
-    """The log is gapless, so an extract is too: a hole or a record past the range means the
-    audit service (or something between) is broken, and the file must not be published."""
-    if seq != expected:
-        raise ExtractError(f"audit service sent seq {seq} where {expected} was expected")
-    if to_seq != TO_END and seq > to_seq:
-        raise ExtractError(f"audit service sent seq {seq}, past the requested to_seq {to_seq}")
-
-
-def page_limit(limit: int) -> int:
-    if limit < 0:
-        raise InvalidArgument("limit must be 0 (the default of 50) or more")
-    return min(limit or DEFAULT_LIMIT, MAX_LIMIT)
-
-
-def parse_id(text: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        raise InvalidArgument(f"export id must be a UUID, not {text!r}") from None

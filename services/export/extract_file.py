@@ -1,6 +1,6 @@
-"""Writing an extract: JSON Lines into `<name>.part`, hashed and counted while streaming (memory
-stays bounded by one record), then fsynced and renamed to `<name>`, so a file under its final
-name is always complete. Readers never see a half-written extract."""
+"""Writing an export's files: records into `<name>.part`, encoded, hashed and counted while
+streaming (memory stays bounded by one record), then fsynced and renamed to `<name>`, so a file
+under its final name is always complete. Readers never see a half-written file."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 from typing import Any
 
-from runtime.canonical import canonical_json
-from services.export.domain import Digest
+from services.export.domain import ExportFile
+from services.export.formats import Encoder
 
 DIR_MODE, FILE_MODE = 0o750, 0o640
 
@@ -27,64 +27,80 @@ class PartialFile:
         self._file = os.fdopen(fd, "wb")
         self._hash, self._size, self._count = hashlib.sha256(), 0, 0
 
-    def write_record(self, record: Mapping[str, Any]) -> None:
-        self.write((canonical_json(record) + "\n").encode("utf-8"))
+    def write_record(self, data: bytes) -> None:
+        self.write(data)
         self._count += 1
+
+    def count_records(self, count: int) -> None:
+        self._count += count
 
     def write(self, data: bytes) -> None:
         self._file.write(data)
         self._hash.update(data)
         self._size += len(data)
 
-    def publish(self) -> Digest:
+    def publish(self) -> ExportFile:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.part, self.final)
         _fsync_dir(self._directory)  # makes the rename itself durable
-        return Digest(self._hash.hexdigest(), self._size, self._count)
+        return ExportFile(self.final.name, self._size, self._hash.hexdigest(), self._count)
 
     def discard(self) -> None:
         self._file.close()
-        remove(self._directory, self.final.name)
+        for path in (self.final, self.part):
+            path.unlink(missing_ok=True)
 
 
-async def write_extract(
+async def write_records(
     directory: Path,
     name: str,
     records: AsyncGenerator[Mapping[str, Any], None],
-    check: Callable[[Mapping[str, Any]], None],
-) -> Digest:
-    """Writes every record (after `check` accepts it) and publishes the file; on any failure,
-    including cancellation, nothing is left behind."""
+    encoder: Encoder,
+) -> ExportFile:
+    """Writes every record and publishes the file; on any failure, including cancellation,
+    nothing is left behind."""
     out = await asyncio.to_thread(PartialFile, directory, name)
     try:
-        # Closing the generator at once ends the audit stream when we stop reading early.
+        out.write(encoder.header())
+        # Closing the generator at once ends the peer's stream when we stop reading early.
         async with contextlib.aclosing(records):
             async for record in records:
-                check(record)
-                out.write_record(record)
+                out.write_record(encoder.encode(record))
         return await asyncio.to_thread(out.publish)
     except BaseException:
         out.discard()
         raise
 
 
-def write_whole(directory: Path, name: str, data: bytes) -> None:
-    """Writes `data` byte for byte under the same discipline as an extract (blocking)."""
+def write_whole(directory: Path, name: str, data: bytes) -> ExportFile:
+    """Writes `data` byte for byte under the same discipline as records (blocking)."""
     out = PartialFile(directory, name)
     try:
         out.write(data)
-        out.publish()
+        return out.publish()
     except BaseException:
         out.discard()
         raise
 
 
-def remove(directory: Path, name: str) -> None:
-    """Removes an extract and its partial file, whichever exist."""
-    for path in (directory / name, directory / f"{name}.part"):
-        path.unlink(missing_ok=True)
+def make_dir(directory: Path) -> None:
+    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+
+
+def remove_tree(directory: Path) -> None:
+    """Removes an export's directory (files only: an export directory has no subdirectories)."""
+    if directory.is_dir():
+        for path in directory.iterdir():
+            path.unlink(missing_ok=True)
+        directory.rmdir()
+
+
+def publish_dir(staging: Path, final: Path) -> None:
+    """Moves a complete export directory under its final name at once."""
+    os.replace(staging, final)
+    _fsync_dir(final.parent)
 
 
 def _fsync_dir(directory: Path) -> None:

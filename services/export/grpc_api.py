@@ -3,90 +3,170 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from runtime.auth import COMPLIANCE, current_principal
-from runtime.db import Database
+from runtime.auth import ANYONE, COMPLIANCE, SERVICES, current_principal
 from runtime.grpc_server import ServiceSpec, Worker
-from services.export import service
-from services.export.domain import Export, ExportState
-from services.export.service import AuditReader
+from services.export import delivery, queries, schedules, service
+from services.export.delivery import DeliveryConfig
+from services.export.domain import now
+from services.export.grpc_delivery import (
+    attempt_message,
+    schedule_message,
+    schedule_spec,
+    verification_message,
+)
+from services.export.grpc_messages import (
+    STATE_VALUES,
+    export_message,
+    export_request,
+    key_message,
+    optional_time,
+)
+from services.export.service import Exporter
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ExportService"].full_name
-RBAC = {
-    f"/{SERVICE_NAME}/CreateExport": COMPLIANCE,
-    f"/{SERVICE_NAME}/GetExport": COMPLIANCE,
-    f"/{SERVICE_NAME}/ListExports": COMPLIANCE,
+_RBAC = {
+    "CreateExport": COMPLIANCE,
+    "GetExport": ANYONE,
+    "ListExports": ANYONE | SERVICES,
+    "VerifyExport": COMPLIANCE,
+    "VerifyExports": COMPLIANCE,
+    "RedeliverExport": COMPLIANCE,
+    "ListAttempts": ANYONE,
+    "PutSchedule": COMPLIANCE,
+    "ListSchedules": ANYONE,
+    "DeleteSchedule": COMPLIANCE,
+    "ListPublicKeys": ANYONE | SERVICES,
 }
-_STATES = {
-    ExportState.REQUESTED: pb.EXPORT_STATE_REQUESTED,
-    ExportState.GENERATED: pb.EXPORT_STATE_GENERATED,
-    ExportState.FAILED: pb.EXPORT_STATE_FAILED,
-}
+RBAC = {f"/{SERVICE_NAME}/{method}": roles for method, roles in _RBAC.items()}
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class ExportServicer(pb_grpc.ExportServiceServicer):
     def __init__(
         self,
-        db: Database,
-        audit_reader: AuditReader,
-        export_dir: Path,
+        exporter: Exporter,
+        delivery_config: DeliveryConfig,
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
-        self._db, self._reader, self._dir, self._on_event = db, audit_reader, export_dir, on_event
+        self._exporter, self._delivery, self._on_event = exporter, delivery_config, on_event
+        self._db = exporter.db
 
     async def CreateExport(self, request: pb.CreateExportRequest, context: Context) -> pb.Export:
         try:
             export = await service.create_export(
-                self._db,
-                self._reader,
-                kind=request.kind,
-                from_seq=request.from_seq,
-                to_seq=request.to_seq,
-                caller=current_principal(),
-                export_dir=self._dir,
+                self._exporter, export_request(request), current_principal()
             )
         finally:
             self._on_event()  # events may have committed even when the call raises
-        return to_message(export)
+        return export_message(export)
 
     async def GetExport(self, request: pb.GetExportRequest, context: Context) -> pb.Export:
-        return to_message(await service.get_export(self._db, request.id))
+        return export_message(await queries.get_export(self._db, request.id))
 
     async def ListExports(
         self, request: pb.ListExportsRequest, context: Context
     ) -> pb.ListExportsResponse:
-        exports = await service.list_exports(self._db, limit=request.limit)
-        return pb.ListExportsResponse(exports=[to_message(e) for e in exports])
+        size = request.page.page_size if request.HasField("page") else request.limit
+        page = await queries.list_exports(
+            self._db,
+            page_size=size,
+            page_token=request.page.page_token,
+            state=STATE_VALUES.get(request.state, ""),
+            kind=request.kind,
+        )
+        return pb.ListExportsResponse(
+            exports=[export_message(e) for e in page.exports], next_page_token=page.next_token
+        )
 
+    async def ListPublicKeys(
+        self, request: pb.ListPublicKeysRequest, context: Context
+    ) -> pb.ListPublicKeysResponse:
+        keys = await queries.list_public_keys(self._db)
+        return pb.ListPublicKeysResponse(keys=[key_message(k) for k in keys])
 
-def to_message(export: Export) -> pb.Export:
-    created_at = Timestamp()
-    created_at.FromDatetime(export.created_at)
-    return pb.Export(
-        id=export.id,
-        kind=export.kind,
-        state=_STATES[export.state],
-        from_seq=export.from_seq,
-        to_seq=export.to_seq,
-        file_name=export.file_name,
-        sha256=export.sha256,
-        size_bytes=export.size_bytes,
-        record_count=export.record_count,
-        requested_by=export.requested_by,
-        created_at=created_at,
-        failure_reason=export.failure_reason,
-        checkpoint_size=export.checkpoint_size,
-        checkpoint_root=export.checkpoint_root,
-        checkpoint_file=export.checkpoint_file,
-    )
+    async def VerifyExport(
+        self, request: pb.VerifyExportRequest, context: Context
+    ) -> pb.Verification:
+        try:
+            verdict = await delivery.verify_delivered(
+                self._db, self._delivery, request.id, actor=current_principal(), now=now()
+            )
+        finally:
+            self._on_event()
+        return verification_message(verdict)
+
+    async def VerifyExports(
+        self, request: pb.VerifyExportsRequest, context: Context
+    ) -> pb.VerifyExportsResponse:
+        try:
+            verdicts = await delivery.verify_batch(
+                self._db,
+                self._delivery,
+                ids=list(request.ids),
+                since=optional_time(request, "since"),
+                until=optional_time(request, "until"),
+                actor=current_principal(),
+                now=now(),
+            )
+        finally:
+            self._on_event()
+        return pb.VerifyExportsResponse(results=[verification_message(v) for v in verdicts])
+
+    async def RedeliverExport(
+        self, request: pb.RedeliverExportRequest, context: Context
+    ) -> pb.Export:
+        try:
+            export = await delivery.redeliver(
+                self._db,
+                self._delivery,
+                request.id,
+                request.destination,
+                actor=current_principal(),
+                now=now(),
+            )
+        finally:
+            self._on_event()
+        return export_message(export)
+
+    async def ListAttempts(
+        self, request: pb.ListAttemptsRequest, context: Context
+    ) -> pb.ListAttemptsResponse:
+        found = await delivery.list_attempts(self._db, request.id)
+        return pb.ListAttemptsResponse(attempts=[attempt_message(a) for a in found])
+
+    async def PutSchedule(self, request: pb.PutScheduleRequest, context: Context) -> pb.Schedule:
+        try:
+            schedule = await schedules.put_schedule(
+                self._db,
+                schedule_spec(request.schedule),
+                actor=current_principal(),
+                now=now(),
+                destinations=frozenset(self._delivery.destinations),
+            )
+        finally:
+            self._on_event()
+        return schedule_message(schedule)
+
+    async def ListSchedules(
+        self, request: pb.ListSchedulesRequest, context: Context
+    ) -> pb.ListSchedulesResponse:
+        found = await schedules.list_schedules(self._db)
+        return pb.ListSchedulesResponse(schedules=[schedule_message(s) for s in found])
+
+    async def DeleteSchedule(
+        self, request: pb.DeleteScheduleRequest, context: Context
+    ) -> pb.DeleteScheduleResponse:
+        try:
+            await schedules.delete_schedule(self._db, request.id, actor=current_principal())
+        finally:
+            self._on_event()
+        return pb.DeleteScheduleResponse()
 
 
 def spec(servicer: ExportServicer, workers: Sequence[Worker] = ()) -> ServiceSpec:

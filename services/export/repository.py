@@ -1,31 +1,26 @@
-"""Rows of export.exports to Export objects and back; the only module that knows the tables."""
+"""Rows of export.exports and the manifest chain, as domain objects."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.export.domain import Export, ExportState
-from services.export.tables import exports
+from services.export.domain import Export, ExportFile, ExportState
+from services.export.tables import exports, manifests
 
 _FIELDS = (
-    "kind",
-    "from_seq",
-    "to_seq",
-    "file_name",
-    "sha256",
-    "size_bytes",
-    "record_count",
-    "requested_by",
-    "created_at",
-    "updated_at",
-    "failure_reason",
-    "checkpoint_size",
-    "checkpoint_root",
-    "checkpoint_file",
-)
+    "kind", "format", "from_seq", "to_seq", "since", "until", "destination", "client_key",
+    "file_name", "sha256", "size_bytes", "record_count", "requested_by", "created_at",
+    "updated_at", "failure_reason", "checkpoint_size", "checkpoint_root", "checkpoint_file",
+    "manifest_sha256", "prev_manifest_sha256", "key_id", "delivered_at", "verified_at",
+    "location",
+)  # fmt: skip
+# Any constant serves: it only has to be the same for every replica signing manifests.
+_CHAIN_LOCK = 0x6578706F7274
 
 
 async def add(session: AsyncSession, export: Export) -> None:
@@ -41,18 +36,88 @@ async def get(session: AsyncSession, export_id: str) -> Export | None:
     return None if row is None else _export(row)
 
 
-async def newest(session: AsyncSession, limit: int) -> list[Export]:
+async def by_client_key(session: AsyncSession, requested_by: str, client_key: str) -> Export | None:
+    query = select(exports).where(
+        exports.c.requested_by == requested_by, exports.c.client_key == client_key
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else _export(row)
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    limit: int,
+    after: tuple[datetime, str] | None,
+    state: str = "",
+    kind: str = "",
+) -> list[Export]:
+    """Newest first, after the (created_at, id) cursor."""
     query = select(exports).order_by(exports.c.created_at.desc(), exports.c.id.desc()).limit(limit)
+    if state:
+        query = query.where(exports.c.state == state)
+    if kind:
+        query = query.where(exports.c.kind == kind)
+    if after is not None:
+        query = query.where(
+            (exports.c.created_at < after[0])
+            | ((exports.c.created_at == after[0]) & (exports.c.id < after[1]))
+        )
     return [_export(row) for row in (await session.execute(query)).all()]
 
 
+async def created_between(
+    session: AsyncSession, since: datetime | None, until: datetime | None, limit: int
+) -> list[Export]:
+    query = select(exports).order_by(exports.c.created_at, exports.c.id).limit(limit)
+    if since is not None:
+        query = query.where(exports.c.created_at >= since)
+    if until is not None:
+        query = query.where(exports.c.created_at < until)
+    return [_export(row) for row in (await session.execute(query)).all()]
+
+
+async def chain_head(session: AsyncSession) -> tuple[int, str]:
+    """Locks the manifest chain until the transaction ends; returns (next position, last hash)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    query = select(manifests.c.position, manifests.c.sha256).order_by(manifests.c.position.desc())
+    row = (await session.execute(query.limit(1))).first()
+    return (0, "") if row is None else (row.position + 1, row.sha256)
+
+
+async def add_manifest(session: AsyncSession, position: int, export: Export, body: bytes) -> None:
+    await session.execute(
+        insert(manifests).values(
+            position=position,
+            export_id=export.id,
+            sha256=export.manifest_sha256,
+            prev_sha256=export.prev_manifest_sha256,
+            body=body,
+            created_at=export.updated_at,
+        )
+    )
+
+
+async def manifest_body(session: AsyncSession, sha256: str) -> bytes | None:
+    query = select(manifests.c.body).where(manifests.c.sha256 == sha256)
+    body = (await session.execute(query)).scalar_one_or_none()
+    return None if body is None else bytes(body)
+
+
 def _values(export: Export) -> dict[str, Any]:
-    return {"state": export.state.value, **{name: getattr(export, name) for name in _FIELDS}}
+    return {
+        "state": export.state.value,
+        "parameters": dict(export.parameters),
+        "files": [asdict(f) for f in export.files],
+        **{name: getattr(export, name) for name in _FIELDS},
+    }
 
 
 def _export(row: Row[Any]) -> Export:
     return Export(
         id=str(row.id),
         state=ExportState(row.state),
+        parameters=dict(row.parameters),
+        files=tuple(ExportFile(**f) for f in row.files),
         **{name: getattr(row, name) for name in _FIELDS},
     )

@@ -1,189 +1,173 @@
-"""Use cases of the export service."""
+"""Creating an export: request, generate, seal, and hand over for delivery.
+
+A failure on our or a peer's side returns the export FAILED with a reason (its directory
+removed); a peer's refusal of the caller raises, after the export has been marked FAILED too.
+Invalid requests, an audit range past the checkpoint and unavailable kinds raise before
+anything is recorded. A repeated client_key returns the requester's first export."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
 
 from runtime.auth import Principal
 from runtime.db import Database
-from runtime.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
-from runtime.outbox import person, record_event
-from services.export import domain, repository
-from services.export.domain import Checkpoint, Export
-from services.export.extract_file import remove, write_extract, write_whole
-from services.export.tables import outbox
+from runtime.errors import Conflict, InvalidArgument, PermissionDenied, Unauthenticated
+from services.export import events, repository, requests
+from services.export.audit_extract import AuditReader, write_extract
+from services.export.domain import Checkpoint, Export, ExportFile, ExportState
+from services.export.extract_file import make_dir, remove_tree, write_records
+from services.export.formats import encoder
+from services.export.reports import ACTION_COLUMNS, INCIDENT_COLUMNS
+from services.export.requests import ExportRequest
+from services.export.sealing import seal
+from services.export.signing import Signer
 
 log = logging.getLogger(__name__)
-SOURCE = "export"
-# Errors the audit service reports about the caller's own request: the export still ends FAILED,
-# and the caller is told why with the matching status instead of a failed export.
+# Errors a peer reports about the caller's own request: the export still ends FAILED, and the
+# caller is told why with the matching status instead of a failed export.
 CALLER_FAULTS = (InvalidArgument, PermissionDenied, Unauthenticated)
+NOT_AVAILABLE = "compliance checks are not available yet: the agent service will own them"
+Records = AsyncGenerator[Mapping[str, Any], None]
+Deliver = Callable[[Export, Principal], Awaitable[Export]]
 
 
-class AuditReader(Protocol):
-    async def latest_checkpoint(self, caller: Principal) -> Checkpoint | None:
-        """The audit log's latest signed checkpoint, read on behalf of `caller`; None while the
-        log has none. Raises like records()."""
-        ...
+class ReportReader(Protocol):
+    def actions(self, export: Export, caller: Principal) -> Records: ...
 
-    def records(
-        self, from_seq: int, to_seq: int, caller: Principal
-    ) -> AsyncGenerator[Mapping[str, Any], None]:
-        """Yields the audit records with from_seq <= seq <= to_seq (-1: to the end) in seq order,
-        each as its proto3 JSON mapping with "seq" an int64 string, read on behalf of `caller`
-        (the audit service sees who exported). Raises a DomainError: Unavailable when the audit
-        service cannot be reached, the caller-fault errors when it refuses the caller."""
-        ...
+    def incidents(self, export: Export, caller: Principal) -> Records: ...
 
 
-async def create_export(
-    db: Database,
-    audit_reader: AuditReader,
-    *,
-    kind: str,
-    from_seq: int,
-    to_seq: int,
-    caller: Principal,
-    export_dir: Path,
+@dataclass(frozen=True)
+class Exporter:
+    """What creating an export needs. `deliver` (delivery.py) takes a SIGNED export with a
+    destination and returns it in its state after the attempt."""
+
+    db: Database
+    audit: AuditReader
+    reports: ReportReader
+    signer: Signer
+    export_dir: Path
+    destinations: Collection[str] = ()
+    deliver: Deliver | None = None
+
+
+async def create_export(exporter: Exporter, request: ExportRequest, caller: Principal) -> Export:
+    if request.client_key and (first := await _first(exporter.db, caller, request.client_key)):
+        return first
+    export = requests.new_export(request, caller.subject)
+    if export.destination and export.destination not in exporter.destinations:
+        raise InvalidArgument(f"no destination named {export.destination!r}")
+    if export.kind == requests.COMPLIANCE_CHECKS:
+        raise Conflict(NOT_AVAILABLE)
+    checkpoint: Checkpoint | None = None
+    if export.kind == requests.AUDIT_EXTRACT:
+        try:
+            checkpoint = await exporter.audit.latest_checkpoint(caller)
+        except Exception as exc:
+            return await _failure(exporter, caller, await _record(exporter, caller, export), exc)
+        export = export.cut_at(checkpoint)
+    export = await _record(exporter, caller, export)
+    if export.state is not ExportState.REQUESTED:
+        return export  # a concurrent request with the same client_key won
+    return await _run(exporter, caller, export, checkpoint)
+
+
+async def _run(
+    exporter: Exporter, caller: Principal, export: Export, checkpoint: Checkpoint | None
 ) -> Export:
-    """Cuts the extract at the latest signed checkpoint, writes it and the checkpoint's note, and
-    records its digest. A failure on our or the audit service's side returns the export FAILED
-    with a reason; a refusal of the caller raises, after the export has been marked FAILED too.
-    Invalid requests, a range past the checkpoint included, raise before anything is written."""
-    export = domain.request_export(kind, from_seq, to_seq, caller.subject)
+    staging = exporter.export_dir / f".{export.id}.partial"
     try:
-        checkpoint = await audit_reader.latest_checkpoint(caller)
-    except Exception as exc:
-        await _record_request(db, caller, export)
-        return await _failure(db, caller, export, export_dir, exc)
-    export = export.cut_at(checkpoint)
-    await _record_request(db, caller, export)
-    try:
-        if checkpoint is not None:
-            note = checkpoint.note.encode("utf-8")  # the note as signed, byte for byte
-            await asyncio.to_thread(write_whole, export_dir, export.checkpoint_file, note)
-        digest = await write_extract(
-            export_dir,
-            export.file_name,
-            audit_reader.records(export.from_seq, export.to_seq, caller),
-            _sequence_check(export),
-        )
-        domain.check_complete(export, digest.record_count)
-        return await _finish(db, caller, export.generated(digest))
+        await asyncio.to_thread(make_dir, exporter.export_dir)
+        export = export.generating()
+        async with exporter.db.transaction() as session:
+            await repository.save(session, export)
+        export, files = await _generate(exporter, export, checkpoint, caller, staging)
+        export = export.generated(files[0], tuple(files))
+        final = exporter.export_dir / export.directory
+        export = await seal(exporter.db, export, exporter.signer, staging, final, caller)
     except asyncio.CancelledError:
-        await asyncio.shield(_fail(db, caller, export, export_dir, "cancelled by the caller"))
+        await asyncio.shield(_fail(exporter, caller, export, "cancelled by the caller"))
         raise
     except Exception as exc:
-        return await _failure(db, caller, export, export_dir, exc)
-
-
-async def get_export(db: Database, export_id: str) -> Export:
-    async with db.transaction() as session:
-        export = await repository.get(session, domain.parse_id(export_id))
-    if export is None:
-        raise NotFound(f"no export {export_id}")
+        return await _failure(exporter, caller, export, exc)
+    if export.destination and exporter.deliver is not None:
+        return await exporter.deliver(export, caller)
     return export
 
 
-async def list_exports(db: Database, *, limit: int) -> list[Export]:
+async def _generate(
+    exporter: Exporter,
+    export: Export,
+    checkpoint: Checkpoint | None,
+    caller: Principal,
+    directory: Path,
+) -> tuple[Export, list[ExportFile]]:
+    if export.kind == requests.AUDIT_EXTRACT:
+        return await write_extract(export, exporter.audit, checkpoint, caller, directory)
+    if export.kind == requests.ACTIONS_REPORT:
+        name, columns = "actions", ACTION_COLUMNS
+        records = exporter.reports.actions(export, caller)
+    else:
+        name, columns = "incidents", INCIDENT_COLUMNS
+        records = exporter.reports.incidents(export, caller)
+    out = encoder(export.format, columns)
+    written = await write_records(directory, f"{name}.{export.format}", records, out)
+    return export, [written]
+
+
+async def _first(db: Database, caller: Principal, client_key: str) -> Export | None:
     async with db.transaction() as session:
-        return await repository.newest(session, domain.page_limit(limit))
+        return await repository.by_client_key(session, caller.subject, client_key)
 
 
-async def _record_request(db: Database, caller: Principal, export: Export) -> None:
-    async with db.transaction() as session:
-        await repository.add(session, export)
-        await _event(session, caller, "export.requested", export, _request_payload(export))
-
-
-async def _finish(db: Database, caller: Principal, export: Export) -> Export:
-    async with db.transaction() as session:
-        await repository.save(session, export)
-        payload = {
-            "file_name": export.file_name,
-            "sha256": export.sha256,
-            "size_bytes": export.size_bytes,
-            "record_count": export.record_count,
-            "checkpoint_size": export.checkpoint_size,
-            "checkpoint_root": export.checkpoint_root,
-        }
-        await _event(session, caller, "export.generated", export, payload)
+async def _record(exporter: Exporter, caller: Principal, export: Export) -> Export:
+    """Records the request; the first export when another request took its client_key."""
+    try:
+        async with exporter.db.transaction() as session:
+            await repository.add(session, export)
+            await events.emit(
+                session, caller, "export.requested", export, events.request_payload(export)
+            )
+    except IntegrityError:
+        first = await _first(exporter.db, caller, export.client_key) if export.client_key else None
+        if first is None:
+            raise
+        return first
     return export
 
 
-async def _failure(
-    db: Database, caller: Principal, export: Export, export_dir: Path, exc: Exception
-) -> Export:
+async def _failure(exporter: Exporter, caller: Principal, export: Export, exc: Exception) -> Export:
     """Records the failure; a refusal of the caller is raised again for the caller to see."""
     if isinstance(exc, CALLER_FAULTS):
         outcome = "failure" if isinstance(exc, InvalidArgument) else "denied"
-        await _fail(db, caller, export, export_dir, str(exc), outcome)
+        await _fail(exporter, caller, export, str(exc), outcome)
         raise exc
     log.warning("export %s failed", export.id, exc_info=exc)
-    return await _fail(db, caller, export, export_dir, _reason(exc))
+    return await _fail(exporter, caller, export, _reason(exc))
 
 
 async def _fail(
-    db: Database,
-    caller: Principal,
-    export: Export,
-    export_dir: Path,
-    reason: str,
-    outcome: str = "failure",
+    exporter: Exporter, caller: Principal, export: Export, reason: str, outcome: str = "failure"
 ) -> Export:
-    # Also removes published files: a file whose digest was never recorded must not survive.
-    for name in filter(None, (export.file_name, export.checkpoint_file)):
-        await asyncio.to_thread(remove, export_dir, name)
+    # Also removes a published directory: files whose manifest was never recorded must go.
+    for directory in (f".{export.id}.partial", export.directory):
+        await asyncio.to_thread(remove_tree, exporter.export_dir / directory)
     failed = export.failed(reason)
-    async with db.transaction() as session:
+    async with exporter.db.transaction() as session:
         await repository.save(session, failed)
-        payload = {**_request_payload(failed), "reason": reason}
-        await _event(session, caller, "export.failed", failed, payload, outcome)
+        payload = {**events.request_payload(failed), "reason": reason}
+        await events.emit(session, caller, "export.failed", failed, payload, outcome)
     return failed
-
-
-async def _event(
-    session: AsyncSession,
-    caller: Principal,
-    action: str,
-    export: Export,
-    payload: dict[str, Any],
-    outcome: str = "success",
-) -> None:
-    await record_event(
-        session,
-        outbox,
-        source=SOURCE,
-        actor=person(caller),
-        action=action,
-        target=f"export/{export.id}",
-        payload=payload,
-        outcome=outcome,
-    )
-
-
-def _request_payload(export: Export) -> dict[str, Any]:
-    return {"kind": export.kind, "from_seq": export.from_seq, "to_seq": export.to_seq}
-
-
-def _sequence_check(export: Export) -> Callable[[Mapping[str, Any]], None]:
-    expected = export.from_seq
-
-    def check(record: Mapping[str, Any]) -> None:
-        nonlocal expected
-        domain.check_next_seq(int(record.get("seq", 0)), expected, export.to_seq)
-        expected += 1
-
-    return check
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError):
-        return f"could not write the extract: {exc}"
+        return f"could not write the export: {exc}"
     return str(exc) or type(exc).__name__

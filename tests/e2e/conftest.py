@@ -67,6 +67,8 @@ def _stack_env(db_urls: dict[str, str], home: Path, otlp_endpoint: str) -> dict[
         "TRADEOPS_OUTBOX_POLL_S": "0.2",
         "TRADEOPS_AUDIT_SIGNING_KEYS_FILE": str(home / "audit-signing-keys.json"),
         "TRADEOPS_AUDIT_CREATE_DEV_KEYS": "1",
+        "TRADEOPS_EXPORT_SIGNING_KEY_FILE": str(home / "export-signing-key.pem"),
+        "TRADEOPS_EXPORT_CREATE_DEV_KEY": "1",
         "TRADEOPS_GATEWAY_PORT": str(free_port()),
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,

@@ -74,7 +74,9 @@ def test_one_trace_covers_gateway_agent_ops_and_audit(
         **auth_header("olga", "ops"),
         "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
     }
-    incident = api.post("/incidents", json=LATENCY_INCIDENT, headers=headers)
+    # A subject of its own: a repeat of an open incident would be folded onto it.
+    fresh = {**LATENCY_INCIDENT, "subject": f"XNAS-ITCH-{secrets.token_hex(4)}"}
+    incident = api.post("/incidents", json=fresh, headers=headers)
     assert incident.status_code == 201
     triage = api.post("/agent/triage", json={"incident_id": incident.json()["id"]}, headers=headers)
     assert triage.status_code == 201
@@ -82,7 +84,9 @@ def test_one_trace_covers_gateway_agent_ops_and_audit(
     eventually(lambda: wanted <= otlp.services_in(trace_id), what=f"spans of {wanted}")
     stored = eventually(
         lambda: admin_sql.execute(
-            "SELECT trace_id FROM audit.records WHERE target = %s",
+            # The creation's own record: a later, correlated incident may update this one.
+            "SELECT trace_id FROM audit.records WHERE target = %s"
+            " AND action = 'agent.incident.created'",
             (f"incident/{incident.json()['id']}",),
         ).fetchall(),
         what="the incident's audit record",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import psycopg
 
 from runtime.stack import Stack
+from services.export.verification import verify_directory
 from tests.e2e.conftest import eventually
 
 Headers = Callable[..., dict[str, str]]
@@ -51,7 +53,7 @@ def test_an_incident_is_triaged_and_its_action_approved_by_a_second_user(
     incident_id, decision = triaged_action(api, olga)
     assert decision["severity"] == "P2"
     assert len(decision["input_sha256"]) == 64
-    assert decision["logic_version"].startswith("2026.11.1+")
+    assert re.fullmatch(r"\d+\+[0-9a-f]{12}", decision["logic_version"])
     action_id = decision["action_id"]
 
     action = api.get(f"/agent/ops/actions/{action_id}", headers=auth_header("vera", "viewer"))
@@ -95,8 +97,10 @@ def test_compliance_verifies_the_chain_and_exports_it(
     )
     assert export.status_code == 201, export.text
     body = export.json()
-    assert body["state"] == "EXPORT_STATE_GENERATED"
-    path = Path(stack.env["TRADEOPS_EXPORT_DIR"]) / body["file_name"]
+    assert body["state"] == "EXPORT_STATE_SIGNED"
+    directory = Path(stack.env["TRADEOPS_EXPORT_DIR"]) / body["directory"]
+    assert verify_directory(directory, (directory / "key.pub.pem").read_bytes()) == []
+    path = directory / body["file_name"]
     data = path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == body["sha256"]
     lines = data.decode().splitlines()

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from runtime.auth import COMPLIANCE, SERVICE, TokenVerifier
+from runtime.auth import COMPLIANCE, SERVICE, Principal, TokenVerifier
 from runtime.clients import open_channel
+from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
 from services.export.audit_reader import GrpcAuditReader
+from services.export.domain import Export
+from services.export.service import Exporter
+from services.export.signing import Signer
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.common.v1 import common_pb2
@@ -23,12 +29,16 @@ from tradeops.common.v1 import common_pb2
 Context = grpc.aio.ServicerContext[Any, Any]
 STREAM = "/tradeops.audit.v1.AuditService/StreamRecords"
 CHECKPOINT = "/tradeops.audit.v1.AuditService/GetCheckpoint"
+PROOF = "/tradeops.audit.v1.AuditService/GetInclusionProof"
 ROOT = "5e" * 32
 # A signed note as the audit service returns it; non-ASCII in the origin tests "byte for byte".
 NOTE = (
     "tradeops.local/audit-Zürich\n3\nXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4=\n\n"
     "\u2014 tradeops.local/audit-Zürich q0K5Mv3Zt2mJYcFQm0jv3tC2hKk0cGhlaZ1t7w==\n"
 )
+
+
+RECORDED_AT = 1_700_000_000
 
 
 def audit_record(seq: int) -> audit_pb2.AuditRecord:
@@ -42,9 +52,11 @@ def audit_record(seq: int) -> audit_pb2.AuditRecord:
         source="ops",
     )
     event.occurred_at.FromSeconds(1_700_000_000 + seq)
-    return audit_pb2.AuditRecord(
+    record = audit_pb2.AuditRecord(
         seq=seq, event=event, payload_sha256="ab" * 32, leaf_hash=f"{seq:064x}"
     )
+    record.recorded_at.FromSeconds(RECORDED_AT + seq)
+    return record
 
 
 @dataclass
@@ -63,6 +75,7 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
     refuse: grpc.StatusCode | None = None
     stall_after: int | None = None
     stalled: asyncio.Event = field(default_factory=asyncio.Event)
+    proofs_asked: list[tuple[int, int]] = field(default_factory=list)
     port: int = 0
 
     async def StreamRecords(
@@ -88,6 +101,18 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
         if request.tree_size != 0 or self.checkpoint is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no checkpoint yet")
         return self.checkpoint
+
+    async def GetInclusionProof(
+        self, request: audit_pb2.InclusionProofRequest, context: Context
+    ) -> audit_pb2.InclusionProof:
+        self.proofs_asked.append((request.seq, request.tree_size))
+        return audit_pb2.InclusionProof(
+            seq=request.seq,
+            tree_size=request.tree_size,
+            leaf_hash=f"{request.seq:064x}",
+            proof=["cd" * 32],
+            root_hash=ROOT,
+        )
 
     async def AppendEvents(self, request: Any, context: Context) -> Any:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
@@ -119,7 +144,11 @@ async def fake_audit(auth_settings: AuthSettings) -> AsyncIterator[FakeAudit]:
     spec = ServiceSpec(
         register=lambda server: audit_grpc.add_AuditServiceServicer_to_server(fake, server),
         service_names=["tradeops.audit.v1.AuditService"],
-        rbac={STREAM: COMPLIANCE | {SERVICE}, CHECKPOINT: COMPLIANCE | {SERVICE}},
+        rbac={
+            STREAM: COMPLIANCE | {SERVICE},
+            CHECKPOINT: COMPLIANCE | {SERVICE},
+            PROOF: COMPLIANCE | {SERVICE},
+        },
     )
     running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
     fake.port = running.port
@@ -157,3 +186,46 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+class FakeReports:
+    """Report rows served in-process: the reports' own gRPC readers are tested separately."""
+
+    def __init__(self) -> None:
+        self.actions_rows: list[dict[str, Any]] = [
+            {"id": "a1", "kind": "failover", "votes": [{"voter": "bob"}], "policy": {"name": "p"}}
+        ]
+        self.incident_rows: list[dict[str, Any]] = [{"id": "i1", "kind": "stale_price"}]
+
+    async def actions(
+        self, export: Export, caller: Principal
+    ) -> AsyncGenerator[Mapping[str, Any], None]:
+        for row in self.actions_rows:
+            yield row
+
+    async def incidents(
+        self, export: Export, caller: Principal
+    ) -> AsyncGenerator[Mapping[str, Any], None]:
+        for row in self.incident_rows:
+            yield row
+
+
+@pytest.fixture(scope="session")
+def signer() -> Signer:
+    return Signer(Ed25519PrivateKey.generate())
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, signer: Signer) -> Path:
+    path = tmp_path / "key.pub.pem"
+    path.write_bytes(signer.public_pem)
+    return path
+
+
+@pytest.fixture
+def exporter(
+    export_db: Database, audit_reader: GrpcAuditReader, signer: Signer, tmp_path: Path
+) -> Exporter:
+    return Exporter(
+        export_db, audit_reader, FakeReports(), signer, tmp_path / "exports", destinations=()
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from runtime.auth import Principal
@@ -16,11 +17,22 @@ from runtime.db import Database
 from runtime.errors import InvalidArgument, PermissionDenied
 from services.export.audit_reader import GrpcAuditReader
 from services.export.domain import ExportState
-from services.export.service import create_export, get_export
+from services.export.queries import get_export
+from services.export.requests import ExportRequest
+from services.export.service import Exporter, create_export
+from services.export.signing import Signer
 from services.export.tables import exports, outbox
-from tests.export.conftest import NOTE, ROOT, FakeAudit, audit_record, signed_checkpoint
+from tests.export.conftest import (
+    NOTE,
+    ROOT,
+    FakeAudit,
+    FakeReports,
+    audit_record,
+    signed_checkpoint,
+)
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+SEALING = ["SHA256SUMS", "key.pub.pem", "manifest.json", "manifest.json.sig"]
 
 
 @pytest.fixture
@@ -28,12 +40,15 @@ def carol(principal_for: Callable[..., Principal]) -> Principal:
     return principal_for("carol", "compliance")
 
 
+SIGNER = Signer(Ed25519PrivateKey.generate())
+
+
 async def export_range(
-    db: Database, reader: GrpcAuditReader, caller: Principal, directory: Path, **span: int
+    db: Database, reader: GrpcAuditReader, caller: Principal, directory: Path, **span: Any
 ) -> Any:
-    return await create_export(
-        db, reader, kind="audit_extract", caller=caller, export_dir=directory, **span
-    )
+    exporter = Exporter(db, reader, FakeReports(), SIGNER, directory)
+    request = ExportRequest(**{"kind": "audit_extract", **span})
+    return await create_export(exporter, request, caller)
 
 
 def files_in(directory: Path) -> list[str]:
@@ -64,14 +79,14 @@ async def test_an_extract_holds_the_requested_records_as_json_lines_with_a_true_
 ) -> None:
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=1, to_seq=3)
 
-    data = (tmp_path / export.file_name).read_bytes()
+    data = (tmp_path / export.id / export.file_name).read_bytes()
     lines = [json.loads(line) for line in data.decode("utf-8").splitlines()]
-    assert export.state is ExportState.GENERATED
+    assert export.state is ExportState.SIGNED
     assert [int(line["seq"]) for line in lines] == [1, 2, 3]
     assert lines[0]["event"]["payload_json"] == '{"note":"Zürich desk"}'
     assert export.sha256 == hashlib.sha256(data).hexdigest()
     assert (export.size_bytes, export.record_count) == (len(data), 3)
-    assert files_in(tmp_path) == [export.file_name]
+    assert files_in(tmp_path) == [export.id]
     assert await get_export(export_db, export.id) == export
 
 
@@ -96,7 +111,7 @@ async def test_an_open_ended_export_runs_to_the_end_of_the_log_and_keeps_seq_zer
 ) -> None:
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
 
-    lines = (tmp_path / export.file_name).read_text("utf-8").splitlines()
+    lines = (tmp_path / export.id / export.file_name).read_text("utf-8").splitlines()
     assert [json.loads(line)["seq"] for line in lines] == ["0", "1", "2", "3", "4"]
     assert export.record_count == 5
 
@@ -110,8 +125,8 @@ async def test_a_range_past_the_end_of_the_log_gives_an_empty_file(
 ) -> None:
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=50, to_seq=60)
 
-    assert export.state is ExportState.GENERATED
-    assert (tmp_path / export.file_name).read_bytes() == b""
+    assert export.state is ExportState.SIGNED
+    assert (tmp_path / export.id / export.file_name).read_bytes() == b""
     assert (export.sha256, export.size_bytes, export.record_count) == (EMPTY_SHA256, 0, 0)
 
 
@@ -125,7 +140,7 @@ async def test_the_export_directory_is_created_when_missing(
     directory = tmp_path / "exports" / "audit"
     export = await export_range(export_db, audit_reader, carol, directory, from_seq=0, to_seq=0)
 
-    assert (directory / export.file_name).is_file()
+    assert (directory / export.id / export.file_name).is_file()
     assert directory.stat().st_mode & 0o777 == 0o750
 
 
@@ -139,7 +154,7 @@ async def test_requested_and_generated_events_reach_the_outbox(
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=2)
 
     events = await events_for(export_db, export.id)
-    assert [e["action"] for e in events] == ["export.requested", "export.generated"]
+    assert [e["action"] for e in events] == ["export.requested", "export.signed"]
     assert {e["actor"]["subject"] for e in events} == {"carol"}
     assert json.loads(events[1]["payload_json"])["sha256"] == export.sha256
 
@@ -251,14 +266,8 @@ async def test_an_invalid_request_is_refused_before_anything_is_written(
 ) -> None:
     before = await export_rows(export_db)
     with pytest.raises(InvalidArgument):
-        await create_export(
-            export_db,
-            audit_reader,
-            kind=kind,
-            from_seq=from_seq,
-            to_seq=to_seq,
-            caller=carol,
-            export_dir=tmp_path,
+        await export_range(
+            export_db, audit_reader, carol, tmp_path, kind=kind, from_seq=from_seq, to_seq=to_seq
         )
 
     assert await export_rows(export_db) == before
@@ -276,15 +285,18 @@ async def test_an_open_ended_extract_stops_at_the_signed_checkpoint_and_carries_
     fake_audit.checkpoint = signed_checkpoint(3)
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
 
-    lines = (tmp_path / export.file_name).read_text("utf-8").splitlines()
-    assert export.state is ExportState.GENERATED
+    lines = (tmp_path / export.id / export.file_name).read_text("utf-8").splitlines()
+    assert export.state is ExportState.SIGNED
     assert [json.loads(line)["seq"] for line in lines] == ["0", "1", "2"]
     assert (export.to_seq, export.record_count) == (2, 3)
     assert (export.checkpoint_size, export.checkpoint_root) == (3, ROOT)
-    assert export.checkpoint_file == f"{export.id}.checkpoint.txt"
-    assert (tmp_path / export.checkpoint_file).read_bytes() == NOTE.encode("utf-8")
-    assert (tmp_path / export.checkpoint_file).stat().st_mode & 0o777 == 0o640
-    assert files_in(tmp_path) == sorted([export.file_name, export.checkpoint_file])
+    assert export.checkpoint_file == "checkpoint.txt"
+    assert (tmp_path / export.id / export.checkpoint_file).read_bytes() == NOTE.encode("utf-8")
+    assert (tmp_path / export.id / export.checkpoint_file).stat().st_mode & 0o777 == 0o640
+    assert files_in(tmp_path / export.id) == sorted(
+        [export.file_name, "checkpoint.txt", "proofs.json", *SEALING]
+    )
+    assert fake_audit.proofs_asked == [(0, 3), (2, 3)]
     assert fake_audit.checkpoint_authorizations == [f"Bearer {carol.token}"]
     assert await get_export(export_db, export.id) == export
 
@@ -333,9 +345,9 @@ async def test_without_a_checkpoint_the_extract_runs_to_the_end_and_records_size
 ) -> None:
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
 
-    assert (export.state, export.to_seq, export.record_count) == (ExportState.GENERATED, -1, 5)
+    assert (export.state, export.to_seq, export.record_count) == (ExportState.SIGNED, -1, 5)
     assert (export.checkpoint_size, export.checkpoint_root, export.checkpoint_file) == (0, "", "")
-    assert files_in(tmp_path) == [export.file_name]
+    assert files_in(tmp_path / export.id) == sorted([export.file_name, *SEALING])
     assert fake_audit.checkpoint_authorizations == [f"Bearer {carol.token}"]
     generated = json.loads((await events_for(export_db, export.id))[1]["payload_json"])
     assert (generated["checkpoint_size"], generated["checkpoint_root"]) == (0, "")
@@ -352,7 +364,7 @@ async def test_the_generated_event_names_the_checkpoint(
     export = await export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
 
     events = await events_for(export_db, export.id)
-    assert json.loads(events[0]["payload_json"])["to_seq"] == 3
+    assert json.loads(events[0]["payload_json"])["parameters"]["to_seq"] == 3
     generated = json.loads(events[1]["payload_json"])
     assert (generated["checkpoint_size"], generated["checkpoint_root"]) == (4, ROOT)
 
@@ -383,7 +395,7 @@ async def test_a_cancelled_export_removes_the_checkpoint_note_too(
         export_range(export_db, audit_reader, carol, tmp_path, from_seq=0, to_seq=-1)
     )
     await asyncio.wait_for(fake_audit.stalled.wait(), 5)
-    assert any(name.endswith(".checkpoint.txt") for name in files_in(tmp_path))
+    assert files_in(tmp_path) != []  # the staging directory the cancellation must remove
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

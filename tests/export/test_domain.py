@@ -1,25 +1,35 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.errors import InvalidArgument
-from services.export.domain import (
-    Checkpoint,
-    ExportState,
-    ExtractError,
+from services.export.audit_reader import _as_dict, rfc3339
+from services.export.domain import Checkpoint, Export, ExportState, ExtractError
+from services.export.requests import (
+    ExportRequest,
     check_complete,
     check_next_seq,
+    new_export,
     page_limit,
     parse_id,
-    request_export,
 )
+from tests.export.conftest import audit_record
+from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 
 
-def test_a_new_export_is_requested_and_names_its_file_after_its_id() -> None:
+def request_export(kind: str, from_seq: int, to_seq: int, by: str, **more: object) -> Export:
+    return new_export(ExportRequest(kind, from_seq=from_seq, to_seq=to_seq, **more), by)  # type: ignore[arg-type]
+
+
+def test_a_new_export_is_requested_as_json_lines_in_a_directory_named_after_its_id() -> None:
     export = request_export("audit_extract", 0, -1, "carol")
 
     assert export.state is ExportState.REQUESTED
-    assert export.file_name == f"{export.id}.jsonl"
+    assert (export.directory, export.format) == (export.id, "jsonl")
 
 
 @pytest.mark.parametrize(("from_seq", "to_seq"), [(0, 0), (0, -1), (3, 7), (7, -1)])
@@ -29,11 +39,42 @@ def test_valid_ranges_are_accepted(from_seq: int, to_seq: int) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "from_seq", "to_seq"),
-    [("", 0, -1), ("audit_extract", -1, -1), ("audit_extract", 4, 3), ("audit_extract", 0, -5)],
+    [
+        ("", 0, -1),
+        ("audit_extract", -1, -1),
+        ("audit_extract", 4, 3),
+        ("audit_extract", 0, -5),
+        ("actions_report", 3, 5),
+    ],
 )
 def test_invalid_requests_are_refused(kind: str, from_seq: int, to_seq: int) -> None:
     with pytest.raises(InvalidArgument):
         request_export(kind, from_seq, to_seq, "carol")
+
+
+SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        ({"format": "xml"}, "format must be one of"),
+        ({"parameters": {"colour": "red"}}, "unknown parameters"),
+        ({"since": SINCE, "until": SINCE}, "until must be later"),
+        ({"client_key": "k" * 201}, "client_key"),
+    ],
+)
+def test_bad_formats_filters_windows_and_keys_are_refused(
+    more: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        request_export("actions_report", 0, -1, "carol", **more)
+
+
+def test_an_audit_extract_takes_a_seq_range_or_a_time_range_not_both() -> None:
+    assert request_export("audit_extract", 0, -1, "carol", since=SINCE).by_time
+    with pytest.raises(InvalidArgument, match="not both"):
+        request_export("audit_extract", 3, 9, "carol", since=SINCE)
 
 
 def test_an_extract_must_be_gapless_and_stay_inside_its_range() -> None:
@@ -66,7 +107,7 @@ def test_an_open_ended_export_is_cut_at_the_checkpoint() -> None:
     export = request_export("audit_extract", 4, -1, "carol").cut_at(CHECKPOINT)
 
     assert (export.to_seq, export.checkpoint_size, export.checkpoint_root) == (9, 10, "ab" * 32)
-    assert export.checkpoint_file == f"{export.id}.checkpoint.txt"
+    assert export.checkpoint_file == "checkpoint.txt"
 
 
 @pytest.mark.parametrize(("from_seq", "to_seq"), [(0, 10), (10, -1), (12, 20)])
@@ -87,3 +128,25 @@ def test_an_extract_cut_at_a_checkpoint_must_hold_every_record_of_its_range() ->
     with pytest.raises(ExtractError, match="7 records where 8 exist"):
         check_complete(export, 7)
     check_complete(request_export("audit_extract", 2, -1, "carol"), 0)
+
+
+@pytest.mark.parametrize("seq", [0, 7])
+def test_audit_records_map_to_json_exactly_as_the_protobuf_library_maps_them(seq: int) -> None:
+    record = audit_record(seq)
+    bare = audit_pb2.AuditRecord(seq=seq)  # unset messages are left out, as the library does
+
+    for message in (record, bare):
+        assert _as_dict(message) == MessageToDict(
+            message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+        )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [(0, 0), (1, 5), (1_700_000_000, 123_000_000), (1_700_000_000, 123_456_000), (-5, 999)],
+)
+def test_timestamps_print_exactly_as_the_protobuf_library_prints_them(
+    seconds: int, nanos: int
+) -> None:
+    stamp = Timestamp(seconds=seconds, nanos=nanos)
+    assert rfc3339(stamp) == stamp.ToJsonString()

@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
 from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
-from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.export.audit_reader import GrpcAuditReader
+from services.export.delivery import DeliveryConfig
 from services.export.grpc_api import ExportServicer, spec
+from services.export.service import Exporter
+from services.export.signing import Signer
 from tests.export.conftest import NOTE, ROOT, FakeAudit, signed_checkpoint
+from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 
@@ -23,13 +26,11 @@ EXTRACT = pb.CreateExportRequest(kind="audit_extract", from_seq=0, to_seq=-1)
 
 @pytest.fixture
 async def stub(
-    export_db: Database,
-    audit_reader: GrpcAuditReader,
-    auth_settings: AuthSettings,
-    tmp_path: Path,
+    exporter: Exporter, auth_settings: AuthSettings
 ) -> AsyncIterator[pb_grpc.ExportServiceAsyncStub]:
+    config = DeliveryConfig(destinations={}, export_dir=exporter.export_dir)
     running = await start(
-        spec(ExportServicer(export_db, audit_reader, tmp_path)),
+        spec(ExportServicer(exporter, config)),
         "127.0.0.1:0",
         TokenVerifier(auth_settings),
     )
@@ -68,14 +69,19 @@ async def test_a_compliance_officer_exports_and_reads_the_export_back(
     stub: pb_grpc.ExportServiceAsyncStub,
     token_for: Callable[..., str],
     fake_audit: FakeAudit,
-    tmp_path: Path,
+    exporter: Exporter,
 ) -> None:
     auth = bearer(token_for("carol", "compliance"))
     created = await stub.CreateExport(EXTRACT, metadata=auth, timeout=5)
-    fetched = await stub.GetExport(pb.GetExportRequest(id=created.id), metadata=auth, timeout=5)
+    viewer = bearer(token_for("vic", "viewer"))
+    fetched = await stub.GetExport(pb.GetExportRequest(id=created.id), metadata=viewer, timeout=5)
 
-    data = (tmp_path / created.file_name).read_bytes()
-    assert created.state == pb.EXPORT_STATE_GENERATED
+    data = (exporter.export_dir / created.directory / created.file_name).read_bytes()
+    assert created.state == pb.EXPORT_STATE_SIGNED
+    assert created.directory == created.id
+    assert [f.name for f in created.files] == ["records.jsonl"]
+    assert created.manifest_sha256 != ""
+    assert created.key_id != ""
     assert (created.record_count, created.size_bytes) == (5, len(data))
     assert created.sha256 == hashlib.sha256(data).hexdigest()
     assert created.requested_by == "carol"
@@ -109,7 +115,7 @@ async def test_an_export_shows_the_checkpoint_it_was_cut_at(
     stub: pb_grpc.ExportServiceAsyncStub,
     token_for: Callable[..., str],
     fake_audit: FakeAudit,
-    tmp_path: Path,
+    exporter: Exporter,
 ) -> None:
     fake_audit.checkpoint = signed_checkpoint(4)
     auth = bearer(token_for("carol", "compliance"))
@@ -117,7 +123,8 @@ async def test_an_export_shows_the_checkpoint_it_was_cut_at(
 
     assert (created.to_seq, created.record_count) == (3, 4)
     assert (created.checkpoint_size, created.checkpoint_root) == (4, ROOT)
-    assert (tmp_path / created.checkpoint_file).read_bytes() == NOTE.encode("utf-8")
+    note = exporter.export_dir / created.directory / created.checkpoint_file
+    assert note.read_bytes() == NOTE.encode("utf-8")
 
 
 async def test_a_range_past_the_checkpoint_is_an_invalid_argument(
@@ -163,3 +170,147 @@ async def test_exports_are_listed_newest_first(
     listed = await stub.ListExports(pb.ListExportsRequest(limit=2), metadata=auth, timeout=5)
 
     assert [e.id for e in listed.exports] == ids[::-1][:2]
+
+
+async def test_exports_page_and_filter_by_state_and_kind(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str], fake_audit: FakeAudit
+) -> None:
+    auth = bearer(token_for("carol", "admin"))
+    ids = [(await stub.CreateExport(EXTRACT, metadata=auth, timeout=5)).id for _ in range(3)]
+    report = pb.CreateExportRequest(kind="actions_report", format="csv")
+    report_id = (await stub.CreateExport(report, metadata=auth, timeout=5)).id
+
+    first = await stub.ListExports(
+        pb.ListExportsRequest(kind="audit_extract", page=common_pb2.PageRequest(page_size=2)),
+        metadata=auth,
+        timeout=5,
+    )
+    second = await stub.ListExports(
+        pb.ListExportsRequest(
+            kind="audit_extract",
+            page=common_pb2.PageRequest(page_size=2, page_token=first.next_page_token),
+        ),
+        metadata=auth,
+        timeout=5,
+    )
+    signed = await stub.ListExports(
+        pb.ListExportsRequest(state=pb.EXPORT_STATE_SIGNED), metadata=auth, timeout=5
+    )
+
+    assert [e.id for e in first.exports] + [e.id for e in second.exports][:1] == ids[::-1]
+    assert report_id in {e.id for e in signed.exports}
+
+
+async def test_a_repeated_client_key_returns_the_first_export(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str], fake_audit: FakeAudit
+) -> None:
+    auth = bearer(token_for("carol", "compliance"))
+    request = pb.CreateExportRequest(kind="audit_extract", to_seq=-1, client_key="daily-1")
+    first = await stub.CreateExport(request, metadata=auth, timeout=5)
+    again = await stub.CreateExport(
+        pb.CreateExportRequest(kind="actions_report", client_key="daily-1"),
+        metadata=auth,
+        timeout=5,
+    )
+    other = await stub.CreateExport(
+        request, metadata=bearer(token_for("dora", "compliance")), timeout=5
+    )
+
+    assert again == first
+    assert other.id != first.id
+    assert len(fake_audit.authorizations) == 2
+
+
+async def test_compliance_checks_are_not_available_yet(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str]
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.CreateExport(
+            pb.CreateExportRequest(kind="compliance_checks"),
+            metadata=bearer(token_for("carol", "compliance")),
+            timeout=5,
+        )
+    assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert "not available yet" in (error.value.details() or "")
+
+
+async def test_an_unknown_destination_is_an_invalid_argument(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str]
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.CreateExport(
+            pb.CreateExportRequest(kind="actions_report", destination="nowhere"),
+            metadata=bearer(token_for("carol", "compliance")),
+            timeout=5,
+        )
+    assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_public_keys_are_served_to_viewers_and_match_the_shipped_key(
+    stub: pb_grpc.ExportServiceAsyncStub,
+    token_for: Callable[..., str],
+    fake_audit: FakeAudit,
+    exporter: Exporter,
+    signer: Signer,
+) -> None:
+    created = await stub.CreateExport(
+        EXTRACT, metadata=bearer(token_for("carol", "compliance")), timeout=5
+    )
+    keys = await stub.ListPublicKeys(
+        pb.ListPublicKeysRequest(), metadata=bearer(token_for("vic", "viewer")), timeout=5
+    )
+
+    current = next(k for k in keys.keys if k.key_id == created.key_id)
+    shipped = (exporter.export_dir / created.directory / "key.pub.pem").read_text()
+    assert current.pem == shipped == signer.public_pem.decode()
+    assert not current.HasField("retired_at")
+
+
+@pytest.mark.parametrize(
+    ("method", "request_message"),
+    [
+        ("RedeliverExport", pb.RedeliverExportRequest(id=str(uuid.uuid4()))),
+        ("PutSchedule", pb.PutScheduleRequest()),
+        ("DeleteSchedule", pb.DeleteScheduleRequest(id=str(uuid.uuid4()))),
+        ("VerifyExport", pb.VerifyExportRequest(id=str(uuid.uuid4()))),
+    ],
+)
+async def test_a_viewer_may_not_redeliver_schedule_or_verify(
+    stub: pb_grpc.ExportServiceAsyncStub,
+    token_for: Callable[..., str],
+    method: str,
+    request_message: Any,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await getattr(stub, method)(
+            request_message, metadata=bearer(token_for("vic", "viewer")), timeout=5
+        )
+    assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_viewer_sees_attempts_and_schedules(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str], fake_audit: FakeAudit
+) -> None:
+    created = await stub.CreateExport(
+        EXTRACT, metadata=bearer(token_for("carol", "compliance")), timeout=5
+    )
+    viewer = bearer(token_for("vic", "viewer"))
+    attempts = await stub.ListAttempts(
+        pb.ListAttemptsRequest(id=created.id), metadata=viewer, timeout=5
+    )
+    listed = await stub.ListSchedules(pb.ListSchedulesRequest(), metadata=viewer, timeout=5)
+
+    assert list(attempts.attempts) == []
+    assert isinstance(listed, pb.ListSchedulesResponse)
+
+
+async def test_a_local_export_verifies_through_the_service(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str], fake_audit: FakeAudit
+) -> None:
+    auth = bearer(token_for("carol", "compliance"))
+    created = await stub.CreateExport(EXTRACT, metadata=auth, timeout=5)
+    verdict = await stub.VerifyExport(
+        pb.VerifyExportRequest(id=created.id), metadata=auth, timeout=5
+    )
+
+    assert (verdict.export_id, verdict.ok, list(verdict.problems)) == (created.id, True, [])

@@ -16,15 +16,22 @@ from google.protobuf.message import Message
 from runtime.auth import ANYONE, TokenVerifier
 from runtime.grpc_server import Running, ServiceSpec, start
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
+from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
+from tradeops.agent.v1 import remediation_service_pb2 as remediation_pb
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.export.v1 import export_service_pb2 as export_pb
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 
-SERVICES: Mapping[str, ServiceDescriptor] = {
-    "agent": agent_pb.DESCRIPTOR.services_by_name["AgentService"],
-    "ops": ops_pb.DESCRIPTOR.services_by_name["OpsService"],
-    "audit": audit_pb.DESCRIPTOR.services_by_name["AuditService"],
-    "export": export_pb.DESCRIPTOR.services_by_name["ExportService"],
+# Peer name -> the services its process serves (the agent process serves three).
+SERVICES: Mapping[str, tuple[ServiceDescriptor, ...]] = {
+    "agent": (
+        agent_pb.DESCRIPTOR.services_by_name["AgentService"],
+        remediation_pb.DESCRIPTOR.services_by_name["RemediationService"],
+        compliance_pb.DESCRIPTOR.services_by_name["ComplianceService"],
+    ),
+    "ops": (ops_pb.DESCRIPTOR.services_by_name["OpsService"],),
+    "audit": (audit_pb.DESCRIPTOR.services_by_name["AuditService"],),
+    "export": (export_pb.DESCRIPTOR.services_by_name["ExportService"],),
 }
 
 
@@ -77,11 +84,15 @@ def _handler(service: ServiceDescriptor, recorder: Recorder) -> grpc.GenericRpcH
 
 
 async def start_fake(name: str, recorder: Recorder, verifier: TokenVerifier) -> Running:
-    service = SERVICES[name]
-    handler = _handler(service, recorder)
+    services = SERVICES[name]
+    handlers = [_handler(service, recorder) for service in services]
     spec = ServiceSpec(
-        register=lambda server: server.add_generic_rpc_handlers([handler]),
-        service_names=[service.full_name],
-        rbac={f"/{service.full_name}/{method.name}": ANYONE for method in service.methods},
+        register=lambda server: server.add_generic_rpc_handlers(handlers),
+        service_names=[service.full_name for service in services],
+        rbac={
+            f"/{service.full_name}/{method.name}": ANYONE
+            for service in services
+            for method in service.methods
+        },
     )
     return await start(spec, "127.0.0.1:0", verifier)

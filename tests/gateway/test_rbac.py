@@ -11,7 +11,7 @@ from tests.gateway.conftest import Gateway
 
 SOME_ID = "6a1c1b8e-0000-4000-8000-000000000001"
 # Path parameters that are not ids; any other {name} gets SOME_ID.
-PATH_VALUES = {"seq": "3", "tree_size": "7", "policy_id": "kill-switch"}
+PATH_VALUES = {"seq": "3", "tree_size": "7", "policy_id": "kill-switch", "version": "0"}
 ACTION = "/agent/ops/actions/{action_id}"
 POLICY = {
     "approvals_required": 2,
@@ -25,6 +25,12 @@ POLICY = {
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/incidents"): {"source": "md-gateway-ny4", "kind": "stale_price", "subject": "X"},
     ("POST", "/agent/triage"): {"incident_id": SOME_ID},
+    ("POST", "/agent/triage/batch"): {
+        "incidents": [{"source": "oms", "kind": "pnl_break", "subject": "X"}]
+    },
+    ("POST", "/agent/triage/{decision_id}/feedback"): {"verdict": "agree"},
+    ("PUT", "/agent/rulesets"): {"document": {"version": 2}, "reason": "tighter"},
+    ("POST", "/agent/audit-summaries"): {"since": "2026-03-01T00:00:00Z"},
     ("POST", "/exports"): {"kind": "audit_extract"},
     ("POST", "/audit/records/{seq}/redact"): {"reason": "erasure request"},
     ("POST", f"{ACTION}/cancel"): {"reason": "resolved"},

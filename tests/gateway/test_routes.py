@@ -148,7 +148,7 @@ async def test_compliance_verifies_the_chain(gateway: Gateway) -> None:
 
 async def test_compliance_creates_lists_and_reads_exports(gateway: Gateway) -> None:
     export = export_pb.Export(
-        id=EXPORT_ID, kind="audit_extract", state=export_pb.EXPORT_STATE_GENERATED
+        id=EXPORT_ID, kind="audit_extract", state=export_pb.EXPORT_STATE_SIGNED
     )
     gateway.recorder.replies["CreateExport"] = export
     gateway.recorder.replies["GetExport"] = export
@@ -158,13 +158,13 @@ async def test_compliance_creates_lists_and_reads_exports(gateway: Gateway) -> N
         "/exports", json={"kind": "audit_extract", "from_seq": 2, "to_seq": 9}, headers=headers
     )
     assert created.status_code == 201
-    assert created.json()["state"] == "EXPORT_STATE_GENERATED"
+    assert created.json()["state"] == "EXPORT_STATE_SIGNED"
     request = assert_forwarded(gateway, "CreateExport", headers)
     assert request == export_pb.CreateExportRequest(kind="audit_extract", from_seq=2, to_seq=9)
 
     gateway.recorder.calls.clear()
     listed = await gateway.client.get("/exports?limit=5", headers=headers)
-    assert listed.json() == {"exports": []}
+    assert listed.json() == {"exports": [], "next_page_token": ""}
     assert assert_forwarded(gateway, "ListExports", headers) == export_pb.ListExportsRequest(
         limit=5
     )

@@ -29,6 +29,10 @@ if ! dpkg -s rsyslog-openssl >/dev/null 2>&1; then
   apt_install rsyslog-openssl
 fi
 
-# --- openssh-server: (not needed yet; add `command -v sshd || apt_install openssh-server` here) ---
+# --- openssh-server: a private sshd as a real SFTP peer for export delivery (tests/export/sshd.py) ---
+# sshd lives in /usr/sbin, which is not on every root PATH: check the file, not `command -v`.
+if [[ ! -x /usr/sbin/sshd ]] && ! command -v sshd >/dev/null 2>&1; then
+  apt_install openssh-server
+fi
 
 exit 0

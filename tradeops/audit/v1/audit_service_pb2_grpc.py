@@ -98,15 +98,18 @@ class AuditServiceServicer:
 
     def ListRecords(self, request, context):
         """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
-        audited. Roles: viewer and above.
+        audited: an "audit.records.read" event is queued for the next commit and not waited for,
+        so a crash can lose the read-audit events of the last commit window (never an event
+        acknowledged by AppendEvents, a verification or a redaction record, which are waited for).
+        A page includes the read-audit events of reads answered before it. Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamRecords(self, request, context):
-        """Streams records with from_seq <= seq <= to_seq, for exports. Roles: compliance, admin,
-        service.
+        """Streams records with from_seq <= seq <= to_seq, for exports. Audited like ListRecords
+        ("audit.records.streamed", queued, not waited for). Roles: compliance, admin, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -115,7 +118,8 @@ class AuditServiceServicer:
     def VerifyChain(self, request, context):
         """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
         root and signature, and reports the first record that does not match. A failure also
-        appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+        appends an "audit.verification.failed" alert event. Roles: compliance, admin, service (the
+        agent's scheduled compliance checks).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,7 +127,10 @@ class AuditServiceServicer:
 
     def GetInclusionProof(self, request, context):
         """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
-        INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+        INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited per caller:
+        the proofs one caller asks within one second are one "audit.proof.inclusion" event (payload:
+        count, and the first 100 seqs, tree sizes and trace ids), queued when that second ends and
+        not waited for, so a crash loses at most that second and the last commit window. Roles:
         viewer and above, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -132,14 +139,16 @@ class AuditServiceServicer:
 
     def GetConsistencyProof(self, request, context):
         """Proves that the tree of size first_size is a prefix of the tree of size second_size
-        (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+        (RFC 9162 consistency proof). Audited ("audit.proof.consistency", queued, not waited for).
+        Roles: viewer and above, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetCheckpoint(self, request, context):
-        """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+        """A signed checkpoint: the latest (tree_size 0; one replica may lag another's newest by up to
+        250 ms) or the one cut at exactly tree_size.
         NOT_FOUND when none. Roles: viewer and above, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

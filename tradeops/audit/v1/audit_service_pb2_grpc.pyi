@@ -43,28 +43,37 @@ class AuditServiceStub:
     """
     ListRecords: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListRecordsRequest, _audit_service_pb2.ListRecordsResponse]
     """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
-    audited. Roles: viewer and above.
+    audited: an "audit.records.read" event is queued for the next commit and not waited for,
+    so a crash can lose the read-audit events of the last commit window (never an event
+    acknowledged by AppendEvents, a verification or a redaction record, which are waited for).
+    A page includes the read-audit events of reads answered before it. Roles: viewer and above.
     """
     StreamRecords: _grpc.UnaryStreamMultiCallable[_audit_service_pb2.StreamRecordsRequest, _audit_service_pb2.AuditRecord]
-    """Streams records with from_seq <= seq <= to_seq, for exports. Roles: compliance, admin,
-    service.
+    """Streams records with from_seq <= seq <= to_seq, for exports. Audited like ListRecords
+    ("audit.records.streamed", queued, not waited for). Roles: compliance, admin, service.
     """
     VerifyChain: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyChainRequest, _audit_service_pb2.VerifyChainResponse]
     """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
     root and signature, and reports the first record that does not match. A failure also
-    appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+    appends an "audit.verification.failed" alert event. Roles: compliance, admin, service (the
+    agent's scheduled compliance checks).
     """
     GetInclusionProof: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.InclusionProofRequest, _audit_service_pb2.InclusionProof]
     """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
-    INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+    INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited per caller:
+    the proofs one caller asks within one second are one "audit.proof.inclusion" event (payload:
+    count, and the first 100 seqs, tree sizes and trace ids), queued when that second ends and
+    not waited for, so a crash loses at most that second and the last commit window. Roles:
     viewer and above, service.
     """
     GetConsistencyProof: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ConsistencyProofRequest, _audit_service_pb2.ConsistencyProof]
     """Proves that the tree of size first_size is a prefix of the tree of size second_size
-    (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+    (RFC 9162 consistency proof). Audited ("audit.proof.consistency", queued, not waited for).
+    Roles: viewer and above, service.
     """
     GetCheckpoint: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.GetCheckpointRequest, _audit_service_pb2.SignedCheckpoint]
-    """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+    """A signed checkpoint: the latest (tree_size 0; one replica may lag another's newest by up to
+    250 ms) or the one cut at exactly tree_size.
     NOT_FOUND when none. Roles: viewer and above, service.
     """
     ListPublicKeys: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListPublicKeysRequest, _audit_service_pb2.ListPublicKeysResponse]
@@ -90,28 +99,37 @@ class AuditServiceAsyncStub(AuditServiceStub):
     """
     ListRecords: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListRecordsRequest, _audit_service_pb2.ListRecordsResponse]  # type: ignore[assignment]
     """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
-    audited. Roles: viewer and above.
+    audited: an "audit.records.read" event is queued for the next commit and not waited for,
+    so a crash can lose the read-audit events of the last commit window (never an event
+    acknowledged by AppendEvents, a verification or a redaction record, which are waited for).
+    A page includes the read-audit events of reads answered before it. Roles: viewer and above.
     """
     StreamRecords: _aio.UnaryStreamMultiCallable[_audit_service_pb2.StreamRecordsRequest, _audit_service_pb2.AuditRecord]  # type: ignore[assignment]
-    """Streams records with from_seq <= seq <= to_seq, for exports. Roles: compliance, admin,
-    service.
+    """Streams records with from_seq <= seq <= to_seq, for exports. Audited like ListRecords
+    ("audit.records.streamed", queued, not waited for). Roles: compliance, admin, service.
     """
     VerifyChain: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyChainRequest, _audit_service_pb2.VerifyChainResponse]  # type: ignore[assignment]
     """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
     root and signature, and reports the first record that does not match. A failure also
-    appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+    appends an "audit.verification.failed" alert event. Roles: compliance, admin, service (the
+    agent's scheduled compliance checks).
     """
     GetInclusionProof: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.InclusionProofRequest, _audit_service_pb2.InclusionProof]  # type: ignore[assignment]
     """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
-    INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+    INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited per caller:
+    the proofs one caller asks within one second are one "audit.proof.inclusion" event (payload:
+    count, and the first 100 seqs, tree sizes and trace ids), queued when that second ends and
+    not waited for, so a crash loses at most that second and the last commit window. Roles:
     viewer and above, service.
     """
     GetConsistencyProof: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ConsistencyProofRequest, _audit_service_pb2.ConsistencyProof]  # type: ignore[assignment]
     """Proves that the tree of size first_size is a prefix of the tree of size second_size
-    (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+    (RFC 9162 consistency proof). Audited ("audit.proof.consistency", queued, not waited for).
+    Roles: viewer and above, service.
     """
     GetCheckpoint: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.GetCheckpointRequest, _audit_service_pb2.SignedCheckpoint]  # type: ignore[assignment]
-    """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+    """A signed checkpoint: the latest (tree_size 0; one replica may lag another's newest by up to
+    250 ms) or the one cut at exactly tree_size.
     NOT_FOUND when none. Roles: viewer and above, service.
     """
     ListPublicKeys: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListPublicKeysRequest, _audit_service_pb2.ListPublicKeysResponse]  # type: ignore[assignment]
@@ -146,7 +164,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.ListRecordsResponse, _abc.Awaitable[_audit_service_pb2.ListRecordsResponse]]:
         """Lists records in seq order from after_seq (exclusive), filtered. Reading is itself
-        audited. Roles: viewer and above.
+        audited: an "audit.records.read" event is queued for the next commit and not waited for,
+        so a crash can lose the read-audit events of the last commit window (never an event
+        acknowledged by AppendEvents, a verification or a redaction record, which are waited for).
+        A page includes the read-audit events of reads answered before it. Roles: viewer and above.
         """
 
     @_abc_1.abstractmethod
@@ -155,8 +176,8 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.StreamRecordsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_audit_service_pb2.AuditRecord], _abc.AsyncIterator[_audit_service_pb2.AuditRecord]]:
-        """Streams records with from_seq <= seq <= to_seq, for exports. Roles: compliance, admin,
-        service.
+        """Streams records with from_seq <= seq <= to_seq, for exports. Audited like ListRecords
+        ("audit.records.streamed", queued, not waited for). Roles: compliance, admin, service.
         """
 
     @_abc_1.abstractmethod
@@ -167,7 +188,8 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_audit_service_pb2.VerifyChainResponse, _abc.Awaitable[_audit_service_pb2.VerifyChainResponse]]:
         """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
         root and signature, and reports the first record that does not match. A failure also
-        appends an "audit.verification.failed" alert event. Roles: compliance, admin.
+        appends an "audit.verification.failed" alert event. Roles: compliance, admin, service (the
+        agent's scheduled compliance checks).
         """
 
     @_abc_1.abstractmethod
@@ -177,7 +199,10 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.InclusionProof, _abc.Awaitable[_audit_service_pb2.InclusionProof]]:
         """Proves that record `seq` is in the tree of size `tree_size` (RFC 9162 inclusion proof).
-        INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited. Roles:
+        INVALID_ARGUMENT when seq >= tree_size or tree_size exceeds the log. Audited per caller:
+        the proofs one caller asks within one second are one "audit.proof.inclusion" event (payload:
+        count, and the first 100 seqs, tree sizes and trace ids), queued when that second ends and
+        not waited for, so a crash loses at most that second and the last commit window. Roles:
         viewer and above, service.
         """
 
@@ -188,7 +213,8 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.ConsistencyProof, _abc.Awaitable[_audit_service_pb2.ConsistencyProof]]:
         """Proves that the tree of size first_size is a prefix of the tree of size second_size
-        (RFC 9162 consistency proof). Audited. Roles: viewer and above, service.
+        (RFC 9162 consistency proof). Audited ("audit.proof.consistency", queued, not waited for).
+        Roles: viewer and above, service.
         """
 
     @_abc_1.abstractmethod
@@ -197,7 +223,8 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.GetCheckpointRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.SignedCheckpoint, _abc.Awaitable[_audit_service_pb2.SignedCheckpoint]]:
-        """A signed checkpoint: the latest (tree_size 0) or the one cut at exactly tree_size.
+        """A signed checkpoint: the latest (tree_size 0; one replica may lag another's newest by up to
+        250 ms) or the one cut at exactly tree_size.
         NOT_FOUND when none. Roles: viewer and above, service.
         """
 

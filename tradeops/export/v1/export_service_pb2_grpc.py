@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class ExportServiceStub:
-    """Create and read exports.
+    """Create, read, verify, redeliver and schedule exports.
     """
 
     def __init__(self, channel):
@@ -50,35 +50,160 @@ class ExportServiceStub:
                 request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListExportsRequest.SerializeToString,
                 response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListExportsResponse.FromString,
                 _registered_method=True)
+        self.VerifyExport = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/VerifyExport',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.Verification.FromString,
+                _registered_method=True)
+        self.VerifyExports = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/VerifyExports',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportsResponse.FromString,
+                _registered_method=True)
+        self.RedeliverExport = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/RedeliverExport',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.RedeliverExportRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.Export.FromString,
+                _registered_method=True)
+        self.ListAttempts = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/ListAttempts',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListAttemptsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListAttemptsResponse.FromString,
+                _registered_method=True)
+        self.PutSchedule = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/PutSchedule',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.PutScheduleRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.Schedule.FromString,
+                _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/ListSchedules',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
+        self.DeleteSchedule = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/DeleteSchedule',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.DeleteScheduleRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.DeleteScheduleResponse.FromString,
+                _registered_method=True)
+        self.ListPublicKeys = channel.unary_unary(
+                '/tradeops.export.v1.ExportService/ListPublicKeys',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysResponse.FromString,
+                _registered_method=True)
 
 
 class ExportServiceServicer:
-    """Create and read exports.
+    """Create, read, verify, redeliver and schedule exports.
     """
 
     def CreateExport(self, request, context):
-        """Writes the audit records with from_seq <= seq <= to_seq as JSON Lines to the configured
-        directory, then records the file's SHA-256, size and record count. The extract is cut at the
-        audit log's latest signed checkpoint (size N), fetched with the caller's token: to_seq -1
-        means N-1, and a to_seq or from_seq of N or more is INVALID_ARGUMENT (those records are not
-        signed yet; retry shortly or ask for to_seq <= N-1), refused before any export is recorded.
-        The checkpoint's signed note is written byte for byte beside the extract. While the log has
-        no checkpoint yet, to_seq -1 runs to the current end and checkpoint_size is 0.
-        Roles: compliance, admin.
+        """Requests an export and runs it: generate the data files (streamed from the owning service's
+        gRPC contract with the caller's token, memory bounded), write manifest and signature, then
+        deliver to `destination` when one is named. Returns the export in its state at the end of
+        the call: SIGNED without a destination, DELIVERED (or VERIFIED when the destination is
+        verified by fetching back) with one, FAILED with failure_reason when something on our or a
+        peer's side broke. Idempotent on client_key: a request repeating a caller's client_key
+        returns that caller's first export unchanged, whatever the other fields say.
+
+        Kinds:
+        "audit_extract": audit records by seq range (from_seq..to_seq, to_seq -1 = up to the
+        latest signed checkpoint) or time range (since/until on the records' recorded time),
+        cut at the audit log's latest signed checkpoint (size N): a from_seq or to_seq of N or
+        more is INVALID_ARGUMENT (those records are not signed yet), refused before any export
+        is recorded. While the log has no checkpoint yet, to_seq -1 runs to the current end
+        and checkpoint_size is 0. Reading the log is audited by the audit service.
+        "actions_report": ops actions with their votes and policy snapshots (OpsService
+        ListActions/GetAction), created in [since, until).
+        "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
+        GetDecision), created in [since, until).
+        "compliance_checks": compliance check results. The agent service will own compliance
+        checks; until it offers them this kind is FAILED_PRECONDITION "not available yet".
+        Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
+        destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
+        export is recorded FAILED first). Roles: compliance, admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetExport(self, request, context):
-        """One export. NOT_FOUND for an unknown id. Roles: compliance, admin.
+        """One export. NOT_FOUND for an unknown id. Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListExports(self, request, context):
-        """Exports, newest first. Roles: compliance, admin.
+        """Exports, newest first, optionally filtered by state and kind. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyExport(self, request, context):
+        """Verifies one export: fetches it back from where it was delivered (or reads its directory
+        when it has no destination), checks the signature with the export's key, every file's size
+        and SHA-256, that no file is missing or extra, and the manifest chain link. A success moves
+        a DELIVERED export to VERIFIED and sets verified_at; every verification is audited
+        ("export.verified" / "export.verification_failed"). NOT_FOUND for an unknown id;
+        FAILED_PRECONDITION for an export that was never signed. Roles: compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyExports(self, request, context):
+        """VerifyExport for each of `ids`, or for every signed export created in [since, until) when
+        ids is empty (at most 500; INVALID_ARGUMENT beyond). Roles: compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeliverExport(self, request, context):
+        """Delivers a signed export again, to `destination` (its own destination when empty). The
+        attempt is recorded whatever its outcome. FAILED_PRECONDITION for an export that was never
+        signed; INVALID_ARGUMENT for an unknown destination. Roles: compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAttempts(self, request, context):
+        """Every delivery attempt of an export, oldest first. NOT_FOUND for an unknown export.
+        Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutSchedule(self, request, context):
+        """Creates a schedule (empty id) or replaces the schedule with that id. INVALID_ARGUMENT for a
+        bad cron expression, time zone, kind, format or destination; NOT_FOUND for an unknown id.
+        Roles: compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchedules(self, request, context):
+        """Every schedule, by name. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSchedule(self, request, context):
+        """Deletes a schedule; exports it already ran are kept. NOT_FOUND for an unknown id.
+        Roles: compliance, admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublicKeys(self, request, context):
+        """The export signing keys' public parts, current and retired, newest first. Roles: viewer
+        and above, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -102,6 +227,46 @@ def add_ExportServiceServicer_to_server(servicer, server):
                     request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListExportsRequest.FromString,
                     response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListExportsResponse.SerializeToString,
             ),
+            'VerifyExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyExport,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.Verification.SerializeToString,
+            ),
+            'VerifyExports': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyExports,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportsRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportsResponse.SerializeToString,
+            ),
+            'RedeliverExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeliverExport,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.RedeliverExportRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.Export.SerializeToString,
+            ),
+            'ListAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAttempts,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListAttemptsRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListAttemptsResponse.SerializeToString,
+            ),
+            'PutSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutSchedule,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.PutScheduleRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.Schedule.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'DeleteSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSchedule,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.DeleteScheduleRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.DeleteScheduleResponse.SerializeToString,
+            ),
+            'ListPublicKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublicKeys,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'tradeops.export.v1.ExportService', rpc_method_handlers)
@@ -111,7 +276,7 @@ def add_ExportServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ExportService:
-    """Create and read exports.
+    """Create, read, verify, redeliver and schedule exports.
     """
 
     @staticmethod
@@ -185,6 +350,222 @@ class ExportService:
             '/tradeops.export.v1.ExportService/ListExports',
             tradeops_dot_export_dot_v1_dot_export__service__pb2.ListExportsRequest.SerializeToString,
             tradeops_dot_export_dot_v1_dot_export__service__pb2.ListExportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/VerifyExport',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.Verification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyExports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/VerifyExports',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportsRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.VerifyExportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeliverExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/RedeliverExport',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.RedeliverExportRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.Export.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/ListAttempts',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ListAttemptsRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ListAttemptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/PutSchedule',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.PutScheduleRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.Schedule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/ListSchedules',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ListSchedulesRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/DeleteSchedule',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.DeleteScheduleRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.DeleteScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublicKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/ListPublicKeys',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,

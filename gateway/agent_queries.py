@@ -1,0 +1,60 @@
+"""Query strings of the agent process's routes, as models (see gateway.queries). Each model
+knows the request message it becomes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from gateway.agent_bodies import CheckId
+from gateway.queries import QueryModel
+from gateway.schemas import Id, Rfc3339, timestamp
+from tradeops.agent.v1 import agent_service_pb2 as agent_pb
+from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
+from tradeops.agent.v1 import remediation_service_pb2 as remediation_pb
+
+
+class TriageMetricsQuery(QueryModel):
+    since: Rfc3339 | None = Field(None, description="Decisions made at or after (RFC 3339)")
+    until: Rfc3339 | None = Field(None, description="Decisions made before (RFC 3339)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TriageMetricsQuery:
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be later than since")
+        return self
+
+    def to_message(self) -> agent_pb.GetTriageMetricsRequest:
+        message = agent_pb.GetTriageMetricsRequest()
+        if self.since is not None:
+            message.since.CopyFrom(timestamp(self.since))
+        if self.until is not None:
+            message.until.CopyFrom(timestamp(self.until))
+        return message
+
+
+class ExecutionQuery(QueryModel):
+    action_id: Id | None = Field(None, description="Only this ops action's executions")
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+    def to_message(self) -> remediation_pb.ListExecutionsRequest:
+        action_id = str(self.action_id) if self.action_id else ""
+        return remediation_pb.ListExecutionsRequest(action_id=action_id, limit=self.limit)
+
+
+class ResultQuery(QueryModel):
+    """Every filter given must match; newest first."""
+
+    check_id: CheckId | None = None
+    status: Literal["pass", "fail", "error"] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+    def to_message(self) -> compliance_pb.ListResultsRequest:
+        return compliance_pb.ListResultsRequest(
+            check_id=self.check_id or "", status=self.status or "", limit=self.limit
+        )
+
+
+# Runs and audit summaries: newest first, at most 200.
+RecentLimit = Annotated[int, Field(ge=1, le=200)]

@@ -1,0 +1,82 @@
+"""Compliance checks and their runs, and audit summaries: the agent process's
+ComplianceService."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.agent_bodies import AuditWindow, ChecksRun
+from gateway.agent_queries import RecentLimit, ResultQuery
+from gateway.deps import Json, RpcDep, as_json
+from tradeops.agent.v1 import compliance_service_pb2 as pb
+
+router = APIRouter(prefix="/agent", tags=["compliance"])
+
+
+@router.post("/compliance/run", status_code=201)
+async def run_checks(rpc: RpcDep, body: ChecksRun | None = None) -> Json:
+    """Runs the named checks (no body or no ids: every check) now, with the caller's token."""
+    run = await rpc.peers.compliance.RunChecks(
+        (body or ChecksRun()).to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(run)
+
+
+@router.get("/compliance/checks")
+async def list_checks(rpc: RpcDep) -> Json:
+    reply = await rpc.peers.compliance.ListChecks(
+        pb.ListChecksRequest(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/compliance/runs")
+async def list_runs(rpc: RpcDep, limit: Annotated[RecentLimit, Query()] = 20) -> Json:
+    reply = await rpc.peers.compliance.ListRuns(
+        pb.ListRunsRequest(limit=limit), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/compliance/runs/{run_id}")
+async def get_run(run_id: UUID, rpc: RpcDep) -> Json:
+    run = await rpc.peers.compliance.GetRun(
+        pb.GetRunRequest(id=str(run_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(run)
+
+
+@router.get("/compliance/results")
+async def list_results(rpc: RpcDep, query: Annotated[ResultQuery, Query()]) -> Json:
+    reply = await rpc.peers.compliance.ListResults(
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.post("/audit-summaries", status_code=201, tags=["audit"])
+async def summarise_audit(body: AuditWindow, rpc: RpcDep) -> Json:
+    """Summarises the audit records that occurred in [since, until), at most 31 days."""
+    summary = await rpc.peers.compliance.SummariseAudit(
+        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(summary)
+
+
+@router.get("/audit-summaries", tags=["audit"])
+async def list_audit_summaries(rpc: RpcDep, limit: Annotated[RecentLimit, Query()] = 20) -> Json:
+    reply = await rpc.peers.compliance.ListAuditSummaries(
+        pb.ListAuditSummariesRequest(limit=limit), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/audit-summaries/{summary_id}", tags=["audit"])
+async def get_audit_summary(summary_id: UUID, rpc: RpcDep) -> Json:
+    summary = await rpc.peers.compliance.GetAuditSummary(
+        pb.GetAuditSummaryRequest(id=str(summary_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(summary)

@@ -1,0 +1,53 @@
+"""Remediation plans, executions and playbooks: the agent process's RemediationService."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from gateway.agent_queries import ExecutionQuery
+from gateway.deps import Json, RpcDep, as_json
+from tradeops.agent.v1 import remediation_service_pb2 as pb
+
+router = APIRouter(prefix="/agent", tags=["remediation"])
+
+
+@router.post("/remediation/{decision_id}/plan")
+async def plan_remediation(decision_id: UUID, rpc: RpcDep) -> Json:
+    """Applies the playbook for the decision's category and proposes every step to ops on the
+    caller's behalf. Idempotent: planning again returns the stored plan."""
+    plan = await rpc.peers.remediation.PlanRemediation(
+        pb.PlanRemediationRequest(decision_id=str(decision_id)),
+        timeout=rpc.timeout,
+        metadata=rpc.metadata,
+    )
+    return as_json(plan)
+
+
+@router.get("/remediation/{decision_id}")
+async def get_plan(decision_id: UUID, rpc: RpcDep) -> Json:
+    plan = await rpc.peers.remediation.GetPlan(
+        pb.GetPlanRequest(decision_id=str(decision_id)),
+        timeout=rpc.timeout,
+        metadata=rpc.metadata,
+    )
+    return as_json(plan)
+
+
+@router.get("/executions")
+async def list_executions(rpc: RpcDep, query: Annotated[ExecutionQuery, Query()]) -> Json:
+    """Executions, newest first, with every delivery attempt."""
+    reply = await rpc.peers.remediation.ListExecutions(
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/playbooks")
+async def list_playbooks(rpc: RpcDep) -> Json:
+    reply = await rpc.peers.remediation.ListPlaybooks(
+        pb.ListPlaybooksRequest(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)

@@ -1,0 +1,101 @@
+"""Triage decisions, their replay, feedback and metrics, and the versioned rule sets: the agent
+service. /agent/triage/metrics is declared before /agent/triage/{decision_id}, which would
+otherwise take "metrics" for an id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query
+
+from gateway.agent_bodies import FeedbackBody, IncidentBatch, RuleSetBody
+from gateway.agent_queries import TriageMetricsQuery
+from gateway.deps import Json, RpcDep, as_json
+from gateway.schemas import TriageRequest
+from tradeops.agent.v1 import agent_service_pb2 as pb
+
+router = APIRouter(prefix="/agent", tags=["triage"])
+
+Version = Annotated[int, Path(ge=0, le=2**31 - 1, description="0: the active version")]
+
+
+@router.post("/triage", status_code=201)
+async def triage_incident(body: TriageRequest, rpc: RpcDep) -> Json:
+    decision = await rpc.peers.agent.TriageIncident(
+        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(decision)
+
+
+@router.post("/triage/batch", status_code=201)
+async def triage_batch(body: IncidentBatch, rpc: RpcDep) -> Json:
+    """Creates (or de-duplicates) and triages up to 1,000 incidents; one item per incident, in
+    order. A de-duplicated report's item has no decision."""
+    reply = await rpc.peers.agent.TriageBatch(
+        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/triage/metrics", tags=["metrics"])
+async def get_triage_metrics(rpc: RpcDep, query: Annotated[TriageMetricsQuery, Query()]) -> Json:
+    """Decisions by severity and category, and feedback per logic version, in [since, until)."""
+    metrics = await rpc.peers.agent.GetTriageMetrics(
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(metrics)
+
+
+@router.get("/triage/{decision_id}")
+async def get_decision(decision_id: UUID, rpc: RpcDep) -> Json:
+    decision = await rpc.peers.agent.GetDecision(
+        pb.GetDecisionRequest(id=str(decision_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(decision)
+
+
+@router.post("/triage/{decision_id}/replay")
+async def replay_decision(decision_id: UUID, rpc: RpcDep) -> Json:
+    """Re-runs the stored input with the rule set that decided; says whether the output is
+    identical."""
+    result = await rpc.peers.agent.ReplayDecision(
+        pb.ReplayDecisionRequest(decision_id=str(decision_id)),
+        timeout=rpc.timeout,
+        metadata=rpc.metadata,
+    )
+    return as_json(result)
+
+
+@router.post("/triage/{decision_id}/feedback", status_code=201)
+async def record_feedback(decision_id: UUID, body: FeedbackBody, rpc: RpcDep) -> Json:
+    feedback = await rpc.peers.agent.RecordFeedback(
+        body.to_message(str(decision_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(feedback)
+
+
+@router.put("/rulesets", tags=["rulesets"])
+async def put_rule_set(body: RuleSetBody, rpc: RpcDep) -> Json:
+    """Stores the next rule set version and makes it active; its "version" must be the active
+    version + 1 (409 otherwise)."""
+    version = await rpc.peers.agent.PutRuleSet(
+        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(version)
+
+
+@router.get("/rulesets", tags=["rulesets"])
+async def list_rule_sets(rpc: RpcDep) -> Json:
+    reply = await rpc.peers.agent.ListRuleSets(
+        pb.ListRuleSetsRequest(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/rulesets/{version}", tags=["rulesets"])
+async def get_rule_set(version: Version, rpc: RpcDep) -> Json:
+    rule_set = await rpc.peers.agent.GetRuleSet(
+        pb.GetRuleSetRequest(version=version), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(rule_set)

@@ -1,0 +1,60 @@
+"""The export.* audit events, written to the outbox in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.auth import Principal
+from runtime.outbox import person, record_event
+from services.export.domain import Export
+from services.export.manifest import parameters
+from services.export.tables import outbox
+
+SOURCE = "export"
+
+
+async def emit(
+    session: AsyncSession,
+    caller: Principal,
+    action: str,
+    export: Export,
+    payload: dict[str, Any],
+    outcome: str = "success",
+) -> None:
+    await record_event(
+        session,
+        outbox,
+        source=SOURCE,
+        actor=person(caller),
+        action=action,
+        target=f"export/{export.id}",
+        payload=payload,
+        outcome=outcome,
+    )
+
+
+def request_payload(export: Export) -> dict[str, Any]:
+    return {
+        "kind": export.kind,
+        "format": export.format,
+        "parameters": parameters(export),
+        "destination": export.destination,
+        "client_key": export.client_key,
+    }
+
+
+def signed_payload(export: Export) -> dict[str, Any]:
+    return {
+        "kind": export.kind,
+        "manifest_sha256": export.manifest_sha256,
+        "prev_manifest_sha256": export.prev_manifest_sha256,
+        "key_id": export.key_id,
+        "file_name": export.file_name,
+        "sha256": export.sha256,
+        "size_bytes": export.size_bytes,
+        "record_count": export.record_count,
+        "checkpoint_size": export.checkpoint_size,
+        "checkpoint_root": export.checkpoint_root,
+    }

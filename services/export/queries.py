@@ -1,0 +1,64 @@
+"""Reading exports and signing keys: one export, pages of exports, the public keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from runtime.db import Database
+from runtime.errors import InvalidArgument, NotFound
+from services.export import keys, repository, requests
+from services.export.domain import Export, ExportState
+from services.export.keys import PublicKey
+
+
+@dataclass(frozen=True)
+class Page:
+    exports: list[Export]
+    next_token: str
+
+
+async def get_export(db: Database, export_id: str) -> Export:
+    async with db.transaction() as session:
+        export = await repository.get(session, requests.parse_id(export_id))
+    if export is None:
+        raise NotFound(f"no export {export_id}")
+    return export
+
+
+async def list_exports(
+    db: Database, *, page_size: int, page_token: str = "", state: str = "", kind: str = ""
+) -> Page:
+    """Newest first; `state` is an ExportState value, `kind` a kind, either empty for any."""
+    if state and state not in {s.value for s in ExportState}:
+        raise InvalidArgument(f"unknown export state {state!r}")
+    limit = requests.page_limit(page_size)
+    async with db.transaction() as session:
+        found = await repository.page(
+            session, limit=limit + 1, after=_cursor(page_token), state=state, kind=kind
+        )
+    more = len(found) > limit
+    found = found[:limit]
+    return Page(found, _token(found[-1]) if more else "")
+
+
+async def list_public_keys(db: Database) -> list[PublicKey]:
+    return await keys.list_keys(db)
+
+
+def _token(last: Export) -> str:
+    text = json.dumps([last.created_at.isoformat(), last.id])
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _cursor(token: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    try:
+        at, export_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(at), requests.parse_id(export_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidArgument("page_token is not one this service issued") from None

@@ -1,0 +1,46 @@
+"""Sealing an export: key.pub.pem, manifest.json (linked to the previous manifest), its detached
+raw Ed25519 signature and SHA256SUMS, written into the staging directory, which then moves to
+its final name <export_dir>/<id>. The chain is locked while this runs, so manifests are linked
+in signing order even across replicas; the manifest row and the SIGNED state commit together."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+from runtime.auth import Principal
+from runtime.db import Database
+from services.export import events, keys, repository
+from services.export.domain import MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, Export, ExportFile
+from services.export.extract_file import publish_dir, write_whole
+from services.export.manifest import manifest_bytes, sums_text
+from services.export.signing import Signer
+
+
+async def seal(
+    db: Database, export: Export, signer: Signer, staging: Path, final: Path, caller: Principal
+) -> Export:
+    async with db.transaction() as session:
+        await keys.register(session, signer)
+        position, prev = await repository.chain_head(session)
+        body = manifest_bytes(export, prev, signer.key_id)
+        signed = export.signed(hashlib.sha256(body).hexdigest(), prev, signer.key_id)
+        await asyncio.to_thread(write_sealed, staging, final, export.files, body, signer)
+        await repository.add_manifest(session, position, signed, body)
+        await repository.save(session, signed)
+        await events.emit(session, caller, "export.signed", signed, events.signed_payload(signed))
+    return signed
+
+
+def write_sealed(
+    staging: Path, final: Path, files: tuple[ExportFile, ...], body: bytes, signer: Signer
+) -> None:
+    """Blocking: writes the sealing files, then publishes the directory."""
+    sealing = [
+        write_whole(staging, PUBLIC_KEY, signer.public_pem),
+        write_whole(staging, MANIFEST, body),
+        write_whole(staging, SIGNATURE, signer.sign(body)),
+    ]
+    write_whole(staging, SUMS, sums_text([*files, *sealing]))
+    publish_dir(staging, final)
