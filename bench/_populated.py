@@ -21,9 +21,10 @@ from services.audit.checkpointing import Cadence, Checkpointer
 from services.audit.domain import Actor, Event
 from services.audit.keyring import Keyring, generate_dev_keyring
 from services.audit.keys import publish_keys
-from services.audit.sequencer import MAX_EVENTS_PER_COMMIT, Sequencer
+from services.audit.sequencer import Sequencer
 
 KEYS = "keys.json"
+STEP = 5000  # events per append, and so per durable commit (one caller, nothing else queued)
 
 
 def event(index: int) -> Event:
@@ -47,7 +48,7 @@ async def populate(cluster: Cluster, keyring: Keyring, count: int) -> None:
     sequencer = Sequencer(db, Checkpointer(keyring, ORIGIN, Cadence(1000, 1000)))
     await publish_keys(db, keyring)
     worker = asyncio.create_task(sequencer.run())
-    started, step = time.perf_counter(), MAX_EVENTS_PER_COMMIT
+    started, step = time.perf_counter(), STEP
     try:
         for start in range(0, count, step):
             await sequencer.append([event(i) for i in range(start, min(start + step, count))])

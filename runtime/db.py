@@ -1,11 +1,19 @@
 """Database engines and the unit of work. One transaction per use case: the unit of work
-commits the business rows and their outbox rows together, or rolls both back."""
+commits the business rows and their outbox rows together, or rolls both back.
+
+TRADEOPS_DB_POOL_SIZE (default 10) sizes a service's pool; there is no overflow, so a burst
+waits for a pooled connection instead of opening and closing short-lived ones."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,6 +21,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+POOL_SIZE_ENV = "TRADEOPS_DB_POOL_SIZE"
+DEFAULT_POOL_SIZE = 10
+RawConnection = psycopg.AsyncConnection[Any]
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -23,9 +35,17 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+def pool_size_from_env(env: Mapping[str, str] | None = None) -> int:
+    found = (os.environ if env is None else env).get(POOL_SIZE_ENV, "")
+    return int(found) if found.strip() else DEFAULT_POOL_SIZE
+
+
+def make_engine(
+    url: str, *, pool_size: int | None = None, max_overflow: int = 0, pre_ping: bool = True
+) -> AsyncEngine:
+    size = pool_size_from_env() if pool_size is None else pool_size
     return create_async_engine(
-        sqlalchemy_url(url), pool_size=pool_size, max_overflow=5, pool_pre_ping=True
+        sqlalchemy_url(url), pool_size=size, max_overflow=max_overflow, pool_pre_ping=pre_ping
     )
 
 
@@ -35,21 +55,48 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 class Database:
     """`async with db.transaction() as session:` is one unit of work: it commits when the block
-    ends normally and rolls back when it raises. Use cases never commit piecemeal."""
+    ends normally and rolls back when it raises. Use cases never commit piecemeal.
+
+    `async with db.read() as connection:` lends a plain psycopg connection for a single-statement
+    read on a hot path (autocommit, no ORM session: several times cheaper per call)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # Sessions bound to one connection (tests) share it: one transaction at a time.
+        self._one_at_a_time = None if self.engine is not None else asyncio.Lock()
+        self._reads: _ReadConnections | None = None
 
     @classmethod
-    def connect(cls, url: str) -> Database:
-        return cls(session_factory(make_engine(url)))
+    def connect(cls, url: str, *, pool_size: int | None = None) -> Database:
+        return cls(session_factory(make_engine(url, pool_size=pool_size)))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions.begin() as session:
+        async with self._serialised(), self._sessions.begin() as session:
             yield session
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[RawConnection]:
+        # Without an engine of its own (one shared connection, or a subclass that only
+        # overrides transaction()), the read runs inside a transaction() like any other.
+        engine = self.engine if "_sessions" in vars(self) else None
+        if engine is None:
+            async with self.transaction() as session:
+                raw = await (await session.connection()).get_raw_connection()
+                assert raw.driver_connection is not None
+                yield raw.driver_connection
+            return
+        if self._reads is None:
+            self._reads = _ReadConnections(engine)
+        async with self._reads.lend() as connection:
+            yield connection
+
+    def _serialised(self) -> AbstractAsyncContextManager[Any]:
+        return self._one_at_a_time if self._one_at_a_time is not None else nullcontext()
+
     async def dispose(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
         bind = self._sessions.kw.get("bind")
         if isinstance(bind, AsyncEngine):
             await bind.dispose()
@@ -58,3 +105,33 @@ class Database:
     def engine(self) -> AsyncEngine | None:
         bind = self._sessions.kw.get("bind")
         return bind if isinstance(bind, AsyncEngine) else None
+
+
+class _ReadConnections:
+    """Autocommit connections beside the engine's pool, as many as the engine's pool size."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._slots = asyncio.Semaphore(getattr(engine.pool, "size", lambda: 5)())
+        self._idle: list[RawConnection] = []
+
+    @asynccontextmanager
+    async def lend(self) -> AsyncIterator[RawConnection]:
+        async with self._slots:
+            connection = self._idle.pop() if self._idle else await self._open()
+            try:
+                yield connection
+            finally:
+                if connection.info.transaction_status == TransactionStatus.IDLE:
+                    self._idle.append(connection)
+                else:  # broken, or cancelled mid-statement: never lend it again
+                    await connection.close()
+
+    async def _open(self) -> RawConnection:
+        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()

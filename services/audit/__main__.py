@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from functools import partial
 
@@ -13,17 +14,22 @@ from services.audit.checkpointing import Checkpointer
 from services.audit.grpc_api import spec
 from services.audit.keys import load_keyring, publish_keys
 from services.audit.sequencer import Sequencer
-from services.audit.service import AuditLog
+from services.audit.service import AuditLog, record_refusal
 from services.audit.settings import AuditSettings
 from services.audit.siem.config import from_env as siem_destinations
 from services.audit.siem.workers import forwarders
 from services.audit.verify import run_auditor
 
+WRITER_POOL_SIZE = 2  # the sequencer's commit and the checkpoint timer
+
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     own = AuditSettings.from_env()
     keyring = load_keyring(os.environ)
-    sequencer = Sequencer(db, Checkpointer(keyring, own.origin, own.cadence))
+    # The one writer gets its own small pool (not traced per statement: its batches carry the
+    # callers' trace ids), so it never queues behind readers who may be waiting for it.
+    writer = Database.connect(settings.database_url, pool_size=WRITER_POOL_SIZE)
+    sequencer = Sequencer(writer, Checkpointer(keyring, own.origin, own.cadence))
     log = AuditLog(db, sequencer, own.origin)
     workers: list[Worker] = [
         partial(publish_keys, db, keyring),
@@ -32,7 +38,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         partial(run_auditor, log, own.verify_every_s),
         *forwarders(db, siem_destinations(os.environ)),
     ]
-    return spec(log, workers)
+    return dataclasses.replace(spec(log, workers), on_refused=partial(record_refusal, log))
 
 
 if __name__ == "__main__":

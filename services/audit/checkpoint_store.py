@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db import RawConnection
 from services.audit.checkpointing import Cut, LastCheckpoint
 from services.audit.keyring import PublicKey
 from services.audit.tables import checkpoints, signing_keys
@@ -30,9 +31,11 @@ async def last(session: AsyncSession) -> LastCheckpoint:
     return LastCheckpoint(row.tree_size, row.created_at) if row else LastCheckpoint(0, None)
 
 
-async def add(session: AsyncSession, cut: Cut) -> None:
+async def add(session: AsyncSession, cut: Cut) -> StoredCheckpoint:
     values = {"tree_size": cut.tree_size, "root_hash": cut.root_hex, "key_id": cut.key_id_hex}
-    await session.execute(insert(checkpoints).values(note=cut.note, **values))
+    statement = insert(checkpoints).values(note=cut.note, **values)
+    created_at = (await session.execute(statement.returning(checkpoints.c.created_at))).scalar_one()
+    return StoredCheckpoint(cut.tree_size, cut.root_hex, cut.key_id_hex, cut.note, created_at)
 
 
 async def get(session: AsyncSession, tree_size: int = 0) -> StoredCheckpoint | None:
@@ -44,6 +47,26 @@ async def get(session: AsyncSession, tree_size: int = 0) -> StoredCheckpoint | N
     if row is None:
         return None
     return StoredCheckpoint(row.tree_size, row.root_hash, row.key_id, row.note, row.created_at)
+
+
+_LATEST = (
+    "SELECT tree_size, root_hash, key_id, note, created_at FROM audit.checkpoints"
+    " ORDER BY tree_size DESC LIMIT 1"
+)
+_AT = (
+    "SELECT tree_size, root_hash, key_id, note, created_at FROM audit.checkpoints"
+    " WHERE tree_size = %s"
+)
+
+
+async def fetch(connection: RawConnection, tree_size: int = 0) -> StoredCheckpoint | None:
+    """As `get`, on a plain connection (the proofs' hot path)."""
+    if tree_size:
+        cursor = await connection.execute(_AT, (tree_size,))
+    else:
+        cursor = await connection.execute(_LATEST)
+    row = await cursor.fetchone()
+    return StoredCheckpoint(*row) if row else None
 
 
 async def upto(session: AsyncSession, size: int) -> list[StoredCheckpoint]:

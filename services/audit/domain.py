@@ -5,14 +5,19 @@ lives in validation.py, chain verification in verification.py."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from runtime.canonical import canonical_json, sha256_hex
 
 GENESIS = "0" * 64
+_ZERO = timedelta(0)
+# How canonical_json (ensure_ascii=False) writes a string.
+_text = json.encoder.encode_basestring
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,11 @@ class Actor:
             "logic_version": self.logic_version,
             "desk": self.desk,
         }
+
+    @cached_property
+    def canonical(self) -> str:
+        """canonical_json(as_dict()), computed once: sealing and storing both need it."""
+        return canonical_json(self.as_dict())
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,9 @@ class Batch:
 
 def rfc3339(moment: datetime) -> str:
     """UTC, always six fractional digits, "Z": 2024-05-01T12:00:00.000000Z."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def payload_sha256(payload_json: str) -> str:
@@ -87,20 +99,15 @@ def payload_sha256(payload_json: str) -> str:
 
 
 def canonical_record(seq: int, event: Event, payload_hash: str, prev_hash: str) -> str:
-    return canonical_json(
-        {
-            "seq": seq,
-            "event_id": event.event_id,
-            "occurred_at": rfc3339(event.occurred_at),
-            "actor": event.actor.as_dict(),
-            "action": event.action,
-            "target": event.target,
-            "outcome": event.outcome,
-            "trace_id": event.trace_id,
-            "source": event.source,
-            "payload_sha256": payload_hash,
-            "prev_hash": prev_hash,
-        }
+    """canonical_json of the record's fields, spelt out in sorted key order so the actor's
+    encoding is reused (the sequencer's hot path); test_domain checks both agree."""
+    text = _text
+    return (
+        f'{{"action":{text(event.action)},"actor":{event.actor.canonical},'
+        f'"event_id":{text(event.event_id)},"occurred_at":"{rfc3339(event.occurred_at)}",'
+        f'"outcome":{text(event.outcome)},"payload_sha256":{text(payload_hash)},'
+        f'"prev_hash":{text(prev_hash)},"seq":{int(seq)},"source":{text(event.source)},'
+        f'"target":{text(event.target)},"trace_id":{text(event.trace_id)}}}'
     )
 
 

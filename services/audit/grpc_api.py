@@ -25,7 +25,7 @@ RBAC = {
     f"{_PREFIX}AppendEvents": SERVICES,
     f"{_PREFIX}ListRecords": READERS,
     f"{_PREFIX}StreamRecords": COMPLIANCE | SERVICES,
-    f"{_PREFIX}VerifyChain": COMPLIANCE,
+    f"{_PREFIX}VerifyChain": COMPLIANCE | SERVICES,
     f"{_PREFIX}GetInclusionProof": READERS,
     f"{_PREFIX}GetConsistencyProof": READERS,
     f"{_PREFIX}GetCheckpoint": READERS,

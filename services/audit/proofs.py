@@ -1,26 +1,26 @@
-"""Proof use cases: inclusion and consistency proofs from stored nodes (one query each), signed
-checkpoints and the public keys that verify them. Proof reads are audited."""
+"""Proof use cases: inclusion and consistency proofs from stored nodes, signed checkpoints and
+the public keys that verify them. Nodes and checkpoints never change once written, so they are
+served from the sequencer's TreeCache; a proof asks the database at most for its leaf and the
+nodes not cached, in one query. Proof reads are audited without waiting (read_audit.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from runtime.auth import Principal
 from runtime.errors import InvalidArgument, NotFound
-from services.audit import checkpoint_store, repository
+from services.audit import checkpoint_store
 from services.audit.checkpoint_store import StoredCheckpoint
 from services.audit.keyring import PublicKey
-from services.audit.merkle import frontier_ids, root_from
+from services.audit.merkle import NodeId, frontier_ids, root_from
 from services.audit.merkle_proofs import (
     consistency_needs,
     consistency_proof,
     inclusion_needs,
     inclusion_proof,
 )
-from services.audit.service import AuditLog, record_own
-from services.audit.tree_store import read_nodes
+from services.audit.service import AuditLog, note_inclusion_proof, note_read
+from services.audit.tree_store import fetch_nodes
 
 
 @dataclass(frozen=True)
@@ -45,57 +45,87 @@ class Consistency:
 async def prove_inclusion(
     log: AuditLog, *, caller: Principal, seq: int, tree_size: int
 ) -> Inclusion:
-    async with log.db.transaction() as session:
-        size = await _tree_size(session, tree_size)
-        if not 0 <= seq < size:
-            raise InvalidArgument(f"seq {seq} is not in the tree of size {size}")
-        wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
-        nodes = await read_nodes(session, wanted)
-        signed = await checkpoint_store.get(session, size)
+    size, signed = await _tree(log, tree_size)
+    if not 0 <= seq < size:
+        raise InvalidArgument(f"seq {seq} is not in the tree of size {size}")
+    wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
+    nodes = await _nodes(log, wanted)
     proof = inclusion_proof(seq, size, nodes)
-    await record_own(log, caller, "audit.proof.inclusion", f"record/{seq}", {"tree_size": size})
-    note = signed.note if signed and signed.tree_size == size else ""
+    note_inclusion_proof(log, caller, seq, size)
+    note = signed.note if signed else ""
     return Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
 
 
 async def prove_consistency(
     log: AuditLog, *, caller: Principal, first_size: int, second_size: int
 ) -> Consistency:
-    async with log.db.transaction() as session:
-        second = await _tree_size(session, second_size)
-        if not 0 < first_size <= second:
-            raise InvalidArgument(f"first_size must be in 1..{second}, got {first_size}")
-        wanted = consistency_needs(first_size, second)
-        wanted |= set(frontier_ids(first_size)) | set(frontier_ids(second))
-        nodes = await read_nodes(session, wanted)
+    second, _ = await _tree(log, second_size)
+    if not 0 < first_size <= second:
+        raise InvalidArgument(f"first_size must be in 1..{second}, got {first_size}")
+    wanted = consistency_needs(first_size, second)
+    wanted |= set(frontier_ids(first_size)) | set(frontier_ids(second))
+    nodes = await _nodes(log, wanted)
     proof = consistency_proof(first_size, second, nodes)
     sizes = {"first_size": first_size, "second_size": second}
-    await record_own(log, caller, "audit.proof.consistency", "log/audit", sizes)
+    note_read(log, caller, "audit.proof.consistency", "log/audit", sizes)
     return Consistency(
         first_size, second, proof, root_from(first_size, nodes), root_from(second, nodes)
     )
 
 
-async def _tree_size(session: AsyncSession, requested: int) -> int:
-    """requested, checked against the log; 0 means the latest checkpoint's size."""
-    size = (await repository.read_head(session)).size
-    latest = await checkpoint_store.get(session)
-    if requested < 0 or requested > size:
-        raise InvalidArgument(f"tree_size {requested} is beyond the log's size {size}")
-    if requested:
-        return requested
-    if latest is None:
-        raise NotFound("no checkpoint has been signed yet")
-    return latest.tree_size
+async def _tree(log: AuditLog, requested: int) -> tuple[int, StoredCheckpoint | None]:
+    """The tree size to prove against (0: the latest checkpoint's) and its checkpoint if any."""
+    if requested < 0:
+        raise InvalidArgument(f"tree_size {requested} is beyond the log's size")
+    if not requested:
+        latest = await checkpoint(log)
+        return latest.tree_size, latest
+    cache = log.sequencer.cache
+    if requested > cache.known_size:
+        async with log.db.read() as connection:
+            cursor = await connection.execute("SELECT size FROM audit.head")
+            size = int((await cursor.fetchall())[0][0])
+        cache.saw_size(size)
+        if requested > size:
+            raise InvalidArgument(f"tree_size {requested} is beyond the log's size {size}")
+    return requested, await _checkpoint_at(log, requested)
+
+
+async def _nodes(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
+    """Cached nodes, and the rest (the leaf, the lowest levels) in one query."""
+    cache = log.sequencer.cache
+    found = cache.nodes(wanted)
+    missing = wanted - found.keys()
+    if missing:
+        async with log.db.read() as connection:
+            fetched = await fetch_nodes(connection, missing)
+        cache.add_nodes({node: value for node, value in fetched.items() if node[0] > 0})
+        found.update(fetched)
+    return found
 
 
 async def checkpoint(log: AuditLog, tree_size: int = 0) -> StoredCheckpoint:
-    async with log.db.transaction() as session:
-        found = await checkpoint_store.get(session, tree_size)
+    found = await _checkpoint_at(log, tree_size)
     if found is None:
         raise NotFound(
             f"no checkpoint at tree size {tree_size}" if tree_size else "no checkpoint yet"
         )
+    return found
+
+
+async def _checkpoint_at(log: AuditLog, tree_size: int) -> StoredCheckpoint | None:
+    """Checkpoints never change once cut: served from the cache, except the latest's identity,
+    which is asked again once the cache's copy is older than tree_cache.LATEST_TTL_S."""
+    cache = log.sequencer.cache
+    found = cache.latest() if tree_size == 0 else cache.checkpoint(tree_size)
+    if found is not None:
+        return found
+    async with log.db.read() as connection:
+        found = await checkpoint_store.fetch(connection, tree_size)
+    if tree_size == 0:
+        cache.set_latest(found)
+    elif found is not None:
+        cache.add_checkpoint(found)
     return found
 
 

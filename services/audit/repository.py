@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.canonical import canonical_json
 from services.audit.domain import Actor, Event, Head, Record
 from services.audit.filters import Filter
 from services.audit.tables import head, payloads, records
@@ -31,9 +30,16 @@ async def save_head(session: AsyncSession, new: Head) -> None:
     await session.execute(update(head).where(head.c.id == 1).values(**values))
 
 
+# One array parameter, not an IN list of thousands of binds (costly to build and to parse).
+_EXISTING = text(
+    "SELECT event_id::text AS event_id, seq FROM audit.records"
+    " WHERE event_id = ANY(CAST(:ids AS uuid[]))"
+)
+
+
 async def existing_seqs(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, int]:
-    query = select(records.c.event_id, records.c.seq).where(records.c.event_id.in_(event_ids))
-    return {str(row.event_id): row.seq for row in await session.execute(query)}
+    rows = await session.execute(_EXISTING, {"ids": list(event_ids)})
+    return {row.event_id: row.seq for row in rows}
 
 
 async def add_records(
@@ -98,7 +104,7 @@ def _record_row(record: Record) -> tuple[Any, ...]:
         record.seq,
         event.event_id,
         event.occurred_at,
-        canonical_json(event.actor.as_dict()),
+        event.actor.canonical,
         event.action,
         event.target,
         event.outcome,

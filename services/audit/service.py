@@ -1,12 +1,15 @@
 """Use cases of the audit log: append (through the sequencer), audited reads, proofs,
 checkpoints, redaction and verification. Reading the log, its proofs and running verification
-are themselves appended as events, so the log says who looked at it."""
+are themselves appended as events, so the log says who looked at it. Read-audit events are
+enqueued, not waited for (a crash loses at most those of the last commit window; see
+read_audit.py for proofs); verification and redaction records are waited for."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +22,7 @@ from runtime.telemetry import current_trace_id
 from services.audit import repository
 from services.audit.domain import Actor, AppendResult, Event, Record
 from services.audit.filters import Filter
+from services.audit.read_audit import ProofReads, Window
 from services.audit.sequencer import Sequencer
 from services.audit.validation import validate
 
@@ -33,6 +37,7 @@ class AuditLog:
     db: Database
     sequencer: Sequencer
     origin: str
+    proof_reads: ProofReads = field(default_factory=ProofReads)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,24 @@ async def record_own(
 ) -> None:
     """Appends an event the audit service itself causes (reads, verification, redaction)."""
     await log.sequencer.append([own_event(caller, action, target, payload, outcome)])
+
+
+def note_read(
+    log: AuditLog, caller: Principal | Actor, action: str, target: str, payload: dict[str, Any]
+) -> None:
+    """Enqueues the audit event of a read and returns at once: the read's answer never waits
+    for a durable commit of its own audit record."""
+    log.sequencer.enqueue([own_event(caller, action, target, payload, "success")])
+
+
+def note_inclusion_proof(log: AuditLog, caller: Principal, seq: int, tree_size: int) -> None:
+    def flush(actor: Actor, window: Window) -> None:
+        event = own_event(actor, "audit.proof.inclusion", window.target, window.payload, "success")
+        trace_id = window.trace_ids[0] if window.trace_ids else ""
+        started = dataclasses.replace(event, occurred_at=window.started, trace_id=trace_id)
+        log.sequencer.enqueue([started])
+
+    log.proof_reads.note(_actor(caller), seq, tree_size, current_trace_id(), flush)
 
 
 def own_event(
@@ -94,6 +117,9 @@ async def list_records(
         raise InvalidArgument("after_seq must be -1 (from the start) or a seq")
     if limit < 0:
         raise InvalidArgument("limit must not be negative")
+    # The reads enqueued before this one are in the page: a reader sees the log's own record
+    # of earlier reads (and the wait is one commit at most, only when some are pending).
+    await log.sequencer.settled()
     async with log.db.transaction() as session:
         size = (await repository.read_head(session)).size
         found = await repository.page(
@@ -104,7 +130,7 @@ async def list_records(
             where=where,
         )
     query = {"after_seq": after_seq, "target": target, **(where.as_payload() if where else {})}
-    await record_own(log, caller, "audit.records.read", "log/audit", {**query, "count": len(found)})
+    note_read(log, caller, "audit.records.read", "log/audit", {**query, "count": len(found)})
     return Page(found, found[-1].seq if found else -1, size)
 
 
@@ -115,11 +141,12 @@ async def stream(
     in pages, each in its own short transaction so a slow reader holds nothing open."""
     if from_seq < 0 or to_seq < -1 or (to_seq != -1 and to_seq < from_seq):
         raise InvalidArgument("from_seq must be >= 0 and to_seq -1 or >= from_seq")
+    await log.sequencer.settled()
     if to_seq == -1:
         async with log.db.transaction() as session:
             to_seq = (await repository.read_head(session)).size - 1
     span = {"from_seq": from_seq, "to_seq": to_seq}
-    await record_own(log, caller, "audit.records.streamed", "log/audit", span)
+    note_read(log, caller, "audit.records.streamed", "log/audit", span)
     after = from_seq - 1
     while after < to_seq:
         async with log.db.transaction() as session:
@@ -129,3 +156,15 @@ async def stream(
         for record in found:
             yield record
         after = found[-1].seq
+
+
+ANONYMOUS = Actor("anonymous", (), "person", "", "")
+
+
+async def record_refusal(
+    log: AuditLog, method: str, principal: Principal | None, reason: str
+) -> None:
+    """The guard's hook: a refused call is an audit event (not waited for by the caller)."""
+    caller = principal if principal is not None else ANONYMOUS
+    payload = {"method": method, "reason": reason}
+    await record_own(log, caller, "audit.access.denied", f"rpc{method}", payload, "denied")

@@ -36,7 +36,7 @@ def _valid(index: int, event: Event) -> Event:
     if any("\x00" in text for text in _texts(event)):
         # Postgres text and jsonb cannot hold NUL.
         raise InvalidArgument(f"{where}: text fields must not contain NUL characters")
-    return dataclasses.replace(event, event_id=event_id)
+    return event if event_id == event.event_id else dataclasses.replace(event, event_id=event_id)
 
 
 def _check_payload(where: str, payload_json: str | None) -> None:
