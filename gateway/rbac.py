@@ -81,8 +81,17 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("GET", "/audit/checkpoints/{tree_size}"): ANYONE,
         ("GET", "/audit/keys"): ANYONE,
         ("POST", "/exports"): COMPLIANCE,
-        ("GET", "/exports"): COMPLIANCE,
-        ("GET", "/exports/{export_id}"): COMPLIANCE,
+        ("GET", "/exports"): ANYONE,
+        ("POST", "/exports/verify"): COMPLIANCE,
+        ("GET", "/exports/schedules"): ANYONE,
+        ("POST", "/exports/schedules"): COMPLIANCE,
+        ("PUT", "/exports/schedules/{schedule_id}"): COMPLIANCE,
+        ("DELETE", "/exports/schedules/{schedule_id}"): COMPLIANCE,
+        ("GET", "/exports/keys"): ANYONE,
+        ("GET", "/exports/{export_id}"): ANYONE,
+        ("POST", "/exports/{export_id}/verify"): COMPLIANCE,
+        ("POST", "/exports/{export_id}/redeliver"): COMPLIANCE,
+        ("GET", "/exports/{export_id}/attempts"): ANYONE,
     }
 )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -23,7 +23,6 @@ from pydantic import (
 
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
-from tradeops.export.v1 import export_service_pb2 as export_pb
 
 MAX_INT64 = 2**63 - 1  # seq numbers and tree sizes are int64 in the contracts
 
@@ -122,23 +121,6 @@ class TriageRequest(StrictModel):
 
 class Vote(StrictModel):
     comment: Annotated[str, Field(max_length=2000)] = ""
-
-
-class NewExport(StrictModel):
-    kind: Literal["audit_extract"] = "audit_extract"
-    from_seq: Seq = 0
-    to_seq: Annotated[
-        int, Field(ge=-1, le=MAX_INT64, description="-1: up to the end of the log")
-    ] = -1
-
-    @model_validator(mode="after")
-    def _ordered(self) -> NewExport:
-        if self.to_seq != -1 and self.to_seq < self.from_seq:
-            raise ValueError("to_seq must be -1 or at least from_seq")
-        return self
-
-    def to_message(self) -> export_pb.CreateExportRequest:
-        return export_pb.CreateExportRequest(**self.model_dump())
 
 
 class Redaction(StrictModel):

@@ -1,31 +1,99 @@
-"""Audit extracts written as files: the export service."""
+"""Signed exports of audit data and reports, their verification, redelivery and schedules: the
+export service. The static paths (verify, schedules, keys) are declared before /{export_id}."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from gateway.deps import Json, RpcDep, as_json
-from gateway.schemas import NewExport
+from gateway.export_bodies import ExportQuery, NewExport, Redelivery, ScheduleBody, VerifyMany
 from tradeops.export.v1 import export_service_pb2 as pb
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="The client_key, when the body has none",
+    ),
+]
+
 
 @router.post("", status_code=201)
-async def create_export(body: NewExport, rpc: RpcDep) -> Json:
+async def create_export(
+    body: NewExport, rpc: RpcDep, idempotency_key: IdempotencyKey = None
+) -> Json:
+    """Builds, signs and (with a destination) delivers the export; a repeated client_key
+    answers the caller's first export unchanged."""
     export = await rpc.peers.export.CreateExport(
-        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+        body.to_message(idempotency_key), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(export)
 
 
 @router.get("")
-async def list_exports(rpc: RpcDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Json:
+async def list_exports(rpc: RpcDep, query: Annotated[ExportQuery, Query()]) -> Json:
     reply = await rpc.peers.export.ListExports(
-        pb.ListExportsRequest(limit=limit), timeout=rpc.timeout, metadata=rpc.metadata
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.post("/verify")
+async def verify_exports(body: VerifyMany, rpc: RpcDep) -> Json:
+    """Verifies each of `ids`, or every signed export created in [since, until)."""
+    reply = await rpc.peers.export.VerifyExports(
+        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.get("/schedules")
+async def list_schedules(rpc: RpcDep) -> Json:
+    reply = await rpc.peers.export.ListSchedules(
+        pb.ListSchedulesRequest(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)
+
+
+@router.post("/schedules", status_code=201)
+async def create_schedule(body: ScheduleBody, rpc: RpcDep) -> Json:
+    schedule = await rpc.peers.export.PutSchedule(
+        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(schedule)
+
+
+@router.put("/schedules/{schedule_id}")
+async def put_schedule(schedule_id: UUID, body: ScheduleBody, rpc: RpcDep) -> Json:
+    """Replaces the schedule with that id."""
+    schedule = await rpc.peers.export.PutSchedule(
+        body.to_message(str(schedule_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(schedule)
+
+
+@router.delete("/schedules/{schedule_id}", status_code=204)
+async def delete_schedule(schedule_id: UUID, rpc: RpcDep) -> Response:
+    """Exports the schedule already ran are kept."""
+    await rpc.peers.export.DeleteSchedule(
+        pb.DeleteScheduleRequest(id=str(schedule_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return Response(status_code=204)
+
+
+@router.get("/keys")
+async def list_public_keys(rpc: RpcDep) -> Json:
+    """The signing keys' public parts, current and retired, newest first."""
+    reply = await rpc.peers.export.ListPublicKeys(
+        pb.ListPublicKeysRequest(), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(reply)
 
@@ -36,3 +104,29 @@ async def get_export(export_id: UUID, rpc: RpcDep) -> Json:
         pb.GetExportRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(export)
+
+
+@router.post("/{export_id}/verify")
+async def verify_export(export_id: UUID, rpc: RpcDep) -> Json:
+    verification = await rpc.peers.export.VerifyExport(
+        pb.VerifyExportRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(verification)
+
+
+@router.post("/{export_id}/redeliver")
+async def redeliver_export(export_id: UUID, rpc: RpcDep, body: Redelivery | None = None) -> Json:
+    """Delivers the signed export again, to `destination` or its own."""
+    request = (body or Redelivery()).to_message(str(export_id))
+    export = await rpc.peers.export.RedeliverExport(
+        request, timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(export)
+
+
+@router.get("/{export_id}/attempts")
+async def list_attempts(export_id: UUID, rpc: RpcDep) -> Json:
+    reply = await rpc.peers.export.ListAttempts(
+        pb.ListAttemptsRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)

@@ -145,7 +145,9 @@ async def test_a_bad_path_or_query_is_422_and_no_service_is_called(
 
 async def test_an_export_range_that_ends_before_it_starts_is_422(gateway: Gateway) -> None:
     response = await gateway.client.post(
-        "/exports", json={"from_seq": 10, "to_seq": 3}, headers=gateway.auth("compliance")
+        "/exports",
+        json={"kind": "audit_extract", "from_seq": 10, "to_seq": 3},
+        headers=gateway.auth("compliance"),
     )
 
     assert response.status_code == 422

@@ -21,6 +21,8 @@ POLICY = {
     "change_reason": "two eyes",
 }
 
+SCHEDULE = {"name": "daily", "cron": "0 6 * * *", "kind": "audit_extract"}
+
 # A valid body for every route that takes one.
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/incidents"): {"source": "md-gateway-ny4", "kind": "stale_price", "subject": "X"},
@@ -32,6 +34,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/agent/rulesets"): {"document": {"version": 2}, "reason": "tighter"},
     ("POST", "/agent/audit-summaries"): {"since": "2026-03-01T00:00:00Z"},
     ("POST", "/exports"): {"kind": "audit_extract"},
+    ("POST", "/exports/verify"): {"ids": [SOME_ID]},
+    ("POST", "/exports/schedules"): SCHEDULE,
+    ("PUT", "/exports/schedules/{schedule_id}"): SCHEDULE,
     ("POST", "/audit/records/{seq}/redact"): {"reason": "erasure request"},
     ("POST", f"{ACTION}/cancel"): {"reason": "resolved"},
     ("PUT", f"{ACTION}/parameters"): {"parameters": {"feed": "X"}, "reason": "wrong feed"},

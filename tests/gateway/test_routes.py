@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from tests.gateway.conftest import Gateway, assert_forwarded
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
+from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as export_pb
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 
@@ -160,13 +161,15 @@ async def test_compliance_creates_lists_and_reads_exports(gateway: Gateway) -> N
     assert created.status_code == 201
     assert created.json()["state"] == "EXPORT_STATE_SIGNED"
     request = assert_forwarded(gateway, "CreateExport", headers)
-    assert request == export_pb.CreateExportRequest(kind="audit_extract", from_seq=2, to_seq=9)
+    assert request == export_pb.CreateExportRequest(
+        kind="audit_extract", format="jsonl", from_seq=2, to_seq=9
+    )
 
     gateway.recorder.calls.clear()
-    listed = await gateway.client.get("/exports?limit=5", headers=headers)
+    listed = await gateway.client.get("/exports?page_size=5", headers=headers)
     assert listed.json() == {"exports": [], "next_page_token": ""}
     assert assert_forwarded(gateway, "ListExports", headers) == export_pb.ListExportsRequest(
-        limit=5
+        page=common_pb2.PageRequest(page_size=5)
     )
 
     gateway.recorder.calls.clear()

@@ -1,0 +1,150 @@
+"""Request bodies and query strings of the export routes (see gateway.schemas, gateway.queries).
+Each model knows the request message it becomes; field names are the export contract's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from google.protobuf.struct_pb2 import Struct
+from pydantic import Field, model_validator
+
+from gateway.action_bodies import Parameters
+from gateway.queries import QueryModel
+from gateway.schemas import MAX_INT64, Id, Rfc3339, Seq, StrictModel, timestamp
+from tradeops.common.v1 import common_pb2
+from tradeops.export.v1 import export_service_pb2 as pb
+
+Kind = Literal["audit_extract", "actions_report", "incidents_report", "compliance_checks"]
+Format = Literal["jsonl", "csv"]
+State = Literal[
+    "requested", "generating", "signed", "delivering", "delivered", "verified", "failed"
+]
+# A configured destination's name; empty: none (or, on redelivery, the export's own).
+Destination = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._-]*$")]
+ClientKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+ToSeq = Annotated[int, Field(ge=-1, le=MAX_INT64, description="-1: up to the latest checkpoint")]
+
+
+def _struct(parameters: dict[str, Any]) -> Struct:
+    message = Struct()
+    message.update(parameters)
+    return message
+
+
+def _window(message: pb.CreateExportRequest | pb.VerifyExportsRequest, body: _Window) -> None:
+    if body.since is not None:
+        message.since.CopyFrom(timestamp(body.since))
+    if body.until is not None:
+        message.until.CopyFrom(timestamp(body.until))
+
+
+class _Window(StrictModel):
+    since: Rfc3339 | None = Field(None, description="At or after (RFC 3339)")
+    until: Rfc3339 | None = Field(None, description="Before (RFC 3339)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Window:
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be later than since")
+        return self
+
+
+class NewExport(_Window):
+    """An audit extract takes a seq range (from_seq..to_seq) or a time range (since/until),
+    not both; the reports take a time range."""
+
+    kind: Kind
+    format: Format = "jsonl"
+    from_seq: Seq | None = None
+    to_seq: ToSeq | None = None
+    destination: Destination = ""
+    client_key: ClientKey | None = None
+    parameters: Parameters = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_range(self) -> NewExport:
+        by_seq = self.from_seq is not None or self.to_seq is not None
+        if by_seq and self.kind != "audit_extract":
+            raise ValueError("from_seq/to_seq apply to audit_extract only; use since/until")
+        if by_seq and (self.since or self.until):
+            raise ValueError("give a seq range (from_seq/to_seq) or a time range, not both")
+        to_seq = -1 if self.to_seq is None else self.to_seq
+        if to_seq != -1 and to_seq < (self.from_seq or 0):
+            raise ValueError("to_seq must be -1 or at least from_seq")
+        return self
+
+    def to_message(self, idempotency_key: str | None) -> pb.CreateExportRequest:
+        by_seq = self.kind == "audit_extract" and not (self.since or self.until)
+        message = pb.CreateExportRequest(
+            kind=self.kind,
+            format=self.format,
+            from_seq=(self.from_seq or 0) if by_seq else 0,
+            to_seq=(-1 if self.to_seq is None else self.to_seq) if by_seq else 0,
+            destination=self.destination,
+            client_key=self.client_key or idempotency_key or "",
+            parameters=_struct(self.parameters) if self.parameters else None,
+        )
+        _window(message, self)
+        return message
+
+
+class VerifyMany(_Window):
+    """Either ids, or every signed export created in [since, until)."""
+
+    ids: Annotated[list[Id], Field(max_length=500)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ids_or_window(self) -> VerifyMany:
+        if self.ids and (self.since or self.until):
+            raise ValueError("give ids or a time range, not both")
+        return self
+
+    def to_message(self) -> pb.VerifyExportsRequest:
+        message = pb.VerifyExportsRequest(ids=[str(one) for one in self.ids])
+        _window(message, self)
+        return message
+
+
+class Redelivery(StrictModel):
+    destination: Destination = ""
+
+    def to_message(self, export_id: str) -> pb.RedeliverExportRequest:
+        return pb.RedeliverExportRequest(id=export_id, destination=self.destination)
+
+
+class ScheduleBody(StrictModel):
+    name: Annotated[
+        str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    ] = Field(examples=["daily-audit-to-regulator"])
+    cron: Annotated[str, Field(min_length=9, max_length=128, examples=["0 6 * * 1-5"])]
+    time_zone: Annotated[str, Field(max_length=64, examples=["Europe/London"])] = ""
+    kind: Kind
+    format: Format = "jsonl"
+    parameters: Parameters = Field(default_factory=dict)
+    destination: Destination = ""
+    enabled: bool = True
+
+    def to_message(self, schedule_id: str = "") -> pb.PutScheduleRequest:
+        schedule = pb.Schedule(
+            id=schedule_id,
+            **self.model_dump(exclude={"parameters"}),
+            parameters=_struct(self.parameters) if self.parameters else None,
+        )
+        return pb.PutScheduleRequest(schedule=schedule)
+
+
+class ExportQuery(QueryModel):
+    """Every filter given must match; newest first."""
+
+    state: State | None = None
+    kind: Kind | None = None
+    page_size: Annotated[int, Field(ge=1, le=500)] = 50
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+
+    def to_message(self) -> pb.ListExportsRequest:
+        state = f"EXPORT_STATE_{self.state.upper()}" if self.state else "EXPORT_STATE_UNSPECIFIED"
+        return pb.ListExportsRequest(
+            state=pb.ExportState.Value(state),
+            kind=self.kind or "",
+            page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
+        )
