@@ -34,7 +34,7 @@ migrate: install
 	$(PY) -m runtime.launcher --migrate-only
 
 bench: install
-	@for b in bench/[!_]*.py; do [ -e "$$b" ] || continue; $(PY) "$$b" || exit 1; done
+	@failed=0; for b in bench/[!_]*.py; do $(PY) "$$b" || failed=1; done; exit $$failed
 
 token: install
 	$(VENV)/bin/tradeops token --sub alice --roles ops

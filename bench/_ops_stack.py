@@ -1,0 +1,158 @@
+"""The ops benchmarks' system; import-only (`make bench` skips bench/_*.py). A durable private
+PostgreSQL with the audit and ops schemas migrated, and the real audit, ops and (optionally)
+gateway processes started by runtime.stack.Stack, as `make run` and the e2e tests start them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import struct_pb2
+
+from runtime.auth import mint_token
+from runtime.migrate import upgrade
+from runtime.pgserver import LocalPostgres, free_port
+from runtime.provision import provision, service_url
+from runtime.settings import SERVICES, AuthSettings
+from runtime.stack import Stack
+from tradeops.common.v1 import common_pb2
+from tradeops.ops.v1 import ops_service_pb2 as pb
+
+Call = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class System:
+    stack: Stack
+    server: LocalPostgres
+    admin_url: str  # superuser, database "tradeops"
+    auth: AuthSettings
+    home: Path
+
+    def token(self, subject: str, *roles: str) -> str:
+        return mint_token(self.auth, subject, list(roles))
+
+
+def _env(server: LocalPostgres, home: Path, secret: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no exporters
+    env.update(
+        TRADEOPS_JWT_SECRET=secret,
+        TRADEOPS_EXPORT_DIR=str(home / "exports"),
+        TRADEOPS_AUDIT_SIGNING_KEYS_FILE=str(home / "audit-signing-keys.json"),
+        TRADEOPS_AUDIT_CREATE_DEV_KEYS="1",
+        TRADEOPS_AUDIT_VERIFY_EVERY_S="86400",  # no scheduled auditor during a run
+        TRADEOPS_GATEWAY_PORT=str(free_port()),
+    )
+    for service in SERVICES:
+        env[f"TRADEOPS_{service.upper()}_DATABASE_URL"] = service_url(server.url(), service)
+        env[f"TRADEOPS_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
+    return env
+
+
+@contextlib.contextmanager
+def system(home: Path, *, gateway: bool) -> Iterator[System]:
+    """Postgres (durable) + audit + ops (+ gateway), stopped in reverse order on exit."""
+    server = LocalPostgres(home / "pgdata", durable=True)
+    server.start()
+    stack: Stack | None = None
+    try:
+        provision(server.url())
+        for service in ("audit", "ops"):
+            upgrade(service, service_url(server.url(), service))
+        secret = secrets.token_urlsafe(48)[:48]
+        stack = Stack(_env(server, home, secret), home / "logs")
+        stack.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("audit", "ops", "gateway") if gateway else ("audit", "ops"):
+            stack.start_one(name)
+        auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
+        yield System(stack, server, server.url(database="tradeops"), auth, home)
+    finally:
+        if stack is not None:
+            stack.stop()
+        server.stop()
+
+
+def proposal(index: int, *, kind: str = "restart_service") -> pb.ProposeActionRequest:
+    parameters = struct_pb2.Struct()
+    parameters.update({"service": f"pricer-{index % 17}", "desk": "rates-emea"})
+    return pb.ProposeActionRequest(
+        kind=kind,
+        parameters=parameters,
+        risk=pb.RISK_LOW,
+        rationale="bench: pricer stuck after a market-data gap",
+        requested_by="trader-bench",
+        proposed_by=common_pb2.Actor(subject="svc:bench", roles=["service"], kind="service"),
+        incident_id=f"inc-{index // 10}",
+        decision_id=f"dec-{index}",
+        source_ref=f"bench-{index}-{secrets.token_hex(4)}",
+    )
+
+
+async def closed_loop(call: Call, count: int, concurrency: int) -> float:
+    """Calls call(0..count-1) with `concurrency` callers; returns calls/s."""
+    cursor = iter(range(count))
+
+    async def caller() -> None:
+        for index in cursor:
+            await call(index)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    return count / (time.perf_counter() - started)
+
+
+async def open_loop(call: Call, rate: float, seconds: float, grace: float = 5.0) -> Paced:
+    """Call i is due at i/rate; each latency is timed from when it was due (ms), so a stall
+    shows up as latency rather than as fewer sends. Calls failing, or still running `grace`
+    seconds after the last send, are cancelled and counted at the time they were given up on
+    (a lower bound), so an overloaded run ends in bounded time and its p99 is not hidden."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    start = time.perf_counter() + 0.05
+    failed = 0
+
+    async def one(index: int, due: float) -> None:
+        nonlocal failed
+        try:
+            await call(index)
+        except Exception:
+            failed += 1
+        latencies.append((time.perf_counter() - due) * 1000)
+
+    tasks = []
+    for index in range(total):
+        due = start + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, due)))
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()
+    now = time.perf_counter()
+    latencies.extend((now - (start + i / rate)) * 1000 for i, t in enumerate(tasks) if t in late)
+    return Paced(latencies, failed, len(late))
+
+
+@dataclass(frozen=True)
+class Paced:
+    latencies: list[float]  # ms, every call (unfinished ones as a lower bound)
+    failed: int
+    unfinished: int
+
+    def describe(self) -> str:
+        return (
+            f"p50 {statistics.median(self.latencies):.1f} ms, p99 {p99(self.latencies):.1f} ms,"
+            f" {self.failed} failed, {self.unfinished} unfinished of {len(self.latencies)}"
+        )
+
+
+def p99(values: Sequence[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]

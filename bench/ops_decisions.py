@@ -1,0 +1,167 @@
+"""Decisions through the gateway: approve calls/s and p99 at a fixed offered rate, against a
+tiny FastAPI app making one trivial gRPC call per request to the same ops service.
+
+Durable PostgreSQL; the real audit, ops and gateway processes (outbox relay and audit on).
+Pending actions (default policy, M=1) are proposed beforehand over gRPC with a service token;
+each is then approved exactly once by an ops user over HTTP. See bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from _common import result, scratch
+from _ops_stack import Paced, System, closed_loop, open_loop, p99, proposal, system
+
+from runtime.clients import bearer, open_channel
+from runtime.pgserver import free_port
+from tradeops.ops.v1 import ops_service_pb2 as pb
+from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
+
+
+async def propose(sys_: System, count: int) -> list[str]:
+    metadata = bearer(sys_.token("svc:bench", "service"))
+    ids: list[str] = [""] * count
+    async with open_channel(sys_.stack.address("ops")) as channel:
+        stub = pb_grpc.OpsServiceStub(channel)
+
+        async def one(index: int) -> None:
+            action = await stub.ProposeAction(proposal(index), timeout=10, metadata=metadata)
+            ids[index] = action.id
+
+        rate = await closed_loop(one, count, 16)
+    print(f"proposed {count} pending actions ({rate:.0f}/s)", flush=True)
+    return ids
+
+
+async def approve_direct(sys_: System, ids: list[str], rate: float) -> Paced:
+    """The same approvals straight to ops over gRPC: what the gateway adds is the difference."""
+    metadata = bearer(sys_.token("ops-bench", "ops"))
+    async with open_channel(sys_.stack.address("ops")) as channel:
+        stub = pb_grpc.OpsServiceStub(channel)
+
+        async def one(index: int) -> None:
+            await stub.ApproveAction(pb.VoteRequest(id=ids[index]), timeout=30, metadata=metadata)
+
+        return await open_loop(one, rate, LIGHT_S)
+
+
+def start_baseline(sys_: System, port: int) -> subprocess.Popen[bytes]:
+    env = {**sys_.stack.env, "BENCH_OPS_ADDR": sys_.stack.address("ops"), "BENCH_PORT": str(port)}
+    log = (sys_.home / "logs" / "baseline.log").open("ab")
+    app = Path(__file__).resolve().parent / "_ops_baseline_app.py"
+    proc = subprocess.Popen([sys.executable, str(app)], env=env, stdout=log, stderr=log)
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("baseline app did not start")
+
+
+LIGHT_MAX, LIGHT_S = 300, 5.0  # the informative run at half the measured rate
+
+
+class Caller:
+    """POSTs to `path.format(id)` for ids[i]; anything but 200 aborts the run."""
+
+    def __init__(self, client: httpx.AsyncClient, path: str, ids: list[str]) -> None:
+        self.client, self.path, self.ids = client, path, ids
+
+    async def __call__(self, index: int) -> None:
+        reply = await self.client.post(self.path.format(self.ids[index]))
+        if reply.status_code != 200:
+            raise RuntimeError(f"{self.path} -> {reply.status_code}: {reply.text[:300]}")
+
+
+async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
+    latency_n = int(args.rate * args.seconds)
+    ids = await propose(sys_, 100 + args.approvals + 2 * LIGHT_MAX + latency_n)
+    warm, bulk = ids[:100], ids[100 : 100 + args.approvals]
+    light = ids[100 + args.approvals :][:LIGHT_MAX]
+    direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-latency_n:]
+    headers = {"Authorization": f"Bearer {sys_.token('ops-bench', 'ops')}"}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with (
+        httpx.AsyncClient(
+            base_url=sys_.stack.gateway_url(), headers=headers, limits=limits, timeout=30
+        ) as gw,
+        httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as bl,
+    ):
+        approve = Caller(gw, "/agent/ops/actions/{}/approve", bulk)
+        trivial = Caller(bl, "/baseline/{}", bulk)
+        await closed_loop(Caller(gw, "/agent/ops/actions/{}/approve", warm[:50]), 50, 8)
+        await closed_loop(Caller(bl, "/baseline/{}", warm), 100, 8)
+        base_rate = await closed_loop(trivial, args.approvals, args.concurrency)
+        print(f"baseline: {base_rate:.0f} trivial calls/s", flush=True)
+        figure = await closed_loop(approve, args.approvals, args.concurrency)
+        print(f"approve: {figure:.0f} approvals/s ({args.approvals} actions)", flush=True)
+        await asyncio.sleep(1)  # let the relay drain before the paced runs
+        # Informative: the latency of one approval when the system is not queueing.
+        easy = min(figure / 2, LIGHT_MAX / LIGHT_S)
+        for name, caller in (
+            ("baseline", Caller(bl, "/baseline/{}", light)),
+            ("approve", Caller(gw, "/agent/ops/actions/{}/approve", light)),
+        ):
+            paced_easy = await open_loop(caller, easy, LIGHT_S)
+            print(f"{name} at {easy:.0f}/s offered: {paced_easy.describe()}", flush=True)
+        paced_easy = await approve_direct(sys_, direct, easy)
+        print(f"ApproveAction by gRPC at {easy:.0f}/s: {paced_easy.describe()}", flush=True)
+        base_lat = await open_loop(Caller(bl, "/baseline/{}", paced), args.rate, args.seconds)
+        print(f"baseline at {args.rate:.0f}/s offered: {base_lat.describe()}", flush=True)
+        fig_lat = await open_loop(
+            Caller(gw, "/agent/ops/actions/{}/approve", paced), args.rate, args.seconds
+        )
+        print(f"approve at {args.rate:.0f}/s offered: {fig_lat.describe()}", flush=True)
+    await audited(sys_)
+    ok_rate = figure / base_rate >= 0.5
+    fig_p99 = p99(fig_lat.latencies)
+    ok_lat = fig_p99 <= 25 and not (fig_lat.failed or fig_lat.unfinished)
+    result("ops_approve_rate", figure, "approvals/s", base_rate, "ratio>=0.5", ok_rate)
+    result("ops_approve_p99", fig_p99, "ms", p99(base_lat.latencies), "<=25ms", ok_lat)
+    return ok_rate and ok_lat
+
+
+async def audited(sys_: System) -> None:
+    """Reports how far the outbox relay got: every approval must become an audit record."""
+    approved = "SELECT count(*) FROM ops.actions WHERE state = 'APPROVED'"
+    recorded = "SELECT count(*) FROM audit.records WHERE action = 'ops.action.approved'"
+    async with await psycopg.AsyncConnection.connect(sys_.admin_url, autocommit=True) as conn:
+        for _ in range(150):
+            counts = [
+                (await (await conn.execute(q)).fetchone() or (0,))[0] for q in (approved, recorded)
+            ]
+            if counts[0] == counts[1]:
+                break
+            await asyncio.sleep(0.2)
+    print(f"approved actions: {counts[0]}, audit records of approvals: {counts[1]}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--approvals", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with scratch("ops-decisions") as home, system(home, gateway=True) as sys_:
+        port = free_port()
+        baseline = start_baseline(sys_, port)
+        try:
+            ok = asyncio.run(run(sys_, args, f"http://127.0.0.1:{port}"))
+        finally:
+            baseline.terminate()
+            baseline.wait(20)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
