@@ -7,6 +7,7 @@ on event_id. Rows are claimed with FOR UPDATE SKIP LOCKED, so any number of repl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,8 +100,11 @@ async def record_event(
     return event_id
 
 
-def refusal_recorder(db: Database, table: Table, source: str) -> RefusalHook:
-    """A guard hook writing each refused call to the service's outbox as a denied event."""
+def refusal_recorder(
+    db: Database, table: Table, source: str, then: Callable[[], None] = lambda: None
+) -> RefusalHook:
+    """A guard hook writing each refused call to the service's outbox as a denied event;
+    `then` runs after the commit (a relay's wake, so the event leaves at once)."""
 
     async def record(method: str, principal: Principal | None, reason: str) -> None:
         async with db.transaction() as session:
@@ -114,6 +118,7 @@ def refusal_recorder(db: Database, table: Table, source: str) -> RefusalHook:
                 payload={"method": method, "reason": reason},
                 outcome="denied",
             )
+        then()
 
     return record
 

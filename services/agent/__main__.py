@@ -7,6 +7,7 @@ TRADEOPS_AGENT_CORRELATION_WINDOW_S [600], TRADEOPS_AGENT_PROPOSAL_RETRY_S [5]."
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from datetime import timedelta
@@ -15,6 +16,7 @@ from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
+from runtime.outbox import refusal_recorder
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
@@ -55,7 +57,8 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     remediation = remediation_spec(settings, db, ops, identity, wake=relay.wake)
     # ComplianceService + its scheduler worker (compliance/WIRING.md).
     compliance = compliance_spec(settings, db, wake=relay.wake)
-    return merge(triage, remediation, compliance)
+    merged = merge(triage, remediation, compliance)
+    return dataclasses.replace(merged, on_refused=refusal_recorder(db, outbox, "agent", relay.wake))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ services/export/destinations/config.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from functools import partial
 
@@ -14,6 +15,7 @@ from runtime.auth import Principal, ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
+from runtime.outbox import refusal_recorder
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
@@ -71,7 +73,8 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         delivery_worker(db, delivery, now, on_event=relay.wake),
         schedule_worker(db, scheduled_creator(exporter, identity.token), now),
     ]
-    return spec(servicer, workers=workers)
+    built = spec(servicer, workers=workers)
+    return dataclasses.replace(built, on_refused=refusal_recorder(db, outbox, "export", relay.wake))
 
 
 async def _deliver(

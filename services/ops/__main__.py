@@ -6,7 +6,7 @@ import dataclasses
 import os
 from datetime import UTC, datetime
 
-from runtime.auth import Principal, ServiceIdentity
+from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, Worker
@@ -46,14 +46,8 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         delivery.run,
         gauges.run,
     ]
-    refused = refusal_recorder(db, outbox, "ops")
-
-    async def on_refused(method: str, principal: Principal | None, reason: str) -> None:
-        await refused(method, principal, reason)
-        relay.wake()
-
     spec = grpc_api.spec(db, wake, workers=workers, clock=clock)
-    return dataclasses.replace(spec, on_refused=on_refused)
+    return dataclasses.replace(spec, on_refused=refusal_recorder(db, outbox, "ops", relay.wake))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ every hop, with real processes."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -19,6 +19,8 @@ from tests.e2e.otlp import OtlpReceiver
 from tests.e2e.test_seed_flow import LATENCY_INCIDENT, triaged_action
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
+from tradeops.export.v1 import export_service_pb2 as export_pb
+from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
@@ -115,17 +117,33 @@ async def test_grpc_callers_need_a_token_and_a_role(
     assert caught.value.code() == code
 
 
+async def _refused(stack: Stack, service: str) -> None:
+    async with open_channel(stack.address(service)) as channel:
+        calls: dict[str, Callable[[], Awaitable[object]]] = {
+            "ops": lambda: ops_grpc.OpsServiceStub(channel).GetAction(
+                ops_pb.GetActionRequest(id="x"), timeout=5
+            ),
+            "agent": lambda: agent_grpc.AgentServiceStub(channel).GetIncident(
+                agent_pb.GetIncidentRequest(id="x"), timeout=5
+            ),
+            "export": lambda: export_grpc.ExportServiceStub(channel).GetExport(
+                export_pb.GetExportRequest(id="x"), timeout=5
+            ),
+        }
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await calls[service]()
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+@pytest.mark.parametrize("service", ["ops", "agent", "export"])
 async def test_a_call_refused_by_a_service_is_in_the_audit_log(
-    stack: Stack, admin_sql: psycopg.Connection[Any]
+    stack: Stack, admin_sql: psycopg.Connection[Any], service: str
 ) -> None:
-    async with open_channel(stack.address("ops")) as channel:
-        stub = ops_grpc.OpsServiceStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError):
-            await stub.GetAction(ops_pb.GetActionRequest(id="x"), timeout=5)
+    await _refused(stack, service)
     found = eventually(
         lambda: admin_sql.execute(
-            "SELECT actor->>'subject', outcome FROM audit.records"
-            " WHERE action = 'ops.access.denied'"
+            "SELECT actor->>'subject', outcome FROM audit.records WHERE action = %s",
+            (f"{service}.access.denied",),
         ).fetchall(),
         what="the refusal in the audit log",
     )
