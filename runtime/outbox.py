@@ -83,21 +83,47 @@ async def record_event(
 ) -> str:
     """Adds one audit event to the outbox inside the caller's transaction; returns its id."""
     event_id = str(uuid.uuid4())
-    event = {
-        "event_id": event_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "actor": actor,
-        "action": action,
-        "target": target,
-        "outcome": outcome,
-        "trace_id": current_trace_id(),
-        "payload_json": canonical_json(payload),
-        "source": source,
-    }
+    event = event_body(
+        event_id=event_id,
+        occurred_at=datetime.now(UTC),
+        source=source,
+        actor=actor,
+        action=action,
+        target=target,
+        payload=payload,
+        outcome=outcome,
+        trace_id=current_trace_id(),
+    )
     await session.execute(
         insert(table).values(event_id=event_id, event=event, traceparent=current_traceparent())
     )
     return event_id
+
+
+def event_body(
+    *,
+    event_id: str,
+    occurred_at: datetime,
+    source: str,
+    actor: dict[str, Any],
+    action: str,
+    target: str,
+    payload: dict[str, Any],
+    outcome: str,
+    trace_id: str,
+) -> dict[str, Any]:
+    """An outbox row's event: the AuditEvent message in its proto3 JSON form."""
+    return {
+        "event_id": event_id,
+        "occurred_at": occurred_at.isoformat(),
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "outcome": outcome,
+        "trace_id": trace_id,
+        "payload_json": canonical_json(payload),
+        "source": source,
+    }
 
 
 def refusal_recorder(

@@ -1,4 +1,5 @@
-"""Audit events written in bulk: the same rows runtime.outbox.record_event writes, one INSERT
+"""Audit events written in bulk: the rows runtime.outbox.record_event writes (the same
+runtime.outbox.event_body), one INSERT
 for a whole batch (TriageBatch writes two events per incident; one statement each would cost
 more than the triage itself)."""
 
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.canonical import canonical_json
+from runtime.outbox import event_body
 from runtime.telemetry import current_trace_id, current_traceparent
 from services.agent.tables import outbox
 
@@ -48,14 +49,14 @@ def outbox_row(event: Event, now: datetime, trace_id: str, traceparent: str) -> 
 
 
 def _event(event: Event, now: datetime, trace_id: str) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "occurred_at": now.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "target": event.target,
-        "outcome": event.outcome,
-        "trace_id": trace_id,
-        "payload_json": canonical_json(event.payload),
-        "source": SOURCE,
-    }
+    return event_body(
+        event_id=event.event_id,
+        occurred_at=now,
+        source=SOURCE,
+        actor=event.actor,
+        action=event.action,
+        target=event.target,
+        payload=event.payload,
+        outcome=event.outcome,
+        trace_id=trace_id,
+    )
