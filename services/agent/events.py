@@ -1,7 +1,6 @@
-"""Audit events written in bulk: the rows runtime.outbox.record_event writes (the same
-runtime.outbox.event_body), one INSERT
-for a whole batch (TriageBatch writes two events per incident; one statement each would cost
-more than the triage itself)."""
+"""Audit events written in bulk: the rows runtime.outbox.record_event writes (built by the same
+runtime.outbox.event_body), one INSERT for a whole batch (TriageBatch writes two events per
+incident; one statement each would cost more than the triage itself)."""
 
 from __future__ import annotations
 
