@@ -15,14 +15,11 @@ import argparse
 import hashlib
 import json
 import sys
-import time
 from pathlib import Path
-from typing import TextIO
 
+from runtime.progress import Progress, megabytes
 from services.export.domain import MANIFEST
 from services.export.verification import total_bytes, verify_directory
-
-_WIDTH, _EVERY_S = 30, 0.1
 
 
 def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +45,7 @@ def run_verify(args: argparse.Namespace) -> int:
     except (OSError, UsageError) as exc:
         print(f"tradeops: {exc}", file=sys.stderr)
         return 2
-    bar = Bar(total_bytes(args.dir), sys.stderr, force=args.progress)
+    bar = Progress(total_bytes(args.dir), sys.stderr, force=args.progress, describe=megabytes)
     problems = verify_directory(args.dir, pem, previous, bar.advance)
     bar.close()
     for problem in problems:
@@ -90,37 +87,6 @@ def _named_previous(export_dir: Path) -> str:
     if not named:
         raise UsageError(f"{export_dir / MANIFEST}: the first of a chain has no previous")
     return str(named)
-
-
-class Bar:
-    """A one-line progress bar on stderr over the bytes hashed."""
-
-    def __init__(self, total: int, stream: TextIO, *, force: bool = False) -> None:
-        self.stream, self.enabled = stream, force or stream.isatty()
-        self.total, self.done = max(total, 0), 0
-        self._start = self._shown = time.monotonic()
-
-    def advance(self, count: int) -> None:
-        self.done += count
-        now = time.monotonic()
-        if self.enabled and now - self._shown >= _EVERY_S:
-            self._shown = now
-            self._draw(now)
-
-    def close(self) -> None:
-        if self.enabled:
-            self._draw(time.monotonic())
-            self.stream.write("\n")
-
-    def _draw(self, now: float) -> None:
-        share = min(self.done / self.total, 1.0) if self.total else 1.0
-        filled = round(share * _WIDTH)
-        rate = self.done / max(now - self._start, 1e-6) / 1e6
-        bar = "#" * filled + "." * (_WIDTH - filled)
-        self.stream.write(
-            f"\r[{bar}] {self.done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB, {rate:,.0f} MB/s"
-        )
-        self.stream.flush()
 
 
 def main(argv: list[str] | None = None) -> int:

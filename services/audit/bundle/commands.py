@@ -21,11 +21,11 @@ from pathlib import Path
 import grpc
 
 from runtime.clients import open_channel
+from runtime.progress import Progress
 from runtime.settings import peer_addresses
 from services.audit.bundle.export import export_bundle
 from services.audit.bundle.fetch import AuditReader
 from services.audit.bundle.layout import BundleFailure, UsageError
-from services.audit.bundle.progress import Progress
 from services.audit.bundle.verify import verify_bundle
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 

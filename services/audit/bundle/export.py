@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runtime.progress import Progress
 from services.audit.bundle.fetch import AuditReader
 from services.audit.bundle.layout import (
     CHECKPOINT,
@@ -18,7 +19,6 @@ from services.audit.bundle.layout import (
     write_info,
     write_keys,
 )
-from services.audit.bundle.progress import Progress
 from services.audit.bundle.proof_lines import ProofLine
 from services.audit.bundle.records import record_line
 from services.audit.domain import rfc3339

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime.progress import Progress
 from services.audit.bundle.diagnose import explain
 from services.audit.bundle.layout import PROOFS, RECORDS, BundleFailure, BundleInfo
-from services.audit.bundle.progress import Progress
 from services.audit.bundle.proof_lines import ProofLine, read_proofs
 from services.audit.bundle.records import Line, read_lines
 from services.audit.bundle.signed import Signed

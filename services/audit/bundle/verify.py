@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime.progress import Progress
 from services.audit.bundle.layout import (
     CHECKPOINT,
     INFO,
@@ -17,7 +18,6 @@ from services.audit.bundle.layout import (
     read_info,
     require,
 )
-from services.audit.bundle.progress import Progress
 from services.audit.bundle.ranged import verify_range
 from services.audit.bundle.signed import Signed, open_signed
 from services.audit.bundle.whole import verify_whole

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime.progress import Progress
 from services.audit.bundle.diagnose import explain
 from services.audit.bundle.layout import RECORDS, BundleFailure
-from services.audit.bundle.progress import Progress
 from services.audit.bundle.records import read_lines
 from services.audit.bundle.signed import Signed
 from services.audit.verification import ChainVerifier, SignedRoot, Trust, Verdict
