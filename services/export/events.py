@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,21 +16,41 @@ from services.export.tables import outbox
 SOURCE = "export"
 
 
+# A person's principal, or the fields of an automation's actor (a schedule, the worker).
+Actor = Principal | Mapping[str, Any]
+
+
+def actor_fields(actor: Actor) -> dict[str, Any]:
+    return person(actor) if isinstance(actor, Principal) else dict(actor)
+
+
 async def emit(
     session: AsyncSession,
-    caller: Principal,
+    caller: Actor,
     action: str,
     export: Export,
     payload: dict[str, Any],
     outcome: str = "success",
 ) -> None:
+    await record(session, caller, action, export.id, payload, outcome)
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    export_id: str,
+    payload: dict[str, Any],
+    outcome: str = "success",
+) -> None:
+    """The one writer of export.* events (the delivery code's included)."""
     await record_event(
         session,
         outbox,
         source=SOURCE,
-        actor=person(caller),
+        actor=actor_fields(actor),
         action=action,
-        target=f"export/{export.id}",
+        target=f"export/{export_id}",
         payload=payload,
         outcome=outcome,
     )

@@ -23,10 +23,11 @@ from runtime.errors import NotFound
 from services.export import repository
 from services.export.delivery.batch import verify_batch
 from services.export.delivery.history import DeliveryAttempt, Verification, attempts
-from services.export.delivery.policy import WORKER, Actor, DeliveryConfig, RetryPolicy
+from services.export.delivery.policy import WORKER, DeliveryConfig, RetryPolicy
 from services.export.delivery.send import deliver, redeliver
 from services.export.delivery.verify import verify_delivered
 from services.export.delivery.worker import delivery_worker, run_due
+from services.export.events import Actor
 from services.export.requests import parse_id
 
 __all__ = [

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.db import Database
 from services.export.delivery import history, jobs, state
 from services.export.delivery.history import DELIVERED, FAILED, DeliveryAttempt
-from services.export.delivery.policy import Actor, DeliveryConfig
+from services.export.delivery.policy import DeliveryConfig
 from services.export.destinations import DeliveryError, Destination
 from services.export.domain import Export, ExportState
+from services.export.events import Actor
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from services.export.delivery.history import Verification
-from services.export.delivery.policy import Actor, DeliveryConfig
+from services.export.delivery.policy import DeliveryConfig
 from services.export.delivery.verify import verify_delivered
+from services.export.events import Actor
 from services.export.tables import exports
 
 MAX_BATCH = 500

@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import record_event
-from services.export.delivery.policy import Actor, actor_fields, subject
+from services.export.delivery.policy import subject
+from services.export.events import Actor, record
 from services.export.scheduling_tables import delivery_attempts, verifications
-from services.export.tables import outbox
 
 SOURCE = "export"
 DELIVERED, FAILED = "delivered", "failed"
@@ -96,16 +95,7 @@ async def event(
     payload: dict[str, Any],
     outcome: str = "success",
 ) -> None:
-    await record_event(
-        session,
-        outbox,
-        source=SOURCE,
-        actor=actor_fields(actor),
-        action=action,
-        target=f"export/{export_id}",
-        payload=payload,
-        outcome=outcome,
-    )
+    await record(session, actor, action, export_id, payload, outcome)
 
 
 def first(problems: Sequence[str], limit: int = 20) -> list[str]:

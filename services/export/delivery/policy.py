@@ -7,16 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from runtime.auth import Principal
-from runtime.outbox import automation, person
+from runtime.outbox import automation
 from services.export.destinations import Destination
 from services.export.destinations import config as destinations
+from services.export.events import Actor, actor_fields
 
 # The actor of automatic redeliveries and verifications in the audit log.
 WORKER = automation("export-delivery", "1")
-Actor = Principal | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,10 +57,6 @@ class DeliveryConfig:
             export_dir,
             verify_after_delivery=destinations.verified_after_delivery(env),
         )
-
-
-def actor_fields(actor: Actor) -> dict[str, Any]:
-    return person(actor) if isinstance(actor, Principal) else dict(actor)
 
 
 def subject(actor: Actor) -> str:

@@ -11,9 +11,10 @@ from runtime.db import Database
 from runtime.errors import InvalidArgument
 from services.export.delivery import jobs, state
 from services.export.delivery.attempt import Attempt, run
-from services.export.delivery.policy import Actor, DeliveryConfig
+from services.export.delivery.policy import DeliveryConfig
 from services.export.destinations import Destination
 from services.export.domain import Export
+from services.export.events import Actor
 from services.export.requests import parse_id
 
 

@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.db import Database
 from services.export.delivery import history, jobs, state
 from services.export.delivery.history import Verification
-from services.export.delivery.policy import Actor, DeliveryConfig
+from services.export.delivery.policy import DeliveryConfig
 from services.export.delivery.send import destination_named
 from services.export.destinations import MANIFEST, DeliveryError, Destination
 from services.export.domain import Export, ExportState
+from services.export.events import Actor
 from services.export.requests import parse_id
 from services.export.tables import manifests, signing_keys
 from services.export.verification import verify_directory
