@@ -33,8 +33,9 @@ protos: install
 migrate: install
 	$(PY) -m runtime.launcher --migrate-only
 
+# Every benchmark in bench/, one after another, then one table (BENCH="name ..." picks some).
 bench: install
-	@failed=0; for b in bench/[!_]*.py; do $(PY) "$$b" || failed=1; done; exit $$failed
+	$(PY) bench $(BENCH)
 
 token: install
 	$(VENV)/bin/tradeops token --sub alice --roles ops
