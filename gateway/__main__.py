@@ -5,13 +5,17 @@ from __future__ import annotations
 import uvicorn
 
 from gateway.app import create_app
+from runtime.logs import setup_logging
 from runtime.settings import GatewaySettings
-from runtime.telemetry import instrument_grpc, setup_tracing, shutdown_tracing
+from runtime.telemetry import instrument_grpc, setup_metrics, setup_tracing, shutdown_tracing
 
 
 def main() -> None:
+    setup_logging("gateway")
     settings = GatewaySettings.from_env()
     setup_tracing("tradeops-gateway")
+    # Before create_app: the FastAPI instrumentation takes its meter when it instruments.
+    setup_metrics("tradeops-gateway")
     # Before create_app: channels opened afterwards get the client interceptors.
     instrument_grpc()
     try:
@@ -20,6 +24,9 @@ def main() -> None:
             host=settings.listen_host,
             port=settings.listen_port,
             log_level="info",
+            # None: uvicorn keeps its hands off logging, its records reach our JSON handler.
+            log_config=None,
+            access_log=False,  # gateway.access_log writes them, inside the request's span
         )
     finally:
         shutdown_tracing()

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from gateway import errors, routes
+from gateway.access_log import AccessLog
 from gateway.limits import BodyLimit
 from gateway.peers import Peers
 from gateway.rbac import authorize, document
@@ -40,6 +41,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.verifier = TokenVerifier(settings.auth)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added after BodyLimit, so outside it (a refused body is logged too), and inside the
+    # tracing middleware instrument_app adds last, so each line carries its trace id.
+    app.add_middleware(AccessLog)
     for router in routes.PROTECTED:
         app.include_router(
             router, dependencies=[Depends(authorize)], responses=errors.ERROR_RESPONSES

@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from runtime.auth import TokenVerifier
 from runtime.grpc_guard import Guard, Rbac, RefusalHook
+from runtime.grpc_metrics import RpcMetrics
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -59,7 +60,7 @@ class Running:
 async def start(spec: ServiceSpec, listen: str, verifier: TokenVerifier) -> Running:
     """Starts serving on `listen` (port 0 picks a free port) and launches the workers."""
     server = grpc.aio.server(
-        interceptors=[Guard(verifier, spec.rbac, spec.on_refused)],
+        interceptors=[RpcMetrics(), Guard(verifier, spec.rbac, spec.on_refused)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

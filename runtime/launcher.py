@@ -22,7 +22,7 @@ from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
 from runtime.provision import provision, service_url
 from runtime.settings import SERVICES, AuthSettings, database_url
-from runtime.stack import Stack
+from runtime.stack import ORDER, Stack
 
 
 def main() -> int:
@@ -76,7 +76,12 @@ def prepare_database(env: dict[str, str], home: Path) -> LocalPostgres | None:
     return pg
 
 
+METRICS_BASE_PORT = 9461
+
+
 def run_stack(env: dict[str, str], home: Path) -> int:
+    for offset, name in enumerate(ORDER):
+        env.setdefault(f"TRADEOPS_{name.upper()}_METRICS_PORT", str(METRICS_BASE_PORT + offset))
     stack = Stack(env, home / "logs")
     stopping: list[int] = []
     # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
@@ -103,7 +108,9 @@ def banner(stack: Stack, env: dict[str, Any]) -> str:
             "tradeops is running",
             f"  API      {url}",
             f"  docs     {url}/docs",
-            f"  logs     {stack.log_dir}",
+            f"  logs     {stack.log_dir} (JSON lines)",
+            f"  metrics  {stack.metrics_url('gateway')} (Prometheus; one port per process, "
+            f"from {METRICS_BASE_PORT})",
             f"  database {env.get('TRADEOPS_EMBEDDED_PG_URL', '(as configured)')}",
             "",
             "  admin development token (12 h):",

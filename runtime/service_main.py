@@ -4,12 +4,12 @@ workers, and a graceful stop. The service supplies only `build`, its wiring."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, serve_until_signalled, start
+from runtime.logs import setup_logging
 from runtime.settings import ServiceSettings
 from runtime.telemetry import (
     instrument_engine,
@@ -23,9 +23,7 @@ Build = Callable[[ServiceSettings, Database], ServiceSpec]
 
 
 def run_service(name: str, build: Build) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(name)
     settings = ServiceSettings.from_env(name)
     asyncio.run(_serve(settings, build))
 

@@ -47,9 +47,20 @@ class Stack:
         self.wait_ready(name)
 
     def _listen_env(self, name: str) -> dict[str, str]:
-        if name == "gateway":
-            return {}
-        return {"TRADEOPS_GRPC_LISTEN": self.address(name)}
+        env = {}
+        # One variable per process (TRADEOPS_AUDIT_METRICS_PORT, ...): they share one environment.
+        metrics_port = self.env.get(f"TRADEOPS_{name.upper()}_METRICS_PORT")
+        if metrics_port:
+            env["TRADEOPS_METRICS_PORT"] = metrics_port
+        if name != "gateway":
+            env["TRADEOPS_GRPC_LISTEN"] = self.address(name)
+        return env
+
+    def metrics_url(self, name: str) -> str:
+        """The process's Prometheus endpoint; empty when it has none."""
+        port = self.env.get(f"TRADEOPS_{name.upper()}_METRICS_PORT")
+        host = self.env.get("TRADEOPS_METRICS_HOST", "127.0.0.1")
+        return f"http://{host}:{port}/metrics" if port else ""
 
     def address(self, name: str) -> str:
         return peer_addresses(self.env)[name]

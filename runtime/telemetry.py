@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, metrics, propagate, trace
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -30,17 +31,32 @@ def setup_tracing(service_name: str) -> TracerProvider:
 
 def setup_metrics(service_name: str) -> MeterProvider:
     """Metrics go to OTLP/HTTP when OTEL_METRICS_EXPORTER is "otlp" (or an OTLP endpoint is
-    set); instruments are always recorded so a scrape endpoint can read them."""
-    readers = []
+    set), and to a Prometheus scrape endpoint (`GET /metrics`) when TRADEOPS_METRICS_PORT is set
+    (host TRADEOPS_METRICS_HOST, default 127.0.0.1). Both may be on at once."""
+    readers: list[MetricReader] = []
     if _otlp_wanted("OTEL_METRICS_EXPORTER"):
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    port = os.environ.get("TRADEOPS_METRICS_PORT", "")
+    if port:
+        readers.append(_prometheus(int(port), os.environ.get("TRADEOPS_METRICS_HOST", "127.0.0.1")))
     resource = Resource.create({"service.name": service_name})
     provider = MeterProvider(resource=resource, metric_readers=readers)
     metrics.set_meter_provider(provider)
     return provider
+
+
+def _prometheus(port: int, host: str) -> MetricReader:
+    """A reader that renders on each scrape (nothing is computed between scrapes), served by
+    prometheus_client's own HTTP server thread."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from prometheus_client import start_http_server
+
+    reader = PrometheusMetricReader()
+    start_http_server(port, addr=host)
+    return reader
 
 
 def _otlp_wanted(variable: str = "OTEL_TRACES_EXPORTER") -> bool:

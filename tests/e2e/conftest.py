@@ -77,6 +77,8 @@ def _stack_env(db_urls: dict[str, str], home: Path, otlp_endpoint: str) -> dict[
     for service in SERVICES:
         env[f"TRADEOPS_{service.upper()}_DATABASE_URL"] = db_urls[service]
         env[f"TRADEOPS_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
+    for process in (*SERVICES, "gateway"):
+        env[f"TRADEOPS_{process.upper()}_METRICS_PORT"] = str(free_port())
     return env
 
 
