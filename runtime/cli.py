@@ -2,6 +2,7 @@
 
     tradeops token --sub alice --roles ops[,compliance] [--desk D] [--ttl SECONDS]
     tradeops migrate
+    tradeops certs [--dir DIR] [--days N] [--host NAME ...] [--force]
 
 The token is signed with TRADEOPS_JWT_SECRET / TRADEOPS_JWT_SECRET_FILE, or with the secret
 `make run` keeps in .tradeops/jwt.secret when neither is set."""
@@ -45,6 +46,12 @@ def build_parser() -> tuple[
     token.set_defaults(run=_token)
     migrate = commands.add_parser("migrate", help="provision roles and schemas, run migrations")
     migrate.set_defaults(run=_migrate)
+    certs = commands.add_parser("certs", help="make a development CA and mutual-TLS certificates")
+    certs.add_argument("--dir", type=Path, help="output folder [$TRADEOPS_HOME/tls]")
+    certs.add_argument("--days", type=int, default=365, help="validity in days [365]")
+    certs.add_argument("--host", action="append", default=[], help="extra name or IP (repeat)")
+    certs.add_argument("--force", action="store_true", help="replace an existing CA and set")
+    certs.set_defaults(run=_certs)
     return parser, commands
 
 
@@ -57,6 +64,20 @@ def _token(args: argparse.Namespace) -> int:
             raise SettingsError("no secret: set TRADEOPS_JWT_SECRET or run `make run` once")
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     print(mint_token(AuthSettings.from_env(env), args.sub, roles, args.desk, args.ttl))
+    return 0
+
+
+def _certs(args: argparse.Namespace) -> int:
+    from runtime.tls import PROCESSES, make_certs
+
+    if args.days < 1:
+        raise ValueError("--days must be at least 1")
+    folder = args.dir or Path(os.environ.get("TRADEOPS_HOME", ".tradeops")) / "tls"
+    make_certs(folder, args.days, args.host, args.force)
+    print(
+        f"wrote ca.pem and a certificate and key per process ({', '.join(PROCESSES)}) to {folder}"
+    )
+    print(f"enable mutual TLS: export TRADEOPS_TLS_DIR={folder.resolve()}")
     return 0
 
 

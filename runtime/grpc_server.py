@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from runtime.auth import TokenVerifier
 from runtime.grpc_guard import Guard, Rbac, RefusalHook
 from runtime.grpc_metrics import RpcMetrics
+from runtime.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -57,8 +58,11 @@ class Running:
                 await task
 
 
-async def start(spec: ServiceSpec, listen: str, verifier: TokenVerifier) -> Running:
-    """Starts serving on `listen` (port 0 picks a free port) and launches the workers."""
+async def start(
+    spec: ServiceSpec, listen: str, verifier: TokenVerifier, tls: TlsFiles | None = None
+) -> Running:
+    """Starts serving on `listen` (port 0 picks a free port) and launches the workers. With
+    `tls`, only mutual TLS is served: a client without a certificate from the CA is refused."""
     server = grpc.aio.server(
         interceptors=[RpcMetrics(), Guard(verifier, spec.rbac, spec.on_refused)],
         options=[
@@ -71,7 +75,10 @@ async def start(spec: ServiceSpec, listen: str, verifier: TokenVerifier) -> Runn
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
     reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(listen)
+    if tls is None:
+        port = server.add_insecure_port(listen)
+    else:
+        port = server.add_secure_port(listen, tls.server_credentials())
     await server.start()
     for name in ["", *spec.service_names]:
         await checker.set(name, health_pb2.HealthCheckResponse.SERVING)

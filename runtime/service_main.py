@@ -4,6 +4,7 @@ workers, and a graceful stop. The service supplies only `build`, its wiring."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 
 from runtime.auth import TokenVerifier
@@ -18,6 +19,7 @@ from runtime.telemetry import (
     setup_tracing,
     shutdown_tracing,
 )
+from runtime.tls import TlsFiles
 
 Build = Callable[[ServiceSettings, Database], ServiceSpec]
 
@@ -35,7 +37,8 @@ async def _serve(settings: ServiceSettings, build: Build) -> None:
     db = Database.connect(settings.database_url)
     assert db.engine is not None
     instrument_engine(db.engine)
-    running = await start(build(settings, db), settings.listen, TokenVerifier(settings.auth))
+    tls = TlsFiles.from_env(os.environ)
+    running = await start(build(settings, db), settings.listen, TokenVerifier(settings.auth), tls)
     try:
         await serve_until_signalled(running)
     finally:

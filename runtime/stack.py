@@ -17,6 +17,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from runtime.settings import peer_addresses
+from runtime.tls import TlsFiles
 
 ORDER = ("audit", "ops", "agent", "export", "gateway")
 READY_TIMEOUT_S = 60.0
@@ -54,6 +55,8 @@ class Stack:
             env["TRADEOPS_METRICS_PORT"] = metrics_port
         if name != "gateway":
             env["TRADEOPS_GRPC_LISTEN"] = self.address(name)
+        if self.env.get("TRADEOPS_TLS_DIR"):
+            env["TRADEOPS_TLS_NAME"] = name
         return env
 
     def metrics_url(self, name: str) -> str:
@@ -89,7 +92,8 @@ class Stack:
                 return httpx.get(f"{self.gateway_url()}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
-        return grpc_serving(self.address(name))
+        tls = TlsFiles.from_env({**self.env, "TRADEOPS_TLS_NAME": "cli"})
+        return grpc_serving(self.address(name), tls)
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
@@ -110,12 +114,18 @@ class Stack:
             self.stop_one(name)
 
 
-def grpc_serving(address: str) -> bool:
+def grpc_serving(address: str, tls: TlsFiles | None = None) -> bool:
     try:
-        with grpc.insecure_channel(address) as channel:
+        with _channel(address, tls) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=1
             )
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
     except grpc.RpcError:
         return False
+
+
+def _channel(address: str, tls: TlsFiles | None) -> grpc.Channel:
+    if tls is None:
+        return grpc.insecure_channel(address)
+    return grpc.secure_channel(address, tls.channel_credentials())
