@@ -18,11 +18,48 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """People's tokens from the firm's identity provider (RS256, ES256 or EdDSA), checked
+    against its JWKS. Providers put roles in different places: `roles_claim` is a dotted path
+    (`roles`, `groups`, `realm_access.roles`)."""
+
+    jwks_url: str
+    issuer: str
+    audience: str
+    roles_claim: str = "roles"
+    subject_claim: str = "sub"
+    # Unknown key ids trigger a JWKS fetch at most this often (a flood of made-up ids must not
+    # turn into a flood of requests to the provider).
+    refresh_min_s: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
+        url = env.get("TRADEOPS_OIDC_JWKS_URL", "")
+        if not url:
+            return None
+        missing = [n for n in ("ISSUER", "AUDIENCE") if not env.get(f"TRADEOPS_OIDC_{n}")]
+        if missing:
+            names = ", ".join(f"TRADEOPS_OIDC_{n}" for n in missing)
+            raise SettingsError(f"TRADEOPS_OIDC_JWKS_URL is set but {names} is not")
+        return cls(
+            jwks_url=url,
+            issuer=env["TRADEOPS_OIDC_ISSUER"],
+            audience=env["TRADEOPS_OIDC_AUDIENCE"],
+            roles_claim=env.get("TRADEOPS_OIDC_ROLES_CLAIM", "roles"),
+            subject_claim=env.get("TRADEOPS_OIDC_SUBJECT_CLAIM", "sub"),
+            refresh_min_s=float(env.get("TRADEOPS_OIDC_REFRESH_MIN_S", "30")),
+        )
+
+
+@dataclass(frozen=True)
 class AuthSettings:
     secret: str = field(repr=False)
     issuer: str
     audience: str
     token_ttl_s: int
+    # When set, people sign in through the identity provider; HS256 tokens signed with
+    # `secret` then identify services only.
+    oidc: OidcSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AuthSettings:
@@ -31,6 +68,7 @@ class AuthSettings:
             issuer=env.get("TRADEOPS_JWT_ISSUER", "tradeops-dev"),
             audience=env.get("TRADEOPS_JWT_AUDIENCE", "tradeops"),
             token_ttl_s=int(env.get("TRADEOPS_TOKEN_TTL_S", "3600")),
+            oidc=OidcSettings.from_env(env),
         )
 
 

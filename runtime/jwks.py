@@ -1,0 +1,106 @@
+"""People's tokens from an identity provider: RS256, ES256 or EdDSA JWTs checked against the
+provider's JWKS (its published public keys), fetched from a configured URL and cached.
+
+A token naming a key id the cache does not hold triggers a refetch, because that is how a
+provider's key rotation first shows: it starts signing with a new key before every client has
+seen it. Refetches are rate-limited (`refresh_min_s`) so made-up key ids cannot make us hammer
+the provider; keys removed from the set stop verifying after the next fetch."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import jwt
+
+from runtime.errors import Unauthenticated
+from runtime.settings import OidcSettings
+
+ALGORITHMS = ("RS256", "ES256", "EdDSA")
+LEEWAY_S = 30
+FETCH_TIMEOUT_S = 3.0
+
+
+class JwksKeys:
+    """The provider's current keys by key id. Thread-safe: gRPC's sync paths may share it."""
+
+    def __init__(self, settings: OidcSettings) -> None:
+        self._settings = settings
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> jwt.PyJWK:
+        found = self._keys.get(kid)
+        if found is not None:
+            return found
+        with self._lock:
+            if kid not in self._keys and self._may_refetch():
+                self._keys = self._fetch()
+        found = self._keys.get(kid)
+        if found is None:
+            raise Unauthenticated(f"invalid token: unknown signing key {kid!r}")
+        return found
+
+    def _may_refetch(self) -> bool:
+        return time.monotonic() - self._fetched_at >= self._settings.refresh_min_s
+
+    def _fetch(self) -> dict[str, jwt.PyJWK]:
+        self._fetched_at = time.monotonic()
+        try:
+            reply = httpx.get(self._settings.jwks_url, timeout=FETCH_TIMEOUT_S)
+            reply.raise_for_status()
+            document = reply.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            # Keep what we had: a provider outage must not lock out holders of known keys.
+            raise Unauthenticated(f"cannot fetch the identity provider's keys: {exc}") from None
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in document.get("keys", []) if isinstance(document, dict) else []:
+            try:
+                key = jwt.PyJWK(entry)
+            except jwt.PyJWTError:
+                continue  # a key type or algorithm we do not accept is skipped, not fatal
+            if key.key_id and key.algorithm_name in ALGORITHMS:
+                keys[key.key_id] = key
+        return keys
+
+
+def verify_idp_token(token: str, settings: OidcSettings, keys: JwksKeys) -> dict[str, Any]:
+    """The claims of a provider-signed token, or Unauthenticated saying what is wrong."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from None
+    algorithm, kid = header.get("alg"), header.get("kid")
+    if algorithm not in ALGORITHMS:
+        raise Unauthenticated(f"invalid token: algorithm {algorithm!r} is not accepted")
+    if not isinstance(kid, str) or not kid:
+        raise Unauthenticated("invalid token: no key id")
+    key = keys.key(kid)
+    if key.algorithm_name != algorithm:
+        raise Unauthenticated(f"invalid token: key {kid!r} is not an {algorithm} key")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            leeway=LEEWAY_S,
+            options={"require": ["exp", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from None
+    return claims
+
+
+def claim_at(claims: dict[str, Any], path: str) -> Any:
+    """`realm_access.roles` -> claims["realm_access"]["roles"]; None when any step is missing."""
+    value: Any = claims
+    for step in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value

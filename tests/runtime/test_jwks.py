@@ -1,0 +1,178 @@
+"""People's tokens from an identity provider: a local JWKS server with keys the test makes and
+rotates; RS256, ES256 and EdDSA verified; issuer, audience, expiry and not-before checked with a
+small leeway; the roles claim found by a configurable path; HS256 left to services."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from runtime.auth import TokenVerifier, mint_token
+from runtime.errors import Unauthenticated
+from runtime.settings import AuthSettings, OidcSettings
+from tests.conftest import TEST_SECRET
+
+ISSUER, AUDIENCE = "https://idp.example.test/realms/desk", "tradeops-api"
+
+
+class Jwks:
+    """The provider: its private keys by kid, and an HTTP server publishing the public half."""
+
+    def __init__(self) -> None:
+        self.private: dict[str, Any] = {}
+        self.public: list[dict[str, Any]] = []
+        self.fetches = 0
+        jwks = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                jwks.fetches += 1
+                body = json.dumps({"keys": jwks.public}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/certs"
+
+    def add(self, kid: str, algorithm: str) -> None:
+        if algorithm == "RS256":
+            key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            public = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        elif algorithm == "ES256":
+            key = ec.generate_private_key(ec.SECP256R1())
+            public = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        else:
+            key = ed25519.Ed25519PrivateKey.generate()
+            public = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        self.private[kid] = (key, algorithm)
+        self.public.append({**public, "kid": kid, "use": "sig"})
+
+    def remove(self, kid: str) -> None:
+        self.public = [key for key in self.public if key["kid"] != kid]
+
+    def token(self, kid: str, **overrides: Any) -> str:
+        key, algorithm = self.private[kid]
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "alice@desk",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "realm_access": {"roles": ["ops", "offline_access"]},
+            **overrides,
+        }
+        return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})
+
+
+@pytest.fixture
+def idp() -> Iterator[Jwks]:
+    provider = Jwks()
+    yield provider
+    provider.server.shutdown()
+
+
+def verifier(idp: Jwks, refresh_min_s: float = 0.0) -> TokenVerifier:
+    oidc = OidcSettings(idp.url, ISSUER, AUDIENCE, "realm_access.roles", "sub", refresh_min_s)
+    return TokenVerifier(AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600, oidc))
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+def test_each_algorithm_verifies_and_roles_come_from_the_configured_path(
+    idp: Jwks, algorithm: str
+) -> None:
+    idp.add("k1", algorithm)
+    principal = verifier(idp).verify(idp.token("k1"))
+    assert principal.subject == "alice@desk"
+    assert principal.roles == frozenset({"ops"})  # offline_access is not one of ours
+
+
+def test_rotation_an_unknown_key_id_refetches_and_a_removed_key_stops_verifying(
+    idp: Jwks,
+) -> None:
+    idp.add("old", "RS256")
+    check = verifier(idp)
+    assert check.verify(idp.token("old")).subject == "alice@desk"
+    idp.add("new", "ES256")  # the provider rotates: new tokens carry the new key id
+    assert check.verify(idp.token("new", sub="bob")).subject == "bob"
+    assert idp.fetches == 2
+    idp.remove("old")
+    idp.add("newer", "EdDSA")
+    check.verify(idp.token("newer"))  # unknown id: refetch, which drops "old"
+    with pytest.raises(Unauthenticated, match="unknown signing key 'old'"):
+        check.verify(idp.token("old", sub="carol"))
+
+
+def test_made_up_key_ids_do_not_flood_the_provider(idp: Jwks) -> None:
+    idp.add("k1", "RS256")
+    check = verifier(idp, refresh_min_s=60)
+    check.verify(idp.token("k1"))
+    idp.add("k2", "RS256")
+    for _ in range(5):
+        with pytest.raises(Unauthenticated, match="unknown signing key"):
+            check.verify(idp.token("k2"))
+    assert idp.fetches == 1  # within refresh_min_s, no refetch however many unknown ids
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"iss": "https://evil.example.test"}, "(?i)issuer"),
+        ({"aud": "another-api"}, "(?i)audience"),
+        ({"exp": int(time.time()) - 120}, "expired"),
+        ({"nbf": int(time.time()) + 120}, "not yet valid"),
+    ],
+)
+def test_claims_are_checked(idp: Jwks, overrides: dict[str, Any], reason: str) -> None:
+    idp.add("k1", "ES256")
+    with pytest.raises(Unauthenticated, match=reason):
+        verifier(idp).verify(idp.token("k1", **overrides))
+
+
+def test_small_clock_skew_is_tolerated(idp: Jwks) -> None:
+    idp.add("k1", "ES256")
+    now = int(time.time())
+    skewed = idp.token("k1", exp=now - 10, nbf=now + 10)
+    assert verifier(idp).verify(skewed).subject == "alice@desk"
+
+
+def test_the_shared_secret_vouches_only_for_services(idp: Jwks) -> None:
+    idp.add("k1", "RS256")
+    check = verifier(idp)
+    local = AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600)
+    assert check.verify(mint_token(local, "svc:ops", ["service"])).kind == "service"
+    with pytest.raises(Unauthenticated, match="identity provider"):
+        check.verify(mint_token(local, "mallory", ["admin"]))
+
+
+def test_a_provider_cannot_grant_the_service_role_nor_forge_with_a_wrong_algorithm(
+    idp: Jwks,
+) -> None:
+    idp.add("k1", "RS256")
+    check = verifier(idp)
+    token = idp.token("k1", realm_access={"roles": ["service", "viewer"]})
+    assert check.verify(token).roles == frozenset({"viewer"})
+    unsigned = jwt.encode({"sub": "x", "iss": ISSUER, "aud": AUDIENCE}, key="", algorithm="none")
+    with pytest.raises(Unauthenticated):
+        check.verify(unsigned)
+    idp.add("ec", "ES256")
+    key, _ = idp.private["ec"]
+    wrong = jwt.encode({"sub": "x"}, key, algorithm="ES256", headers={"kid": "k1"})
+    with pytest.raises(Unauthenticated, match="not an ES256 key"):
+        check.verify(wrong)
