@@ -3,6 +3,7 @@ the lifespan opens one gRPC channel per peer and closes them on shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -16,7 +17,8 @@ from gateway.access_log import AccessLog
 from gateway.limits import BodyLimit
 from gateway.peers import Peers
 from gateway.rbac import authorize, document
-from runtime.auth import TokenVerifier
+from gateway.refusals import RefusalReporter
+from runtime.auth import ServiceIdentity, TokenVerifier
 from runtime.settings import GatewaySettings
 
 DESCRIPTION = (
@@ -27,11 +29,18 @@ DESCRIPTION = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    peers = Peers.open(app.state.settings.peers)
+    settings: GatewaySettings = app.state.settings
+    peers = Peers.open(settings.peers)
     app.state.peers = peers
+    identity = ServiceIdentity(settings.auth, "gateway")
+    refusals = RefusalReporter(peers.audit, identity, settings.rpc_timeout_s)
+    app.state.refusals = refusals
+    sender = asyncio.create_task(refusals.run())
     try:
         yield
     finally:
+        sender.cancel()
+        await refusals.drain()
         await peers.close()
 
 

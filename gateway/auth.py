@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.errors import ApiError
+from gateway.refusals import RefusalReporter
 from runtime.auth import Principal, TokenVerifier
 from runtime.errors import Unauthenticated
 
@@ -25,12 +26,22 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_sche
 
 def authenticate(request: Request, credentials: Credentials) -> Principal:
     if credentials is None:
+        report_refusal(request, None, 401, "missing bearer token")
         raise _unauthenticated("missing bearer token", 'Bearer realm="tradeops"')
     verifier: TokenVerifier = request.app.state.verifier
     try:
         return verifier.verify(credentials.credentials)
     except Unauthenticated as exc:
+        report_refusal(request, None, 401, str(exc))
         raise _unauthenticated(str(exc), 'Bearer realm="tradeops", error="invalid_token"') from None
+
+
+def report_refusal(request: Request, principal: Principal | None, status: int, reason: str) -> None:
+    """Audits a refused request (gateway.refusals); absent only in apps built without it."""
+    reporter: RefusalReporter | None = getattr(request.app.state, "refusals", None)
+    if reporter is not None:
+        path = getattr(request.scope.get("route"), "path_format", request.url.path)
+        reporter.report(principal, request.method, path, status, reason)
 
 
 def _unauthenticated(message: str, challenge: str) -> ApiError:

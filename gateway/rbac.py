@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from gateway.auth import authenticate
+from gateway.auth import authenticate, report_refusal
 from gateway.errors import ApiError
 from runtime.auth import ANYONE, APPROVERS, COMPLIANCE, TRADERS, Principal
 
@@ -109,6 +109,9 @@ def authorize(
     """The caller, if one of their roles may call the matched route; 403 otherwise."""
     path = getattr(request.scope.get("route"), "path_format", "")
     if not principal.roles & allowed_roles(request.method, path):
+        report_refusal(
+            request, principal, 403, f"no role among {sorted(allowed_roles(request.method, path))}"
+        )
         raise ApiError(
             403,
             "PERMISSION_DENIED",
