@@ -56,13 +56,13 @@ def test_a_service_guards_refusal_reaches_the_audit_log(
     async def vote() -> None:
         async with open_channel(stack.address("ops")) as channel:
             stub = ops_grpc.OpsServiceStub(channel)
-            request = ops_pb.PutPolicyRequest()
+            request = ops_pb.PutEscalationPolicyRequest()
             with pytest.raises(grpc.aio.AioRpcError) as refused:
-                await stub.PutPolicy(
+                await stub.PutEscalationPolicy(
                     request, timeout=5, metadata=bearer(token_for(trader, "trader"))
                 )
             assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
     asyncio.run(vote())
     rows = eventually(lambda: _denied(admin_sql, "ops.access.denied", trader), what="the refusal")
-    assert rows[0][1] == "rpc/tradeops.ops.v1.OpsService/PutPolicy"
+    assert rows[0][1] == "rpc/tradeops.ops.v1.OpsService/PutEscalationPolicy"
