@@ -7,9 +7,9 @@ synthetic records (and serves a checkpoint and inclusion proofs) over real gRPC.
 is the export service's own cost plus gRPC transport, not the audit service's database reads.
 
 RESULT lines:
-- export_extract: records/s of the whole export (a range this large is read as concurrent
-  segment streams, see services/export/segments.py); baseline: records/s of merely draining
-  the range as ONE stream (GrpcAuditReader.records, nothing written), the contract's raw rate;
+- export_extract: records/s of the whole export (read as pages of records, StreamRecordPages);
+  baseline: records/s of merely draining the range with StreamRecords, one message per record
+  and nothing decoded or written: the ceiling of the export before pages (it took 62 s then);
   target: the export takes <= 60 s.
 - export_extract_rss: the process's peak RSS in MB after the export (ru_maxrss; the child
   process is not counted); baseline: RSS before the export; target <= 300 MB.
@@ -39,7 +39,7 @@ from _common import result, scratch
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from runtime.auth import COMPLIANCE, SERVICE, Principal, TokenVerifier, mint_token
-from runtime.clients import open_channel
+from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.errors import Unavailable
 from runtime.grpc_server import ServiceSpec, start
@@ -58,22 +58,32 @@ from tradeops.common.v1 import common_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
 SERVICE_NAME = "tradeops.audit.v1.AuditService"
+PAGE_SIZE = 1000  # as services/audit/record_pages.py sends them
 PAYLOAD = '{"action_id":"act-000000001","desk":"rates-emea","note":"approved after review"}'
 
 
 class FakeAudit:
-    """StreamRecords, GetCheckpoint and GetInclusionProof over `size` synthetic records, which
-    are serialized once before serving: the fake should cost as little CPU as possible, as it
-    shares the machine with the export being measured."""
+    """StreamRecords, StreamRecordPages, GetCheckpoint and GetInclusionProof over `size`
+    synthetic records, which are serialized once before serving: the fake should cost as little
+    CPU as possible, as it shares the machine with the export being measured."""
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._wire = [_record(seq).SerializeToString() for seq in range(size)]
+        # Each record framed as RecordPage's field 1, so a page is a mere concatenation.
+        self._framed = [b"\n" + _varint(len(wire)) + wire for wire in self._wire]
+
+    def _last(self, request: pb.StreamRecordsRequest) -> int:
+        return self._size - 1 if request.to_seq < 0 else min(request.to_seq, self._size - 1)
 
     async def stream_records(self, request: pb.StreamRecordsRequest, context: Context) -> Any:
-        last = self._size - 1 if request.to_seq < 0 else min(request.to_seq, self._size - 1)
-        for seq in range(request.from_seq, last + 1):
+        for seq in range(request.from_seq, self._last(request) + 1):
             yield self._wire[seq]
+
+    async def stream_record_pages(self, request: pb.StreamRecordsRequest, context: Context) -> Any:
+        end = self._last(request) + 1
+        for first in range(request.from_seq, end, PAGE_SIZE):
+            yield b"".join(self._framed[first : min(first + PAGE_SIZE, end)])
 
     async def get_checkpoint(
         self, request: pb.GetCheckpointRequest, context: Context
@@ -100,10 +110,24 @@ class FakeAudit:
                 request_deserializer=pb.StreamRecordsRequest.FromString,
                 response_serializer=None,  # already bytes
             ),
+            "StreamRecordPages": grpc.unary_stream_rpc_method_handler(
+                self.stream_record_pages,
+                request_deserializer=pb.StreamRecordsRequest.FromString,
+                response_serializer=None,  # already bytes
+            ),
             "GetCheckpoint": unary(self.get_checkpoint, pb.GetCheckpointRequest),
             "GetInclusionProof": unary(self.get_inclusion_proof, pb.InclusionProofRequest),
         }
         return grpc.method_handlers_generic_handler(SERVICE_NAME, methods)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def _record(seq: int) -> pb.AuditRecord:
@@ -129,7 +153,7 @@ def _record(seq: int) -> pb.AuditRecord:
 def _serve(size: int, port: int, secret: str) -> None:
     async def main() -> None:
         handler = FakeAudit(size).handler()
-        methods = ("StreamRecords", "GetCheckpoint", "GetInclusionProof")
+        methods = ("StreamRecords", "StreamRecordPages", "GetCheckpoint", "GetInclusionProof")
         spec = ServiceSpec(
             register=lambda server: server.add_generic_rpc_handlers((handler,)),
             service_names=[SERVICE_NAME],
@@ -149,9 +173,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _drain(reader: GrpcAuditReader, caller: Principal, size: int) -> float:
+async def _drain(stub: pb_grpc.AuditServiceAsyncStub, caller: Principal, size: int) -> float:
+    """Records/s of merely draining StreamRecords (one message per record, nothing decoded
+    into JSON or written): the ceiling of the export before StreamRecordPages."""
     started, count = time.perf_counter(), 0
-    async for _ in reader.records(0, size - 1, caller):
+    request = pb.StreamRecordsRequest(from_seq=0, to_seq=size - 1)
+    async for _ in stub.StreamRecords(request, metadata=bearer(caller.token), timeout=3600):
         count += 1
     assert count == size, count
     return count / (time.perf_counter() - started)
@@ -212,7 +239,8 @@ async def _measure(size: int, folder: Path, port: int, secret: str, db: Database
     token = mint_token(_auth(secret), "bench", ["compliance"])
     caller = Principal("bench", frozenset({"compliance"}), token=token)
     channel = open_channel(f"127.0.0.1:{port}")
-    reader = GrpcAuditReader(pb_grpc.AuditServiceStub(channel), timeout_s=10, stream_timeout_s=3600)
+    stub = pb_grpc.AuditServiceStub(channel)
+    reader = GrpcAuditReader(stub, timeout_s=10, stream_timeout_s=3600)
     await _until_serving(reader, caller)
     exporter = Exporter(
         db, reader, _NoReports(), Signer(Ed25519PrivateKey.generate()), folder / "exports"
@@ -225,8 +253,8 @@ async def _measure(size: int, folder: Path, port: int, secret: str, db: Database
     rss = _rss_mb()
     assert export.record_count == size, (export.state, export.failure_reason)
     print(f"  {seconds:.1f} s, {export.size_bytes / 1e6:,.0f} MB written", flush=True)
-    print("draining the same stream without writing (baseline) ...", flush=True)
-    drain = await _drain(reader, caller, size)
+    print("draining StreamRecords, one message per record, without writing (baseline) ...")
+    drain = await _drain(stub, caller, size)
     await channel.close(None)
     await db.dispose()
     files = [folder / "exports" / export.id / f.name for f in export.files]

@@ -14,7 +14,9 @@ from gateway.schemas import MAX_INT64, Id, Rfc3339, Seq, StrictModel, timestamp
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
 
-Kind = Literal["audit_extract", "actions_report", "incidents_report", "compliance_checks"]
+Kind = Literal[
+    "audit_extract", "actions_report", "incidents_report", "compliance_checks", "evidence_pack"
+]
 Format = Literal["jsonl", "csv"]
 State = Literal[
     "requested", "generating", "signed", "delivering", "delivered", "verified", "failed"

@@ -10,6 +10,7 @@ import grpc
 from runtime.auth import ANYONE, COMPLIANCE, SERVICES, current_principal
 from runtime.grpc_server import ServiceSpec, Worker
 from services.audit import messages, proofs, service
+from services.audit.record_pages import record_pages
 from services.audit.redaction import redact
 from services.audit.service import AuditLog
 from services.audit.verify import verify_log
@@ -25,6 +26,7 @@ RBAC = {
     f"{_PREFIX}AppendEvents": SERVICES,
     f"{_PREFIX}ListRecords": READERS,
     f"{_PREFIX}StreamRecords": COMPLIANCE | SERVICES,
+    f"{_PREFIX}StreamRecordPages": COMPLIANCE | SERVICES,
     f"{_PREFIX}VerifyChain": COMPLIANCE | SERVICES,
     f"{_PREFIX}GetInclusionProof": READERS,
     f"{_PREFIX}GetConsistencyProof": READERS,
@@ -75,6 +77,15 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         )
         async for record in found:
             yield messages.record(record)
+
+    async def StreamRecordPages(
+        self, request: pb.StreamRecordsRequest, context: Context
+    ) -> AsyncIterator[pb.RecordPage]:
+        found = record_pages(
+            self._log, caller=current_principal(), from_seq=request.from_seq, to_seq=request.to_seq
+        )
+        async for page in found:
+            yield page
 
     async def VerifyChain(
         self, request: pb.VerifyChainRequest, context: Context

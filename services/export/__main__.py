@@ -20,8 +20,10 @@ from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.export.audit_reader import STREAM_DEADLINE_FACTOR, GrpcAuditReader
+from services.export.compliance_report import GrpcComplianceResults
 from services.export.delivery import DeliveryConfig, deliver, delivery_worker
 from services.export.domain import Export, now
+from services.export.evidence_reader import GrpcEvidence
 from services.export.grpc_api import ExportServicer, spec
 from services.export.reports import GrpcReports
 from services.export.scheduled_runs import scheduled_creator
@@ -30,6 +32,7 @@ from services.export.service import Exporter
 from services.export.signing import signer_from_env
 from services.export.tables import outbox
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
+from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
@@ -51,11 +54,14 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         timeout_s=settings.rpc_timeout_s,
         stream_timeout_s=settings.rpc_timeout_s * STREAM_DEADLINE_FACTOR,
     )
-    reports = GrpcReports(
-        ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"])),
-        agent_grpc.AgentServiceStub(open_channel(settings.peers["agent"])),
-        timeout_s=settings.rpc_timeout_s,
+    ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"]))
+    agent_channel = open_channel(settings.peers["agent"])  # also serves ComplianceService
+    agent = agent_grpc.AgentServiceStub(agent_channel)
+    reports = GrpcReports(ops, agent, timeout_s=settings.rpc_timeout_s)
+    compliance = GrpcComplianceResults(
+        compliance_grpc.ComplianceServiceStub(agent_channel), timeout_s=settings.rpc_timeout_s
     )
+    evidence = GrpcEvidence(ops, agent, reader, reports, timeout_s=settings.rpc_timeout_s)
     delivery = DeliveryConfig.from_env(os.environ, settings.export_dir)
     exporter = Exporter(
         db,
@@ -65,6 +71,8 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         settings.export_dir,
         destinations=frozenset(delivery.destinations),
         deliver=partial(_deliver, db, delivery),
+        compliance=compliance,
+        evidence=evidence,
     )
     identity = ServiceIdentity(settings.auth, "export")
     servicer = ExportServicer(exporter, delivery, on_event=relay.wake)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from runtime.auth import Principal
-from services.export import requests, segments
+from services.export import extract_pages, requests, segments
 from services.export.domain import (
     CHECKPOINT_FILE,
     PROOFS_FILE,
@@ -29,7 +29,8 @@ from services.export.domain import (
     ExportFile,
 )
 from services.export.extract_file import write_records, write_whole
-from services.export.formats import Encoder, encoder
+from services.export.extract_pages import PageEncoder, page_encoder
+from services.export.formats import encoder
 
 COLUMNS = (
     "seq", "recorded_at", "event.event_id", "event.occurred_at", "event.actor", "event.action",
@@ -46,6 +47,11 @@ class AuditReader(Protocol):
 
     async def inclusion_proof(self, seq: int, tree_size: int, caller: Principal) -> dict[str, Any]:
         """The RFC 9162 inclusion proof of `seq` in the tree of `tree_size`, as proto3 JSON."""
+        ...
+
+    def pages(self, from_seq: int, to_seq: int, caller: Principal) -> extract_pages.Pages:
+        """The records from_seq..to_seq (-1: to the end) as pages of consecutive records (the
+        contract's messages), read and raising like records()."""
         ...
 
     def records(
@@ -68,15 +74,7 @@ async def write_extract(
     """Writes the data file (and checkpoint.txt, proofs.json when cut at a checkpoint); returns
     the export with its resolved seq range and the files written, data file first."""
     window = _Window(export)
-    spans = segments.split(export)
-    if len(spans) > 1:
-        data = await _segmented(export, reader, caller, directory, spans)
-    else:
-        records = window.select(
-            reader.records(0 if export.by_time else export.from_seq, export.to_seq, caller)
-        )
-        out = encoder(export.format, COLUMNS)
-        data = await write_records(directory, _name(export), records, out)
+    data = await _data_file(export, window, reader, caller, directory)
     export = window.resolved(export)
     if not export.by_time:
         requests.check_complete(export, data.record_count)
@@ -87,6 +85,24 @@ async def write_extract(
         proofs = await _proofs(export, window, reader, caller)
         files.append(await asyncio.to_thread(write_whole, directory, PROOFS_FILE, proofs))
     return export, files
+
+
+async def _data_file(
+    export: Export, window: _Window, reader: AuditReader, caller: Principal, directory: Path
+) -> ExportFile:
+    # A time range is found record by record; a seq range travels in pages (StreamRecordPages).
+    if export.by_time:
+        records = window.select(reader.records(0, export.to_seq, caller))
+        return await write_records(
+            directory, _name(export), records, encoder(export.format, COLUMNS)
+        )
+    spans = segments.split(export)
+    if len(spans) > 1:
+        return await _segmented(export, reader, caller, directory, spans)
+    pages = reader.pages(export.from_seq, export.to_seq, caller)
+    checked = extract_pages.checked(pages, export.from_seq, export.to_seq, whole=False)
+    out = page_encoder(export.format, COLUMNS)
+    return await extract_pages.write_pages(directory, _name(export), checked, out)
 
 
 async def _segmented(
@@ -117,21 +133,9 @@ def _name(export: Export) -> str:
     return f"records.{export.format}"
 
 
-def _encoder(export: Export, index: int) -> Encoder:
+def _encoder(export: Export, index: int) -> PageEncoder:
     # Only the first segment carries the CSV header.
-    out = encoder(export.format, COLUMNS)
-    return out if index == 0 else _Headless(out)
-
-
-class _Headless:
-    def __init__(self, inner: Encoder) -> None:
-        self._inner = inner
-
-    def header(self) -> bytes:
-        return b""
-
-    def encode(self, record: Mapping[str, Any]) -> bytes:
-        return self._inner.encode(record)
+    return page_encoder(export.format, COLUMNS, header=index == 0)
 
 
 class _Window:

@@ -31,7 +31,8 @@ from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ExportService"].full_name
 _RBAC = {
-    "CreateExport": COMPLIANCE,
+    # Automation (the agent's triggers, issue 7) creates exports under a service identity.
+    "CreateExport": COMPLIANCE | SERVICES,
     "GetExport": ANYONE,
     "ListExports": ANYONE | SERVICES,
     "VerifyExport": COMPLIANCE,

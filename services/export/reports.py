@@ -80,22 +80,24 @@ class GrpcReports:
             if _inside(export, i.created_at.ToDatetime())
             and all(getattr(i, k) == v for k, v in export.parameters.items())
         ]
-        decided = await self._decision_ids({i.id for i in wanted}, caller)
+        decided = await self.decision_ids({i.id for i in wanted}, caller)
         for incident in wanted:
             row = _dict(incident)
             row["decisions"] = [
-                await self._decision(d, caller) for d in sorted(decided.get(incident.id, ()))
+                await self.decision(d, caller) for d in sorted(decided.get(incident.id, ()))
             ]
             yield row
 
-    async def _decision_ids(self, incident_ids: set[str], caller: Principal) -> dict[str, set[str]]:
+    async def decision_ids(self, incident_ids: set[str], caller: Principal) -> dict[str, set[str]]:
+        """The triage decisions ops actions name, by incident (a scan of every action: the
+        agent contract has no incident-to-decision lookup)."""
         found: dict[str, set[str]] = {}
         async for action in self._actions(None, caller, {}):
             if action.incident_id in incident_ids and action.decision_id:
                 found.setdefault(action.incident_id, set()).add(action.decision_id)
         return found
 
-    async def _decision(self, decision_id: str, caller: Principal) -> dict[str, Any]:
+    async def decision(self, decision_id: str, caller: Principal) -> dict[str, Any]:
         request = agent_pb2.GetDecisionRequest(id=decision_id)
         return _dict(
             await self._call(self._agent.GetDecision, request, caller, "the agent service")

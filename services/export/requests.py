@@ -13,15 +13,20 @@ from services.export.domain import TO_END, Export, ExportState, ExtractError, no
 
 AUDIT_EXTRACT, ACTIONS_REPORT = "audit_extract", "actions_report"
 INCIDENTS_REPORT, COMPLIANCE_CHECKS = "incidents_report", "compliance_checks"
-KINDS = frozenset({AUDIT_EXTRACT, ACTIONS_REPORT, INCIDENTS_REPORT, COMPLIANCE_CHECKS})
+EVIDENCE_PACK = "evidence_pack"
+KINDS = frozenset(
+    {AUDIT_EXTRACT, ACTIONS_REPORT, INCIDENTS_REPORT, COMPLIANCE_CHECKS, EVIDENCE_PACK}
+)
 FORMATS = frozenset({"jsonl", "csv"})
 # Filters each kind understands; anything else is a mistake worth refusing.
 FILTERS: Mapping[str, frozenset[str]] = {
     AUDIT_EXTRACT: frozenset(),
     ACTIONS_REPORT: frozenset({"state", "kind"}),
     INCIDENTS_REPORT: frozenset({"kind", "desk"}),
-    COMPLIANCE_CHECKS: frozenset(),
+    COMPLIANCE_CHECKS: frozenset({"run_id", "check_id", "status"}),
+    EVIDENCE_PACK: frozenset({"action_id"}),
 }
+STATUSES = frozenset({"pass", "fail", "error"})
 DEFAULT_LIMIT, MAX_LIMIT, MAX_CLIENT_KEY = 50, 500, 200
 
 
@@ -70,7 +75,34 @@ def validate(request: ExportRequest) -> None:
     unknown = set(request.parameters) - FILTERS[request.kind]
     if unknown:
         raise InvalidArgument(f"unknown parameters for {request.kind}: {sorted(unknown)}")
+    if request.kind == COMPLIANCE_CHECKS:
+        _validate_compliance(request)
+    if request.kind == EVIDENCE_PACK:
+        _validate_evidence(request)
     _validate_span(request)
+
+
+def _validate_texts(request: ExportRequest) -> None:
+    for name, value in request.parameters.items():
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_CLIENT_KEY:
+            raise InvalidArgument(f"parameter {name} must be a text of 1 to 200 characters")
+
+
+def _validate_compliance(request: ExportRequest) -> None:
+    _validate_texts(request)
+    status = request.parameters.get("status")
+    if status is not None and status not in STATUSES:
+        raise InvalidArgument(f"status must be one of {sorted(STATUSES)}, not {status!r}")
+
+
+def _validate_evidence(request: ExportRequest) -> None:
+    _validate_texts(request)
+    if "action_id" not in request.parameters:
+        raise InvalidArgument("an evidence_pack needs parameters.action_id")
+    if (request.format or "jsonl") != "jsonl":
+        raise InvalidArgument("an evidence_pack is written as JSON Lines only (format jsonl)")
+    if request.since or request.until:
+        raise InvalidArgument("an evidence_pack takes no time range")
 
 
 def _validate_span(request: ExportRequest) -> None:

@@ -1,31 +1,27 @@
-"""Large seq-range extracts are read as several concurrent streams, each written to its own
-segment file, then joined (and hashed) into the data file. One gRPC stream delivers one record
-per message, and a single Python stream tops out near 10,000 messages/s here however fast either
-end is; concurrent streams overlap their waits. Memory stays bounded: each stream holds one record
-at a time. Only ranges the checkpoint vouches for complete are split, so every segment must hold
+"""Large seq-range extracts can be read as several concurrent streams, each written to its own
+segment file, then joined (and hashed) into the data file. This paid off while a stream carried
+one record per message (a Python stream tops out near 10,000 messages/s); with pages of records
+(StreamRecordPages) one stream is faster than the join costs, so STREAMS is 1 and splitting is
+kept for a peer that pages slowly. Memory stays bounded: each stream holds one page at a time.
+Only ranges the checkpoint vouches for complete are split, so every segment must hold
 exactly its seqs; the audit service sees (and audits) one read per segment."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from runtime.auth import Principal
-from services.export import requests
-from services.export.domain import Export, ExportFile, ExtractError
-from services.export.extract_file import PartialFile, write_records
-from services.export.formats import Encoder
+from services.export.domain import Export, ExportFile
+from services.export.extract_file import PartialFile
+from services.export.extract_pages import PageEncoder, Pages, checked, write_pages
 
-STREAMS, MIN_SEGMENT = 4, 50_000
+STREAMS, MIN_SEGMENT = 1, 50_000
 CHUNK = 1 << 20
 
 
-class RecordReader(Protocol):
-    def records(
-        self, from_seq: int, to_seq: int, caller: Principal
-    ) -> AsyncGenerator[Mapping[str, Any], None]: ...
+class PageReader(Protocol):
+    def pages(self, from_seq: int, to_seq: int, caller: Principal) -> Pages: ...
 
 
 def split(export: Export) -> list[tuple[int, int]]:
@@ -39,31 +35,17 @@ def split(export: Export) -> list[tuple[int, int]]:
     return [(start, min(start + step - 1, export.to_seq)) for start in starts]
 
 
-async def checked(
-    records: AsyncGenerator[Mapping[str, Any], None], first: int, last: int
-) -> AsyncGenerator[Mapping[str, Any], None]:
-    """The segment's records, refusing a gap, a stray seq or a short segment."""
-    expected = first
-    async with contextlib.aclosing(records):
-        async for record in records:
-            requests.check_next_seq(int(record.get("seq", 0)), expected, last)
-            expected += 1
-            yield record
-    if expected != last + 1:
-        raise ExtractError(f"audit service ended the stream at seq {expected - 1}, not {last}")
-
-
 async def write_segment(
     directory: Path,
     name: str,
     index: int,
     span: tuple[int, int],
-    reader: RecordReader,
+    reader: PageReader,
     caller: Principal,
-    encoder: Encoder,
+    encoder: PageEncoder,
 ) -> ExportFile:
-    records = checked(reader.records(span[0], span[1], caller), *span)
-    return await write_records(directory, f"{name}.{index}", records, encoder)
+    pages = checked(reader.pages(span[0], span[1], caller), *span, whole=True)
+    return await write_pages(directory, f"{name}.{index}", pages, encoder)
 
 
 def join(directory: Path, name: str, parts: list[ExportFile]) -> ExportFile:

@@ -2,29 +2,29 @@
 
 A failure on our or a peer's side returns the export FAILED with a reason (its directory
 removed); a peer's refusal of the caller raises, after the export has been marked FAILED too.
-Invalid requests, an audit range past the checkpoint and unavailable kinds raise before
-anything is recorded. A repeated client_key returns the requester's first export."""
+Invalid requests, an audit range past the checkpoint, an unknown action or compliance run and
+unavailable kinds raise before anything is recorded. A repeated client_key returns the
+requester's first export."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
 from runtime.auth import Principal
 from runtime.db import Database
-from runtime.errors import Conflict, InvalidArgument, PermissionDenied, Unauthenticated
+from runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from services.export import events, repository, requests
-from services.export.audit_extract import AuditReader, write_extract
-from services.export.domain import Checkpoint, Export, ExportFile, ExportState
-from services.export.extract_file import make_dir, remove_tree, write_records
-from services.export.formats import encoder
-from services.export.reports import ACTION_COLUMNS, INCIDENT_COLUMNS
+from services.export.audit_extract import AuditReader
+from services.export.domain import Checkpoint, Export, ExportState
+from services.export.evidence import EvidenceSource
+from services.export.extract_file import make_dir, remove_tree
+from services.export.generation import ComplianceReader, ReportReader, generate, precheck
 from services.export.requests import ExportRequest
 from services.export.sealing import seal
 from services.export.signing import Signer
@@ -33,21 +33,14 @@ log = logging.getLogger(__name__)
 # Errors a peer reports about the caller's own request: the export still ends FAILED, and the
 # caller is told why with the matching status instead of a failed export.
 CALLER_FAULTS = (InvalidArgument, PermissionDenied, Unauthenticated)
-NOT_AVAILABLE = "compliance checks are not available yet: the agent service will own them"
-Records = AsyncGenerator[Mapping[str, Any], None]
 Deliver = Callable[[Export, Principal], Awaitable[Export]]
-
-
-class ReportReader(Protocol):
-    def actions(self, export: Export, caller: Principal) -> Records: ...
-
-    def incidents(self, export: Export, caller: Principal) -> Records: ...
 
 
 @dataclass(frozen=True)
 class Exporter:
     """What creating an export needs. `deliver` (delivery.py) takes a SIGNED export with a
-    destination and returns it in its state after the attempt."""
+    destination and returns it in its state after the attempt. Without `compliance` or
+    `evidence`, those kinds are refused FAILED_PRECONDITION."""
 
     db: Database
     audit: AuditReader
@@ -56,6 +49,8 @@ class Exporter:
     export_dir: Path
     destinations: Collection[str] = ()
     deliver: Deliver | None = None
+    compliance: ComplianceReader | None = None
+    evidence: EvidenceSource | None = None
 
 
 async def create_export(exporter: Exporter, request: ExportRequest, caller: Principal) -> Export:
@@ -64,8 +59,7 @@ async def create_export(exporter: Exporter, request: ExportRequest, caller: Prin
     export = requests.new_export(request, caller.subject)
     if export.destination and export.destination not in exporter.destinations:
         raise InvalidArgument(f"no destination named {export.destination!r}")
-    if export.kind == requests.COMPLIANCE_CHECKS:
-        raise Conflict(NOT_AVAILABLE)
+    await precheck(exporter, export, caller)
     checkpoint: Checkpoint | None = None
     if export.kind == requests.AUDIT_EXTRACT:
         try:
@@ -88,7 +82,7 @@ async def _run(
         export = export.generating()
         async with exporter.db.transaction() as session:
             await repository.save(session, export)
-        export, files = await _generate(exporter, export, checkpoint, caller, staging)
+        export, files = await generate(exporter, export, checkpoint, caller, staging)
         export = export.generated(files[0], tuple(files))
         final = exporter.export_dir / export.directory
         export = await seal(exporter.db, export, exporter.signer, staging, final, caller)
@@ -100,26 +94,6 @@ async def _run(
     if export.destination and exporter.deliver is not None:
         return await exporter.deliver(export, caller)
     return export
-
-
-async def _generate(
-    exporter: Exporter,
-    export: Export,
-    checkpoint: Checkpoint | None,
-    caller: Principal,
-    directory: Path,
-) -> tuple[Export, list[ExportFile]]:
-    if export.kind == requests.AUDIT_EXTRACT:
-        return await write_extract(export, exporter.audit, checkpoint, caller, directory)
-    if export.kind == requests.ACTIONS_REPORT:
-        name, columns = "actions", ACTION_COLUMNS
-        records = exporter.reports.actions(export, caller)
-    else:
-        name, columns = "incidents", INCIDENT_COLUMNS
-        records = exporter.reports.incidents(export, caller)
-    out = encoder(export.format, columns)
-    written = await write_records(directory, f"{name}.{export.format}", records, out)
-    return export, [written]
 
 
 async def _first(db: Database, caller: Principal, client_key: str) -> Export | None:

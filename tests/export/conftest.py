@@ -28,6 +28,7 @@ from tradeops.common.v1 import common_pb2
 
 Context = grpc.aio.ServicerContext[Any, Any]
 STREAM = "/tradeops.audit.v1.AuditService/StreamRecords"
+PAGES = "/tradeops.audit.v1.AuditService/StreamRecordPages"
 CHECKPOINT = "/tradeops.audit.v1.AuditService/GetCheckpoint"
 PROOF = "/tradeops.audit.v1.AuditService/GetInclusionProof"
 ROOT = "5e" * 32
@@ -61,8 +62,9 @@ def audit_record(seq: int) -> audit_pb2.AuditRecord:
 
 @dataclass
 class FakeAudit(audit_grpc.AuditServiceServicer):
-    """Streams `records` in range; remembers the authorization each call carried. `fail_after`
-    aborts the stream with UNAVAILABLE after that many records, `stall_after` stops sending
+    """Streams `records` in range (one by one, or in pages of `page_size`); remembers the
+    authorization each call carried. `fail_after` aborts the stream with UNAVAILABLE after that
+    many records, `stall_after` stops sending
     (without ending the stream) after that many; `refuse` aborts at once. GetCheckpoint serves
     `checkpoint`, or NOT_FOUND when it is None; `refuse_checkpoint` aborts it instead."""
 
@@ -76,6 +78,8 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
     stall_after: int | None = None
     stalled: asyncio.Event = field(default_factory=asyncio.Event)
     proofs_asked: list[tuple[int, int]] = field(default_factory=list)
+    page_size: int = 2
+    pages_sent: int = 0
     port: int = 0
 
     async def StreamRecords(
@@ -91,6 +95,22 @@ class FakeAudit(audit_grpc.AuditServiceServicer):
                 self.stalled.set()
                 await asyncio.Event().wait()
             yield record
+
+    async def StreamRecordPages(
+        self, request: audit_pb2.StreamRecordsRequest, context: Context
+    ) -> AsyncIterator[audit_pb2.RecordPage]:
+        """The same records as StreamRecords, `page_size` to a page, failing or stalling at
+        the same record."""
+        page: list[audit_pb2.AuditRecord] = []
+        async for record in self.StreamRecords(request, context):
+            if len(page) == self.page_size:
+                self.pages_sent += 1
+                yield audit_pb2.RecordPage(records=page)
+                page = []
+            page.append(record)
+        if page:
+            self.pages_sent += 1
+            yield audit_pb2.RecordPage(records=page)
 
     async def GetCheckpoint(
         self, request: audit_pb2.GetCheckpointRequest, context: Context
@@ -146,6 +166,7 @@ async def fake_audit(auth_settings: AuthSettings) -> AsyncIterator[FakeAudit]:
         service_names=["tradeops.audit.v1.AuditService"],
         rbac={
             STREAM: COMPLIANCE | {SERVICE},
+            PAGES: COMPLIANCE | {SERVICE},
             CHECKPOINT: COMPLIANCE | {SERVICE},
             PROOF: COMPLIANCE | {SERVICE},
         },

@@ -7,8 +7,9 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.errors import InvalidArgument
-from services.export.audit_reader import _as_dict, rfc3339
 from services.export.domain import Checkpoint, Export, ExportState, ExtractError
+from services.export.record_json import as_dict as _as_dict
+from services.export.record_json import rfc3339
 from services.export.requests import (
     ExportRequest,
     check_complete,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 
 import pytest
@@ -24,6 +25,7 @@ def carol(principal_for: Callable[..., Principal]) -> Principal:
 @pytest.fixture
 def small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(segments, "MIN_SEGMENT", 2)
+    monkeypatch.setattr(segments, "STREAMS", 4)
 
 
 @pytest.mark.parametrize("format", ["jsonl", "csv"])
@@ -37,6 +39,7 @@ async def test_a_segmented_extract_equals_the_single_stream_one(
     fake_audit.checkpoint = signed_checkpoint(5)
     single = await create_export(exporter, ExportRequest("audit_extract", format=format), carol)
     monkeypatch.setattr(segments, "MIN_SEGMENT", 2)
+    monkeypatch.setattr(segments, "STREAMS", 4)
     split = await create_export(exporter, ExportRequest("audit_extract", format=format), carol)
 
     def data(export_id: str, name: str) -> bytes:
@@ -82,3 +85,17 @@ async def test_a_short_segment_fails_the_export(
 
     assert export.state is ExportState.FAILED
     assert "ended the stream at seq" in export.failure_reason
+
+
+async def test_an_extract_travels_in_pages_of_records_not_one_message_each(
+    exporter: Exporter, fake_audit: FakeAudit, carol: Principal
+) -> None:
+    fake_audit.records = [audit_record(seq) for seq in range(2500)]
+    fake_audit.checkpoint = signed_checkpoint(2500)
+    fake_audit.page_size = 1000
+    export = await create_export(exporter, ExportRequest("audit_extract"), carol)
+
+    lines = (exporter.export_dir / export.id / export.file_name).read_bytes().splitlines()
+    assert (export.state, export.record_count, len(lines)) == (ExportState.SIGNED, 2500, 2500)
+    assert fake_audit.pages_sent == 3
+    assert [json.loads(line)["seq"] for line in lines[998:1002]] == ["998", "999", "1000", "1001"]

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tradeops.common.v1 import common_pb2 as tradeops_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%tradeops/audit/v1/audit_service.proto\x12\x11tradeops.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftradeops/common/v1/common.proto\"\xe2\x01\n\nAuditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32\x19.tradeops.common.v1.Actor\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x0f\n\x07outcome\x18\x06 \x01(\t\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x14\n\x0cpayload_json\x18\x08 \x01(\t\x12\x0e\n\x06source\x18\t \x01(\t\"\xb7\x01\n\x0b\x41uditRecord\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12,\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x1d.tradeops.audit.v1.AuditEvent\x12/\n\x0brecorded_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0epayload_sha256\x18\x04 \x01(\t\x12\x11\n\tprev_hash\x18\x05 \x01(\t\x12\x11\n\tleaf_hash\x18\x06 \x01(\t\"D\n\x13\x41ppendEventsRequest\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.tradeops.audit.v1.AuditEvent\"@\n\x0c\x41ppendResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x11\n\tduplicate\x18\x03 \x01(\x08\"H\n\x14\x41ppendEventsResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.tradeops.audit.v1.AppendResult\"\xcc\x01\n\x12ListRecordsRequest\x12\x11\n\tafter_seq\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06target\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\"j\n\x13ListRecordsResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.tradeops.audit.v1.AuditRecord\x12\x10\n\x08last_seq\x18\x02 \x01(\x03\x12\x10\n\x08log_size\x18\x03 \x01(\x03\"8\n\x14StreamRecordsRequest\x12\x10\n\x08\x66rom_seq\x18\x01 \x01(\x03\x12\x0e\n\x06to_seq\x18\x02 \x01(\x03\"\x14\n\x12VerifyChainRequest\"Y\n\x13VerifyChainResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07\x63hecked\x18\x02 \x01(\x03\x12\x15\n\rfirst_bad_seq\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"7\n\x15InclusionProofRequest\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\"y\n\x0eInclusionProof\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\x12\x11\n\tleaf_hash\x18\x03 \x01(\t\x12\r\n\x05proof\x18\x04 \x03(\t\x12\x11\n\troot_hash\x18\x05 \x01(\t\x12\x12\n\ncheckpoint\x18\x06 \x01(\t\"B\n\x17\x43onsistencyProofRequest\x12\x12\n\nfirst_size\x18\x01 \x01(\x03\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x03\"s\n\x10\x43onsistencyProof\x12\x12\n\nfirst_size\x18\x01 \x01(\x03\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x03\x12\r\n\x05proof\x18\x03 \x03(\t\x12\x12\n\nfirst_root\x18\x04 \x01(\t\x12\x13\n\x0bsecond_root\x18\x05 \x01(\t\")\n\x14GetCheckpointRequest\x12\x11\n\ttree_size\x18\x01 \x01(\x03\"\x96\x01\n\x10SignedCheckpoint\x12\x11\n\ttree_size\x18\x01 \x01(\x03\x12\x11\n\troot_hash\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06origin\x18\x06 \x01(\t\"\x17\n\x15ListPublicKeysRequest\"^\n\tPublicKey\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0c\n\x04vkey\x18\x03 \x01(\t\x12\x11\n\tfrom_size\x18\x04 \x01(\x03\x12\x12\n\nuntil_size\x18\x05 \x01(\x03\"T\n\x16ListPublicKeysResponse\x12*\n\x04keys\x18\x01 \x03(\x0b\x32\x1c.tradeops.audit.v1.PublicKey\x12\x0e\n\x06origin\x18\x02 \x01(\t\"3\n\x14RedactPayloadRequest\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t2\xf1\x06\n\x0c\x41uditService\x12_\n\x0c\x41ppendEvents\x12&.tradeops.audit.v1.AppendEventsRequest\x1a\'.tradeops.audit.v1.AppendEventsResponse\x12\\\n\x0bListRecords\x12%.tradeops.audit.v1.ListRecordsRequest\x1a&.tradeops.audit.v1.ListRecordsResponse\x12Z\n\rStreamRecords\x12\'.tradeops.audit.v1.StreamRecordsRequest\x1a\x1e.tradeops.audit.v1.AuditRecord0\x01\x12\\\n\x0bVerifyChain\x12%.tradeops.audit.v1.VerifyChainRequest\x1a&.tradeops.audit.v1.VerifyChainResponse\x12`\n\x11GetInclusionProof\x12(.tradeops.audit.v1.InclusionProofRequest\x1a!.tradeops.audit.v1.InclusionProof\x12\x66\n\x13GetConsistencyProof\x12*.tradeops.audit.v1.ConsistencyProofRequest\x1a#.tradeops.audit.v1.ConsistencyProof\x12]\n\rGetCheckpoint\x12\'.tradeops.audit.v1.GetCheckpointRequest\x1a#.tradeops.audit.v1.SignedCheckpoint\x12\x65\n\x0eListPublicKeys\x12(.tradeops.audit.v1.ListPublicKeysRequest\x1a).tradeops.audit.v1.ListPublicKeysResponse\x12X\n\rRedactPayload\x12\'.tradeops.audit.v1.RedactPayloadRequest\x1a\x1e.tradeops.audit.v1.AuditRecordb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%tradeops/audit/v1/audit_service.proto\x12\x11tradeops.audit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftradeops/common/v1/common.proto\"\xe2\x01\n\nAuditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05\x61\x63tor\x18\x03 \x01(\x0b\x32\x19.tradeops.common.v1.Actor\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x0f\n\x07outcome\x18\x06 \x01(\t\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12\x14\n\x0cpayload_json\x18\x08 \x01(\t\x12\x0e\n\x06source\x18\t \x01(\t\"\xb7\x01\n\x0b\x41uditRecord\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12,\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x1d.tradeops.audit.v1.AuditEvent\x12/\n\x0brecorded_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0epayload_sha256\x18\x04 \x01(\t\x12\x11\n\tprev_hash\x18\x05 \x01(\t\x12\x11\n\tleaf_hash\x18\x06 \x01(\t\"D\n\x13\x41ppendEventsRequest\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.tradeops.audit.v1.AuditEvent\"@\n\x0c\x41ppendResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x11\n\tduplicate\x18\x03 \x01(\x08\"H\n\x14\x41ppendEventsResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.tradeops.audit.v1.AppendResult\"\xcc\x01\n\x12ListRecordsRequest\x12\x11\n\tafter_seq\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06target\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\"j\n\x13ListRecordsResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.tradeops.audit.v1.AuditRecord\x12\x10\n\x08last_seq\x18\x02 \x01(\x03\x12\x10\n\x08log_size\x18\x03 \x01(\x03\"8\n\x14StreamRecordsRequest\x12\x10\n\x08\x66rom_seq\x18\x01 \x01(\x03\x12\x0e\n\x06to_seq\x18\x02 \x01(\x03\"=\n\nRecordPage\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.tradeops.audit.v1.AuditRecord\"\x14\n\x12VerifyChainRequest\"Y\n\x13VerifyChainResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07\x63hecked\x18\x02 \x01(\x03\x12\x15\n\rfirst_bad_seq\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"7\n\x15InclusionProofRequest\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\"y\n\x0eInclusionProof\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x11\n\ttree_size\x18\x02 \x01(\x03\x12\x11\n\tleaf_hash\x18\x03 \x01(\t\x12\r\n\x05proof\x18\x04 \x03(\t\x12\x11\n\troot_hash\x18\x05 \x01(\t\x12\x12\n\ncheckpoint\x18\x06 \x01(\t\"B\n\x17\x43onsistencyProofRequest\x12\x12\n\nfirst_size\x18\x01 \x01(\x03\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x03\"s\n\x10\x43onsistencyProof\x12\x12\n\nfirst_size\x18\x01 \x01(\x03\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x03\x12\r\n\x05proof\x18\x03 \x03(\t\x12\x12\n\nfirst_root\x18\x04 \x01(\t\x12\x13\n\x0bsecond_root\x18\x05 \x01(\t\")\n\x14GetCheckpointRequest\x12\x11\n\ttree_size\x18\x01 \x01(\x03\"\x96\x01\n\x10SignedCheckpoint\x12\x11\n\ttree_size\x18\x01 \x01(\x03\x12\x11\n\troot_hash\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06origin\x18\x06 \x01(\t\"\x17\n\x15ListPublicKeysRequest\"^\n\tPublicKey\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0c\n\x04vkey\x18\x03 \x01(\t\x12\x11\n\tfrom_size\x18\x04 \x01(\x03\x12\x12\n\nuntil_size\x18\x05 \x01(\x03\"T\n\x16ListPublicKeysResponse\x12*\n\x04keys\x18\x01 \x03(\x0b\x32\x1c.tradeops.audit.v1.PublicKey\x12\x0e\n\x06origin\x18\x02 \x01(\t\"3\n\x14RedactPayloadRequest\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t2\xd0\x07\n\x0c\x41uditService\x12_\n\x0c\x41ppendEvents\x12&.tradeops.audit.v1.AppendEventsRequest\x1a\'.tradeops.audit.v1.AppendEventsResponse\x12\\\n\x0bListRecords\x12%.tradeops.audit.v1.ListRecordsRequest\x1a&.tradeops.audit.v1.ListRecordsResponse\x12Z\n\rStreamRecords\x12\'.tradeops.audit.v1.StreamRecordsRequest\x1a\x1e.tradeops.audit.v1.AuditRecord0\x01\x12]\n\x11StreamRecordPages\x12\'.tradeops.audit.v1.StreamRecordsRequest\x1a\x1d.tradeops.audit.v1.RecordPage0\x01\x12\\\n\x0bVerifyChain\x12%.tradeops.audit.v1.VerifyChainRequest\x1a&.tradeops.audit.v1.VerifyChainResponse\x12`\n\x11GetInclusionProof\x12(.tradeops.audit.v1.InclusionProofRequest\x1a!.tradeops.audit.v1.InclusionProof\x12\x66\n\x13GetConsistencyProof\x12*.tradeops.audit.v1.ConsistencyProofRequest\x1a#.tradeops.audit.v1.ConsistencyProof\x12]\n\rGetCheckpoint\x12\'.tradeops.audit.v1.GetCheckpointRequest\x1a#.tradeops.audit.v1.SignedCheckpoint\x12\x65\n\x0eListPublicKeys\x12(.tradeops.audit.v1.ListPublicKeysRequest\x1a).tradeops.audit.v1.ListPublicKeysResponse\x12X\n\rRedactPayload\x12\'.tradeops.audit.v1.RedactPayloadRequest\x1a\x1e.tradeops.audit.v1.AuditRecordb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,30 +49,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTRECORDSRESPONSE']._serialized_end=1064
   _globals['_STREAMRECORDSREQUEST']._serialized_start=1066
   _globals['_STREAMRECORDSREQUEST']._serialized_end=1122
-  _globals['_VERIFYCHAINREQUEST']._serialized_start=1124
-  _globals['_VERIFYCHAINREQUEST']._serialized_end=1144
-  _globals['_VERIFYCHAINRESPONSE']._serialized_start=1146
-  _globals['_VERIFYCHAINRESPONSE']._serialized_end=1235
-  _globals['_INCLUSIONPROOFREQUEST']._serialized_start=1237
-  _globals['_INCLUSIONPROOFREQUEST']._serialized_end=1292
-  _globals['_INCLUSIONPROOF']._serialized_start=1294
-  _globals['_INCLUSIONPROOF']._serialized_end=1415
-  _globals['_CONSISTENCYPROOFREQUEST']._serialized_start=1417
-  _globals['_CONSISTENCYPROOFREQUEST']._serialized_end=1483
-  _globals['_CONSISTENCYPROOF']._serialized_start=1485
-  _globals['_CONSISTENCYPROOF']._serialized_end=1600
-  _globals['_GETCHECKPOINTREQUEST']._serialized_start=1602
-  _globals['_GETCHECKPOINTREQUEST']._serialized_end=1643
-  _globals['_SIGNEDCHECKPOINT']._serialized_start=1646
-  _globals['_SIGNEDCHECKPOINT']._serialized_end=1796
-  _globals['_LISTPUBLICKEYSREQUEST']._serialized_start=1798
-  _globals['_LISTPUBLICKEYSREQUEST']._serialized_end=1821
-  _globals['_PUBLICKEY']._serialized_start=1823
-  _globals['_PUBLICKEY']._serialized_end=1917
-  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_start=1919
-  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_end=2003
-  _globals['_REDACTPAYLOADREQUEST']._serialized_start=2005
-  _globals['_REDACTPAYLOADREQUEST']._serialized_end=2056
-  _globals['_AUDITSERVICE']._serialized_start=2059
-  _globals['_AUDITSERVICE']._serialized_end=2940
+  _globals['_RECORDPAGE']._serialized_start=1124
+  _globals['_RECORDPAGE']._serialized_end=1185
+  _globals['_VERIFYCHAINREQUEST']._serialized_start=1187
+  _globals['_VERIFYCHAINREQUEST']._serialized_end=1207
+  _globals['_VERIFYCHAINRESPONSE']._serialized_start=1209
+  _globals['_VERIFYCHAINRESPONSE']._serialized_end=1298
+  _globals['_INCLUSIONPROOFREQUEST']._serialized_start=1300
+  _globals['_INCLUSIONPROOFREQUEST']._serialized_end=1355
+  _globals['_INCLUSIONPROOF']._serialized_start=1357
+  _globals['_INCLUSIONPROOF']._serialized_end=1478
+  _globals['_CONSISTENCYPROOFREQUEST']._serialized_start=1480
+  _globals['_CONSISTENCYPROOFREQUEST']._serialized_end=1546
+  _globals['_CONSISTENCYPROOF']._serialized_start=1548
+  _globals['_CONSISTENCYPROOF']._serialized_end=1663
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=1665
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=1706
+  _globals['_SIGNEDCHECKPOINT']._serialized_start=1709
+  _globals['_SIGNEDCHECKPOINT']._serialized_end=1859
+  _globals['_LISTPUBLICKEYSREQUEST']._serialized_start=1861
+  _globals['_LISTPUBLICKEYSREQUEST']._serialized_end=1884
+  _globals['_PUBLICKEY']._serialized_start=1886
+  _globals['_PUBLICKEY']._serialized_end=1980
+  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_start=1982
+  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_end=2066
+  _globals['_REDACTPAYLOADREQUEST']._serialized_start=2068
+  _globals['_REDACTPAYLOADREQUEST']._serialized_end=2119
+  _globals['_AUDITSERVICE']._serialized_start=2122
+  _globals['_AUDITSERVICE']._serialized_end=3098
 # @@protoc_insertion_point(module_scope)

@@ -321,6 +321,30 @@ class StreamRecordsRequest(_message.Message):
 Global___StreamRecordsRequest: _TypeAlias = StreamRecordsRequest  # noqa: Y015
 
 @_typing.final
+class RecordPage(_message.Message):
+    """Consecutive records of a StreamRecordPages stream; the next page starts at the seq after
+    this page's last.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditRecord]: ...
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[Global___AuditRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["records", b"records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPage: _TypeAlias = RecordPage  # noqa: Y015
+
+@_typing.final
 class VerifyChainRequest(_message.Message):
     """Verify the whole chain."""
 

@@ -50,6 +50,11 @@ class AuditServiceStub:
                 request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.SerializeToString,
                 response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.AuditRecord.FromString,
                 _registered_method=True)
+        self.StreamRecordPages = channel.unary_stream(
+                '/tradeops.audit.v1.AuditService/StreamRecordPages',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordPage.FromString,
+                _registered_method=True)
         self.VerifyChain = channel.unary_unary(
                 '/tradeops.audit.v1.AuditService/VerifyChain',
                 request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.SerializeToString,
@@ -110,6 +115,17 @@ class AuditServiceServicer:
     def StreamRecords(self, request, context):
         """Streams records with from_seq <= seq <= to_seq, for exports. Audited like ListRecords
         ("audit.records.streamed", queued, not waited for). Roles: compliance, admin, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamRecordPages(self, request, context):
+        """The records StreamRecords sends, many per message: pages of consecutive records (up to
+        1,000 each, in seq order, never empty), for large exports. One message per record caps a
+        stream near 10,000 records/s in Python; a page carries them at the cost of one. Same range
+        rules, same errors and audited the same way ("audit.records.streamed", queued, not waited
+        for). Roles: compliance, admin, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -189,6 +205,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.StreamRecords,
                     request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.FromString,
                     response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.AuditRecord.SerializeToString,
+            ),
+            'StreamRecordPages': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamRecordPages,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordPage.SerializeToString,
             ),
             'VerifyChain': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyChain,
@@ -303,6 +324,33 @@ class AuditService:
             '/tradeops.audit.v1.AuditService/StreamRecords',
             tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.SerializeToString,
             tradeops_dot_audit_dot_v1_dot_audit__service__pb2.AuditRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamRecordPages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/StreamRecordPages',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordPage.FromString,
             options,
             channel_credentials,
             insecure,

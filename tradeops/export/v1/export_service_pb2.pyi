@@ -165,7 +165,9 @@ class Export(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     kind: _builtins.str
-    """"audit_extract", "actions_report", "incidents_report" or "compliance_checks"."""
+    """"audit_extract", "actions_report", "incidents_report", "compliance_checks" or
+    "evidence_pack".
+    """
     state: Global___ExportState.ValueType
     from_seq: _builtins.int
     """Audit extracts: the inclusive seq range written (to_seq resolved from -1 once cut). 0 and
@@ -185,8 +187,9 @@ class Export(_message.Message):
     failure_reason: _builtins.str
     """Why it failed, when state is FAILED."""
     checkpoint_size: _builtins.int
-    """Size of the signed audit checkpoint an audit extract was cut at: every record in it has
-    seq < checkpoint_size. 0 for other kinds or when the log had no checkpoint yet.
+    """Size of the signed audit checkpoint an audit extract or evidence pack was cut at: every
+    record in it has seq < checkpoint_size. 0 for other kinds or when the log had no
+    checkpoint yet.
     """
     checkpoint_root: _builtins.str
     """hex root hash of that checkpoint; empty when checkpoint_size is 0."""
@@ -320,7 +323,8 @@ class CreateExportRequest(_message.Message):
     @_builtins.property
     def parameters(self) -> _struct_pb2.Struct:
         """Kind-specific filters. actions_report: "state" (an ops ActionState name) and "kind";
-        incidents_report: "kind" and "desk". Unknown keys are INVALID_ARGUMENT.
+        incidents_report: "kind" and "desk"; compliance_checks: "run_id", "check_id", "status";
+        evidence_pack: "action_id" (required). Unknown keys are INVALID_ARGUMENT.
         """
 
     def __init__(

@@ -73,11 +73,23 @@ class ExportServiceStub:
         ListActions/GetAction), created in [since, until).
       "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
         GetDecision), created in [since, until).
-      "compliance_checks": compliance check results. The agent service will own compliance
-        checks; until it offers them this kind is FAILED_PRECONDITION "not available yet".
+      "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
+        or GetRun with parameters.run_id), newest first, checked in [since, until); filters
+        run_id, check_id, status ("pass", "fail", "error"). NOT_FOUND for an unknown run_id;
+        INVALID_ARGUMENT when more than 500 results match (the agent's contract has no paging
+        yet: narrow the window or name a run). File compliance_checks.jsonl / .csv.
+      "evidence_pack": everything about one ops action, parameters {"action_id": "<id>"},
+        JSON Lines only: action.jsonl (the action with its votes and policy snapshot),
+        timeline.jsonl, incident.jsonl and decisions.jsonl (its incident and that incident's
+        triage decisions, empty when it has none), audit_records.jsonl (every audit record whose
+        target is "action/<id>" or "incident/<id>", in seq order, each with its RFC 9162
+        inclusion proof) and checkpoint.txt (the signed checkpoint the proofs are against,
+        one covering the whole log when the pack was cut, waited for up to 20 s, else the
+        export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
     Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
     destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-    export is recorded FAILED first). Roles: compliance, admin.
+    export is recorded FAILED first). Roles: compliance, admin, service (automation such as
+    the agent's triggers, in its own name).
     """
     GetExport: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]
     """One export. NOT_FOUND for an unknown id. Roles: viewer and above."""
@@ -145,11 +157,23 @@ class ExportServiceAsyncStub(ExportServiceStub):
         ListActions/GetAction), created in [since, until).
       "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
         GetDecision), created in [since, until).
-      "compliance_checks": compliance check results. The agent service will own compliance
-        checks; until it offers them this kind is FAILED_PRECONDITION "not available yet".
+      "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
+        or GetRun with parameters.run_id), newest first, checked in [since, until); filters
+        run_id, check_id, status ("pass", "fail", "error"). NOT_FOUND for an unknown run_id;
+        INVALID_ARGUMENT when more than 500 results match (the agent's contract has no paging
+        yet: narrow the window or name a run). File compliance_checks.jsonl / .csv.
+      "evidence_pack": everything about one ops action, parameters {"action_id": "<id>"},
+        JSON Lines only: action.jsonl (the action with its votes and policy snapshot),
+        timeline.jsonl, incident.jsonl and decisions.jsonl (its incident and that incident's
+        triage decisions, empty when it has none), audit_records.jsonl (every audit record whose
+        target is "action/<id>" or "incident/<id>", in seq order, each with its RFC 9162
+        inclusion proof) and checkpoint.txt (the signed checkpoint the proofs are against,
+        one covering the whole log when the pack was cut, waited for up to 20 s, else the
+        export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
     Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
     destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-    export is recorded FAILED first). Roles: compliance, admin.
+    export is recorded FAILED first). Roles: compliance, admin, service (automation such as
+    the agent's triggers, in its own name).
     """
     GetExport: _aio.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]  # type: ignore[assignment]
     """One export. NOT_FOUND for an unknown id. Roles: viewer and above."""
@@ -220,11 +244,23 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
             ListActions/GetAction), created in [since, until).
           "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
             GetDecision), created in [since, until).
-          "compliance_checks": compliance check results. The agent service will own compliance
-            checks; until it offers them this kind is FAILED_PRECONDITION "not available yet".
+          "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
+            or GetRun with parameters.run_id), newest first, checked in [since, until); filters
+            run_id, check_id, status ("pass", "fail", "error"). NOT_FOUND for an unknown run_id;
+            INVALID_ARGUMENT when more than 500 results match (the agent's contract has no paging
+            yet: narrow the window or name a run). File compliance_checks.jsonl / .csv.
+          "evidence_pack": everything about one ops action, parameters {"action_id": "<id>"},
+            JSON Lines only: action.jsonl (the action with its votes and policy snapshot),
+            timeline.jsonl, incident.jsonl and decisions.jsonl (its incident and that incident's
+            triage decisions, empty when it has none), audit_records.jsonl (every audit record whose
+            target is "action/<id>" or "incident/<id>", in seq order, each with its RFC 9162
+            inclusion proof) and checkpoint.txt (the signed checkpoint the proofs are against,
+            one covering the whole log when the pack was cut, waited for up to 20 s, else the
+            export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
         Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
         destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-        export is recorded FAILED first). Roles: compliance, admin.
+        export is recorded FAILED first). Roles: compliance, admin, service (automation such as
+        the agent's triggers, in its own name).
         """
 
     @_abc_1.abstractmethod
