@@ -1,7 +1,12 @@
 """OpenTelemetry wiring. Exporters follow the standard OTEL_* variables: spans go to OTLP/HTTP
 when OTEL_TRACES_EXPORTER is "otlp" (or OTEL_EXPORTER_OTLP_ENDPOINT is set), nowhere otherwise.
-Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (SDK default: parent-based,
-always on). W3C trace context is the propagator."""
+W3C trace context is the propagator.
+
+Sampling: TRADEOPS_TRACE_SAMPLE_RATIO (0 to 1) samples that share of new traces and follows the
+caller's decision for continued ones (parent-based), so a trace is whole or absent, never
+half-recorded across services. Unset, OTEL_TRACES_SAMPLER / _ARG apply (SDK default: parent-
+based, always on). TRADEOPS_TRACING=off installs no instrumentation at all: even unsampled,
+instrumentation costs each request its wrappers."""
 
 from __future__ import annotations
 
@@ -14,13 +19,36 @@ from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+
+from runtime.settings import SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 
+def tracing_enabled() -> bool:
+    return os.environ.get("TRADEOPS_TRACING", "on").lower() != "off"
+
+
+def sampler_from_env() -> Sampler | None:
+    """ParentBased(TraceIdRatioBased(r)) from TRADEOPS_TRACE_SAMPLE_RATIO; None: SDK default."""
+    raw = os.environ.get("TRADEOPS_TRACE_SAMPLE_RATIO", "")
+    if not raw:
+        return None
+    try:
+        ratio = float(raw)
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        raise SettingsError(f"TRADEOPS_TRACE_SAMPLE_RATIO must be between 0 and 1, not {raw!r}")
+    return ParentBased(TraceIdRatioBased(ratio))
+
+
 def setup_tracing(service_name: str) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}), sampler=sampler_from_env()
+    )
     if _otlp_wanted():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -68,6 +96,8 @@ def _otlp_wanted(variable: str = "OTEL_TRACES_EXPORTER") -> bool:
 
 def instrument_grpc() -> None:
     """Client and server interceptors for every grpc.aio channel and server created after."""
+    if not tracing_enabled():
+        return
     from opentelemetry.instrumentation.grpc import (
         GrpcAioInstrumentorClient,
         GrpcAioInstrumentorServer,
@@ -78,6 +108,8 @@ def instrument_grpc() -> None:
 
 
 def instrument_engine(engine: AsyncEngine) -> None:
+    if not tracing_enabled():
+        return
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
