@@ -14,7 +14,9 @@ from grpc_health.v1 import health_pb2_grpc
 from runtime.clients import open_channel
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
+from tradeops.agent.v1 import probe_service_pb2_grpc as probe_grpc
 from tradeops.agent.v1 import remediation_service_pb2_grpc as remediation_grpc
+from tradeops.agent.v1 import trigger_service_pb2_grpc as trigger_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
@@ -29,6 +31,8 @@ class Peers:
     ops: ops_grpc.OpsServiceAsyncStub
     audit: audit_grpc.AuditServiceAsyncStub
     export: export_grpc.ExportServiceAsyncStub
+    probes: probe_grpc.ProbeServiceAsyncStub
+    triggers: trigger_grpc.TriggerServiceAsyncStub
 
     @classmethod
     def open(cls, addresses: Mapping[str, str]) -> Peers:
@@ -41,6 +45,8 @@ class Peers:
             ops=ops_grpc.OpsServiceStub(channels["ops"]),
             audit=audit_grpc.AuditServiceStub(channels["audit"]),
             export=export_grpc.ExportServiceStub(channels["export"]),
+            probes=probe_grpc.ProbeServiceStub(channels["agent"]),
+            triggers=trigger_grpc.TriggerServiceStub(channels["agent"]),
         )
 
     def health(self, service: str) -> Any:

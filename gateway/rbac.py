@@ -92,6 +92,19 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("POST", "/exports/{export_id}/verify"): COMPLIANCE,
         ("POST", "/exports/{export_id}/redeliver"): COMPLIANCE,
         ("GET", "/exports/{export_id}/attempts"): ANYONE,
+        ("GET", "/probes"): ANYONE,
+        ("POST", "/probes"): ADMIN,
+        ("GET", "/probes/{probe_id}"): ANYONE,
+        ("PUT", "/probes/{probe_id}"): ADMIN,
+        ("POST", "/probes/{probe_id}/disable"): ADMIN,
+        ("GET", "/probes/{probe_id}/runs"): ANYONE,
+        ("GET", "/triggers"): ANYONE,
+        ("POST", "/triggers"): ADMIN,
+        ("GET", "/trigger-firings"): ANYONE,
+        ("GET", "/triggers/{trigger_id}"): ANYONE,
+        ("PUT", "/triggers/{trigger_id}"): ADMIN,
+        ("POST", "/triggers/{trigger_id}/disable"): ADMIN,
+        ("GET", "/triggers/{trigger_id}/firings"): ANYONE,
     }
 )
 

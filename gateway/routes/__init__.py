@@ -11,9 +11,11 @@ from gateway.routes import (
     health,
     incidents,
     policies,
+    probes,
     proofs,
     remediation,
     triage,
+    triggers,
 )
 
 PROTECTED = (
@@ -27,5 +29,7 @@ PROTECTED = (
     audit.router,
     proofs.router,
     exports.router,
+    probes.router,
+    triggers.router,
 )
 PUBLIC = (health.router,)

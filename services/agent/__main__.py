@@ -1,6 +1,7 @@
 """Wiring for `python -m services.agent`: the rule book, the ops client, the outbox relay to
-audit, the proposal retry worker and the servicers: AgentService, RemediationService and
-ComplianceService, merged into one ServiceSpec (one server, the union of the RBAC tables).
+audit, the proposal retry worker and the servicers: AgentService, RemediationService,
+ComplianceService and ProbeService (with the probe worker), merged into one ServiceSpec (one
+server, the union of the RBAC tables).
 
 Agent-only environment (defaults in brackets): TRADEOPS_AGENT_DEDUP_WINDOW_S [600],
 TRADEOPS_AGENT_CORRELATION_WINDOW_S [600], TRADEOPS_AGENT_PROPOSAL_RETRY_S [5]."""
@@ -24,11 +25,13 @@ from services.agent.compliance.wiring import compliance_spec
 from services.agent.grpc_api import spec
 from services.agent.intake import Windows
 from services.agent.ops_client import OpsProposer
+from services.agent.probes.wiring import probes_spec, triage_with
 from services.agent.proposals import retry_forever
 from services.agent.remediation.wiring import merge, remediation_spec
 from services.agent.rulebook import RuleBook
 from services.agent.service import Agent, utc_now
 from services.agent.tables import outbox
+from services.agent.workflows.wiring import trigger_spec
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
@@ -57,7 +60,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     remediation = remediation_spec(settings, db, ops, identity, wake=relay.wake)
     # ComplianceService + its scheduler worker (compliance/WIRING.md).
     compliance = compliance_spec(settings, db, wake=relay.wake)
-    merged = merge(triage, remediation, compliance)
+    # ProbeService + its probe worker (probes/WIRING.md); new incidents are triaged by `agent`.
+    probes = probes_spec(db, wake=relay.wake, windows=windows, on_opened=triage_with(agent))
+    # TriggerService + its trigger worker (workflows/WIRING.md).
+    triggers = trigger_spec(settings, db, wake=relay.wake)
+    merged = merge(triage, remediation, compliance, probes, triggers)
     return dataclasses.replace(merged, on_refused=refusal_recorder(db, outbox, "agent", relay.wake))
 
 

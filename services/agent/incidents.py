@@ -54,6 +54,8 @@ class Incident(NewIncident):
     correlation_id: str = ""
     related: tuple[str, ...] = ()
     deduplicated: bool = False  # this report was folded onto it (set in intake replies only)
+    resolved_at: datetime | None = None  # the condition ended (a probe recovered)
+    resolution: str = ""
 
 
 def normalise(new: NewIncident) -> NewIncident:

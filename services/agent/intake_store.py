@@ -18,10 +18,12 @@ from services.agent.tables import incidents
 
 _LOCK = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k")
 _NOT_COLUMNS = ("related", "deduplicated")
-# LATERAL ... LIMIT 1 reads one index entry per key (the newest), not every row in the window.
+# LATERAL ... LIMIT 1 reads one index entry per key (the newest), not every row in the window;
+# a resolved incident is closed, so a later report opens a new one.
 _OPEN = text(
     "SELECT i.* FROM unnest(CAST(:prints AS text[])) AS f(fp) CROSS JOIN LATERAL ("
     " SELECT * FROM agent.incidents WHERE fingerprint = f.fp AND last_seen_at >= :since"
+    " AND resolved_at IS NULL"
     " ORDER BY last_seen_at DESC LIMIT 1) AS i"
 )
 _LATEST = (

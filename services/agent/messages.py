@@ -52,6 +52,8 @@ def incident_message(incident: Incident) -> pb.Incident:
         correlation_id=incident.correlation_id,
         related_incident_ids=list(incident.related),
         deduplicated=incident.deduplicated,
+        resolved_at=timestamp(incident.resolved_at) if incident.resolved_at else None,
+        resolution=incident.resolution,
     )
 
 

@@ -44,6 +44,10 @@ incidents = Table(
     Column("occurrences", Integer, nullable=False, server_default="1"),
     Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("correlation_id", UUID(as_uuid=False)),
+    # Set when the condition ended (a probe's first passing run); intake never folds a new
+    # report onto a resolved incident (migration 0005_agent_probes).
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolution", Text, nullable=False, server_default=""),
     Index("ix_incidents_created_at", "created_at"),
     Index("ix_incidents_fingerprint", "fingerprint", "last_seen_at"),
     Index("ix_incidents_desk_subject", "desk", "subject_key", "last_seen_at"),
@@ -119,4 +123,6 @@ outbox = outbox_table(metadata)
 
 # Registered on `metadata` for Alembic; last, because they import `metadata` from this module.
 from services.agent.compliance import tables as _compliance  # noqa: E402, F401
+from services.agent.probes import tables as _probes  # noqa: E402, F401
 from services.agent.remediation import tables as _remediation  # noqa: E402, F401
+from services.agent.workflows import tables as _workflows  # noqa: E402, F401

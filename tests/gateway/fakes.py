@@ -17,7 +17,9 @@ from runtime.auth import ANYONE, TokenVerifier
 from runtime.grpc_server import Running, ServiceSpec, start
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
+from tradeops.agent.v1 import probe_service_pb2 as probe_pb
 from tradeops.agent.v1 import remediation_service_pb2 as remediation_pb
+from tradeops.agent.v1 import trigger_service_pb2 as trigger_pb
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.export.v1 import export_service_pb2 as export_pb
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
@@ -28,6 +30,8 @@ SERVICES: Mapping[str, tuple[ServiceDescriptor, ...]] = {
         agent_pb.DESCRIPTOR.services_by_name["AgentService"],
         remediation_pb.DESCRIPTOR.services_by_name["RemediationService"],
         compliance_pb.DESCRIPTOR.services_by_name["ComplianceService"],
+        probe_pb.DESCRIPTOR.services_by_name["ProbeService"],
+        trigger_pb.DESCRIPTOR.services_by_name["TriggerService"],
     ),
     "ops": (ops_pb.DESCRIPTOR.services_by_name["OpsService"],),
     "audit": (audit_pb.DESCRIPTOR.services_by_name["AuditService"],),

@@ -21,6 +21,21 @@ POLICY = {
     "change_reason": "two eyes",
 }
 
+PROBE = {
+    "name": "md-latency",
+    "url": "http://127.0.0.1:9/health",
+    "reading": {"type": "json", "path": "$.lag_ms"},
+    "rule": {"type": "threshold", "op": ">", "value": 500},
+    "interval_s": 30,
+    "timeout_s": 2,
+    "incident": {"kind": "market_data_latency", "subject": "XNAS-ITCH", "summary": "lag"},
+}
+TRIGGER = {
+    "name": "kill-switch-evidence",
+    "match": {"action": "ops.action.executed"},
+    "step": {"kind": "create_export", "parameters": {"kind": "evidence_pack"}},
+    "reason": "evidence",
+}
 SCHEDULE = {"name": "daily", "cron": "0 6 * * *", "kind": "audit_extract"}
 
 # A valid body for every route that takes one.
@@ -47,6 +62,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", f"{ACTION}/execution/result"): {"outcome": "executed"},
     ("PUT", "/agent/ops/policies/{policy_id}"): POLICY,
     ("PUT", "/agent/ops/escalation-policies/{policy_id}"): {"levels": [{"after_s": 300}]},
+    ("POST", "/probes"): PROBE,
+    ("PUT", "/probes/{probe_id}"): PROBE,
+    ("POST", "/triggers"): TRIGGER,
+    ("PUT", "/triggers/{trigger_id}"): TRIGGER,
+    ("POST", "/triggers/{trigger_id}/disable"): {"reason": "noisy"},
 }
 # The required query parameters of every route that has some.
 QUERIES: dict[tuple[str, str], dict[str, int]] = {

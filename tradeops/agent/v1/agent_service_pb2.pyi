@@ -65,6 +65,8 @@ class Incident(_message.Message):
     CORRELATION_ID_FIELD_NUMBER: _builtins.int
     RELATED_INCIDENT_IDS_FIELD_NUMBER: _builtins.int
     DEDUPLICATED_FIELD_NUMBER: _builtins.int
+    RESOLVED_AT_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     source: _builtins.str
     """Desk system that reported it, for example "md-gateway-ny4"."""
@@ -92,6 +94,8 @@ class Incident(_message.Message):
     """True in a CreateIncident or TriageBatch reply when this report was folded onto an open
     incident with the same fingerprint instead of creating one.
     """
+    resolution: _builtins.str
+    """How it ended, for example "recovered: probe:md-latency@v2 passed at ... (observed 12)"."""
     @_builtins.property
     def metrics(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
         """Observed measurements, for example {"latency_ms": 850}."""
@@ -107,6 +111,12 @@ class Incident(_message.Message):
     @_builtins.property
     def related_incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other incidents of the same correlation group (filled by GetIncident and CreateIncident)."""
+
+    @_builtins.property
+    def resolved_at(self) -> _timestamp_pb2.Timestamp:
+        """When the condition ended, for example the first passing run of the probe that opened it;
+        unset while open. Intake never folds a new report onto a resolved incident.
+        """
 
     def __init__(
         self,
@@ -129,10 +139,12 @@ class Incident(_message.Message):
         correlation_id: _builtins.str = ...,
         related_incident_ids: _abc.Iterable[_builtins.str] | None = ...,
         deduplicated: _builtins.bool = ...,
+        resolved_at: _timestamp_pb2.Timestamp | None = ...,
+        resolution: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_seen_at", b"last_seen_at", "observed_at", b"observed_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_seen_at", b"last_seen_at", "observed_at", b"observed_at", "resolved_at", b"resolved_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "created_at", b"created_at", "created_by", b"created_by", "deduplicated", b"deduplicated", "desk", b"desk", "fingerprint", b"fingerprint", "id", b"id", "instrument", b"instrument", "kind", b"kind", "last_seen_at", b"last_seen_at", "metrics", b"metrics", "observed_at", b"observed_at", "occurrences", b"occurrences", "related_incident_ids", b"related_incident_ids", "source", b"source", "subject", b"subject", "summary", b"summary", "venue", b"venue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "created_at", b"created_at", "created_by", b"created_by", "deduplicated", b"deduplicated", "desk", b"desk", "fingerprint", b"fingerprint", "id", b"id", "instrument", b"instrument", "kind", b"kind", "last_seen_at", b"last_seen_at", "metrics", b"metrics", "observed_at", b"observed_at", "occurrences", b"occurrences", "related_incident_ids", b"related_incident_ids", "resolution", b"resolution", "resolved_at", b"resolved_at", "source", b"source", "subject", b"subject", "summary", b"summary", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

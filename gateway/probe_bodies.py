@@ -1,0 +1,94 @@
+"""Bodies and queries of the probe routes. The shape is checked here (types, lengths, one
+reading and one rule, no unknown fields, 422); what it means (a valid URL, a known incident
+kind, a parseable JSON path, a timeout below the interval) is the agent's to judge, which
+answers INVALID_ARGUMENT (also 422) and stores nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from gateway.queries import QueryModel
+from gateway.schemas import Metric, StrictModel
+from tradeops.agent.v1 import probe_service_pb2 as pb
+
+Text = Annotated[str, Field(max_length=2000)]
+Short = Annotated[str, Field(max_length=200)]
+MetricName = Annotated[str, Field(min_length=1, max_length=64)]
+Number = Annotated[float, Field(allow_inf_nan=False, strict=False)]
+
+
+class JsonReading(StrictModel):
+    type: Literal["json"]
+    path: Annotated[str, Field(min_length=1, max_length=500, description="e.g. $.feeds[0].lag")]
+
+
+class PrometheusReading(StrictModel):
+    type: Literal["prometheus"]
+    metric: Annotated[str, Field(min_length=1, max_length=200)]
+    labels: Annotated[dict[Short, Short], Field(max_length=20, default_factory=dict)]
+
+
+class ThresholdRule(StrictModel):
+    """The probe fails when `observed <op> value`."""
+
+    type: Literal["threshold"]
+    op: Literal[">", ">=", "<", "<=", "==", "!="]
+    value: Number
+
+
+class StalenessRule(StrictModel):
+    """The probe fails when the reading (a timestamp, or an age in seconds) is older."""
+
+    type: Literal["staleness"]
+    max_age_s: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)]
+    value_is: Literal["timestamp", "age"] = "timestamp"
+
+
+class IncidentBody(StrictModel):
+    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    desk: Short = ""
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(min_length=1, max_length=1000)]
+    metrics: Annotated[dict[MetricName, Metric], Field(max_length=49, default_factory=dict)]
+    value_metric: Annotated[str, Field(min_length=1, max_length=64)] = "observed"
+
+
+class ProbeBody(StrictModel):
+    name: Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    description: Text = ""
+    reading: Annotated[JsonReading | PrometheusReading, Field(discriminator="type")]
+    rule: Annotated[ThresholdRule | StalenessRule, Field(discriminator="type")]
+    interval_s: Annotated[int, Field(ge=1, le=86_400)]
+    timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False, strict=False)]
+    incident: IncidentBody
+
+    def to_message(self, probe_id: str = "") -> pb.PutProbeRequest:
+        return pb.PutProbeRequest(id=probe_id, definition=self._definition())
+
+    def _definition(self) -> pb.ProbeDefinition:
+        definition = pb.ProbeDefinition(
+            name=self.name,
+            url=self.url,
+            description=self.description,
+            interval_s=self.interval_s,
+            timeout_s=self.timeout_s,
+            incident=pb.IncidentTemplate(**self.incident.model_dump()),
+        )
+        if isinstance(self.reading, JsonReading):
+            definition.json.path = self.reading.path
+        else:
+            definition.prometheus.metric = self.reading.metric
+            definition.prometheus.labels.update(self.reading.labels)
+        if isinstance(self.rule, ThresholdRule):
+            definition.threshold.op, definition.threshold.value = self.rule.op, self.rule.value
+        else:
+            definition.staleness.max_age_s = self.rule.max_age_s
+            definition.staleness.value_is = self.rule.value_is
+        return definition
+
+
+class ProbeLimit(QueryModel):
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
