@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from gateway import errors, routes
 from gateway.access_log import AccessLog
+from gateway.deps import document_idempotency
 from gateway.limits import BodyLimit
 from gateway.peers import Peers
 from gateway.rbac import authorize, document
@@ -72,4 +73,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document (cached on the app) with each operation's roles from the RBAC table."""
-    return app.openapi_schema or document(FastAPI.openapi(app))
+    if app.openapi_schema is None:
+        app.openapi_schema = document_idempotency(document(FastAPI.openapi(app)))
+    return app.openapi_schema

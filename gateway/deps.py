@@ -10,10 +10,12 @@ from fastapi import Depends, Request
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
+from gateway.errors import ApiError
 from gateway.peers import Peers
 from gateway.rbac import authorize
 from runtime.auth import Principal
 from runtime.clients import bearer
+from runtime.idempotency import KEY_PATTERN, KEY_RULE
 
 Json = dict[str, Any]
 
@@ -25,9 +27,17 @@ class Rpc:
     timeout: float
 
 
-def rpc(request: Request, principal: Annotated[Principal, Depends(authorize)]) -> Rpc:
+async def rpc(request: Request, principal: Annotated[Principal, Depends(authorize)]) -> Rpc:
+    # async: a plain `def` dependency costs a worker-thread round trip on every request.
     state = request.app.state
-    return Rpc(state.peers, bearer(principal.token), state.settings.rpc_timeout_s)
+    metadata = bearer(principal.token)
+    key = request.headers.get("idempotency-key")
+    if key is not None and request.method == "POST":
+        # The service honours it (runtime.idempotency): a retry creates nothing twice.
+        if not KEY_PATTERN.fullmatch(key):
+            raise ApiError(422, "INVALID_ARGUMENT", KEY_RULE)
+        metadata = (*metadata, ("idempotency-key", key))
+    return Rpc(state.peers, metadata, state.settings.rpc_timeout_s)
 
 
 RpcDep = Annotated[Rpc, Depends(rpc)]
@@ -39,3 +49,26 @@ def as_json(message: Message) -> Json:
     return MessageToDict(
         message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
+
+
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (1 to 200 printable ASCII characters, no spaces). A retry with the "
+        "same key and body returns the first result and creates nothing twice; the same key with "
+        "another body is refused (422); while the first is still running, 409."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+}
+
+
+def document_idempotency(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every POST states that it takes an Idempotency-Key (creating ones honour it; the others,
+    votes and transitions, are safe to retry by nature)."""
+    for item in schema["paths"].values():
+        operation = item.get("post")
+        if operation is not None:
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+    return schema

@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from runtime.auth import TokenVerifier
 from runtime.grpc_guard import Guard, Rbac, RefusalHook
 from runtime.grpc_metrics import RpcMetrics
+from runtime.idempotency import Idempotent, KeyedCalls
 from runtime.tls import TlsFiles
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class ServiceSpec:
     workers: Sequence[Worker] = field(default_factory=list)
     # Writes an audit event for every call the guard refuses (no token, wrong role).
     on_refused: RefusalHook | None = None
+    # The creating RPCs that honour an `idempotency-key` (runtime.idempotency).
+    idempotent: Idempotent | None = None
 
 
 @dataclass
@@ -63,8 +66,10 @@ async def start(
 ) -> Running:
     """Starts serving on `listen` (port 0 picks a free port) and launches the workers. With
     `tls`, only mutual TLS is served: a client without a certificate from the CA is refused."""
+    # After the guard: a key belongs to the authenticated caller.
+    keyed = [KeyedCalls(spec.idempotent)] if spec.idempotent is not None else []
     server = grpc.aio.server(
-        interceptors=[RpcMetrics(), Guard(verifier, spec.rbac, spec.on_refused)],
+        interceptors=[RpcMetrics(), Guard(verifier, spec.rbac, spec.on_refused), *keyed],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

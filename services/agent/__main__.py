@@ -17,6 +17,7 @@ from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
+from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
@@ -30,10 +31,26 @@ from services.agent.proposals import retry_forever
 from services.agent.remediation.wiring import merge, remediation_spec
 from services.agent.rulebook import RuleBook
 from services.agent.service import Agent, utc_now
-from services.agent.tables import outbox
+from services.agent.tables import idempotency_keys, outbox
 from services.agent.workflows.wiring import trigger_spec
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
+
+# The RPCs that create something: a retry with the same Idempotency-Key creates nothing twice.
+KEYED = frozenset(
+    {
+        "/tradeops.agent.v1.AgentService/CreateIncident",
+        "/tradeops.agent.v1.AgentService/TriageIncident",
+        "/tradeops.agent.v1.AgentService/TriageBatch",
+        "/tradeops.agent.v1.AgentService/RecordFeedback",
+        "/tradeops.agent.v1.AgentService/PutRuleSet",
+        "/tradeops.agent.v1.RemediationService/PlanRemediation",
+        "/tradeops.agent.v1.ComplianceService/RunChecks",
+        "/tradeops.agent.v1.ComplianceService/SummariseAudit",
+        "/tradeops.agent.v1.ProbeService/PutProbe",
+        "/tradeops.agent.v1.TriggerService/PutTrigger",
+    }
+)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -65,7 +82,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     # TriggerService + its trigger worker (workflows/WIRING.md).
     triggers = trigger_spec(settings, db, wake=relay.wake)
     merged = merge(triage, remediation, compliance, probes, triggers)
-    return dataclasses.replace(merged, on_refused=refusal_recorder(db, outbox, "agent", relay.wake))
+    return dataclasses.replace(
+        merged,
+        on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
+        idempotent=Idempotent(db, idempotency_keys, KEYED),
+    )
 
 
 if __name__ == "__main__":

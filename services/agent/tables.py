@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
 
 metadata = MetaData(schema="agent")
@@ -120,6 +121,7 @@ feedback = Table(
 )
 
 outbox = outbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 # Registered on `metadata` for Alembic; last, because they import `metadata` from this module.
 from services.agent.compliance import tables as _compliance  # noqa: E402, F401

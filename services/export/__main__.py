@@ -15,6 +15,7 @@ from runtime.auth import Principal, ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
+from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
@@ -30,7 +31,7 @@ from services.export.scheduled_runs import scheduled_creator
 from services.export.schedules import schedule_worker
 from services.export.service import Exporter
 from services.export.signing import signer_from_env
-from services.export.tables import outbox
+from services.export.tables import idempotency_keys, outbox
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -82,7 +83,20 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         schedule_worker(db, scheduled_creator(exporter, identity.token), now),
     ]
     built = spec(servicer, workers=workers)
-    return dataclasses.replace(built, on_refused=refusal_recorder(db, outbox, "export", relay.wake))
+    return dataclasses.replace(
+        built,
+        on_refused=refusal_recorder(db, outbox, "export", relay.wake),
+        # CreateExport also has its own client_key; the header works the same for REST callers.
+        idempotent=Idempotent(db, idempotency_keys, KEYED),
+    )
+
+
+KEYED = frozenset(
+    {
+        "/tradeops.export.v1.ExportService/CreateExport",
+        "/tradeops.export.v1.ExportService/PutSchedule",
+    }
+)
 
 
 async def _deliver(

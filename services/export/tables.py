@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
 
 metadata = MetaData(schema="export")
@@ -97,6 +98,7 @@ signing_keys = Table(
 )
 
 outbox = outbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 # Registered on `metadata` for Alembic; last, because it imports `metadata` from this module.
 from services.export import scheduling_tables as scheduling_tables  # noqa: E402
