@@ -63,6 +63,11 @@ def stored(nodes: Mapping[NodeId, bytes], node: NodeId) -> bytes:
 
 def range_root(start: int, end: int, nodes: Mapping[NodeId, bytes]) -> bytes:
     """MTH(D[start:end]) from stored nodes, for a proof-shaped range (see `range_ids`)."""
+    width = end - start
+    if width > 0 and not width & (width - 1) and not start % width and start >= 0:
+        # One complete subtree (most ranges of a proof): its node is stored as it is.
+        level = width.bit_length() - 1
+        return stored(nodes, (level, start >> level))
     ids = range_ids(start, end)
     if not ids:
         return EMPTY_ROOT

@@ -48,12 +48,19 @@ async def prove_inclusion(
     size, signed = await _tree(log, tree_size)
     if not 0 <= seq < size:
         raise InvalidArgument(f"seq {seq} is not in the tree of size {size}")
-    wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
-    nodes = await _nodes(log, wanted)
-    proof = inclusion_proof(seq, size, nodes)
-    note_inclusion_proof(log, caller, seq, size)
     note = signed.note if signed else ""
-    return Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
+    memory = log.sequencer.memory
+    if memory.holds(size):  # the usual case: no database, no node gathering
+        held = memory.view()
+        proof = inclusion_proof(seq, size, held)
+        found = Inclusion(seq, size, held[(0, seq)], proof, memory.root(size), note)
+    else:
+        wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
+        nodes = await _nodes(log, wanted)
+        proof = inclusion_proof(seq, size, nodes)
+        found = Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
+    note_inclusion_proof(log, caller, seq, size)
+    return found
 
 
 async def prove_consistency(
@@ -92,9 +99,13 @@ async def _tree(log: AuditLog, requested: int) -> tuple[int, StoredCheckpoint | 
 
 
 async def _nodes(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
-    """Cached nodes, and the rest (the leaf, the lowest levels) in one query."""
+    """From the in-memory tree; what it lacks (still loading, or past its bound) from the node
+    cache, and the rest (the leaf, the lowest levels) in one query."""
     cache = log.sequencer.cache
-    found = cache.nodes(wanted)
+    found = log.sequencer.memory.nodes(wanted)
+    if len(found) == len(wanted):
+        return found
+    found.update(cache.nodes(wanted - found.keys()))
     missing = wanted - found.keys()
     if missing:
         async with log.db.read() as connection:

@@ -1,22 +1,54 @@
-"""The sequencer's writes inside its transaction (the head row lock held): a sealed batch's
-records, the Merkle nodes they complete, the new head, and a signed checkpoint when one is due.
-The frontier comes from the cache when it can: complete subtrees never change."""
+"""Sealing a group of events and writing it inside the sequencer's transaction (the head row
+lock held): records, the Merkle nodes they complete, the new head, and a signed checkpoint when
+one is due.
+
+Sealing is CPU work that needs only the tip it builds on (head and frontier), so the sequencer
+seals the next group ahead, while the previous commit is still in flight, on the tip that commit
+will leave. Under the lock the guess is checked: the head must be that tip and the duplicates
+found in the database exactly the ones assumed; otherwise the group is sealed again on what is
+actually there (another replica committed, the previous commit failed, or a retried event was
+already logged). The frontier comes from the cache when it can: complete subtrees never change."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit import checkpoint_store, repository
+from services.audit import checkpoint_store, copy_rows, log_writes
 from services.audit.checkpoint_store import StoredCheckpoint
 from services.audit.checkpointing import Checkpointer
-from services.audit.domain import Batch
+from services.audit.domain import Batch, Event, Head, sequence
 from services.audit.merkle import NodeId, append_nodes, frontier_ids, root_from
 from services.audit.tree_cache import TreeCache
 from services.audit.tree_store import read_nodes, upper_rows
+
+SEAL_CHUNK = 250  # events sealed between two yields to the event loop
+
+
+@dataclass(frozen=True)
+class Tip:
+    """The log's head and the frontier (complete subtrees) at that size."""
+
+    head: Head
+    frontier: Mapping[NodeId, bytes]
+
+
+@dataclass(frozen=True)
+class Sealed:
+    base: Tip
+    assumed: Mapping[str, int]  # ids taken as already logged (with their seqs) when sealing
+    batch: Batch
+    leaves: list[bytes]
+    upper: Mapping[NodeId, bytes]  # new Merkle nodes above the leaves
+    after: Tip
+    copy: copy_rows.CopyTexts
+
+    def fits(self, head: Head, existing: Mapping[str, int]) -> bool:
+        return head == self.base.head and existing == self.assumed
 
 
 @dataclass(frozen=True)
@@ -27,6 +59,27 @@ class Committed:
     frontier: Mapping[NodeId, bytes]
     upper: Mapping[NodeId, bytes]
     checkpoint: StoredCheckpoint | None
+    leaves: Sequence[bytes] = ()  # the new leaves, the first at seq size - len(leaves)
+
+
+async def seal(base: Tip, events: Sequence[Event], assumed: Mapping[str, int]) -> Sealed:
+    """domain.sequence in chunks, yielding between them so replies and new requests are not
+    held behind one long seal; then the Merkle nodes and the COPY data."""
+    known, records, results, head = dict(assumed), [], [], base.head
+    for start in range(0, len(events), SEAL_CHUNK):
+        if start:
+            await asyncio.sleep(0)
+        part = sequence(head, events[start : start + SEAL_CHUNK], known)
+        known.update((r.event.event_id, r.seq) for r in part.records)
+        records += part.records
+        results += part.results
+        head = part.head
+    leaves = [bytes.fromhex(record.leaf_hash) for record in records]
+    nodes, frontier = append_nodes(base.head.size, base.frontier, leaves)
+    upper = {node: value for node, value in nodes.items() if node[0] > 0}
+    texts = copy_rows.texts(records, upper_rows(upper))
+    batch = Batch(records, results, head)
+    return Sealed(base, dict(assumed), batch, leaves, upper, Tip(head, frontier), texts)
 
 
 async def frontier_at(session: AsyncSession, cache: TreeCache, size: int) -> dict[NodeId, bytes]:
@@ -38,17 +91,15 @@ async def frontier_at(session: AsyncSession, cache: TreeCache, size: int) -> dic
     return found
 
 
-async def commit_batch(
-    session: AsyncSession, cache: TreeCache, size: int, batch: Batch, checkpointer: Checkpointer
-) -> Committed:
-    frontier = await frontier_at(session, cache, size)
-    leaves = [bytes.fromhex(record.leaf_hash) for record in batch.records]
-    nodes, frontier = append_nodes(size, frontier, leaves)
-    upper = {node: value for node, value in nodes.items() if node[0] > 0}
-    await repository.add_records(session, batch.records, upper_rows(upper))
-    await repository.save_head(session, batch.head)
-    cut = await _maybe_cut(session, batch.head.size, frontier, checkpointer)
-    return Committed(batch.head.size, frontier, upper, cut)
+async def write(session: AsyncSession, sealed: Sealed, checkpointer: Checkpointer) -> Committed:
+    last = await log_writes.write(
+        await log_writes.connection(session), sealed.copy, sealed.batch.head
+    )
+    size, frontier = sealed.after.head.size, sealed.after.frontier
+    cut = None
+    if checkpointer.due(last, size, datetime.now(UTC)):
+        cut = await checkpoint_store.add(session, checkpointer.cut(size, root_from(size, frontier)))
+    return Committed(size, frontier, sealed.upper, cut, sealed.leaves)
 
 
 async def cut_if_due(
@@ -58,13 +109,4 @@ async def cut_if_due(
     if not checkpointer.due(last, size, datetime.now(UTC)):
         return None
     frontier = await frontier_at(session, cache, size)
-    return await checkpoint_store.add(session, checkpointer.cut(size, root_from(size, frontier)))
-
-
-async def _maybe_cut(
-    session: AsyncSession, size: int, frontier: Mapping[NodeId, bytes], checkpointer: Checkpointer
-) -> StoredCheckpoint | None:
-    last = await checkpoint_store.last(session)
-    if not checkpointer.due(last, size, datetime.now(UTC)):
-        return None
     return await checkpoint_store.add(session, checkpointer.cut(size, root_from(size, frontier)))

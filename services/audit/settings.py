@@ -4,6 +4,8 @@ TRADEOPS_AUDIT_ORIGIN (default "tradeops.local/audit"): the checkpoints' origin 
 TRADEOPS_AUDIT_CHECKPOINT_EVERY_RECORDS (1000) and TRADEOPS_AUDIT_CHECKPOINT_EVERY_MS (1000):
 a checkpoint is cut after that many new records, or that long after the last one if any record
 arrived since. TRADEOPS_AUDIT_VERIFY_EVERY_S (3600): the scheduled auditor's period.
+TRADEOPS_AUDIT_TREE_MEMORY_MB (256): the bound of the in-memory Merkle tree that serves proofs
+(about 64 bytes per record; past it the lowest levels are read from the database again).
 Signing keys: TRADEOPS_AUDIT_SIGNING_KEYS_FILE or TRADEOPS_AUDIT_SIGNING_KEYS (see keyring.py)."""
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class AuditSettings:
     origin: str
     cadence: Cadence
     verify_every_s: float
+    tree_memory_bytes: int = 256 << 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuditSettings:
@@ -32,4 +35,5 @@ class AuditSettings:
             origin=env.get("TRADEOPS_AUDIT_ORIGIN", "tradeops.local/audit"),
             cadence=cadence,
             verify_every_s=float(env.get("TRADEOPS_AUDIT_VERIFY_EVERY_S", "3600")),
+            tree_memory_bytes=int(env.get("TRADEOPS_AUDIT_TREE_MEMORY_MB", "256")) << 20,
         )

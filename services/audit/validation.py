@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,8 @@ from runtime.errors import InvalidArgument
 from services.audit.domain import Event
 
 MAX_BATCH = 1000
+# An id already in canonical form (what producers send) needs no parse-and-format round trip.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def validate(events: Sequence[Event]) -> list[Event]:
@@ -24,10 +27,7 @@ def validate(events: Sequence[Event]) -> list[Event]:
 
 def _valid(index: int, event: Event) -> Event:
     where = f"events[{index}]"
-    try:
-        event_id = str(uuid.UUID(event.event_id))
-    except ValueError:
-        raise InvalidArgument(f"{where}: event_id {event.event_id!r} is not a UUID") from None
+    event_id = _event_id(where, event.event_id)
     if not event.action.strip():
         raise InvalidArgument(f"{where}: action is required")
     if event.occurred_at.tzinfo is None:
@@ -39,9 +39,18 @@ def _valid(index: int, event: Event) -> Event:
     return event if event_id == event.event_id else dataclasses.replace(event, event_id=event_id)
 
 
+def _event_id(where: str, given: str) -> str:
+    if _CANONICAL_UUID.fullmatch(given):
+        return given
+    try:
+        return str(uuid.UUID(given))
+    except ValueError:
+        raise InvalidArgument(f"{where}: event_id {given!r} is not a UUID") from None
+
+
 def _check_payload(where: str, payload_json: str | None) -> None:
     try:
-        payload = json.loads(payload_json or "", parse_constant=_no_constant)
+        payload = _decode(payload_json or "")
     except ValueError as exc:
         raise InvalidArgument(f"{where}: payload_json is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -50,6 +59,16 @@ def _check_payload(where: str, payload_json: str | None) -> None:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# Built once: json.loads with any keyword builds a new decoder per call, several times the parse.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _decode(text: str) -> Any:
+    if text.startswith("\ufeff"):  # as json.loads: a byte order mark is not JSON
+        raise ValueError("Unexpected UTF-8 BOM")
+    return _DECODER.decode(text)
 
 
 def _texts(event: Event) -> tuple[str, ...]:

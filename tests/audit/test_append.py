@@ -1,11 +1,19 @@
 from __future__ import annotations
 
-import pytest
+import asyncio
+import itertools
+from dataclasses import replace
 
+import pytest
+from psycopg.errors import UniqueViolation
+
+from runtime.db import Database
 from runtime.errors import InvalidArgument
-from services.audit.domain import GENESIS
+from services.audit.domain import GENESIS, Actor, AppendResult
 from services.audit.service import AuditLog, append, list_records, stream
-from tests.audit.factories import READER, event, events
+from services.audit.verify import verify_log
+from tests.audit.conftest import tamper
+from tests.audit.factories import COMPLIANCE_OFFICER, READER, event, events
 
 
 async def test_seqs_are_gapless_from_zero_and_each_record_links_to_the_previous(
@@ -29,6 +37,27 @@ async def test_a_stored_record_keeps_the_event_exactly_as_appended(empty_log: Au
 
     assert stored.event == sent
     assert stored.recorded_at is not None
+
+
+async def test_text_with_tabs_newlines_and_backslashes_is_stored_exactly_as_appended(
+    empty_log: AuditLog,
+) -> None:
+    # The sequencer writes with COPY's text format, where these characters are syntax.
+    odd = "a\tb\nc\rd\\e \\N \\. \\x00"
+    shouted = Actor(f"user {odd}", ("ops", odd), "person", odd, odd)
+    sent = [
+        replace(
+            event(target=odd, payload_json='{"q":\t"\\\\N\\n\\t",\n"r": "\\\\."}'), actor=shouted
+        ),
+        replace(event(action=f"ops.{odd}"), trace_id=odd, source=odd, outcome=odd),
+        event(),
+    ]
+    await append(empty_log, sent)
+
+    stored = (await list_records(empty_log, caller=READER, after_seq=-1, limit=10)).records
+
+    assert [r.event for r in stored[:3]] == sent
+    assert (await verify_log(empty_log, caller=COMPLIANCE_OFFICER)).ok
 
 
 async def test_an_event_appended_twice_is_stored_once_and_reported_with_its_original_seq(
@@ -116,3 +145,43 @@ async def test_streaming_returns_the_inclusive_range_across_pages(empty_log: Aud
     assert [r.seq for r in to_the_end] == list(range(601))
     assert to_the_end[600].event.action == "audit.records.streamed"
     assert to_the_end[600].event.actor.subject == READER.subject
+
+
+async def test_events_repeated_across_groups_sealed_ahead_are_stored_once_in_a_gapless_chain(
+    empty_log: AuditLog,
+) -> None:
+    # Many callers at once: the sequencer seals each group while the previous one commits, so
+    # an id repeated from the group in flight must still come back as that group's duplicate.
+    batches = [events(40) for _ in range(12)]
+    for earlier, later in itertools.pairwise(batches):
+        later[0] = earlier[-1]
+
+    async def staggered(index: int) -> list[AppendResult]:
+        await asyncio.sleep(index * 0.004)  # several groups, not one
+        return await append(empty_log, batches[index])
+
+    answered = await asyncio.gather(*(staggered(index) for index in range(12)))
+
+    stored = {r.event_id: r.seq for results in answered for r in results if not r.duplicate}
+    repeats = [r for results in answered for r in results if r.duplicate]
+    assert sorted(stored.values()) == list(range(12 * 40 - 11))
+    assert len(repeats) == 11
+    assert all(stored[r.event_id] == r.seq for r in repeats)
+    verdict = await verify_log(empty_log, caller=COMPLIANCE_OFFICER)
+    assert verdict.ok
+    assert verdict.checked >= 12 * 40 - 11
+
+
+async def test_a_failed_commit_writes_nothing_and_the_next_one_starts_from_the_real_head(
+    empty_log: AuditLog, audit_admin_db: Database
+) -> None:
+    # A node the first commit must write already exists: that commit fails as a whole.
+    await tamper(audit_admin_db, "INSERT INTO audit.nodes VALUES (1, 0, '\\x00'::bytea)")
+    with pytest.raises(UniqueViolation):
+        await append(empty_log, events(2))
+    await tamper(audit_admin_db, "DELETE FROM audit.nodes")
+
+    results = await append(empty_log, events(3))
+
+    assert [r.seq for r in results] == [0, 1, 2]
+    assert (await verify_log(empty_log, caller=COMPLIANCE_OFFICER)).ok

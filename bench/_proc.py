@@ -1,0 +1,71 @@
+"""CPU and memory of the processes a benchmark runs, read from /proc; import-only (`make bench`
+skips bench/_*.py). On a shared, noisy machine the CPU seconds each process spent say more
+about where the work is than the wall time does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+from pathlib import Path
+
+
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s(pid: int, *, reaped: bool = False) -> float:
+    """User plus system CPU seconds of a process; with `reaped`, of its ended children too."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child_pid(argument: str) -> int:
+    """This process's child whose command line holds `argument`, e.g. "services.audit"."""
+    for pid, fields in _processes():
+        argv = _cmdline(pid)
+        if int(fields[1]) == os.getpid() and argument.encode() in argv:
+            return pid
+    raise RuntimeError(f"no child process runs {argument!r}")
+
+
+def server_cpu_s(datadir: Path) -> float:
+    """CPU seconds of a PostgreSQL server: the postmaster, its ended children, and the live
+    backends and workers (its children)."""
+    postmaster = int((datadir / "postmaster.pid").read_text().split()[0])
+    live = sum(cpu_s(pid) for pid, fields in _processes() if int(fields[1]) == postmaster)
+    return cpu_s(postmaster, reaped=True) + live
+
+
+def _processes() -> list[tuple[int, list[str]]]:
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):  # a process may end while we look
+            found.append((int(entry.name), _stat(int(entry.name))))
+    return found
+
+
+def _stat(pid: int) -> list[str]:
+    # Fields after the command name: state, ppid, ..., utime (11), stime, cutime, cstime.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return []
