@@ -19,6 +19,7 @@ from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
 from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
+from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
@@ -84,6 +85,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     merged = merge(triage, remediation, compliance, probes, triggers)
     return dataclasses.replace(
         merged,
+        workers=[*merged.workers, OutboxGauges(db, outbox, "agent").run],
         on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
     )

@@ -11,6 +11,7 @@ from runtime.grpc_server import ServiceSpec, Worker
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.audit.checkpointing import Checkpointer
+from services.audit.gauges import LogGauges
 from services.audit.grpc_api import spec
 from services.audit.keys import load_keyring, publish_keys
 from services.audit.sequencer import Sequencer
@@ -43,6 +44,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         sequencer.run_timer,
         partial(keep_loaded, db, memory, sequencer.cache),
         partial(run_auditor, log, own.verify_every_s),
+        LogGauges(db).run,
         *forwarders(db, siem_destinations(os.environ)),
     ]
     return dataclasses.replace(spec(log, workers), on_refused=partial(record_refusal, log))

@@ -17,6 +17,7 @@ from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
 from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
+from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
@@ -79,6 +80,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     servicer = ExportServicer(exporter, delivery, on_event=relay.wake)
     workers = [
         relay.run,
+        OutboxGauges(db, outbox, "export").run,
         delivery_worker(db, delivery, now, on_event=relay.wake),
         schedule_worker(db, scheduled_creator(exporter, identity.token), now),
     ]

@@ -11,6 +11,7 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, Worker
 from runtime.outbox import refusal_recorder
+from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
@@ -42,6 +43,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     gauges = MetricsGauges(db, clock)
     workers: list[Worker] = [
         relay.run,
+        OutboxGauges(db, outbox, "ops").run,
         timers.timer_worker(db, clock, wake),
         delivery.run,
         gauges.run,

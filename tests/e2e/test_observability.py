@@ -114,3 +114,28 @@ def test_no_token_key_or_secret_reaches_any_log(
         assert not JWT.search(text), f"{log.name}: {JWT.search(text)}"
         for secret in secrets_known:
             assert secret not in text, f"{log.name} contains a secret"
+
+
+def _gauge(text: str, name: str, labels: str = "") -> float:
+    match = re.search(rf"^{name}\w*(?:\{{[^}}]*{labels}[^}}]*\}})? (\S+)$", text, re.M)
+    assert match, f"{name} not in the scrape"
+    return float(match.group(1))
+
+
+def test_outbox_lag_log_size_and_checkpoint_age_are_served(
+    api: httpx.Client, auth_header: Headers, stack: Stack
+) -> None:
+    triaged_action(api, auth_header("olga", "ops"))
+
+    def refreshed() -> float:  # the gauges are read every few seconds
+        return _gauge(_scrape(stack, "audit"), "tradeops_audit_log_size")
+
+    size = eventually(refreshed, what="a log size", timeout=30)
+    assert size >= 3  # at least the incident, the decision and the proposal
+    audit = _scrape(stack, "audit")
+    assert _gauge(audit, "tradeops_audit_checkpoint_age") >= 0
+    assert 0 <= _gauge(audit, "tradeops_audit_checkpoint_behind") <= size
+    for service in ("ops", "agent", "export"):
+        text = _scrape(stack, service)
+        assert _gauge(text, "tradeops_outbox_pending", f'service="{service}"') >= 0
+        assert _gauge(text, "tradeops_outbox_lag", f'service="{service}"') >= 0
