@@ -3,7 +3,8 @@ tiny FastAPI app making one trivial gRPC call per request to the same ops servic
 
 Durable PostgreSQL; the real audit, ops and gateway processes (outbox relay and audit on).
 Pending actions (default policy, M=1) are proposed beforehand over gRPC with a service token;
-each is then approved exactly once by an ops user over HTTP. See bench/README.md."""
+each is then approved exactly once by an ops user over HTTP, from a lean keep-alive client
+(bench/_ops_http.py) for the figure and the baseline alike. See bench/README.md."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from _common import result, scratch
+from _ops_http import LeanClient
 from _ops_stack import Paced, System, closed_loop, open_loop, p99, proposal, system
 
 from runtime.clients import bearer, open_channel
@@ -73,13 +75,13 @@ LIGHT_MAX, LIGHT_S = 300, 5.0  # the informative run at half the measured rate
 class Caller:
     """POSTs to `path.format(id)` for ids[i]; anything but 200 aborts the run."""
 
-    def __init__(self, client: httpx.AsyncClient, path: str, ids: list[str]) -> None:
+    def __init__(self, client: LeanClient, path: str, ids: list[str]) -> None:
         self.client, self.path, self.ids = client, path, ids
 
     async def __call__(self, index: int) -> None:
-        reply = await self.client.post(self.path.format(self.ids[index]))
-        if reply.status_code != 200:
-            raise RuntimeError(f"{self.path} -> {reply.status_code}: {reply.text[:300]}")
+        status, body = await self.client.post(self.path.format(self.ids[index]))
+        if status != 200:
+            raise RuntimeError(f"{self.path} -> {status}: {body[:300]!r}")
 
 
 async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
@@ -89,13 +91,8 @@ async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
     light = ids[100 + args.approvals :][:LIGHT_MAX]
     direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-latency_n:]
     headers = {"Authorization": f"Bearer {sys_.token('ops-bench', 'ops')}"}
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with (
-        httpx.AsyncClient(
-            base_url=sys_.stack.gateway_url(), headers=headers, limits=limits, timeout=30
-        ) as gw,
-        httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as bl,
-    ):
+    gw, bl = LeanClient(sys_.stack.gateway_url(), headers), LeanClient(base_url, headers)
+    try:
         approve = Caller(gw, "/agent/ops/actions/{}/approve", bulk)
         trivial = Caller(bl, "/baseline/{}", bulk)
         await closed_loop(Caller(gw, "/agent/ops/actions/{}/approve", warm[:50]), 50, 8)
@@ -121,6 +118,9 @@ async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
             Caller(gw, "/agent/ops/actions/{}/approve", paced), args.rate, args.seconds
         )
         print(f"approve at {args.rate:.0f}/s offered: {fig_lat.describe()}", flush=True)
+    finally:
+        await gw.aclose()
+        await bl.aclose()
     await audited(sys_)
     ok_rate = figure / base_rate >= 0.5
     fig_p99 = p99(fig_lat.latencies)

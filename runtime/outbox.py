@@ -82,6 +82,24 @@ async def record_event(
     outcome: str = "success",
 ) -> str:
     """Adds one audit event to the outbox inside the caller's transaction; returns its id."""
+    row = outbox_row(
+        source=source, actor=actor, action=action, target=target, payload=payload, outcome=outcome
+    )
+    await session.execute(insert(table).values(**row))
+    return str(row["event_id"])
+
+
+def outbox_row(
+    *,
+    source: str,
+    actor: dict[str, Any],
+    action: str,
+    target: str,
+    payload: dict[str, Any],
+    outcome: str = "success",
+) -> dict[str, Any]:
+    """The outbox row (event_id, event, traceparent) of one new event, stamped now and with
+    the current trace; for writers that insert rows themselves (several in one statement)."""
     event_id = str(uuid.uuid4())
     event = event_body(
         event_id=event_id,
@@ -94,10 +112,7 @@ async def record_event(
         outcome=outcome,
         trace_id=current_trace_id(),
     )
-    await session.execute(
-        insert(table).values(event_id=event_id, event=event, traceparent=current_traceparent())
-    )
-    return event_id
+    return {"event_id": event_id, "event": event, "traceparent": current_traceparent()}
 
 
 def event_body(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import record_event
+from runtime.outbox import outbox_row, record_event
 from services.ops.domain import Action, State
 from services.ops.policy import Policy, snapshot
 from services.ops.quorum import tally as quorum_tally
@@ -61,6 +61,15 @@ async def record(
         target=target or f"action/{action_id}",
         payload=payload,
         outcome=outcome,
+    )
+
+
+def row(
+    actor: dict[str, Any], verb: str, action_id: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """The outbox row of one successful change, for a writer inserting rows itself."""
+    return outbox_row(
+        source=SOURCE, actor=actor, action=verb, target=f"action/{action_id}", payload=payload
     )
 
 

@@ -24,6 +24,7 @@ from services.ops.webhooks import DeliveryFailed, Webhook
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 600.0
+DUE = "SELECT 1 FROM ops.notifications WHERE delivered_at IS NULL AND next_attempt_at <= %s LIMIT 1"
 
 
 async def enqueue(
@@ -46,10 +47,11 @@ class Delivery:
         batch: int = 20,
         timeout_s: float = 5.0,
         base_backoff_s: float = 1.0,
+        linger_s: float = 0.05,
     ) -> None:
         self._db, self._hooks, self._clock = db, hooks, clock
         self._poll_s, self._batch, self._timeout_s = poll_s, batch, timeout_s
-        self._base_backoff_s = base_backoff_s
+        self._base_backoff_s, self._linger_s = base_backoff_s, linger_s
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -68,10 +70,14 @@ class Delivery:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_s)
                     self._wake.clear()
+                    # Every commit wakes us: the wakes of a busy moment make one pass.
+                    await asyncio.sleep(self._linger_s)
 
     async def deliver_once(self, client: httpx.AsyncClient) -> int:
         """POSTs one batch of due notifications; returns how many were delivered."""
         now = self._clock()
+        if not await self._any_due(now):  # every commit wakes us; most wrote no notification
+            return 0
         claim = (
             select(table)
             .where(table.c.delivered_at.is_(None), table.c.next_attempt_at <= now)
@@ -85,6 +91,10 @@ class Delivery:
             for row, error in zip(rows, errors, strict=True):
                 await session.execute(self._outcome(row, error, now))
         return sum(1 for error in errors if error is None)
+
+    async def _any_due(self, now: datetime) -> bool:
+        async with self._db.read() as conn:
+            return await (await conn.execute(DUE, (now,))).fetchone() is not None
 
     async def _send(self, client: httpx.AsyncClient, row: Row[Any], now: datetime) -> str | None:
         hook = self._hooks.get(row.destination)

@@ -47,7 +47,7 @@ async def add_action(session: AsyncSession, action: Action) -> bool:
     """Inserts the action unless one with its source_ref exists; True when inserted."""
     statement = (
         insert(actions)
-        .values(**_row(action))
+        .values(**row_of(action))
         .on_conflict_do_nothing(index_elements=["source_ref"])
         .returning(actions.c.id)
     )
@@ -116,9 +116,15 @@ async def void_votes(session: AsyncSession, action_id: str) -> None:
 
 async def save(session: AsyncSession, action: Action) -> None:
     """Writes every mutable field of the action (the row must be locked by the caller)."""
-    row = _row(action)
-    values = {name: row[name] for name in MUTABLE}
+    values = mutable_values(action)
     await session.execute(update(actions).where(actions.c.id == action.id).values(**values))
+
+
+def mutable_values(action: Action) -> dict[str, Any]:
+    """The MUTABLE columns' values (cheaper than row_of: no policy snapshot)."""
+    values = {name: getattr(action, name) for name in MUTABLE}
+    values["state"] = action.state.value
+    return values
 
 
 async def _with_votes(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[Action]:
@@ -126,21 +132,19 @@ async def _with_votes(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[A
     query = select(votes).where(votes.c.action_id.in_(ids)).order_by(votes.c.at, votes.c.id)
     cast: dict[str, list[Vote]] = {action_id: [] for action_id in ids}
     for v in (await session.execute(query)).all() if ids else []:
-        cast[v.action_id].append(
-            Vote(
-                v.voter,
-                frozenset(v.roles),
-                v.approve,
-                v.comment,
-                v.at,
-                v.parameters_version,
-                v.voided,
-            )
-        )
-    return [_action(row, tuple(cast[row.id])) for row in rows]
+        cast[v.action_id].append(vote_from(v))
+    return [action_from(row, tuple(cast[row.id])) for row in rows]
 
 
-def _action(row: Row[Any], cast: tuple[Vote, ...]) -> Action:
+def vote_from(v: Any) -> Vote:
+    """A vote from a row of ops.votes (any row with the columns as attributes)."""
+    return Vote(
+        v.voter, frozenset(v.roles), v.approve, v.comment, v.at, v.parameters_version, v.voided
+    )
+
+
+def action_from(row: Any, cast: tuple[Vote, ...]) -> Action:
+    """An action from a row of ops.actions (any row with the columns as attributes)."""
     fields = {name: getattr(row, name) for name in (*MUTABLE, *FIXED)}
     fields.update(state=State(row.state), risk=Risk(row.risk))
     return Action(**fields, policy=from_snapshot(row.policy), votes=cast)
@@ -161,7 +165,7 @@ FIXED = (
 )
 
 
-def _row(action: Action) -> dict[str, Any]:
+def row_of(action: Action) -> dict[str, Any]:
     row = {name: getattr(action, name) for name in (*MUTABLE, *FIXED)}
     row.update(state=action.state.value, risk=action.risk.value)
     row.update(

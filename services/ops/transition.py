@@ -46,6 +46,57 @@ async def load(session: AsyncSession, action_id: str, *, lock: bool = False) -> 
     return action
 
 
+@dataclass(frozen=True)
+class Timers:
+    """How a state change keeps the action's durable timers in step."""
+
+    cancel: bool = False
+    kinds: tuple[str, ...] | None = None  # which pending timers to cancel; None: every kind
+    schedule: tuple[tuple[str, datetime], ...] = ()  # (kind, due_at) to add
+
+
+@dataclass(frozen=True)
+class Move:
+    """Everything one state change writes, computed before any I/O, so the SQLAlchemy path
+    (`move`) and the votes' plain-psycopg path (services.ops.vote_store) write the same."""
+
+    after: Action
+    actor: Actor
+    verb: str
+    payload: dict[str, Any]
+    entry: dict[str, Any]  # the timeline entry's fields (services.ops.timeline.add)
+    timers: Timers
+
+
+def plan(
+    before: Action,
+    state: State,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: str,
+    details: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Move:
+    """Moves `before` to `state` in memory; Conflict when illegal."""
+    after = before.moved_to(state, now, **changes)
+    if state is State.APPROVED:
+        after = after.changed(now, decided_at=now, valid_until=now + after.policy.validity)
+    elif state is State.REJECTED:
+        after = after.changed(now, decided_at=now)
+    payload = {"from": before.state.value, "to": state.value, "reason": reason, **(details or {})}
+    entry = {
+        "action_id": after.id,
+        "kind": "state",
+        "actor": actor.name,
+        "machine": actor.machine,
+        "text": f"{before.state} -> {state}" + (f": {reason}" if reason else ""),
+        "details": payload,
+        "at": now,
+    }
+    return Move(after, actor, events.verb_for(state), payload, entry, _timers_for(after))
+
+
 async def move(
     session: AsyncSession,
     before: Action,
@@ -58,39 +109,26 @@ async def move(
     **changes: Any,
 ) -> Action:
     """Moves `before` (whose row the caller locked) to `state`; Conflict when illegal."""
-    after = before.moved_to(state, now, **changes)
-    if state is State.APPROVED:
-        after = after.changed(now, decided_at=now, valid_until=now + after.policy.validity)
-    elif state is State.REJECTED:
-        after = after.changed(now, decided_at=now)
-    await repository.save(session, after)
-    payload = {"from": before.state.value, "to": state.value, "reason": reason, **(details or {})}
-    await events.record(session, actor.audit, events.verb_for(state), after.id, payload)
-    await timeline.add(
-        session,
-        action_id=after.id,
-        kind="state",
-        actor=actor.name,
-        machine=actor.machine,
-        text=f"{before.state} -> {state}" + (f": {reason}" if reason else ""),
-        details=payload,
-        at=now,
-    )
-    await _retime(session, after)
-    return after
+    moved = plan(before, state, actor=actor, now=now, reason=reason, details=details, **changes)
+    await repository.save(session, moved.after)
+    await events.record(session, actor.audit, moved.verb, moved.after.id, moved.payload)
+    await timeline.add(session, **moved.entry)
+    if moved.timers.cancel:
+        await timers.cancel(session, moved.after.id, moved.timers.kinds)
+    for kind, due_at in moved.timers.schedule:
+        await timers.schedule(session, action_id=moved.after.id, kind=kind, due_at=due_at)
+    return moved.after
 
 
-async def _retime(session: AsyncSession, action: Action) -> None:
+def _timers_for(action: Action) -> Timers:
     if action.state in TERMINAL:
-        await timers.cancel(session, action.id)
-    elif action.state is State.APPROVED:
-        await timers.cancel(session, action.id, DECISION_TIMERS)
+        return Timers(cancel=True)
+    if action.state is State.APPROVED:
         assert action.valid_until is not None
-        await timers.schedule(
-            session, action_id=action.id, kind="validity_end", due_at=action.valid_until
-        )
-    elif action.state is State.EXECUTING:
-        await timers.cancel(session, action.id, ("validity_end",))
+        return Timers(True, DECISION_TIMERS, (("validity_end", action.valid_until),))
+    if action.state is State.EXECUTING:
+        return Timers(True, ("validity_end",))
+    return Timers()
 
 
 def check_id(action_id: str) -> None:

@@ -1,23 +1,26 @@
 """Voting: approve and reject. The action row is locked for the whole vote, so simultaneous
 votes on one action queue up and exactly one of them makes the decision. A refused vote (see
-services.ops.quorum for the rules) is audited as "denied" in a transaction of its own."""
+services.ops.quorum for the rules) is audited as "denied" in a transaction of its own.
+
+Votes are the busiest writes, so they run on a plain psycopg connection (services.ops.vote_store:
+BEGIN, the locked load, every write at once, COMMIT) rather than through the ORM session, at a
+fraction of its CPU per vote; the rows written are the same."""
 
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from runtime.auth import Principal
-from runtime.db import Database
-from runtime.errors import Conflict
+from runtime.db import Database, RawConnection
+from runtime.errors import Conflict, NotFound
 from runtime.outbox import person
-from services.ops import events, repository, timeline
+from services.ops import events, vote_store
 from services.ops.domain import Action, State, Vote
 from services.ops.lifecycle import overdue
 from services.ops.quorum import decide
 from services.ops.refusals import audited
-from services.ops.transition import actor_of, load, move
+from services.ops.transition import Move, Timers, actor_of, check_id, plan
 
 
 async def approve(
@@ -47,22 +50,24 @@ async def _vote(
 async def _count_or_expire(
     db: Database, action_id: str, vote: Vote, voter: Principal
 ) -> Action | Conflict:
-    async with db.transaction() as session:
+    check_id(action_id)
+    async with db.raw_transaction() as conn:
         # The row lock makes concurrent votes on one action queue up: one decision, exact count.
-        action = await load(session, action_id, lock=True)
+        action = await vote_store.load(conn, action_id)
+        if action is None:
+            raise NotFound(f"no action {action_id}")
         reason = overdue(action, vote.at)
         if not reason:
-            return await _cast(session, action, vote, voter)
+            return await _cast(conn, action, vote, voter)
         # The expiry timer has not fired yet: expire now (committed), and refuse the vote.
-        await move(session, action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=reason)
+        expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=reason)
+        await vote_store.write(conn, _writes(expired, None, [], []))
     return Conflict(f"action {action_id} expired: {reason}")
 
 
-async def _cast(session: AsyncSession, before: Action, vote: Vote, voter: Principal) -> Action:
+async def _cast(conn: RawConnection, before: Action, vote: Vote, voter: Principal) -> Action:
     voted, outcome = decide(before, vote)
     cast = voted.votes[-1]
-    await repository.add_vote(session, before.id, cast)
-    await repository.save(session, voted)
     actor = person(voter)
     verb = "approved" if vote.approve else "rejected"
     detail = {
@@ -71,23 +76,22 @@ async def _cast(session: AsyncSession, before: Action, vote: Vote, voter: Princi
         "parameters_version": cast.parameters_version,
         "state": (outcome or voted.state).value,
     }
-    await events.record(session, actor, events.VOTE_RECORDED, before.id, detail)
-    await timeline.add(
-        session,
-        action_id=before.id,
-        kind="vote",
-        actor=voter.subject,
-        machine=False,
-        text=f"{verb} (parameters v{cast.parameters_version})"
+    event = events.row(actor, events.VOTE_RECORDED, before.id, detail)
+    entry = {
+        "action_id": before.id,
+        "kind": "vote",
+        "actor": voter.subject,
+        "machine": False,
+        "text": f"{verb} (parameters v{cast.parameters_version})"
         + (f": {vote.comment}" if vote.comment else ""),
-        details=detail,
-        at=vote.at,
-    )
+        "details": detail,
+        "at": vote.at,
+    }
     if outcome is None:
+        await vote_store.write(conn, vote_store.Writes(voted, cast, [event], [entry], Timers()))
         return voted
     reason = "quorum reached" if outcome is State.APPROVED else "rejections reached K"
-    return await move(
-        session,
+    decided = plan(
         voted,
         outcome,
         actor=actor_of(voter),
@@ -95,3 +99,14 @@ async def _cast(session: AsyncSession, before: Action, vote: Vote, voter: Princi
         reason=reason,
         details=events.tally(voted),
     )
+    await vote_store.write(conn, _writes(decided, cast, [event], [entry]))
+    return decided.after
+
+
+def _writes(
+    moved: Move, cast: Vote | None, rows: list[dict[str, Any]], entries: list[dict[str, Any]]
+) -> vote_store.Writes:
+    """The vote's own rows (if any), then those of the state change it caused."""
+    after = moved.after
+    event = events.row(moved.actor.audit, moved.verb, after.id, moved.payload)
+    return vote_store.Writes(after, cast, [*rows, event], [*entries, moved.entry], moved.timers)

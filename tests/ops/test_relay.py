@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
+from google.protobuf import json_format
 from sqlalchemy import select
 
 from runtime.auth import SERVICES, Principal, ServiceIdentity, TokenVerifier, current_principal
@@ -125,3 +126,26 @@ async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
     assert all(row.delivered_at is None for row in rows)
     assert all(row.attempts == 1 for row in rows)
     assert all((row.last_error or "").startswith("UNAVAILABLE") for row in rows)
+
+
+async def test_the_audit_service_receives_each_event_exactly_as_the_outbox_stored_it(
+    ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
+) -> None:
+    await write_events(ops_db, principal_for)
+    fake = FakeAudit()  # type: ignore[abstract]
+    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
+    channel = open_channel(f"127.0.0.1:{running.port}")
+    relay = OutboxRelay(
+        ops_db, outbox, audit_grpc.AuditServiceStub(channel), ServiceIdentity(auth_settings, "ops")
+    )
+    try:
+        await relay.deliver_once()
+    finally:
+        await channel.close(None)
+        await running.stop(0)
+    # The relay builds the messages field by field; the proto3 JSON parser is the reference.
+    stored = [
+        json_format.ParseDict(row.event, audit_pb.AuditEvent()) for row in await outbox_rows(ops_db)
+    ]
+    assert list(fake.events) == stored
+    assert all(e.occurred_at.seconds and e.payload_json and e.actor.roles for e in fake.events[1:])

@@ -1,0 +1,134 @@
+"""The vote's hot path on a plain psycopg connection (runtime.db.Database.raw_transaction):
+one round trip loads the action with its row lock and its votes, one statement writes
+everything a vote changes (the vote, the action, its outbox events and timeline entries in
+multi-row INSERTs, its timers). The rows are the ones repository, events, timeline and timers
+write on the SQLAlchemy path; what a state change writes is planned once, in
+services.ops.transition."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Jsonb
+
+from runtime.db import RawConnection
+from services.ops import repository, timeline
+from services.ops.domain import Action, Vote
+from services.ops.transition import Timers
+
+ACTION = (
+    "SELECT id::text AS id, kind, parameters, risk, state, rationale, requested_by,"
+    " proposed_by, incident_id, decision_id, source_ref, created_at, updated_at, policy,"
+    " parameters_version, expires_at, valid_until, decided_at, assignee, assignee_team,"
+    " escalation_level, acknowledged_at, executor, execution_detail, cancel_reason"
+    " FROM ops.actions WHERE id = %s FOR UPDATE"
+)
+VOTES = (
+    "SELECT voter, roles, approve, comment, at, parameters_version, voided"
+    " FROM ops.votes WHERE action_id = %s ORDER BY at, id"
+)
+ADD_VOTE = (
+    "INSERT INTO ops.votes (id, action_id, voter, roles, approve, comment, at,"
+    " parameters_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+SAVE = (
+    "UPDATE ops.actions SET "
+    + ", ".join(f"{name} = %s" for name in repository.MUTABLE)
+    + " WHERE id = %s"
+)
+CANCEL_TIMERS = (
+    "UPDATE ops.timers SET state = 'cancelled' WHERE id IN (SELECT id FROM ops.timers"
+    " WHERE action_id = %s AND state = 'pending' AND (%s::text[] IS NULL OR kind = ANY(%s::text[]))"
+    " FOR UPDATE SKIP LOCKED)"
+)
+SCHEDULE = "INSERT INTO ops.timers (action_id, kind, due_at) VALUES (%s, %s, %s)"
+
+
+@dataclass(frozen=True)
+class Writes:
+    """What one vote changes: the action as it ends up, the new vote, and the rest."""
+
+    action: Action
+    vote: Vote | None
+    events: Sequence[dict[str, Any]]  # outbox rows (services.ops.events.row)
+    entries: Sequence[dict[str, Any]]  # timeline entries' fields
+    timers: Timers
+
+
+async def load(conn: RawConnection, action_id: str) -> Action | None:
+    """The action with its votes, its row locked until the transaction ends."""
+    with _span("SELECT ops.actions FOR UPDATE, ops.votes"):
+        async with conn.pipeline():
+            found = await conn.cursor(row_factory=namedtuple_row).execute(ACTION, (action_id,))
+            cast = await conn.cursor(row_factory=namedtuple_row).execute(VOTES, (action_id,))
+            row = await found.fetchone()
+            votes = await cast.fetchall()
+    if row is None:
+        return None
+    return repository.action_from(row, tuple(repository.vote_from(v) for v in votes))
+
+
+async def write(conn: RawConnection, writes: Writes) -> None:
+    """One statement: each write is a data-modifying WITH query of it (they touch different
+    rows, so their order does not matter); any failure fails the transaction."""
+    parts = _statements(writes)
+    query = "WITH " + ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(parts))
+    with _span("INSERT/UPDATE ops.votes, actions, outbox, timeline, timers"):
+        await conn.execute(query + " SELECT 1", [p for _, params in parts for p in params])
+
+
+def _statements(writes: Writes) -> list[tuple[str, Sequence[Any]]]:
+    action = writes.action
+    parts: list[tuple[str, Sequence[Any]]] = [(SAVE, (*_mutable(action), action.id))]
+    if writes.vote is not None:
+        parts.append((ADD_VOTE, _vote_params(action.id, writes.vote)))
+    if writes.events:
+        parts.append(_outbox(writes.events))
+    if writes.entries:
+        parts.append(_timeline(writes.entries))
+    if writes.timers.cancel:
+        kinds = list(writes.timers.kinds) if writes.timers.kinds is not None else None
+        parts.append((CANCEL_TIMERS, (action.id, kinds, kinds)))
+    parts.extend((SCHEDULE, (action.id, kind, due)) for kind, due in writes.timers.schedule)
+    return parts
+
+
+def _span(statement: str) -> AbstractContextManager[object]:
+    # The ORM path's SQL spans come from the SQLAlchemy instrumentation; these stand in for them.
+    attributes = {"db.system": "postgresql", "db.statement": statement}
+    return trace.get_tracer(__name__).start_as_current_span("ops.vote.sql", attributes=attributes)
+
+
+def _vote_params(action_id: str, vote: Vote) -> tuple[Any, ...]:
+    roles = Jsonb(sorted(vote.roles))
+    return (uuid.uuid4(), action_id, vote.voter, roles, vote.approve, vote.comment, vote.at,
+            vote.parameters_version)  # fmt: skip
+
+
+def _mutable(action: Action) -> list[Any]:
+    row = repository.mutable_values(action)
+    return [Jsonb(row[n]) if n == "parameters" else row[n] for n in repository.MUTABLE]
+
+
+def _outbox(rows: Sequence[dict[str, Any]]) -> tuple[str, list[Any]]:
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    params = [v for r in rows for v in (r["event_id"], Jsonb(r["event"]), r["traceparent"])]
+    return f"INSERT INTO ops.outbox (event_id, event, traceparent) VALUES {values}", params
+
+
+def _timeline(entries: Sequence[dict[str, Any]]) -> tuple[str, list[Any]]:
+    fields = ("action_id", "at", "kind", "actor", "machine", "text", "details")
+    for entry in entries:
+        if entry["kind"] not in timeline.KINDS:
+            raise ValueError(f"unknown timeline kind {entry['kind']!r}")
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(entries))
+    params = [
+        Jsonb(e[name] or {}) if name == "details" else e[name] for e in entries for name in fields
+    ]
+    return f"INSERT INTO ops.timeline ({', '.join(fields)}) VALUES {values}", params
