@@ -24,7 +24,8 @@ bearer_scheme = HTTPBearer(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
-def authenticate(request: Request, credentials: Credentials) -> Principal:
+async def authenticate(request: Request, credentials: Credentials) -> Principal:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
     if credentials is None:
         report_refusal(request, None, 401, "missing bearer token")
         raise _unauthenticated("missing bearer token", 'Bearer realm="tradeops"')

@@ -116,7 +116,7 @@ def allowed_roles(method: str, path: str) -> frozenset[str]:
     return RBAC.get((method, path), frozenset())
 
 
-def authorize(
+async def authorize(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
     """The caller, if one of their roles may call the matched route; 403 otherwise."""
