@@ -10,6 +10,7 @@ from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, Worker
+from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
 from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
@@ -18,8 +19,19 @@ from runtime.settings import ServiceSettings
 from services.ops import grpc_api, notifications, timers, webhooks
 from services.ops.domain import Clock
 from services.ops.metrics_gauges import MetricsGauges
-from services.ops.tables import outbox
+from services.ops.tables import idempotency_keys, outbox
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub
+
+# The RPCs that create something; votes and transitions are safe to retry as they are (a
+# repeated vote or transition changes nothing and says why).
+KEYED = frozenset(
+    {
+        "/tradeops.ops.v1.OpsService/ProposeAction",
+        "/tradeops.ops.v1.OpsService/AddComment",
+        "/tradeops.ops.v1.OpsService/PutPolicy",
+        "/tradeops.ops.v1.OpsService/PutEscalationPolicy",
+    }
+)
 
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
@@ -49,7 +61,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         gauges.run,
     ]
     spec = grpc_api.spec(db, wake, workers=workers, clock=clock)
-    return dataclasses.replace(spec, on_refused=refusal_recorder(db, outbox, "ops", relay.wake))
+    return dataclasses.replace(
+        spec,
+        on_refused=refusal_recorder(db, outbox, "ops", relay.wake),
+        idempotent=Idempotent(db, idempotency_keys, KEYED),
+    )
 
 
 if __name__ == "__main__":

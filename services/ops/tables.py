@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
 
 metadata = MetaData(schema="ops")
@@ -115,6 +116,7 @@ timeline = Table(
 )
 
 outbox = outbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 # Registered on `metadata` for Alembic; last, because it imports `metadata` from this module.
 from services.ops import timer_tables as timer_tables  # noqa: E402

@@ -55,3 +55,23 @@ def test_a_key_reused_for_another_body_or_malformed_is_refused(
     refused = api.post("/incidents", json=LATENCY_INCIDENT, headers=bad)
     assert refused.status_code == 422
     assert "Idempotency-Key" in refused.json()["error"]["message"]
+
+
+def test_a_retried_comment_is_one_comment(
+    api: httpx.Client, auth_header: Headers, admin_sql: psycopg.Connection[Any]
+) -> None:
+    olga = auth_header("olga", "ops")
+    report = {**LATENCY_INCIDENT, "subject": f"XNAS-{secrets.token_hex(4).upper()}"}
+    incident = api.post("/incidents", json=report, headers=olga).json()
+    decision = api.post("/agent/triage", json={"incident_id": incident["id"]}, headers=olga)
+    action = decision.json()["action_id"]
+    keyed = {**olga, "Idempotency-Key": secrets.token_hex(8)}
+    path = f"/agent/ops/actions/{action}/comments"
+    first = api.post(path, json={"text": "restarting the feed handler"}, headers=keyed)
+    retry = api.post(path, json={"text": "restarting the feed handler"}, headers=keyed)
+    assert first.status_code < 300, first.text
+    assert retry.json() == first.json()
+    comments = admin_sql.execute(
+        "SELECT count(*) FROM ops.timeline WHERE action_id = %s AND kind = 'comment'", (action,)
+    ).fetchone()
+    assert comments == (1,)
