@@ -10,7 +10,7 @@ import os
 import secrets
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +57,11 @@ def _env(server: LocalPostgres, home: Path, secret: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def system(home: Path, *, gateway: bool) -> Iterator[System]:
-    """Postgres (durable) + audit + ops (+ gateway), stopped in reverse order on exit."""
+def system(
+    home: Path, *, gateway: bool, extra_env: Mapping[str, str] | None = None
+) -> Iterator[System]:
+    """Postgres (durable) + audit + ops (+ gateway), stopped in reverse order on exit.
+    `extra_env` is added to every process's environment (tracing settings, for example)."""
     server = LocalPostgres(home / "pgdata", durable=True)
     server.start()
     stack: Stack | None = None
@@ -67,7 +70,7 @@ def system(home: Path, *, gateway: bool) -> Iterator[System]:
         for service in ("audit", "ops"):
             upgrade(service, service_url(server.url(), service))
         secret = secrets.token_urlsafe(48)[:48]
-        stack = Stack(_env(server, home, secret), home / "logs")
+        stack = Stack({**_env(server, home, secret), **(extra_env or {})}, home / "logs")
         stack.log_dir.mkdir(parents=True, exist_ok=True)
         for name in ("audit", "ops", "gateway") if gateway else ("audit", "ops"):
             stack.start_one(name)
