@@ -59,7 +59,7 @@ def one_run(home: Path, traced: bool, args: argparse.Namespace) -> float:
         if sink is not None:
             sink.close()
     spans = (
-        f", {sink.spans / (args.approvals + 50):.1f} spans exported per action (proposal and approval)"
+        f", {sink.spans / (args.approvals + 50):.1f} spans exported per action (proposed, approved)"
         if sink
         else ""
     )
