@@ -1,6 +1,7 @@
-"""Audit events written in bulk: the rows runtime.outbox.record_event writes (built by the same
-runtime.outbox.event_body), one INSERT for a whole batch (TriageBatch writes two events per
-incident; one statement each would cost more than the triage itself)."""
+"""The agent's audit events into its outbox: `record` writes one (what compliance, probes and
+triggers use), `record_events` a batch in one INSERT, the rows runtime.outbox.record_event
+writes (built by the same runtime.outbox.event_body): TriageBatch writes two events per
+incident, and one statement each would cost more than the triage itself."""
 
 from __future__ import annotations
 
@@ -13,11 +14,33 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import event_body
+from runtime.outbox import event_body, record_event
 from runtime.telemetry import current_trace_id, current_traceparent
 from services.agent.tables import outbox
 
 SOURCE = "agent"
+
+
+async def record(
+    session: AsyncSession,
+    actor: dict[str, Any],
+    action: str,
+    target: str,
+    payload: dict[str, Any],
+    *,
+    outcome: str = "success",
+) -> None:
+    """One event in the caller's transaction."""
+    await record_event(
+        session,
+        outbox,
+        source=SOURCE,
+        actor=actor,
+        action=action,
+        target=target,
+        payload=payload,
+        outcome=outcome,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import record_event
 from services.agent.compliance.repository import evidence_json
 from services.agent.compliance.results import CheckResult, Run
-from services.agent.tables import outbox
+from services.agent.events import record as _record
 
 MAX_EVIDENCE_IN_EVENT = 50
 
@@ -46,24 +45,3 @@ async def incident_raised(
     target = f"compliance_result/{result_id}"
     payload = {"incident_id": incident_id}
     await _record(session, actor, "agent.compliance.incident_raised", target, payload)
-
-
-async def _record(
-    session: AsyncSession,
-    actor: dict[str, Any],
-    action: str,
-    target: str,
-    payload: dict[str, Any],
-    *,
-    outcome: str = "success",
-) -> None:
-    await record_event(
-        session,
-        outbox,
-        source="agent",
-        actor=actor,
-        action=action,
-        target=target,
-        payload=payload,
-        outcome=outcome,
-    )

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import SERVICE, Principal
 from runtime.canonical import canonical_json, sha256_hex
-from runtime.outbox import automation, person, record_event
+from runtime.outbox import automation, person
+from services.agent.events import record as _record
 from services.agent.probes.documents import document
 from services.agent.probes.model import Probe, ProbeSpec, RunRecord
-from services.agent.tables import outbox
 
 
 def identity(name: str, version: int) -> str:
@@ -59,25 +59,4 @@ async def incident_step(session: AsyncSession, run: RunRecord) -> None:
         f"agent.probe.incident_{run.incident_step}",
         f"incident/{run.incident_id}",
         payload,
-    )
-
-
-async def _record(
-    session: AsyncSession,
-    who: dict[str, Any],
-    action: str,
-    target: str,
-    payload: dict[str, Any],
-    *,
-    outcome: str = "success",
-) -> None:
-    await record_event(
-        session,
-        outbox,
-        source="agent",
-        actor=who,
-        action=action,
-        target=target,
-        payload=payload,
-        outcome=outcome,
     )

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import automation, record_event
-from services.agent.tables import outbox
+from runtime.outbox import automation
+from services.agent.events import record as _record
 from services.agent.workflows.model import Firing, Rule
 
 CHANGED, FIRED = "agent.trigger.changed", "agent.trigger.fired"
@@ -54,24 +54,4 @@ async def firing_outcome(session: AsyncSession, rule: Rule, firing: Firing) -> N
     }
     outcome = "success" if action == FIRED else "failure"
     target = f"trigger_firing/{firing.id}"
-    await _record(session, rule_actor(rule), action, target, payload, outcome)
-
-
-async def _record(
-    session: AsyncSession,
-    actor: dict[str, Any],
-    action: str,
-    target: str,
-    payload: dict[str, Any],
-    outcome: str = "success",
-) -> None:
-    await record_event(
-        session,
-        outbox,
-        source="agent",
-        actor=actor,
-        action=action,
-        target=target,
-        payload=payload,
-        outcome=outcome,
-    )
+    await _record(session, rule_actor(rule), action, target, payload, outcome=outcome)
