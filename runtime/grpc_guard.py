@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
+import psycopg
 
 from runtime.auth import Principal, TokenVerifier, set_current_principal
 from runtime.errors import (
@@ -38,6 +39,29 @@ STATUS_FOR: dict[type[DomainError], grpc.StatusCode] = {
 }
 
 Rbac = Mapping[str, frozenset[str]]
+
+# The database refused or cut the connection (down, restarting, failing over). SQLAlchemy raises
+# its own wrapper `from` these. The caller may retry: UNAVAILABLE, not an internal error.
+DATABASE_DOWN = (psycopg.OperationalError, psycopg.InterfaceError)
+DATABASE_DOWN_MESSAGE = "the database is unavailable; retry later"
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether exc is, or was raised from, a lost or refused database connection."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DATABASE_DOWN):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+async def _abort_unexpected(context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> None:
+    if database_down(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, DATABASE_DOWN_MESSAGE)
+    log.exception("unhandled error", exc_info=exc)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
 
 def status_for(exc: DomainError) -> grpc.StatusCode:
@@ -118,9 +142,8 @@ def _unary(inner: Any, check: Checker) -> Any:
             await context.abort(status_for(exc), str(exc))
         except grpc.aio.AbortError:
             raise
-        except Exception:
-            log.exception("unhandled error in %s", type(inner).__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        except Exception as exc:
+            await _abort_unexpected(context, exc)
 
     return behavior
 
@@ -137,8 +160,7 @@ def _stream(inner: Any, check: Checker) -> Any:
             await context.abort(status_for(exc), str(exc))
         except grpc.aio.AbortError:
             raise
-        except Exception:
-            log.exception("unhandled error in stream")
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        except Exception as exc:
+            await _abort_unexpected(context, exc)
 
     return behavior

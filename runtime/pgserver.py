@@ -109,7 +109,8 @@ class LocalPostgres:
         if result.returncode != 0:
             log = self.datadir / "server.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{tool} failed: {result.stderr.strip()}\n{tail}")
+            status = f"{tool} failed (exit status {result.returncode})"
+            raise RuntimeError(f"{status}: {result.stderr.strip()}\n{tail}")
 
     def _grant_access(self) -> None:
         entry = _ensure_os_user(SERVER_USER)

@@ -1,0 +1,85 @@
+"""Fault drills: the whole system as real processes on a PostgreSQL of its own (durable: the
+drills are about what survives), loopback only. The stack is shared by the drills; before each
+drill every process that a previous one left down is started again."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from runtime.migrate import upgrade
+from runtime.pgserver import LocalPostgres
+from runtime.provision import provision, service_url
+from runtime.settings import SERVICES
+from runtime.stack import ORDER, Stack
+from tests.drills.ledger import Ledger
+from tests.drills.load import Load
+from tests.e2e.conftest import _stack_env
+
+
+@pytest.fixture(scope="session")
+def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    server = LocalPostgres(tmp_path_factory.mktemp("drill-pg") / "data", durable=True)
+    server.start()
+    try:
+        provision(server.url())
+        for service in SERVICES:
+            upgrade(service, service_url(server.url(), service))
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def drill_stack(
+    drill_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("drill-stack")
+    db_urls = {service: service_url(drill_pg.url(), service) for service in SERVICES}
+    env = {**os.environ, **_stack_env(db_urls, home, "")}
+    # No OTLP receiver here: spans and metrics would only pile up in the exporters' retries.
+    env.update({"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"})
+    env.update({"TRADEOPS_TRACING": "off", "OTEL_EXPORTER_OTLP_ENDPOINT": ""})
+    running = Stack(env, home / "logs")
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def stack(drill_stack: Stack, drill_pg: LocalPostgres) -> Stack:
+    """The shared stack with every process up (a failed drill may have left one down)."""
+    if not drill_pg.running():
+        drill_pg.start()
+    for name in ORDER:
+        if name not in drill_stack.procs or drill_stack.procs[name].poll() is not None:
+            drill_stack.stop_one(name)
+            drill_stack.start_one(name)
+    return drill_stack
+
+
+@pytest.fixture
+def admin_sql(drill_pg: LocalPostgres) -> Callable[[], psycopg.Connection[Any]]:
+    """Opens a superuser connection, for looking behind the services' backs (a fresh one each
+    time: the drills restart PostgreSQL)."""
+    return lambda: psycopg.connect(drill_pg.url(database="tradeops"), autocommit=True)
+
+
+@pytest.fixture
+def load(stack: Stack, token_for: Callable[..., str]) -> Iterator[Load]:
+    running = Load(stack, token_for)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def ledger(
+    stack: Stack, admin_sql: Callable[[], psycopg.Connection[Any]], token_for: Callable[..., str]
+) -> Ledger:
+    return Ledger(stack, admin_sql, token_for("carol", "compliance"))
