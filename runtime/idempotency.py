@@ -10,7 +10,8 @@ both run it: the second is told the first is in progress (ABORTED). If the use c
 client may retry. If anything else goes wrong, or the process dies between the use case's commit
 and the reply being stored, the claim stays "unknown" and retries are refused with
 FAILED_PRECONDITION saying so: the rule is never to create twice, even at the price of asking
-the client to look the first result up."""
+the client to look the first result up. A claim left pending by a process that died mid-call
+counts as interrupted once it is older than any call can run (STALE_PENDING_S)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -42,6 +44,9 @@ from runtime.db import Database
 from runtime.errors import Conflict, DomainError, InvalidArgument
 
 METADATA_KEY = "idempotency-key"
+# A claim still pending after this long belongs to a call whose process died (killed, or its
+# database connection lost) before it could record the outcome: longer than any call runs.
+STALE_PENDING_S = 600
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces, as Stripe's
 KEY_RULE = "Idempotency-Key must be 1 to 200 printable ASCII characters without spaces"
 
@@ -128,6 +133,7 @@ class Claim:
     async def take(self, digest: str) -> bytes | None:
         """Claims the key; or the stored reply of the first call; or raises why it cannot."""
         t = self.spec.table
+        stale = (t.c.created_at < func.now() - timedelta(seconds=STALE_PENDING_S)).label("stale")
         async with self.spec.db.transaction() as session:
             claimed = await session.execute(
                 insert(t)
@@ -145,16 +151,16 @@ class Claim:
                 return None
             row = (
                 await session.execute(
-                    select(t.c.request_sha256, t.c.state, t.c.reply).where(self._row())
+                    select(t.c.request_sha256, t.c.state, t.c.reply, stale).where(self._row())
                 )
             ).one()
         if row.request_sha256 != digest:
             raise KeyReused()
         if row.state == "done":
             return bytes(row.reply)
-        if row.state == "pending":
+        if row.state == "pending" and not row.stale:
             raise KeyInProgress()
-        raise OutcomeUnknown()
+        raise OutcomeUnknown()  # or pending so long that its process must have died
 
     async def run(
         self, inner: Any, request: Any, context: Any, serialize: Callable[[Any], bytes]

@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import text, update
 
 from runtime.auth import ANYONE, TokenVerifier
 from runtime.clients import bearer
@@ -170,3 +171,25 @@ async def test_a_malformed_key_is_refused_before_anything_runs(
             await call("XNAS", bad)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert maker.runs == 0
+
+
+async def test_a_claim_left_pending_by_a_dead_process_counts_as_interrupted(
+    served: tuple[Maker, grpc.aio.Channel], token_for: Callable[..., str], agent_db: Database
+) -> None:
+    maker, channel = served
+    call = caller(channel, token_for("olga", "ops"))
+    maker.gate = asyncio.Event()
+    first = asyncio.create_task(call("XNAS", "k-1"))
+    await maker.started.wait()
+    # As if its process died mid-call long ago: the claim is pending and old.
+    async with agent_db.transaction() as session:
+        await session.execute(
+            update(idempotency_keys).values(created_at=text("now() - interval '1 hour'"))
+        )
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await call("XNAS", "k-1")
+    assert unknown.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "may have taken effect" in (unknown.value.details() or "")
+    maker.gate.set()
+    await first
+    assert maker.runs == 1
