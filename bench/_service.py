@@ -58,7 +58,7 @@ async def audit_service(cluster: Cluster, keys_file: Path) -> AsyncIterator[Serv
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await _until_serving(f"127.0.0.1:{port}", process, log)
+        await until_serving(f"127.0.0.1:{port}", process, log)
         auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
         yield Served(f"127.0.0.1:{port}", mint_token(auth, "svc:bench", ["service"]), log)
     finally:
@@ -78,15 +78,18 @@ def tail(path: Path, chars: int = 3000) -> str:
     return path.read_text(errors="replace")[-chars:]
 
 
-async def _until_serving(address: str, process: asyncio.subprocess.Process, log: Path) -> None:
+async def until_serving(
+    address: str, process: asyncio.subprocess.Process, log: Path, name: str = "audit"
+) -> None:
+    """Waits for a benchmark's service process to answer its health check as SERVING."""
     async with open_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         for _ in range(300):
             if process.returncode is not None:
-                raise RuntimeError(f"audit service exited:\n{tail(log)}")
+                raise RuntimeError(f"{name} service exited:\n{tail(log)}")
             with contextlib.suppress(Exception):
                 reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"audit service did not start:\n{tail(log)}")
+    raise RuntimeError(f"{name} service did not start:\n{tail(log)}")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from _agent_rows import baseline_rows, insert_baseline, report
 from _common import REPO, result, scratch
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from _service import until_serving
 from psycopg import Connection
 
 from runtime.auth import mint_token
@@ -77,7 +77,7 @@ async def agent_service(agent_url: str, work: Path) -> AsyncIterator[tuple[str, 
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
-        await _until_serving(f"127.0.0.1:{port}", process, log)
+        await until_serving(f"127.0.0.1:{port}", process, log, "agent")
         auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
         yield f"127.0.0.1:{port}", mint_token(auth, "svc:bench", ["service"])
     finally:
@@ -87,24 +87,6 @@ async def agent_service(agent_url: str, work: Path) -> AsyncIterator[tuple[str, 
             await asyncio.wait_for(process.wait(), 20)
         except TimeoutError:
             process.kill()
-
-
-async def _until_serving(address: str, process: asyncio.subprocess.Process, log: Path) -> None:
-    async with open_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        for _ in range(300):
-            if process.returncode is not None:
-                raise RuntimeError(f"agent service exited:\n{_tail(log)}")
-            with contextlib.suppress(Exception):
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"agent service did not start:\n{_tail(log)}")
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
 
 
 def requests(first: int, count: int) -> list[bytes]:
