@@ -42,6 +42,7 @@ class RefusalReporter:
         max_queued: int = MAX_QUEUED,
     ) -> None:
         self._audit, self._identity, self._timeout_s = audit, identity, timeout_s
+        self._bound = max_queued
         self._queue: deque[dict[str, Any]] = deque(maxlen=max_queued)
         self._dropped = 0
         self._wake = asyncio.Event()
@@ -50,7 +51,7 @@ class RefusalReporter:
         self, principal: Principal | None, method: str, path: str, status: int, reason: str
     ) -> None:
         """Queues one refusal; never blocks the request and never raises."""
-        if len(self._queue) == self._queue.maxlen:
+        if len(self._queue) == self._bound:
             self._dropped += 1  # deque drops the oldest on append
         self._queue.append(
             _event(
@@ -79,7 +80,7 @@ class RefusalReporter:
     async def _send_batch(self) -> None:
         batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
         dropped, self._dropped = self._dropped, 0
-        events = batch + ([_dropped_event(dropped)] if dropped else [])
+        events = batch + ([_dropped_event(dropped, self._bound)] if dropped else [])
         try:
             await self._audit.AppendEvents(
                 audit_pb.AppendEventsRequest(
@@ -90,7 +91,7 @@ class RefusalReporter:
             )
         except grpc.aio.AioRpcError:
             # Back to the front, oldest first; what no longer fits (the newest) is counted.
-            overflow = max(0, len(self._queue) + len(batch) - (self._queue.maxlen or MAX_QUEUED))
+            overflow = max(0, len(self._queue) + len(batch) - self._bound)
             self._queue.extendleft(reversed(batch))
             self._dropped += dropped + overflow
             raise
@@ -119,10 +120,10 @@ def _event(
     )
 
 
-def _dropped_event(count: int) -> dict[str, Any]:
+def _dropped_event(count: int, bound: int) -> dict[str, Any]:
     return _event(
         actor={"subject": "gateway", "roles": [], "kind": "agent", "logic_version": "", "desk": ""},
         action="gateway.access.denied.dropped",
         target="gateway",
-        payload={"dropped": count, "queue_bound": MAX_QUEUED},
+        payload={"dropped": count, "queue_bound": bound},
     )
