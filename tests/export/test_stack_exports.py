@@ -25,7 +25,7 @@ from runtime.clients import bearer
 from runtime.stack import Stack
 from services.audit.merkle_proofs import verify_inclusion
 from services.export.commands import main as cli
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import api, auth_header, e2e_pg, eventually, otlp, stack
 from tests.e2e.test_seed_flow import records_for, triaged_action
 from tests.export.test_signed_export import standard_tools
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
@@ -33,6 +33,7 @@ from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 
+__all__ = ["api", "auth_header", "e2e_pg", "otlp", "stack"]  # the e2e stack's fixtures, reused
 Headers = Callable[..., dict[str, str]]
 PACK_FILES = [
     "action.jsonl",
