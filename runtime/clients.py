@@ -13,6 +13,11 @@ OPTIONS = (
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.keepalive_time_ms", 30_000),
+    # gRPC's own reconnect backoff grows to 120 s by default, and while it waits every call
+    # fails at once: a peer back after a minute's outage would stay unreachable for up to two
+    # more. Capped, a restarted service is reached again within a few seconds.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 4_000),
 )
 
 

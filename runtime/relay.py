@@ -26,6 +26,11 @@ from tradeops.common.v1 import common_pb2
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
+# The audit service unreachable (or not answering in time) is the relay's state, not the rows':
+# the relay pauses as a whole, up to OUTAGE_PAUSE_MAX_S, and its rows stay due, so the backlog
+# leaves on the first pass after audit returns instead of each row's own backoff later.
+OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+OUTAGE_PAUSE_MAX_S = 5.0
 
 
 class OutboxRelay:
@@ -49,6 +54,7 @@ class OutboxRelay:
         self._batch, self._poll_s, self._timeout_s = batch, poll_s, timeout_s
         self._linger_s = linger_s
         self._wake = asyncio.Event()
+        self._outage_passes = 0  # consecutive passes that found the audit service unreachable
         names = (table.schema, table.name) if table.schema else (table.name,)
         self._sql = _Statements(sql.Identifier(*names))
 
@@ -63,7 +69,9 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay pass failed")
                 delivered = 0
-            if delivered < self._batch:  # drained what was due: wait for the next commit
+            if self._outage_passes:  # commits do not wake it: they would only fail faster
+                await asyncio.sleep(outage_pause(self._outage_passes))
+            elif delivered < self._batch:  # drained what was due: wait for the next commit
                 await self._idle()
 
     async def _idle(self) -> None:
@@ -79,7 +87,8 @@ class OutboxRelay:
                 self._sql.claim, (self._batch,)
             )
             rows: list[Any] = await claimed.fetchall()
-            if not rows:
+            if not rows:  # nothing left to try: the next event finds out whether audit is up
+                self._outage_passes = 0
                 return 0
             ids = [row.id for row in rows]
             try:
@@ -87,6 +96,7 @@ class OutboxRelay:
             except grpc.aio.AioRpcError as exc:
                 await conn.execute(self._sql.postpone, self._postponed(ids, rows[0].attempts, exc))
                 return 0
+            self._outage_passes = 0
             await conn.execute(self._sql.delivered, (ids,))
             return len(rows)
 
@@ -103,10 +113,24 @@ class OutboxRelay:
             )
 
     def _postponed(self, ids: list[int], attempts: int, exc: grpc.aio.AioRpcError) -> Any:
-        # Exponential backoff with full jitter, so replicas do not retry in lockstep.
-        delay = random.uniform(0, min(MAX_BACKOFF_S, 0.5 * 2**attempts))
-        log.warning("audit delivery failed (%s); retrying in %.1fs", exc.code(), delay)
+        """The rows' attempt, error and next due time: now during an outage (the relay pauses
+        instead), else exponential backoff with full jitter so one refused batch does not
+        hold up the rest and replicas do not retry in lockstep."""
+        if exc.code() in OUTAGE_CODES:
+            self._outage_passes += 1
+            delay = 0.0
+            if self._outage_passes == 1:
+                log.warning("audit service unreachable (%s); pausing delivery", exc.code())
+        else:
+            delay = random.uniform(0, min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempts, 16)))
+            log.warning("audit refused a batch (%s); retrying in %.1fs", exc.code(), delay)
         return (timedelta(seconds=delay), f"{exc.code().name}: {exc.details()}", ids)
+
+
+def outage_pause(passes: int) -> float:
+    """Seconds to wait after `passes` consecutive unreachable passes: doubling from 0.25 s up
+    to OUTAGE_PAUSE_MAX_S, with jitter so replicas spread out."""
+    return min(OUTAGE_PAUSE_MAX_S, 0.25 * (1 << min(passes - 1, 8))) * random.uniform(0.5, 1.0)
 
 
 class _Statements:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from random import Random
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf import json_format
 from sqlalchemy import select
 
+from runtime import relay as relay_module
 from runtime.auth import SERVICES, Principal, ServiceIdentity, TokenVerifier, current_principal
 from runtime.clients import open_channel
 from runtime.db import Database
@@ -25,14 +29,17 @@ NAME = audit_pb.DESCRIPTOR.services_by_name["AuditService"].full_name
 class FakeAudit(audit_grpc.AuditServiceServicer):
     """Records what it is sent, as the real audit service would sequence it."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: grpc.StatusCode | None = None) -> None:
         self.events: list[audit_pb.AuditEvent] = []
         self.callers: list[str] = []
+        self.refuse = refuse
 
     async def AppendEvents(
         self, request: audit_pb.AppendEventsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> audit_pb.AppendEventsResponse:
         self.callers.append(current_principal().subject)
+        if self.refuse is not None:
+            await context.abort(self.refuse, "refused by the test")
         start_seq = len(self.events)
         self.events.extend(request.events)
         return audit_pb.AppendEventsResponse(
@@ -126,6 +133,34 @@ async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
     assert all(row.delivered_at is None for row in rows)
     assert all(row.attempts == 1 for row in rows)
     assert all((row.last_error or "").startswith("UNAVAILABLE") for row in rows)
+    # An outage is the relay's to wait out: the rows stay due for the first pass after it.
+    assert all(row.next_attempt_at <= datetime.now(UTC) for row in rows)
+
+
+async def test_a_batch_the_audit_service_refuses_waits_its_own_backoff(
+    ops_db: Database,
+    auth_settings: AuthSettings,
+    principal_for: Callable[..., Principal],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(relay_module, "random", Random(0))  # draws no near-zero delay
+    await write_events(ops_db, principal_for)
+    fake = FakeAudit(refuse=grpc.StatusCode.INVALID_ARGUMENT)  # type: ignore[abstract]
+    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
+    channel = open_channel(f"127.0.0.1:{running.port}")
+    stub = audit_grpc.AuditServiceStub(channel)
+    relay = OutboxRelay(ops_db, outbox, stub, ServiceIdentity(auth_settings, "ops"))
+    try:
+        assert await relay.deliver_once() == 0
+        assert await relay.deliver_once() == 0  # nothing due any more: no second call
+    finally:
+        await channel.close(None)
+        await running.stop(0)
+    rows = await outbox_rows(ops_db)
+    assert fake.callers == ["svc:ops"]
+    assert all(row.delivered_at is None and row.attempts == 1 for row in rows)
+    assert all((row.last_error or "").startswith("INVALID_ARGUMENT") for row in rows)
+    assert all(row.next_attempt_at > datetime.now(UTC) for row in rows)
 
 
 async def test_the_audit_service_receives_each_event_exactly_as_the_outbox_stored_it(
