@@ -73,6 +73,10 @@ async def start(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC sets SO_REUSEPORT by default: a second server on a port already in use
+            # would share its calls (seen as UNIMPLEMENTED from the wrong service) instead of
+            # failing to bind.
+            ("grpc.so_reuseport", 0),
         ],
     )
     spec.register(server)

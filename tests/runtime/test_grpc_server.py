@@ -121,3 +121,11 @@ async def test_every_refused_call_reaches_the_refusal_hook(
     ]
     assert refused[0][2] == "missing bearer token"
     assert "lacks a role" in refused[2][2]
+
+
+async def test_a_second_server_on_a_port_in_use_fails_to_bind_instead_of_sharing_it(
+    slow: tuple[SlowService, Running], auth_settings: AuthSettings
+) -> None:
+    spec = ServiceSpec(SlowService().register, ["t.Slow"], RBAC)
+    with pytest.raises(RuntimeError, match="Failed to bind"):
+        await start(spec, f"127.0.0.1:{slow[1].port}", TokenVerifier(auth_settings))
