@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
-from runtime.errors import DomainError
+from runtime.errors import DomainError, Unavailable
 from runtime.outbox import automation, record_event
 from services.agent import repository
 from services.agent.domain import Decision, Recommendation
@@ -26,6 +26,8 @@ from services.agent.tables import outbox
 log = logging.getLogger(__name__)
 SOURCE = "agent"
 MAX_RETRY_DELAY_S = 300
+OUTAGE_RETRY_DELAY_S = 30
+PASS_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,11 @@ async def deliver(db: Database, proposer: Proposer, decision: Decision) -> Decis
 
 
 async def deliver_pending_proposals(
-    db: Database, proposer: Proposer, *, now: datetime | None = None, limit: int = 20
+    db: Database, proposer: Proposer, *, now: datetime | None = None, limit: int = PASS_LIMIT
 ) -> int:
-    """One retry pass over due, undelivered proposals; returns how many were delivered."""
+    """One retry pass over due, undelivered proposals; returns how many were delivered. Ops
+    unreachable ends the pass: the other due proposals stay due, untouched (no failure of
+    theirs to audit), for the first pass after ops returns."""
     delivered = 0
     for _ in range(limit):
         async with db.transaction() as session:
@@ -89,6 +93,8 @@ async def deliver_pending_proposals(
                 action_id = await proposer.propose(proposal_for(decision))
             except DomainError as exc:
                 await _postpone(session, decision, attempts + 1, exc, now or datetime.now(UTC))
+                if isinstance(exc, Unavailable):
+                    break
                 continue
             await _store(session, decision, action_id)
             delivered += 1
@@ -129,8 +135,10 @@ async def _store(session: AsyncSession, decision: Decision, action_id: str) -> N
 async def _postpone(
     session: AsyncSession, decision: Decision, attempts: int, error: DomainError, now: datetime
 ) -> None:
-    # Exponential backoff, capped: a proposal ops keeps refusing is retried rarely, not dropped.
-    delay = timedelta(seconds=min(MAX_RETRY_DELAY_S, 2**attempts))
+    # Exponential backoff, capped: a proposal ops keeps refusing is retried rarely, not dropped;
+    # one that found ops down is retried within OUTAGE_RETRY_DELAY_S of ops returning.
+    cap = OUTAGE_RETRY_DELAY_S if isinstance(error, Unavailable) else MAX_RETRY_DELAY_S
+    delay = timedelta(seconds=min(cap, 2 ** min(attempts, 16)))
     log.warning("proposal for decision %s failed (attempt %d): %s", decision.id, attempts, error)
     await repository.postpone_proposal(
         session, decision.id, attempts=attempts, error=str(error), next_at=now + delay
@@ -154,10 +162,13 @@ def _payload(decision: Decision) -> dict[str, object]:
 
 
 async def retry_forever(db: Database, proposer: Proposer, period_s: float) -> None:
-    """The proposal_retry worker: a retry pass every period_s; safe on any number of replicas."""
+    """The proposal_retry worker: a retry pass every period_s, straight on while passes come back
+    full (a backlog left by an ops outage leaves at once); safe on any number of replicas."""
     while True:
         try:
-            await deliver_pending_proposals(db, proposer)
+            delivered = await deliver_pending_proposals(db, proposer)
         except Exception:
             log.exception("proposal retry pass failed")
-        await asyncio.sleep(period_s)
+            delivered = 0
+        if delivered < PASS_LIMIT:
+            await asyncio.sleep(period_s)

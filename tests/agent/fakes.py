@@ -18,10 +18,12 @@ class FakeProposer:
 
     def __init__(self, *, down: bool = False) -> None:
         self.down = down
+        self.calls = 0
         self.proposals: list[Proposal] = []
         self._actions: dict[str, str] = {}
 
     async def propose(self, proposal: Proposal) -> str:
+        self.calls += 1
         if self.down:
             raise Unavailable("ops is unreachable")
         self.proposals.append(proposal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -179,6 +180,28 @@ async def test_when_ops_is_down_the_decision_is_kept_and_the_retry_delivers_it(
     assert (await service.get_decision(agent, decision_id=decision.id)).action_id == "act-1"
     assert ops.proposals[0].requested_by == "bob"
     assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 0
+
+
+async def test_a_retry_pass_that_finds_ops_down_leaves_the_other_due_proposals_untouched(
+    agent: Agent, ops: FakeProposer, principal_for: Principals
+) -> None:
+    ops.down = True
+    for desk in ("rates", "fx", "credit"):  # three desks: three incidents, not one folded
+        fresh = dataclasses.replace(report("fix_session_down"), desk=desk)
+        incident = await reported(agent, principal_for, fresh)
+        await service.triage_incident(
+            agent, incident_id=incident.id, caller=principal_for("bob", "trader")
+        )
+    failures = len([e for e in await events(agent.db) if e["outcome"] == "failure"])
+    ops.calls = 0
+    much_later = NOW.replace(year=2100)
+    assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 0
+    assert ops.calls == 1  # the pass ended at the first "unreachable"
+    after = len([e for e in await events(agent.db) if e["outcome"] == "failure"])
+    assert after == failures + 1
+
+    ops.down = False  # the two left untouched are still due: one pass delivers them
+    assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 2
 
 
 async def test_triaging_an_unknown_incident_is_not_found(
