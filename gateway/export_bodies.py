@@ -142,6 +142,10 @@ class ExportQuery(QueryModel):
     kind: Kind | None = None
     page_size: Annotated[int, Field(ge=1, le=500)] = 50
     page_token: Annotated[str, Field(max_length=1024)] = ""
+    client_key: ClientKey | None = Field(
+        None,
+        description="Only your own export created with this client_key or Idempotency-Key",
+    )
 
     def to_message(self) -> pb.ListExportsRequest:
         state = f"EXPORT_STATE_{self.state.upper()}" if self.state else "EXPORT_STATE_UNSPECIFIED"
@@ -149,4 +153,5 @@ class ExportQuery(QueryModel):
             state=pb.ExportState.Value(state),
             kind=self.kind or "",
             page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
+            client_key=self.client_key or "",
         )

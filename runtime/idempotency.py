@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -69,11 +69,13 @@ def idempotency_table(metadata: MetaData) -> Table:
 
 @dataclass(frozen=True)
 class Idempotent:
-    """What a service declares: its database, its key table, the full method names covered."""
+    """What a service declares: its database, its key table, the full method names covered,
+    and for some of them where a client finds the result of an interrupted call."""
 
     db: Database
     table: Table
     methods: Collection[str]
+    lookups: Mapping[str, str] = field(default_factory=dict)
 
 
 class KeyedCalls(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -160,7 +162,9 @@ class Claim:
             return bytes(row.reply)
         if row.state == "pending" and not row.stale:
             raise KeyInProgress()
-        raise OutcomeUnknown()  # or pending so long that its process must have died
+        raise OutcomeUnknown(
+            self.spec.lookups.get(self.method, "")
+        )  # or pending so long that its process must have died
 
     async def run(
         self, inner: Any, request: Any, context: Any, serialize: Callable[[Any], bytes]
@@ -194,8 +198,9 @@ class KeyInProgress(Conflict):
 
 
 class OutcomeUnknown(Conflict):
-    def __init__(self) -> None:
+    def __init__(self, lookup: str = "") -> None:
+        where = f" ({lookup})" if lookup else ""
         super().__init__(
             "the first request with this Idempotency-Key was interrupted and may have taken "
-            "effect: look its result up before retrying with a new key"
+            f"effect: look its result up{where} before retrying with a new key"
         )

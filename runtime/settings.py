@@ -84,6 +84,8 @@ class ServiceSettings:
     rpc_timeout_s: float
     export_dir: Path
     outbox_poll_s: float
+    # An export still requested/generating with no sign of life for this long was interrupted.
+    export_stale_after_s: float = 120.0
 
     @classmethod
     def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -97,6 +99,7 @@ class ServiceSettings:
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
             export_dir=Path(env.get("TRADEOPS_EXPORT_DIR", ".tradeops/exports")).resolve(),
             outbox_poll_s=float(env.get("TRADEOPS_OUTBOX_POLL_S", "0.5")),
+            export_stale_after_s=float(env.get("TRADEOPS_EXPORT_STALE_AFTER_S", "120")),
         )
 
 

@@ -40,6 +40,9 @@ async def create_export(
 
 @router.get("")
 async def list_exports(rpc: RpcDep, query: Annotated[ExportQuery, Query()]) -> Json:
+    """Exports, newest first. With `client_key`, only your own export created with that
+    client_key or Idempotency-Key (none, or exactly one): this is how to find the result of a
+    keyed create that was interrupted (a retry answered 409 "look its result up")."""
     reply = await rpc.peers.export.ListExports(
         query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
     )

@@ -3,7 +3,8 @@
 Environment (beyond runtime.settings): TRADEOPS_EXPORT_SIGNING_KEY_FILE (PEM PKCS8 Ed25519
 private key, default .tradeops/export-signing-key.pem), TRADEOPS_EXPORT_CREATE_DEV_KEY=1 (create
 that file, mode 0600, when missing: development only), TRADEOPS_EXPORT_DESTINATIONS (see
-services/export/destinations/config.py)."""
+services/export/destinations/config.py). TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings) is how
+long an unfinished export may show no sign of life before the sweeper fails it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from services.export.scheduled_runs import scheduled_creator
 from services.export.schedules import schedule_worker
 from services.export.service import Exporter
 from services.export.signing import signer_from_env
+from services.export.sweeper import stale_sweeper
 from services.export.tables import idempotency_keys, outbox
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
@@ -83,19 +85,27 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         OutboxGauges(db, outbox, "export").run,
         delivery_worker(db, delivery, now, on_event=relay.wake),
         schedule_worker(db, scheduled_creator(exporter, identity.token), now),
+        stale_sweeper(
+            db, settings.export_dir, settings.export_stale_after_s, now, on_event=relay.wake
+        ),
     ]
     built = spec(servicer, workers=workers)
     return dataclasses.replace(
         built,
         on_refused=refusal_recorder(db, outbox, "export", relay.wake),
         # CreateExport also has its own client_key; the header works the same for REST callers.
-        idempotent=Idempotent(db, idempotency_keys, KEYED),
+        idempotent=Idempotent(db, idempotency_keys, KEYED, lookups=LOOKUPS),
     )
+
+
+CREATE = "/tradeops.export.v1.ExportService/CreateExport"
+# The key is the export's client_key, so the caller's own export made with it can be listed.
+LOOKUPS = {CREATE: "GET /exports?client_key=<the key>, or ListExports with client_key"}
 
 
 KEYED = frozenset(
     {
-        "/tradeops.export.v1.ExportService/CreateExport",
+        CREATE,
         "/tradeops.export.v1.ExportService/PutSchedule",
     }
 )

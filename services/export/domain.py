@@ -102,6 +102,11 @@ class Export:
         return self.id
 
     @property
+    def staging(self) -> str:
+        """Where the files are written until sealing publishes them as `directory`."""
+        return f".{self.id}.partial"
+
+    @property
     def by_time(self) -> bool:
         return self.since is not None or self.until is not None
 

@@ -80,6 +80,8 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
             page_token=request.page.page_token,
             state=STATE_VALUES.get(request.state, ""),
             kind=request.kind,
+            client_key=request.client_key,
+            caller=current_principal().subject,
         )
         return pb.ListExportsResponse(
             exports=[export_message(e) for e in page.exports], next_page_token=page.next_token

@@ -30,15 +30,31 @@ async def get_export(db: Database, export_id: str) -> Export:
 
 
 async def list_exports(
-    db: Database, *, page_size: int, page_token: str = "", state: str = "", kind: str = ""
+    db: Database,
+    *,
+    page_size: int,
+    page_token: str = "",
+    state: str = "",
+    kind: str = "",
+    client_key: str = "",
+    caller: str = "",
 ) -> Page:
-    """Newest first; `state` is an ExportState value, `kind` a kind, either empty for any."""
+    """Newest first; `state` is an ExportState value, `kind` a kind, either empty for any. With
+    a `client_key`, only `caller`'s own export created with it (keys are unique per caller)."""
     if state and state not in {s.value for s in ExportState}:
         raise InvalidArgument(f"unknown export state {state!r}")
+    if len(client_key) > requests.MAX_CLIENT_KEY:
+        raise InvalidArgument(f"client_key must be at most {requests.MAX_CLIENT_KEY} characters")
     limit = requests.page_limit(page_size)
+    keyed = (caller, client_key) if client_key else None
     async with db.transaction() as session:
         found = await repository.page(
-            session, limit=limit + 1, after=_cursor(page_token), state=state, kind=kind
+            session,
+            limit=limit + 1,
+            after=_cursor(page_token),
+            state=state,
+            kind=kind,
+            keyed=keyed,
         )
     more = len(found) > limit
     found = found[:limit]

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.export.domain import Export, ExportFile, ExportState
@@ -19,6 +19,8 @@ _FIELDS = (
     "manifest_sha256", "prev_manifest_sha256", "key_id", "delivered_at", "verified_at",
     "location",
 )  # fmt: skip
+# States in which a generation is (or should be) running.
+UNFINISHED = (ExportState.REQUESTED.value, ExportState.GENERATING.value)
 # Any constant serves: it only has to be the same for every replica signing manifests.
 _CHAIN_LOCK = 0x6578706F7274
 
@@ -33,6 +35,39 @@ async def save(session: AsyncSession, export: Export) -> None:
 
 async def get(session: AsyncSession, export_id: str) -> Export | None:
     row = (await session.execute(select(exports).where(exports.c.id == export_id))).first()
+    return None if row is None else _export(row)
+
+
+async def touch(session: AsyncSession, export_id: str, at: datetime) -> None:
+    """Marks an unfinished export alive; a finished one is left as it is."""
+    await session.execute(
+        update(exports)
+        .where(exports.c.id == export_id, exports.c.state.in_(UNFINISHED))
+        .values(heartbeat_at=at)
+    )
+
+
+async def locked(session: AsyncSession, export_id: str) -> Export | None:
+    """The export as stored, its row locked until the transaction ends (the stale-export
+    sweeper may have failed it while its generation ran)."""
+    query = select(exports).where(exports.c.id == export_id).with_for_update()
+    row = (await session.execute(query)).first()
+    return None if row is None else _export(row)
+
+
+async def claim_stale(session: AsyncSession, cutoff: datetime) -> Export | None:
+    """Locks one unfinished export with no sign of life since `cutoff`, skipping rows another
+    transaction holds. PostgreSQL evaluates the condition again on the row it locks, so a
+    heartbeat committed meanwhile takes the row out of the claim."""
+    alive = func.greatest(exports.c.updated_at, exports.c.heartbeat_at)  # NULLs are ignored
+    query = (
+        select(exports)
+        .where(exports.c.state.in_(UNFINISHED), alive < cutoff)
+        .order_by(exports.c.updated_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    row = (await session.execute(query)).first()
     return None if row is None else _export(row)
 
 
@@ -51,13 +86,16 @@ async def page(
     after: tuple[datetime, str] | None,
     state: str = "",
     kind: str = "",
+    keyed: tuple[str, str] | None = None,
 ) -> list[Export]:
-    """Newest first, after the (created_at, id) cursor."""
+    """Newest first, after the (created_at, id) cursor; `keyed` is (requested_by, client_key)."""
     query = select(exports).order_by(exports.c.created_at.desc(), exports.c.id.desc()).limit(limit)
     if state:
         query = query.where(exports.c.state == state)
     if kind:
         query = query.where(exports.c.kind == kind)
+    if keyed is not None:
+        query = query.where(exports.c.requested_by == keyed[0], exports.c.client_key == keyed[1])
     if after is not None:
         query = query.where(
             (exports.c.created_at < after[0])

@@ -12,16 +12,29 @@ from pathlib import Path
 from runtime.auth import Principal
 from runtime.db import Database
 from services.export import events, keys, repository
-from services.export.domain import MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, Export, ExportFile
+from services.export.domain import (
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    SUMS,
+    Export,
+    ExportFile,
+    ExportState,
+)
 from services.export.extract_file import publish_dir, write_whole
 from services.export.manifest import manifest_bytes, sums_text
 from services.export.signing import Signer
+
+UNSEALED = frozenset({ExportState.REQUESTED, ExportState.GENERATING})
 
 
 async def seal(
     db: Database, export: Export, signer: Signer, staging: Path, final: Path, caller: Principal
 ) -> Export:
     async with db.transaction() as session:
+        stored = await repository.locked(session, export.id)
+        if stored is None or stored.state not in UNSEALED:
+            raise Superseded(export.id)
         await keys.register(session, signer)
         position, prev = await repository.chain_head(session)
         body = manifest_bytes(export, prev, signer.key_id)
@@ -31,6 +44,11 @@ async def seal(
         await repository.save(session, signed)
         await events.emit(session, caller, "export.signed", signed, events.signed_payload(signed))
     return signed
+
+
+class Superseded(Exception):
+    """The export was failed while it was generated: the stale-export sweeper took its
+    generation for dead (silent for longer than its threshold). Nothing is signed then."""
 
 
 def write_sealed(

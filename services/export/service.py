@@ -23,10 +23,12 @@ from services.export import events, repository, requests
 from services.export.audit_extract import AuditReader
 from services.export.domain import Checkpoint, Export, ExportState
 from services.export.evidence import EvidenceSource
-from services.export.extract_file import make_dir, remove_tree
+from services.export.extract_file import make_dir
+from services.export.failure import discard_files, record_failure
 from services.export.generation import ComplianceReader, ReportReader, generate, precheck
+from services.export.liveness import HEARTBEAT_S, heartbeat
 from services.export.requests import ExportRequest
-from services.export.sealing import seal
+from services.export.sealing import Superseded, seal
 from services.export.signing import Signer
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ Deliver = Callable[[Export, Principal], Awaitable[Export]]
 class Exporter:
     """What creating an export needs. `deliver` (delivery.py) takes a SIGNED export with a
     destination and returns it in its state after the attempt. Without `compliance` or
-    `evidence`, those kinds are refused FAILED_PRECONDITION."""
+    `evidence`, those kinds are refused FAILED_PRECONDITION. While an export is generated and
+    sealed, its heartbeat is recorded every `heartbeat_s` seconds (liveness.py)."""
 
     db: Database
     audit: AuditReader
@@ -51,6 +54,7 @@ class Exporter:
     deliver: Deliver | None = None
     compliance: ComplianceReader | None = None
     evidence: EvidenceSource | None = None
+    heartbeat_s: float = HEARTBEAT_S
 
 
 async def create_export(exporter: Exporter, request: ExportRequest, caller: Principal) -> Export:
@@ -76,24 +80,41 @@ async def create_export(exporter: Exporter, request: ExportRequest, caller: Prin
 async def _run(
     exporter: Exporter, caller: Principal, export: Export, checkpoint: Checkpoint | None
 ) -> Export:
-    staging = exporter.export_dir / f".{export.id}.partial"
     try:
         await asyncio.to_thread(make_dir, exporter.export_dir)
         export = export.generating()
         async with exporter.db.transaction() as session:
             await repository.save(session, export)
-        export, files = await generate(exporter, export, checkpoint, caller, staging)
-        export = export.generated(files[0], tuple(files))
-        final = exporter.export_dir / export.directory
-        export = await seal(exporter.db, export, exporter.signer, staging, final, caller)
+        async with heartbeat(exporter.db, export.id, exporter.heartbeat_s):
+            export = await _generate_and_seal(exporter, caller, export, checkpoint)
     except asyncio.CancelledError:
         await asyncio.shield(_fail(exporter, caller, export, "cancelled by the caller"))
         raise
+    except Superseded:  # already failed and audited by the sweeper: once is the record
+        await discard_files(exporter.export_dir, export)
+        return await _current(exporter.db, export.id)
     except Exception as exc:
         return await _failure(exporter, caller, export, exc)
     if export.destination and exporter.deliver is not None:
         return await exporter.deliver(export, caller)
     return export
+
+
+async def _generate_and_seal(
+    exporter: Exporter, caller: Principal, export: Export, checkpoint: Checkpoint | None
+) -> Export:
+    staging = exporter.export_dir / export.staging
+    export, files = await generate(exporter, export, checkpoint, caller, staging)
+    export = export.generated(files[0], tuple(files))
+    final = exporter.export_dir / export.directory
+    return await seal(exporter.db, export, exporter.signer, staging, final, caller)
+
+
+async def _current(db: Database, export_id: str) -> Export:
+    async with db.transaction() as session:
+        found = await repository.get(session, export_id)
+    assert found is not None  # exports are never deleted
+    return found
 
 
 async def _first(db: Database, caller: Principal, client_key: str) -> Export | None:
@@ -130,15 +151,12 @@ async def _failure(exporter: Exporter, caller: Principal, export: Export, exc: E
 async def _fail(
     exporter: Exporter, caller: Principal, export: Export, reason: str, outcome: str = "failure"
 ) -> Export:
-    # Also removes a published directory: files whose manifest was never recorded must go.
-    for directory in (f".{export.id}.partial", export.directory):
-        await asyncio.to_thread(remove_tree, exporter.export_dir / directory)
-    failed = export.failed(reason)
+    await discard_files(exporter.export_dir, export)
     async with exporter.db.transaction() as session:
-        await repository.save(session, failed)
-        payload = {**events.request_payload(failed), "reason": reason}
-        await events.emit(session, caller, "export.failed", failed, payload, outcome)
-    return failed
+        stored = await repository.locked(session, export.id)
+        if stored is not None and stored.state is ExportState.FAILED:
+            return stored  # the sweeper failed it first (its files gone): one failure on record
+        return await record_failure(session, caller, export, reason, outcome)
 
 
 def _reason(exc: Exception) -> str:

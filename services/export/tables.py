@@ -56,6 +56,8 @@ exports = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("verified_at", DateTime(timezone=True)),
     Column("location", Text, nullable=False, server_default=""),
+    # Touched while a generation runs (liveness.py); never part of the domain object.
+    Column("heartbeat_at", DateTime(timezone=True)),
     CheckConstraint(f"state IN ({STATES})", name="ck_exports_state"),
     CheckConstraint(
         "from_seq >= 0 AND (to_seq = -1 OR to_seq >= from_seq)", name="ck_exports_range"
@@ -64,6 +66,11 @@ exports = Table(
         "checkpoint_size = 0 OR to_seq < checkpoint_size", name="ck_exports_checkpoint"
     ),
     Index("ix_exports_created_at", "created_at"),
+    Index(
+        "ix_exports_unfinished",
+        "updated_at",
+        postgresql_where=text("state IN ('requested', 'generating')"),
+    ),
     # Idempotency: one export per requester and client key.
     Index(
         "ux_exports_client_key",

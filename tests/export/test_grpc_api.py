@@ -314,3 +314,28 @@ async def test_a_local_export_verifies_through_the_service(
     )
 
     assert (verdict.export_id, verdict.ok, list(verdict.problems)) == (created.id, True, [])
+
+
+async def test_the_caller_finds_their_own_export_by_its_client_key(
+    stub: pb_grpc.ExportServiceAsyncStub, token_for: Callable[..., str]
+) -> None:
+    carol, dave = bearer(token_for("carol", "compliance")), bearer(token_for("dave", "compliance"))
+
+    async def create(auth: Any, key: str) -> str:
+        request = pb.CreateExportRequest(kind="actions_report", client_key=key)
+        return (await stub.CreateExport(request, metadata=auth, timeout=5)).id
+
+    carols = await create(carol, "nightly-7")
+    daves = await create(dave, "nightly-7")
+    await create(carol, "nightly-8")
+
+    async def listed(auth: Any, key: str) -> list[str]:
+        request = pb.ListExportsRequest(client_key=key)
+        return [e.id for e in (await stub.ListExports(request, metadata=auth, timeout=5)).exports]
+
+    assert await listed(carol, "nightly-7") == [carols]
+    assert await listed(dave, "nightly-7") == [daves]
+    assert await listed(bearer(token_for("erin", "viewer")), "nightly-7") == []
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await listed(carol, "k" * 201)
+    assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT

@@ -27,15 +27,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tradeops.common.v1 import common_pb2 as tradeops_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'tradeops/export/v1/export_service.proto\x12\x12tradeops.export.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftradeops/common/v1/common.proto\"T\n\nExportFile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x14\n\x0crecord_count\x18\x04 \x01(\x03\"\xd4\x06\n\x06\x45xport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x05state\x18\x03 \x01(\x0e\x32\x1f.tradeops.export.v1.ExportState\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12\x0e\n\x06to_seq\x18\x05 \x01(\x03\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\x12\x14\n\x0crecord_count\x18\t \x01(\x03\x12\x14\n\x0crequested_by\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0c \x01(\t\x12\x17\n\x0f\x63heckpoint_size\x18\r \x01(\x03\x12\x17\n\x0f\x63heckpoint_root\x18\x0e \x01(\t\x12\x17\n\x0f\x63heckpoint_file\x18\x0f \x01(\t\x12\x0e\n\x06\x66ormat\x18\x10 \x01(\t\x12+\n\nparameters\x18\x11 \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n\x05since\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x05\x66iles\x18\x14 \x03(\x0b\x32\x1e.tradeops.export.v1.ExportFile\x12\x17\n\x0fmanifest_sha256\x18\x15 \x01(\t\x12\x1c\n\x14prev_manifest_sha256\x18\x16 \x01(\t\x12\x0e\n\x06key_id\x18\x17 \x01(\t\x12\x11\n\tdirectory\x18\x18 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x19 \x01(\t\x12\x12\n\nclient_key\x18\x1a \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bverified_at\x18\x1c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\x1d \x01(\t\x12.\n\nupdated_at\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x02\n\x13\x43reateExportRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x02 \x01(\x03\x12\x0e\n\x06to_seq\x18\x03 \x01(\x03\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65stination\x18\x07 \x01(\t\x12\x12\n\nclient_key\x18\x08 \x01(\t\x12+\n\nparameters\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1e\n\x10GetExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x90\x01\n\x12ListExportsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12.\n\x05state\x18\x02 \x01(\x0e\x32\x1f.tradeops.export.v1.ExportState\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12-\n\x04page\x18\x04 \x01(\x0b\x32\x1f.tradeops.common.v1.PageRequest\"[\n\x13ListExportsResponse\x12+\n\x07\x65xports\x18\x01 \x03(\x0b\x32\x1a.tradeops.export.v1.Export\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x13VerifyExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x85\x01\n\x0cVerification\x12\x11\n\texport_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12.\n\nchecked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08problems\x18\x04 \x03(\t\x12\x14\n\x0c\x66\x65tched_from\x18\x05 \x01(\t\"y\n\x14VerifyExportsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x15VerifyExportsResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .tradeops.export.v1.Verification\"9\n\x16RedeliverExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\"!\n\x13ListAttemptsRequest\x12\n\n\x02id\x18\x01 \x01(\t\"~\n\x0f\x44\x65liveryAttempt\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\r\n\x05\x62ytes\x18\x05 \x01(\x03\"M\n\x14ListAttemptsResponse\x12\x35\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32#.tradeops.export.v1.DeliveryAttempt\"\xac\x02\n\x08Schedule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x06 \x01(\t\x12+\n\nparameters\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0b\x64\x65stination\x18\x08 \x01(\t\x12\x0f\n\x07\x65nabled\x18\t \x01(\x08\x12/\n\x0bnext_run_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x0c \x01(\t\"D\n\x12PutScheduleRequest\x12.\n\x08schedule\x18\x01 \x01(\x0b\x32\x1c.tradeops.export.v1.Schedule\"\x16\n\x14ListSchedulesRequest\"H\n\x15ListSchedulesResponse\x12/\n\tschedules\x18\x01 \x03(\x0b\x32\x1c.tradeops.export.v1.Schedule\"#\n\x15\x44\x65leteScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteScheduleResponse\"\x17\n\x15ListPublicKeysRequest\"\x89\x01\n\nSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0b\n\x03pem\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x16ListPublicKeysResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x1e.tradeops.export.v1.SigningKey*\xea\x01\n\x0b\x45xportState\x12\x1c\n\x18\x45XPORT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45XPORT_STATE_REQUESTED\x10\x01\x12\x1b\n\x17\x45XPORT_STATE_GENERATING\x10\x02\x12\x17\n\x13\x45XPORT_STATE_SIGNED\x10\x03\x12\x1b\n\x17\x45XPORT_STATE_DELIVERING\x10\x04\x12\x1a\n\x16\x45XPORT_STATE_DELIVERED\x10\x05\x12\x19\n\x15\x45XPORT_STATE_VERIFIED\x10\x06\x12\x17\n\x13\x45XPORT_STATE_FAILED\x10\x07\x32\x9f\x08\n\rExportService\x12S\n\x0c\x43reateExport\x12\'.tradeops.export.v1.CreateExportRequest\x1a\x1a.tradeops.export.v1.Export\x12M\n\tGetExport\x12$.tradeops.export.v1.GetExportRequest\x1a\x1a.tradeops.export.v1.Export\x12^\n\x0bListExports\x12&.tradeops.export.v1.ListExportsRequest\x1a\'.tradeops.export.v1.ListExportsResponse\x12Y\n\x0cVerifyExport\x12\'.tradeops.export.v1.VerifyExportRequest\x1a .tradeops.export.v1.Verification\x12\x64\n\rVerifyExports\x12(.tradeops.export.v1.VerifyExportsRequest\x1a).tradeops.export.v1.VerifyExportsResponse\x12Y\n\x0fRedeliverExport\x12*.tradeops.export.v1.RedeliverExportRequest\x1a\x1a.tradeops.export.v1.Export\x12\x61\n\x0cListAttempts\x12\'.tradeops.export.v1.ListAttemptsRequest\x1a(.tradeops.export.v1.ListAttemptsResponse\x12S\n\x0bPutSchedule\x12&.tradeops.export.v1.PutScheduleRequest\x1a\x1c.tradeops.export.v1.Schedule\x12\x64\n\rListSchedules\x12(.tradeops.export.v1.ListSchedulesRequest\x1a).tradeops.export.v1.ListSchedulesResponse\x12g\n\x0e\x44\x65leteSchedule\x12).tradeops.export.v1.DeleteScheduleRequest\x1a*.tradeops.export.v1.DeleteScheduleResponse\x12g\n\x0eListPublicKeys\x12).tradeops.export.v1.ListPublicKeysRequest\x1a*.tradeops.export.v1.ListPublicKeysResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'tradeops/export/v1/export_service.proto\x12\x12tradeops.export.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftradeops/common/v1/common.proto\"T\n\nExportFile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x14\n\x0crecord_count\x18\x04 \x01(\x03\"\xd4\x06\n\x06\x45xport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12.\n\x05state\x18\x03 \x01(\x0e\x32\x1f.tradeops.export.v1.ExportState\x12\x10\n\x08\x66rom_seq\x18\x04 \x01(\x03\x12\x0e\n\x06to_seq\x18\x05 \x01(\x03\x12\x11\n\tfile_name\x18\x06 \x01(\t\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\x12\x14\n\x0crecord_count\x18\t \x01(\x03\x12\x14\n\x0crequested_by\x18\n \x01(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0c \x01(\t\x12\x17\n\x0f\x63heckpoint_size\x18\r \x01(\x03\x12\x17\n\x0f\x63heckpoint_root\x18\x0e \x01(\t\x12\x17\n\x0f\x63heckpoint_file\x18\x0f \x01(\t\x12\x0e\n\x06\x66ormat\x18\x10 \x01(\t\x12+\n\nparameters\x18\x11 \x01(\x0b\x32\x17.google.protobuf.Struct\x12)\n\x05since\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x05\x66iles\x18\x14 \x03(\x0b\x32\x1e.tradeops.export.v1.ExportFile\x12\x17\n\x0fmanifest_sha256\x18\x15 \x01(\t\x12\x1c\n\x14prev_manifest_sha256\x18\x16 \x01(\t\x12\x0e\n\x06key_id\x18\x17 \x01(\t\x12\x11\n\tdirectory\x18\x18 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x19 \x01(\t\x12\x12\n\nclient_key\x18\x1a \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bverified_at\x18\x1c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08location\x18\x1d \x01(\t\x12.\n\nupdated_at\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x02\n\x13\x43reateExportRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x02 \x01(\x03\x12\x0e\n\x06to_seq\x18\x03 \x01(\x03\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65stination\x18\x07 \x01(\t\x12\x12\n\nclient_key\x18\x08 \x01(\t\x12+\n\nparameters\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\"\x1e\n\x10GetExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xa4\x01\n\x12ListExportsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12.\n\x05state\x18\x02 \x01(\x0e\x32\x1f.tradeops.export.v1.ExportState\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12-\n\x04page\x18\x04 \x01(\x0b\x32\x1f.tradeops.common.v1.PageRequest\x12\x12\n\nclient_key\x18\x05 \x01(\t\"[\n\x13ListExportsResponse\x12+\n\x07\x65xports\x18\x01 \x03(\x0b\x32\x1a.tradeops.export.v1.Export\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x13VerifyExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x85\x01\n\x0cVerification\x12\x11\n\texport_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12.\n\nchecked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08problems\x18\x04 \x03(\t\x12\x14\n\x0c\x66\x65tched_from\x18\x05 \x01(\t\"y\n\x14VerifyExportsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x15VerifyExportsResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .tradeops.export.v1.Verification\"9\n\x16RedeliverExportRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\"!\n\x13ListAttemptsRequest\x12\n\n\x02id\x18\x01 \x01(\t\"~\n\x0f\x44\x65liveryAttempt\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\r\n\x05\x62ytes\x18\x05 \x01(\x03\"M\n\x14ListAttemptsResponse\x12\x35\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32#.tradeops.export.v1.DeliveryAttempt\"\xac\x02\n\x08Schedule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x06 \x01(\t\x12+\n\nparameters\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0b\x64\x65stination\x18\x08 \x01(\t\x12\x0f\n\x07\x65nabled\x18\t \x01(\x08\x12/\n\x0bnext_run_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x0c \x01(\t\"D\n\x12PutScheduleRequest\x12.\n\x08schedule\x18\x01 \x01(\x0b\x32\x1c.tradeops.export.v1.Schedule\"\x16\n\x14ListSchedulesRequest\"H\n\x15ListSchedulesResponse\x12/\n\tschedules\x18\x01 \x03(\x0b\x32\x1c.tradeops.export.v1.Schedule\"#\n\x15\x44\x65leteScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteScheduleResponse\"\x17\n\x15ListPublicKeysRequest\"\x89\x01\n\nSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0b\n\x03pem\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x16ListPublicKeysResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x1e.tradeops.export.v1.SigningKey*\xea\x01\n\x0b\x45xportState\x12\x1c\n\x18\x45XPORT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45XPORT_STATE_REQUESTED\x10\x01\x12\x1b\n\x17\x45XPORT_STATE_GENERATING\x10\x02\x12\x17\n\x13\x45XPORT_STATE_SIGNED\x10\x03\x12\x1b\n\x17\x45XPORT_STATE_DELIVERING\x10\x04\x12\x1a\n\x16\x45XPORT_STATE_DELIVERED\x10\x05\x12\x19\n\x15\x45XPORT_STATE_VERIFIED\x10\x06\x12\x17\n\x13\x45XPORT_STATE_FAILED\x10\x07\x32\x9f\x08\n\rExportService\x12S\n\x0c\x43reateExport\x12\'.tradeops.export.v1.CreateExportRequest\x1a\x1a.tradeops.export.v1.Export\x12M\n\tGetExport\x12$.tradeops.export.v1.GetExportRequest\x1a\x1a.tradeops.export.v1.Export\x12^\n\x0bListExports\x12&.tradeops.export.v1.ListExportsRequest\x1a\'.tradeops.export.v1.ListExportsResponse\x12Y\n\x0cVerifyExport\x12\'.tradeops.export.v1.VerifyExportRequest\x1a .tradeops.export.v1.Verification\x12\x64\n\rVerifyExports\x12(.tradeops.export.v1.VerifyExportsRequest\x1a).tradeops.export.v1.VerifyExportsResponse\x12Y\n\x0fRedeliverExport\x12*.tradeops.export.v1.RedeliverExportRequest\x1a\x1a.tradeops.export.v1.Export\x12\x61\n\x0cListAttempts\x12\'.tradeops.export.v1.ListAttemptsRequest\x1a(.tradeops.export.v1.ListAttemptsResponse\x12S\n\x0bPutSchedule\x12&.tradeops.export.v1.PutScheduleRequest\x1a\x1c.tradeops.export.v1.Schedule\x12\x64\n\rListSchedules\x12(.tradeops.export.v1.ListSchedulesRequest\x1a).tradeops.export.v1.ListSchedulesResponse\x12g\n\x0e\x44\x65leteSchedule\x12).tradeops.export.v1.DeleteScheduleRequest\x1a*.tradeops.export.v1.DeleteScheduleResponse\x12g\n\x0eListPublicKeys\x12).tradeops.export.v1.ListPublicKeysRequest\x1a*.tradeops.export.v1.ListPublicKeysResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradeops.export.v1.export_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXPORTSTATE']._serialized_start=3075
-  _globals['_EXPORTSTATE']._serialized_end=3309
+  _globals['_EXPORTSTATE']._serialized_start=3095
+  _globals['_EXPORTSTATE']._serialized_end=3329
   _globals['_EXPORTFILE']._serialized_start=159
   _globals['_EXPORTFILE']._serialized_end=243
   _globals['_EXPORT']._serialized_start=246
@@ -45,43 +45,43 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETEXPORTREQUEST']._serialized_start=1360
   _globals['_GETEXPORTREQUEST']._serialized_end=1390
   _globals['_LISTEXPORTSREQUEST']._serialized_start=1393
-  _globals['_LISTEXPORTSREQUEST']._serialized_end=1537
-  _globals['_LISTEXPORTSRESPONSE']._serialized_start=1539
-  _globals['_LISTEXPORTSRESPONSE']._serialized_end=1630
-  _globals['_VERIFYEXPORTREQUEST']._serialized_start=1632
-  _globals['_VERIFYEXPORTREQUEST']._serialized_end=1665
-  _globals['_VERIFICATION']._serialized_start=1668
-  _globals['_VERIFICATION']._serialized_end=1801
-  _globals['_VERIFYEXPORTSREQUEST']._serialized_start=1803
-  _globals['_VERIFYEXPORTSREQUEST']._serialized_end=1924
-  _globals['_VERIFYEXPORTSRESPONSE']._serialized_start=1926
-  _globals['_VERIFYEXPORTSRESPONSE']._serialized_end=2000
-  _globals['_REDELIVEREXPORTREQUEST']._serialized_start=2002
-  _globals['_REDELIVEREXPORTREQUEST']._serialized_end=2059
-  _globals['_LISTATTEMPTSREQUEST']._serialized_start=2061
-  _globals['_LISTATTEMPTSREQUEST']._serialized_end=2094
-  _globals['_DELIVERYATTEMPT']._serialized_start=2096
-  _globals['_DELIVERYATTEMPT']._serialized_end=2222
-  _globals['_LISTATTEMPTSRESPONSE']._serialized_start=2224
-  _globals['_LISTATTEMPTSRESPONSE']._serialized_end=2301
-  _globals['_SCHEDULE']._serialized_start=2304
-  _globals['_SCHEDULE']._serialized_end=2604
-  _globals['_PUTSCHEDULEREQUEST']._serialized_start=2606
-  _globals['_PUTSCHEDULEREQUEST']._serialized_end=2674
-  _globals['_LISTSCHEDULESREQUEST']._serialized_start=2676
-  _globals['_LISTSCHEDULESREQUEST']._serialized_end=2698
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=2700
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=2772
-  _globals['_DELETESCHEDULEREQUEST']._serialized_start=2774
-  _globals['_DELETESCHEDULEREQUEST']._serialized_end=2809
-  _globals['_DELETESCHEDULERESPONSE']._serialized_start=2811
-  _globals['_DELETESCHEDULERESPONSE']._serialized_end=2835
-  _globals['_LISTPUBLICKEYSREQUEST']._serialized_start=2837
-  _globals['_LISTPUBLICKEYSREQUEST']._serialized_end=2860
-  _globals['_SIGNINGKEY']._serialized_start=2863
-  _globals['_SIGNINGKEY']._serialized_end=3000
-  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_start=3002
-  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_end=3072
-  _globals['_EXPORTSERVICE']._serialized_start=3312
-  _globals['_EXPORTSERVICE']._serialized_end=4367
+  _globals['_LISTEXPORTSREQUEST']._serialized_end=1557
+  _globals['_LISTEXPORTSRESPONSE']._serialized_start=1559
+  _globals['_LISTEXPORTSRESPONSE']._serialized_end=1650
+  _globals['_VERIFYEXPORTREQUEST']._serialized_start=1652
+  _globals['_VERIFYEXPORTREQUEST']._serialized_end=1685
+  _globals['_VERIFICATION']._serialized_start=1688
+  _globals['_VERIFICATION']._serialized_end=1821
+  _globals['_VERIFYEXPORTSREQUEST']._serialized_start=1823
+  _globals['_VERIFYEXPORTSREQUEST']._serialized_end=1944
+  _globals['_VERIFYEXPORTSRESPONSE']._serialized_start=1946
+  _globals['_VERIFYEXPORTSRESPONSE']._serialized_end=2020
+  _globals['_REDELIVEREXPORTREQUEST']._serialized_start=2022
+  _globals['_REDELIVEREXPORTREQUEST']._serialized_end=2079
+  _globals['_LISTATTEMPTSREQUEST']._serialized_start=2081
+  _globals['_LISTATTEMPTSREQUEST']._serialized_end=2114
+  _globals['_DELIVERYATTEMPT']._serialized_start=2116
+  _globals['_DELIVERYATTEMPT']._serialized_end=2242
+  _globals['_LISTATTEMPTSRESPONSE']._serialized_start=2244
+  _globals['_LISTATTEMPTSRESPONSE']._serialized_end=2321
+  _globals['_SCHEDULE']._serialized_start=2324
+  _globals['_SCHEDULE']._serialized_end=2624
+  _globals['_PUTSCHEDULEREQUEST']._serialized_start=2626
+  _globals['_PUTSCHEDULEREQUEST']._serialized_end=2694
+  _globals['_LISTSCHEDULESREQUEST']._serialized_start=2696
+  _globals['_LISTSCHEDULESREQUEST']._serialized_end=2718
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=2720
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=2792
+  _globals['_DELETESCHEDULEREQUEST']._serialized_start=2794
+  _globals['_DELETESCHEDULEREQUEST']._serialized_end=2829
+  _globals['_DELETESCHEDULERESPONSE']._serialized_start=2831
+  _globals['_DELETESCHEDULERESPONSE']._serialized_end=2855
+  _globals['_LISTPUBLICKEYSREQUEST']._serialized_start=2857
+  _globals['_LISTPUBLICKEYSREQUEST']._serialized_end=2880
+  _globals['_SIGNINGKEY']._serialized_start=2883
+  _globals['_SIGNINGKEY']._serialized_end=3020
+  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_start=3022
+  _globals['_LISTPUBLICKEYSRESPONSE']._serialized_end=3092
+  _globals['_EXPORTSERVICE']._serialized_start=3332
+  _globals['_EXPORTSERVICE']._serialized_end=4387
 # @@protoc_insertion_point(module_scope)

@@ -375,12 +375,18 @@ class ListExportsRequest(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    CLIENT_KEY_FIELD_NUMBER: _builtins.int
     limit: _builtins.int
     """Deprecated: use page.page_size. Honoured when page is unset."""
     state: Global___ExportState.ValueType
     """Only exports in this state, when set."""
     kind: _builtins.str
     """Only exports of this kind, when set."""
+    client_key: _builtins.str
+    """Only the caller's own export created with this client_key (or Idempotency-Key), when set:
+    at most one, since client keys are unique per requesting subject. This is how to find the
+    result of a keyed create that was interrupted. INVALID_ARGUMENT when longer than 200.
+    """
     @_builtins.property
     def page(self) -> _common_pb2.PageRequest: ...
     def __init__(
@@ -390,10 +396,11 @@ class ListExportsRequest(_message.Message):
         state: Global___ExportState.ValueType = ...,
         kind: _builtins.str = ...,
         page: _common_pb2.PageRequest | None = ...,
+        client_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "limit", b"limit", "page", b"page", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_key", b"client_key", "kind", b"kind", "limit", b"limit", "page", b"page", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -146,7 +146,8 @@ class ExportServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListExports(self, request, context):
-        """Exports, newest first, optionally filtered by state and kind. Roles: viewer and above.
+        """Exports, newest first, optionally filtered by state and kind, or the caller's own export
+        with a client_key. Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -94,7 +94,9 @@ class ExportServiceStub:
     GetExport: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]
     """One export. NOT_FOUND for an unknown id. Roles: viewer and above."""
     ListExports: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.ListExportsRequest, _export_service_pb2.ListExportsResponse]
-    """Exports, newest first, optionally filtered by state and kind. Roles: viewer and above."""
+    """Exports, newest first, optionally filtered by state and kind, or the caller's own export
+    with a client_key. Roles: viewer and above.
+    """
     VerifyExport: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.VerifyExportRequest, _export_service_pb2.Verification]
     """Verifies one export: fetches it back from where it was delivered (or reads its directory
     when it has no destination), checks the signature with the export's key, every file's size
@@ -178,7 +180,9 @@ class ExportServiceAsyncStub(ExportServiceStub):
     GetExport: _aio.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]  # type: ignore[assignment]
     """One export. NOT_FOUND for an unknown id. Roles: viewer and above."""
     ListExports: _aio.UnaryUnaryMultiCallable[_export_service_pb2.ListExportsRequest, _export_service_pb2.ListExportsResponse]  # type: ignore[assignment]
-    """Exports, newest first, optionally filtered by state and kind. Roles: viewer and above."""
+    """Exports, newest first, optionally filtered by state and kind, or the caller's own export
+    with a client_key. Roles: viewer and above.
+    """
     VerifyExport: _aio.UnaryUnaryMultiCallable[_export_service_pb2.VerifyExportRequest, _export_service_pb2.Verification]  # type: ignore[assignment]
     """Verifies one export: fetches it back from where it was delivered (or reads its directory
     when it has no destination), checks the signature with the export's key, every file's size
@@ -277,7 +281,9 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _export_service_pb2.ListExportsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_export_service_pb2.ListExportsResponse, _abc.Awaitable[_export_service_pb2.ListExportsResponse]]:
-        """Exports, newest first, optionally filtered by state and kind. Roles: viewer and above."""
+        """Exports, newest first, optionally filtered by state and kind, or the caller's own export
+        with a client_key. Roles: viewer and above.
+        """
 
     @_abc_1.abstractmethod
     def VerifyExport(
