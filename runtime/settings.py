@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runtime import egress
+
 SERVICES = ("agent", "ops", "export", "audit")
 DEFAULT_PORTS = {"agent": 50051, "ops": 50052, "export": 50053, "audit": 50054}
 
@@ -142,6 +144,15 @@ def database_url(service: str, env: Mapping[str, str]) -> str:
             "(`make run` sets both for its embedded PostgreSQL)"
         )
     return url
+
+
+def egress_policy(env: Mapping[str, str]) -> egress.EgressPolicy:
+    """TRADEOPS_EGRESS_ALLOW: where admin-entered URLs (probes, trigger webhooks) may lead;
+    runtime/egress.py has the rules. A malformed entry stops the process at start."""
+    try:
+        return egress.parse(env.get(egress.SETTING, ""))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _jwt_secret(env: Mapping[str, str]) -> str:

@@ -1,6 +1,7 @@
 """One probe request: GET the URL within the probe's timeout and turn every way it can go wrong
-(connection refused, timeout, a non-2xx status, an oversized or undecodable body) into a
-failing observation with the reason."""
+(a host the egress policy refuses, connection refused, timeout, a non-2xx status, an oversized
+or undecodable body) into a failing observation with the reason. Redirects are never followed:
+the policy judged this URL's host, not wherever an answer points."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 
 import httpx
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused, Unresolvable
 from services.agent.probes.model import FAILING, Observation, ProbeSpec
 from services.agent.probes.readings import Unreadable, judge, value_of
 
@@ -17,10 +19,13 @@ MAX_BODY = 4 * 1024 * 1024
 ACCEPT = "application/json, text/plain;version=0.0.4;q=0.9, */*;q=0.1"
 
 
-async def observe(client: httpx.AsyncClient, spec: ProbeSpec, now: datetime) -> Observation:
+async def observe(
+    client: httpx.AsyncClient, spec: ProbeSpec, now: datetime, egress: EgressPolicy = DEFAULT
+) -> Observation:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(spec.timeout_s):  # the whole exchange, not each read
+            await egress.check_url(spec.url)  # before any connection is made
             body = await _get(client, spec)
         status, value, error = judge(value_of(body, spec.reading), spec.rule, now)
         return Observation(status, value, error, _ms(started))
@@ -29,7 +34,7 @@ async def observe(client: httpx.AsyncClient, spec: ProbeSpec, now: datetime) -> 
     except httpx.HTTPError as exc:
         why = f"{type(exc).__name__}: {exc}"[:500]
         return Observation(FAILING, None, why, _ms(started))
-    except Unreadable as exc:
+    except (Refused, Unresolvable, Unreadable) as exc:
         return Observation(FAILING, None, str(exc)[:500], _ms(started))
     except Exception as exc:  # anything else about this answer fails this probe, not the pass
         why = f"probe request failed: {type(exc).__name__}"
@@ -38,7 +43,9 @@ async def observe(client: httpx.AsyncClient, spec: ProbeSpec, now: datetime) -> 
 
 async def _get(client: httpx.AsyncClient, spec: ProbeSpec) -> str:
     headers = {"Accept": ACCEPT}
-    async with client.stream("GET", spec.url, headers=headers, timeout=spec.timeout_s) as response:
+    async with client.stream(
+        "GET", spec.url, headers=headers, timeout=spec.timeout_s, follow_redirects=False
+    ) as response:
         if not 200 <= response.status_code < 300:
             raise Unreadable(f"HTTP {response.status_code} {response.reason_phrase}".strip())
         content = bytearray()

@@ -10,6 +10,7 @@ import grpc
 
 from runtime.auth import ANYONE, current_principal
 from runtime.db import Database
+from runtime.egress import DEFAULT, EgressPolicy
 from runtime.grpc_server import ServiceSpec, Worker
 from services.agent.probes import messages as to
 from services.agent.probes import service
@@ -31,8 +32,10 @@ Context = grpc.aio.ServicerContext[object, object]
 
 
 class ProbeServicer(pb_grpc.ProbeServiceServicer):
-    def __init__(self, db: Database, *, clock: Clock, wake: Callable[[], None]) -> None:
-        self._db, self._clock, self._wake = db, clock, wake
+    def __init__(
+        self, db: Database, *, clock: Clock, wake: Callable[[], None], egress: EgressPolicy
+    ) -> None:
+        self._db, self._clock, self._wake, self._egress = db, clock, wake, egress
 
     async def PutProbe(self, request: pb.PutProbeRequest, context: Context) -> pb.Probe:
         probe = await service.put_probe(
@@ -41,6 +44,7 @@ class ProbeServicer(pb_grpc.ProbeServiceServicer):
             probe_id=request.id,
             caller=current_principal(),
             clock=self._clock,
+            egress=self._egress,
         )
         self._wake()
         return to.probe(probe)
@@ -75,8 +79,9 @@ def spec(
     clock: Clock = lambda: datetime.now(UTC),
     wake: Callable[[], None] = lambda: None,
     workers: Sequence[Worker] = (),
+    egress: EgressPolicy = DEFAULT,
 ) -> ServiceSpec:
-    servicer = ProbeServicer(db, clock=clock, wake=wake)
+    servicer = ProbeServicer(db, clock=clock, wake=wake, egress=egress)
     return ServiceSpec(
         register=lambda server: pb_grpc.add_ProbeServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],

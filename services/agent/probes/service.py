@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import Principal
 from runtime.db import Database
+from runtime.egress import DEFAULT, EgressPolicy
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from services.agent.probes import events, run_store, store
 from services.agent.probes.model import Probe, ProbeSpec, RunRecord, Version
@@ -25,12 +26,18 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 
 async def put_probe(
-    db: Database, spec: ProbeSpec, *, probe_id: str, caller: Principal, clock: Clock
+    db: Database,
+    spec: ProbeSpec,
+    *,
+    probe_id: str,
+    caller: Principal,
+    clock: Clock,
+    egress: EgressPolicy = DEFAULT,
 ) -> Probe:
     """Creates the probe named spec.name, or changes it (by id when given: a probe is never
     renamed). An unchanged, enabled definition stores nothing. A new or changed probe is due
     at once."""
-    validate(spec)
+    validate(spec, egress)
     now = clock()
     check_report(spec, 1, now)
     try:

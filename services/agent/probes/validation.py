@@ -8,6 +8,7 @@ import re
 import string
 from urllib.parse import urlsplit
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.errors import InvalidArgument
 from services.agent.domain import COMPARISONS
 from services.agent.incidents import KINDS, MAX_METRIC_NAME, MAX_METRICS, MAX_SUMMARY, MAX_TEXT
@@ -34,10 +35,10 @@ MIN_INTERVAL_S, MAX_INTERVAL_S = 1, 86_400
 MAX_TIMEOUT_S, MAX_URL, MAX_LABELS = 60.0, 2000, 20
 
 
-def validate(spec: ProbeSpec) -> ProbeSpec:
+def validate(spec: ProbeSpec, egress: EgressPolicy = DEFAULT) -> ProbeSpec:
     if not NAME.match(spec.name):
         raise InvalidArgument("name must be 1 to 63 of a-z, 0-9, '_', '.', '-' (lower case)")
-    _url(spec.url)
+    _url(spec.url, egress)
     _reading(spec.reading)
     _rule(spec.rule)
     if not MIN_INTERVAL_S <= spec.interval_s <= MAX_INTERVAL_S:
@@ -50,7 +51,7 @@ def validate(spec: ProbeSpec) -> ProbeSpec:
     return spec
 
 
-def _url(url: str) -> None:
+def _url(url: str, egress: EgressPolicy) -> None:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  # a malformed port raises here, not at the first run
@@ -62,6 +63,10 @@ def _url(url: str) -> None:
         raise InvalidArgument("url must be an http or https URL with a host")
     if parts.username or parts.password:
         raise InvalidArgument("url must not carry credentials (they would be stored and shown)")
+    try:
+        egress.check_host(parts.hostname)
+    except Refused as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 def _reading(reading: Reading) -> None:

@@ -2,7 +2,8 @@
 
 Environment (defaults in brackets): TRADEOPS_AGENT_PROBE_POLL_S [1] seconds between a
 replica's passes; TRADEOPS_AGENT_PROBE_BATCH [20] probes claimed per pass (their requests run
-concurrently); TRADEOPS_AGENT_PROBE_KEEP_RUNS [500] runs kept per probe."""
+concurrently); TRADEOPS_AGENT_PROBE_KEEP_RUNS [500] runs kept per probe; TRADEOPS_EGRESS_ALLOW
+[all but link-local] where probe URLs may lead (runtime/egress.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
+from runtime.settings import egress_policy
 from services.agent import service
 from services.agent.intake import Windows
 from services.agent.probes import grpc_api
@@ -28,6 +30,7 @@ def options_from(env: Mapping[str, str], windows: Windows) -> WorkerOptions:
         batch=int(env.get("TRADEOPS_AGENT_PROBE_BATCH", "20")),
         keep_runs=int(env.get("TRADEOPS_AGENT_PROBE_KEEP_RUNS", "500")),
         windows=windows,
+        egress=egress_policy(env),
     )
     if options.poll_s <= 0 or options.batch < 1 or options.keep_runs < 1:
         raise ValueError("TRADEOPS_AGENT_PROBE_POLL_S, _BATCH and _KEEP_RUNS must be positive")
@@ -46,7 +49,7 @@ def probes_spec(
     after a probe opened an incident (the agent's triage, so it is handled like any other)."""
     options = options_from(os.environ if env is None else env, windows)
     worker = ProbeWorker(db, options, wake=wake, on_opened=on_opened)
-    return grpc_api.spec(db, wake=wake, workers=[worker.run])
+    return grpc_api.spec(db, wake=wake, workers=[worker.run], egress=options.egress)
 
 
 def triage_with(agent: Agent) -> OnOpened:

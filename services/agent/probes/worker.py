@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import httpx
 
 from runtime.db import Database
+from runtime.egress import DEFAULT, EgressPolicy
 from services.agent.intake import Windows
 from services.agent.probes import events, run_store, spells, store
 from services.agent.probes.fetch import observe
@@ -35,6 +36,7 @@ class WorkerOptions:
     batch: int = 20  # probes claimed per pass; their requests run concurrently
     keep_runs: int = 500  # run history kept per probe
     windows: Windows = field(default_factory=Windows)
+    egress: EgressPolicy = DEFAULT  # checked on every request's resolved addresses
 
 
 DEFAULT_OPTIONS = WorkerOptions()
@@ -69,7 +71,8 @@ class ProbeWorker:
         now = self._clock()
         async with self._db.transaction() as session:
             claimed = await store.claim_due(session, now, self._options.batch)
-        seen = await asyncio.gather(*(observe(client, p.spec, now) for p in claimed))
+        egress = self._options.egress
+        seen = await asyncio.gather(*(observe(client, p.spec, now, egress) for p in claimed))
         recorded = []
         for probe, observation in zip(claimed, seen, strict=True):
             try:

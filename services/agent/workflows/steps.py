@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.auth import SERVICE, Principal
 from runtime.clients import bearer
 from runtime.db import Database
+from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.webhook_signing import signed_headers
 from services.agent.compliance.checks import Limits
 from services.agent.compliance.service import Requester, run_checks
@@ -52,6 +53,7 @@ class Remote:
     webhooks: Mapping[str, Webhook]
     http: httpx.AsyncClient
     clock: Callable[[], datetime]
+    egress: EgressPolicy = DEFAULT
 
     async def create_export(self, rule: Rule, firing: Firing, params: dict[str, Any]) -> str:
         parameters = struct_pb2.Struct()
@@ -94,7 +96,14 @@ class Remote:
             "X-Tradeops-Trigger": rule.automation,
             **signed_headers(hook.secret, int(time.time()), body),
         }
-        reply = await self.http.post(hook.url, content=body, headers=headers)
+        try:
+            await self.egress.check_url(hook.url)  # before any connection is made
+        except Refused as exc:
+            raise Permanent(f"webhook {hook.name}: {exc}") from None
+        # Never follow a redirect: the policy judged this URL's host, not where it points.
+        reply = await self.http.post(
+            hook.url, content=body, headers=headers, follow_redirects=False
+        )
         if not reply.is_success:
             raise RuntimeError(f"webhook {hook.name} answered HTTP {reply.status_code}")
         return f"webhook/{hook.name}"

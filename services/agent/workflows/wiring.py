@@ -60,6 +60,7 @@ def trigger_spec(
         webhooks=options.webhooks,
         http=httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_S),
         clock=now,
+        egress=options.egress,
     )
     worker = TriggerWorker(
         db=db,

@@ -17,6 +17,7 @@ class Answer:
     body: str = '{"lag_ms": 12}'
     content_type: str = "application/json"
     delay_s: float = 0.0
+    location: str = ""  # sent as a Location header when set (a redirect)
 
 
 class Desk:
@@ -45,6 +46,8 @@ def _handler(desk: Desk) -> type[BaseHTTPRequestHandler]:
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(payload)))
+                if answer.location:
+                    self.send_header("Location", answer.location)
                 self.end_headers()
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):

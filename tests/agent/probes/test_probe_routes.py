@@ -127,3 +127,21 @@ async def test_a_bad_probe_is_422_and_nothing_is_stored(
         assert answer.status_code == 422, each
     assert (await rest.get("/probes", headers=admin)).json()["probes"] == []
     assert await events(agent_db, "agent.probe.") == []
+
+
+async def test_a_probe_at_cloud_metadata_is_422_naming_the_egress_setting_and_nothing_is_stored(
+    rest: httpx.AsyncClient, agent_db: Database, token_for: Token
+) -> None:
+    admin = auth(token_for, "admin")
+    urls = ["http://169.254.169.254", "http://[fe80::1]", "http://[::ffff:169.254.169.254]"]
+
+    answers = [await rest.post("/probes", json=body(url), headers=admin) for url in urls]
+
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert answers[0].json()["error"] == {
+        "code": "INVALID_ARGUMENT",
+        "message": "url host 169.254.169.254 is not allowed by TRADEOPS_EGRESS_ALLOW",
+    }
+    assert "TRADEOPS_EGRESS_ALLOW" in answers[2].json()["error"]["message"]
+    assert (await rest.get("/probes", headers=admin)).json()["probes"] == []
+    assert await events(agent_db, "agent.probe.") == []

@@ -21,6 +21,7 @@ class Receiver:
     url: str
     posts: list[Received] = field(default_factory=list)
     status: int = 200
+    location: str = ""  # sent as a Location header when set (a redirect)
 
 
 @contextmanager
@@ -33,6 +34,8 @@ def webhook_receiver() -> Iterator[Receiver]:
             receiver.posts.append(Received(self.path, dict(self.headers.items()), body))
             self.send_response(receiver.status)
             self.send_header("Content-Length", "0")
+            if receiver.location:
+                self.send_header("Location", receiver.location)
             self.end_headers()
 
         def log_message(self, format: str, *args: object) -> None:

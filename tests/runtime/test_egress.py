@@ -1,0 +1,114 @@
+"""The egress policy: what TRADEOPS_EGRESS_ALLOW admits when a URL is defined and before each
+request, with the addresses a host resolves to."""
+
+from __future__ import annotations
+
+import re
+from ipaddress import ip_address
+
+import pytest
+
+from runtime.egress import DEFAULT, Refused, Unresolvable, parse
+from runtime.settings import SettingsError, egress_policy
+
+REFUSED = "is not allowed by TRADEOPS_EGRESS_ALLOW"
+
+
+def allowed(policy_text: str, host: str, address: str) -> bool:
+    return parse(policy_text).allows(host, ip_address(address))
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["169.254.169.254", "169.254.0.1", "fe80::1", "::ffff:169.254.169.254", "fe80::1%eth0"],
+)
+def test_by_default_link_local_addresses_are_refused(address: str) -> None:
+    assert not DEFAULT.allows("metadata.internal", ip_address(address))
+    with pytest.raises(Refused, match=REFUSED):
+        DEFAULT.check_host(address)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "::1", "8.8.8.8", "::ffff:1.2.3.4"])
+def test_by_default_every_other_address_is_allowed(address: str) -> None:
+    assert DEFAULT.allows("anything.example", ip_address(address))
+    DEFAULT.check_host(address)
+    DEFAULT.check_host("anything.example")
+
+
+def test_an_unset_or_blank_setting_is_the_default_policy() -> None:
+    assert egress_policy({}) == DEFAULT
+    assert egress_policy({"TRADEOPS_EGRESS_ALLOW": " , "}) == DEFAULT
+
+
+def test_a_listed_cidr_allows_its_addresses_only() -> None:
+    policy = "10.0.0.0/8, 127.0.0.1"
+    assert allowed(policy, "desk", "10.200.0.7")
+    assert allowed(policy, "desk", "127.0.0.1")
+    assert allowed(policy, "desk", "::ffff:10.0.0.1")  # an IPv4-mapped address is its IPv4 one
+    assert not allowed(policy, "desk", "127.0.0.2")
+    assert not allowed(policy, "desk", "11.0.0.1")
+    assert not allowed(policy, "desk", "::1")
+
+
+def test_a_link_local_address_is_allowed_only_when_a_listed_cidr_covers_it() -> None:
+    assert allowed("169.254.169.254/32", "metadata", "169.254.169.254")
+    assert allowed("fe80::/10", "router", "fe80::1")
+    assert not allowed("*.internal", "metadata.internal", "169.254.169.254")
+    assert not allowed("*.internal", "metadata.internal", "::ffff:169.254.169.254")
+
+
+def test_a_listed_name_allows_that_name_exactly_or_names_under_a_suffix() -> None:
+    policy = "desk.example.com, *.corp.example"
+    assert allowed(policy, "desk.example.com", "10.0.0.1")
+    assert allowed(policy, "DESK.Example.com.", "10.0.0.1")
+    assert allowed(policy, "oms.corp.example", "8.8.8.8")
+    assert allowed(policy, "a.b.corp.example", "8.8.8.8")
+    assert not allowed(policy, "corp.example", "8.8.8.8")
+    assert not allowed(policy, "evilcorp.example", "8.8.8.8")
+    assert not allowed(policy, "other.example.com", "10.0.0.1")
+    assert not allowed(policy, "desk.example.com.evil.io", "10.0.0.1")
+
+
+def test_at_definition_an_ip_literal_outside_a_listed_policy_is_refused() -> None:
+    policy = parse("10.0.0.0/8,desk.example.com")
+    policy.check_host("10.9.9.9")
+    with pytest.raises(Refused, match=f"url host 127.0.0.1 {REFUSED}"):
+        policy.check_host("127.0.0.1")
+
+
+def test_at_definition_a_name_is_refused_only_when_no_entry_could_admit_it() -> None:
+    parse("desk.example.com").check_host("desk.example.com")
+    parse("10.0.0.0/8").check_host("unknown.example")  # it may resolve into 10/8
+    with pytest.raises(Refused, match=f"url host unknown.example {REFUSED}"):
+        parse("desk.example.com,*.corp.example").check_host("unknown.example")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["10.0.0.0/33", "10.0.0.1/8", "300.1.1.1", "1.2.3", "fe80::/129", "desk:8080", "example.*"],
+)
+def test_a_malformed_entry_stops_the_process_naming_the_setting_and_entry(entry: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(f"TRADEOPS_EGRESS_ALLOW entry '{entry}'")):
+        egress_policy({"TRADEOPS_EGRESS_ALLOW": f"10.0.0.0/8,{entry}"})
+
+
+async def test_before_a_request_any_resolved_address_outside_the_policy_refuses() -> None:
+    with pytest.raises(Refused, match=rf"url host localhost \((127.0.0.1|::1)\) {REFUSED}"):
+        await parse("10.0.0.0/8").check_url("http://localhost:8080/health")
+    with pytest.raises(Refused, match=f"url host 169.254.169.254 {REFUSED}"):
+        await DEFAULT.check_url("http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(Refused, match=rf"url host 2852039166 \(169.254.169.254\) {REFUSED}"):
+        await DEFAULT.check_url("http://2852039166/")  # the same address, spelt as a number
+    with pytest.raises(Refused, match=REFUSED):
+        await DEFAULT.check_url("http://[::ffff:169.254.169.254]/")
+
+
+async def test_before_a_request_a_host_inside_the_policy_passes() -> None:
+    await parse("127.0.0.0/8,::1").check_url("http://localhost:8080/health")
+    await parse("localhost").check_url("http://localhost:8080/health")
+    await DEFAULT.check_url("http://127.0.0.1:8080/health")
+
+
+async def test_a_host_that_does_not_resolve_is_unresolvable_not_allowed() -> None:
+    with pytest.raises(Unresolvable, match=r"cannot resolve url host no-such-host\.invalid"):
+        await DEFAULT.check_url("http://no-such-host.invalid/")
