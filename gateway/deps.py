@@ -25,6 +25,7 @@ class Rpc:
     peers: Peers
     metadata: tuple[tuple[str, str], ...]
     timeout: float
+    long_timeout: float  # for calls whose work grows with the data (settings.long_rpc_timeout_s)
 
 
 async def rpc(request: Request, principal: Annotated[Principal, Depends(authorize)]) -> Rpc:
@@ -37,7 +38,8 @@ async def rpc(request: Request, principal: Annotated[Principal, Depends(authoriz
         if not KEY_PATTERN.fullmatch(key):
             raise ApiError(422, "INVALID_ARGUMENT", KEY_RULE)
         metadata = (*metadata, ("idempotency-key", key))
-    return Rpc(state.peers, metadata, state.settings.rpc_timeout_s)
+    settings = state.settings
+    return Rpc(state.peers, metadata, settings.rpc_timeout_s, settings.long_rpc_timeout_s)
 
 
 RpcDep = Annotated[Rpc, Depends(rpc)]

@@ -113,6 +113,9 @@ class GatewaySettings:
     auth: AuthSettings
     rpc_timeout_s: float
     max_body_bytes: int
+    # The deadline of the calls that run as long as their data is large (creating, verifying
+    # and redelivering exports, verifying the audit log): past it the service drops the work.
+    long_rpc_timeout_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -124,6 +127,7 @@ class GatewaySettings:
             auth=AuthSettings.from_env(env),
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
             max_body_bytes=int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024))),
+            long_rpc_timeout_s=float(env.get("TRADEOPS_LONG_RPC_TIMEOUT_S", "300")),
         )
 
 

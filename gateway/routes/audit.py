@@ -26,7 +26,7 @@ async def list_records(rpc: RpcDep, query: Annotated[RecordQuery, Query()]) -> J
 @router.post("/verify")
 async def verify_chain(rpc: RpcDep) -> Json:
     reply = await rpc.peers.audit.VerifyChain(
-        pb.VerifyChainRequest(), timeout=rpc.timeout, metadata=rpc.metadata
+        pb.VerifyChainRequest(), timeout=rpc.long_timeout, metadata=rpc.metadata
     )
     return as_json(reply)
 

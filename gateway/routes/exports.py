@@ -33,7 +33,7 @@ async def create_export(
     """Builds, signs and (with a destination) delivers the export; a repeated client_key
     answers the caller's first export unchanged."""
     export = await rpc.peers.export.CreateExport(
-        body.to_message(idempotency_key), timeout=rpc.timeout, metadata=rpc.metadata
+        body.to_message(idempotency_key), timeout=rpc.long_timeout, metadata=rpc.metadata
     )
     return as_json(export)
 
@@ -53,7 +53,7 @@ async def list_exports(rpc: RpcDep, query: Annotated[ExportQuery, Query()]) -> J
 async def verify_exports(body: VerifyMany, rpc: RpcDep) -> Json:
     """Verifies each of `ids`, or every signed export created in [since, until)."""
     reply = await rpc.peers.export.VerifyExports(
-        body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
+        body.to_message(), timeout=rpc.long_timeout, metadata=rpc.metadata
     )
     return as_json(reply)
 
@@ -112,7 +112,7 @@ async def get_export(export_id: UUID, rpc: RpcDep) -> Json:
 @router.post("/{export_id}/verify")
 async def verify_export(export_id: UUID, rpc: RpcDep) -> Json:
     verification = await rpc.peers.export.VerifyExport(
-        pb.VerifyExportRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
+        pb.VerifyExportRequest(id=str(export_id)), timeout=rpc.long_timeout, metadata=rpc.metadata
     )
     return as_json(verification)
 
@@ -122,7 +122,7 @@ async def redeliver_export(export_id: UUID, rpc: RpcDep, body: Redelivery | None
     """Delivers the signed export again, to `destination` or its own."""
     request = (body or Redelivery()).to_message(str(export_id))
     export = await rpc.peers.export.RedeliverExport(
-        request, timeout=rpc.timeout, metadata=rpc.metadata
+        request, timeout=rpc.long_timeout, metadata=rpc.metadata
     )
     return as_json(export)
 
