@@ -250,3 +250,12 @@ def exporter(
     return Exporter(
         export_db, audit_reader, FakeReports(), signer, tmp_path / "exports", destinations=()
     )
+
+
+@pytest.fixture
+async def replicas(db_urls: dict[str, str]) -> AsyncIterator[tuple[Database, Database]]:
+    """Two connection pools to the export schema, as two replicas of the service would have."""
+    first, second = Database.connect(db_urls["export"]), Database.connect(db_urls["export"])
+    yield first, second
+    await first.dispose()
+    await second.dispose()

@@ -27,14 +27,6 @@ from tests.export.test_delivery_support import T0
 
 
 @pytest.fixture
-async def replicas(db_urls: dict[str, str]) -> AsyncIterator[tuple[Database, Database]]:
-    first, second = Database.connect(db_urls["export"]), Database.connect(db_urls["export"])
-    yield first, second
-    await first.dispose()
-    await second.dispose()
-
-
-@pytest.fixture
 async def schedule(
     replicas: tuple[Database, Database], principal_for: Callable[..., Principal]
 ) -> AsyncIterator[Schedule]:

@@ -26,6 +26,7 @@ from services.export.service import Exporter, create_export
 from services.export.sweeper import INTERRUPTED, sweep_stale
 from services.export.tables import exports, outbox
 from tests.export.conftest import FakeReports
+from tests.export.test_create_export import events_for
 
 STALE_AFTER = timedelta(seconds=120)
 LONG_AGO = timedelta(minutes=10)
@@ -57,16 +58,6 @@ async def state_of(db: Database, export_id: str) -> tuple[str, str]:
     async with db.transaction() as session:
         row = (await session.execute(query)).one()
     return row.state, row.failure_reason
-
-
-async def events_for(db: Database, export_id: str) -> list[dict[str, Any]]:
-    query = (
-        select(outbox.c.event)
-        .where(outbox.c.event["target"].astext == f"export/{export_id}")
-        .order_by(outbox.c.id)
-    )
-    async with db.transaction() as session:
-        return [dict(e) for e in (await session.execute(query)).scalars()]
 
 
 def staging_of(export_dir: Path, export: Export) -> Path:
@@ -122,14 +113,6 @@ async def test_a_generation_still_beating_and_sealed_exports_are_left_alone(
     assert staging.exists()
     for export in (alive, just_started, *sealed.values()):
         assert await events_for(export_db, export.id) == []
-
-
-@pytest.fixture
-async def replicas(db_urls: dict[str, str]) -> AsyncIterator[tuple[Database, Database]]:
-    first, second = Database.connect(db_urls["export"]), Database.connect(db_urls["export"])
-    yield first, second
-    await first.dispose()
-    await second.dispose()
 
 
 @pytest.fixture
