@@ -15,7 +15,7 @@ from runtime.outbox import refusal_recorder
 from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
-from runtime.settings import ServiceSettings
+from runtime.settings import ServiceSettings, egress_policy
 from services.ops import grpc_api, notifications, timers, webhooks
 from services.ops.domain import Clock
 from services.ops.metrics_gauges import MetricsGauges
@@ -44,8 +44,13 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         poll_s=settings.outbox_poll_s,
         timeout_s=settings.rpc_timeout_s,
     )
+    egress = egress_policy(os.environ)  # checked on every webhook at start and before each POST
     delivery = notifications.Delivery(
-        db, webhooks.from_env(os.environ), clock=clock, timeout_s=settings.rpc_timeout_s
+        db,
+        webhooks.from_env(os.environ, egress),
+        egress=egress,
+        clock=clock,
+        timeout_s=settings.rpc_timeout_s,
     )
 
     def wake() -> None:  # after commits: audit events and notifications go out now

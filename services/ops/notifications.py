@@ -1,7 +1,11 @@
 """The notification outbox: rows written in the same transaction as the escalation or reminder
 that caused them, then POSTed to their webhook by `Delivery`, with exponential backoff and full
 jitter until the destination answers 2xx. Rows are claimed with FOR UPDATE SKIP LOCKED, so any
-number of replicas can deliver; delivery is at least once (a crash after the POST resends)."""
+number of replicas can deliver; delivery is at least once (a crash after the POST resends).
+
+A destination the egress policy refuses (TRADEOPS_EGRESS_ALLOW) is given up at once: no retry
+could pass it, so the row leaves the queue and the action's timeline and the audit log
+(ops.action.notification_failed, outcome "failure") keep where it was going and why."""
 
 from __future__ import annotations
 
@@ -14,16 +18,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
-from services.ops import webhooks
+from runtime.egress import EgressPolicy, Refused
+from runtime.outbox import automation
+from services.ops import events, timeline, webhooks
 from services.ops.timer_tables import notifications as table
 from services.ops.webhooks import DeliveryFailed, Webhook
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 600.0
+NAME = "ops-notifications"
+ACTOR = automation(NAME, "1")
+GAVE_UP = "ops.action.notification_failed"
 DUE = "SELECT 1 FROM ops.notifications WHERE delivered_at IS NULL AND next_attempt_at <= %s LIMIT 1"
 
 
@@ -42,6 +51,7 @@ class Delivery:
         db: Database,
         hooks: Mapping[str, Webhook],
         *,
+        egress: EgressPolicy,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         poll_s: float = 1.0,
         batch: int = 20,
@@ -49,7 +59,7 @@ class Delivery:
         base_backoff_s: float = 1.0,
         linger_s: float = 0.05,
     ) -> None:
-        self._db, self._hooks, self._clock = db, hooks, clock
+        self._db, self._hooks, self._egress, self._clock = db, hooks, egress, clock
         self._poll_s, self._batch, self._timeout_s = poll_s, batch, timeout_s
         self._base_backoff_s, self._linger_s = base_backoff_s, linger_s
         self._wake = asyncio.Event()
@@ -89,22 +99,33 @@ class Delivery:
             rows = (await session.execute(claim)).all()
             errors = await asyncio.gather(*(self._send(client, row, now) for row in rows))
             for row, error in zip(rows, errors, strict=True):
-                await session.execute(self._outcome(row, error, now))
+                await self._settle(session, row, error, now)
         return sum(1 for error in errors if error is None)
 
     async def _any_due(self, now: datetime) -> bool:
         async with self._db.read() as conn:
             return await (await conn.execute(DUE, (now,))).fetchone() is not None
 
-    async def _send(self, client: httpx.AsyncClient, row: Row[Any], now: datetime) -> str | None:
+    async def _send(
+        self, client: httpx.AsyncClient, row: Row[Any], now: datetime
+    ) -> Exception | None:
+        """None when delivered; else DeliveryFailed (retried) or egress.Refused (given up)."""
         hook = self._hooks.get(row.destination)
         if hook is None:
-            return f"no webhook named {row.destination!r} in {webhooks.ENV}"
+            return DeliveryFailed(f"no webhook named {row.destination!r} in {webhooks.ENV}")
         try:
-            await webhooks.post(client, hook, row.body, int(now.timestamp()))
-        except DeliveryFailed as exc:
-            return str(exc)
+            await webhooks.post(client, hook, row.body, int(now.timestamp()), self._egress)
+        except (DeliveryFailed, Refused) as exc:
+            return exc
         return None
+
+    async def _settle(
+        self, session: AsyncSession, row: Row[Any], error: Exception | None, now: datetime
+    ) -> None:
+        if isinstance(error, Refused):
+            await _give_up(session, row, f"webhook {row.destination}: {error}", now)
+        else:
+            await session.execute(self._outcome(row, None if error is None else str(error), now))
 
     def _outcome(self, row: Row[Any], error: str | None, now: datetime) -> Any:
         statement = update(table).where(table.c.id == row.id)
@@ -118,3 +139,27 @@ class Delivery:
             next_attempt_at=now + timedelta(seconds=delay),
             last_error=error[:2000],
         )
+
+
+async def _give_up(session: AsyncSession, row: Row[Any], reason: str, now: datetime) -> None:
+    """Settles a notification that will never be sent, on the action its body is about."""
+    log.warning("notification %s to %s given up: %s", row.id, row.destination, reason)
+    action_id = row.body["action_id"]
+    details = {
+        "destination": row.destination,
+        "event": row.body.get("event", ""),
+        "attempts": row.attempts + 1,
+        "reason": reason,
+    }
+    await events.record(session, ACTOR, GAVE_UP, action_id, details, outcome="failure")
+    await timeline.add(
+        session,
+        action_id=action_id,
+        kind="notification",
+        actor=NAME,
+        machine=True,
+        text=f"Notification to {row.destination} not sent, and never retried: {reason}",
+        details=details,
+        at=now,
+    )
+    await session.execute(delete(table).where(table.c.id == row.id))

@@ -3,7 +3,11 @@
 TRADEOPS_OPS_WEBHOOKS is a JSON list of {"name", "url", "format", "secret_file"}; format is
 "slack", "teams" or "json". Every POST carries `X-Tradeops-Timestamp: <unix seconds>` and
 `X-Tradeops-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, so a receiver
-can check where it came from and refuse replays. Secrets are read from their files, never logged."""
+can check where it came from and refuse replays. Secrets are read from their files, never logged.
+
+Every URL follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py): one it can never
+allow stops the service at start; before each POST the host's addresses are checked again, and a
+redirect is never followed (the policy judged this URL's host, not where a redirect points)."""
 
 from __future__ import annotations
 
@@ -14,15 +18,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+
+from runtime.egress import EgressPolicy, Refused, Unresolvable
 
 ENV = "TRADEOPS_OPS_WEBHOOKS"
 FORMATS = ("slack", "teams", "json")
 
 
 class WebhookConfigError(ValueError):
-    """TRADEOPS_OPS_WEBHOOKS is malformed or names an unreadable secret file."""
+    """TRADEOPS_OPS_WEBHOOKS is malformed, names an unreadable secret file, or holds a URL the
+    egress policy can never allow."""
 
 
 class DeliveryFailed(Exception):
@@ -37,7 +45,7 @@ class Webhook:
     secret: str = field(repr=False)
 
 
-def from_env(env: Mapping[str, str]) -> dict[str, Webhook]:
+def from_env(env: Mapping[str, str], egress: EgressPolicy) -> dict[str, Webhook]:
     """The configured destinations by name; none when the variable is unset."""
     try:
         entries = json.loads(env.get(ENV, "") or "[]")
@@ -45,14 +53,14 @@ def from_env(env: Mapping[str, str]) -> dict[str, Webhook]:
         raise WebhookConfigError(f"{ENV} is not valid JSON: {exc.msg}") from None
     if not isinstance(entries, list):
         raise WebhookConfigError(f"{ENV} must be a JSON list of webhook objects")
-    hooks = [_webhook(entry, index) for index, entry in enumerate(entries)]
+    hooks = [_webhook(entry, index, egress) for index, entry in enumerate(entries)]
     named = {hook.name: hook for hook in hooks}
     if len(named) != len(hooks):
         raise WebhookConfigError(f"{ENV} names a webhook twice")
     return named
 
 
-def _webhook(entry: Any, index: int) -> Webhook:
+def _webhook(entry: Any, index: int, egress: EgressPolicy) -> Webhook:
     where = f"{ENV}[{index}]"
     if not isinstance(entry, dict):
         raise WebhookConfigError(f"{where} must be an object")
@@ -64,7 +72,15 @@ def _webhook(entry: Any, index: int) -> Webhook:
         raise WebhookConfigError(f"{where}: format must be one of {', '.join(FORMATS)}")
     if not entry["url"].startswith(("http://", "https://")):
         raise WebhookConfigError(f"{where}: url must start with http:// or https://")
+    _check_host(egress, entry["url"], f"{where} ({entry['name']})")
     return Webhook(entry["name"], entry["url"], fmt, _secret(Path(entry["secret_file"]), where))
+
+
+def _check_host(egress: EgressPolicy, url: str, where: str) -> None:
+    try:
+        egress.check_host(urlsplit(url).hostname or "")
+    except (Refused, ValueError) as exc:
+        raise WebhookConfigError(f"{where}: {exc}") from None
 
 
 def _secret(path: Path, where: str) -> str:
@@ -84,20 +100,38 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-async def post(client: httpx.AsyncClient, hook: Webhook, event: dict[str, Any], now: int) -> None:
-    """POSTs `event` rendered for the hook's format; raises DeliveryFailed unless 2xx."""
+async def post(
+    client: httpx.AsyncClient,
+    hook: Webhook,
+    event: dict[str, Any],
+    now: int,
+    egress: EgressPolicy,
+) -> None:
+    """POSTs `event` rendered for the hook's format; raises DeliveryFailed unless 2xx, and
+    egress.Refused, before any connection is made, when the host resolves outside the policy."""
     body = json.dumps(render(hook.format, event), separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
         "X-Tradeops-Timestamp": str(now),
         "X-Tradeops-Signature": signature(hook.secret, now, body),
     }
+    await _check_url(egress, hook.url)
     try:
-        response = await client.post(hook.url, content=body, headers=headers)
+        response = await client.post(
+            hook.url, content=body, headers=headers, follow_redirects=False
+        )
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
     if not response.is_success:
-        raise DeliveryFailed(f"HTTP {response.status_code}")
+        unfollowed = " (redirects are not followed)" if response.is_redirect else ""
+        raise DeliveryFailed(f"HTTP {response.status_code}{unfollowed}")
+
+
+async def _check_url(egress: EgressPolicy, url: str) -> None:
+    try:
+        await egress.check_url(url)
+    except Unresolvable as exc:  # perhaps for a while only: retried like any failure
+        raise DeliveryFailed(str(exc)) from None
 
 
 def render(fmt: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,8 @@ the test checks every signature itself, with the shared secret."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,77 +12,23 @@ import httpx
 import pytest
 
 from runtime.db import Database
+from runtime.egress import DEFAULT
 from services.ops import notifications, webhooks
 from services.ops.notifications import Delivery
 from services.ops.webhooks import WebhookConfigError
+from tests.ops import webhook_receiver
 from tests.ops.test_timers_support import FakeClock, governed_kind, ladder, propose, tick
-
-SECRET = "s3cret-for-webhook-tests"
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def signed_correctly(self, secret: str = SECRET) -> bool:
-        stamp = self.headers["X-Tradeops-Timestamp"]
-        mac = hmac.new(secret.encode(), stamp.encode() + b"." + self.body, hashlib.sha256)
-        expected = "sha256=" + mac.hexdigest()
-        return hmac.compare_digest(expected, self.headers["X-Tradeops-Signature"])
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    url: str
-    received: list[Received] = field(default_factory=list)
-    # Answer 500 to the first request that mentions one of these, then 200.
-    fail_once: set[str] = field(default_factory=set)
+from tests.ops.webhook_receiver import SECRET, Received, Receiver, serving
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(Received(self.path, dict(self.headers), body))
-            failing = {marker for marker in state.fail_once if marker.encode() in body}
-            state.fail_once -= failing
-            self.send_response(500 if failing else 200)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving() as state:
+        yield state
 
 
 def _hooks(receiver: Receiver, tmp_path: Path) -> dict[str, webhooks.Webhook]:
-    secret_file = tmp_path / "webhook.secret"
-    secret_file.write_text(SECRET + "\n")
-    config = [
-        {
-            "name": name,
-            "url": f"{receiver.url}/{name}",
-            "format": fmt,
-            "secret_file": str(secret_file),
-        }
-        for name, fmt in (("slack-ops", "slack"), ("teams-risk", "teams"), ("raw", "json"))
-    ]
-    return webhooks.from_env({webhooks.ENV: json.dumps(config)})
+    return webhook_receiver.hooks(receiver.url, tmp_path, DEFAULT)
 
 
 def _event() -> dict[str, Any]:
@@ -104,7 +44,7 @@ def _event() -> dict[str, Any]:
 
 async def _deliver(db: Database, hooks: dict[str, webhooks.Webhook], clock: FakeClock) -> None:
     async with httpx.AsyncClient(timeout=5) as client:
-        await Delivery(db, hooks, clock=clock).deliver_once(client)
+        await Delivery(db, hooks, egress=DEFAULT, clock=clock).deliver_once(client)
 
 
 async def _enqueue(db: Database, destinations: list[str], clock: FakeClock) -> dict[str, Any]:
@@ -195,7 +135,7 @@ async def test_an_escalation_reaches_its_slack_channel(
 )
 def test_a_malformed_webhook_configuration_is_a_clear_error(config: str, message: str) -> None:
     with pytest.raises(WebhookConfigError, match=message):
-        webhooks.from_env({webhooks.ENV: config})
+        webhooks.from_env({webhooks.ENV: config}, DEFAULT)
 
 
 def test_a_webhook_secret_never_shows_in_its_repr(receiver: Receiver, tmp_path: Path) -> None:
