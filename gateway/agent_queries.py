@@ -13,6 +13,7 @@ from gateway.schemas import Id, Rfc3339, timestamp
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
 from tradeops.agent.v1 import remediation_service_pb2 as remediation_pb
+from tradeops.common.v1 import common_pb2
 
 
 class TriageMetricsQuery(QueryModel):
@@ -43,16 +44,30 @@ class ExecutionQuery(QueryModel):
         return remediation_pb.ListExecutionsRequest(action_id=action_id, limit=self.limit)
 
 
+PageSize = Annotated[int, Field(ge=1, le=500)]
+
+
 class ResultQuery(QueryModel):
-    """Every filter given must match; newest first."""
+    """Every filter given must match; newest first, a page at a time."""
 
     check_id: CheckId | None = None
     status: Literal["pass", "fail", "error"] | None = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    page_size: PageSize | None = Field(None, description="50 when absent")
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+    limit: PageSize | None = Field(None, description="Deprecated: use page_size")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> ResultQuery:
+        if self.page_size is not None and self.limit is not None:
+            raise ValueError("give page_size or the deprecated limit, not both")
+        return self
 
     def to_message(self) -> compliance_pb.ListResultsRequest:
+        size = self.page_size or self.limit or 50
         return compliance_pb.ListResultsRequest(
-            check_id=self.check_id or "", status=self.status or "", limit=self.limit
+            check_id=self.check_id or "",
+            status=self.status or "",
+            page=common_pb2.PageRequest(page_size=size, page_token=self.page_token),
         )
 
 

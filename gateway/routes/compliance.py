@@ -51,6 +51,7 @@ async def get_run(run_id: UUID, rpc: RpcDep) -> Json:
 
 @router.get("/compliance/results")
 async def list_results(rpc: RpcDep, query: Annotated[ResultQuery, Query()]) -> Json:
+    """Check results, newest first; every filter given must match. Follow `next_page_token`."""
     reply = await rpc.peers.compliance.ListResults(
         query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
     )

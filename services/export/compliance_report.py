@@ -3,13 +3,12 @@ agent process), read with the caller's token.
 
 Parameters, all optional: run_id (one run's results, GetRun), check_id and status ("pass",
 "fail", "error"); since/until bound the results' checked_at. Rows come newest first, as the
-contract lists them. The contract has no paging yet: without run_id, ListResults answers at
-most its 500 newest matching results, so an export whose window reaches past them is refused
-(INVALID_ARGUMENT: narrow the window or name a run) rather than silently cut short."""
+contract lists them. Without run_id, ListResults is read a page at a time (so memory holds one
+page) until its last page, or until a page reaches results older than `since`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -19,17 +18,18 @@ from google.protobuf.message import Message
 
 from runtime.auth import Principal
 from runtime.clients import bearer
-from runtime.errors import InvalidArgument, NotFound
+from runtime.errors import NotFound
 from services.export.domain import Export
 from services.export.peer_errors import domain_error
 from tradeops.agent.v1 import compliance_service_pb2 as pb
 from tradeops.agent.v1 import compliance_service_pb2_grpc as pb_grpc
+from tradeops.common.v1 import common_pb2
 
 COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "id", "run_id", "check_id", "check_version", "description", "status", "examined", "detail",
     "incident_id", "checked_at", "evidence",
 )  # fmt: skip
-MAX_RESULTS = 500  # ListResults' cap
+PAGE_SIZE = 500  # ListResults' cap
 PEER = "the agent's compliance service"
 
 
@@ -48,27 +48,28 @@ class GrpcComplianceResults:
             k: str(export.parameters[k]) for k in ("check_id", "status") if k in export.parameters
         }
         if "run_id" in export.parameters:
-            found: Sequence[pb.CheckResult] = (
-                await self._run(str(export.parameters["run_id"]), caller)
-            ).results
+            found = _each((await self._run(str(export.parameters["run_id"]), caller)).results)
         else:
-            found = await self._listed(export, wanted, caller)
-        for result in found:
+            found = self._listed(export, wanted, caller)
+        async for result in found:
             if _inside(export, result) and all(getattr(result, k) == v for k, v in wanted.items()):
                 yield _dict(result)
 
     async def _listed(
         self, export: Export, wanted: Mapping[str, str], caller: Principal
-    ) -> Sequence[pb.CheckResult]:
-        request = pb.ListResultsRequest(limit=MAX_RESULTS, **wanted)
-        listed: pb.ListResultsResponse = await self._call(self._stub.ListResults, request, caller)
-        found = listed.results
-        if len(found) >= MAX_RESULTS and _reaches_past(export, found[-1]):
-            raise InvalidArgument(
-                f"more than {MAX_RESULTS} compliance results match and the agent's contract has"
-                " no paging yet: narrow since/until or name a run_id"
+    ) -> AsyncGenerator[pb.CheckResult, None]:
+        """Every page, newest first, stopping once a page reaches past the window's start."""
+        token = ""
+        while True:
+            request = _page_request(wanted, token)
+            listed: pb.ListResultsResponse = await self._call(
+                self._stub.ListResults, request, caller
             )
-        return found
+            for result in listed.results:
+                yield result
+            token = listed.next_page_token
+            if not (token and listed.results and _reaches_past(export, listed.results[-1])):
+                return
 
     async def _run(self, run_id: str, caller: Principal) -> pb.ComplianceRun:
         try:
@@ -88,6 +89,14 @@ class GrpcComplianceResults:
             raise domain_error(exc, PEER) from None
 
 
+def _page_request(wanted: Mapping[str, str], token: str) -> pb.ListResultsRequest:
+    return pb.ListResultsRequest(
+        check_id=wanted.get("check_id", ""),
+        status=wanted.get("status", ""),
+        page=common_pb2.PageRequest(page_size=PAGE_SIZE, page_token=token),
+    )
+
+
 def _inside(export: Export, result: pb.CheckResult) -> bool:
     at = result.checked_at.ToDatetime(tzinfo=UTC)
     return (export.since is None or at >= export.since) and (
@@ -96,8 +105,13 @@ def _inside(export: Export, result: pb.CheckResult) -> bool:
 
 
 def _reaches_past(export: Export, oldest: pb.CheckResult) -> bool:
-    """Whether results older than the oldest listed could still fall inside the window."""
-    return export.since is None or oldest.checked_at.ToDatetime(tzinfo=UTC) > export.since
+    """Whether the next page could still hold results inside the window (ties included)."""
+    return export.since is None or oldest.checked_at.ToDatetime(tzinfo=UTC) >= export.since
+
+
+async def _each(results: Iterable[pb.CheckResult]) -> AsyncGenerator[pb.CheckResult, None]:
+    for result in results:
+        yield result
 
 
 def _dict(message: Message) -> dict[str, Any]:

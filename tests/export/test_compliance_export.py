@@ -69,7 +69,13 @@ class FakeCompliance(pb_grpc.ComplianceServiceServicer):
             if (not request.check_id or r.check_id == request.check_id)
             and (not request.status or r.status == request.status)
         ]
-        return pb.ListResultsResponse(results=found[: request.limit or 50])
+        if not request.HasField("page"):
+            return pb.ListResultsResponse(results=found[: request.limit or 50])
+        start, size = int(request.page.page_token or 0), request.page.page_size or 50
+        more = len(found) > start + size
+        return pb.ListResultsResponse(
+            results=found[start : start + size], next_page_token=str(start + size) if more else ""
+        )
 
     async def GetRun(self, request: pb.GetRunRequest, context: Context) -> pb.ComplianceRun:
         found = [r for r in self.results if r.run_id == request.id]
@@ -142,7 +148,8 @@ async def test_check_and_status_filters_reach_the_agent(
 
     assert [row["id"] for row in lines(real, export.id, "compliance_checks.jsonl")] == ["r4"]
     asked = compliance[1].asked[-1]
-    assert (asked.check_id, asked.status, asked.limit) == ("approval.self_approval", "fail", 500)
+    assert (asked.check_id, asked.status) == ("approval.self_approval", "fail")
+    assert asked.page.page_size == 500
 
 
 async def test_one_runs_results_as_csv_with_json_evidence_cells(
@@ -170,16 +177,40 @@ async def test_an_unknown_run_is_not_found_and_nothing_is_recorded(
     assert not real.export_dir.exists() or list(real.export_dir.iterdir()) == []
 
 
-async def test_more_results_than_the_contract_lists_are_refused_not_cut_short(
+async def test_an_export_over_many_pages_holds_every_result_once_newest_first(
     real: Exporter, compliance: tuple[GrpcComplianceResults, FakeCompliance], carol: Principal
 ) -> None:
-    compliance[1].results = [result(n) for n in range(600, 0, -1)]
-    with pytest.raises(InvalidArgument, match="narrow since/until or name a run_id"):
-        await create_export(real, ExportRequest("compliance_checks"), carol)
-    narrow = ExportRequest("compliance_checks", since=hour(550))
-    export = await create_export(real, narrow, carol)
+    compliance[1].results = [result(n) for n in range(1203, 0, -1)]
+    export = await create_export(real, ExportRequest("compliance_checks"), carol)
 
-    assert (export.state, export.record_count) == (ExportState.SIGNED, 51)
+    rows = lines(real, export.id, "compliance_checks.jsonl")
+    assert (export.state, export.record_count) == (ExportState.SIGNED, 1203)
+    assert [row["id"] for row in rows] == [f"r{n}" for n in range(1203, 0, -1)]
+    assert [a.page.page_token for a in compliance[1].asked] == ["", "500", "1000"]
+
+
+async def test_paging_stops_at_the_first_page_reaching_past_the_window(
+    real: Exporter, compliance: tuple[GrpcComplianceResults, FakeCompliance], carol: Principal
+) -> None:
+    compliance[1].results = [result(n) for n in range(1203, 0, -1)]
+    request = ExportRequest("compliance_checks", since=hour(501), until=hour(1200))
+    export = await create_export(real, request, carol)
+
+    rows = lines(real, export.id, "compliance_checks.jsonl")
+    assert [row["id"] for row in rows] == [f"r{n}" for n in range(1199, 500, -1)]
+    assert len(compliance[1].asked) == 2
+
+
+async def test_results_tied_at_the_start_of_the_window_are_all_read_across_pages(
+    real: Exporter, compliance: tuple[GrpcComplianceResults, FakeCompliance], carol: Principal
+) -> None:
+    tied = [result(n) for n in range(600, 0, -1)]
+    for found in tied:
+        found.checked_at.FromSeconds(BASE + 7 * HOUR)  # a run's results share their time
+    compliance[1].results = tied
+    export = await create_export(real, ExportRequest("compliance_checks", since=hour(7)), carol)
+
+    assert export.record_count == 600
 
 
 @pytest.mark.parametrize(

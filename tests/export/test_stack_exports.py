@@ -207,3 +207,53 @@ def test_a_compliance_run_is_exported_with_every_result_and_its_evidence(
         (r.id, r.check_id, r.status) for r in run.results
     )
     assert export.record_count == len(run.results)
+
+
+def test_a_window_of_results_is_exported_whole_as_the_agent_lists_it_page_by_page(
+    stack: Stack,
+    exports: pb_grpc.ExportServiceStub,
+    api: httpx.Client,
+    auth_header: Headers,
+    token_for: Callable[..., str],
+) -> None:
+    carol = bearer(token_for("carol", "compliance"))
+    since = datetime.now(UTC)
+    with grpc.insecure_channel(stack.address("agent")) as channel:
+        agent = compliance_grpc.ComplianceServiceStub(channel)
+        runs = [
+            agent.RunChecks(compliance_pb.RunChecksRequest(), metadata=carol, timeout=60)
+            for _ in range(2)
+        ]
+    until = datetime.now(UTC)
+    request = pb.CreateExportRequest(kind="compliance_checks")
+    request.since.FromDatetime(since)
+    request.until.FromDatetime(until)
+
+    export = exports.CreateExport(request, metadata=carol, timeout=60)
+
+    assert export.state == pb.EXPORT_STATE_SIGNED, export.failure_reason
+    directory = Path(stack.env["TRADEOPS_EXPORT_DIR"]) / export.directory
+    exported = [row["id"] for row in lines(directory, "compliance_checks.jsonl")]
+    assert sorted(exported) == sorted(r.id for run in runs for r in run.results)
+    listed = listed_through_the_gateway(api, auth_header("olga", "ops"), since)
+    assert exported == [r["id"] for r in listed if _checked_at(r) < until]
+
+
+def listed_through_the_gateway(
+    api: httpx.Client, headers: dict[str, str], since: datetime
+) -> list[dict[str, Any]]:
+    """Results checked at or after `since`, newest first, read two at a time."""
+    found: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        params: dict[str, str | int] = {"page_size": 2, "page_token": token}
+        page = api.get("/agent/compliance/results", params=params, headers=headers).json()
+        assert 0 < len(page["results"]) <= 2, page
+        found += [r for r in page["results"] if _checked_at(r) >= since]
+        token = page["next_page_token"]
+        if not token or _checked_at(page["results"][-1]) < since:
+            return found
+
+
+def _checked_at(result: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(result["checked_at"])

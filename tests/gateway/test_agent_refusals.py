@@ -120,6 +120,10 @@ async def test_a_role_outside_the_table_is_403_and_no_service_is_called(
         ("GET", "/agent/compliance/runs?limit=0", None, "query.limit"),
         ("GET", "/agent/compliance/runs/7", None, "path.run_id"),
         ("GET", "/agent/compliance/results?status=ok", None, "query.status"),
+        ("GET", "/agent/compliance/results?page_size=0", None, "query.page_size"),
+        ("GET", "/agent/compliance/results?page_size=501", None, "query.page_size"),
+        ("GET", f"/agent/compliance/results?page_token={'t' * 1025}", None, "query.page_token"),
+        ("GET", "/agent/compliance/results?page_size=5&limit=5", None, "query"),
         ("POST", "/agent/audit-summaries", {}, "body.since"),
         (
             "POST",
@@ -195,4 +199,10 @@ async def test_the_openapi_document_gives_the_new_agent_routes_their_roles(
     assert paths["/agent/audit-summaries"]["post"]["x-roles"] == ["admin", "compliance"]
     assert paths["/agent/compliance/run"]["post"]["security"] == [{"bearer": []}]
     results = paths["/agent/compliance/results"]["get"]["parameters"]
-    assert {p["name"] for p in results} == {"check_id", "status", "limit"}
+    assert {p["name"] for p in results} == {
+        "check_id",
+        "status",
+        "page_size",
+        "page_token",
+        "limit",
+    }

@@ -11,6 +11,7 @@ from tests.gateway.conftest import Gateway, assert_forwarded
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
 from tradeops.agent.v1 import remediation_service_pb2 as remediation_pb
+from tradeops.common.v1 import common_pb2
 
 DECISION_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a004"
 ACTION_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a002"
@@ -227,11 +228,33 @@ FORWARDED: list[tuple[str, str, str, Any, int, str, Message]] = [
     (
         "compliance",
         "GET",
-        "/agent/compliance/results?check_id=export.unapproved&status=fail&limit=9",
+        "/agent/compliance/results?check_id=export.unapproved&status=fail&page_size=9&page_token=t1",
         None,
         200,
         "ListResults",
-        compliance_pb.ListResultsRequest(check_id="export.unapproved", status="fail", limit=9),
+        compliance_pb.ListResultsRequest(
+            check_id="export.unapproved",
+            status="fail",
+            page=common_pb2.PageRequest(page_size=9, page_token="t1"),
+        ),
+    ),
+    (
+        "ops",
+        "GET",
+        "/agent/compliance/results",
+        None,
+        200,
+        "ListResults",
+        compliance_pb.ListResultsRequest(page=common_pb2.PageRequest(page_size=50)),
+    ),
+    (
+        "ops",
+        "GET",
+        "/agent/compliance/results?limit=9",  # deprecated, still the page size
+        None,
+        200,
+        "ListResults",
+        compliance_pb.ListResultsRequest(page=common_pb2.PageRequest(page_size=9)),
     ),
     (
         "compliance",
@@ -284,6 +307,20 @@ async def test_each_agent_route_forwards_the_request_with_the_callers_token_and_
 
     assert response.status_code == status, response.text
     assert assert_forwarded(gateway, rpc, headers) == expected
+
+
+async def test_compliance_results_answer_the_next_page_token(gateway: Gateway) -> None:
+    gateway.recorder.replies["ListResults"] = compliance_pb.ListResultsResponse(
+        results=[compliance_pb.CheckResult(id="r1")], next_page_token="t2"
+    )
+
+    response = await gateway.client.get(
+        "/agent/compliance/results?page_size=1", headers=gateway.auth("ops")
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["next_page_token"] == "t2"
+    assert [r["id"] for r in response.json()["results"]] == ["r1"]
 
 
 async def test_an_incident_names_its_venue_and_instrument(gateway: Gateway) -> None:

@@ -14,7 +14,7 @@ from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
 from runtime.outbox import person
 from services.agent.compliance import grpc_messages as to
-from services.agent.compliance import queries, service
+from services.agent.compliance import paging, queries, service
 from services.agent.compliance.checks import CHECKS, Limits
 from services.agent.compliance.service import Clock, Requester
 from services.agent.compliance.sources import GrpcSources, Peers
@@ -77,10 +77,21 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
     async def ListResults(
         self, request: pb.ListResultsRequest, context: Context
     ) -> pb.ListResultsResponse:
-        found = await queries.list_results(
-            self._db, check_id=request.check_id, status=request.status, limit=request.limit
+        size = (
+            paging.page_size(request.page.page_size)
+            if request.HasField("page")
+            else paging.page_size(request.limit, "limit")  # the deprecated field
         )
-        return pb.ListResultsResponse(results=[to.result(r) for r in found])
+        page = await queries.list_results(
+            self._db,
+            check_id=request.check_id,
+            status=request.status,
+            page_size=size,
+            page_token=request.page.page_token,
+        )
+        return pb.ListResultsResponse(
+            results=[to.result(r) for r in page.results], next_page_token=page.next_token
+        )
 
     async def ListChecks(
         self, request: pb.ListChecksRequest, context: Context

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent.compliance import repository
+from services.agent.compliance import paging, repository
 from services.agent.compliance.results import CheckResult, Run
 
-DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+
+@dataclass(frozen=True)
+class ResultPage:
+    results: list[CheckResult]
+    next_token: str  # empty on the last page
 
 
 async def get_run(db: Database, *, run_id: str) -> Run:
@@ -24,12 +30,17 @@ async def list_runs(db: Database, *, limit: int) -> list[Run]:
 
 
 async def list_results(
-    db: Database, *, check_id: str, status: str, limit: int
-) -> list[CheckResult]:
+    db: Database, *, check_id: str, status: str, page_size: int, page_token: str = ""
+) -> ResultPage:
+    """Newest first (ties by id); `page_size` already checked and capped by paging.page_size."""
+    after = paging.decode(page_token)
     async with db.transaction() as session:
-        return await repository.list_results(
-            session, check_id=check_id, status=status, limit=_limit(limit, DEFAULT_LIMIT, MAX_LIMIT)
+        found = await repository.list_results(
+            session, check_id=check_id, status=status, after=after, limit=page_size + 1
         )
+    more = len(found) > page_size
+    found = found[:page_size]
+    return ResultPage(found, paging.encode(found[-1].checked_at, found[-1].id) if more else "")
 
 
 def _limit(limit: int, default: int, cap: int) -> int:

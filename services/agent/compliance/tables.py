@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -48,6 +49,8 @@ compliance_results = Table(
     Column("checked_at", TS, nullable=False),
     Index("ix_compliance_results_run", "run_id"),
     Index("ix_compliance_results_check", "check_id", "checked_at"),
+    # ListResults' order, newest first and ties by id (services.agent.compliance.paging).
+    Index("ix_compliance_results_newest", text("checked_at DESC"), "id"),
 )
 
 # One row per schedule; a replica claims a due row with FOR UPDATE SKIP LOCKED and moves

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, create_engine
 from runtime.db import sqlalchemy_url
 from services.agent.tables import metadata
 
-OURS = {"probes", "probe_versions", "probe_runs", "incidents"}
+OURS = {"probes", "probe_versions", "probe_runs", "incidents", "compliance_results"}
 
 
 def _schema(name: str | None, type_: str, parent: dict[str, Any]) -> bool:

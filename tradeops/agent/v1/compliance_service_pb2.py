@@ -24,53 +24,54 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from tradeops.common.v1 import common_pb2 as tradeops_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradeops/agent/v1/compliance_service.proto\x12\x11tradeops.agent.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"9\n\x05\x43heck\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"N\n\x07\x46inding\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12&\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x8c\x02\n\x0b\x43heckResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08\x63heck_id\x18\x03 \x01(\t\x12\x15\n\rcheck_version\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x10\n\x08\x65xamined\x18\x07 \x01(\x03\x12,\n\x08\x65vidence\x18\x08 \x03(\x0b\x32\x1a.tradeops.agent.v1.Finding\x12\x0e\n\x06\x64\x65tail\x18\t \x01(\t\x12\x13\n\x0bincident_id\x18\n \x01(\t\x12.\n\nchecked_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe0\x01\n\rComplianceRun\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07trigger\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02ok\x18\x06 \x01(\x08\x12/\n\x07results\x18\x07 \x03(\x0b\x32\x1e.tradeops.agent.v1.CheckResult\"%\n\x10RunChecksRequest\x12\x11\n\tcheck_ids\x18\x01 \x03(\t\"\x1b\n\rGetRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x0fListRunsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"B\n\x10ListRunsResponse\x12.\n\x04runs\x18\x01 \x03(\x0b\x32 .tradeops.agent.v1.ComplianceRun\"E\n\x12ListResultsRequest\x12\x10\n\x08\x63heck_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"F\n\x13ListResultsResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.tradeops.agent.v1.CheckResult\"\x13\n\x11ListChecksRequest\">\n\x12ListChecksResponse\x12(\n\x06\x63hecks\x18\x01 \x03(\x0b\x32\x18.tradeops.agent.v1.Check\"m\n\x15SummariseAuditRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x16GetAuditSummaryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"*\n\x19ListAuditSummariesRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"P\n\x1aListAuditSummariesResponse\x12\x32\n\tsummaries\x18\x01 \x03(\x0b\x32\x1f.tradeops.agent.v1.AuditSummary\"#\n\x05\x43ount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\x84\x01\n\x05Spike\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x30\n\x0c\x62ucket_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x15\n\rbaseline_mean\x18\x04 \x01(\x01\x12\x13\n\x0b\x62\x61seline_sd\x18\x05 \x01(\x01\"\xf9\x06\n\x0c\x41uditSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tfirst_seq\x18\x04 \x01(\x03\x12\x10\n\x08last_seq\x18\x05 \x01(\x03\x12\x14\n\x0crecord_count\x18\x06 \x01(\x03\x12\x17\n\x0f\x63heckpoint_size\x18\x07 \x01(\x03\x12\x17\n\x0f\x63heckpoint_root\x18\x08 \x01(\t\x12\x19\n\x11\x63heckpoint_key_id\x18\t \x01(\t\x12+\n\tby_action\x18\n \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12*\n\x08\x62y_actor\x18\x0b \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12,\n\nby_outcome\x18\x0c \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12\x15\n\rapprove_votes\x18\r \x01(\x03\x12\x14\n\x0creject_votes\x18\x0e \x01(\x03\x12\x18\n\x10\x61\x63tions_approved\x18\x0f \x01(\x03\x12\x18\n\x10\x61\x63tions_rejected\x18\x10 \x01(\x03\x12\x11\n\toverrides\x18\x11 \x01(\x03\x12\x13\n\x0b\x61\x66ter_hours\x18\x12 \x01(\x03\x12\x36\n\x14\x61\x66ter_hours_by_actor\x18\x13 \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12\x0e\n\x06\x64\x65nied\x18\x14 \x01(\x03\x12\x31\n\x0f\x64\x65nied_by_actor\x18\x15 \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12(\n\x06spikes\x18\x16 \x03(\x0b\x32\x18.tradeops.agent.v1.Spike\x12\x11\n\tnarrative\x18\x17 \x01(\t\x12\x10\n\x08narrator\x18\x18 \x01(\t\x12\x11\n\tllm_model\x18\x19 \x01(\t\x12\x12\n\nllm_prompt\x18\x1a \x01(\t\x12\x12\n\nllm_output\x18\x1b \x01(\t\x12\x12\n\ndesk_hours\x18\x1c \x01(\t\x12\x14\n\x0crequested_by\x18\x1d \x01(\t\x12.\n\ncreated_at\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08log_size\x18\x1f \x01(\x03\x32\xf2\x05\n\x11\x43omplianceService\x12R\n\tRunChecks\x12#.tradeops.agent.v1.RunChecksRequest\x1a .tradeops.agent.v1.ComplianceRun\x12L\n\x06GetRun\x12 .tradeops.agent.v1.GetRunRequest\x1a .tradeops.agent.v1.ComplianceRun\x12S\n\x08ListRuns\x12\".tradeops.agent.v1.ListRunsRequest\x1a#.tradeops.agent.v1.ListRunsResponse\x12\\\n\x0bListResults\x12%.tradeops.agent.v1.ListResultsRequest\x1a&.tradeops.agent.v1.ListResultsResponse\x12Y\n\nListChecks\x12$.tradeops.agent.v1.ListChecksRequest\x1a%.tradeops.agent.v1.ListChecksResponse\x12[\n\x0eSummariseAudit\x12(.tradeops.agent.v1.SummariseAuditRequest\x1a\x1f.tradeops.agent.v1.AuditSummary\x12]\n\x0fGetAuditSummary\x12).tradeops.agent.v1.GetAuditSummaryRequest\x1a\x1f.tradeops.agent.v1.AuditSummary\x12q\n\x12ListAuditSummaries\x12,.tradeops.agent.v1.ListAuditSummariesRequest\x1a-.tradeops.agent.v1.ListAuditSummariesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradeops/agent/v1/compliance_service.proto\x12\x11tradeops.agent.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftradeops/common/v1/common.proto\"9\n\x05\x43heck\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"N\n\x07\x46inding\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12&\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x8c\x02\n\x0b\x43heckResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x10\n\x08\x63heck_id\x18\x03 \x01(\t\x12\x15\n\rcheck_version\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x10\n\x08\x65xamined\x18\x07 \x01(\x03\x12,\n\x08\x65vidence\x18\x08 \x03(\x0b\x32\x1a.tradeops.agent.v1.Finding\x12\x0e\n\x06\x64\x65tail\x18\t \x01(\t\x12\x13\n\x0bincident_id\x18\n \x01(\t\x12.\n\nchecked_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe0\x01\n\rComplianceRun\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07trigger\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\n\n\x02ok\x18\x06 \x01(\x08\x12/\n\x07results\x18\x07 \x03(\x0b\x32\x1e.tradeops.agent.v1.CheckResult\"%\n\x10RunChecksRequest\x12\x11\n\tcheck_ids\x18\x01 \x03(\t\"\x1b\n\rGetRunRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x0fListRunsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"B\n\x10ListRunsResponse\x12.\n\x04runs\x18\x01 \x03(\x0b\x32 .tradeops.agent.v1.ComplianceRun\"t\n\x12ListResultsRequest\x12\x10\n\x08\x63heck_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\x12-\n\x04page\x18\x04 \x01(\x0b\x32\x1f.tradeops.common.v1.PageRequest\"_\n\x13ListResultsResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.tradeops.agent.v1.CheckResult\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x13\n\x11ListChecksRequest\">\n\x12ListChecksResponse\x12(\n\x06\x63hecks\x18\x01 \x03(\x0b\x32\x18.tradeops.agent.v1.Check\"m\n\x15SummariseAuditRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x16GetAuditSummaryRequest\x12\n\n\x02id\x18\x01 \x01(\t\"*\n\x19ListAuditSummariesRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"P\n\x1aListAuditSummariesResponse\x12\x32\n\tsummaries\x18\x01 \x03(\x0b\x32\x1f.tradeops.agent.v1.AuditSummary\"#\n\x05\x43ount\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\x84\x01\n\x05Spike\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x30\n\x0c\x62ucket_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\x12\x15\n\rbaseline_mean\x18\x04 \x01(\x01\x12\x13\n\x0b\x62\x61seline_sd\x18\x05 \x01(\x01\"\xf9\x06\n\x0c\x41uditSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tfirst_seq\x18\x04 \x01(\x03\x12\x10\n\x08last_seq\x18\x05 \x01(\x03\x12\x14\n\x0crecord_count\x18\x06 \x01(\x03\x12\x17\n\x0f\x63heckpoint_size\x18\x07 \x01(\x03\x12\x17\n\x0f\x63heckpoint_root\x18\x08 \x01(\t\x12\x19\n\x11\x63heckpoint_key_id\x18\t \x01(\t\x12+\n\tby_action\x18\n \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12*\n\x08\x62y_actor\x18\x0b \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12,\n\nby_outcome\x18\x0c \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12\x15\n\rapprove_votes\x18\r \x01(\x03\x12\x14\n\x0creject_votes\x18\x0e \x01(\x03\x12\x18\n\x10\x61\x63tions_approved\x18\x0f \x01(\x03\x12\x18\n\x10\x61\x63tions_rejected\x18\x10 \x01(\x03\x12\x11\n\toverrides\x18\x11 \x01(\x03\x12\x13\n\x0b\x61\x66ter_hours\x18\x12 \x01(\x03\x12\x36\n\x14\x61\x66ter_hours_by_actor\x18\x13 \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12\x0e\n\x06\x64\x65nied\x18\x14 \x01(\x03\x12\x31\n\x0f\x64\x65nied_by_actor\x18\x15 \x03(\x0b\x32\x18.tradeops.agent.v1.Count\x12(\n\x06spikes\x18\x16 \x03(\x0b\x32\x18.tradeops.agent.v1.Spike\x12\x11\n\tnarrative\x18\x17 \x01(\t\x12\x10\n\x08narrator\x18\x18 \x01(\t\x12\x11\n\tllm_model\x18\x19 \x01(\t\x12\x12\n\nllm_prompt\x18\x1a \x01(\t\x12\x12\n\nllm_output\x18\x1b \x01(\t\x12\x12\n\ndesk_hours\x18\x1c \x01(\t\x12\x14\n\x0crequested_by\x18\x1d \x01(\t\x12.\n\ncreated_at\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08log_size\x18\x1f \x01(\x03\x32\xf2\x05\n\x11\x43omplianceService\x12R\n\tRunChecks\x12#.tradeops.agent.v1.RunChecksRequest\x1a .tradeops.agent.v1.ComplianceRun\x12L\n\x06GetRun\x12 .tradeops.agent.v1.GetRunRequest\x1a .tradeops.agent.v1.ComplianceRun\x12S\n\x08ListRuns\x12\".tradeops.agent.v1.ListRunsRequest\x1a#.tradeops.agent.v1.ListRunsResponse\x12\\\n\x0bListResults\x12%.tradeops.agent.v1.ListResultsRequest\x1a&.tradeops.agent.v1.ListResultsResponse\x12Y\n\nListChecks\x12$.tradeops.agent.v1.ListChecksRequest\x1a%.tradeops.agent.v1.ListChecksResponse\x12[\n\x0eSummariseAudit\x12(.tradeops.agent.v1.SummariseAuditRequest\x1a\x1f.tradeops.agent.v1.AuditSummary\x12]\n\x0fGetAuditSummary\x12).tradeops.agent.v1.GetAuditSummaryRequest\x1a\x1f.tradeops.agent.v1.AuditSummary\x12q\n\x12ListAuditSummaries\x12,.tradeops.agent.v1.ListAuditSummariesRequest\x1a-.tradeops.agent.v1.ListAuditSummariesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradeops.agent.v1.compliance_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHECK']._serialized_start=128
-  _globals['_CHECK']._serialized_end=185
-  _globals['_FINDING']._serialized_start=187
-  _globals['_FINDING']._serialized_end=265
-  _globals['_CHECKRESULT']._serialized_start=268
-  _globals['_CHECKRESULT']._serialized_end=536
-  _globals['_COMPLIANCERUN']._serialized_start=539
-  _globals['_COMPLIANCERUN']._serialized_end=763
-  _globals['_RUNCHECKSREQUEST']._serialized_start=765
-  _globals['_RUNCHECKSREQUEST']._serialized_end=802
-  _globals['_GETRUNREQUEST']._serialized_start=804
-  _globals['_GETRUNREQUEST']._serialized_end=831
-  _globals['_LISTRUNSREQUEST']._serialized_start=833
-  _globals['_LISTRUNSREQUEST']._serialized_end=865
-  _globals['_LISTRUNSRESPONSE']._serialized_start=867
-  _globals['_LISTRUNSRESPONSE']._serialized_end=933
-  _globals['_LISTRESULTSREQUEST']._serialized_start=935
-  _globals['_LISTRESULTSREQUEST']._serialized_end=1004
-  _globals['_LISTRESULTSRESPONSE']._serialized_start=1006
-  _globals['_LISTRESULTSRESPONSE']._serialized_end=1076
-  _globals['_LISTCHECKSREQUEST']._serialized_start=1078
-  _globals['_LISTCHECKSREQUEST']._serialized_end=1097
-  _globals['_LISTCHECKSRESPONSE']._serialized_start=1099
-  _globals['_LISTCHECKSRESPONSE']._serialized_end=1161
-  _globals['_SUMMARISEAUDITREQUEST']._serialized_start=1163
-  _globals['_SUMMARISEAUDITREQUEST']._serialized_end=1272
-  _globals['_GETAUDITSUMMARYREQUEST']._serialized_start=1274
-  _globals['_GETAUDITSUMMARYREQUEST']._serialized_end=1310
-  _globals['_LISTAUDITSUMMARIESREQUEST']._serialized_start=1312
-  _globals['_LISTAUDITSUMMARIESREQUEST']._serialized_end=1354
-  _globals['_LISTAUDITSUMMARIESRESPONSE']._serialized_start=1356
-  _globals['_LISTAUDITSUMMARIESRESPONSE']._serialized_end=1436
-  _globals['_COUNT']._serialized_start=1438
-  _globals['_COUNT']._serialized_end=1473
-  _globals['_SPIKE']._serialized_start=1476
-  _globals['_SPIKE']._serialized_end=1608
-  _globals['_AUDITSUMMARY']._serialized_start=1611
-  _globals['_AUDITSUMMARY']._serialized_end=2500
-  _globals['_COMPLIANCESERVICE']._serialized_start=2503
-  _globals['_COMPLIANCESERVICE']._serialized_end=3257
+  _globals['_CHECK']._serialized_start=161
+  _globals['_CHECK']._serialized_end=218
+  _globals['_FINDING']._serialized_start=220
+  _globals['_FINDING']._serialized_end=298
+  _globals['_CHECKRESULT']._serialized_start=301
+  _globals['_CHECKRESULT']._serialized_end=569
+  _globals['_COMPLIANCERUN']._serialized_start=572
+  _globals['_COMPLIANCERUN']._serialized_end=796
+  _globals['_RUNCHECKSREQUEST']._serialized_start=798
+  _globals['_RUNCHECKSREQUEST']._serialized_end=835
+  _globals['_GETRUNREQUEST']._serialized_start=837
+  _globals['_GETRUNREQUEST']._serialized_end=864
+  _globals['_LISTRUNSREQUEST']._serialized_start=866
+  _globals['_LISTRUNSREQUEST']._serialized_end=898
+  _globals['_LISTRUNSRESPONSE']._serialized_start=900
+  _globals['_LISTRUNSRESPONSE']._serialized_end=966
+  _globals['_LISTRESULTSREQUEST']._serialized_start=968
+  _globals['_LISTRESULTSREQUEST']._serialized_end=1084
+  _globals['_LISTRESULTSRESPONSE']._serialized_start=1086
+  _globals['_LISTRESULTSRESPONSE']._serialized_end=1181
+  _globals['_LISTCHECKSREQUEST']._serialized_start=1183
+  _globals['_LISTCHECKSREQUEST']._serialized_end=1202
+  _globals['_LISTCHECKSRESPONSE']._serialized_start=1204
+  _globals['_LISTCHECKSRESPONSE']._serialized_end=1266
+  _globals['_SUMMARISEAUDITREQUEST']._serialized_start=1268
+  _globals['_SUMMARISEAUDITREQUEST']._serialized_end=1377
+  _globals['_GETAUDITSUMMARYREQUEST']._serialized_start=1379
+  _globals['_GETAUDITSUMMARYREQUEST']._serialized_end=1415
+  _globals['_LISTAUDITSUMMARIESREQUEST']._serialized_start=1417
+  _globals['_LISTAUDITSUMMARIESREQUEST']._serialized_end=1459
+  _globals['_LISTAUDITSUMMARIESRESPONSE']._serialized_start=1461
+  _globals['_LISTAUDITSUMMARIESRESPONSE']._serialized_end=1541
+  _globals['_COUNT']._serialized_start=1543
+  _globals['_COUNT']._serialized_end=1578
+  _globals['_SPIKE']._serialized_start=1581
+  _globals['_SPIKE']._serialized_end=1713
+  _globals['_AUDITSUMMARY']._serialized_start=1716
+  _globals['_AUDITSUMMARY']._serialized_end=2605
+  _globals['_COMPLIANCESERVICE']._serialized_start=2608
+  _globals['_COMPLIANCESERVICE']._serialized_end=3362
 # @@protoc_insertion_point(module_scope)

@@ -107,8 +107,11 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListResults(self, request, context):
-        """Check results, newest first, optionally filtered by check id and status. Roles: ops,
-        compliance, admin.
+        """Check results, newest first (by checked_at, then id), optionally filtered by check id and
+        status, a page at a time: follow next_page_token until it is empty. Results stored while
+        paging are newer than any page already read, so they never shift later pages.
+        INVALID_ARGUMENT for a negative page_size or limit, or a page_token this server did not
+        issue. Roles: ops, compliance, admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,8 +48,11 @@ class ComplianceServiceStub:
     ListRuns: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListRunsRequest, _compliance_service_pb2.ListRunsResponse]
     """Runs, newest first, with their results. Roles: ops, compliance, admin."""
     ListResults: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListResultsRequest, _compliance_service_pb2.ListResultsResponse]
-    """Check results, newest first, optionally filtered by check id and status. Roles: ops,
-    compliance, admin.
+    """Check results, newest first (by checked_at, then id), optionally filtered by check id and
+    status, a page at a time: follow next_page_token until it is empty. Results stored while
+    paging are newer than any page already read, so they never shift later pages.
+    INVALID_ARGUMENT for a negative page_size or limit, or a page_token this server did not
+    issue. Roles: ops, compliance, admin.
     """
     ListChecks: _grpc.UnaryUnaryMultiCallable[_compliance_service_pb2.ListChecksRequest, _compliance_service_pb2.ListChecksResponse]
     """The checks this server runs, with their versions. Roles: viewer and above."""
@@ -82,8 +85,11 @@ class ComplianceServiceAsyncStub(ComplianceServiceStub):
     ListRuns: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListRunsRequest, _compliance_service_pb2.ListRunsResponse]  # type: ignore[assignment]
     """Runs, newest first, with their results. Roles: ops, compliance, admin."""
     ListResults: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListResultsRequest, _compliance_service_pb2.ListResultsResponse]  # type: ignore[assignment]
-    """Check results, newest first, optionally filtered by check id and status. Roles: ops,
-    compliance, admin.
+    """Check results, newest first (by checked_at, then id), optionally filtered by check id and
+    status, a page at a time: follow next_page_token until it is empty. Results stored while
+    paging are newer than any page already read, so they never shift later pages.
+    INVALID_ARGUMENT for a negative page_size or limit, or a page_token this server did not
+    issue. Roles: ops, compliance, admin.
     """
     ListChecks: _aio.UnaryUnaryMultiCallable[_compliance_service_pb2.ListChecksRequest, _compliance_service_pb2.ListChecksResponse]  # type: ignore[assignment]
     """The checks this server runs, with their versions. Roles: viewer and above."""
@@ -137,8 +143,11 @@ class ComplianceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _compliance_service_pb2.ListResultsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_compliance_service_pb2.ListResultsResponse, _abc.Awaitable[_compliance_service_pb2.ListResultsResponse]]:
-        """Check results, newest first, optionally filtered by check id and status. Roles: ops,
-        compliance, admin.
+        """Check results, newest first (by checked_at, then id), optionally filtered by check id and
+        status, a page at a time: follow next_page_token until it is empty. Results stored while
+        paging are newer than any page already read, so they never shift later pages.
+        INVALID_ARGUMENT for a negative page_size or limit, or a page_token this server did not
+        issue. Roles: ops, compliance, admin.
         """
 
     @_abc_1.abstractmethod

@@ -75,9 +75,8 @@ class ExportServiceStub:
         GetDecision), created in [since, until).
       "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
         or GetRun with parameters.run_id), newest first, checked in [since, until); filters
-        run_id, check_id, status ("pass", "fail", "error"). NOT_FOUND for an unknown run_id;
-        INVALID_ARGUMENT when more than 500 results match (the agent's contract has no paging
-        yet: narrow the window or name a run). File compliance_checks.jsonl / .csv.
+        run_id, check_id, status ("pass", "fail", "error"), every matching result (read page
+        by page). NOT_FOUND for an unknown run_id. File compliance_checks.jsonl / .csv.
       "evidence_pack": everything about one ops action, parameters {"action_id": "<id>"},
         JSON Lines only: action.jsonl (the action with its votes and policy snapshot),
         timeline.jsonl, incident.jsonl and decisions.jsonl (its incident and that incident's
@@ -161,9 +160,8 @@ class ExportServiceAsyncStub(ExportServiceStub):
         GetDecision), created in [since, until).
       "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
         or GetRun with parameters.run_id), newest first, checked in [since, until); filters
-        run_id, check_id, status ("pass", "fail", "error"). NOT_FOUND for an unknown run_id;
-        INVALID_ARGUMENT when more than 500 results match (the agent's contract has no paging
-        yet: narrow the window or name a run). File compliance_checks.jsonl / .csv.
+        run_id, check_id, status ("pass", "fail", "error"), every matching result (read page
+        by page). NOT_FOUND for an unknown run_id. File compliance_checks.jsonl / .csv.
       "evidence_pack": everything about one ops action, parameters {"action_id": "<id>"},
         JSON Lines only: action.jsonl (the action with its votes and policy snapshot),
         timeline.jsonl, incident.jsonl and decisions.jsonl (its incident and that incident's
@@ -250,9 +248,8 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
             GetDecision), created in [since, until).
           "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
             or GetRun with parameters.run_id), newest first, checked in [since, until); filters
-            run_id, check_id, status ("pass", "fail", "error"). NOT_FOUND for an unknown run_id;
-            INVALID_ARGUMENT when more than 500 results match (the agent's contract has no paging
-            yet: narrow the window or name a run). File compliance_checks.jsonl / .csv.
+            run_id, check_id, status ("pass", "fail", "error"), every matching result (read page
+            by page). NOT_FOUND for an unknown run_id. File compliance_checks.jsonl / .csv.
           "evidence_pack": everything about one ops action, parameters {"action_id": "<id>"},
             JSON Lines only: action.jsonl (the action with its votes and policy snapshot),
             timeline.jsonl, incident.jsonl and decisions.jsonl (its incident and that incident's

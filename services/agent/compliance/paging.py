@@ -1,0 +1,40 @@
+"""Opaque page tokens for ListResults: the (checked_at, id) of a page's last result. A token
+is only as trustworthy as any cursor: it names a place in the order, never grants access."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from runtime.errors import InvalidArgument
+
+DEFAULT_PAGE, MAX_PAGE = 50, 500
+After = tuple[datetime, str]
+
+
+def page_size(requested: int, field: str = "page_size") -> int:
+    if requested < 0:
+        raise InvalidArgument(f"{field} must not be negative")
+    return min(requested or DEFAULT_PAGE, MAX_PAGE)
+
+
+def encode(at: datetime, result_id: str) -> str:
+    raw = json.dumps([at.isoformat(), result_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token: str) -> After | None:
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        text, result_id = json.loads(raw)
+        at = datetime.fromisoformat(text)
+        if at.tzinfo is None:  # every token this server issues carries its zone
+            raise ValueError("naive time")
+        return at, str(uuid.UUID(result_id))
+    except (binascii.Error, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidArgument("page_token is not one this server issued") from exc
