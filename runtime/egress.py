@@ -7,8 +7,9 @@ metadata). Set, only what it lists is allowed: an address inside a listed CIDR, 
 of a listed name. Link-local addresses need a listed CIDR in both cases. IPv4-mapped IPv6
 addresses (::ffff:a.b.c.d) are judged as the IPv4 address they carry.
 
-`check_host` runs when a URL is defined and refuses what can never be allowed; `check_url`
-runs before every request and refuses when ANY address the host resolves to is outside."""
+`check_host` runs when a URL is defined and refuses what can never be allowed; `addresses` runs
+before every request and refuses when ANY address the host resolves to is outside; the request
+then connects to one of those addresses (runtime/pinning.py), not to the name again."""
 
 from __future__ import annotations
 
@@ -69,11 +70,19 @@ class EgressPolicy:
 
     async def check_url(self, url: str) -> None:
         """Before a request: resolves the URL's host and refuses if any address is outside."""
-        host = urlsplit(url).hostname or ""
-        for address in await resolve(host):
+        await self.addresses(urlsplit(url).hostname or "")
+
+    async def addresses(self, host: str) -> list[Address]:
+        """The host's addresses from one resolution (none for an IP literal), in the resolver's
+        order; refuses if any is outside. Connect to one of these, never to the name: resolving
+        it again may answer otherwise (DNS rebinding)."""
+        literal = _literal(host)
+        found = [literal] if literal is not None else await resolve(host)
+        for address in found:
             if not self.allows(host, address):
-                shown = host if _literal(host) else f"{host} ({address})"
+                shown = host if literal is not None else f"{host} ({address})"
                 raise Refused(f"url host {shown} is not allowed by {SETTING}")
+        return found
 
 
 DEFAULT = EgressPolicy()

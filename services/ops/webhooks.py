@@ -6,8 +6,9 @@ TRADEOPS_OPS_WEBHOOKS is a JSON list of {"name", "url", "format", "secret_file"}
 can check where it came from and refuse replays. Secrets are read from their files, never logged.
 
 Every URL follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py): one it can never
-allow stops the service at start; before each POST the host's addresses are checked again, and a
-redirect is never followed (the policy judged this URL's host, not where a redirect points)."""
+allow stops the service at start; before each POST the host's addresses are checked again and the
+POST connects to one of them, not to the name resolved anew (runtime/pinning.py), and a redirect
+is never followed (the policy judged this URL's host, not where a redirect points)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from runtime.egress import EgressPolicy, Refused, Unresolvable
+from runtime.pinning import send
 
 ENV = "TRADEOPS_OPS_WEBHOOKS"
 FORMATS = ("slack", "teams", "json")
@@ -115,23 +117,16 @@ async def post(
         "X-Tradeops-Timestamp": str(now),
         "X-Tradeops-Signature": signature(hook.secret, now, body),
     }
-    await _check_url(egress, hook.url)
+    request = client.build_request("POST", hook.url, content=body, headers=headers)
     try:
-        response = await client.post(
-            hook.url, content=body, headers=headers, follow_redirects=False
-        )
+        response = await send(client, egress, request)
+    except Unresolvable as exc:  # perhaps for a while only: retried like any failure
+        raise DeliveryFailed(str(exc)) from None
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
     if not response.is_success:
         unfollowed = " (redirects are not followed)" if response.is_redirect else ""
         raise DeliveryFailed(f"HTTP {response.status_code}{unfollowed}")
-
-
-async def _check_url(egress: EgressPolicy, url: str) -> None:
-    try:
-        await egress.check_url(url)
-    except Unresolvable as exc:  # perhaps for a while only: retried like any failure
-        raise DeliveryFailed(str(exc)) from None
 
 
 def render(fmt: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,19 @@
 """The egress policy: what TRADEOPS_EGRESS_ALLOW admits when a URL is defined and before each
-request, with the addresses a host resolves to."""
+request, with the addresses a host resolves to; and the request pinned to a checked address, so
+the name is never resolved a second time (DNS rebinding)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
 from ipaddress import ip_address
+from typing import Any
 
 import pytest
 
-from runtime.egress import DEFAULT, Refused, Unresolvable, parse
+from runtime import egress
+from runtime.egress import DEFAULT, Address, Refused, Unresolvable, parse
+from runtime.pinning import Pinned, pin, pinned
 from runtime.settings import SettingsError, egress_policy
 
 REFUSED = "is not allowed by TRADEOPS_EGRESS_ALLOW"
@@ -112,3 +117,89 @@ async def test_before_a_request_a_host_inside_the_policy_passes() -> None:
 async def test_a_host_that_does_not_resolve_is_unresolvable_not_allowed() -> None:
     with pytest.raises(Unresolvable, match=r"cannot resolve url host no-such-host\.invalid"):
         await DEFAULT.check_url("http://no-such-host.invalid/")
+
+
+Resolver = Callable[[str], Coroutine[Any, Any, list[Address]]]
+
+
+def rebinding(*answers: list[str]) -> tuple[Resolver, list[str]]:
+    """A resolver giving each answer in turn, and the names it was asked for."""
+    asked: list[str] = []
+
+    async def resolve(host: str) -> list[Address]:
+        asked.append(host)
+        return [ip_address(a) for a in answers[min(len(asked), len(answers)) - 1]]
+
+    return resolve, asked
+
+
+def test_a_pinned_http_url_keeps_port_path_and_query_and_the_host_header() -> None:
+    assert pin("http://Desk.Example.com:8080/health?feed=a&x=1", ip_address("10.0.0.7")) == Pinned(
+        "http://10.0.0.7:8080/health?feed=a&x=1", {"Host": "desk.example.com:8080"}, {}
+    )
+    assert pin("http://desk.example.com/", ip_address("10.0.0.7")) == Pinned(
+        "http://10.0.0.7/", {"Host": "desk.example.com"}, {}
+    )
+
+
+def test_a_pinned_https_url_sends_and_verifies_the_name_and_reuses_no_connection() -> None:
+    assert pin("https://desk.example.com/v1/lag", ip_address("10.0.0.7")) == Pinned(
+        "https://10.0.0.7/v1/lag",
+        {"Host": "desk.example.com", "Connection": "close"},
+        {"sni_hostname": "desk.example.com"},
+    )
+    assert pin("https://desk.example.com:8443/", ip_address("10.0.0.7")).headers == {
+        "Host": "desk.example.com:8443",
+        "Connection": "close",
+    }
+
+
+def test_a_pinned_ipv6_address_is_bracketed() -> None:
+    assert pin("http://desk.example.com:8080/h?q=1", ip_address("2001:db8::7")).url == (
+        "http://[2001:db8::7]:8080/h?q=1"
+    )
+    assert pin("https://[2001:db8::7]/h", ip_address("2001:db8::7")) == Pinned(
+        "https://[2001:db8::7]/h",
+        {"Host": "[2001:db8::7]", "Connection": "close"},
+        {"sni_hostname": "2001:db8::7"},
+    )
+
+
+async def test_the_request_is_pinned_to_the_one_answer_that_was_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolve, asked = rebinding(["127.0.0.1"], ["169.254.169.254"])
+    monkeypatch.setattr(egress, "resolve", resolve)
+
+    targets = await pinned(DEFAULT, "http://desk.test:8080/health")
+
+    assert [t.url for t in targets] == ["http://127.0.0.1:8080/health"]
+    assert asked == ["desk.test"]  # never resolved a second time
+    with pytest.raises(Refused, match=r"url host desk.test \(169.254.169.254\)"):
+        await pinned(DEFAULT, "http://desk.test:8080/health")  # what a second look would see
+
+
+async def test_pinning_refuses_when_any_answer_is_outside_and_keeps_the_resolver_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolve, _ = rebinding(["10.0.0.7", "169.254.169.254"], ["10.0.0.8", "10.0.0.7"])
+    monkeypatch.setattr(egress, "resolve", resolve)
+
+    with pytest.raises(Refused, match=rf"url host desk.test \(169.254.169.254\) {REFUSED}"):
+        await pinned(DEFAULT, "http://desk.test/")
+    targets = await pinned(DEFAULT, "http://desk.test/")
+    assert [t.url for t in targets] == ["http://10.0.0.8/", "http://10.0.0.7/"]
+
+
+async def test_an_ip_literal_is_pinned_without_any_resolution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolve, asked = rebinding(["169.254.169.254"])
+    monkeypatch.setattr(egress, "resolve", resolve)
+
+    [target] = await pinned(DEFAULT, "http://127.0.0.1:8080/health")
+
+    assert target.url == "http://127.0.0.1:8080/health"
+    assert asked == []
+    with pytest.raises(Refused, match=f"url host 169.254.169.254 {REFUSED}"):
+        await pinned(DEFAULT, "http://169.254.169.254/latest/meta-data/")

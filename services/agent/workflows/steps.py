@@ -20,6 +20,7 @@ from runtime.auth import SERVICE, Principal
 from runtime.clients import bearer
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy, Refused
+from runtime.pinning import send
 from runtime.webhook_signing import signed_headers
 from services.agent.compliance.checks import Limits
 from services.agent.compliance.service import Requester, run_checks
@@ -96,14 +97,11 @@ class Remote:
             "X-Tradeops-Trigger": rule.automation,
             **signed_headers(hook.secret, int(time.time()), body),
         }
-        try:
-            await self.egress.check_url(hook.url)  # before any connection is made
+        request = self.http.build_request("POST", hook.url, content=body, headers=headers)
+        try:  # to an address the policy checked; a redirect is never followed
+            reply = await send(self.http, self.egress, request)
         except Refused as exc:
             raise Permanent(f"webhook {hook.name}: {exc}") from None
-        # Never follow a redirect: the policy judged this URL's host, not where it points.
-        reply = await self.http.post(
-            hook.url, content=body, headers=headers, follow_redirects=False
-        )
         if not reply.is_success:
             raise RuntimeError(f"webhook {hook.name} answered HTTP {reply.status_code}")
         return f"webhook/{hook.name}"

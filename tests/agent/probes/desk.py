@@ -1,8 +1,9 @@
-"""A desk system's endpoint for probe tests: a real HTTP server on 127.0.0.1 whose answer the
+"""A desk system's endpoint for probe tests: a real HTTP(S) server on 127.0.0.1 whose answer the
 test flips (status, body, content type, delay) and which counts the requests it served."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -24,22 +25,24 @@ class Desk:
     def __init__(self) -> None:
         self.answer = Answer()
         self.hits: list[str] = []
+        self.hosts: list[str] = []  # the Host header of each request
         self._lock = threading.Lock()
         self.url = ""
 
     def flip(self, **changes: object) -> None:
         self.answer = Answer(**{**vars(self.answer), **changes})
 
-    def served(self, path: str) -> Answer:
+    def served(self, path: str, host: str = "") -> Answer:
         with self._lock:
             self.hits.append(path)
+            self.hosts.append(host)
         return self.answer
 
 
 def _handler(desk: Desk) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            answer = desk.served(self.path)
+            answer = desk.served(self.path, self.headers.get("Host", ""))
             time.sleep(answer.delay_s)
             payload = answer.body.encode()
             try:
@@ -60,11 +63,15 @@ def _handler(desk: Desk) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_desk() -> Iterator[Desk]:
+def running_desk(tls: ssl.SSLContext | None = None) -> Iterator[Desk]:
+    """Serves https with `tls` (a server context) when given."""
     desk = Desk()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(desk))
     server.daemon_threads = True
-    desk.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    desk.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
