@@ -71,5 +71,35 @@ class ResultQuery(QueryModel):
         )
 
 
+class IncidentQuery(QueryModel):
+    """Newest first, a page at a time; follow `next_page_token`."""
+
+    page_size: PageSize | None = Field(None, description="50 when absent")
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+    limit: PageSize | None = Field(None, description="Deprecated: use page_size")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> IncidentQuery:
+        if self.page_size is not None and self.limit is not None:
+            raise ValueError("give page_size or the deprecated limit, not both")
+        return self
+
+    def to_message(self) -> agent_pb.ListIncidentsRequest:
+        size = self.page_size or self.limit or 50
+        page = common_pb2.PageRequest(page_size=size, page_token=self.page_token)
+        return agent_pb.ListIncidentsRequest(page=page)
+
+
+class DecisionQuery(QueryModel):
+    """One incident's triage decisions, newest first, a page at a time."""
+
+    page_size: PageSize = 50
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+
+    def to_message(self, incident_id: str) -> agent_pb.ListDecisionsRequest:
+        page = common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token)
+        return agent_pb.ListDecisionsRequest(incident_id=incident_id, page=page)
+
+
 # Runs and audit summaries: newest first, at most 200.
 RecentLimit = Annotated[int, Field(ge=1, le=200)]

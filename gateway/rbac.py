@@ -32,6 +32,7 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("POST", "/incidents"): TRADERS,
         ("GET", "/incidents"): ANYONE,
         ("GET", "/incidents/{incident_id}"): ANYONE,
+        ("GET", "/incidents/{incident_id}/decisions"): ANYONE,
         ("POST", "/agent/triage"): TRADERS,
         ("POST", "/agent/triage/batch"): TRADERS,
         ("GET", "/agent/triage/metrics"): ANYONE,

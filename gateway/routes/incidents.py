@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from gateway.agent_queries import DecisionQuery, IncidentQuery
 from gateway.deps import Json, RpcDep, as_json
 from gateway.schemas import NewIncident
 from tradeops.agent.v1 import agent_service_pb2 as pb
@@ -23,9 +24,10 @@ async def create_incident(body: NewIncident, rpc: RpcDep) -> Json:
 
 
 @router.get("/incidents")
-async def list_incidents(rpc: RpcDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Json:
+async def list_incidents(rpc: RpcDep, query: Annotated[IncidentQuery, Query()]) -> Json:
+    """Incidents, newest first. Follow `next_page_token`."""
     reply = await rpc.peers.agent.ListIncidents(
-        pb.ListIncidentsRequest(limit=limit), timeout=rpc.timeout, metadata=rpc.metadata
+        query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(reply)
 
@@ -36,3 +38,14 @@ async def get_incident(incident_id: UUID, rpc: RpcDep) -> Json:
         pb.GetIncidentRequest(id=str(incident_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(incident)
+
+
+@router.get("/incidents/{incident_id}/decisions")
+async def list_decisions(
+    incident_id: UUID, rpc: RpcDep, query: Annotated[DecisionQuery, Query()]
+) -> Json:
+    """Every triage decision of the incident, newest first. Follow `next_page_token`."""
+    reply = await rpc.peers.agent.ListDecisions(
+        query.to_message(str(incident_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(reply)

@@ -9,7 +9,7 @@ import grpc
 
 from runtime.auth import ANYONE, SERVICES, TRADERS, current_principal
 from runtime.grpc_server import ServiceSpec, Worker
-from services.agent import batch, feedback, replay, rules_admin, service
+from services.agent import batch, feedback, listing, paging, replay, rules_admin, service
 from services.agent.messages import (
     decision_message,
     feedback_message,
@@ -33,6 +33,7 @@ RBAC = {
     f"{_P}ListIncidents": ANYONE | SERVICES,
     f"{_P}TriageIncident": TRADERS,
     f"{_P}GetDecision": ANYONE | SERVICES,
+    f"{_P}ListDecisions": ANYONE | SERVICES,
     f"{_P}TriageBatch": TRADERS | SERVICES,
     f"{_P}ReplayDecision": ANYONE,
     f"{_P}RecordFeedback": TRADERS,
@@ -65,8 +66,21 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
     async def ListIncidents(
         self, request: pb.ListIncidentsRequest, context: Context
     ) -> pb.ListIncidentsResponse:
-        incidents = await service.list_incidents(self._agent, limit=request.limit)
-        return pb.ListIncidentsResponse(incidents=[incident_message(i) for i in incidents])
+        size = (
+            paging.page_size(request.page.page_size)
+            if request.HasField("page")
+            else paging.page_size(request.limit, "limit")  # the deprecated field
+        )
+        page = await listing.incident_page(
+            self._agent.db,
+            page_size=size,
+            page_token=request.page.page_token,
+            since=optional_time(request.created_after, request.HasField("created_after")),
+            until=optional_time(request.created_before, request.HasField("created_before")),
+        )
+        return pb.ListIncidentsResponse(
+            incidents=[incident_message(i) for i in page.items], next_page_token=page.next_token
+        )
 
     async def TriageIncident(
         self, request: pb.TriageIncidentRequest, context: Context
@@ -81,6 +95,19 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
         self, request: pb.GetDecisionRequest, context: Context
     ) -> pb.TriageDecision:
         return decision_message(await service.get_decision(self._agent, decision_id=request.id))
+
+    async def ListDecisions(
+        self, request: pb.ListDecisionsRequest, context: Context
+    ) -> pb.ListDecisionsResponse:
+        page = await listing.decision_page(
+            self._agent.db,
+            incident_id=request.incident_id,
+            page_size=paging.page_size(request.page.page_size),
+            page_token=request.page.page_token,
+        )
+        return pb.ListDecisionsResponse(
+            decisions=[decision_message(d) for d in page.items], next_page_token=page.next_token
+        )
 
     async def TriageBatch(
         self, request: pb.TriageBatchRequest, context: Context

@@ -69,9 +69,17 @@ class GrpcEvidence:
     async def decisions(
         self, incident_id: str, own_decision: str, caller: Principal
     ) -> list[dict[str, Any]]:
-        named = await self._reports.decision_ids({incident_id}, caller)
-        ids = sorted(named.get(incident_id, set()) | ({own_decision} if own_decision else set()))
-        return [await self._reports.decision(d, caller) for d in ids]
+        """Every triage decision of the action's incident, those that proposed nothing included,
+        and the action's own decision, by id."""
+        found: list[dict[str, Any]] = []
+        if incident_id:
+            try:
+                found = await self._reports.incident_decisions(incident_id, caller)
+            except NotFound:  # the action names an incident the agent does not know
+                found = []
+        if own_decision and own_decision not in {d["id"] for d in found}:
+            found.append(await self._reports.decision(own_decision, caller))
+        return sorted(found, key=lambda d: str(d["id"]))
 
     async def covering_checkpoint(self, caller: Principal) -> Checkpoint | None:
         """A signed checkpoint covering every record in the log now (None while it is empty);

@@ -5,11 +5,12 @@ actions_report: OpsService.ListActions page by page (newest first, so paging sto
 action older than `since`), then GetAction for each action in [since, until): the action with
 its votes and the policy snapshot it was proposed under.
 
-incidents_report: AgentService.ListIncidents (the agent contract has no paging yet: at most its
-500 newest incidents), each in [since, until) with its triage decisions. The agent contract has
-no incident-to-decision lookup either; the decisions included are those ops actions name
-(decision_id), fetched with GetDecision. A triage that proposed nothing is not visible through
-the contracts yet."""
+incidents_report: AgentService.ListIncidents page by page (newest first, created_after/before
+set to the window, and paging stops at the first incident older than `since`), so it holds every
+incident in [since, until) however many there are; each with every triage decision of it
+(ListDecisions, page by page), whether or not the decision proposed anything. Memory holds one
+page of incidents and one incident's decisions at a time. The evidence pack's reader takes an
+incident's decisions the same way (incident_decisions)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "id", "source", "kind", "desk", "subject", "summary", "metrics", "observed_at", "created_at",
     "created_by", "decisions",
 )  # fmt: skip
-PAGE, MAX_INCIDENTS = 200, 500
+PAGE, INCIDENT_PAGE, DECISION_PAGE = 200, 500, 500  # the agent caps its pages at 500
+AGENT = "the agent service"
 T = TypeVar("T", bound=Message)
 
 
@@ -72,36 +74,47 @@ class GrpcReports:
     async def incidents(
         self, export: Export, caller: Principal
     ) -> AsyncGenerator[Mapping[str, Any], None]:
-        request = agent_pb2.ListIncidentsRequest(limit=MAX_INCIDENTS)
-        listed = await self._call(self._agent.ListIncidents, request, caller, "the agent service")
-        wanted = [
-            i
-            for i in listed.incidents
-            if _inside(export, i.created_at.ToDatetime())
-            and all(getattr(i, k) == v for k, v in export.parameters.items())
-        ]
-        decided = await self.decision_ids({i.id for i in wanted}, caller)
-        for incident in wanted:
-            row = _dict(incident)
-            row["decisions"] = [
-                await self.decision(d, caller) for d in sorted(decided.get(incident.id, ()))
-            ]
-            yield row
+        async for incident in self._incidents(export, caller):
+            if _inside(export, incident.created_at.ToDatetime()) and all(
+                getattr(incident, k) == v for k, v in export.parameters.items()
+            ):
+                row = _dict(incident)
+                row["decisions"] = await self.incident_decisions(incident.id, caller)
+                yield row
 
-    async def decision_ids(self, incident_ids: set[str], caller: Principal) -> dict[str, set[str]]:
-        """The triage decisions ops actions name, by incident (a scan of every action: the
-        agent contract has no incident-to-decision lookup)."""
-        found: dict[str, set[str]] = {}
-        async for action in self._actions(None, caller, {}):
-            if action.incident_id in incident_ids and action.decision_id:
-                found.setdefault(action.incident_id, set()).add(action.decision_id)
-        return found
+    async def incident_decisions(self, incident_id: str, caller: Principal) -> list[dict[str, Any]]:
+        """Every triage decision of the incident, newest first (ListDecisions)."""
+        found: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            request = agent_pb2.ListDecisionsRequest(
+                incident_id=incident_id,
+                page=common_pb2.PageRequest(page_size=DECISION_PAGE, page_token=token),
+            )
+            page = await self._call(self._agent.ListDecisions, request, caller, AGENT)
+            found += [_dict(d) for d in page.decisions]
+            token = page.next_page_token
+            if not token:
+                return found
 
     async def decision(self, decision_id: str, caller: Principal) -> dict[str, Any]:
         request = agent_pb2.GetDecisionRequest(id=decision_id)
-        return _dict(
-            await self._call(self._agent.GetDecision, request, caller, "the agent service")
-        )
+        return _dict(await self._call(self._agent.GetDecision, request, caller, AGENT))
+
+    async def _incidents(
+        self, export: Export, caller: Principal
+    ) -> AsyncGenerator[agent_pb2.Incident, None]:
+        token = ""
+        while True:
+            request = _incident_page(export, token)
+            page = await self._call(self._agent.ListIncidents, request, caller, AGENT)
+            for incident in page.incidents:
+                if export.since and incident.created_at.ToDatetime(tzinfo=UTC) < export.since:
+                    return  # newest first: everything further is older still
+                yield incident
+            token = page.next_page_token
+            if not token:
+                return
 
     async def _actions(
         self, since: datetime | None, caller: Principal, filters: Mapping[str, Any]
@@ -127,6 +140,17 @@ class GrpcReports:
             return await method(request, timeout=self._timeout_s, metadata=bearer(caller.token))
         except grpc.aio.AioRpcError as exc:
             raise domain_error(exc, peer) from None
+
+
+def _incident_page(export: Export, token: str) -> agent_pb2.ListIncidentsRequest:
+    request = agent_pb2.ListIncidentsRequest(
+        page=common_pb2.PageRequest(page_size=INCIDENT_PAGE, page_token=token)
+    )
+    if export.since is not None:
+        request.created_after.FromDatetime(export.since)
+    if export.until is not None:
+        request.created_before.FromDatetime(export.until)
+    return request
 
 
 def _action_filters(export: Export) -> dict[str, Any]:

@@ -66,26 +66,64 @@ class FakeOps(ops_grpc.OpsServiceServicer):
         return next(a for a in self.actions if a.id == request.id)
 
 
+def incident(n: int, desk: str = "") -> agent_pb2.Incident:
+    found = agent_pb2.Incident(id=f"i{n}", kind="stale_price", desk=desk or f"desk{n % 2}")
+    found.created_at.FromSeconds(BASE + n * DAY)
+    return found
+
+
 @dataclass
 class FakeAgent(agent_grpc.AgentServiceServicer):
+    """Pages as the agent does (at most page_size, token = offset); ignores the created_*
+    filters, so the export must stop on its own at the first incident older than `since`."""
+
+    incidents: list[agent_pb2.Incident] = field(
+        default_factory=lambda: [incident(n) for n in (3, 2, 1)]
+    )
+    decisions: dict[str, list[agent_pb2.TriageDecision]] = field(
+        default_factory=lambda: {
+            "i3": [
+                agent_pb2.TriageDecision(
+                    id="d3",
+                    incident_id="i3",
+                    severity="P2",
+                    logic_version="2026.1",
+                    recommended_action="failover_market_data_feed",
+                    action_id="a3",
+                ),
+                agent_pb2.TriageDecision(id="d3-quiet", incident_id="i3", severity="P4"),
+            ]
+        }
+    )
+    requests: list[agent_pb2.ListIncidentsRequest] = field(default_factory=list)
+
     async def ListIncidents(
         self, request: agent_pb2.ListIncidentsRequest, context: Context
     ) -> agent_pb2.ListIncidentsResponse:
-        incidents = []
-        for n in (3, 2, 1):
-            incident = agent_pb2.Incident(id=f"i{n}", kind="stale_price", desk=f"desk{n % 2}")
-            incident.created_at.FromSeconds(BASE + n * DAY)
-            incidents.append(incident)
-        return agent_pb2.ListIncidentsResponse(incidents=incidents)
+        self.requests.append(request)
+        start, size = int(request.page.page_token or 0), min(request.page.page_size, 500)
+        chosen = self.incidents[start : start + size]
+        token = str(start + size) if start + size < len(self.incidents) else ""
+        return agent_pb2.ListIncidentsResponse(incidents=chosen, next_page_token=token)
 
-    async def GetDecision(
-        self, request: agent_pb2.GetDecisionRequest, context: Context
-    ) -> agent_pb2.TriageDecision:
-        return agent_pb2.TriageDecision(id=request.id, severity="P2", logic_version="2026.1")
+    async def ListDecisions(
+        self, request: agent_pb2.ListDecisionsRequest, context: Context
+    ) -> agent_pb2.ListDecisionsResponse:
+        start = int(request.page.page_token or 0)
+        found = self.decisions.get(request.incident_id, [])
+        token = (
+            str(start + 1) if start + 1 < len(found) else ""
+        )  # one per page: paging is exercised
+        return agent_pb2.ListDecisionsResponse(
+            decisions=found[start : start + 1], next_page_token=token
+        )
+
+
+Served = tuple[GrpcReports, FakeOps, FakeAgent]
 
 
 @pytest.fixture
-async def reports(auth_settings: AuthSettings) -> AsyncIterator[tuple[GrpcReports, FakeOps]]:
+async def reports(auth_settings: AuthSettings) -> AsyncIterator[Served]:
     ops, agent = FakeOps(), FakeAgent()  # type: ignore[abstract]  # fakes serve what is called
 
     def register(server: grpc.aio.Server) -> None:
@@ -102,6 +140,7 @@ async def reports(auth_settings: AuthSettings) -> AsyncIterator[tuple[GrpcReport
                 ("ops.v1.OpsService", "GetAction"),
                 ("agent.v1.AgentService", "ListIncidents"),
                 ("agent.v1.AgentService", "GetDecision"),
+                ("agent.v1.AgentService", "ListDecisions"),
             ]
         },
     )
@@ -109,7 +148,7 @@ async def reports(auth_settings: AuthSettings) -> AsyncIterator[tuple[GrpcReport
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         stubs = ops_grpc.OpsServiceStub(channel), agent_grpc.AgentServiceStub(channel)
-        yield GrpcReports(*stubs, timeout_s=5), ops
+        yield GrpcReports(*stubs, timeout_s=5), ops, agent
     finally:
         await channel.close(None)
         await running.stop(0)
@@ -130,7 +169,7 @@ def read(exporter: Exporter, directory: str, name: str) -> str:
 
 async def test_an_actions_report_holds_each_action_in_the_window_with_votes_and_policy(
     exporter: Exporter,
-    reports: tuple[GrpcReports, FakeOps],
+    reports: Served,
     carol: Principal,
 ) -> None:
     real = Exporter(exporter.db, exporter.audit, reports[0], exporter.signer, exporter.export_dir)
@@ -147,7 +186,7 @@ async def test_an_actions_report_holds_each_action_in_the_window_with_votes_and_
 
 
 async def test_an_actions_report_as_csv_has_a_header_and_json_cells(
-    exporter: Exporter, reports: tuple[GrpcReports, FakeOps], carol: Principal
+    exporter: Exporter, reports: Served, carol: Principal
 ) -> None:
     real = Exporter(exporter.db, exporter.audit, reports[0], exporter.signer, exporter.export_dir)
     export = await create_export(real, ExportRequest("actions_report", format="csv"), carol)
@@ -159,8 +198,8 @@ async def test_an_actions_report_as_csv_has_a_header_and_json_cells(
     assert export.record_count == 3
 
 
-async def test_an_incidents_report_carries_the_triage_decisions_ops_actions_name(
-    exporter: Exporter, reports: tuple[GrpcReports, FakeOps], carol: Principal
+async def test_an_incidents_report_carries_every_triage_decision_even_one_that_proposed_nothing(
+    exporter: Exporter, reports: Served, carol: Principal
 ) -> None:
     real = Exporter(exporter.db, exporter.audit, reports[0], exporter.signer, exporter.export_dir)
     request = ExportRequest("incidents_report", since=day(2), parameters={"desk": "desk1"})
@@ -168,11 +207,33 @@ async def test_an_incidents_report_carries_the_triage_decisions_ops_actions_name
 
     rows = [json.loads(line) for line in read(real, export.id, "incidents.jsonl").splitlines()]
     assert [row["id"] for row in rows] == ["i3"]
-    assert rows[0]["decisions"] == [{"id": "d3", "severity": "P2", "logic_version": "2026.1"}]
+    assert [d["id"] for d in rows[0]["decisions"]] == ["d3", "d3-quiet"]
+    assert rows[0]["decisions"][0]["severity"] == "P2"
+    assert "action_id" not in rows[0]["decisions"][1]  # proposed nothing, still reported
+    # The window is passed on, so an agent that filters need not send older incidents.
+    sent = reports[2].requests[0]
+    assert sent.created_after.ToDatetime(tzinfo=UTC) == day(2)
+    assert not sent.HasField("created_before")
+
+
+async def test_an_incidents_report_over_more_than_500_incidents_holds_every_one(
+    exporter: Exporter, reports: Served, carol: Principal
+) -> None:
+    agent = reports[2]
+    agent.incidents = [incident(n, desk="desk") for n in range(1700, 0, -1)]  # newest first
+    real = Exporter(exporter.db, exporter.audit, reports[0], exporter.signer, exporter.export_dir)
+    request = ExportRequest("incidents_report", since=day(601), until=day(1701))
+    export = await create_export(real, request, carol)
+
+    rows = [json.loads(line) for line in read(real, export.id, "incidents.jsonl").splitlines()]
+    assert [row["id"] for row in rows] == [f"i{n}" for n in range(1700, 600, -1)]
+    assert export.record_count == 1100
+    # Newest first: the third page reached past `since`, so the fourth was never read.
+    assert [r.page.page_token for r in agent.requests] == ["", "500", "1000"]
 
 
 async def test_an_unknown_action_state_filter_is_refused(
-    exporter: Exporter, reports: tuple[GrpcReports, FakeOps], carol: Principal, tmp_path: Path
+    exporter: Exporter, reports: Served, carol: Principal, tmp_path: Path
 ) -> None:
     real = Exporter(exporter.db, exporter.audit, reports[0], exporter.signer, exporter.export_dir)
     request = ExportRequest("actions_report", parameters={"state": "dancing"})

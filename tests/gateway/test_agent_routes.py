@@ -33,8 +33,59 @@ def stamp(moment: datetime) -> Timestamp:
 MARCH_1 = stamp(datetime(2026, 3, 1, tzinfo=UTC))
 MARCH_2 = stamp(datetime(2026, 3, 2, tzinfo=UTC))
 
+INCIDENT_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a001"
+
 # (role, HTTP method, url, body, status, RPC, the request the agent process must receive)
 FORWARDED: list[tuple[str, str, str, Any, int, str, Message]] = [
+    (
+        "viewer",
+        "GET",
+        "/incidents?page_size=9&page_token=t1",
+        None,
+        200,
+        "ListIncidents",
+        agent_pb.ListIncidentsRequest(page=common_pb2.PageRequest(page_size=9, page_token="t1")),
+    ),
+    (
+        "viewer",
+        "GET",
+        "/incidents",
+        None,
+        200,
+        "ListIncidents",
+        agent_pb.ListIncidentsRequest(page=common_pb2.PageRequest(page_size=50)),
+    ),
+    (
+        "viewer",
+        "GET",
+        "/incidents?limit=9",  # deprecated, still the page size
+        None,
+        200,
+        "ListIncidents",
+        agent_pb.ListIncidentsRequest(page=common_pb2.PageRequest(page_size=9)),
+    ),
+    (
+        "viewer",
+        "GET",
+        f"/incidents/{INCIDENT_ID}/decisions?page_size=3&page_token=t1",
+        None,
+        200,
+        "ListDecisions",
+        agent_pb.ListDecisionsRequest(
+            incident_id=INCIDENT_ID, page=common_pb2.PageRequest(page_size=3, page_token="t1")
+        ),
+    ),
+    (
+        "viewer",
+        "GET",
+        f"/incidents/{INCIDENT_ID}/decisions",
+        None,
+        200,
+        "ListDecisions",
+        agent_pb.ListDecisionsRequest(
+            incident_id=INCIDENT_ID, page=common_pb2.PageRequest(page_size=50)
+        ),
+    ),
     (
         "trader",
         "POST",
@@ -321,6 +372,45 @@ async def test_compliance_results_answer_the_next_page_token(gateway: Gateway) -
     assert response.status_code == 200, response.text
     assert response.json()["next_page_token"] == "t2"
     assert [r["id"] for r in response.json()["results"]] == ["r1"]
+
+
+async def test_incidents_and_their_decisions_answer_the_next_page_token(gateway: Gateway) -> None:
+    gateway.recorder.replies["ListIncidents"] = agent_pb.ListIncidentsResponse(
+        incidents=[agent_pb.Incident(id=INCIDENT_ID)], next_page_token="t2"
+    )
+    gateway.recorder.replies["ListDecisions"] = agent_pb.ListDecisionsResponse(
+        decisions=[agent_pb.TriageDecision(id=DECISION_ID)], next_page_token="t3"
+    )
+    headers = gateway.auth("viewer")
+
+    listed = await gateway.client.get("/incidents?page_size=1", headers=headers)
+    decided = await gateway.client.get(f"/incidents/{INCIDENT_ID}/decisions", headers=headers)
+
+    assert listed.status_code == decided.status_code == 200, (listed.text, decided.text)
+    assert listed.json()["next_page_token"] == "t2"
+    assert [i["id"] for i in listed.json()["incidents"]] == [INCIDENT_ID]
+    assert decided.json()["next_page_token"] == "t3"
+    assert [d["id"] for d in decided.json()["decisions"]] == [DECISION_ID]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/incidents?page_size=9&limit=9",
+        "/incidents?page_size=501",
+        "/incidents?page_size=0",
+        "/incidents/not-a-uuid/decisions",
+        f"/incidents/{INCIDENT_ID}/decisions?page_size=501",
+    ],
+)
+async def test_bad_incident_paging_is_refused_before_the_agent_is_called(
+    gateway: Gateway, url: str
+) -> None:
+    response = await gateway.client.get(url, headers=gateway.auth("viewer"))
+
+    assert response.status_code == 422, response.text
+    assert "error" in response.json()
+    assert gateway.recorder.calls == []
 
 
 async def test_an_incident_names_its_venue_and_instrument(gateway: Gateway) -> None:

@@ -56,7 +56,7 @@ async def test_anyone_reads_incidents_and_one_incident(gateway: Gateway) -> None
 
     assert [i["id"] for i in listing.json()["incidents"]] == [INCIDENT_ID]
     assert assert_forwarded(gateway, "ListIncidents", headers) == agent_pb.ListIncidentsRequest(
-        limit=7
+        page=common_pb2.PageRequest(page_size=7)
     )
     gateway.recorder.calls.clear()
     one = await gateway.client.get(f"/incidents/{INCIDENT_ID}", headers=headers)

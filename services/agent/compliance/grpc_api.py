@@ -13,8 +13,9 @@ from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
 from runtime.outbox import person
+from services.agent import paging
 from services.agent.compliance import grpc_messages as to
-from services.agent.compliance import paging, queries, service
+from services.agent.compliance import queries, service
 from services.agent.compliance.checks import CHECKS, Limits
 from services.agent.compliance.service import Clock, Requester
 from services.agent.compliance.sources import GrpcSources, Peers

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent.compliance import paging, repository
+from services.agent import paging
+from services.agent.compliance import repository
 from services.agent.compliance.results import CheckResult, Run
 
 

@@ -75,6 +75,11 @@ class AgentServiceStub:
                 request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetDecisionRequest.SerializeToString,
                 response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageDecision.FromString,
                 _registered_method=True)
+        self.ListDecisions = channel.unary_unary(
+                '/tradeops.agent.v1.AgentService/ListDecisions',
+                request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListDecisionsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListDecisionsResponse.FromString,
+                _registered_method=True)
         self.TriageBatch = channel.unary_unary(
                 '/tradeops.agent.v1.AgentService/TriageBatch',
                 request_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageBatchRequest.SerializeToString,
@@ -147,7 +152,9 @@ class AgentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListIncidents(self, request, context):
-        """Incidents, newest first. Roles: viewer and above.
+        """Incidents, newest first (created_at descending, ties by id), a page at a time: follow
+        next_page_token until it is empty to read every incident. INVALID_ARGUMENT for a
+        page_token this server did not issue or a negative size. Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -164,6 +171,16 @@ class AgentServiceServicer:
 
     def GetDecision(self, request, context):
         """One stored decision. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDecisions(self, request, context):
+        """Every stored triage decision of one incident, whether or not it proposed anything, newest
+        first (created_at descending, ties by id), a page at a time. INVALID_ARGUMENT when
+        incident_id is empty or for a page_token this server did not issue; NOT_FOUND for an
+        unknown incident (as GetIncident). Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -258,6 +275,11 @@ def add_AgentServiceServicer_to_server(servicer, server):
                     servicer.GetDecision,
                     request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetDecisionRequest.FromString,
                     response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageDecision.SerializeToString,
+            ),
+            'ListDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDecisions,
+                    request_deserializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListDecisionsRequest.FromString,
+                    response_serializer=tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListDecisionsResponse.SerializeToString,
             ),
             'TriageBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.TriageBatch,
@@ -446,6 +468,33 @@ class AgentService:
             '/tradeops.agent.v1.AgentService/GetDecision',
             tradeops_dot_agent_dot_v1_dot_agent__service__pb2.GetDecisionRequest.SerializeToString,
             tradeops_dot_agent_dot_v1_dot_agent__service__pb2.TriageDecision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.agent.v1.AgentService/ListDecisions',
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListDecisionsRequest.SerializeToString,
+            tradeops_dot_agent_dot_v1_dot_agent__service__pb2.ListDecisionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,7 +58,10 @@ class AgentServiceStub:
     GetIncident: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.GetIncidentRequest, _agent_service_pb2.Incident]
     """One incident. NOT_FOUND for an unknown id. Roles: viewer and above."""
     ListIncidents: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.ListIncidentsRequest, _agent_service_pb2.ListIncidentsResponse]
-    """Incidents, newest first. Roles: viewer and above."""
+    """Incidents, newest first (created_at descending, ties by id), a page at a time: follow
+    next_page_token until it is empty to read every incident. INVALID_ARGUMENT for a
+    page_token this server did not issue or a negative size. Roles: viewer and above.
+    """
     TriageIncident: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.TriageIncidentRequest, _agent_service_pb2.TriageDecision]
     """Runs the current rule set on an incident, stores the decision (input hash, output, logic
     version) and, when a rule recommends remediation, proposes an action to ops on behalf of
@@ -66,6 +69,12 @@ class AgentServiceStub:
     """
     GetDecision: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.GetDecisionRequest, _agent_service_pb2.TriageDecision]
     """One stored decision. Roles: viewer and above."""
+    ListDecisions: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.ListDecisionsRequest, _agent_service_pb2.ListDecisionsResponse]
+    """Every stored triage decision of one incident, whether or not it proposed anything, newest
+    first (created_at descending, ties by id), a page at a time. INVALID_ARGUMENT when
+    incident_id is empty or for a page_token this server did not issue; NOT_FOUND for an
+    unknown incident (as GetIncident). Roles: viewer and above.
+    """
     TriageBatch: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.TriageBatchRequest, _agent_service_pb2.TriageBatchResponse]
     """Creates (or de-duplicates) and triages up to 1,000 incidents in one transaction, for desk
     systems and bulk loads. A report folded onto an open incident is not triaged again: its item
@@ -128,7 +137,10 @@ class AgentServiceAsyncStub(AgentServiceStub):
     GetIncident: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.GetIncidentRequest, _agent_service_pb2.Incident]  # type: ignore[assignment]
     """One incident. NOT_FOUND for an unknown id. Roles: viewer and above."""
     ListIncidents: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.ListIncidentsRequest, _agent_service_pb2.ListIncidentsResponse]  # type: ignore[assignment]
-    """Incidents, newest first. Roles: viewer and above."""
+    """Incidents, newest first (created_at descending, ties by id), a page at a time: follow
+    next_page_token until it is empty to read every incident. INVALID_ARGUMENT for a
+    page_token this server did not issue or a negative size. Roles: viewer and above.
+    """
     TriageIncident: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.TriageIncidentRequest, _agent_service_pb2.TriageDecision]  # type: ignore[assignment]
     """Runs the current rule set on an incident, stores the decision (input hash, output, logic
     version) and, when a rule recommends remediation, proposes an action to ops on behalf of
@@ -136,6 +148,12 @@ class AgentServiceAsyncStub(AgentServiceStub):
     """
     GetDecision: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.GetDecisionRequest, _agent_service_pb2.TriageDecision]  # type: ignore[assignment]
     """One stored decision. Roles: viewer and above."""
+    ListDecisions: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.ListDecisionsRequest, _agent_service_pb2.ListDecisionsResponse]  # type: ignore[assignment]
+    """Every stored triage decision of one incident, whether or not it proposed anything, newest
+    first (created_at descending, ties by id), a page at a time. INVALID_ARGUMENT when
+    incident_id is empty or for a page_token this server did not issue; NOT_FOUND for an
+    unknown incident (as GetIncident). Roles: viewer and above.
+    """
     TriageBatch: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.TriageBatchRequest, _agent_service_pb2.TriageBatchResponse]  # type: ignore[assignment]
     """Creates (or de-duplicates) and triages up to 1,000 incidents in one transaction, for desk
     systems and bulk loads. A report folded onto an open incident is not triaged again: its item
@@ -213,7 +231,10 @@ class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _agent_service_pb2.ListIncidentsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_agent_service_pb2.ListIncidentsResponse, _abc.Awaitable[_agent_service_pb2.ListIncidentsResponse]]:
-        """Incidents, newest first. Roles: viewer and above."""
+        """Incidents, newest first (created_at descending, ties by id), a page at a time: follow
+        next_page_token until it is empty to read every incident. INVALID_ARGUMENT for a
+        page_token this server did not issue or a negative size. Roles: viewer and above.
+        """
 
     @_abc_1.abstractmethod
     def TriageIncident(
@@ -233,6 +254,18 @@ class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_agent_service_pb2.TriageDecision, _abc.Awaitable[_agent_service_pb2.TriageDecision]]:
         """One stored decision. Roles: viewer and above."""
+
+    @_abc_1.abstractmethod
+    def ListDecisions(
+        self,
+        request: _agent_service_pb2.ListDecisionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_service_pb2.ListDecisionsResponse, _abc.Awaitable[_agent_service_pb2.ListDecisionsResponse]]:
+        """Every stored triage decision of one incident, whether or not it proposed anything, newest
+        first (created_at descending, ties by id), a page at a time. INVALID_ARGUMENT when
+        incident_id is empty or for a page_token this server did not issue; NOT_FOUND for an
+        unknown incident (as GetIncident). Roles: viewer and above.
+        """
 
     @_abc_1.abstractmethod
     def TriageBatch(

@@ -114,8 +114,9 @@ class ExportServiceServicer:
         and checkpoint_size is 0. Reading the log is audited by the audit service.
         "actions_report": ops actions with their votes and policy snapshots (OpsService
         ListActions/GetAction), created in [since, until).
-        "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
-        GetDecision), created in [since, until).
+        "incidents_report": incidents created in [since, until), every one of them (AgentService
+        ListIncidents, read page by page), each with every triage decision of it, including
+        those that proposed nothing (ListDecisions).
         "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
         or GetRun with parameters.run_id), newest first, checked in [since, until); filters
         run_id, check_id, status ("pass", "fail", "error"), every matching result (read page

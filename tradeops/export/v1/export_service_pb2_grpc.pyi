@@ -71,8 +71,9 @@ class ExportServiceStub:
         and checkpoint_size is 0. Reading the log is audited by the audit service.
       "actions_report": ops actions with their votes and policy snapshots (OpsService
         ListActions/GetAction), created in [since, until).
-      "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
-        GetDecision), created in [since, until).
+      "incidents_report": incidents created in [since, until), every one of them (AgentService
+        ListIncidents, read page by page), each with every triage decision of it, including
+        those that proposed nothing (ListDecisions).
       "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
         or GetRun with parameters.run_id), newest first, checked in [since, until); filters
         run_id, check_id, status ("pass", "fail", "error"), every matching result (read page
@@ -156,8 +157,9 @@ class ExportServiceAsyncStub(ExportServiceStub):
         and checkpoint_size is 0. Reading the log is audited by the audit service.
       "actions_report": ops actions with their votes and policy snapshots (OpsService
         ListActions/GetAction), created in [since, until).
-      "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
-        GetDecision), created in [since, until).
+      "incidents_report": incidents created in [since, until), every one of them (AgentService
+        ListIncidents, read page by page), each with every triage decision of it, including
+        those that proposed nothing (ListDecisions).
       "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
         or GetRun with parameters.run_id), newest first, checked in [since, until); filters
         run_id, check_id, status ("pass", "fail", "error"), every matching result (read page
@@ -244,8 +246,9 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
             and checkpoint_size is 0. Reading the log is audited by the audit service.
           "actions_report": ops actions with their votes and policy snapshots (OpsService
             ListActions/GetAction), created in [since, until).
-          "incidents_report": incidents and their triage decisions (AgentService ListIncidents/
-            GetDecision), created in [since, until).
+          "incidents_report": incidents created in [since, until), every one of them (AgentService
+            ListIncidents, read page by page), each with every triage decision of it, including
+            those that proposed nothing (ListDecisions).
           "compliance_checks": the agent's compliance check results (ComplianceService ListResults,
             or GetRun with parameters.run_id), newest first, checked in [since, until); filters
             run_id, check_id, status ("pass", "fail", "error"), every matching result (read page

@@ -1,5 +1,7 @@
-"""Opaque page tokens for ListResults: the (checked_at, id) of a page's last result. A token
-is only as trustworthy as any cursor: it names a place in the order, never grants access."""
+"""Opaque page tokens for the agent's keyset-paged lists (ListIncidents, ListDecisions,
+ListResults): the (time, id) of a page's last item, in an order of time descending, ties by id.
+A token is only as trustworthy as any cursor: it names a place in the order, never grants
+access."""
 
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ def page_size(requested: int, field: str = "page_size") -> int:
     return min(requested or DEFAULT_PAGE, MAX_PAGE)
 
 
-def encode(at: datetime, result_id: str) -> str:
-    raw = json.dumps([at.isoformat(), result_id]).encode()
+def encode(at: datetime, item_id: str) -> str:
+    raw = json.dumps([at.isoformat(), item_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -31,10 +33,10 @@ def decode(token: str) -> After | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        text, result_id = json.loads(raw)
+        text, item_id = json.loads(raw)
         at = datetime.fromisoformat(text)
         if at.tzinfo is None:  # every token this server issues carries its zone
             raise ValueError("naive time")
-        return at, str(uuid.UUID(result_id))
+        return at, str(uuid.UUID(item_id))
     except (binascii.Error, ValueError, TypeError, AttributeError) as exc:
         raise InvalidArgument("page_token is not one this server issued") from exc

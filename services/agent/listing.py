@@ -1,0 +1,68 @@
+"""Reading incidents and their triage decisions back a page at a time (keyset pages, see
+services.agent.paging): a page holds at most `page_size` items and names the next one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from runtime.db import Database
+from runtime.errors import InvalidArgument, NotFound
+from services.agent import paging, repository
+from services.agent.domain import Decision
+from services.agent.incidents import Incident
+
+
+class Dated(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+T = TypeVar("T", bound=Dated)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_token: str  # empty on the last page
+
+
+async def incident_page(
+    db: Database,
+    *,
+    page_size: int,
+    page_token: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[Incident]:
+    """Newest first, created in [since, until); `page_size` already checked by paging."""
+    after = paging.decode(page_token)
+    async with db.transaction() as session:
+        found = await repository.list_incidents(
+            session, page_size + 1, after=after, since=since, until=until
+        )
+    return _page(found, page_size)
+
+
+async def decision_page(
+    db: Database, *, incident_id: str, page_size: int, page_token: str = ""
+) -> Page[Decision]:
+    """NotFound for an unknown incident, as GetIncident."""
+    if not incident_id:
+        raise InvalidArgument("incident_id is required")
+    after = paging.decode(page_token)
+    async with db.transaction() as session:
+        if await repository.get_incident(session, incident_id) is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        found = await repository.list_decisions(session, incident_id, page_size + 1, after=after)
+    return _page(found, page_size)
+
+
+def _page(found: Sequence[T], page_size: int) -> Page[T]:
+    more = len(found) > page_size
+    items = list(found[:page_size])
+    return Page(items, paging.encode(items[-1].created_at, items[-1].id) if more else "")
