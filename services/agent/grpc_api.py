@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 
 import grpc
 
+from runtime import paging
 from runtime.auth import ANYONE, SERVICES, TRADERS, current_principal
 from runtime.grpc_server import ServiceSpec, Worker
-from services.agent import batch, feedback, listing, paging, replay, rules_admin, service
+from services.agent import batch, feedback, listing, replay, rules_admin, service
 from services.agent.messages import (
     decision_message,
     feedback_message,

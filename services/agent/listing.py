@@ -1,5 +1,5 @@
 """Reading incidents and their triage decisions back a page at a time (keyset pages, see
-services.agent.paging): a page holds at most `page_size` items and names the next one."""
+runtime.paging): a page holds at most `page_size` items and names the next one."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent import paging, repository
+from services.agent import repository
 from services.agent.domain import Decision
 from services.agent.incidents import Incident
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.paging import After
 from services.agent.bulk import copy_rows
 from services.agent.domain import (
     Decision,
@@ -20,7 +21,6 @@ from services.agent.domain import (
     SeverityChange,
 )
 from services.agent.incidents import Incident
-from services.agent.paging import After
 from services.agent.tables import decisions, incidents
 from services.agent.triage import hit_document, output_document
 
@@ -40,7 +40,7 @@ async def list_incidents(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[Incident]:
-    """Newest first, ties by id (services.agent.paging); created in [since, until) when given."""
+    """Newest first, ties by id (runtime.paging); created in [since, until) when given."""
     c = incidents.c
     query = _after(select(incidents), c.created_at, c.id, after)
     if since is not None:
@@ -53,7 +53,7 @@ async def list_incidents(
 async def list_decisions(
     session: AsyncSession, incident_id: str, limit: int, *, after: After | None = None
 ) -> list[Decision]:
-    """One incident's decisions, newest first, ties by id (services.agent.paging)."""
+    """One incident's decisions, newest first, ties by id (runtime.paging)."""
     c = decisions.c
     query = _after(select(decisions).where(c.incident_id == incident_id), c.created_at, c.id, after)
     return [_decision(row) for row in await session.execute(query.limit(limit))]

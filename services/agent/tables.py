@@ -49,7 +49,7 @@ incidents = Table(
     # report onto a resolved incident (migration 0005_agent_probes).
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolution", Text, nullable=False, server_default=""),
-    # ListIncidents' order, newest first and ties by id (services.agent.paging).
+    # ListIncidents' order, newest first and ties by id (runtime.paging).
     Index("ix_incidents_newest", text("created_at DESC"), "id"),
     Index("ix_incidents_fingerprint", "fingerprint", "last_seen_at"),
     Index("ix_incidents_desk_subject", "desk", "subject_key", "last_seen_at"),

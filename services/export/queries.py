@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
+from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
 from services.export import keys, repository, requests
@@ -51,30 +48,15 @@ async def list_exports(
         found = await repository.page(
             session,
             limit=limit + 1,
-            after=_cursor(page_token),
+            after=paging.decode(page_token),
             state=state,
             kind=kind,
             keyed=keyed,
         )
     more = len(found) > limit
     found = found[:limit]
-    return Page(found, _token(found[-1]) if more else "")
+    return Page(found, paging.encode(found[-1].created_at, found[-1].id) if more else "")
 
 
 async def list_public_keys(db: Database) -> list[PublicKey]:
     return await keys.list_keys(db)
-
-
-def _token(last: Export) -> str:
-    text = json.dumps([last.created_at.isoformat(), last.id])
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def _cursor(token: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    try:
-        at, export_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(at), requests.parse_id(export_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise InvalidArgument("page_token is not one this service issued") from None

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime import paging
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.outbox import automation, person
-from services.ops import escalation, events, paging, policy_store, repository, timeline, timers
+from services.ops import escalation, events, policy_store, repository, timeline, timers
 from services.ops.assignment import assign as assign
 from services.ops.domain import Action, Risk
 from services.ops.lifecycle import expire as expire

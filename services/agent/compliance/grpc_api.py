@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import grpc
 
+from runtime import paging
 from runtime.auth import ANYONE, APPROVERS, COMPLIANCE, current_principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
 from runtime.outbox import person
-from services.agent import paging
 from services.agent.compliance import grpc_messages as to
 from services.agent.compliance import queries, service
 from services.agent.compliance.checks import CHECKS, Limits

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent import paging
 from services.agent.compliance import repository
 from services.agent.compliance.results import CheckResult, Run
 

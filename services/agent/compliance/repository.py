@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.paging import After
 from services.agent.compliance.checks import Finding
 from services.agent.compliance.results import CheckResult, Run
 from services.agent.compliance.tables import compliance_results as results
 from services.agent.compliance.tables import compliance_runs as runs
-from services.agent.paging import After
 
 
 async def add_run(session: AsyncSession, run: Run) -> None:

@@ -49,7 +49,7 @@ compliance_results = Table(
     Column("checked_at", TS, nullable=False),
     Index("ix_compliance_results_run", "run_id"),
     Index("ix_compliance_results_check", "check_id", "checked_at"),
-    # ListResults' order, newest first and ties by id (services.agent.paging).
+    # ListResults' order, newest first and ties by id (runtime.paging).
     Index("ix_compliance_results_newest", text("checked_at DESC"), "id"),
 )
 

@@ -1,7 +1,7 @@
-"""Opaque page tokens for the agent's keyset-paged lists (ListIncidents, ListDecisions,
-ListResults): the (time, id) of a page's last item, in an order of time descending, ties by id.
-A token is only as trustworthy as any cursor: it names a place in the order, never grants
-access."""
+"""Opaque page tokens for the keyset-paged lists ordered by (time, id) (ops' ListActions,
+export's ListExports, the agent's ListIncidents, ListDecisions and ListResults): the time and
+id of a page's last item. A token is only as trustworthy as any cursor: it names a place in
+the order, never grants access."""
 
 from __future__ import annotations
 
