@@ -12,8 +12,6 @@ is never followed (the policy judged this URL's host, not where a redirect point
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ import httpx
 
 from runtime.egress import EgressPolicy, Refused, Unresolvable
 from runtime.pinning import send
+from runtime.webhook_signing import signed_headers
 
 ENV = "TRADEOPS_OPS_WEBHOOKS"
 FORMATS = ("slack", "teams", "json")
@@ -97,11 +96,6 @@ def _secret(path: Path, where: str) -> str:
     return secret
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    signed = str(timestamp).encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
 async def post(
     client: httpx.AsyncClient,
     hook: Webhook,
@@ -112,11 +106,7 @@ async def post(
     """POSTs `event` rendered for the hook's format; raises DeliveryFailed unless 2xx, and
     egress.Refused, before any connection is made, when the host resolves outside the policy."""
     body = json.dumps(render(hook.format, event), separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Tradeops-Timestamp": str(now),
-        "X-Tradeops-Signature": signature(hook.secret, now, body),
-    }
+    headers = {"Content-Type": "application/json", **signed_headers(hook.secret, now, body)}
     request = client.build_request("POST", hook.url, content=body, headers=headers)
     try:
         response = await send(client, egress, request)

@@ -17,8 +17,6 @@ Endings, in order of precedence:
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from runtime.webhook_signing import signed_headers
 from services.agent.remediation.executors.base import (
     EXECUTED,
     FAILED,
@@ -113,8 +112,7 @@ class WebhookExecutor:
         return {
             "Content-Type": "application/json",
             "Idempotency-Key": key,
-            "X-Tradeops-Timestamp": str(timestamp),
-            "X-Tradeops-Signature": signature(self.secret, timestamp, body),
+            **signed_headers(self.secret, timestamp, body),
         }
 
 
@@ -126,11 +124,6 @@ def encode(request: ExecutionRequest) -> bytes:
         "idempotency_key": request.idempotency_key,
     }
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    signed = str(timestamp).encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def _decided(response: httpx.Response, attempts: tuple[Attempt, ...]) -> ExecutionResult:
