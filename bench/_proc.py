@@ -35,15 +35,6 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def child_pid(argument: str) -> int:
-    """This process's child whose command line holds `argument`, e.g. "services.audit"."""
-    for pid, fields in _processes():
-        argv = _cmdline(pid)
-        if int(fields[1]) == os.getpid() and argument.encode() in argv:
-            return pid
-    raise RuntimeError(f"no child process runs {argument!r}")
-
-
 def server_cpu_s(datadir: Path) -> float:
     """CPU seconds of a PostgreSQL server: the postmaster, its ended children, and the live
     backends and workers (its children)."""
@@ -63,9 +54,3 @@ def _processes() -> list[tuple[int, list[str]]]:
 def _stat(pid: int) -> list[str]:
     # Fields after the command name: state, ppid, ..., utime (11), stime, cutime, cstime.
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def _cmdline(pid: int) -> list[bytes]:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    return []

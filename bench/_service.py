@@ -27,6 +27,7 @@ class Served:
     address: str
     token: str
     log: Path  # the service's own output
+    pid: int
 
 
 def _service_env(cluster: Cluster, keys_file: Path, port: int, secret: str) -> dict[str, str]:
@@ -60,7 +61,8 @@ async def audit_service(cluster: Cluster, keys_file: Path) -> AsyncIterator[Serv
     try:
         await until_serving(f"127.0.0.1:{port}", process, log)
         auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
-        yield Served(f"127.0.0.1:{port}", mint_token(auth, "svc:bench", ["service"]), log)
+        token = mint_token(auth, "svc:bench", ["service"])
+        yield Served(f"127.0.0.1:{port}", token, log, process.pid)
     finally:
         if process.returncode is None:
             process.terminate()

@@ -129,7 +129,7 @@ async def _measure(cluster: Cluster, keys_file: Path, folder: Path, size: int) -
     db = Database.connect(export_url)
     async with audit_service(cluster, keys_file) as served:
         await tree_loaded(served)
-        pid = proc.child_pid("services.audit")
+        pid = served.pid
         rss_before = proc.own_peak_rss_mb()
         print(f"exporting {size:,} records from the real audit service ...", flush=True)
         export, seconds = await _export(served, pid, cluster.server.datadir, db, folder)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,21 +92,6 @@ def listing_query(filters: Filters, limit: int, after: Cursor | None) -> Select[
         )
         query = query.where(older)
     return query.limit(limit)
-
-
-async def add_vote(session: AsyncSession, action_id: str, vote: Vote) -> None:
-    await session.execute(
-        insert(votes).values(
-            id=str(uuid.uuid4()),
-            action_id=action_id,
-            voter=vote.voter,
-            roles=sorted(vote.roles),
-            approve=vote.approve,
-            comment=vote.comment,
-            at=vote.at,
-            parameters_version=vote.parameters_version,
-        )
-    )
 
 
 async def void_votes(session: AsyncSession, action_id: str) -> None:

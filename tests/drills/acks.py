@@ -19,7 +19,7 @@ class Failure:
 
 @dataclass
 class Acks:
-    """Everything the system acknowledged, by id; `times` says when (monotonic)."""
+    """Everything the system acknowledged, by id."""
 
     incidents: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
@@ -29,7 +29,6 @@ class Acks:
     # refuses every retry (409, never a second run); the client gives such a key up.
     abandoned: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {

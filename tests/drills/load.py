@@ -67,10 +67,9 @@ class Load:
 
     @contextmanager
     def _acked(self) -> Iterator[Acks]:
-        """Records what the block adds to the acks, stamped now."""
+        """The acks, for the block to add to under the lock."""
         with self._lock:
             yield self.acks
-            self.acks.times.append(time.monotonic())
 
     def _fail(self, failure: Failure) -> Failure:
         with self._lock:
