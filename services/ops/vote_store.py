@@ -22,13 +22,11 @@ from services.ops import repository, timeline
 from services.ops.domain import Action, Vote
 from services.ops.transition import Timers
 
-ACTION = (
-    "SELECT id::text AS id, kind, parameters, risk, state, rationale, requested_by,"
-    " proposed_by, incident_id, decision_id, source_ref, created_at, updated_at, policy,"
-    " parameters_version, expires_at, valid_until, decided_at, assignee, assignee_team,"
-    " escalation_level, acknowledged_at, executor, execution_detail, cancel_reason"
-    " FROM ops.actions WHERE id = %s FOR UPDATE"
+# The columns repository.action_from reads, so a column added there is loaded here too.
+COLUMNS = tuple(
+    "id::text AS id" if n == "id" else n for n in (*repository.FIXED, *repository.MUTABLE)
 )
+ACTION = f"SELECT {', '.join(COLUMNS)}, policy FROM ops.actions WHERE id = %s FOR UPDATE"
 VOTES = (
     "SELECT voter, roles, approve, comment, at, parameters_version, voided"
     " FROM ops.votes WHERE action_id = %s ORDER BY at, id"
