@@ -14,16 +14,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 import grpc
-from google.protobuf import json_format
 
 from runtime.auth import Principal, ServiceIdentity
-from runtime.outbox import ANONYMOUS, event_body, person
-from runtime.telemetry import current_trace_id
+from runtime.clients import bearer
+from runtime.outbox import ANONYMOUS, automation, new_event, person
+from runtime.relay import audit_event
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 
@@ -31,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_QUEUED = 10_000
 BATCH = 500
 RETRY_MAX_S = 30.0
+SOURCE = "gateway"
 
 
 class RefusalReporter:
@@ -54,11 +53,13 @@ class RefusalReporter:
         if len(self._queue) == self._bound:
             self._dropped += 1  # deque drops the oldest on append
         self._queue.append(
-            _event(
+            new_event(
+                source=SOURCE,
                 actor=person(principal) if principal else ANONYMOUS,
                 action="gateway.access.denied",
                 target=f"route {method} {path}",
                 payload={"method": method, "path": path, "status": status, "reason": reason},
+                outcome="denied",
             )
         )
         self._wake.set()
@@ -83,11 +84,9 @@ class RefusalReporter:
         events = batch + ([_dropped_event(dropped, self._bound)] if dropped else [])
         try:
             await self._audit.AppendEvents(
-                audit_pb.AppendEventsRequest(
-                    events=[json_format.ParseDict(e, audit_pb.AuditEvent()) for e in events]
-                ),
+                audit_pb.AppendEventsRequest(events=[audit_event(e) for e in events]),
                 timeout=self._timeout_s,
-                metadata=(("authorization", f"Bearer {self._identity.token()}"),),
+                metadata=bearer(self._identity.token()),
             )
         except grpc.aio.AioRpcError:
             # Back to the front, oldest first; what no longer fits (the newest) is counted.
@@ -104,26 +103,12 @@ class RefusalReporter:
                     await self._send_batch()
 
 
-def _event(
-    *, actor: dict[str, Any], action: str, target: str, payload: dict[str, Any]
-) -> dict[str, Any]:
-    return event_body(
-        event_id=str(uuid4()),
-        occurred_at=datetime.now(UTC),
-        source="gateway",
-        actor=actor,
-        action=action,
-        target=target,
-        payload=payload,
-        outcome="denied",
-        trace_id=current_trace_id(),
-    )
-
-
 def _dropped_event(count: int, bound: int) -> dict[str, Any]:
-    return _event(
-        actor={"subject": "gateway", "roles": [], "kind": "agent", "logic_version": "", "desk": ""},
+    return new_event(
+        source=SOURCE,
+        actor=automation(SOURCE, ""),
         action="gateway.access.denied.dropped",
         target="gateway",
         payload={"dropped": count, "queue_bound": bound},
+        outcome="denied",
     )

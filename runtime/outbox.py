@@ -100,9 +100,24 @@ def outbox_row(
 ) -> dict[str, Any]:
     """The outbox row (event_id, event, traceparent) of one new event, stamped now and with
     the current trace; for writers that insert rows themselves (several in one statement)."""
-    event_id = str(uuid.uuid4())
-    event = event_body(
-        event_id=event_id,
+    event = new_event(
+        source=source, actor=actor, action=action, target=target, payload=payload, outcome=outcome
+    )
+    return {"event_id": event["event_id"], "event": event, "traceparent": current_traceparent()}
+
+
+def new_event(
+    *,
+    source: str,
+    actor: dict[str, Any],
+    action: str,
+    target: str,
+    payload: dict[str, Any],
+    outcome: str = "success",
+) -> dict[str, Any]:
+    """One new event (event_body), with a fresh id, stamped now and with the current trace."""
+    return event_body(
+        event_id=str(uuid.uuid4()),
         occurred_at=datetime.now(UTC),
         source=source,
         actor=actor,
@@ -112,7 +127,6 @@ def outbox_row(
         outcome=outcome,
         trace_id=current_trace_id(),
     )
-    return {"event_id": event_id, "event": event, "traceparent": current_traceparent()}
 
 
 def event_body(

@@ -18,6 +18,7 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import Table
 
 from runtime.auth import ServiceIdentity
+from runtime.clients import bearer
 from runtime.db import Database
 from runtime.telemetry import context_from_traceparent
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
@@ -109,7 +110,7 @@ class OutboxRelay:
             await self._audit.AppendEvents(
                 audit_pb2.AppendEventsRequest(events=events),
                 timeout=self._timeout_s,
-                metadata=(("authorization", f"Bearer {self._identity.token()}"),),
+                metadata=bearer(self._identity.token()),
             )
 
     def _postponed(self, ids: list[int], attempts: int, exc: grpc.aio.AioRpcError) -> Any:
