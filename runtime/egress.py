@@ -18,7 +18,6 @@ import re
 import socket
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from urllib.parse import urlsplit
 
 SETTING = "TRADEOPS_EGRESS_ALLOW"
 Address = IPv4Address | IPv6Address
@@ -67,10 +66,6 @@ class EgressPolicy:
             allowed = not self.listed or bool(self.networks) or self.names_match(host)
         if not allowed:
             raise Refused(f"url host {host} is not allowed by {SETTING}")
-
-    async def check_url(self, url: str) -> None:
-        """Before a request: resolves the URL's host and refuses if any address is outside."""
-        await self.addresses(urlsplit(url).hostname or "")
 
     async def addresses(self, host: str) -> list[Address]:
         """The host's addresses from one resolution (none for an IP literal), in the resolver's

@@ -99,24 +99,24 @@ def test_a_malformed_entry_stops_the_process_naming_the_setting_and_entry(entry:
 
 async def test_before_a_request_any_resolved_address_outside_the_policy_refuses() -> None:
     with pytest.raises(Refused, match=rf"url host localhost \((127.0.0.1|::1)\) {REFUSED}"):
-        await parse("10.0.0.0/8").check_url("http://localhost:8080/health")
+        await pinned(parse("10.0.0.0/8"), "http://localhost:8080/health")
     with pytest.raises(Refused, match=f"url host 169.254.169.254 {REFUSED}"):
-        await DEFAULT.check_url("http://169.254.169.254/latest/meta-data/")
+        await pinned(DEFAULT, "http://169.254.169.254/latest/meta-data/")
     with pytest.raises(Refused, match=rf"url host 2852039166 \(169.254.169.254\) {REFUSED}"):
-        await DEFAULT.check_url("http://2852039166/")  # the same address, spelt as a number
+        await pinned(DEFAULT, "http://2852039166/")  # the same address, spelt as a number
     with pytest.raises(Refused, match=REFUSED):
-        await DEFAULT.check_url("http://[::ffff:169.254.169.254]/")
+        await pinned(DEFAULT, "http://[::ffff:169.254.169.254]/")
 
 
 async def test_before_a_request_a_host_inside_the_policy_passes() -> None:
-    await parse("127.0.0.0/8,::1").check_url("http://localhost:8080/health")
-    await parse("localhost").check_url("http://localhost:8080/health")
-    await DEFAULT.check_url("http://127.0.0.1:8080/health")
+    await pinned(parse("127.0.0.0/8,::1"), "http://localhost:8080/health")
+    await pinned(parse("localhost"), "http://localhost:8080/health")
+    await pinned(DEFAULT, "http://127.0.0.1:8080/health")
 
 
 async def test_a_host_that_does_not_resolve_is_unresolvable_not_allowed() -> None:
     with pytest.raises(Unresolvable, match=r"cannot resolve url host no-such-host\.invalid"):
-        await DEFAULT.check_url("http://no-such-host.invalid/")
+        await pinned(DEFAULT, "http://no-such-host.invalid/")
 
 
 Resolver = Callable[[str], Coroutine[Any, Any, list[Address]]]
