@@ -31,7 +31,7 @@ async def authenticate(request: Request, credentials: Credentials) -> Principal:
         raise _unauthenticated("missing bearer token", 'Bearer realm="tradeops"')
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        return verifier.verify(credentials.credentials)
+        return await verifier.verify_async(credentials.credentials)
     except Unauthenticated as exc:
         report_refusal(request, None, 401, str(exc))
         raise _unauthenticated(str(exc), 'Bearer realm="tradeops", error="invalid_token"') from None

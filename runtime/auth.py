@@ -8,6 +8,7 @@ checked against its JWKS, and the shared secret vouches for services only."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -75,6 +76,15 @@ class TokenVerifier:
         self._remember(token, principal, claims["exp"])
         return principal
 
+    async def verify_async(self, token: str) -> Principal:
+        """verify() for callers on an event loop. With an identity provider, a token not yet
+        remembered is checked in a worker thread: an unknown key id fetches the provider's key
+        set over the network (up to FETCH_TIMEOUT_S), which must not stall every other request."""
+        cached = self._verified.get(token)
+        if self._idp is None or (cached is not None and time.time() < cached[1]):
+            return self.verify(token)
+        return await asyncio.to_thread(self.verify, token)
+
     def _from_secret(self, token: str) -> tuple[dict[str, Any], Principal]:
         try:
             claims = jwt.decode(
@@ -105,11 +115,11 @@ class TokenVerifier:
         # Valid until PyJWT would refuse it: exp plus the same leeway.
         self._verified[token] = (principal, float(exp) + _LEEWAY_S)
 
-    def verify_header(self, authorization: str | None) -> Principal:
+    async def verify_header(self, authorization: str | None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("missing bearer token")
-        return self.verify(token.strip())
+        return await self.verify_async(token.strip())
 
 
 def _from_idp(token: str, oidc: OidcSettings, keys: JwksKeys) -> tuple[dict[str, Any], Principal]:

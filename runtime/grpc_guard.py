@@ -111,7 +111,7 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             metadata = dict(context.invocation_metadata() or ())
             principal: Principal | None = None
             try:
-                principal = self._verifier.verify_header(metadata.get("authorization"))
+                principal = await self._verifier.verify_header(metadata.get("authorization"))
                 principal.require(self._rbac.get(method, frozenset()))
             except (Unauthenticated, PermissionDenied) as refusal:
                 await self._record_refusal(method, principal, refusal)

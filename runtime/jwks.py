@@ -24,7 +24,8 @@ FETCH_TIMEOUT_S = 3.0
 
 
 class JwksKeys:
-    """The provider's current keys by key id. Thread-safe: gRPC's sync paths may share it."""
+    """The provider's current keys by key id. Thread-safe: TokenVerifier.verify_async checks
+    tokens in worker threads."""
 
     def __init__(self, settings: OidcSettings) -> None:
         self._settings = settings

@@ -4,6 +4,7 @@ small leeway; the roles claim found by a configurable path; HS256 left to servic
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -31,11 +32,13 @@ class Jwks:
         self.private: dict[str, Any] = {}
         self.public: list[dict[str, Any]] = []
         self.fetches = 0
+        self.delay_s = 0.0  # how long each fetch takes to answer
         jwks = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 jwks.fetches += 1
+                time.sleep(jwks.delay_s)
                 body = json.dumps({"keys": jwks.public}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -178,3 +181,25 @@ def test_a_provider_cannot_grant_the_service_role_nor_forge_with_a_wrong_algorit
     wrong = jwt.encode({"sub": "x"}, key, algorithm="ES256", headers={"kid": "k1"})
     with pytest.raises(Unauthenticated, match="not an ES256 key"):
         check.verify(wrong)
+
+
+async def test_fetching_the_keys_does_not_stall_the_event_loop(idp: Jwks) -> None:
+    """An unknown key id fetches the key set; async callers (gateway, gRPC guard) wait for it
+    in a worker thread while other requests go on."""
+    idp.add("k1", "RS256")
+    idp.delay_s = 0.5
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    running = asyncio.create_task(ticker())
+    try:
+        principal = await verifier(idp).verify_async(idp.token("k1"))
+    finally:
+        running.cancel()
+    assert principal.subject == "alice@desk"
+    assert ticks >= 20  # a blocked loop would not have ticked during the 0.5 s fetch
