@@ -55,19 +55,13 @@ def _occurred_at(index: int, message: pb.AuditEvent) -> datetime:
 
 
 def record(found: Record) -> pb.AuditRecord:
-    event, actor = found.event, found.event.actor
+    event = found.event
     message = pb.AuditRecord(
         seq=found.seq,
         event=pb.AuditEvent(
             event_id=event.event_id,
             occurred_at=timestamp(event.occurred_at),
-            actor=common_pb2.Actor(
-                subject=actor.subject,
-                roles=actor.roles,
-                kind=actor.kind,
-                logic_version=actor.logic_version,
-                desk=actor.desk,
-            ),
+            actor=actor(event.actor),
             action=event.action,
             target=event.target,
             outcome=event.outcome,
@@ -82,6 +76,16 @@ def record(found: Record) -> pb.AuditRecord:
     if found.recorded_at is not None:
         message.recorded_at.CopyFrom(timestamp(found.recorded_at))
     return message
+
+
+def actor(found: Actor) -> common_pb2.Actor:
+    return common_pb2.Actor(
+        subject=found.subject,
+        roles=found.roles,
+        kind=found.kind,
+        logic_version=found.logic_version,
+        desk=found.desk,
+    )
 
 
 def query(request: pb.ListRecordsRequest) -> Filter:

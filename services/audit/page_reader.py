@@ -22,6 +22,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.db import Database
+from services.audit import messages, repository
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.common.v1 import common_pb2
 
@@ -82,12 +83,4 @@ def _stamp(stamp: Timestamp, micros: int) -> None:
 
 @lru_cache(maxsize=4096)
 def _actor(text: str) -> common_pb2.Actor:
-    found = json.loads(text)
-    actor: dict[str, Any] = found if isinstance(found, dict) else {}
-    return common_pb2.Actor(
-        subject=str(actor.get("subject", "")),
-        roles=[str(role) for role in actor.get("roles") or ()],
-        kind=str(actor.get("kind", "")),
-        logic_version=str(actor.get("logic_version", "")),
-        desk=str(actor.get("desk", "")),
-    )
+    return messages.actor(repository.to_actor(json.loads(text)))

@@ -20,6 +20,7 @@ from services.audit.merkle_proofs import (
     inclusion_proof,
 )
 from services.audit.service import AuditLog, note_inclusion_proof, note_read
+from services.audit.tree_loader import log_size
 from services.audit.tree_store import fetch_nodes
 
 
@@ -89,10 +90,7 @@ async def _tree(log: AuditLog, requested: int) -> tuple[int, StoredCheckpoint | 
         return latest.tree_size, latest
     cache = log.sequencer.cache
     if requested > cache.known_size:
-        async with log.db.read() as connection:
-            cursor = await connection.execute("SELECT size FROM audit.head")
-            size = int((await cursor.fetchall())[0][0])
-        cache.saw_size(size)
+        size = await log_size(log.db, cache)
         if requested > size:
             raise InvalidArgument(f"tree_size {requested} is beyond the log's size {size}")
     return requested, await _checkpoint_at(log, requested)

@@ -12,8 +12,7 @@ import contextlib
 from collections.abc import AsyncGenerator
 
 from runtime.auth import Principal
-from runtime.errors import InvalidArgument
-from services.audit import page_reader, repository, service
+from services.audit import page_reader, service
 from services.audit.service import AuditLog
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
@@ -25,21 +24,8 @@ async def record_pages(
 ) -> AsyncGenerator[pb.RecordPage, None]:
     """Non-empty pages of consecutive records with from_seq <= seq <= to_seq (-1: the end of
     the log when called). The read is audited as service.stream audits it."""
-    last = await _last_seq(log, from_seq, to_seq)
-    span = {"from_seq": from_seq, "to_seq": last}
-    service.note_read(log, caller, "audit.records.streamed", "log/audit", span)
+    last = await service.start_stream(log, caller=caller, from_seq=from_seq, to_seq=to_seq)
     found = page_reader.pages(log.db, after=from_seq - 1, last=last, size=page_size)
     async with contextlib.aclosing(found):  # a caller who stops early stops the read ahead
         async for page in found:
             yield page
-
-
-async def _last_seq(log: AuditLog, from_seq: int, to_seq: int) -> int:
-    if from_seq < 0 or to_seq < -1 or (to_seq != -1 and to_seq < from_seq):
-        raise InvalidArgument("from_seq must be >= 0 and to_seq -1 or >= from_seq")
-    # The reads enqueued before this one are in the stream, as in service.stream.
-    await log.sequencer.settled()
-    if to_seq != -1:
-        return to_seq
-    async with log.db.transaction() as session:
-        return (await repository.read_head(session)).size - 1

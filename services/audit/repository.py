@@ -56,7 +56,7 @@ def _to_record(row: Row[Any]) -> Record:
     event = Event(
         event_id=str(row.event_id),
         occurred_at=row.occurred_at,
-        actor=_to_actor(row.actor),
+        actor=to_actor(row.actor),
         action=row.action,
         target=row.target,
         outcome=row.outcome,
@@ -67,7 +67,7 @@ def _to_record(row: Row[Any]) -> Record:
     return Record(row.seq, event, row.payload_sha256, row.prev_hash, row.leaf_hash, row.recorded_at)
 
 
-def _to_actor(stored: Any) -> Actor:
+def to_actor(stored: Any) -> Actor:
     # Read leniently: a tampered actor must surface as a hash mismatch, not as a crash.
     actor: dict[str, Any] = stored if isinstance(stored, dict) else {}
     return Actor(

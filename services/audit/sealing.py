@@ -91,10 +91,11 @@ async def frontier_at(session: AsyncSession, cache: TreeCache, size: int) -> dic
     return found
 
 
-async def write(session: AsyncSession, sealed: Sealed, checkpointer: Checkpointer) -> Committed:
-    last = await log_writes.write(
-        await log_writes.connection(session), sealed.copy, sealed.batch.head
-    )
+async def write(
+    session: AsyncSession, conn: log_writes.Connection, sealed: Sealed, checkpointer: Checkpointer
+) -> Committed:
+    """`conn` is the session's own psycopg connection (log_writes.connection)."""
+    last = await log_writes.write(conn, sealed.copy, sealed.batch.head)
     size, frontier = sealed.after.head.size, sealed.after.frontier
     cut = None
     if checkpointer.due(last, size, datetime.now(UTC)):

@@ -186,7 +186,7 @@ class Sequencer:
             if sealed is None or not sealed.fits(head, existing):
                 frontier = await frontier_at(session, self.cache, head.size)
                 sealed = await seal(Tip(head, frontier), events, existing)
-            done = await write(session, sealed, self._checkpointer)
+            done = await write(session, conn, sealed, self._checkpointer)
         self._committed, self._committed_at = sealed.after, time.monotonic()
         self._learn(done)
         return sealed.batch.results

@@ -139,14 +139,7 @@ async def stream(
 ) -> AsyncIterator[Record]:
     """Records with from_seq <= seq <= to_seq (to_seq -1: the end of the log when called), read
     in pages, each in its own short transaction so a slow reader holds nothing open."""
-    if from_seq < 0 or to_seq < -1 or (to_seq != -1 and to_seq < from_seq):
-        raise InvalidArgument("from_seq must be >= 0 and to_seq -1 or >= from_seq")
-    await log.sequencer.settled()
-    if to_seq == -1:
-        async with log.db.transaction() as session:
-            to_seq = (await repository.read_head(session)).size - 1
-    span = {"from_seq": from_seq, "to_seq": to_seq}
-    note_read(log, caller, "audit.records.streamed", "log/audit", span)
+    to_seq = await start_stream(log, caller=caller, from_seq=from_seq, to_seq=to_seq)
     after = from_seq - 1
     while after < to_seq:
         async with log.db.transaction() as session:
@@ -156,6 +149,21 @@ async def stream(
         for record in found:
             yield record
         after = found[-1].seq
+
+
+async def start_stream(log: AuditLog, *, caller: Principal, from_seq: int, to_seq: int) -> int:
+    """Checks a stream's range and audits the read; returns its last seq (to_seq, or for -1 the
+    log's last seq now)."""
+    if from_seq < 0 or to_seq < -1 or (to_seq != -1 and to_seq < from_seq):
+        raise InvalidArgument("from_seq must be >= 0 and to_seq -1 or >= from_seq")
+    # The reads enqueued before this one are in the stream.
+    await log.sequencer.settled()
+    if to_seq == -1:
+        async with log.db.transaction() as session:
+            to_seq = (await repository.read_head(session)).size - 1
+    span = {"from_seq": from_seq, "to_seq": to_seq}
+    note_read(log, caller, "audit.records.streamed", "log/audit", span)
+    return to_seq
 
 
 ANONYMOUS = Actor("anonymous", (), "person", "", "")

@@ -25,11 +25,10 @@ _LEAVES = (
 
 
 async def keep_loaded(db: Database, memory: TreeMemory, cache: TreeCache) -> None:
-    started, size = time.perf_counter(), await _log_size(db)
-    cache.saw_size(size)
-    while memory.size < cache.known_size:
-        if not await _load_next(db, memory, cache.known_size):
-            return
+    started = time.perf_counter()
+    await log_size(db, cache)
+    if not await _catch_up(db, memory, cache):
+        return
     log.info(
         "tree loaded: %d records in %.1f s (%d MB)",
         memory.size,
@@ -38,15 +37,25 @@ async def keep_loaded(db: Database, memory: TreeMemory, cache: TreeCache) -> Non
     )
     while True:
         await asyncio.sleep(IDLE_S)
-        while memory.size < cache.known_size:
-            if not await _load_next(db, memory, cache.known_size):
-                return
+        if not await _catch_up(db, memory, cache):
+            return
 
 
-async def _log_size(db: Database) -> int:
+async def log_size(db: Database, cache: TreeCache) -> int:
+    """The log's size now, read from its head; the cache learns it too."""
     async with db.read() as connection:
         cursor = await connection.execute("SELECT size FROM audit.head")
-        return int((await cursor.fetchall())[0][0])
+        size = int((await cursor.fetchall())[0][0])
+    cache.saw_size(size)
+    return size
+
+
+async def _catch_up(db: Database, memory: TreeMemory, cache: TreeCache) -> bool:
+    """Loads up to the size the cache knows; False once a chunk does not load."""
+    while memory.size < cache.known_size:
+        if not await _load_next(db, memory, cache.known_size):
+            return False
+    return True
 
 
 async def _load_next(db: Database, memory: TreeMemory, target: int) -> bool:

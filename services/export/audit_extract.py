@@ -148,18 +148,18 @@ class _Window:
     async def select(
         self, records: AsyncGenerator[Mapping[str, Any], None]
     ) -> AsyncGenerator[Mapping[str, Any], None]:
-        export, expected = self._export, 0 if self._export.by_time else self._export.from_seq
+        """For a time range only: the records come from seq 0 on."""
+        export, expected = self._export, 0
         async with contextlib.aclosing(records):
             async for record in records:
                 seq = int(record.get("seq", 0))
                 requests.check_next_seq(seq, expected, export.to_seq)
                 expected += 1
-                if export.by_time:
-                    at = _recorded_at(record)
-                    if export.until is not None and at >= export.until:
-                        return
-                    if export.since is not None and at < export.since:
-                        continue
+                at = _recorded_at(record)
+                if export.until is not None and at >= export.until:
+                    return
+                if export.since is not None and at < export.since:
+                    continue
                 self.first = seq if self.first < 0 else self.first
                 self.last = seq
                 yield record

@@ -5,16 +5,17 @@ service authorizes and records the real caller, not this service."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
 
 from runtime.auth import Principal
 from runtime.clients import bearer
+from runtime.errors import NotFound
 from services.export.domain import Checkpoint
-from services.export.peer_errors import domain_error
+from services.export.peer_errors import call_peer, domain_error, message_dict
 from services.export.record_json import as_dict
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -22,6 +23,7 @@ from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 # A stream may run much longer than one unary call; the deadline still bounds a stuck peer.
 STREAM_DEADLINE_FACTOR = 60
 LIST_PAGE = 500  # ListRecords' cap
+T = TypeVar("T")
 
 
 class GrpcAuditReader:
@@ -31,28 +33,16 @@ class GrpcAuditReader:
         self._stub, self._timeout_s, self._stream_timeout_s = stub, timeout_s, stream_timeout_s
 
     async def latest_checkpoint(self, caller: Principal) -> Checkpoint | None:
+        request = audit_pb2.GetCheckpointRequest(tree_size=0)
         try:
-            found = await self._stub.GetCheckpoint(
-                audit_pb2.GetCheckpointRequest(tree_size=0),
-                timeout=self._timeout_s,
-                metadata=bearer(caller.token),
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                return None  # nothing signed yet
-            raise domain_error(exc) from None
+            found = await self._call(self._stub.GetCheckpoint, request, caller, not_found=str)
+        except NotFound:
+            return None  # nothing signed yet
         return Checkpoint(found.tree_size, found.root_hash, found.note)
 
     async def inclusion_proof(self, seq: int, tree_size: int, caller: Principal) -> dict[str, Any]:
-        try:
-            proof = await self._stub.GetInclusionProof(
-                audit_pb2.InclusionProofRequest(seq=seq, tree_size=tree_size),
-                timeout=self._timeout_s,
-                metadata=bearer(caller.token),
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc) from None
-        return MessageToDict(proof, preserving_proto_field_name=True)
+        request = audit_pb2.InclusionProofRequest(seq=seq, tree_size=tree_size)
+        return message_dict(await self._call(self._stub.GetInclusionProof, request, caller))
 
     async def targeted(
         self, target: str, below: int, caller: Principal
@@ -62,7 +52,7 @@ class GrpcAuditReader:
         after = -1
         while True:
             request = audit_pb2.ListRecordsRequest(after_seq=after, limit=LIST_PAGE, target=target)
-            page = await self._list(request, caller)
+            page = await self._call(self._stub.ListRecords, request, caller)
             for record in page.records:
                 if record.seq >= below:
                     return
@@ -73,18 +63,20 @@ class GrpcAuditReader:
 
     async def log_size(self, caller: Principal) -> int:
         """How many records the log holds now."""
-        page = await self._list(audit_pb2.ListRecordsRequest(after_seq=-1, limit=1), caller)
+        request = audit_pb2.ListRecordsRequest(after_seq=-1, limit=1)
+        page = await self._call(self._stub.ListRecords, request, caller)
         return page.log_size
 
-    async def _list(
-        self, request: audit_pb2.ListRecordsRequest, caller: Principal
-    ) -> audit_pb2.ListRecordsResponse:
-        try:
-            return await self._stub.ListRecords(
-                request, timeout=self._timeout_s, metadata=bearer(caller.token)
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc) from None
+    async def _call(
+        self,
+        method: Callable[..., Awaitable[T]],
+        request: Message,
+        caller: Principal,
+        not_found: Callable[[str], str] | None = None,
+    ) -> T:
+        return await call_peer(
+            method, request, caller=caller, timeout_s=self._timeout_s, not_found=not_found
+        )
 
     async def pages(
         self, from_seq: int, to_seq: int, caller: Principal

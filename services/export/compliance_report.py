@@ -8,19 +8,15 @@ page) until its last page, or until a page reaches results older than `since`.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from datetime import UTC
 from typing import Any
 
-import grpc
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from runtime.auth import Principal
-from runtime.clients import bearer
-from runtime.errors import NotFound
 from services.export.domain import Export
-from services.export.peer_errors import domain_error
+from services.export.peer_errors import call_peer, message_dict
 from tradeops.agent.v1 import compliance_service_pb2 as pb
 from tradeops.agent.v1 import compliance_service_pb2_grpc as pb_grpc
 from tradeops.common.v1 import common_pb2
@@ -53,7 +49,7 @@ class GrpcComplianceResults:
             found = self._listed(export, wanted, caller)
         async for result in found:
             if _inside(export, result) and all(getattr(result, k) == v for k, v in wanted.items()):
-                yield _dict(result)
+                yield message_dict(result)
 
     async def _listed(
         self, export: Export, wanted: Mapping[str, str], caller: Principal
@@ -72,21 +68,29 @@ class GrpcComplianceResults:
                 return
 
     async def _run(self, run_id: str, caller: Principal) -> pb.ComplianceRun:
-        try:
-            run: pb.ComplianceRun = await self._call(
-                self._stub.GetRun, pb.GetRunRequest(id=run_id), caller
-            )
-        except NotFound:
-            raise NotFound(f"no compliance run {run_id!r}") from None
+        run: pb.ComplianceRun = await self._call(
+            self._stub.GetRun,
+            pb.GetRunRequest(id=run_id),
+            caller,
+            lambda _: f"no compliance run {run_id!r}",
+        )
         return run
 
-    async def _call(self, method: Any, request: Message, caller: Principal) -> Any:
-        try:
-            return await method(request, timeout=self._timeout_s, metadata=bearer(caller.token))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                raise NotFound(f"{PEER}: {exc.details()}") from None
-            raise domain_error(exc, PEER) from None
+    async def _call(
+        self,
+        method: Any,
+        request: Message,
+        caller: Principal,
+        not_found: Callable[[str], str] = lambda details: f"{PEER}: {details}",
+    ) -> Any:
+        return await call_peer(
+            method,
+            request,
+            caller=caller,
+            timeout_s=self._timeout_s,
+            peer=PEER,
+            not_found=not_found,
+        )
 
 
 def _page_request(wanted: Mapping[str, str], token: str) -> pb.ListResultsRequest:
@@ -112,7 +116,3 @@ def _reaches_past(export: Export, oldest: pb.CheckResult) -> bool:
 async def _each(results: Iterable[pb.CheckResult]) -> AsyncGenerator[pb.CheckResult, None]:
     for result in results:
         yield result
-
-
-def _dict(message: Message) -> dict[str, Any]:
-    return MessageToDict(message, preserving_proto_field_name=True)

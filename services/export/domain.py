@@ -31,6 +31,8 @@ class ExportState(StrEnum):
     FAILED = "failed"
 
 
+# States in which a generation is (or should be) running: nothing is sealed yet.
+UNFINISHED = frozenset({ExportState.REQUESTED, ExportState.GENERATING})
 # States in which the export's directory is complete and signed.
 SEALED = frozenset({ExportState.SIGNED, ExportState.DELIVERING, ExportState.DELIVERED})
 SEALED_OR_VERIFIED = SEALED | {ExportState.VERIFIED}

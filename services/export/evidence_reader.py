@@ -12,18 +12,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import grpc
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from runtime.auth import Principal
-from runtime.clients import bearer
-from runtime.errors import NotFound, Unavailable
+from runtime.errors import Unavailable
 from services.export.audit_reader import GrpcAuditReader
 from services.export.domain import Checkpoint
-from services.export.peer_errors import domain_error
+from services.export.peer_errors import call_peer, message_dict
 from services.export.record_json import as_dict
-from services.export.reports import GrpcReports
+from services.export.reports import AGENT, OPS, GrpcReports
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb2
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb2
@@ -50,21 +47,25 @@ class GrpcEvidence:
     async def action(self, action_id: str, caller: Principal) -> dict[str, Any]:
         """NotFound for an unknown action."""
         request = ops_pb2.GetActionRequest(id=action_id)
-        try:
-            found = await self._call(self._ops.GetAction, request, caller, "the ops service")
-        except NotFound:
-            raise NotFound(f"no ops action {action_id!r}") from None
-        return _dict(found)
+        found = await call_peer(
+            self._ops.GetAction,
+            request,
+            caller=caller,
+            timeout_s=self._timeout_s,
+            peer=OPS,
+            not_found=lambda _: f"no ops action {action_id!r}",
+        )
+        return message_dict(found)
 
     async def timeline(self, action_id: str, caller: Principal) -> list[dict[str, Any]]:
         request = ops_pb2.GetTimelineRequest(id=action_id)
-        found = await self._call(self._ops.GetTimeline, request, caller, "the ops service")
-        return [_dict(entry) for entry in found.entries]
+        found = await self._call(self._ops.GetTimeline, request, caller, OPS)
+        return [message_dict(entry) for entry in found.entries]
 
     async def incident(self, incident_id: str, caller: Principal) -> dict[str, Any]:
         request = agent_pb2.GetIncidentRequest(id=incident_id)
-        found = await self._call(self._agent.GetIncident, request, caller, "the agent service")
-        return _dict(found)
+        found = await self._call(self._agent.GetIncident, request, caller, AGENT)
+        return message_dict(found)
 
     async def decisions(
         self, incident_id: str, own_decision: str, caller: Principal
@@ -73,10 +74,7 @@ class GrpcEvidence:
         and the action's own decision, by id."""
         found: list[dict[str, Any]] = []
         if incident_id:
-            try:
-                found = await self._reports.incident_decisions(incident_id, caller)
-            except NotFound:  # the action names an incident the agent does not know
-                found = []
+            found = await self._reports.incident_decisions(incident_id, caller)
         if own_decision and own_decision not in {d["id"] for d in found}:
             found.append(await self._reports.decision(own_decision, caller))
         return sorted(found, key=lambda d: str(d["id"]))
@@ -119,13 +117,11 @@ class GrpcEvidence:
     async def _call(
         self, method: Callable[..., Awaitable[T]], request: Message, caller: Principal, peer: str
     ) -> T:
-        try:
-            return await method(request, timeout=self._timeout_s, metadata=bearer(caller.token))
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                raise NotFound(f"{peer} knows no such record: {exc.details()}") from None
-            raise domain_error(exc, peer) from None
-
-
-def _dict(message: Message) -> dict[str, Any]:
-    return MessageToDict(message, preserving_proto_field_name=True)
+        return await call_peer(
+            method,
+            request,
+            caller=caller,
+            timeout_s=self._timeout_s,
+            peer=peer,
+            not_found=lambda details: f"{peer} knows no such record: {details}",
+        )

@@ -18,15 +18,12 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import grpc
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from runtime.auth import Principal
-from runtime.clients import bearer
 from runtime.errors import InvalidArgument
 from services.export.domain import Export
-from services.export.peer_errors import domain_error
+from services.export.peer_errors import call_peer, message_dict
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb2
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.common.v1 import common_pb2
@@ -44,7 +41,7 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "created_by", "decisions",
 )  # fmt: skip
 PAGE, INCIDENT_PAGE, DECISION_PAGE = 200, 500, 500  # the agent caps its pages at 500
-AGENT = "the agent service"
+AGENT, OPS = "the agent service", "the ops service"
 T = TypeVar("T", bound=Message)
 
 
@@ -67,9 +64,9 @@ class GrpcReports:
                     self._ops.GetAction,
                     ops_pb2.GetActionRequest(id=action.id),
                     caller,
-                    "the ops service",
+                    OPS,
                 )
-                yield _dict(found)
+                yield message_dict(found)
 
     async def incidents(
         self, export: Export, caller: Principal
@@ -78,7 +75,7 @@ class GrpcReports:
             if _inside(export, incident.created_at.ToDatetime()) and all(
                 getattr(incident, k) == v for k, v in export.parameters.items()
             ):
-                row = _dict(incident)
+                row = message_dict(incident)
                 row["decisions"] = await self.incident_decisions(incident.id, caller)
                 yield row
 
@@ -92,14 +89,14 @@ class GrpcReports:
                 page=common_pb2.PageRequest(page_size=DECISION_PAGE, page_token=token),
             )
             page = await self._call(self._agent.ListDecisions, request, caller, AGENT)
-            found += [_dict(d) for d in page.decisions]
+            found += [message_dict(d) for d in page.decisions]
             token = page.next_page_token
             if not token:
                 return found
 
     async def decision(self, decision_id: str, caller: Principal) -> dict[str, Any]:
         request = agent_pb2.GetDecisionRequest(id=decision_id)
-        return _dict(await self._call(self._agent.GetDecision, request, caller, AGENT))
+        return message_dict(await self._call(self._agent.GetDecision, request, caller, AGENT))
 
     async def _incidents(
         self, export: Export, caller: Principal
@@ -124,7 +121,7 @@ class GrpcReports:
             request = ops_pb2.ListActionsRequest(
                 page=common_pb2.PageRequest(page_size=PAGE, page_token=token), **filters
             )
-            page = await self._call(self._ops.ListActions, request, caller, "the ops service")
+            page = await self._call(self._ops.ListActions, request, caller, OPS)
             for action in page.actions:
                 if since and action.created_at.ToDatetime(tzinfo=UTC) < since:
                     return  # newest first: everything further is older still
@@ -136,10 +133,7 @@ class GrpcReports:
     async def _call(
         self, method: Callable[..., Awaitable[T]], request: Message, caller: Principal, peer: str
     ) -> T:
-        try:
-            return await method(request, timeout=self._timeout_s, metadata=bearer(caller.token))
-        except grpc.aio.AioRpcError as exc:
-            raise domain_error(exc, peer) from None
+        return await call_peer(method, request, caller=caller, timeout_s=self._timeout_s, peer=peer)
 
 
 def _incident_page(export: Export, token: str) -> agent_pb2.ListIncidentsRequest:
@@ -171,7 +165,3 @@ def _inside(export: Export, created_at: datetime) -> bool:
     return (export.since is None or at >= export.since) and (
         export.until is None or at < export.until
     )
-
-
-def _dict(message: Message) -> dict[str, Any]:
-    return MessageToDict(message, preserving_proto_field_name=True)

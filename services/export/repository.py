@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.export.domain import Export, ExportFile, ExportState
+from services.export.domain import UNFINISHED, Export, ExportFile, ExportState
 from services.export.tables import exports, manifests
 
 _FIELDS = (
@@ -19,8 +19,7 @@ _FIELDS = (
     "manifest_sha256", "prev_manifest_sha256", "key_id", "delivered_at", "verified_at",
     "location",
 )  # fmt: skip
-# States in which a generation is (or should be) running.
-UNFINISHED = (ExportState.REQUESTED.value, ExportState.GENERATING.value)
+_UNFINISHED = sorted(state.value for state in UNFINISHED)
 # Any constant serves: it only has to be the same for every replica signing manifests.
 _CHAIN_LOCK = 0x6578706F7274
 
@@ -42,7 +41,7 @@ async def touch(session: AsyncSession, export_id: str, at: datetime) -> None:
     """Marks an unfinished export alive; a finished one is left as it is."""
     await session.execute(
         update(exports)
-        .where(exports.c.id == export_id, exports.c.state.in_(UNFINISHED))
+        .where(exports.c.id == export_id, exports.c.state.in_(_UNFINISHED))
         .values(heartbeat_at=at)
     )
 
@@ -62,7 +61,7 @@ async def claim_stale(session: AsyncSession, cutoff: datetime) -> Export | None:
     alive = func.greatest(exports.c.updated_at, exports.c.heartbeat_at)  # NULLs are ignored
     query = (
         select(exports)
-        .where(exports.c.state.in_(UNFINISHED), alive < cutoff)
+        .where(exports.c.state.in_(_UNFINISHED), alive < cutoff)
         .order_by(exports.c.updated_at)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -17,15 +17,13 @@ from services.export.domain import (
     PUBLIC_KEY,
     SIGNATURE,
     SUMS,
+    UNFINISHED,
     Export,
     ExportFile,
-    ExportState,
 )
 from services.export.extract_file import publish_dir, write_whole
 from services.export.manifest import manifest_bytes, sums_text
 from services.export.signing import Signer
-
-UNSEALED = frozenset({ExportState.REQUESTED, ExportState.GENERATING})
 
 
 async def seal(
@@ -33,7 +31,7 @@ async def seal(
 ) -> Export:
     async with db.transaction() as session:
         stored = await repository.locked(session, export.id)
-        if stored is None or stored.state not in UNSEALED:
+        if stored is None or stored.state not in UNFINISHED:
             raise Superseded(export.id)
         await keys.register(session, signer)
         position, prev = await repository.chain_head(session)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
-from services.export import events, repository, requests
+from services.export import events, queries, repository, requests
 from services.export.audit_extract import AuditReader
 from services.export.domain import Checkpoint, Export, ExportState
 from services.export.evidence import EvidenceSource
@@ -92,7 +92,7 @@ async def _run(
         raise
     except Superseded:  # already failed and audited by the sweeper: once is the record
         await discard_files(exporter.export_dir, export)
-        return await _current(exporter.db, export.id)
+        return await queries.get_export(exporter.db, export.id)
     except Exception as exc:
         return await _failure(exporter, caller, export, exc)
     if export.destination and exporter.deliver is not None:
@@ -108,13 +108,6 @@ async def _generate_and_seal(
     export = export.generated(files[0], tuple(files))
     final = exporter.export_dir / export.directory
     return await seal(exporter.db, export, exporter.signer, staging, final, caller)
-
-
-async def _current(db: Database, export_id: str) -> Export:
-    async with db.transaction() as session:
-        found = await repository.get(session, export_id)
-    assert found is not None  # exports are never deleted
-    return found
 
 
 async def _first(db: Database, caller: Principal, client_key: str) -> Export | None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.errors import Conflict, NotFound
 from services.export import repository
 from services.export.domain import Export, ExportState
-from services.export.tables import exports
 
 # States an attempt that did not succeed returns the export to: the last copy delivered is
 # still intact at the destination (uploads are swapped in whole), so its state stays true.
@@ -19,8 +17,7 @@ _KEEP = frozenset({ExportState.SIGNED, ExportState.DELIVERED, ExportState.VERIFI
 
 
 async def locked(session: AsyncSession, export_id: str) -> Export:
-    await session.execute(select(exports.c.id).where(exports.c.id == export_id).with_for_update())
-    export = await repository.get(session, export_id)
+    export = await repository.locked(session, export_id)
     if export is None:
         raise NotFound(f"no export {export_id}")
     return export
