@@ -10,6 +10,7 @@ import binascii
 import json
 import uuid
 from datetime import datetime
+from typing import Literal, Protocol
 
 from runtime.errors import InvalidArgument
 
@@ -17,10 +18,32 @@ DEFAULT_PAGE, MAX_PAGE = 50, 500
 After = tuple[datetime, str]
 
 
+class _PageRequest(Protocol):
+    @property
+    def page_size(self) -> int: ...
+
+
+class LimitedRequest(Protocol):
+    """A list request that still honours its deprecated `limit` beside `page`."""
+
+    @property
+    def limit(self) -> int: ...
+    @property
+    def page(self) -> _PageRequest: ...
+    def HasField(self, field_name: Literal["page"]) -> bool: ...  # protobuf's name
+
+
 def page_size(requested: int, field: str = "page_size") -> int:
     if requested < 0:
         raise InvalidArgument(f"{field} must not be negative")
     return min(requested or DEFAULT_PAGE, MAX_PAGE)
+
+
+def requested_size(request: LimitedRequest) -> int:
+    """page.page_size when `page` is set, else the deprecated `limit`, checked as page_size."""
+    if request.HasField("page"):
+        return page_size(request.page.page_size)
+    return page_size(request.limit, "limit")
 
 
 def encode(at: datetime, item_id: str) -> str:

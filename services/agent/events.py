@@ -1,7 +1,7 @@
-"""The agent's audit events into its outbox: `record` writes one (what compliance, probes and
-triggers use), `record_events` a batch in one INSERT, the rows runtime.outbox.record_event
-writes (built by the same runtime.outbox.event_body): TriageBatch writes two events per
-incident, and one statement each would cost more than the triage itself."""
+"""The agent's audit events into its outbox: `record` writes one (what compliance, probes,
+triggers and proposals use), `record_events` a batch in one INSERT, the rows
+runtime.outbox.record_event writes (built by the same runtime.outbox.event_body): TriageBatch
+writes two events per incident, and one statement each would cost more than the triage itself."""
 
 from __future__ import annotations
 

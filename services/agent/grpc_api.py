@@ -67,14 +67,9 @@ class AgentServicer(pb_grpc.AgentServiceServicer):
     async def ListIncidents(
         self, request: pb.ListIncidentsRequest, context: Context
     ) -> pb.ListIncidentsResponse:
-        size = (
-            paging.page_size(request.page.page_size)
-            if request.HasField("page")
-            else paging.page_size(request.limit, "limit")  # the deprecated field
-        )
         page = await listing.incident_page(
             self._agent.db,
-            page_size=size,
+            page_size=paging.requested_size(request),
             page_token=request.page.page_token,
             since=optional_time(request.created_after, request.HasField("created_after")),
             until=optional_time(request.created_before, request.HasField("created_before")),

@@ -11,7 +11,7 @@ from typing import Generic, Protocol, TypeVar
 from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent import repository
+from services.agent import keyset, repository
 from services.agent.domain import Decision
 from services.agent.incidents import Incident
 
@@ -64,6 +64,4 @@ async def decision_page(
 
 
 def _page(found: Sequence[T], page_size: int) -> Page[T]:
-    more = len(found) > page_size
-    items = list(found[:page_size])
-    return Page(items, paging.encode(items[-1].created_at, items[-1].id) if more else "")
+    return Page(*keyset.cut(found, page_size, lambda item: item.created_at))

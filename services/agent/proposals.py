@@ -18,13 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
 from runtime.errors import DomainError, Unavailable
-from runtime.outbox import automation, record_event
-from services.agent import repository
+from runtime.outbox import automation
+from services.agent import events, repository
 from services.agent.domain import Decision, Recommendation
-from services.agent.tables import outbox
 
 log = logging.getLogger(__name__)
-SOURCE = "agent"
 MAX_RETRY_DELAY_S = 300
 OUTAGE_RETRY_DELAY_S = 30
 PASS_LIMIT = 20
@@ -109,16 +107,9 @@ async def record(
     outcome: str = "success",
 ) -> None:
     """An audit event about a decision, attributed to the rule set and version that made it."""
-    actor = automation_actor(decision)
-    await record_event(
-        session,
-        outbox,
-        source=SOURCE,
-        actor=actor,
-        action=action,
-        target=f"decision/{decision.id}",
-        payload=payload,
-        outcome=outcome,
+    target = f"decision/{decision.id}"
+    await events.record(
+        session, automation_actor(decision), action, target, payload, outcome=outcome
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, or_, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.paging import After
@@ -21,6 +21,7 @@ from services.agent.domain import (
     SeverityChange,
 )
 from services.agent.incidents import Incident
+from services.agent.keyset import newest_first
 from services.agent.tables import decisions, incidents
 from services.agent.triage import hit_document, output_document
 
@@ -42,7 +43,7 @@ async def list_incidents(
 ) -> list[Incident]:
     """Newest first, ties by id (runtime.paging); created in [since, until) when given."""
     c = incidents.c
-    query = _after(select(incidents), c.created_at, c.id, after)
+    query = newest_first(select(incidents), c.created_at, c.id, after)
     if since is not None:
         query = query.where(c.created_at >= since)
     if until is not None:
@@ -55,16 +56,10 @@ async def list_decisions(
 ) -> list[Decision]:
     """One incident's decisions, newest first, ties by id (runtime.paging)."""
     c = decisions.c
-    query = _after(select(decisions).where(c.incident_id == incident_id), c.created_at, c.id, after)
+    query = newest_first(
+        select(decisions).where(c.incident_id == incident_id), c.created_at, c.id, after
+    )
     return [_decision(row) for row in await session.execute(query.limit(limit))]
-
-
-def _after(query: Select[Any], at: Any, id_: Any, after: After | None) -> Select[Any]:
-    query = query.order_by(at.desc(), id_)
-    if after is None:
-        return query
-    last_at, last_id = after
-    return query.where(or_(at < last_at, and_(at == last_at, id_ > last_id)))
 
 
 async def add_decisions(session: AsyncSession, batch: Sequence[Decision]) -> None:

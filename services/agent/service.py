@@ -25,7 +25,6 @@ from services.agent.rulebook import RuleBook
 from services.agent.triage import Timer, triage
 
 __all__ = ["Proposal", "Proposer", "Windows"]
-DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 Clock = Callable[[], datetime]
 DEFAULT_WINDOWS = Windows()
 
@@ -69,26 +68,30 @@ async def create_incident(
 ) -> Incident:
     """Intake of one report (also used by the agent's own compliance checks)."""
     now = clock()
-    [report] = accept([new], now)
+    [report] = accept([new], now)  # a bad report is refused before any database work
     async with db.transaction() as session:
-        [incident], events = await take_in(
-            session, [report], caller=caller, now=now, windows=windows
-        )
-        await record_events(session, events, now)
+        incident = await open_one(session, report, caller=caller, now=now, windows=windows)
         return replace(incident, related=await intake_store.related(session, incident))
+
+
+async def open_one(
+    session: AsyncSession,
+    report: NewIncident,
+    *,
+    caller: Principal,
+    now: datetime,
+    windows: Windows,
+) -> Incident:
+    """One accepted report (accept) through intake in the caller's transaction, audited."""
+    [incident], events = await take_in(session, [report], caller=caller, now=now, windows=windows)
+    await record_events(session, events, now)
+    return incident
 
 
 async def get_incident(agent: Agent, *, incident_id: str) -> Incident:
     async with agent.db.transaction() as session:
         incident = await _incident(session, incident_id)
         return replace(incident, related=await intake_store.related(session, incident))
-
-
-async def list_incidents(agent: Agent, *, limit: int) -> list[Incident]:
-    if limit < 0:
-        raise InvalidArgument("limit must not be negative")
-    async with agent.db.transaction() as session:
-        return await repository.list_incidents(session, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
 
 
 async def get_decision(agent: Agent, *, decision_id: str) -> Decision:

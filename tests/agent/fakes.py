@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from runtime import paging
 from runtime.db import Database
 from runtime.errors import Unavailable
+from services.agent import listing
+from services.agent.incidents import Incident
 from services.agent.rulebook import RuleBook
 from services.agent.service import Agent, Proposal, Windows
 
@@ -50,3 +53,9 @@ def make_agent(
     book = RuleBook.shipped(clock)
     windows = Windows(timedelta(minutes=10), timedelta(minutes=10))
     return Agent(db, proposer or FakeProposer(), book, windows, clock)
+
+
+async def list_incidents(db: Database, *, limit: int) -> list[Incident]:
+    """ListIncidents with the deprecated `limit`, as the servicer reads it."""
+    page = await listing.incident_page(db, page_size=paging.page_size(limit, "limit"))
+    return page.items

@@ -15,7 +15,7 @@ from runtime.errors import InvalidArgument
 from services.agent import service
 from services.agent.incidents import Incident, NewIncident, fingerprint, normalise
 from services.agent.tables import outbox
-from tests.agent.fakes import NOW, Clock, make_agent
+from tests.agent.fakes import NOW, Clock, list_incidents, make_agent
 
 Principals = Callable[..., Principal]
 LATENCY = NewIncident(
@@ -91,7 +91,7 @@ async def test_a_repeat_within_the_window_is_folded_onto_the_open_incident(
     stored = await service.get_incident(make_agent(agent_db, clock=clock), incident_id=first.id)
     assert (stored.occurrences, stored.last_seen_at) == (2, clock.now)
     assert await actions(agent_db) == ["agent.incident.created", "agent.incident.repeated"]
-    assert len(await service.list_incidents(make_agent(agent_db, clock=clock), limit=10)) == 1
+    assert len(await list_incidents(agent_db, limit=10)) == 1
 
 
 async def test_the_window_slides_with_each_repeat_and_a_later_report_opens_a_new_incident(

@@ -21,7 +21,7 @@ from services.agent.proposals import deliver_pending_proposals
 from services.agent.ruleset import load_rule_set
 from services.agent.service import Agent
 from services.agent.tables import outbox
-from tests.agent.fakes import NOW, FakeProposer, make_agent
+from tests.agent.fakes import NOW, FakeProposer, list_incidents, make_agent
 
 RULES = load_rule_set()
 Principals = Callable[..., Principal]
@@ -83,7 +83,7 @@ async def test_a_reported_incident_is_stored_and_audited(
 async def test_an_invalid_incident_is_not_stored(agent: Agent, principal_for: Principals) -> None:
     with pytest.raises(InvalidArgument):
         await reported(agent, principal_for, report(kind="weather"))
-    assert await service.list_incidents(agent, limit=0) == []
+    assert await list_incidents(agent.db, limit=0) == []
     assert await events(agent.db) == []
 
 
@@ -91,11 +91,11 @@ async def test_incidents_are_listed_newest_first(agent: Agent, principal_for: Pr
     first = await reported(agent, principal_for, report())
     agent.clock.advance(seconds=1)  # type: ignore[attr-defined]
     second = await reported(agent, principal_for, report("recon_break", breaks=2))
-    listed = await service.list_incidents(agent, limit=10)
+    listed = await list_incidents(agent.db, limit=10)
     assert [i.id for i in listed] == [second.id, first.id]
-    assert [i.id for i in await service.list_incidents(agent, limit=1)] == [second.id]
+    assert [i.id for i in await list_incidents(agent.db, limit=1)] == [second.id]
     with pytest.raises(InvalidArgument):
-        await service.list_incidents(agent, limit=-1)
+        await list_incidents(agent.db, limit=-1)
 
 
 async def test_a_triage_decision_is_stored_with_its_input_hash_and_logic_version(

@@ -78,16 +78,11 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
     async def ListResults(
         self, request: pb.ListResultsRequest, context: Context
     ) -> pb.ListResultsResponse:
-        size = (
-            paging.page_size(request.page.page_size)
-            if request.HasField("page")
-            else paging.page_size(request.limit, "limit")  # the deprecated field
-        )
         page = await queries.list_results(
             self._db,
             check_id=request.check_id,
             status=request.status,
-            page_size=size,
+            page_size=paging.requested_size(request),
             page_token=request.page.page_token,
         )
         return pb.ListResultsResponse(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
+from services.agent import keyset
 from services.agent.compliance import repository
 from services.agent.compliance.results import CheckResult, Run
 
@@ -39,9 +40,7 @@ async def list_results(
         found = await repository.list_results(
             session, check_id=check_id, status=status, after=after, limit=page_size + 1
         )
-    more = len(found) > page_size
-    found = found[:page_size]
-    return ResultPage(found, paging.encode(found[-1].checked_at, found[-1].id) if more else "")
+    return ResultPage(*keyset.cut(found, page_size, lambda result: result.checked_at))
 
 
 def _limit(limit: int, default: int, cap: int) -> int:

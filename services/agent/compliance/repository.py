@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.paging import After
@@ -13,6 +13,7 @@ from services.agent.compliance.checks import Finding
 from services.agent.compliance.results import CheckResult, Run
 from services.agent.compliance.tables import compliance_results as results
 from services.agent.compliance.tables import compliance_runs as runs
+from services.agent.keyset import newest_first
 
 
 async def add_run(session: AsyncSession, run: Run) -> None:
@@ -69,12 +70,7 @@ async def list_runs(session: AsyncSession, limit: int) -> list[Run]:
 async def list_results(
     session: AsyncSession, *, check_id: str, status: str, after: After | None, limit: int
 ) -> list[CheckResult]:
-    query = select(results).order_by(results.c.checked_at.desc(), results.c.id).limit(limit)
-    if after is not None:
-        at, last_id = after
-        query = query.where(
-            or_(results.c.checked_at < at, and_(results.c.checked_at == at, results.c.id > last_id))
-        )
+    query = newest_first(select(results), results.c.checked_at, results.c.id, after).limit(limit)
     if check_id:
         query = query.where(results.c.check_id == check_id)
     if status:

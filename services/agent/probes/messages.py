@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from runtime.errors import InvalidArgument
+from services.agent.messages import timestamp
 from services.agent.probes.model import (
     JSON,
     PROMETHEUS,
@@ -22,12 +19,6 @@ from services.agent.probes.model import (
     Version,
 )
 from tradeops.agent.v1 import probe_service_pb2 as pb
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def spec_of(message: pb.ProbeDefinition) -> ProbeSpec:

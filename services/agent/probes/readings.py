@@ -14,7 +14,7 @@ from services.agent.domain import COMPARISONS
 from services.agent.probes import jsonpath, prometheus
 from services.agent.probes.model import AGE, FAILING, JSON, OK, STALENESS, Reading, Rule
 
-_OPS: dict[str, Callable[[float, float], bool]] = {**COMPARISONS, "!=": operator.ne}
+OPS: dict[str, Callable[[float, float], bool]] = {**COMPARISONS, "!=": operator.ne}
 
 
 class Unreadable(ValueError):
@@ -43,7 +43,7 @@ def judge(raw: Any, rule: Rule, now: datetime) -> tuple[str, float, str]:
             return FAILING, age, f"value is {age:.3f} s old, more than {rule.max_age_s:g} s"
         return OK, age, ""
     value = _number(raw)
-    if _OPS[rule.op](value, rule.value):
+    if OPS[rule.op](value, rule.value):
         return FAILING, value, f"observed {value:g} {rule.op} {rule.value:g}"
     return OK, value, ""
 

@@ -44,8 +44,12 @@ def summary(spec: ProbeSpec, version: int, seen: Observation) -> str:
         "probe": spec.name,
         "version": version,
         "url": spec.url,
-        "value": "n/a" if seen.value is None else f"{seen.value:g}",
+        "value": value_text(seen),
         "error": seen.error,
     }
     text = spec.incident.summary.format_map(values)
     return text if "{error}" in spec.incident.summary else f"{text} ({seen.error})"
+
+
+def value_text(seen: Observation) -> str:
+    return "n/a" if seen.value is None else f"{seen.value:g}"

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime import paging
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy
@@ -22,7 +23,6 @@ from services.agent.probes.reports import check_report
 from services.agent.probes.validation import validate
 
 Clock = Callable[[], datetime]
-DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 
 async def put_probe(
@@ -108,7 +108,7 @@ async def get_probe(db: Database, *, probe_id: str) -> tuple[Probe, list[Version
 
 async def list_probes(db: Database, *, limit: int) -> list[Probe]:
     async with db.transaction() as session:
-        return await store.list_all(session, _limit(limit))
+        return await store.list_all(session, paging.page_size(limit, "limit"))
 
 
 async def list_runs(db: Database, *, probe_id: str, limit: int) -> list[RunRecord]:
@@ -116,10 +116,4 @@ async def list_runs(db: Database, *, probe_id: str, limit: int) -> list[RunRecor
         probe = await store.by_id(session, probe_id)
         if probe is None:
             raise NotFound(f"no probe {probe_id!r}")
-        return await run_store.runs(session, probe, _limit(limit))
-
-
-def _limit(limit: int) -> int:
-    if limit < 0:
-        raise InvalidArgument("limit must not be negative")
-    return min(limit or DEFAULT_LIMIT, MAX_LIMIT)
+        return await run_store.runs(session, probe, paging.page_size(limit, "limit"))

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.auth import Principal
 from runtime.outbox import person
 from services.agent.events import Event, record_events
-from services.agent.intake import Windows, take_in
+from services.agent.intake import Windows
 from services.agent.probes.events import caller
 from services.agent.probes.model import Observation, Probe, ProbeSpec
-from services.agent.probes.reports import report_of
-from services.agent.service import accept
+from services.agent.probes.reports import report_of, value_text
+from services.agent.service import accept, open_one
 from services.agent.tables import incidents
 
 OPENED, UPDATED, RECOVERED = "opened", "updated", "recovered"
@@ -65,8 +65,7 @@ async def _open(
     windows: Windows,
 ) -> str:
     [report] = accept([report_of(spec, version, seen, now)], now)
-    [incident], events = await take_in(session, [report], caller=who, now=now, windows=windows)
-    await record_events(session, events, now)
+    incident = await open_one(session, report, caller=who, now=now, windows=windows)
     return incident.id
 
 
@@ -99,7 +98,7 @@ async def _resolve(
     seen: Observation,
     now: datetime,
 ) -> None:
-    value = "n/a" if seen.value is None else f"{seen.value:g}"
+    value = value_text(seen)
     resolution = f"recovered: {who.subject} passed at {now.isoformat()} (observed {value})"
     c = incidents.c
     await session.execute(

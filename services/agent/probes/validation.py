@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.errors import InvalidArgument
-from services.agent.domain import COMPARISONS
 from services.agent.incidents import KINDS, MAX_METRIC_NAME, MAX_METRICS, MAX_SUMMARY, MAX_TEXT
+from services.agent.probes import readings
 from services.agent.probes.jsonpath import parse_path
 from services.agent.probes.model import (
     AGE,
@@ -29,7 +29,7 @@ from services.agent.probes.model import (
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-OPS = (*COMPARISONS, "!=")
+OPS = tuple(readings.OPS)
 PLACEHOLDERS = frozenset({"probe", "version", "url", "value", "error"})
 MIN_INTERVAL_S, MAX_INTERVAL_S = 1, 86_400
 MAX_TIMEOUT_S, MAX_URL, MAX_LABELS = 60.0, 2000, 20

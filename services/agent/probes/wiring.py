@@ -19,9 +19,7 @@ from services.agent.probes import grpc_api
 from services.agent.probes.events import caller
 from services.agent.probes.model import Probe
 from services.agent.probes.worker import OnOpened, ProbeWorker, WorkerOptions, _nothing
-from services.agent.service import Agent
-
-DEFAULT_WINDOWS = Windows()
+from services.agent.service import DEFAULT_WINDOWS, Agent
 
 
 def options_from(env: Mapping[str, str], windows: Windows) -> WorkerOptions:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import json_format, struct_pb2
 
+from services.agent.messages import timestamp
 from services.agent.workflows.model import DEFAULT_ATTEMPTS, DONE, FAILED, PENDING, Definition, Rule
 from services.agent.workflows.model import Firing as FiringData
 from tradeops.agent.v1 import trigger_service_pb2 as pb
@@ -41,12 +41,6 @@ def _struct(value: Any) -> struct_pb2.Struct:
     return message
 
 
-def _time(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def trigger(rule: Rule) -> pb.Trigger:
     return pb.Trigger(
         id=rule.id,
@@ -61,7 +55,7 @@ def trigger(rule: Rule) -> pb.Trigger:
         max_attempts=rule.max_attempts,
         reason=rule.reason,
         created_by=rule.created_by,
-        created_at=_time(rule.created_at),
+        created_at=timestamp(rule.created_at),
         latest_version=rule.latest_version or rule.version,
     )
 
@@ -81,9 +75,9 @@ def firing(found: FiringData) -> pb.Firing:
         attempts=found.attempts,
         last_error=found.last_error,
         created=found.created,
-        created_at=_time(found.created_at),
-        updated_at=_time(found.updated_at),
+        created_at=timestamp(found.created_at),
+        updated_at=timestamp(found.updated_at),
     )
     if found.state == PENDING:
-        message.next_attempt_at.CopyFrom(_time(found.next_attempt_at))
+        message.next_attempt_at.CopyFrom(timestamp(found.next_attempt_at))
     return message

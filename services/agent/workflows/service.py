@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime import paging
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
@@ -21,7 +22,6 @@ from services.agent.workflows.model import Definition, Firing, Rule, check
 from services.agent.workflows.step_params import check_parameters
 
 Clock = Callable[[], datetime]
-DEFAULT_PAGE, MAX_PAGE = 50, 500
 
 
 def rule_uuid(value: str) -> str:
@@ -124,9 +124,7 @@ async def list_rules(db: Database) -> list[Rule]:
 async def list_firings(
     db: Database, *, rule_id: str, page_size: int, page_token: str
 ) -> tuple[list[Firing], str]:
-    if page_size < 0:
-        raise InvalidArgument("page_size must not be negative")
-    size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
+    size = paging.page_size(page_size)
     after = firing_store.parse_token(page_token)
     async with db.transaction() as session:
         if rule_id:

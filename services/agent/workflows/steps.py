@@ -25,10 +25,9 @@ from runtime.webhook_signing import signed_headers
 from services.agent.compliance.checks import Limits
 from services.agent.compliance.service import Requester, run_checks
 from services.agent.compliance.sources import GrpcSources, Peers
-from services.agent.events import record_events
 from services.agent.incidents import MAX_SUMMARY, NewIncident
-from services.agent.intake import Windows, take_in
-from services.agent.service import accept
+from services.agent.intake import Windows
+from services.agent.service import accept, open_one
 from services.agent.workflows.events import rule_actor
 from services.agent.workflows.model import Firing, Rule
 from services.agent.workflows.settings import Webhook
@@ -139,10 +138,7 @@ async def open_incident(
         metrics={},
         observed_at=now,
     )
-    [accepted] = accept([report], now)
     caller = Principal(rule.automation, frozenset({SERVICE}))
-    [incident], events = await take_in(
-        session, [accepted], caller=caller, now=now, windows=Windows()
-    )
-    await record_events(session, events, now)
+    [accepted] = accept([report], now)
+    incident = await open_one(session, accepted, caller=caller, now=now, windows=Windows())
     return f"incident/{incident.id}"

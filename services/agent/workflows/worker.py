@@ -51,7 +51,8 @@ class TriggerWorker:
         while True:
             try:
                 if not ensured:
-                    ensured = bool(await defaults.ensure(self.db, self.clock) or True)
+                    await defaults.ensure(self.db, self.clock)
+                    ensured = True
                     self.wake()
                 while await self.once():
                     pass
