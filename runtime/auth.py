@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 
 from runtime.errors import PermissionDenied, Unauthenticated
-from runtime.jwks import JwksKeys, claim_at, verify_idp_token
+from runtime.jwks import LEEWAY_S, JwksKeys, claim_at, verify_idp_token
 from runtime.settings import AuthSettings, OidcSettings
 
 ROLES = ("viewer", "trader", "ops", "compliance", "admin")
@@ -32,7 +32,6 @@ COMPLIANCE = frozenset({"compliance", "admin"})
 SERVICES = frozenset({SERVICE})
 
 _ALGORITHMS = ["HS256"]
-_LEEWAY_S = 30
 MAX_CACHED_TOKENS = 10_000  # verified tokens remembered per verifier (a few MB at most)
 
 
@@ -93,7 +92,7 @@ class TokenVerifier:
                 algorithms=_ALGORITHMS,
                 audience=self._settings.audience,
                 issuer=self._settings.issuer,
-                leeway=_LEEWAY_S,
+                leeway=LEEWAY_S,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
@@ -113,7 +112,7 @@ class TokenVerifier:
             while len(self._verified) >= self._max_cached:
                 del self._verified[next(iter(self._verified))]  # the oldest entry
         # Valid until PyJWT would refuse it: exp plus the same leeway.
-        self._verified[token] = (principal, float(exp) + _LEEWAY_S)
+        self._verified[token] = (principal, float(exp) + LEEWAY_S)
 
     async def verify_header(self, authorization: str | None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")

@@ -19,7 +19,7 @@ from runtime.errors import Unauthenticated
 from runtime.settings import OidcSettings
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
-LEEWAY_S = 30
+LEEWAY_S = 30  # clock skew allowed on exp/nbf, for every token (runtime.auth uses it too)
 FETCH_TIMEOUT_S = 3.0
 
 

@@ -4,6 +4,7 @@ same way."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -92,8 +93,12 @@ class Stack:
                 return httpx.get(f"{self.gateway_url()}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
-        tls = TlsFiles.from_env({**self.env, "TRADEOPS_TLS_NAME": "cli"})
-        return grpc_serving(self.address(name), tls)
+        return grpc_serving(self.address(name), self._client_tls)
+
+    @functools.cached_property
+    def _client_tls(self) -> TlsFiles | None:
+        # Read once: readiness is polled every 0.1 s per starting process.
+        return TlsFiles.from_env({**self.env, "TRADEOPS_TLS_NAME": "cli"})
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
