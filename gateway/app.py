@@ -4,6 +4,7 @@ the lifespan opens one gRPC channel per peer and closes them on shutdown."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -38,12 +39,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     refusals = RefusalReporter(peers.audit, identity, settings.rpc_timeout_s)
     app.state.refusals = refusals
     sender = asyncio.create_task(refusals.run())
+    # Everything alive now (modules, routes, models, channels) lives as long as the process:
+    # frozen, a full collection no longer walks it. Unfrozen, one took 80 ms mid-request.
+    gc.freeze()
     try:
         yield
     finally:
         sender.cancel()
         await refusals.drain()
         await peers.close()
+        gc.unfreeze()  # an app built again in this process (tests) starts from the same state
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
