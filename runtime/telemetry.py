@@ -5,8 +5,10 @@ W3C trace context is the propagator.
 Sampling: TRADEOPS_TRACE_SAMPLE_RATIO (0 to 1) samples that share of new traces and follows the
 caller's decision for continued ones (parent-based), so a trace is whole or absent, never
 half-recorded across services. Unset, OTEL_TRACES_SAMPLER / _ARG apply (SDK default: parent-
-based, always on). TRADEOPS_TRACING=off installs no instrumentation at all: even unsampled,
-instrumentation costs each request its wrappers."""
+based, always on). With neither set and no exporter, a process records no span of a trace it
+starts (nothing would receive it) but still gives it a trace id, which log lines, outbox events
+and the calls it makes carry. TRADEOPS_TRACING=off installs no instrumentation at all: even
+unsampled, instrumentation costs each request its wrappers."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, TraceIdRatioBased
 
 from runtime.settings import SettingsError
 
@@ -46,14 +48,25 @@ def sampler_from_env() -> Sampler | None:
 
 
 def setup_tracing(service_name: str) -> TracerProvider:
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": service_name}), sampler=sampler_from_env()
-    )
-    if _otlp_wanted():
+    provider = tracer_provider(service_name)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer_provider(service_name: str) -> TracerProvider:
+    """The process's provider: its sampler (see the module's doc) and, when wanted, its exporter."""
+    exporting = _otlp_wanted()
+    sampler = sampler_from_env()
+    if sampler is None and not exporting and not os.environ.get("OTEL_TRACES_SAMPLER"):
+        # Spans no exporter takes would be recorded for nothing on every request. A caller that
+        # sampled its trace still has it continued and recorded here (parent-based).
+        sampler = ParentBased(ALWAYS_OFF)
+    resource = Resource.create({"service.name": service_name})
+    provider = TracerProvider(resource=resource, sampler=sampler)
+    if exporting:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
     return provider
 
 
