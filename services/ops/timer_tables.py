@@ -42,7 +42,7 @@ timers = Table(
     CheckConstraint("state IN ('pending', 'fired', 'cancelled')", name="ck_timers_state"),
     # Workers only ever look for pending timers that are due.
     Index("ix_timers_due", "due_at", postgresql_where=text("state = 'pending'")),
-    Index("ix_timers_action", "action_id"),
+    Index("ix_timers_action_state", "action_id", "state"),
 )
 
 escalation_policies = Table(
