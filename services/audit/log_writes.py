@@ -46,7 +46,8 @@ async def lock_and_find(conn: Connection, event_ids: list[str]) -> tuple[Head, d
     finds which of the ids are already logged, with their seqs."""
     async with conn.pipeline():
         head = await conn.execute(_LOCK)
-        found = await conn.execute(_EXISTING, ("{" + ",".join(event_ids) + "}",))
+        # Planned for each batch: a plan kept from when the log was small scans the whole table.
+        found = await conn.execute(_EXISTING, ("{" + ",".join(event_ids) + "}",), prepare=False)
     size, last_hash = (await head.fetchall())[0]
     return Head(int(size), str(last_hash)), {str(i): int(s) for i, s in await found.fetchall()}
 
