@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.trace import TracerProvider
 
 from gateway.app import create_app
 from runtime.auth import TokenVerifier
@@ -58,7 +59,9 @@ async def gateway(
 
 @asynccontextmanager
 async def running_gateway(
-    auth_settings: AuthSettings, token_for: Callable[..., str]
+    auth_settings: AuthSettings,
+    token_for: Callable[..., str],
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Gateway]:
     recorder = Recorder()
     verifier = TokenVerifier(auth_settings)
@@ -72,7 +75,7 @@ async def running_gateway(
         max_body_bytes=MAX_BODY_BYTES,
         long_rpc_timeout_s=LONG_RPC_TIMEOUT_S,
     )
-    app = create_app(settings)
+    app = create_app(settings, tracer_provider)
     try:
         async with (
             app.router.lifespan_context(app),

@@ -4,6 +4,10 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from runtime.settings import AuthSettings
 from tests.gateway.conftest import Gateway, running_gateway
@@ -15,14 +19,14 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 async def traced_gateway(
     auth_settings: AuthSettings, token_for: Callable[..., str]
 ) -> AsyncIterator[Gateway]:
-    """A gateway whose channels are opened with the gRPC client instrumentation on, as in
-    `python -m gateway`; the instrumentation is removed afterwards."""
+    """A gateway with a tracer provider and its channels opened with the gRPC client
+    instrumentation on, as in `python -m gateway`; the instrumentation is removed afterwards."""
     instrumentor = GrpcAioInstrumentorClient()  # type: ignore[no-untyped-call]
     already = instrumentor.is_instrumented_by_opentelemetry
     if not already:
         instrumentor.instrument()
     try:
-        async with running_gateway(auth_settings, token_for) as gateway:
+        async with running_gateway(auth_settings, token_for, TracerProvider()) as gateway:
             yield gateway
     finally:
         if not already:
@@ -40,3 +44,23 @@ async def test_the_callers_trace_continues_into_the_grpc_call(traced_gateway: Ga
     assert response.status_code == 200
     call = traced_gateway.recorder.only("ListIncidents")
     assert TRACE_ID in call.metadata["traceparent"]
+
+
+async def test_one_server_span_per_request_named_by_its_route_and_none_for_probes(
+    auth_settings: AuthSettings, token_for: Callable[..., str]
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    async with running_gateway(auth_settings, token_for, provider) as gateway:
+        headers = {**gateway.auth("viewer"), "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
+        assert (await gateway.client.get("/incidents", headers=headers)).status_code == 200
+        assert (await gateway.client.get("/healthz")).status_code == 200
+
+    [span] = exporter.get_finished_spans()
+    assert span.kind is SpanKind.SERVER
+    assert span.name == "GET /incidents"
+    assert format(span.context.trace_id, "032x") == TRACE_ID
+    assert span.attributes is not None
+    assert span.attributes["http.route"] == "/incidents"
+    assert span.attributes["http.response.status_code"] == 200
