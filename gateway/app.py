@@ -4,7 +4,6 @@ the lifespan opens one gRPC channel per peer and closes them on shutdown."""
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -22,6 +21,7 @@ from gateway.limits import BodyLimit
 from gateway.peers import Peers
 from gateway.rbac import authorize, document
 from gateway.refusals import RefusalReporter
+from runtime import collector
 from runtime.auth import ServiceIdentity, TokenVerifier
 from runtime.settings import GatewaySettings
 from runtime.telemetry import tracing_enabled
@@ -41,16 +41,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     refusals = RefusalReporter(peers.audit, identity, settings.rpc_timeout_s)
     app.state.refusals = refusals
     sender = asyncio.create_task(refusals.run())
-    # Everything alive now (modules, routes, models, channels) lives as long as the process:
-    # frozen, a full collection no longer walks it. Unfrozen, one took 80 ms mid-request.
-    gc.freeze()
+    collector.settle()
     try:
         yield
     finally:
         sender.cancel()
         await refusals.drain()
         await peers.close()
-        gc.unfreeze()  # an app built again in this process (tests) starts from the same state
+        collector.unsettle()
 
 
 def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None = None) -> FastAPI:

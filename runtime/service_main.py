@@ -4,12 +4,12 @@ workers, and a graceful stop. The service supplies only `build`, its wiring."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import Callable
 
 import uvloop
 
+from runtime import collector
 from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, serve_until_signalled, start
@@ -44,9 +44,7 @@ async def _serve(settings: ServiceSettings, build: Build) -> None:
     instrument_engine(db.engine)
     tls = TlsFiles.from_env(os.environ)
     spec = build(settings, db)
-    # Everything alive now (modules, settings, keys) lives as long as the process: frozen, a full
-    # collection no longer walks it, which kept pauses of tens of ms out of request latency.
-    gc.freeze()
+    collector.settle()
     running = await start(spec, settings.listen, TokenVerifier(settings.auth), tls)
     try:
         await serve_until_signalled(running)
