@@ -6,6 +6,7 @@ import os
 
 import grpc
 
+from runtime import trace_context
 from runtime.grpc_server import MAX_MESSAGE_BYTES
 from runtime.tls import TlsFiles
 
@@ -30,4 +31,5 @@ def open_channel(address: str) -> grpc.aio.Channel:
 
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {token}"),)
+    """A call's metadata: the token, and the trace context when carried by hand."""
+    return (("authorization", f"Bearer {token}"), *trace_context.outgoing())

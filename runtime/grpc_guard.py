@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import psycopg
 
+from runtime import trace_context
 from runtime.auth import Principal, TokenVerifier, set_current_principal
 from runtime.errors import (
     Conflict,
@@ -71,7 +72,7 @@ def status_for(exc: DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
-Checker = Callable[[grpc.aio.ServicerContext[Any, Any]], Awaitable[Principal]]
+Checker = Callable[[Mapping[str, str]], Awaitable[Principal]]
 # Records a refused call (method, the caller when known, why) as an audit event.
 RefusalHook = Callable[[str, Principal | None, str], Awaitable[None]]
 
@@ -107,8 +108,7 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return handler
 
     def _checker(self, method: str) -> Checker:
-        async def check(context: grpc.aio.ServicerContext[Any, Any]) -> Principal:
-            metadata = dict(context.invocation_metadata() or ())
+        async def check(metadata: Mapping[str, str]) -> Principal:
             principal: Principal | None = None
             try:
                 principal = await self._verifier.verify_header(metadata.get("authorization"))
@@ -135,9 +135,11 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
 def _unary(inner: Any, check: Checker) -> Any:
     async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        metadata = _metadata(context)
         try:
-            await check(context)
-            return await inner(request, context)
+            await check(metadata)
+            with trace_context.incoming(metadata):
+                return await inner(request, context)
         except DomainError as exc:
             await context.abort(status_for(exc), str(exc))
         except grpc.aio.AbortError:
@@ -152,10 +154,12 @@ def _stream(inner: Any, check: Checker) -> Any:
     async def behavior(
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
+        metadata = _metadata(context)
         try:
-            await check(context)
-            async for item in inner(request, context):
-                yield item
+            await check(metadata)
+            with trace_context.incoming(metadata):
+                async for item in inner(request, context):
+                    yield item
         except DomainError as exc:
             await context.abort(status_for(exc), str(exc))
         except grpc.aio.AbortError:
@@ -164,3 +168,7 @@ def _stream(inner: Any, check: Checker) -> Any:
             await _abort_unexpected(context, exc)
 
     return behavior
+
+
+def _metadata(context: grpc.aio.ServicerContext[Any, Any]) -> dict[str, str]:
+    return dict(context.invocation_metadata() or ())

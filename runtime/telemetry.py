@@ -7,8 +7,10 @@ caller's decision for continued ones (parent-based), so a trace is whole or abse
 half-recorded across services. Unset, OTEL_TRACES_SAMPLER / _ARG apply (SDK default: parent-
 based, always on). With neither set and no exporter, a process records no span of a trace it
 starts (nothing would receive it) but still gives it a trace id, which log lines, outbox events
-and the calls it makes carry. TRADEOPS_TRACING=off installs no instrumentation at all: even
-unsampled, instrumentation costs each request its wrappers."""
+and the calls it makes carry (over gRPC by hand, runtime.trace_context, rather than through the
+gRPC instrumentation, whose wrappers would only make unrecorded spans). TRADEOPS_TRACING=off
+installs no instrumentation at all: even unsampled, instrumentation costs each request its
+wrappers."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, TraceIdRatioBased
 
+from runtime import trace_context
 from runtime.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -57,7 +60,7 @@ def tracer_provider(service_name: str) -> TracerProvider:
     """The process's provider: its sampler (see the module's doc) and, when wanted, its exporter."""
     exporting = _otlp_wanted()
     sampler = sampler_from_env()
-    if sampler is None and not exporting and not os.environ.get("OTEL_TRACES_SAMPLER"):
+    if not records_new_traces():
         # Spans no exporter takes would be recorded for nothing on every request. A caller that
         # sampled its trace still has it continued and recorded here (parent-based).
         sampler = ParentBased(ALWAYS_OFF)
@@ -107,9 +110,19 @@ def _otlp_wanted(variable: str = "OTEL_TRACES_EXPORTER") -> bool:
     return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 
+def records_new_traces() -> bool:
+    """Whether this process records the traces it starts: an exporter, or a sampler chosen."""
+    chosen = os.environ.get("TRADEOPS_TRACE_SAMPLE_RATIO") or os.environ.get("OTEL_TRACES_SAMPLER")
+    return bool(chosen) or _otlp_wanted()
+
+
 def instrument_grpc() -> None:
-    """Client and server interceptors for every grpc.aio channel and server created after."""
+    """Client and server interceptors for every grpc.aio channel and server created after; in a
+    process that records no span of its own, the trace context carried by hand instead."""
     if not tracing_enabled():
+        return
+    if not records_new_traces():
+        trace_context.carry()
         return
     from opentelemetry.instrumentation.grpc import (
         GrpcAioInstrumentorClient,
