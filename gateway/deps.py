@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from gateway.errors import ApiError
 from gateway.peers import Peers
 from gateway.rbac import authorize
+from runtime import proto_json
 from runtime.auth import Principal
 from runtime.clients import bearer
 from runtime.idempotency import KEY_PATTERN, KEY_RULE
@@ -48,9 +48,7 @@ RpcDep = Annotated[Rpc, Depends(rpc)]
 def as_json(message: Message) -> Json:
     """Proto3 JSON with the .proto field names and every field present (zero values included),
     so clients see one shape; int64 values are strings, as the proto3 JSON mapping says."""
-    return MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
+    return proto_json.to_dict(message)  # type: ignore[no-any-return]
 
 
 IDEMPOTENCY_HEADER = {
