@@ -37,7 +37,10 @@ OUTAGE_PAUSE_MAX_S = 5.0
 class OutboxRelay:
     """Claims, sends and marks rows on a plain psycopg connection (Database.raw_transaction):
     the relay runs once per few events, so its per-pass cost bounds how cheap an event is.
-    After a wake it lingers `linger_s` so the events of several commits leave in one call."""
+    After a wake it lingers `linger_s` so the events of several commits leave in one call: much
+    of a pass's cost is the same whatever its size. At 300 approvals/s (600 events/s), 20 ms
+    sent 21 events a pass and 50 ms sends 44, and PostgreSQL's time in the relay's claim, mark
+    and the audit's COPY fell from 245 to 192 us per approval."""
 
     def __init__(
         self,
@@ -49,7 +52,7 @@ class OutboxRelay:
         batch: int = 200,
         poll_s: float = 0.5,
         timeout_s: float = 5.0,
-        linger_s: float = 0.02,
+        linger_s: float = 0.05,
     ) -> None:
         self._db, self._table, self._audit, self._identity = db, table, audit, identity
         self._batch, self._poll_s, self._timeout_s = batch, poll_s, timeout_s
