@@ -4,12 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 from google.protobuf.json_format import MessageToDict
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.errors import InvalidArgument
 from services.export.domain import Checkpoint, Export, ExportState, ExtractError
 from services.export.record_json import as_dict as _as_dict
-from services.export.record_json import rfc3339
 from services.export.requests import (
     ExportRequest,
     check_complete,
@@ -140,14 +138,3 @@ def test_audit_records_map_to_json_exactly_as_the_protobuf_library_maps_them(seq
         assert _as_dict(message) == MessageToDict(
             message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
         )
-
-
-@pytest.mark.parametrize(
-    ("seconds", "nanos"),
-    [(0, 0), (1, 5), (1_700_000_000, 123_000_000), (1_700_000_000, 123_456_000), (-5, 999)],
-)
-def test_timestamps_print_exactly_as_the_protobuf_library_prints_them(
-    seconds: int, nanos: int
-) -> None:
-    stamp = Timestamp(seconds=seconds, nanos=nanos)
-    assert rfc3339(stamp) == stamp.ToJsonString()
