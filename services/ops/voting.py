@@ -51,17 +51,18 @@ async def _count_or_expire(
     db: Database, action_id: str, vote: Vote, voter: Principal
 ) -> Action | Conflict:
     check_id(action_id)
-    async with db.raw_transaction() as conn:
-        # The row lock makes concurrent votes on one action queue up: one decision, exact count.
-        action = await vote_store.load(conn, action_id)
-        if action is None:
-            raise NotFound(f"no action {action_id}")
-        reason = overdue(action, vote.at)
-        if not reason:
-            return await _cast(conn, action, vote, voter)
-        # The expiry timer has not fired yet: expire now (committed), and refuse the vote.
-        expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=reason)
-        await vote_store.write(conn, _writes(expired, None, [], []))
+    with vote_store.traced():  # the whole transaction, commit included
+        async with db.raw_transaction() as conn:
+            # The row lock makes concurrent votes on one action queue up: one decision, exact count.
+            action = await vote_store.load(conn, action_id)
+            if action is None:
+                raise NotFound(f"no action {action_id}")
+            reason = overdue(action, vote.at)
+            if not reason:
+                return await _cast(conn, action, vote, voter)
+            # The expiry timer has not fired yet: expire now (committed), and refuse the vote.
+            expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=reason)
+            await vote_store.write(conn, _writes(expired, None, [], []))
     return Conflict(f"action {action_id} expired: {reason}")
 
 
