@@ -58,15 +58,12 @@ def setup_tracing(service_name: str) -> TracerProvider:
 
 def tracer_provider(service_name: str) -> TracerProvider:
     """The process's provider: its sampler (see the module's doc) and, when wanted, its exporter."""
-    exporting = _otlp_wanted()
-    sampler = sampler_from_env()
-    if not records_new_traces():
-        # Spans no exporter takes would be recorded for nothing on every request. A caller that
-        # sampled its trace still has it continued and recorded here (parent-based).
-        sampler = ParentBased(ALWAYS_OFF)
+    # Without an exporter or a chosen sampler, spans would be recorded for nothing on every
+    # request. A caller that sampled its trace still has it continued and recorded (parent-based).
+    sampler = sampler_from_env() if records_new_traces() else ParentBased(ALWAYS_OFF)
     resource = Resource.create({"service.name": service_name})
     provider = TracerProvider(resource=resource, sampler=sampler)
-    if exporting:
+    if _otlp_wanted():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

@@ -17,14 +17,10 @@ from opentelemetry import context, propagate
 _carrying = False
 
 
-def carry(on: bool = True) -> None:
+def carry() -> None:
     """Called once at start (runtime.telemetry.instrument_grpc)."""
     global _carrying
-    _carrying = on
-
-
-def carrying() -> bool:
-    return _carrying
+    _carrying = True
 
 
 def outgoing() -> tuple[tuple[str, str], ...]:
