@@ -50,9 +50,11 @@ def outbox_table(metadata: MetaData) -> Table:
         ),
         Column("delivered_at", DateTime(timezone=True)),
         Column("last_error", Text),
-        Index(
-            "ix_outbox_pending", "next_attempt_at", postgresql_where=text("delivered_at IS NULL")
-        ),
+        # The relay claims undelivered rows in id order; this index gives them in that order
+        # and lets its plain index scan mark the entries of delivered rows dead as it passes
+        # them. On next_attempt_at, the planner read it as a bitmap, which cannot: every pass
+        # visited every row delivered since the last vacuum (10,000 rows, 1.7 ms, and growing).
+        Index("ix_outbox_undelivered", "id", postgresql_where=text("delivered_at IS NULL")),
     )
 
 
