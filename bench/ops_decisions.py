@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import sys
 import time
@@ -86,10 +87,11 @@ class Caller:
 
 async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
     latency_n = int(args.rate * args.seconds)
-    ids = await propose(sys_, 100 + args.approvals + 2 * LIGHT_MAX + latency_n)
+    trials = args.trials * latency_n
+    ids = await propose(sys_, 100 + args.approvals + 2 * LIGHT_MAX + trials)
     warm, bulk = ids[:100], ids[100 : 100 + args.approvals]
     light = ids[100 + args.approvals :][:LIGHT_MAX]
-    direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-latency_n:]
+    direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-trials:]
     headers = {"Authorization": f"Bearer {sys_.token('ops-bench', 'ops')}"}
     gw, bl = LeanClient(sys_.stack.gateway_url(), headers), LeanClient(base_url, headers)
     try:
@@ -112,22 +114,45 @@ async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
             print(f"{name} at {easy:.0f}/s offered: {paced_easy.describe()}", flush=True)
         paced_easy = await approve_direct(sys_, direct, easy)
         print(f"ApproveAction by gRPC at {easy:.0f}/s: {paced_easy.describe()}", flush=True)
-        base_lat = await open_loop(Caller(bl, "/baseline/{}", paced), args.rate, args.seconds)
-        print(f"baseline at {args.rate:.0f}/s offered: {base_lat.describe()}", flush=True)
-        fig_lat = await open_loop(
-            Caller(gw, "/agent/ops/actions/{}/approve", paced), args.rate, args.seconds
-        )
-        print(f"approve at {args.rate:.0f}/s offered: {fig_lat.describe()}", flush=True)
+        base_lat, fig_lat = await latency_trials(args, gw, bl, paced)
     finally:
         await gw.aclose()
         await bl.aclose()
     await audited(sys_)
     ok_rate = figure / base_rate >= 0.5
-    fig_p99 = p99(fig_lat.latencies)
-    ok_lat = fig_p99 <= 25 and not (fig_lat.failed or fig_lat.unfinished)
+    fig_p99 = statistics.median(p99(t.latencies) for t in fig_lat)
+    ok_lat = fig_p99 <= 25 and not any(t.failed or t.unfinished for t in fig_lat)
+    base_p99 = statistics.median(p99(t.latencies) for t in base_lat)
     result("ops_approve_rate", figure, "approvals/s", base_rate, "ratio>=0.5", ok_rate)
-    result("ops_approve_p99", fig_p99, "ms", p99(base_lat.latencies), "<=25ms", ok_lat)
+    result("ops_approve_p99", fig_p99, "ms", base_p99, "<=25ms", ok_lat)
     return ok_rate and ok_lat
+
+
+async def latency_trials(
+    args: argparse.Namespace, gw: LeanClient, bl: LeanClient, ids: list[str]
+) -> tuple[list[Paced], list[Paced]]:
+    """`args.trials` trials, each the baseline then the approvals at args.rate for
+    args.seconds; the figure is the median trial's p99, every trial printed. The host's
+    neighbours come and go: a burst of theirs lasting half a second puts more than 1% of one
+    trial's calls late, baseline or figure, whichever it lands on. Alternating the two and
+    taking the median trial measures the system, not the burst."""
+    size = len(ids) // args.trials
+    base: list[Paced] = []
+    fig: list[Paced] = []
+    for trial in range(args.trials):
+        chunk = ids[trial * size : (trial + 1) * size]
+        base.append(await open_loop(Caller(bl, "/baseline/{}", chunk), args.rate, args.seconds))
+        fig.append(
+            await open_loop(
+                Caller(gw, "/agent/ops/actions/{}/approve", chunk), args.rate, args.seconds
+            )
+        )
+        print(
+            f"trial {trial + 1} at {args.rate:.0f}/s offered: baseline {base[-1].describe()};"
+            f" approve {fig[-1].describe()}",
+            flush=True,
+        )
+    return base, fig
 
 
 async def audited(sys_: System) -> None:
@@ -151,6 +176,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--trials", type=int, default=3)
     args = parser.parse_args()
     with scratch("ops-decisions") as home, system(home, gateway=True) as sys_:
         port = free_port()
