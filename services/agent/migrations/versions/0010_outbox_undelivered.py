@@ -1,5 +1,5 @@
 """Agent schema: the outbox's index of undelivered rows keyed by id, in place of the one on
-next_attempt_at (see runtime.outbox.outbox_table: the relay's claim walked every row delivered
+next_attempt_at (runtime.outbox_migrations: the relay's claim walked every row delivered
 since the last vacuum).
 
 Revision ID: 0010_agent_outbox_undelivered
@@ -8,8 +8,7 @@ Revises: 0009_agent_incidents_newest
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from runtime.outbox_migrations import index_undelivered_by_due_time, index_undelivered_by_id
 
 revision = "0010_agent_outbox_undelivered"
 down_revision = "0009_agent_incidents_newest"
@@ -17,22 +16,11 @@ branch_labels = None
 depends_on = None
 
 SCHEMA = "agent"
-UNDELIVERED = sa.text("delivered_at IS NULL")
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_outbox_undelivered", "outbox", ["id"], schema=SCHEMA, postgresql_where=UNDELIVERED
-    )
-    op.drop_index("ix_outbox_pending", table_name="outbox", schema=SCHEMA)
+    index_undelivered_by_id(SCHEMA)
 
 
 def downgrade() -> None:
-    op.create_index(
-        "ix_outbox_pending",
-        "outbox",
-        ["next_attempt_at"],
-        schema=SCHEMA,
-        postgresql_where=UNDELIVERED,
-    )
-    op.drop_index("ix_outbox_undelivered", table_name="outbox", schema=SCHEMA)
+    index_undelivered_by_due_time(SCHEMA)
