@@ -87,11 +87,11 @@ class Caller:
 
 async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
     latency_n = int(args.rate * args.seconds)
-    trials = args.trials * latency_n
-    ids = await propose(sys_, 100 + args.approvals + 2 * LIGHT_MAX + trials)
+    paced_n = args.trials * latency_n
+    ids = await propose(sys_, 100 + args.approvals + 2 * LIGHT_MAX + paced_n)
     warm, bulk = ids[:100], ids[100 : 100 + args.approvals]
     light = ids[100 + args.approvals :][:LIGHT_MAX]
-    direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-trials:]
+    direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-paced_n:]
     headers = {"Authorization": f"Bearer {sys_.token('ops-bench', 'ops')}"}
     gw, bl = LeanClient(sys_.stack.gateway_url(), headers), LeanClient(base_url, headers)
     try:

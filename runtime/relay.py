@@ -60,7 +60,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._outage_passes = 0  # consecutive passes that found the audit service unreachable
         names = (table.schema, table.name) if table.schema else (table.name,)
-        self._sql = _Statements(sql.Identifier(*names))
+        self._sql = Statements(sql.Identifier(*names))
 
     def wake(self) -> None:
         """Deliver now instead of at the next poll (called after a use case commits)."""
@@ -137,7 +137,7 @@ def outage_pause(passes: int) -> float:
     return min(OUTAGE_PAUSE_MAX_S, 0.25 * (1 << min(passes - 1, 8))) * random.uniform(0.5, 1.0)
 
 
-class _Statements:
+class Statements:
     """The relay's three statements on one outbox table."""
 
     def __init__(self, table: sql.Identifier) -> None:

@@ -14,7 +14,6 @@ from typing import Any, cast
 
 from runtime import proto_json
 from runtime.canonical import canonical_json
-from runtime.proto_json import rfc3339
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 
 # json.dumps(ensure_ascii=False) escapes strings with exactly this function.
@@ -37,12 +36,12 @@ def jsonl_line(record: audit_pb2.AuditRecord) -> str:
         f'{{"event":{{"action":{_text(event.action)},"actor":{{"desk":{_text(actor.desk)},'
         f'"kind":{_text(actor.kind)},"logic_version":{_text(actor.logic_version)},'
         f'"roles":[{roles}],"subject":{_text(actor.subject)}}},'
-        f'"event_id":{_text(event.event_id)},"occurred_at":"{rfc3339(event.occurred_at)}",'
+        f'"event_id":{_text(event.event_id)},"occurred_at":"{proto_json.rfc3339(event.occurred_at)}",'
         f'"outcome":{_text(event.outcome)},"payload_json":{_text(event.payload_json)},'
         f'"source":{_text(event.source)},"target":{_text(event.target)},'
         f'"trace_id":{_text(event.trace_id)}}},"leaf_hash":{_text(record.leaf_hash)},'
         f'"payload_sha256":{_text(record.payload_sha256)},"prev_hash":{_text(record.prev_hash)},'
-        f'"recorded_at":"{rfc3339(record.recorded_at)}","seq":"{record.seq}"}}\n'
+        f'"recorded_at":"{proto_json.rfc3339(record.recorded_at)}","seq":"{record.seq}"}}\n'
     )
 
 

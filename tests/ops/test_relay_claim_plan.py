@@ -14,7 +14,7 @@ from psycopg import sql
 from sqlalchemy import text
 
 from runtime.db import Database
-from runtime.relay import _Statements
+from runtime.relay import Statements
 
 DELIVERED, BACKLOG, BATCH = 3_000, 1_000, 200
 FILL = text(
@@ -36,7 +36,7 @@ async def test_a_claim_reads_one_batch_of_the_backlog_in_id_order(ops_db: Databa
         await session.execute(text("ANALYZE ops.outbox"))
         raw = (await (await session.connection()).get_raw_connection()).driver_connection
         assert raw is not None
-        claim = _Statements(sql.Identifier("ops", "outbox")).claim
+        claim = Statements(sql.Identifier("ops", "outbox")).claim
         explained = await raw.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + claim, (BATCH,))
         row = await explained.fetchone()
         assert row is not None
