@@ -2,24 +2,66 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PROTO_SRC := $(shell find protos -name '*.proto' | sort)
+# The interpreter the venv is made from: Python 3.11 where the machine has one that runs (a
+# pyenv shim may exist and refuse), else python3. 3.11 to 3.13 are supported.
+ifndef PYTHON
+PYTHON := $(shell python3.11 -c '' >/dev/null 2>&1 && echo python3.11 || echo python3)
+endif
+# uv installs uv.lock; itself comes pinned, with hashes, from deploy/uv-requirements.txt.
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+# Trust the machine's certificate store, as pip and git do: a firm's TLS-inspecting proxy is
+# trusted there, and not in the roots uv carries by itself.
+export UV_SYSTEM_CERTS ?= 1
+# `make lock UPGRADE=cryptography` (or UPGRADE="a b", or UPGRADE=all) moves those packages to
+# their newest allowed release; plain `make lock` changes only what pyproject.toml forces.
+UPGRADE ?=
+LOCK_UPGRADE := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
+define LOCK_CHECK
+$(UV) lock --check --quiet || { \
+  echo "tradeops: uv.lock does not match pyproject.toml: a dependency changed without 'make lock'." >&2; \
+  echo "          Run 'make lock', read 'git diff uv.lock', run 'make test', commit both files." >&2; \
+  exit 1; }
+endef
 
-.PHONY: install run test lint protos protos-check migrate bench token clean
+.PHONY: install lock lock-check run test test-matrix lint protos protos-check migrate bench \
+	token clean
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+$(UV): deploy/uv-requirements.txt
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { \
+	  echo "tradeops: $(PYTHON) has no pip to fetch uv with (Debian: apt-get install python3-pip)" >&2; \
+	  exit 1; }
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install -q --disable-pip-version-check \
+	  --no-deps --require-hashes --upgrade --target $(TOOLS) -r deploy/uv-requirements.txt
+	touch $@
+
+# Exactly the lock, nothing resolved on the day; only when the lock (or uv) changed.
+$(VENV)/.installed: pyproject.toml uv.lock $(UV)
+	@$(LOCK_CHECK)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --quiet --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.installed
 
+lock-check: $(UV)
+	@$(LOCK_CHECK)
+
+# The one deliberate way the lock changes (see the README's "Dependencies").
+lock: $(UV)
+	$(UV) lock $(LOCK_UPGRADE)
+
 run: install
 	$(PY) -m runtime.launcher
 
-test: install
+test: lock-check install
 	bash tests/peers/install.sh
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# The tests that need no PostgreSQL, on every Python 3.11 to 3.13 the machine has, each in a
+# venv of its own made from the same lock (TEST_MATRIX_REQUIRE="3.12 3.13" fails if one is missing).
+test-matrix: lock-check $(UV)
+	bash tests/peers/install.sh
+	bash tests/matrix.sh $(UV)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -41,4 +83,4 @@ token: install
 	$(VENV)/bin/tradeops token --sub alice --roles ops
 
 clean:
-	rm -rf $(VENV) .tradeops
+	rm -rf $(VENV) $(TOOLS) .venv-matrix .tradeops

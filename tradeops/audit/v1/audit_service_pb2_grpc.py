@@ -5,7 +5,7 @@ import warnings
 
 from tradeops.audit.v1 import audit_service_pb2 as tradeops_dot_audit_dot_v1_dot_audit__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
