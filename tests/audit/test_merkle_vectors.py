@@ -1,4 +1,4 @@
-"""RFC 6962 / RFC 9162 known answers from transparency-dev/merkle (shared/testdata/README.md)."""
+"""RFC 6962 / RFC 9162 known answers from transparency-dev/merkle (tests/testdata/README.md)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,7 @@ from services.audit.merkle_proofs import (
 )
 
 # A missing file must fail collection, never skip.
-VECTORS_FILE = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "rfc6962-vectors.json"
-)
+VECTORS_FILE = Path(__file__).resolve().parents[1] / "testdata" / "rfc6962-vectors.json"
 V: dict[str, Any] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 LEAVES = [leaf_hash(bytes.fromhex(leaf)) for leaf in V["leaves_hex"]]
 NODES, FRONTIER = append_nodes(0, {}, LEAVES)

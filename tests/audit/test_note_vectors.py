@@ -1,4 +1,4 @@
-"""Every entry of shared/testdata/signed-note-vectors.json, read by services.audit.note."""
+"""Every entry of tests/testdata/signed-note-vectors.json, read by services.audit.note."""
 
 from __future__ import annotations
 
