@@ -108,6 +108,21 @@ def _builder(
     )
 
 
+def _usage(*, cert_sign: bool) -> x509.KeyUsage:
+    """A CA signs certificates (and CRLs); a process's key signs its TLS handshakes."""
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def make_certs(
     folder: Path, days: int = 365, hosts: Iterable[str] = (), force: bool = False
 ) -> None:
@@ -117,9 +132,13 @@ def make_certs(
         raise SettingsError(f"{folder}/ca.pem exists; pass --force to replace the whole set")
     folder.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
+    # Key usage and key identifiers on both: Python 3.13's default context checks X.509 strictly
+    # (VERIFY_X509_STRICT) and refuses a chain without them.
     ca = (
         _builder("tradeops development CA", "tradeops development CA", ca_key.public_key(), days)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     _write_private(folder / "ca.key", _pem_key(ca_key))
@@ -132,6 +151,11 @@ def make_certs(
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_alt_names(name, hosts), critical=False)
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .add_extension(_usage(cert_sign=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+            )
             .sign(ca_key, hashes.SHA256())
         )
         _write_private(folder / f"{name}.key", _pem_key(key))

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+from cryptography import x509
+from cryptography.x509 import DNSName
+from cryptography.x509.verification import PolicyBuilder, Store
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from runtime.auth import TokenVerifier
@@ -90,3 +93,18 @@ def test_missing_files_or_name_are_a_clear_settings_error(certs: Path) -> None:
     with pytest.raises(SettingsError, match="'nobody'"):
         TlsFiles.from_env({"TRADEOPS_TLS_DIR": str(certs), "TRADEOPS_TLS_NAME": "nobody"})
     assert TlsFiles.from_env({}) is None
+
+
+@pytest.mark.parametrize("name", ["ops", "gateway", "cli"])
+def test_every_certificate_passes_a_strict_rfc5280_check_against_the_ca(
+    certs: Path, name: str
+) -> None:
+    # What Python 3.13's default context demands too (VERIFY_X509_STRICT): key usage and key
+    # identifiers, checked here by cryptography's own verifier on every interpreter.
+    ca = x509.load_pem_x509_certificate((certs / "ca.pem").read_bytes())
+    leaf = x509.load_pem_x509_certificate((certs / f"{name}.pem").read_bytes())
+    verifier = PolicyBuilder().store(Store([ca])).build_server_verifier(DNSName(name))
+
+    chain = verifier.verify(leaf, [])
+
+    assert chain[-1] == ca
