@@ -104,3 +104,14 @@ async def export_db(db_urls: dict[str, str]) -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# Fixtures that start a PostgreSQL server. A test that uses one, directly or through another
+# fixture, is marked `postgres`; `make test-matrix` runs the others on every supported Python.
+POSTGRES_FIXTURES = frozenset({"pg_server", "e2e_pg", "drill_pg", "own_pg"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)

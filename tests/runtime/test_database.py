@@ -47,6 +47,7 @@ def test_each_service_keeps_its_alembic_version_in_its_own_schema(db_urls: dict[
             assert row[0] == head
 
 
+@pytest.mark.postgres
 def test_migrations_run_up_from_an_empty_database(tmp_path: Path) -> None:
     server = LocalPostgres(tmp_path / "fresh", durable=False)
     server.start()
