@@ -108,7 +108,7 @@ def _builder(
     )
 
 
-def _usage(*, cert_sign: bool) -> x509.KeyUsage:
+def key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     """A CA signs certificates (and CRLs); a process's key signs its TLS handshakes."""
     return x509.KeyUsage(
         digital_signature=not cert_sign,
@@ -137,7 +137,7 @@ def make_certs(
     ca = (
         _builder("tradeops development CA", "tradeops development CA", ca_key.public_key(), days)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_usage(cert_sign=True), critical=True)
+        .add_extension(key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -151,7 +151,7 @@ def make_certs(
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_alt_names(name, hosts), critical=False)
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-            .add_extension(_usage(cert_sign=False), critical=True)
+            .add_extension(key_usage(cert_sign=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
