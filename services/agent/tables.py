@@ -123,9 +123,3 @@ feedback = Table(
 
 outbox = outbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
-
-# Registered on `metadata` for Alembic; last, because they import `metadata` from this module.
-from services.agent.compliance import tables as _compliance  # noqa: E402, F401
-from services.agent.probes import tables as _probes  # noqa: E402, F401
-from services.agent.remediation import tables as _remediation  # noqa: E402, F401
-from services.agent.workflows import tables as _workflows  # noqa: E402, F401

@@ -106,6 +106,3 @@ signing_keys = Table(
 
 outbox = outbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
-
-# Registered on `metadata` for Alembic; last, because it imports `metadata` from this module.
-from services.export import scheduling_tables as scheduling_tables  # noqa: E402

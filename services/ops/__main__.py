@@ -16,10 +16,11 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings, egress_policy
-from services.ops import grpc_api, notifications, timers, webhooks
+from services.ops import grpc_api, notifications, webhooks
 from services.ops.domain import Clock
 from services.ops.metrics_gauges import MetricsGauges
 from services.ops.tables import idempotency_keys, outbox
+from services.ops.timers.worker import timer_worker
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub
 
 # The RPCs that create something; votes and transitions are safe to retry as they are (a
@@ -61,7 +62,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     workers: list[Worker] = [
         relay.run,
         OutboxGauges(db, outbox, "ops").run,
-        timers.timer_worker(db, clock, wake),
+        timer_worker(db, clock, wake),
         delivery.run,
         gauges.run,
     ]

@@ -117,6 +117,3 @@ timeline = Table(
 
 outbox = outbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
-
-# Registered on `metadata` for Alembic; last, because it imports `metadata` from this module.
-from services.ops import timer_tables as timer_tables  # noqa: E402

@@ -16,6 +16,7 @@ from runtime.db import Database
 from services.export.delivery import history, jobs, state
 from services.export.delivery.history import DELIVERED, FAILED, DeliveryAttempt
 from services.export.delivery.policy import DeliveryConfig
+from services.export.delivery.verify import verify_delivered
 from services.export.destinations import DeliveryError, Destination
 from services.export.domain import Export, ExportState
 from services.export.events import Actor
@@ -49,8 +50,6 @@ async def run(
             export = await _failed(session, config, attempt, export, result, failures, actor, now)
     verify = verify or result.destination in config.verify_after_delivery
     if result.outcome == DELIVERED and verify:
-        from services.export.delivery.verify import verify_delivered  # it imports this module
-
         name = result.destination
         await verify_delivered(db, config, export.id, actor=actor, now=now, destination_name=name)
         async with db.transaction() as session:

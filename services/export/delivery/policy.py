@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from runtime.errors import InvalidArgument
 from runtime.outbox import automation
 from services.export.destinations import Destination
 from services.export.destinations import config as destinations
@@ -57,6 +58,12 @@ class DeliveryConfig:
             export_dir,
             verify_after_delivery=destinations.verified_after_delivery(env),
         )
+
+    def destination_named(self, name: str) -> Destination:
+        if name not in self.destinations:
+            known = ", ".join(sorted(self.destinations)) or "none configured"
+            raise InvalidArgument(f"unknown destination {name!r} (known: {known})")
+        return self.destinations[name]
 
 
 def subject(actor: Actor) -> str:

@@ -12,17 +12,9 @@ from runtime.errors import InvalidArgument
 from services.export.delivery import jobs, state
 from services.export.delivery.attempt import Attempt, run
 from services.export.delivery.policy import DeliveryConfig
-from services.export.destinations import Destination
 from services.export.domain import Export
 from services.export.events import Actor
 from services.export.requests import parse_id
-
-
-def destination_named(config: DeliveryConfig, name: str) -> Destination:
-    if name not in config.destinations:
-        known = ", ".join(sorted(config.destinations)) or "none configured"
-        raise InvalidArgument(f"unknown destination {name!r} (known: {known})")
-    return config.destinations[name]
 
 
 async def deliver(
@@ -36,7 +28,7 @@ async def deliver(
 ) -> Export:
     """Sends a signed export to `destination_name` now; returns the export afterwards. A person
     asking starts the retry count afresh."""
-    destination = destination_named(config, destination_name)
+    destination = config.destination_named(destination_name)
     async with db.transaction() as session:
         export = await state.locked(session, parse_id(export_id))
         state.require_signed(export)

@@ -22,7 +22,6 @@ from runtime.db import Database
 from services.export.delivery import history, jobs, state
 from services.export.delivery.history import Verification
 from services.export.delivery.policy import DeliveryConfig
-from services.export.delivery.send import destination_named
 from services.export.destinations import MANIFEST, DeliveryError, Destination
 from services.export.domain import Export, ExportState
 from services.export.events import Actor
@@ -55,7 +54,7 @@ async def verify_delivered(
         last = await history.last_delivered_to(session, export.id)
         name = destination_name or last or export.destination
         trusted = await _trusted(session, export)
-    source = destination_named(config, name) if name else None
+    source = config.destination_named(name) if name else None
     problems, fetched_from = await _check(config, export, source, trusted)
     verdict = Verification(export.id, not problems, now, tuple(problems), fetched_from)
     async with db.transaction() as session:

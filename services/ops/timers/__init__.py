@@ -1,12 +1,12 @@
-"""Durable timers: rows in ops.timers that a worker (services.ops.timers.worker) fires once
-the injected clock passes due_at.
+"""Durable timers: rows in ops.timers that a worker (services.ops.timers.worker.timer_worker,
+started by the process's __main__) fires once the injected clock passes due_at.
 
 Use cases call `schedule` and `cancel` inside their own transaction, so a timer exists exactly
 when the change that needs it committed. Kinds: "expire", "escalate", "remind", "validity_end"."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
-from runtime.grpc_server import Worker
 from services.ops.timer_tables import timers
 
 KINDS = frozenset({"expire", "escalate", "remind", "validity_end"})
@@ -67,19 +66,3 @@ class _Joined(Database):
 def joined(session: AsyncSession) -> Database:
     """Lets a use case that takes a Database run inside `session`'s transaction."""
     return _Joined(session)
-
-
-def timer_worker(
-    db: Database,
-    clock: Callable[[], datetime],
-    notifier: Callable[[], object],
-    *,
-    poll_s: float = 0.5,
-    batch: int = 50,
-) -> Worker:
-    """The background worker firing due timers (see services.ops.timers.worker); `notifier`
-    runs after timers fired, to wake the outbox relay and the notification delivery."""
-    # Imported here: the worker imports the use cases, and they import this package.
-    from services.ops.timers import worker
-
-    return worker.timer_worker(db, clock, notifier, poll_s=poll_s, batch=batch)

@@ -10,7 +10,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, create_engine
 
 from runtime.db import sqlalchemy_url
+from services.agent.compliance import tables as compliance
+from services.agent.probes import tables as probes
 from services.agent.tables import metadata
+
+# Imported for their tables: each module puts its own on the agent's one MetaData.
+REGISTERED = (compliance, probes)
 
 OURS = {"probes", "probe_versions", "probe_runs", "incidents", "compliance_results"}
 
