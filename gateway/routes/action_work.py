@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from gateway.action_bodies import (
+from gateway.bodies.actions import (
     Acknowledgement,
     Assignment,
     Escalation,

@@ -7,10 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.action_bodies import Cancellation, NewParameters
+from gateway.bodies.actions import ActionQuery, Cancellation, NewParameters, Vote
 from gateway.deps import Json, RpcDep, as_json
-from gateway.queries import ActionQuery
-from gateway.schemas import Vote
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/agent/ops/actions", tags=["actions"])

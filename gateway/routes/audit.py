@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from gateway.bodies.audit import RecordQuery, Redaction
+from gateway.bodies.base import MAX_INT64
 from gateway.deps import Json, RpcDep, as_json
-from gateway.queries import RecordQuery
-from gateway.schemas import MAX_INT64, Redaction
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
 router = APIRouter(prefix="/audit", tags=["audit"])

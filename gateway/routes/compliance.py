@@ -8,8 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.agent_bodies import AuditWindow, ChecksRun
-from gateway.agent_queries import RecentLimit, ResultQuery
+from gateway.bodies.compliance import AuditWindow, ChecksRun, RecentLimit, ResultQuery
 from gateway.deps import Json, RpcDep, as_json
 from tradeops.agent.v1 import compliance_service_pb2 as pb
 

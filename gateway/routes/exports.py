@@ -8,8 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
 
+from gateway.bodies.exports import ExportQuery, NewExport, Redelivery, ScheduleBody, VerifyMany
 from gateway.deps import Json, RpcDep, as_json
-from gateway.export_bodies import ExportQuery, NewExport, Redelivery, ScheduleBody, VerifyMany
 from tradeops.export.v1 import export_service_pb2 as pb
 
 router = APIRouter(prefix="/exports", tags=["exports"])

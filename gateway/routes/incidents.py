@@ -7,9 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.agent_queries import DecisionQuery, IncidentQuery
+from gateway.bodies.incidents import DecisionQuery, IncidentQuery, NewIncident
 from gateway.deps import Json, RpcDep, as_json
-from gateway.schemas import NewIncident
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
 router = APIRouter(tags=["incidents"])

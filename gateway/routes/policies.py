@@ -8,9 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from gateway.bodies.policies import (
+    POLICY_ID,
+    ApprovalPolicyBody,
+    EscalationPolicyBody,
+    MetricsQuery,
+    PolicyQuery,
+)
 from gateway.deps import Json, RpcDep, as_json
-from gateway.policy_bodies import POLICY_ID, ApprovalPolicyBody, EscalationPolicyBody
-from gateway.queries import MetricsQuery, PolicyQuery
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/agent/ops", tags=["policies"])

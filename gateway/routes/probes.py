@@ -8,8 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from gateway.bodies.probes import ProbeBody, ProbeLimit
 from gateway.deps import Json, RpcDep, as_json
-from gateway.probe_bodies import ProbeBody, ProbeLimit
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 router = APIRouter(prefix="/probes", tags=["probes"])

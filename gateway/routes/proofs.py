@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
+from gateway.bodies.base import MAX_INT64
+from gateway.bodies.proofs import ConsistencyQuery, InclusionQuery
 from gateway.deps import Json, Rpc, RpcDep, as_json
-from gateway.queries import ConsistencyQuery, InclusionQuery
-from gateway.schemas import MAX_INT64
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
 router = APIRouter(prefix="/audit", tags=["audit"])

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.agent_queries import ExecutionQuery
+from gateway.bodies.remediation import ExecutionQuery
 from gateway.deps import Json, RpcDep, as_json
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 

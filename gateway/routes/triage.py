@@ -9,10 +9,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
-from gateway.agent_bodies import FeedbackBody, IncidentBatch, RuleSetBody
-from gateway.agent_queries import TriageMetricsQuery
+from gateway.bodies.triage import (
+    FeedbackBody,
+    IncidentBatch,
+    RuleSetBody,
+    TriageMetricsQuery,
+    TriageRequest,
+)
 from gateway.deps import Json, RpcDep, as_json
-from gateway.schemas import TriageRequest
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
 router = APIRouter(prefix="/agent", tags=["triage"])

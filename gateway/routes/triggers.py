@@ -8,8 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from gateway.bodies.triggers import DisableBody, FiringQuery, TriggerBody, VersionQuery
 from gateway.deps import Json, RpcDep, as_json
-from gateway.trigger_bodies import DisableBody, FiringQuery, TriggerBody, VersionQuery
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 
 router = APIRouter(tags=["triggers"])

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.agent_bodies import MAX_BATCH, IncidentBatch
+from gateway.bodies.triage import MAX_BATCH, IncidentBatch
 from tests.gateway.conftest import Gateway
 
 DECISION = "/agent/triage/0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a004"

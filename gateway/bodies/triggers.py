@@ -1,6 +1,4 @@
-"""Request bodies and queries of the trigger routes. Strict, like gateway.schemas; the agent's
-TriggerService checks the definition itself (conditions, step parameters, loops) and its
-INVALID_ARGUMENT becomes a 400 naming the problem."""
+"""Bodies and query strings of /triggers: automatic workflow steps on events."""
 
 from __future__ import annotations
 
@@ -9,12 +7,13 @@ from typing import Annotated, Any, Literal
 from google.protobuf import struct_pb2
 from pydantic import Field
 
-from gateway.queries import QueryModel
-from gateway.schemas import StrictModel
+from gateway.bodies.base import QueryModel, StrictModel
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 from tradeops.common.v1 import common_pb2
 
 Step = Literal["create_export", "run_compliance_check", "notify_webhook", "open_incident"]
+
+
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
 

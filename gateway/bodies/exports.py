@@ -1,5 +1,4 @@
-"""Request bodies and query strings of the export routes (see gateway.schemas, gateway.queries).
-Each model knows the request message it becomes; field names are the export contract's."""
+"""Bodies and query strings of /exports: new exports, verification, redelivery, schedules."""
 
 from __future__ import annotations
 
@@ -8,22 +7,39 @@ from typing import Annotated, Any, Literal
 from google.protobuf.struct_pb2 import Struct
 from pydantic import Field, model_validator
 
-from gateway.action_bodies import Parameters
-from gateway.queries import QueryModel
-from gateway.schemas import MAX_INT64, Id, Rfc3339, Seq, StrictModel, timestamp
+from gateway.bodies.base import (
+    MAX_INT64,
+    Id,
+    Parameters,
+    QueryModel,
+    Rfc3339,
+    Seq,
+    StrictModel,
+    timestamp,
+)
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
 
 Kind = Literal[
     "audit_extract", "actions_report", "incidents_report", "compliance_checks", "evidence_pack"
 ]
+
+
 Format = Literal["jsonl", "csv"]
+
+
 State = Literal[
     "requested", "generating", "signed", "delivering", "delivered", "verified", "failed"
 ]
+
+
 # A configured destination's name; empty: none (or, on redelivery, the export's own).
 Destination = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._-]*$")]
+
+
 ClientKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+
+
 ToSeq = Annotated[int, Field(ge=-1, le=MAX_INT64, description="-1: up to the latest checkpoint")]
 
 

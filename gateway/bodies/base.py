@@ -1,10 +1,10 @@
-"""Request bodies. Strict: unknown fields, wrong JSON types and oversized strings are refused
-with 422 before any service is called. Each model knows the request message it becomes.
-
-Also the value types the query-string models (gateway.queries) share with bodies."""
+"""What every request model shares: strict parsing (unknown fields, wrong JSON types and
+oversized or unstorable strings are refused with 422 before any service is called), the value
+types of bodies and query strings, and JSON parameters a protobuf Struct can carry exactly."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -21,10 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from tradeops.agent.v1 import agent_service_pb2 as agent_pb
-from tradeops.audit.v1 import audit_service_pb2 as audit_pb
-
 MAX_INT64 = 2**63 - 1  # seq numbers and tree sizes are int64 in the contracts
+
 
 # RFC 3339 section 5.6 date-time, offset required. Lax datetime parsing alone would also take a
 # bare number as a Unix time, a date without a time or a time without seconds.
@@ -50,11 +48,19 @@ def _in_utc(moment: datetime) -> datetime:
 
 # JSON carries ids and times as text; strict mode alone would demand Python objects.
 Id = Annotated[UUID, Field(strict=False)]
+
+
 Rfc3339 = Annotated[
     AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339_text), AfterValidator(_in_utc)
 ]
+
+
 Seq = Annotated[int, Field(ge=0, le=MAX_INT64)]
+
+
 Metric = Annotated[float, Field(allow_inf_nan=False)]
+
+
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -90,56 +96,53 @@ class StrictModel(StorableText):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class NewIncident(StrictModel):
-    source: Name = Field(examples=["md-gateway-ny4"])
-    kind: Annotated[str, Field(min_length=1, max_length=64, examples=["market_data_latency"])]
-    desk: Annotated[str, Field(max_length=64)] = ""
-    subject: Annotated[str, Field(min_length=1, max_length=256, examples=["XNAS-ITCH"])]
-    summary: Annotated[str, Field(max_length=4000)] = ""
-    metrics: Annotated[dict[Name, Metric], Field(max_length=64)] = Field(
-        default_factory=dict, examples=[{"latency_ms": 850}]
-    )
-    observed_at: Rfc3339 | None = None
-    venue: Annotated[str, Field(max_length=64, examples=["XNAS"])] = ""
-    instrument: Annotated[str, Field(max_length=64, examples=["US0378331005"])] = ""
-
-    def to_message(self) -> agent_pb.CreateIncidentRequest:
-        message = agent_pb.CreateIncidentRequest(
-            **self.model_dump(exclude={"observed_at"}),
-        )
-        if self.observed_at is not None:
-            message.observed_at.CopyFrom(timestamp(self.observed_at))
-        return message
-
-
-class TriageRequest(StrictModel):
-    incident_id: Id
-
-    def to_message(self) -> agent_pb.TriageIncidentRequest:
-        return agent_pb.TriageIncidentRequest(incident_id=str(self.incident_id))
-
-
-class Vote(StrictModel):
-    comment: Annotated[str, Field(max_length=2000)] = ""
-
-
-class Redaction(StrictModel):
-    reason: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=500,
-            pattern=r"\S",
-            description="Why the payload is removed; kept in the log.",
-            examples=["GDPR erasure request #1234"],
-        ),
-    ]
-
-    def to_message(self, seq: int) -> audit_pb.RedactPayloadRequest:
-        return audit_pb.RedactPayloadRequest(seq=seq, reason=self.reason)
-
-
 def timestamp(moment: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
+
+
+class QueryModel(StorableText):
+    # Not strict: a query string carries every value as text.
+    model_config = ConfigDict(extra="forbid")
+
+
+PageSize = Annotated[int, Field(ge=1, le=500)]
+
+
+MAX_PARAMETERS = 64
+
+
+MAX_DEPTH = 8  # a protobuf Struct nests a level per object or list; parsers cap recursion
+
+
+EXACT = 2**53  # a Struct holds numbers as doubles: larger integers would change silently
+
+
+def _plain_json(value: Any, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"parameters nest deeper than {MAX_DEPTH} levels")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("parameters must be finite numbers")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > EXACT:
+        raise ValueError(f"integers in parameters must lie within ±2**53; send {value} as text")
+    if isinstance(value, dict):
+        value = list(value.values())
+    for child in value if isinstance(value, list) else ():
+        _plain_json(child, depth + 1)
+
+
+def checked_json(parameters: dict[str, Any]) -> dict[str, Any]:
+    _plain_json(parameters)
+    return parameters
+
+
+# Empty, or a name without surrounding blanks.
+Who = Annotated[str, Field(max_length=256, pattern=r"^(\S(.*\S)?)?$")]
+
+
+Parameters = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=128)], Any],
+    Field(max_length=MAX_PARAMETERS, examples=[{"feed": "XNAS-ITCH", "to": "secondary"}]),
+    AfterValidator(checked_json),
+]

@@ -1,31 +1,41 @@
-"""Request bodies of the agent process's routes beyond intake: batch triage, feedback, rule sets,
-compliance runs and audit summaries. Strict, like gateway.schemas. Each model knows the request
-message it becomes."""
+"""Bodies and query strings of /agent/triage: one incident, a batch, feedback on a decision,
+rule sets, and the triage metrics."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from gateway.action_bodies import _checked
-from gateway.schemas import NewIncident, Rfc3339, StrictModel, timestamp
+from gateway.bodies.base import Id, QueryModel, Rfc3339, StrictModel, checked_json, timestamp
+from gateway.bodies.incidents import NewIncident
 from runtime.canonical import canonical_json
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
-from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
+
+
+class TriageRequest(StrictModel):
+    incident_id: Id
+
+    def to_message(self) -> agent_pb.TriageIncidentRequest:
+        return agent_pb.TriageIncidentRequest(incident_id=str(self.incident_id))
+
 
 MAX_BATCH = 1000  # TriageBatch's own limit
-MAX_SUMMARY_WINDOW = timedelta(days=31)  # SummariseAudit refuses longer windows
+
 
 Severity = Literal["P1", "P2", "P3", "P4"]
+
+
 Category = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
-CheckId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
+
+
 Why = Annotated[str, Field(max_length=1000)]
+
+
 RuleDocument = Annotated[
     dict[Annotated[str, Field(max_length=128)], Any],
     Field(min_length=1, max_length=256, description="The rule file's JSON object"),
-    AfterValidator(_checked),
+    AfterValidator(checked_json),
 ]
 
 
@@ -77,30 +87,20 @@ class RuleSetBody(StrictModel):
         )
 
 
-class ChecksRun(StrictModel):
-    check_ids: Annotated[list[CheckId], Field(max_length=64)] = Field(
-        default_factory=list, description="Empty or absent: every check"
-    )
-
-    def to_message(self) -> compliance_pb.RunChecksRequest:
-        return compliance_pb.RunChecksRequest(check_ids=self.check_ids)
-
-
-class AuditWindow(StrictModel):
-    since: Rfc3339
-    until: Rfc3339 | None = Field(None, description="Absent: now")
+class TriageMetricsQuery(QueryModel):
+    since: Rfc3339 | None = Field(None, description="Decisions made at or after (RFC 3339)")
+    until: Rfc3339 | None = Field(None, description="Decisions made before (RFC 3339)")
 
     @model_validator(mode="after")
-    def _bounded(self) -> AuditWindow:
-        if self.until is not None:
-            if self.until <= self.since:
-                raise ValueError("until must be later than since")
-            if self.until - self.since > MAX_SUMMARY_WINDOW:
-                raise ValueError("the window may span at most 31 days")
+    def _ordered(self) -> TriageMetricsQuery:
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be later than since")
         return self
 
-    def to_message(self) -> compliance_pb.SummariseAuditRequest:
-        message = compliance_pb.SummariseAuditRequest(since=timestamp(self.since))
+    def to_message(self) -> agent_pb.GetTriageMetricsRequest:
+        message = agent_pb.GetTriageMetricsRequest()
+        if self.since is not None:
+            message.since.CopyFrom(timestamp(self.since))
         if self.until is not None:
             message.until.CopyFrom(timestamp(self.until))
         return message

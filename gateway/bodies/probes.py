@@ -1,7 +1,4 @@
-"""Bodies and queries of the probe routes. The shape is checked here (types, lengths, one
-reading and one rule, no unknown fields, 422); what it means (a valid URL, a known incident
-kind, a parseable JSON path, a timeout below the interval) is the agent's to judge, which
-answers INVALID_ARGUMENT (also 422) and stores nothing."""
+"""Bodies of /probes: scheduled checks of desk systems."""
 
 from __future__ import annotations
 
@@ -9,13 +6,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from gateway.queries import QueryModel
-from gateway.schemas import Metric, StrictModel
+from gateway.bodies.base import Metric, QueryModel, StrictModel
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 Text = Annotated[str, Field(max_length=2000)]
+
+
 Short = Annotated[str, Field(max_length=200)]
+
+
 MetricName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 Number = Annotated[float, Field(allow_inf_nan=False, strict=False)]
 
 

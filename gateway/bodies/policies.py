@@ -1,24 +1,31 @@
-"""Request bodies of the approval and escalation policies. A PUT body is the whole next version
-of the policy named in the path (versions are never edited); the service assigns the version
-and records who changed it and when. Strict, like gateway.schemas."""
+"""Bodies and query strings of /agent/ops/policies: approval and escalation policies, and the
+approval metrics."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from gateway.action_bodies import Who
-from gateway.queries import Risk, risk_number
-from gateway.schemas import StrictModel
+from gateway.bodies.actions import Risk, risk_number
+from gateway.bodies.base import QueryModel, Rfc3339, StrictModel, Who, timestamp
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 YEAR_S = 366 * 86400  # durations are bounded so the service's date arithmetic cannot overflow
+
+
 POLICY_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
+
 PolicyId = Annotated[str, Field(min_length=1, max_length=64, pattern=POLICY_ID)]
+
+
 Seconds = Annotated[int, Field(ge=1, le=YEAR_S)]
+
+
 Count = Annotated[int, Field(ge=1, le=100)]
+
+
 Destination = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S+$")]
 
 
@@ -87,3 +94,29 @@ class EscalationPolicyBody(StrictModel):
             remind_before_expiry_s=self.remind_before_expiry_s,
         )
         return pb.PutEscalationPolicyRequest(policy=policy)
+
+
+class PolicyQuery(QueryModel):
+    include_history: bool = Field(False, description="Every version, not only the current ones")
+
+    def to_message(self) -> pb.ListPoliciesRequest:
+        return pb.ListPoliciesRequest(include_history=self.include_history)
+
+
+class MetricsQuery(QueryModel):
+    since: Rfc3339 | None = Field(None, description="Actions proposed at or after (RFC 3339)")
+    until: Rfc3339 | None = Field(None, description="Actions proposed before (RFC 3339)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MetricsQuery:
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be later than since")
+        return self
+
+    def to_message(self) -> pb.GetMetricsRequest:
+        message = pb.GetMetricsRequest()
+        if self.since is not None:
+            message.since.CopyFrom(timestamp(self.since))
+        if self.until is not None:
+            message.until.CopyFrom(timestamp(self.until))
+        return message

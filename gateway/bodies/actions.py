@@ -1,51 +1,68 @@
-"""Request bodies of the work on one action (cancel, new parameters, assignment, escalation,
-comments, execution). Strict, like gateway.schemas: refused with 422 before any service is
-called. Each model knows the request message it becomes."""
+"""Bodies and query strings of /agent/ops/actions: listing, voting, and the work on one action
+(cancel, new parameters, assignment, escalation, comments, execution)."""
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from google.protobuf.struct_pb2 import Struct
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from gateway.schemas import StrictModel
+from gateway.bodies.base import Parameters, QueryModel, StrictModel, Who
+from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
-MAX_PARAMETERS = 64
-MAX_DEPTH = 8  # a protobuf Struct nests a level per object or list; parsers cap recursion
-EXACT = 2**53  # a Struct holds numbers as doubles: larger integers would change silently
+State = Literal[
+    "pending_approval",
+    "approved",
+    "rejected",
+    "expired",
+    "cancelled",
+    "executing",
+    "executed",
+    "failed",
+    "outcome_unknown",
+]
 
 
-def _plain_json(value: Any, depth: int = 0) -> None:
-    if depth > MAX_DEPTH:
-        raise ValueError(f"parameters nest deeper than {MAX_DEPTH} levels")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("parameters must be finite numbers")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > EXACT:
-        raise ValueError(f"integers in parameters must lie within ±2**53; send {value} as text")
-    if isinstance(value, dict):
-        value = list(value.values())
-    for child in value if isinstance(value, list) else ():
-        _plain_json(child, depth + 1)
+Risk = Literal["low", "medium", "high", "critical"]
 
 
-def _checked(parameters: dict[str, Any]) -> dict[str, Any]:
-    _plain_json(parameters)
-    return parameters
+class ActionQuery(QueryModel):
+    """Every filter given must match; newest first."""
+
+    state: State | None = None
+    kind: Annotated[str, Field(max_length=64, examples=["failover_market_data_feed"])] = ""
+    risk: Risk | None = None
+    assignee: Annotated[str, Field(max_length=256, description="A user subject")] = ""
+    page_size: Annotated[int, Field(ge=1, le=500)] = 50
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+
+    def to_message(self) -> pb.ListActionsRequest:
+        return pb.ListActionsRequest(
+            state=state_number(self.state) if self.state else pb.ACTION_STATE_UNSPECIFIED,
+            kind=self.kind,
+            risk=risk_number(self.risk) if self.risk else pb.RISK_UNSPECIFIED,
+            assignee=self.assignee,
+            page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
+        )
+
+
+def state_number(name: State) -> pb.ActionState.ValueType:
+    return pb.ActionState.Value(f"ACTION_STATE_{name.upper()}")
+
+
+def risk_number(name: Risk) -> pb.Risk.ValueType:
+    return pb.Risk.Value(f"RISK_{name.upper()}")
+
+
+class Vote(StrictModel):
+    comment: Annotated[str, Field(max_length=2000)] = ""
 
 
 Reason = Annotated[
     str,
     Field(min_length=1, max_length=1000, pattern=r"\S", examples=["feed recovered on its own"]),
-]
-# Empty, or a name without surrounding blanks.
-Who = Annotated[str, Field(max_length=256, pattern=r"^(\S(.*\S)?)?$")]
-Parameters = Annotated[
-    dict[Annotated[str, Field(min_length=1, max_length=128)], Any],
-    Field(max_length=MAX_PARAMETERS, examples=[{"feed": "XNAS-ITCH", "to": "secondary"}]),
-    AfterValidator(_checked),
 ]
 
 

@@ -1,0 +1,64 @@
+"""Bodies and query strings of /incidents: reporting an incident, listing incidents and
+decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from gateway.bodies.base import Metric, Name, PageSize, QueryModel, Rfc3339, StrictModel, timestamp
+from tradeops.agent.v1 import agent_service_pb2 as agent_pb
+from tradeops.common.v1 import common_pb2
+
+
+class NewIncident(StrictModel):
+    source: Name = Field(examples=["md-gateway-ny4"])
+    kind: Annotated[str, Field(min_length=1, max_length=64, examples=["market_data_latency"])]
+    desk: Annotated[str, Field(max_length=64)] = ""
+    subject: Annotated[str, Field(min_length=1, max_length=256, examples=["XNAS-ITCH"])]
+    summary: Annotated[str, Field(max_length=4000)] = ""
+    metrics: Annotated[dict[Name, Metric], Field(max_length=64)] = Field(
+        default_factory=dict, examples=[{"latency_ms": 850}]
+    )
+    observed_at: Rfc3339 | None = None
+    venue: Annotated[str, Field(max_length=64, examples=["XNAS"])] = ""
+    instrument: Annotated[str, Field(max_length=64, examples=["US0378331005"])] = ""
+
+    def to_message(self) -> agent_pb.CreateIncidentRequest:
+        message = agent_pb.CreateIncidentRequest(
+            **self.model_dump(exclude={"observed_at"}),
+        )
+        if self.observed_at is not None:
+            message.observed_at.CopyFrom(timestamp(self.observed_at))
+        return message
+
+
+class IncidentQuery(QueryModel):
+    """Newest first, a page at a time; follow `next_page_token`."""
+
+    page_size: PageSize | None = Field(None, description="50 when absent")
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+    limit: PageSize | None = Field(None, description="Deprecated: use page_size")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> IncidentQuery:
+        if self.page_size is not None and self.limit is not None:
+            raise ValueError("give page_size or the deprecated limit, not both")
+        return self
+
+    def to_message(self) -> agent_pb.ListIncidentsRequest:
+        size = self.page_size or self.limit or 50
+        page = common_pb2.PageRequest(page_size=size, page_token=self.page_token)
+        return agent_pb.ListIncidentsRequest(page=page)
+
+
+class DecisionQuery(QueryModel):
+    """One incident's triage decisions, newest first, a page at a time."""
+
+    page_size: PageSize = 50
+    page_token: Annotated[str, Field(max_length=1024)] = ""
+
+    def to_message(self, incident_id: str) -> agent_pb.ListDecisionsRequest:
+        page = common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token)
+        return agent_pb.ListDecisionsRequest(incident_id=incident_id, page=page)
