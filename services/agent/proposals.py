@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.errors import DomainError, Unavailable
 from runtime.outbox import automation
@@ -129,7 +130,7 @@ async def _postpone(
     # Exponential backoff, capped: a proposal ops keeps refusing is retried rarely, not dropped;
     # one that found ops down is retried within OUTAGE_RETRY_DELAY_S of ops returning.
     cap = OUTAGE_RETRY_DELAY_S if isinstance(error, Unavailable) else MAX_RETRY_DELAY_S
-    delay = timedelta(seconds=min(cap, 2 ** min(attempts, 16)))
+    delay = timedelta(seconds=Backoff(first_s=1.0, cap_s=cap, floor=1.0).wait(attempts))
     log.warning("proposal for decision %s failed (attempt %d): %s", decision.id, attempts, error)
     await repository.postpone_proposal(
         session, decision.id, attempts=attempts, error=str(error), next_at=now + delay

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ import httpx
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.egress import EgressPolicy, Refused
 from runtime.outbox import automation
@@ -132,7 +132,7 @@ class Delivery:
         if error is None:
             return statement.values(delivered_at=now, attempts=row.attempts + 1, last_error=None)
         # Exponential backoff with full jitter, so replicas and destinations do not lockstep.
-        delay = random.uniform(0, min(MAX_BACKOFF_S, self._base_backoff_s * 2**row.attempts))
+        delay = Backoff(self._base_backoff_s, MAX_BACKOFF_S).wait(row.attempts)
         log.warning("notification %s to %s failed: %s", row.id, row.destination, error)
         return statement.values(
             attempts=row.attempts + 1,

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import grpc
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from services.agent.workflows import events, firing_store, rule_store
@@ -23,15 +24,6 @@ from services.agent.workflows.steps import Permanent, Remote, open_incident
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 BATCH = 20
-
-
-@dataclass(frozen=True)
-class Backoff:
-    first_s: float = 2.0
-    max_s: float = 300.0
-
-    def after(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.first_s * 2 ** max(attempts - 1, 0), self.max_s))
 
 
 async def run_due(
@@ -111,7 +103,7 @@ async def _failed(
         current = await firing_store.get(session, firing.id, lock=True)
         if current is None or current.state != PENDING:
             return
-        due = None if final else now + backoff.after(current.attempts)
+        due = None if final else now + timedelta(seconds=backoff.wait(current.attempts - 1))
         await firing_store.settle(
             session, firing.id, state=state, now=now, error=reason, next_attempt_at=due
         )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 
 from runtime.auth import SERVICE, ServiceIdentity, mint_token
+from runtime.backoff import Backoff
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
@@ -16,7 +17,6 @@ from services.agent.compliance.settings import ComplianceSettings
 from services.agent.compliance.sources import Peers
 from services.agent.workflows import grpc_api
 from services.agent.workflows.feed import AuditFeed, OpsActions
-from services.agent.workflows.runner import Backoff
 from services.agent.workflows.settings import TriggerSettings
 from services.agent.workflows.steps import Remote
 from services.agent.workflows.worker import TriggerWorker
@@ -69,7 +69,7 @@ def trigger_spec(
         remote=remote,
         reader=f"svc:{READER}",
         clock=now,
-        backoff=Backoff(options.backoff_s, options.backoff_max_s),
+        backoff=Backoff(options.backoff_s, options.backoff_max_s, floor=1.0),
         poll_s=options.poll_s,
         wake=wake,
     )

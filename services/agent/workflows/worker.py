@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from services.agent.workflows import consumer, defaults, runner
 from services.agent.workflows.consumer import ActionFacts, Feed
-from services.agent.workflows.runner import Backoff
 from services.agent.workflows.steps import Remote
 
 log = logging.getLogger(__name__)

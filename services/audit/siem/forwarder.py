@@ -11,9 +11,9 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from services.audit.siem import store
-from services.audit.siem.backoff import Backoff
 from services.audit.siem.claim import AdvisoryClaim
 from services.audit.siem.config import Destination
 from services.audit.siem.formats import formatter_for
@@ -23,6 +23,7 @@ from services.audit.siem.model import Position
 from services.audit.siem.stream import StreamLink
 
 log = logging.getLogger(__name__)
+FIRST_RETRY_S = 0.1  # doubling up to the destination's backoff_cap_s, full jitter
 STANDBY_POLLS = 5  # a replica without the claim retries it every poll_s * STANDBY_POLLS
 
 
@@ -44,7 +45,8 @@ class Forwarder:
         self._db, self._destination, self._board = db, destination, board
         self._format = formatter_for(destination)
         self._claim = AdvisoryClaim(db.engine, destination.name)
-        self._backoff = Backoff(destination.backoff_cap_s)
+        self._backoff = Backoff(FIRST_RETRY_S, destination.backoff_cap_s)
+        self._failures = 0  # in a row, since the last confirmed record
 
     async def run(self) -> None:
         """Forwards until cancelled (a ServiceSpec worker); never returns otherwise."""
@@ -61,7 +63,8 @@ class Forwarder:
             else:
                 await asyncio.sleep(self._destination.poll_s * STANDBY_POLLS)
         except Exception as exc:
-            delay = self._backoff.next_delay()
+            delay = self._backoff.wait(self._failures)
+            self._failures += 1
             log.warning("siem %s: %s; retrying in %.2f s", self._destination.name, exc, delay)
             await asyncio.sleep(delay)
 
@@ -94,7 +97,7 @@ class Forwarder:
             return confirmed
         async with self._db.transaction() as session:
             await store.advance(session, self._destination.name, settled)
-        self._backoff.reset()
+        self._failures = 0
         return settled
 
     def _messages(self, batch: store.Batch) -> list[bytes]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from runtime.backoff import Backoff
 from runtime.errors import InvalidArgument
 from runtime.outbox import automation
 from services.export.destinations import Destination
@@ -30,8 +30,8 @@ class RetryPolicy:
     lease_s: float = 900.0
 
     def delay(self, failures: int) -> timedelta:
-        ceiling = min(self.cap_s, self.base_s * 2 ** max(0, failures - 1))
-        return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+        schedule = Backoff(self.base_s, self.cap_s, floor=0.5)
+        return timedelta(seconds=schedule.wait(failures - 1))
 
     @property
     def lease(self) -> timedelta:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.errors import DomainError
 from runtime.grpc_server import Worker
@@ -26,7 +26,7 @@ from services.ops.timer_tables import timers
 from services.ops.timers import joined
 
 log = logging.getLogger(__name__)
-MAX_RETRY_S = 300.0
+RETRY = Backoff(first_s=2.0, cap_s=300.0, floor=0.5)  # a failing timer's next try
 
 Clock = Callable[[], datetime]
 # An effect runs inside the claiming transaction: (that transaction as a Database, timer, now).
@@ -73,7 +73,7 @@ async def _fire(
         done["last_error"] = f"{type(refusal).__name__}: {refusal}"
     except Exception as exc:
         log.exception("timer %s (%s of action %s) failed", timer.id, timer.kind, timer.action_id)
-        delay = random.uniform(1.0, min(MAX_RETRY_S, 2.0 * 2**timer.attempts))
+        delay = RETRY.wait(timer.attempts)
         done = {
             "attempts": timer.attempts + 1,
             "last_error": f"{type(exc).__name__}: {exc}"[:2000],

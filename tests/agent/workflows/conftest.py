@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from runtime.auth import SERVICE, ServiceIdentity, mint_token
+from runtime.backoff import Backoff
 from runtime.clients import bearer
 from runtime.db import Database
 from runtime.relay import OutboxRelay
@@ -26,7 +27,6 @@ from services.agent.compliance.sources import Peers
 from services.agent.tables import outbox
 from services.agent.workflows import grpc_api
 from services.agent.workflows.feed import AuditFeed, OpsActions
-from services.agent.workflows.runner import Backoff
 from services.agent.workflows.settings import Webhook, webhooks
 from services.agent.workflows.steps import Remote
 from services.agent.workflows.worker import TriggerWorker

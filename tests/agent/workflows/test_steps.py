@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from runtime.auth import Principal
+from runtime.backoff import Backoff
 from runtime.outbox import automation
 from runtime.webhook_signing import verify
 from services.agent.compliance.service import Requester, run_checks
 from services.agent.compliance.views import ExportView
 from services.agent.workflows import defaults, firing_store, runner, service
-from services.agent.workflows.runner import Backoff
 from tests.agent.compliance.fakes import FakeSources
 from tests.agent.workflows.conftest import Harness
 from tests.agent.workflows.helpers import rule_request
@@ -105,7 +105,9 @@ async def test_the_incident_step_runs_once_even_when_run_twice(harness: Harness)
         stale = await firing_store.get(session, firing.id)
     assert stale is not None
     # A second replica whose lease ran out runs the same firing again: nothing happens twice.
-    await runner.attempt(harness.db, harness.worker.remote, stale, harness.worker.clock, Backoff())
+    await runner.attempt(
+        harness.db, harness.worker.remote, stale, harness.worker.clock, Backoff(2.0, 300.0)
+    )
 
     async with harness.db.transaction() as session:
         count = (

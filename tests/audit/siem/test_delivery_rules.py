@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import cycle
-
-from services.audit.siem.backoff import Backoff
+from runtime.backoff import Backoff
+from services.audit.siem.forwarder import FIRST_RETRY_S
 from services.audit.siem.model import Position
 from services.audit.siem.window import Window
 
@@ -19,19 +17,9 @@ def test_a_send_settles_only_once_it_has_stood_long_enough() -> None:
     assert window.settle(sent_before=12.0) == Position(9, 5)
 
 
-def test_backoff_waits_grow_to_the_cap_with_full_jitter() -> None:
-    backoff = Backoff(1.0, base_s=0.1, rand=lambda: 1.0)
+def test_a_forwarder_retries_from_a_tenth_of_a_second_doubling_to_its_cap() -> None:
+    # The forwarder's schedule (runtime.backoff, full jitter); its ceilings at the draw's top.
+    backoff = Backoff(FIRST_RETRY_S, cap_s=1.0)
 
-    ceilings = [backoff.next_delay() for _ in range(6)]
-
-    assert ceilings == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
-
-
-def test_backoff_draws_anywhere_below_the_ceiling_and_starts_over_after_a_reset() -> None:
-    draws: Iterator[float] = cycle([0.0, 0.5])
-    backoff = Backoff(30.0, base_s=1.0, rand=lambda: next(draws))
-
-    assert [backoff.next_delay() for _ in range(4)] == [0.0, 1.0, 0.0, 4.0]
-    backoff.reset()
-    assert backoff.next_delay() == 0.0
-    assert backoff.next_delay() == 1.0
+    assert [backoff.wait(n, rand=lambda: 1.0) for n in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    assert backoff.wait(3, rand=lambda: 0.0) == 0.0

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from runtime.backoff import Backoff
 from runtime.webhook_signing import signed_headers
 from services.agent.remediation.executors.base import (
     EXECUTED,
@@ -58,9 +59,13 @@ class WebhookExecutor:
 
     @property
     def budget_s(self) -> float:
-        backoff = float(sum(self.backoff_s * 2**n for n in range(self.retries)))
+        backoff = sum(self._pause(n) for n in range(self.retries))
         # httpx applies the timeout per phase (connect, write, read, pool).
         return (self.retries + 1) * self.timeout_s * 4 + backoff
+
+    def _pause(self, failures: int) -> float:
+        # No jitter and no cap: one executor's few retries, bounded by `retries`.
+        return Backoff(self.backoff_s, floor=1.0).wait(failures)
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         body = encode(request)
@@ -69,7 +74,7 @@ class WebhookExecutor:
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             for number in range(1, self.retries + 2):
                 if number > 1:
-                    await self.sleep(self.backoff_s * 2 ** (number - 2))
+                    await self.sleep(self._pause(number - 2))
                 ending = await self._attempt(client, url, request, body, number, attempts)
                 if ending is not None:
                     return ending
