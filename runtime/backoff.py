@@ -25,6 +25,8 @@ class Backoff:
     def ceiling(self, failures: int) -> float:
         return min(self.cap_s, self.first_s * 2.0 ** min(max(failures, 0), MAX_DOUBLINGS))
 
-    def wait(self, failures: int, rand: Callable[[], float] = random.random) -> float:
-        """Seconds to wait; `rand` draws from [0, 1)."""
-        return self.ceiling(failures) * (self.floor + (1.0 - self.floor) * rand())
+    def wait(self, failures: int, rand: Callable[[], float] | None = None) -> float:
+        """Seconds to wait; `rand` draws from [0, 1) (this module's `random` when None, looked
+        up at each call so a test can seed it)."""
+        draw = (rand or random.random)()
+        return self.ceiling(failures) * (self.floor + (1.0 - self.floor) * draw)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import Table
 
 from runtime.auth import ServiceIdentity
+from runtime.backoff import Backoff
 from runtime.clients import bearer
 from runtime.db import Database
 from runtime.telemetry import context_from_traceparent
@@ -32,6 +32,9 @@ MAX_BACKOFF_S = 30.0
 # leaves on the first pass after audit returns instead of each row's own backoff later.
 OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 OUTAGE_PAUSE_MAX_S = 5.0
+# A batch audit refused waits with full jitter; an outage pause in the ceiling's upper half.
+REFUSED = Backoff(first_s=0.5, cap_s=MAX_BACKOFF_S)
+OUTAGE = Backoff(first_s=0.25, cap_s=OUTAGE_PAUSE_MAX_S, floor=0.5)
 
 
 class OutboxRelay:
@@ -126,7 +129,7 @@ class OutboxRelay:
             if self._outage_passes == 1:
                 log.warning("audit service unreachable (%s); pausing delivery", exc.code())
         else:
-            delay = random.uniform(0, min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempts, 16)))
+            delay = REFUSED.wait(attempts)
             log.warning("audit refused a batch (%s); retrying in %.1fs", exc.code(), delay)
         return (timedelta(seconds=delay), f"{exc.code().name}: {exc.details()}", ids)
 
@@ -134,7 +137,7 @@ class OutboxRelay:
 def outage_pause(passes: int) -> float:
     """Seconds to wait after `passes` consecutive unreachable passes: doubling from 0.25 s up
     to OUTAGE_PAUSE_MAX_S, with jitter so replicas spread out."""
-    return min(OUTAGE_PAUSE_MAX_S, 0.25 * (1 << min(passes - 1, 8))) * random.uniform(0.5, 1.0)
+    return OUTAGE.wait(passes - 1)
 
 
 class Statements:

@@ -10,7 +10,7 @@ import pytest
 from google.protobuf import json_format
 from sqlalchemy import select
 
-from runtime import relay as relay_module
+from runtime import backoff as backoff_module
 from runtime.auth import SERVICES, Principal, ServiceIdentity, TokenVerifier, current_principal
 from runtime.clients import open_channel
 from runtime.db import Database
@@ -143,7 +143,7 @@ async def test_a_batch_the_audit_service_refuses_waits_its_own_backoff(
     principal_for: Callable[..., Principal],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(relay_module, "random", Random(0))  # draws no near-zero delay
+    monkeypatch.setattr(backoff_module, "random", Random(0))  # draws no near-zero delay
     await write_events(ops_db, principal_for)
     fake = FakeAudit(refuse=grpc.StatusCode.INVALID_ARGUMENT)  # type: ignore[abstract]
     running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from sqlalchemy import Row, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.errors import DomainError
 from runtime.grpc_server import Worker
@@ -34,7 +34,7 @@ from services.export.schedules.store import as_schedule
 from services.export.scheduling_tables import schedules
 
 log = logging.getLogger(__name__)
-MAX_RETRY_S = 600.0
+RETRY = Backoff(first_s=5.0, cap_s=600.0, floor=0.5)  # a failing slot's next try
 Clock = Callable[[], datetime]
 CreateExport = Callable[[ScheduledRun], Awaitable[object]]
 
@@ -90,8 +90,7 @@ async def _advance(session: AsyncSession, row: Row[Any], now: datetime, error: s
 
 
 async def _retry_later(session: AsyncSession, row: Row[Any], now: datetime, error: str) -> None:
-    ceiling = min(MAX_RETRY_S, 5.0 * 2**row.failures)
-    retry_at = now + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+    retry_at = now + timedelta(seconds=RETRY.wait(row.failures))
     await _set(session, row, retry_at=retry_at, failures=row.failures + 1, last_error=error)
 
 
