@@ -1,6 +1,8 @@
-"""No import cycle in product code (services/, runtime/, gateway/). Every import counts: one
-inside a function or under TYPE_CHECKING still ties two modules together, so moving an import
-into a function to dodge a cycle fails here too."""
+"""How product code (services/, runtime/, gateway/) may import: no cycle, and imports that
+point one way across the boundaries (a service never imports another, the shared runtime
+imports neither, the gateway touches no service code and no SQL, a domain module imports no
+transport or storage). Every import counts: one inside a function or under TYPE_CHECKING still
+ties two modules together, so moving an import into a function to dodge a rule fails here too."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("services", "runtime", "gateway")
+SERVICES = ("agent", "ops", "export", "audit")
+STORAGE_AND_TRANSPORT = ("grpc", "sqlalchemy", "psycopg", "tradeops")
 
 Graph = dict[str, set[str]]
 
@@ -101,3 +105,44 @@ def test_the_graph_sees_imports_inside_functions(tmp_path: Path) -> None:
 
 def test_product_code_has_no_import_cycle() -> None:
     assert cycles(graph()) == []
+
+
+def crossings() -> Iterator[str]:
+    """Every import that points the wrong way across a boundary, as "module -> imported"."""
+    for name, path in modules().items():
+        for imported in imported_names(name, path):
+            if wrong_way(name.split("."), imported.split(".")):
+                yield f"{name} -> {imported}"
+
+
+def wrong_way(importer: list[str], imported: list[str]) -> bool:
+    service = importer[0] == "services" and len(importer) > 1 and importer[1] in SERVICES
+    if service and imported[0] == "services" and len(imported) > 1:
+        return imported[1] != importer[1] and imported[1] in SERVICES
+    if importer[0] == "runtime":
+        return imported[0] in ("services", "gateway")
+    if importer[0] == "gateway":
+        return imported[0] in ("services", "sqlalchemy", "psycopg")
+    return service and importer[-1] == "domain" and imported[0] in STORAGE_AND_TRANSPORT
+
+
+def test_the_rules_name_what_points_the_wrong_way() -> None:
+    wrong = [
+        (["services", "ops", "quorum"], ["services", "audit", "merkle"]),
+        (["runtime", "db"], ["gateway", "app"]),
+        (["gateway", "routes", "actions"], ["sqlalchemy", "select"]),
+        (["services", "agent", "domain"], ["grpc"]),
+    ]
+    right = [
+        (["services", "ops", "quorum"], ["services", "ops", "domain"]),
+        (["services", "cli"], ["services", "audit", "bundle"]),  # the one command wires them
+        (["gateway", "routes", "actions"], ["runtime", "clients"]),
+        (["services", "agent", "service"], ["sqlalchemy"]),
+    ]
+
+    assert [wrong_way(a, b) for a, b in wrong] == [True] * 4
+    assert [wrong_way(a, b) for a, b in right] == [False] * 4
+
+
+def test_imports_point_one_way_across_the_boundaries() -> None:
+    assert list(crossings()) == []
