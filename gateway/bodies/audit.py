@@ -6,7 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from gateway.bodies.base import MAX_INT64, QueryModel, Rfc3339, StrictModel, timestamp
+from gateway.bodies.base import (
+    MAX_INT64,
+    QueryModel,
+    Rfc3339,
+    StrictModel,
+    check_window,
+    copy_window,
+)
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 
 
@@ -43,8 +50,7 @@ class RecordQuery(QueryModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> RecordQuery:
-        if self.since and self.until and self.until <= self.since:
-            raise ValueError("until must be later than since")
+        check_window(self.since, self.until)
         return self
 
     def to_message(self) -> audit_pb.ListRecordsRequest:
@@ -52,8 +58,5 @@ class RecordQuery(QueryModel):
             **self.model_dump(include={"after_seq", "limit", "target", "actor", "action"}),
             outcome=self.outcome or "",
         )
-        if self.since is not None:
-            message.since.CopyFrom(timestamp(self.since))
-        if self.until is not None:
-            message.until.CopyFrom(timestamp(self.until))
+        copy_window(message, self.since, self.until)
         return message

@@ -102,6 +102,19 @@ def timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
+def check_window(since: datetime | None, until: datetime | None) -> None:
+    """A time window [since, until): either end may be open, never empty or reversed."""
+    if since and until and until <= since:
+        raise ValueError("until must be later than since")
+
+
+def copy_window(message: Any, since: datetime | None, until: datetime | None) -> None:
+    """Sets the message's `since` and `until` Timestamps to the window's ends that are given."""
+    for field, moment in (("since", since), ("until", until)):
+        if moment is not None:
+            getattr(message, field).CopyFrom(timestamp(moment))
+
+
 class QueryModel(StorableText):
     # Not strict: a query string carries every value as text.
     model_config = ConfigDict(extra="forbid")

@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from gateway.bodies.base import PageSize, QueryModel, Rfc3339, StrictModel, timestamp
+from gateway.bodies.base import (
+    PageSize,
+    QueryModel,
+    Rfc3339,
+    StrictModel,
+    check_window,
+    copy_window,
+)
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
 from tradeops.common.v1 import common_pb2
 
@@ -32,17 +39,14 @@ class AuditWindow(StrictModel):
 
     @model_validator(mode="after")
     def _bounded(self) -> AuditWindow:
-        if self.until is not None:
-            if self.until <= self.since:
-                raise ValueError("until must be later than since")
-            if self.until - self.since > MAX_SUMMARY_WINDOW:
-                raise ValueError("the window may span at most 31 days")
+        check_window(self.since, self.until)
+        if self.until is not None and self.until - self.since > MAX_SUMMARY_WINDOW:
+            raise ValueError("the window may span at most 31 days")
         return self
 
     def to_message(self) -> compliance_pb.SummariseAuditRequest:
-        message = compliance_pb.SummariseAuditRequest(since=timestamp(self.since))
-        if self.until is not None:
-            message.until.CopyFrom(timestamp(self.until))
+        message = compliance_pb.SummariseAuditRequest()
+        copy_window(message, self.since, self.until)
         return message
 
 

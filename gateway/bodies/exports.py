@@ -15,7 +15,8 @@ from gateway.bodies.base import (
     Rfc3339,
     Seq,
     StrictModel,
-    timestamp,
+    check_window,
+    copy_window,
 )
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
@@ -49,21 +50,13 @@ def _struct(parameters: dict[str, Any]) -> Struct:
     return message
 
 
-def _window(message: pb.CreateExportRequest | pb.VerifyExportsRequest, body: _Window) -> None:
-    if body.since is not None:
-        message.since.CopyFrom(timestamp(body.since))
-    if body.until is not None:
-        message.until.CopyFrom(timestamp(body.until))
-
-
 class _Window(StrictModel):
     since: Rfc3339 | None = Field(None, description="At or after (RFC 3339)")
     until: Rfc3339 | None = Field(None, description="Before (RFC 3339)")
 
     @model_validator(mode="after")
     def _ordered(self) -> _Window:
-        if self.since and self.until and self.until <= self.since:
-            raise ValueError("until must be later than since")
+        check_window(self.since, self.until)
         return self
 
 
@@ -102,7 +95,7 @@ class NewExport(_Window):
             client_key=self.client_key or idempotency_key or "",
             parameters=_struct(self.parameters) if self.parameters else None,
         )
-        _window(message, self)
+        copy_window(message, self.since, self.until)
         return message
 
 
@@ -119,7 +112,7 @@ class VerifyMany(_Window):
 
     def to_message(self) -> pb.VerifyExportsRequest:
         message = pb.VerifyExportsRequest(ids=[str(one) for one in self.ids])
-        _window(message, self)
+        copy_window(message, self.since, self.until)
         return message
 
 

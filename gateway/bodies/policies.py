@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from gateway.bodies.actions import Risk, risk_number
-from gateway.bodies.base import QueryModel, Rfc3339, StrictModel, Who, timestamp
+from gateway.bodies.base import (
+    QueryModel,
+    Rfc3339,
+    StrictModel,
+    Who,
+    check_window,
+    copy_window,
+)
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 YEAR_S = 366 * 86400  # durations are bounded so the service's date arithmetic cannot overflow
@@ -109,14 +116,10 @@ class MetricsQuery(QueryModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> MetricsQuery:
-        if self.since and self.until and self.until <= self.since:
-            raise ValueError("until must be later than since")
+        check_window(self.since, self.until)
         return self
 
     def to_message(self) -> pb.GetMetricsRequest:
         message = pb.GetMetricsRequest()
-        if self.since is not None:
-            message.since.CopyFrom(timestamp(self.since))
-        if self.until is not None:
-            message.until.CopyFrom(timestamp(self.until))
+        copy_window(message, self.since, self.until)
         return message

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from gateway.bodies.base import Id, QueryModel, Rfc3339, StrictModel, checked_json, timestamp
+from gateway.bodies.base import (
+    Id,
+    QueryModel,
+    Rfc3339,
+    StrictModel,
+    check_window,
+    checked_json,
+    copy_window,
+)
 from gateway.bodies.incidents import NewIncident
 from runtime.canonical import canonical_json
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
@@ -93,14 +101,10 @@ class TriageMetricsQuery(QueryModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> TriageMetricsQuery:
-        if self.since and self.until and self.until <= self.since:
-            raise ValueError("until must be later than since")
+        check_window(self.since, self.until)
         return self
 
     def to_message(self) -> agent_pb.GetTriageMetricsRequest:
         message = agent_pb.GetTriageMetricsRequest()
-        if self.since is not None:
-            message.since.CopyFrom(timestamp(self.since))
-        if self.until is not None:
-            message.until.CopyFrom(timestamp(self.until))
+        copy_window(message, self.since, self.until)
         return message
