@@ -17,12 +17,6 @@ export UV_SYSTEM_CERTS ?= 1
 # their newest allowed release; plain `make lock` changes only what pyproject.toml forces.
 UPGRADE ?=
 LOCK_UPGRADE := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
-define LOCK_CHECK
-$(UV) lock --check --quiet || { \
-  echo "tradeops: uv.lock does not match pyproject.toml: a dependency changed without 'make lock'." >&2; \
-  echo "          Run 'make lock', read 'git diff uv.lock', run 'make test', commit both files." >&2; \
-  exit 1; }
-endef
 
 .PHONY: install lock lock-check run test test-matrix lint protos protos-check migrate bench \
 	token clean
@@ -37,14 +31,18 @@ $(UV): deploy/uv-requirements.txt
 
 # Exactly the lock, nothing resolved on the day; only when the lock (or uv) changed.
 $(VENV)/.installed: pyproject.toml uv.lock $(UV)
-	@$(LOCK_CHECK)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --quiet --python $(PYTHON)
 	touch $@
 
-install: $(VENV)/.installed
+# The lock is checked first, every time (about 0.15 s): a pyproject.toml edited after the last
+# install is refused with the same message as one edited before it.
+install: lock-check $(VENV)/.installed
 
 lock-check: $(UV)
-	@$(LOCK_CHECK)
+	@$(UV) lock --check --quiet || { \
+	  echo "tradeops: uv.lock does not match pyproject.toml: a dependency changed without 'make lock'." >&2; \
+	  echo "          Run 'make lock', read 'git diff uv.lock', run 'make test', commit both files." >&2; \
+	  exit 1; }
 
 # The one deliberate way the lock changes (see the README's "Dependencies").
 lock: $(UV)
@@ -53,7 +51,7 @@ lock: $(UV)
 run: install
 	$(PY) -m runtime.launcher
 
-test: lock-check install
+test: install
 	bash tests/peers/install.sh
 	$(PY) -m pytest -q -p no:cacheprovider
 
