@@ -10,6 +10,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("services", "runtime", "gateway")
 SERVICES = ("agent", "ops", "export", "audit")
@@ -146,3 +148,173 @@ def test_the_rules_name_what_points_the_wrong_way() -> None:
 
 def test_imports_point_one_way_across_the_boundaries() -> None:
     assert list(crossings()) == []
+
+
+# One shape for every bounded context (ARCHITECTURE.md, "Inside a service"). A context is the
+# service itself or, where a service holds several, one of the sub-packages named here. Inside a
+# context every module sits under a role name; roles import only roles of a lower rank (or their
+# own), and another context only through its package (`__init__`, its public surface).
+CONTEXTS: dict[str, tuple[str, ...]] = {
+    "agent": ("triage", "remediation", "compliance", "probes", "workflows"),
+    "ops": (),
+    "export": (),
+    "audit": (),
+}
+SHAPED: tuple[str, ...] = ()  # the services already reshaped; each joins as it is
+RANKS = {
+    "domain": 0,
+    "settings": 0,
+    "tables": 1,
+    "repository": 2,
+    "clients": 2,
+    "service": 3,
+    "grpc_api": 4,
+    "workers": 4,
+    "cli": 4,
+}
+SERVICE_ROOT = {"__init__", "__main__", "migrations", "settings", "tables", "cli"}
+SHARED_AT_ROOT = {"tables", "settings"}  # the schema's MetaData and outbox, the process settings
+TRANSPORT_ROLES = {"grpc_api", "clients", "cli", "__main__"}
+SQL_ROLES = {"repository", "tables", "migrations", "__main__"}
+SESSION_TYPE = "sqlalchemy.ext.asyncio.AsyncSession"  # use cases open and pass transactions
+MAX_LINES = 210
+
+
+def place(module: str) -> tuple[str, str | None, str]:
+    """(service, context or None, role) of a module under services/<service>/."""
+    parts = module.split(".")
+    service, rest = parts[1], parts[2:]
+    context = None
+    if rest and rest[0] in CONTEXTS.get(service, ()):
+        context, rest = rest[0], rest[1:]
+    return service, context, rest[0] if rest else "__init__"
+
+
+def misplaced(module: str) -> str | None:
+    service, context, role = place(module)
+    if context is None and CONTEXTS[service]:
+        return None if role in SERVICE_ROOT else f"{module}: not a role or context of {service}"
+    allowed = set(RANKS) | {"__init__"} | (SERVICE_ROOT if context is None else set())
+    return None if role in allowed else f"{module}: '{role}' is not a role name"
+
+
+def wrong_direction(importer: str, imported: str, owner: str) -> str | None:
+    """Why `importer` may not import `imported` (owned by module `owner`), or None."""
+    service, context, role = place(importer)
+    if role in ("__main__", "migrations"):
+        return None
+    if not owner.startswith(f"services.{service}."):
+        return library_rule(role, imported)
+    _, their_context, their_role = place(owner)
+    if their_context != context:
+        if their_context is None:
+            return None if their_role in SHARED_AT_ROOT else "reaches up into the service root"
+        surface = f"services.{service}.{their_context}"
+        return None if owner == surface else f"goes round {surface}'s public surface"
+    if role == "__init__" or their_role == role:
+        return None
+    if their_role == "__init__":
+        return "imports its own context's package"
+    if their_role not in RANKS or RANKS[their_role] >= RANKS.get(role, -1):
+        return f"{role} may not import {their_role}"
+    return None
+
+
+def library_rule(role: str, imported: str) -> str | None:
+    top = imported.split(".")[0]
+    if top in ("tradeops", "grpc") and role not in TRANSPORT_ROLES:
+        return f"{role} may not import gRPC or generated code"
+    if top in ("sqlalchemy", "psycopg") and role not in SQL_ROLES:
+        if imported == SESSION_TYPE and role != "domain":
+            return None
+        return f"{role} may not run SQL"
+    return None
+
+
+def shape_faults(service: str) -> Iterator[str]:
+    known = modules()
+    prefix = f"services.{service}"
+    for name, path in sorted(known.items()):
+        if not (name + ".").startswith(prefix + "."):
+            continue
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_LINES and "migrations" not in name:
+            yield f"{name}: {lines} lines (a role module that outgrows this becomes a package)"
+        if name == prefix:
+            continue
+        if fault := misplaced(name):
+            yield fault
+        for imported in imported_names(name, path):
+            owner = imported
+            while owner and owner not in known:
+                owner = owner.rpartition(".")[0]
+            if fault := wrong_direction(name, imported, owner or imported):
+                yield f"{name} -> {imported}: {fault}"
+
+
+def test_the_shape_rules_name_what_is_out_of_place() -> None:
+    # (importer, imported name, the module that owns the name)
+    wrong = [
+        ("services.ops.service.votes", "sqlalchemy.select", "sqlalchemy.select"),
+        (
+            "services.ops.domain.actions",
+            "services.ops.repository.actions.load",
+            "services.ops.repository.actions",
+        ),
+        ("services.ops.service.votes", "tradeops.ops.v1.ops_pb2", "tradeops.ops.v1.ops_pb2"),
+        (
+            "services.agent.workflows.service.runs",
+            "services.agent.triage.service.x",
+            "services.agent.triage.service",
+        ),
+        (
+            "services.agent.probes.workers.loop",
+            "services.agent.service.x",
+            "services.agent.service",
+        ),
+        (
+            "services.ops.service.votes",
+            "services.ops.grpc_api.messages.x",
+            "services.ops.grpc_api.messages",
+        ),
+    ]
+    right = [
+        ("services.ops.service.votes", SESSION_TYPE, SESSION_TYPE),
+        (
+            "services.ops.service.votes",
+            "services.ops.repository.votes.save",
+            "services.ops.repository.votes",
+        ),
+        ("services.ops.grpc_api.servicer", "tradeops.ops.v1.ops_pb2", "tradeops.ops.v1.ops_pb2"),
+        (
+            "services.agent.workflows.service.runs",
+            "services.agent.triage.Incident",
+            "services.agent.triage",
+        ),
+        (
+            "services.agent.probes.repository.runs",
+            "services.agent.tables.metadata",
+            "services.agent.tables",
+        ),
+        ("services.ops.__main__", "services.ops.workers.timers.run", "services.ops.workers.timers"),
+    ]
+
+    assert [wrong_direction(*case) is not None for case in wrong] == [True] * len(wrong)
+    assert [wrong_direction(*case) for case in right] == [None] * len(right)
+    assert misplaced("services.ops.vote_store")
+    assert misplaced("services.ops.repository.votes") is None
+
+
+@pytest.mark.parametrize("service", SHAPED)
+def test_every_module_of_a_reshaped_service_sits_in_its_role(service: str) -> None:
+    assert list(shape_faults(service)) == []
+
+
+def test_no_module_of_the_runtime_or_gateway_outgrows_a_screenful_or_four() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}: {n}"
+        for package in ("runtime", "gateway")
+        for path in (ROOT / package).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert long == []
