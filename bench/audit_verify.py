@@ -1,8 +1,8 @@
-"""Benchmark: records per second of a full live verification (services.audit.verify.verify_log:
-every payload hash, chain link, leaf hash, the Merkle tree and every signed checkpoint) of a
-1,000,000-record log, against a plain SHA-256 chain (canonical JSON, sha256(prev || encoded))
-over the same pages read the same way, in the same run. --read-floor also times reading the
-pages alone (a third pass).
+"""Benchmark: records per second of a full live verification
+(services.audit.log.service.verification.verify_log: every payload hash, chain link, leaf hash,
+the Merkle tree and every signed checkpoint) of a 1,000,000-record log, against a plain SHA-256
+chain (canonical JSON, sha256(prev || encoded)) over the same pages read the same way, in the
+same run. --read-floor also times reading the pages alone (a third pass).
 
 Usage: .venv/bin/python bench/audit_verify.py [--records N] [--read-floor]  (N: 1,000,000)"""
 
@@ -20,13 +20,13 @@ from _populated import populated
 
 from runtime.canonical import canonical_json
 from runtime.db import Database
-from services.audit import repository
-from services.audit.checkpointing import Cadence, Checkpointer
-from services.audit.domain import Actor, Record
-from services.audit.keyring import Keyring
-from services.audit.sequencer import Sequencer
-from services.audit.service import PAGE, AuditLog
-from services.audit.verify import verify_log
+from services.audit.log.domain.checkpointing import Cadence, Checkpointer
+from services.audit.log.domain.keyring import Keyring
+from services.audit.log.domain.records import Actor, Record
+from services.audit.log.repository import records as repository
+from services.audit.log.service.log import PAGE, AuditLog
+from services.audit.log.service.sequencer import Sequencer
+from services.audit.log.service.verification import verify_log
 
 TARGET_RATIO = 0.5
 CALLER = Actor("bench", (), "agent", "1", "")

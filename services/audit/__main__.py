@@ -10,18 +10,18 @@ from runtime.db import Database, make_engine, session_factory
 from runtime.grpc_server import ServiceSpec, Worker
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
-from services.audit.checkpointing import Checkpointer
-from services.audit.gauges import LogGauges
-from services.audit.grpc_api import spec
-from services.audit.keys import load_keyring, publish_keys
-from services.audit.sequencer import Sequencer
-from services.audit.service import AuditLog, record_refusal
-from services.audit.settings import AuditSettings
-from services.audit.siem.config import from_env as siem_destinations
-from services.audit.siem.workers import forwarders
-from services.audit.tree_loader import keep_loaded
-from services.audit.tree_memory import TreeMemory
-from services.audit.verify import run_auditor
+from services.audit.log.domain.checkpointing import Checkpointer
+from services.audit.log.domain.merkle.memory import TreeMemory
+from services.audit.log.grpc_api.servicer import spec
+from services.audit.log.service.keyring import load_keyring, publish_keys
+from services.audit.log.service.log import AuditLog, record_refusal
+from services.audit.log.service.sequencer import Sequencer
+from services.audit.log.service.verification import run_auditor
+from services.audit.log.settings import AuditSettings
+from services.audit.log.workers.gauges import LogGauges
+from services.audit.log.workers.tree import keep_loaded
+from services.audit.siem.settings import from_env as siem_destinations
+from services.audit.siem.workers.forwarders import forwarders
 
 WRITER_POOL_SIZE = 2  # the sequencer's commit and the checkpoint timer
 

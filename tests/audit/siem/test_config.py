@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from services.audit.siem.config import ENV, ConfigError, Destination, from_env
+from services.audit.siem.settings import ENV, ConfigError, Destination, from_env
 
 
 def configured(*destinations: dict[str, Any]) -> tuple[Destination, ...]:
