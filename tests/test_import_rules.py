@@ -158,7 +158,7 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
     "agent": ("triage", "remediation", "compliance", "probes", "workflows"),
     "ops": (),
     "export": (),
-    "audit": (),
+    "audit": ("log", "siem", "bundle"),
 }
 SHAPED: tuple[str, ...] = ()  # the services already reshaped; each joins as it is
 RANKS = {
