@@ -17,7 +17,7 @@ from pathlib import Path
 from _common import CACHE, OCCURRED_AT, ORIGIN, Cluster, copy_tree, fields, postgres, scratch
 
 from runtime.db import Database
-from services.audit.log.domain.checkpointing import Cadence, Checkpointer
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.keyring import Keyring, generate_dev_keyring
 from services.audit.log.domain.records import Actor, Event
 from services.audit.log.service.keyring import publish_keys

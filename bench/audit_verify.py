@@ -20,11 +20,13 @@ from _populated import populated
 
 from runtime.canonical import canonical_json
 from runtime.db import Database
-from services.audit.log.domain.checkpointing import Cadence, Checkpointer
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.keyring import Keyring
 from services.audit.log.domain.records import Actor, Record
+from services.audit.log.repository import head
 from services.audit.log.repository import records as repository
-from services.audit.log.service.log import PAGE, AuditLog
+from services.audit.log.service.log import AuditLog
+from services.audit.log.service.reading import PAGE
 from services.audit.log.service.sequencer import Sequencer
 from services.audit.log.service.verification import verify_log
 
@@ -78,7 +80,7 @@ async def measure(cluster: Cluster, keys_file: Path, read_floor: bool) -> tuple[
     worker = asyncio.create_task(sequencer.run())  # verify_log records its own run
     try:
         async with db.transaction() as session:
-            size = (await repository.read_head(session)).size
+            size = (await head.read_head(session)).size
         # verify_log goes first: if caches are still cold, the figure pays, not the baseline.
         started = time.perf_counter()
         verdict = await verify_log(AuditLog(db, sequencer, ORIGIN), caller=CALLER)

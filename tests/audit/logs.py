@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from runtime.db import Database
-from services.audit.log.domain.checkpointing import Cadence, Checkpointer
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.keyring import Keyring, generate_dev_keyring
 from services.audit.log.service.keyring import publish_keys
 from services.audit.log.service.log import AuditLog

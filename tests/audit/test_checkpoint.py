@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidSignature
 
-from services.audit.log.domain.checkpoints import (
+from services.audit.log.domain.checkpoints.format import (
     Checkpoint,
     CheckpointError,
     open_checkpoint,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from runtime.auth import Principal
-from services.audit.log.domain.checkpointing import Cadence
+from services.audit.log.domain.checkpoints.cutting import Cadence
 from services.audit.log.domain.keyring import KeyringError, generate_dev_keyring
 from services.audit.log.domain.note import Signer
 from services.audit.log.service.keyring import _publish

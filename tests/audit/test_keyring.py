@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.audit.log.domain.checkpoints import Checkpoint, open_checkpoint
+from services.audit.log.domain.checkpoints.format import Checkpoint, open_checkpoint
 from services.audit.log.domain.keyring import (
     ENV_KEYS,
     ENV_KEYS_FILE,

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from runtime.auth import Principal
-from services.audit.log.domain.checkpointing import Cadence
+from services.audit.log.domain.checkpoints.cutting import Cadence
 from services.audit.log.domain.records import Record, seal
 from services.audit.log.repository import records as repository
 from services.audit.log.service.log import AuditLog, append

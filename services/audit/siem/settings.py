@@ -1,5 +1,6 @@
-"""SIEM destinations, read from TRADEOPS_SIEM_DESTINATIONS: a JSON list of objects (unset or
-empty: no forwarding). Every mistake is a ConfigError naming the entry and the key.
+"""SIEM forwarding's settings: the destinations, read from TRADEOPS_SIEM_DESTINATIONS, a JSON
+list of objects (unset or empty: no forwarding). Every mistake is a ConfigError naming the
+entry and the key.
 
 Formats by transport: "tcp" and "tls" carry syslog, so "rfc5424" (the default) or "cef" (a CEF
 line as the MSG of an RFC 5424 message); "http" carries "json" only (Splunk HEC events). JSON
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,10 +20,7 @@ from urllib.parse import urlsplit
 
 ENV = "TRADEOPS_SIEM_DESTINATIONS"
 DEFAULT_FORMAT = {"tcp": "rfc5424", "tls": "rfc5424", "http": "json"}
-
-
-class ConfigError(ValueError):
-    pass
+FORMATS = {"tcp": ("rfc5424", "cef"), "tls": ("rfc5424", "cef"), "http": ("json",)}
 
 
 @dataclass(frozen=True)
@@ -47,23 +46,33 @@ class Destination:
     timeout_s: float = 10.0
 
 
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    destinations: tuple[Destination, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        raw = env.get(ENV, "").strip()
+        if not raw:
+            return cls()
+        try:
+            items = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{ENV} is not valid JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise ConfigError(f"{ENV} must be a JSON list of destination objects")
+        destinations = tuple(parse(index, item) for index, item in enumerate(items))
+        _check_unique(destinations)
+        return cls(destinations)
+
+
 FIELDS = {field.name: field for field in dataclasses.fields(Destination)}
 REQUIRED = ("name", "transport")
-
-
-def from_env(env: Mapping[str, str]) -> tuple[Destination, ...]:
-    raw = env.get(ENV, "").strip()
-    if not raw:
-        return ()
-    try:
-        items = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{ENV} is not valid JSON: {exc}") from None
-    if not isinstance(items, list):
-        raise ConfigError(f"{ENV} must be a JSON list of destination objects")
-    destinations = tuple(parse(index, item) for index, item in enumerate(items))
-    _check_unique(destinations)
-    return destinations
 
 
 def parse(index: int, item: Any) -> Destination:
@@ -118,8 +127,6 @@ def _check_unique(destinations: tuple[Destination, ...]) -> None:
 
 
 # --- the semantic checks of a destination, one message per problem ---
-
-FORMATS = {"tcp": ("rfc5424", "cef"), "tls": ("rfc5424", "cef"), "http": ("json",)}
 
 
 def problems(destination: Destination) -> Iterator[str]:

@@ -30,7 +30,7 @@ from services.agent.workflows.feed import AuditFeed, OpsActions
 from services.agent.workflows.settings import Webhook, webhooks
 from services.agent.workflows.steps import Remote
 from services.agent.workflows.worker import TriggerWorker
-from services.audit.log.domain.checkpointing import Cadence
+from services.audit.log.domain.checkpoints.cutting import Cadence
 from services.audit.log.domain.records import GENESIS
 from services.audit.log.grpc_api import servicer as audit_api
 from services.audit.log.service.log import AuditLog

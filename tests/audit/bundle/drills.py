@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services.audit.log.domain.checkpoints import Checkpoint, sign_checkpoint
+from services.audit.log.domain.checkpoints.format import Checkpoint, sign_checkpoint
 from services.audit.log.domain.note import Signer
 
 

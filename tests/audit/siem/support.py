@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 
 from runtime.db import Database
-from services.audit.log.domain.checkpointing import Cadence
+from services.audit.log.domain.checkpoints.cutting import Cadence
 from services.audit.log.domain.records import Event, Record
 from services.audit.log.repository.records import page
 from services.audit.log.service import log as service

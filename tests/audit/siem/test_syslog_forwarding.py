@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from runtime.db import Database
 from services.audit.log.service.log import AuditLog
+from services.audit.siem.clients.formats import formatter_for
 from services.audit.siem.domain.batches import Position
-from services.audit.siem.domain.formats.formatter import formatter_for
 from tests.audit.factories import event, events
 from tests.audit.siem.rsyslog import receiver
 from tests.audit.siem.support import (

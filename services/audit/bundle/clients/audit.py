@@ -1,22 +1,24 @@
 """The exporter's side of the audit gRPC contract: every call carries the bearer token and a
-deadline; records come in bounded streams and proofs with a bounded number in flight."""
+deadline; records come in bounded streams and proofs with a bounded number in flight. Records
+are read back from their messages as the log's Records (the server always sets occurred_at,
+within Timestamp's range), so their hashes can be checked as the log checks them."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 
 from runtime.clients import bearer
-from services.audit.log.domain.keyring import PublicKey
-from services.audit.log.domain.records import Record
-from services.audit.log.grpc_api import messages
+from services.audit.log import Actor, Event, PublicKey, Record
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 
 # Records per StreamRecords call, so one deadline bounds each call without bounding the export.
 STREAM_CHUNK = 5000
 PROOFS_IN_FLIGHT = 16
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class AuditReader:
@@ -71,9 +73,24 @@ class AuditReader:
 
 
 def _record(message: pb.AuditRecord) -> Record:
-    event = messages.event(message.seq, message.event)
     hashes = (message.payload_sha256, message.prev_hash, message.leaf_hash)
-    return Record(message.seq, event, *hashes)
+    return Record(message.seq, _event(message.event), *hashes)
+
+
+def _event(message: pb.AuditEvent) -> Event:
+    actor = message.actor
+    return Event(
+        event_id=message.event_id,
+        occurred_at=_EPOCH
+        + timedelta(0, message.occurred_at.seconds, message.occurred_at.nanos // 1000),
+        actor=Actor(actor.subject, tuple(actor.roles), actor.kind, actor.logic_version, actor.desk),
+        action=message.action,
+        target=message.target,
+        outcome=message.outcome,
+        trace_id=message.trace_id,
+        source=message.source,
+        payload_json=message.payload_json,
+    )
 
 
 def _public_key(key: pb.PublicKey) -> PublicKey:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from services.audit.log.domain.keyring import PublicKey
+from services.audit.log import PublicKey
 
 FORMAT = "tradeops-audit-bundle/1"
 RECORDS, PROOFS, CHECKPOINT = "records.jsonl", "proofs.jsonl", "checkpoint.txt"

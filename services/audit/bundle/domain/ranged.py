@@ -11,8 +11,7 @@ from services.audit.bundle.domain.layout import PROOFS, RECORDS, BundleFailure, 
 from services.audit.bundle.domain.proof_lines import ProofLine, read_proofs
 from services.audit.bundle.domain.records import Line, read_lines
 from services.audit.bundle.domain.signed import Signed
-from services.audit.log.domain.merkle.proofs import ProofError, verify_inclusion
-from services.audit.log.domain.records import payload_sha256, record_hash
+from services.audit.log import ProofError, payload_sha256, record_hash, verify_inclusion
 
 
 def verify_range(folder: Path, info: BundleInfo, signed: Signed, progress: Progress) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from runtime.canonical import canonical_json
 from services.audit.bundle.domain.layout import RECORDS, BundleFailure
-from services.audit.log.domain.records import Actor, Event, Record, rfc3339
+from services.audit.log import Actor, Event, Record, rfc3339
 
 
 @dataclass(frozen=True)

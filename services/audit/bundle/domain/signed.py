@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.audit.bundle.domain.layout import CHECKPOINT, KEYS, BundleFailure, read_keys
-from services.audit.log.domain.checkpoints import Checkpoint, open_checkpoint
-from services.audit.log.domain.keyring import PublicKey
-from services.audit.log.domain.note import NoteError, Reason, Verifier
+from services.audit.log import Checkpoint, NoteError, PublicKey, Reason, Verifier, open_checkpoint
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from services.audit.bundle.domain.diagnose import explain
 from services.audit.bundle.domain.layout import RECORDS, BundleFailure
 from services.audit.bundle.domain.records import read_lines
 from services.audit.bundle.domain.signed import Signed
-from services.audit.log.domain.verification import ChainVerifier, SignedRoot, Trust, Verdict
+from services.audit.log import ChainVerifier, SignedRoot, Trust, Verdict
 
 
 def verify_whole(folder: Path, signed: Signed, progress: Progress) -> int:

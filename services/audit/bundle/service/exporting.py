@@ -21,7 +21,7 @@ from services.audit.bundle.domain.layout import (
 )
 from services.audit.bundle.domain.proof_lines import ProofLine
 from services.audit.bundle.domain.records import record_line
-from services.audit.log.domain.records import rfc3339
+from services.audit.log import rfc3339
 
 
 async def export_bundle(

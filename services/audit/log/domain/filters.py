@@ -1,12 +1,10 @@
-"""Record queries: time range, actor, action, target and outcome, on top of seq paging."""
+"""Record queries: time range, actor, action, target and outcome, on top of seq paging
+(repository/records.py turns a Filter into its WHERE clauses)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from services.audit.tables import records
 
 
 @dataclass(frozen=True)
@@ -16,20 +14,6 @@ class Filter:
     actor: str = ""
     action: str = ""
     outcome: str = ""
-
-    def clauses(self) -> list[Any]:
-        found: list[Any] = []
-        if self.since is not None:
-            found.append(records.c.occurred_at >= self.since)
-        if self.until is not None:
-            found.append(records.c.occurred_at < self.until)
-        if self.actor:
-            found.append(records.c.actor["subject"].astext == self.actor)
-        if self.action:
-            found.append(records.c.action == self.action)
-        if self.outcome:
-            found.append(records.c.outcome == self.outcome)
-        return found
 
     def as_payload(self) -> dict[str, str]:
         """What an audited read asked for."""

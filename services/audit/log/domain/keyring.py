@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from services.audit.log.domain.checkpoints import Checkpoint, sign_checkpoint
+from services.audit.log.domain.checkpoints.format import Checkpoint, sign_checkpoint
 from services.audit.log.domain.note import NoteError, Signer
 
 ENV_KEYS = "TRADEOPS_AUDIT_SIGNING_KEYS"

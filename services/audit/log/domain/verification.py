@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from services.audit.log.domain.checkpoints import open_checkpoint
+from services.audit.log.domain.checkpoints.format import open_checkpoint
 from services.audit.log.domain.merkle.hashing import TreeBuilder
 from services.audit.log.domain.note import NoteError, Verifier
 from services.audit.log.domain.records import GENESIS, Head, Record, payload_sha256, record_hash

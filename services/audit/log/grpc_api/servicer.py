@@ -11,9 +11,8 @@ from runtime.auth import ANYONE, COMPLIANCE, SERVICES, current_principal
 from runtime.grpc_server import ServiceSpec, Worker
 from services.audit.log.grpc_api import messages
 from services.audit.log.grpc_api.pages import record_pages
-from services.audit.log.service import log as service
-from services.audit.log.service import proving as proofs
-from services.audit.log.service.log import AuditLog
+from services.audit.log.service import proving, reading
+from services.audit.log.service.log import AuditLog, append
 from services.audit.log.service.redaction import redact
 from services.audit.log.service.verification import verify_log
 from tradeops.audit.v1 import audit_service_pb2 as pb
@@ -46,7 +45,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self, request: pb.AppendEventsRequest, context: Context
     ) -> pb.AppendEventsResponse:
         events = [messages.event(index, message) for index, message in enumerate(request.events)]
-        results = await service.append(self._log, events)
+        results = await append(self._log, events)
         return pb.AppendEventsResponse(
             results=[
                 pb.AppendResult(event_id=r.event_id, seq=r.seq, duplicate=r.duplicate)
@@ -57,7 +56,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def ListRecords(
         self, request: pb.ListRecordsRequest, context: Context
     ) -> pb.ListRecordsResponse:
-        page = await service.list_records(
+        page = await reading.list_records(
             self._log,
             caller=current_principal(),
             after_seq=request.after_seq,
@@ -74,7 +73,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def StreamRecords(
         self, request: pb.StreamRecordsRequest, context: Context
     ) -> AsyncIterator[pb.AuditRecord]:
-        found = service.stream(
+        found = reading.stream(
             self._log, caller=current_principal(), from_seq=request.from_seq, to_seq=request.to_seq
         )
         async for record in found:
@@ -103,7 +102,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def GetInclusionProof(
         self, request: pb.InclusionProofRequest, context: Context
     ) -> pb.InclusionProof:
-        found = await proofs.prove_inclusion(
+        found = await proving.prove_inclusion(
             self._log, caller=current_principal(), seq=request.seq, tree_size=request.tree_size
         )
         return pb.InclusionProof(
@@ -118,7 +117,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def GetConsistencyProof(
         self, request: pb.ConsistencyProofRequest, context: Context
     ) -> pb.ConsistencyProof:
-        found = await proofs.prove_consistency(
+        found = await proving.prove_consistency(
             self._log,
             caller=current_principal(),
             first_size=request.first_size,
@@ -135,7 +134,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def GetCheckpoint(
         self, request: pb.GetCheckpointRequest, context: Context
     ) -> pb.SignedCheckpoint:
-        found = await proofs.checkpoint(self._log, request.tree_size)
+        found = await proving.checkpoint(self._log, request.tree_size)
         return pb.SignedCheckpoint(
             tree_size=found.tree_size,
             root_hash=found.root_hex,
@@ -148,7 +147,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def ListPublicKeys(
         self, request: pb.ListPublicKeysRequest, context: Context
     ) -> pb.ListPublicKeysResponse:
-        keys = await proofs.public_keys(self._log)
+        keys = await proving.public_keys(self._log)
         return pb.ListPublicKeysResponse(
             keys=[messages.public_key(k) for k in keys], origin=self._log.origin
         )

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.log.domain.checkpointing import LastCheckpoint
+from services.audit.log.domain.checkpoints.cutting import LastCheckpoint
 from services.audit.log.domain.records import Head
 from services.audit.log.repository.append_rows import COPY_RECORDS, CopyTexts
 

@@ -1,28 +1,14 @@
-"""Signed checkpoints and the signing keys' public parts, as stored in the audit schema."""
+"""Signed checkpoints as stored in audit.checkpoints: the sequencer's commit adds them (the
+table's one write path), proofs and verification read them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import RawConnection
-from services.audit.log.domain.checkpointing import Cut, LastCheckpoint
-from services.audit.log.domain.keyring import PublicKey
-from services.audit.tables import checkpoints, signing_keys
-
-
-@dataclass(frozen=True)
-class StoredCheckpoint:
-    tree_size: int
-    root_hex: str
-    key_id_hex: str
-    note: str
-    created_at: datetime
+from services.audit.log.domain.checkpoints.cutting import Cut, LastCheckpoint, StoredCheckpoint
+from services.audit.tables import checkpoints
 
 
 async def last(session: AsyncSession) -> LastCheckpoint:
@@ -77,24 +63,15 @@ async def upto(session: AsyncSession, size: int) -> list[StoredCheckpoint]:
     ]
 
 
-async def publish_keys(session: AsyncSession, keys: Sequence[PublicKey]) -> None:
-    """Records the keyring's public keys; a rotation closes the old key's window."""
-    for key in keys:
-        statement = upsert(signing_keys).values(
-            key_id=key.key_id_hex,
-            name=key.name,
-            vkey=key.vkey,
-            from_size=key.from_size,
-            until_size=key.until_size,
+async def newest_age(session: AsyncSession) -> tuple[int, float] | None:
+    """The newest checkpoint's tree size and its age in seconds by the database's clock."""
+    newest = (
+        select(
+            checkpoints.c.tree_size,
+            func.extract("epoch", func.now() - checkpoints.c.created_at),
         )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[signing_keys.c.key_id],
-                set_={"until_size": statement.excluded.until_size},
-            )
-        )
-
-
-async def public_keys(session: AsyncSession) -> list[PublicKey]:
-    rows = await session.execute(select(signing_keys).order_by(signing_keys.c.from_size))
-    return [PublicKey(r.name, r.key_id, r.vkey, r.from_size, r.until_size) for r in rows]
+        .order_by(checkpoints.c.tree_size.desc())
+        .limit(1)
+    )
+    signed = (await session.execute(newest)).one_or_none()
+    return (int(signed[0]), float(signed[1])) if signed else None

@@ -67,3 +67,19 @@ def _require(wanted: set[NodeId], found: Mapping[NodeId, bytes]) -> None:
 def upper_rows(nodes: Mapping[NodeId, bytes]) -> list[tuple[int, int, bytes]]:
     """The nodes to store: level 0 already lives in records.leaf_hash."""
     return [(level, index, value) for (level, index), value in nodes.items() if level > 0]
+
+
+_LEAVES = (
+    "COPY (SELECT leaf_hash FROM audit.records WHERE seq >= {start} AND seq < {end}"
+    " ORDER BY seq) TO STDOUT"
+)
+
+
+async def copy_leaves(connection: RawConnection, start: int, end: int) -> bytes:
+    """The leaf hashes of seqs [start, end) as COPY text: hex, one a line, in seq order."""
+    chunks: list[bytes] = []
+    cursor = connection.cursor()
+    async with cursor.copy(_LEAVES.format(start=int(start), end=int(end))) as copy:
+        async for data in copy:
+            chunks.append(bytes(data))
+    return b"".join(chunks)

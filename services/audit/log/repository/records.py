@@ -1,5 +1,5 @@
-"""Reads of the audit schema (the sequencer writes through log_writes.py); the one place rows
-become domain objects."""
+"""Reads of the records and their payloads (the sequencer writes them through appends.py); the
+one place their rows become domain objects, and the lean page query of long streams."""
 
 from __future__ import annotations
 
@@ -8,21 +8,12 @@ from typing import Any
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db import RawConnection
 from services.audit.log.domain.filters import Filter
-from services.audit.log.domain.records import Actor, Event, Head, Record
-from services.audit.tables import head, payloads, records
+from services.audit.log.domain.records import Actor, Event, Record
+from services.audit.tables import payloads, records
 
-
-async def lock_head(session: AsyncSession) -> Head:
-    """Takes the head row lock: the one-writer-at-a-time sequencer, held until commit."""
-    query = select(head.c.size, head.c.last_hash).where(head.c.id == 1).with_for_update()
-    row = (await session.execute(query)).one()
-    return Head(row.size, row.last_hash)
-
-
-async def read_head(session: AsyncSession) -> Head:
-    row = (await session.execute(select(head.c.size, head.c.last_hash))).one()
-    return Head(row.size, row.last_hash)
+LeanRow = tuple[Any, ...]
 
 
 async def page(
@@ -41,9 +32,24 @@ async def page(
     if upto is not None:
         query = query.where(records.c.seq <= upto)
     if where is not None:
-        query = query.where(*where.clauses())
+        query = query.where(*_clauses(where))
     rows = await session.execute(query.order_by(records.c.seq).limit(limit))
     return [_to_record(row) for row in rows]
+
+
+def _clauses(where: Filter) -> list[Any]:
+    found: list[Any] = []
+    if where.since is not None:
+        found.append(records.c.occurred_at >= where.since)
+    if where.until is not None:
+        found.append(records.c.occurred_at < where.until)
+    if where.actor:
+        found.append(records.c.actor["subject"].astext == where.actor)
+    if where.action:
+        found.append(records.c.action == where.action)
+    if where.outcome:
+        found.append(records.c.outcome == where.outcome)
+    return found
 
 
 def _select_records() -> Select[Any]:
@@ -77,3 +83,25 @@ def to_actor(stored: Any) -> Actor:
         logic_version=str(actor.get("logic_version", "")),
         desk=str(actor.get("desk", "")),
     )
+
+
+# Exactly the fields a RecordPage message carries: times as epoch microseconds, the actor as
+# its JSON text (few distinct actors, each parsed once by the caller), a redacted payload as "".
+_LEAN_PAGE = """
+SELECT r.seq, r.event_id::text, (extract(epoch FROM r.occurred_at) * 1000000)::bigint,
+       r.actor::text, r.action, r.target, r.outcome, r.trace_id, r.source,
+       coalesce(p.payload_json, ''), r.payload_sha256, r.prev_hash, r.leaf_hash,
+       (extract(epoch FROM r.recorded_at) * 1000000)::bigint
+FROM audit.records r LEFT JOIN audit.payloads p ON p.seq = r.seq
+WHERE r.seq > %s AND r.seq <= %s
+ORDER BY r.seq
+LIMIT %s
+"""
+
+
+async def lean_page(connection: RawConnection, after: int, last: int, size: int) -> list[LeanRow]:
+    """Up to `size` records with after < seq <= last as plain rows (see _LEAN_PAGE), in one
+    keyset query on a plain connection."""
+    async with connection.cursor() as cursor:
+        await cursor.execute(_LEAN_PAGE, (after, last, size))
+        return await cursor.fetchall()

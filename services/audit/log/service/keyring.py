@@ -16,7 +16,7 @@ from services.audit.log.domain.keyring import (
     KeyringError,
     generate_dev_keyring,
 )
-from services.audit.log.repository import checkpoints as checkpoint_store
+from services.audit.log.repository import checkpoints, signing_keys
 
 log = logging.getLogger(__name__)
 CREATE_DEV_KEYS = "TRADEOPS_AUDIT_CREATE_DEV_KEYS"
@@ -46,7 +46,7 @@ async def publish_keys(db: Database, keyring: Keyring) -> None:
 
 async def _publish(db: Database, keyring: Keyring) -> None:
     async with db.transaction() as session:
-        latest = await checkpoint_store.get(session)
+        latest = await checkpoints.get(session)
         if latest is not None:
             expected = keyring.signer_for(latest.tree_size).key_id.hex()
             if expected != latest.key_id_hex:
@@ -54,5 +54,5 @@ async def _publish(db: Database, keyring: Keyring) -> None:
                     f"checkpoint {latest.tree_size} was signed by key {latest.key_id_hex} but the "
                     f"keyring assigns that size to {expected}: rotate beyond {latest.tree_size}"
                 )
-        await checkpoint_store.publish_keys(session, keyring.public_keys())
+        await signing_keys.publish(session, keyring.public_keys())
     log.info("published %d checkpoint signing keys", len(keyring.public_keys()))

@@ -1,14 +1,15 @@
-"""Use cases of the audit log: append (through the sequencer), audited reads, proofs,
-checkpoints, redaction and verification. Reading the log, its proofs and running verification
-are themselves appended as events, so the log says who looked at it. Read-audit events are
-enqueued, not waited for (a crash loses at most those of the last commit window; see
-read_audit.py for proofs); verification and redaction records are waited for."""
+"""The log as the use cases see it (AuditLog: the database, the one writer, the log's name),
+appending through the sequencer, and the events the audit service records about itself.
+Reading the log, its proofs and running verification are themselves appended as events, so
+the log says who looked at it. Read-audit events are enqueued, not waited for (a crash loses at
+most those of the last commit window; see proof_reads.py for proofs); verification and
+redaction records are waited for."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,18 +17,12 @@ from typing import Any
 from runtime.auth import Principal
 from runtime.canonical import canonical_json
 from runtime.db import Database
-from runtime.errors import InvalidArgument
 from runtime.outbox import person
 from runtime.telemetry import current_trace_id
-from services.audit.log.domain.filters import Filter
-from services.audit.log.domain.records import Actor, AppendResult, Event, Record
+from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
-from services.audit.log.repository import records as repository
 from services.audit.log.service.proof_reads import ProofReads, Window
 from services.audit.log.service.sequencer import Sequencer
-
-PAGE = 500
-DEFAULT_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -38,13 +33,6 @@ class AuditLog:
     sequencer: Sequencer
     origin: str
     proof_reads: ProofReads = field(default_factory=ProofReads)
-
-
-@dataclass(frozen=True)
-class Page:
-    records: list[Record]
-    last_seq: int
-    log_size: int
 
 
 async def append(log: AuditLog, events: Sequence[Event]) -> list[AppendResult]:
@@ -102,68 +90,6 @@ def own_event(
 def _actor(principal: Principal) -> Actor:
     fields = person(principal)
     return Actor(**{**fields, "roles": tuple(fields["roles"])})
-
-
-async def list_records(
-    log: AuditLog,
-    *,
-    caller: Principal,
-    after_seq: int,
-    limit: int,
-    target: str = "",
-    where: Filter | None = None,
-) -> Page:
-    if after_seq < -1:
-        raise InvalidArgument("after_seq must be -1 (from the start) or a seq")
-    if limit < 0:
-        raise InvalidArgument("limit must not be negative")
-    # The reads enqueued before this one are in the page: a reader sees the log's own record
-    # of earlier reads (and the wait is one commit at most, only when some are pending).
-    await log.sequencer.settled()
-    async with log.db.transaction() as session:
-        size = (await repository.read_head(session)).size
-        found = await repository.page(
-            session,
-            after_seq=after_seq,
-            limit=min(limit or DEFAULT_LIMIT, PAGE),
-            target=target,
-            where=where,
-        )
-    query = {"after_seq": after_seq, "target": target, **(where.as_payload() if where else {})}
-    note_read(log, caller, "audit.records.read", "log/audit", {**query, "count": len(found)})
-    return Page(found, found[-1].seq if found else -1, size)
-
-
-async def stream(
-    log: AuditLog, *, caller: Principal, from_seq: int, to_seq: int
-) -> AsyncIterator[Record]:
-    """Records with from_seq <= seq <= to_seq (to_seq -1: the end of the log when called), read
-    in pages, each in its own short transaction so a slow reader holds nothing open."""
-    to_seq = await start_stream(log, caller=caller, from_seq=from_seq, to_seq=to_seq)
-    after = from_seq - 1
-    while after < to_seq:
-        async with log.db.transaction() as session:
-            found = await repository.page(session, after_seq=after, limit=PAGE, upto=to_seq)
-        if not found:
-            return
-        for record in found:
-            yield record
-        after = found[-1].seq
-
-
-async def start_stream(log: AuditLog, *, caller: Principal, from_seq: int, to_seq: int) -> int:
-    """Checks a stream's range and audits the read; returns its last seq (to_seq, or for -1 the
-    log's last seq now)."""
-    if from_seq < 0 or to_seq < -1 or (to_seq != -1 and to_seq < from_seq):
-        raise InvalidArgument("from_seq must be >= 0 and to_seq -1 or >= from_seq")
-    # The reads enqueued before this one are in the stream.
-    await log.sequencer.settled()
-    if to_seq == -1:
-        async with log.db.transaction() as session:
-            to_seq = (await repository.read_head(session)).size - 1
-    span = {"from_seq": from_seq, "to_seq": to_seq}
-    note_read(log, caller, "audit.records.streamed", "log/audit", span)
-    return to_seq
 
 
 ANONYMOUS = Actor("anonymous", (), "person", "", "")

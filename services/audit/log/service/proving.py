@@ -1,15 +1,18 @@
 """Proof use cases: inclusion and consistency proofs from stored nodes, signed checkpoints and
 the public keys that verify them. Nodes and checkpoints never change once written, so they are
 served from the sequencer's TreeCache; a proof asks the database at most for its leaf and the
-nodes not cached, in one query. Proof reads are audited without waiting (read_audit.py)."""
+nodes not cached, in one query. Proof reads are audited without waiting (proof_reads.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from runtime.auth import Principal
+from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
+from services.audit.log.domain.checkpoints.cutting import StoredCheckpoint
 from services.audit.log.domain.keyring import PublicKey
+from services.audit.log.domain.merkle.cache import TreeCache
 from services.audit.log.domain.merkle.hashing import NodeId, frontier_ids, root_from
 from services.audit.log.domain.merkle.proofs import (
     consistency_needs,
@@ -17,11 +20,9 @@ from services.audit.log.domain.merkle.proofs import (
     inclusion_needs,
     inclusion_proof,
 )
-from services.audit.log.repository import checkpoints as checkpoint_store
-from services.audit.log.repository.checkpoints import StoredCheckpoint
+from services.audit.log.repository import checkpoints, head, signing_keys
 from services.audit.log.repository.nodes import fetch_nodes
 from services.audit.log.service.log import AuditLog, note_inclusion_proof, note_read
-from services.audit.log.workers.tree import log_size
 
 
 @dataclass(frozen=True)
@@ -124,13 +125,13 @@ async def checkpoint(log: AuditLog, tree_size: int = 0) -> StoredCheckpoint:
 
 async def _checkpoint_at(log: AuditLog, tree_size: int) -> StoredCheckpoint | None:
     """Checkpoints never change once cut: served from the cache, except the latest's identity,
-    which is asked again once the cache's copy is older than tree_cache.LATEST_TTL_S."""
+    which is asked again once the cache's copy is older than cache.LATEST_TTL_S."""
     cache = log.sequencer.cache
     found = cache.latest() if tree_size == 0 else cache.checkpoint(tree_size)
     if found is not None:
         return found
     async with log.db.read() as connection:
-        found = await checkpoint_store.fetch(connection, tree_size)
+        found = await checkpoints.fetch(connection, tree_size)
     if tree_size == 0:
         cache.set_latest(found)
     elif found is not None:
@@ -140,4 +141,12 @@ async def _checkpoint_at(log: AuditLog, tree_size: int) -> StoredCheckpoint | No
 
 async def public_keys(log: AuditLog) -> list[PublicKey]:
     async with log.db.transaction() as session:
-        return await checkpoint_store.public_keys(session)
+        return await signing_keys.public_keys(session)
+
+
+async def log_size(db: Database, cache: TreeCache) -> int:
+    """The log's size now, read from its head; the cache learns it too."""
+    async with db.read() as connection:
+        size = await head.log_size(connection)
+    cache.saw_size(size)
+    return size

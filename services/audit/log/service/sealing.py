@@ -18,14 +18,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.log.domain.checkpointing import Checkpointer
+from services.audit.log.domain.checkpoints.cutting import Checkpointer, StoredCheckpoint
 from services.audit.log.domain.merkle.cache import TreeCache
 from services.audit.log.domain.merkle.hashing import NodeId, append_nodes, frontier_ids, root_from
 from services.audit.log.domain.records import Batch, Event, Head, sequence
-from services.audit.log.repository import append_rows as copy_rows
-from services.audit.log.repository import appends as log_writes
-from services.audit.log.repository import checkpoints as checkpoint_store
-from services.audit.log.repository.checkpoints import StoredCheckpoint
+from services.audit.log.repository import append_rows, appends, checkpoints
 from services.audit.log.repository.nodes import read_nodes, upper_rows
 
 SEAL_CHUNK = 250  # events sealed between two yields to the event loop
@@ -47,7 +44,7 @@ class Sealed:
     leaves: list[bytes]
     upper: Mapping[NodeId, bytes]  # new Merkle nodes above the leaves
     after: Tip
-    copy: copy_rows.CopyTexts
+    copy: append_rows.CopyTexts
 
     def fits(self, head: Head, existing: Mapping[str, int]) -> bool:
         return head == self.base.head and existing == self.assumed
@@ -79,7 +76,7 @@ async def seal(base: Tip, events: Sequence[Event], assumed: Mapping[str, int]) -
     leaves = [bytes.fromhex(record.leaf_hash) for record in records]
     nodes, frontier = append_nodes(base.head.size, base.frontier, leaves)
     upper = {node: value for node, value in nodes.items() if node[0] > 0}
-    texts = copy_rows.texts(records, upper_rows(upper))
+    texts = append_rows.texts(records, upper_rows(upper))
     batch = Batch(records, results, head)
     return Sealed(base, dict(assumed), batch, leaves, upper, Tip(head, frontier), texts)
 
@@ -94,22 +91,22 @@ async def frontier_at(session: AsyncSession, cache: TreeCache, size: int) -> dic
 
 
 async def write(
-    session: AsyncSession, conn: log_writes.Connection, sealed: Sealed, checkpointer: Checkpointer
+    session: AsyncSession, conn: appends.Connection, sealed: Sealed, checkpointer: Checkpointer
 ) -> Committed:
-    """`conn` is the session's own psycopg connection (log_writes.connection)."""
-    last = await log_writes.write(conn, sealed.copy, sealed.batch.head)
+    """`conn` is the session's own psycopg connection (appends.connection)."""
+    last = await appends.write(conn, sealed.copy, sealed.batch.head)
     size, frontier = sealed.after.head.size, sealed.after.frontier
     cut = None
     if checkpointer.due(last, size, datetime.now(UTC)):
-        cut = await checkpoint_store.add(session, checkpointer.cut(size, root_from(size, frontier)))
+        cut = await checkpoints.add(session, checkpointer.cut(size, root_from(size, frontier)))
     return Committed(size, frontier, sealed.upper, cut, sealed.leaves)
 
 
 async def cut_if_due(
     session: AsyncSession, cache: TreeCache, size: int, checkpointer: Checkpointer
 ) -> StoredCheckpoint | None:
-    last = await checkpoint_store.last(session)
+    last = await checkpoints.last(session)
     if not checkpointer.due(last, size, datetime.now(UTC)):
         return None
     frontier = await frontier_at(session, cache, size)
-    return await checkpoint_store.add(session, checkpointer.cut(size, root_from(size, frontier)))
+    return await checkpoints.add(session, checkpointer.cut(size, root_from(size, frontier)))

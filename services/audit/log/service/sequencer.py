@@ -10,7 +10,9 @@ work; one transaction is open at a time, and a guess that turns out wrong is sea
 `append` answers only after the commit, so an acknowledged event is durable; a failed commit
 fails every caller of that batch, and retrying is safe because appends are idempotent on
 event_id. `enqueue` is for the service's own read-audit events: nobody waits, so a crash can
-lose those of the commit in flight and of the queue, never an acknowledged event."""
+lose those of the commit in flight and of the queue, never an acknowledged event. The waiting
+callers are queue.py's; `run` is started by __main__ as a worker, beside the checkpoint timer
+(workers/checkpointer.py)."""
 
 from __future__ import annotations
 
@@ -18,16 +20,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from runtime.db import Database
-from services.audit.log.domain.checkpointing import Checkpointer
+from services.audit.log.domain.checkpoints.cutting import Checkpointer
 from services.audit.log.domain.merkle.cache import TreeCache
 from services.audit.log.domain.merkle.memory import TreeMemory
 from services.audit.log.domain.records import AppendResult, Event
-from services.audit.log.repository import appends as log_writes
-from services.audit.log.repository import records as repository
+from services.audit.log.repository import appends
+from services.audit.log.repository.head import lock_head
+from services.audit.log.service.queue import AppendQueue, Waiting
 from services.audit.log.service.sealing import (
     Committed,
     Sealed,
@@ -47,12 +49,6 @@ log = logging.getLogger(__name__)
 MAX_EVENTS_PER_COMMIT = 2000
 
 
-@dataclass
-class _Waiting:
-    events: Sequence[Event]
-    done: asyncio.Future[list[AppendResult]] | None  # None: enqueued, nobody waits
-
-
 class Sequencer:
     def __init__(
         self,
@@ -61,55 +57,38 @@ class Sequencer:
         cache: TreeCache | None = None,
         memory: TreeMemory | None = None,
     ) -> None:
-        self._db, self._checkpointer = db, checkpointer
+        self._db, self.checkpointer = db, checkpointer
         self.cache = cache or TreeCache()
         self.memory = memory or TreeMemory()
-        self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
-        self._queued = 0  # events in the queue
-        self._full = asyncio.Event()  # set once the queue holds a whole commit's worth
-        self._unsettled = 0  # enqueued events not yet committed (or given up)
+        self._waiting = AppendQueue(MAX_EVENTS_PER_COMMIT)
         self._committed: Tip | None = None  # after this sequencer's last commit, if it knows
         self._ahead: Tip | None = None  # what the commit in flight will leave, if it knows
-        self._committed_at = float("-inf")  # time.monotonic() of its last commit
+        self.committed_at = float("-inf")  # time.monotonic() of its last commit
 
     async def append(self, events: Sequence[Event]) -> list[AppendResult]:
         if not events:
             return []
-        return await self._submit(events)
+        return await self._waiting.submit(events)
 
     def enqueue(self, events: Sequence[Event]) -> None:
         """Queues events for the next commit and returns at once (read-audit events only)."""
         if events:
-            self._unsettled += 1
-            self._put(_Waiting(events, None))
+            self._waiting.enqueue(events)
 
     async def settled(self) -> None:
         """Returns once everything enqueued before the call is committed (or given up)."""
-        if self._unsettled:
-            await self._submit([])
-
-    async def _submit(self, events: Sequence[Event]) -> list[AppendResult]:
-        waiting = _Waiting(events, asyncio.get_running_loop().create_future())
-        self._put(waiting)
-        assert waiting.done is not None
-        return await waiting.done
-
-    def _put(self, waiting: _Waiting) -> None:
-        self._queue.put_nowait(waiting)
-        self._queued += len(waiting.events)
-        if self._queued >= MAX_EVENTS_PER_COMMIT:
-            self._full.set()
+        await self._waiting.settled()
 
     async def run(self) -> None:
         """The worker: one commit per drained group, until cancelled. The next group is sealed
         while the previous commit is in flight. When cancelled, the commit in flight and a group
         already taken are committed first, so a stop never abandons callers it took."""
         flight: asyncio.Future[None] | None = None
-        taken: list[_Waiting] = []
+        taken: list[Waiting] = []
         try:
             while True:
                 await self._next_group_due(flight)
-                taken = await self._drain()
+                taken = await self._waiting.drain()
                 events = [e for w in taken for e in w.events]
                 ahead = await self._seal_ahead(events, self._ahead if flight else self._committed)
                 if flight is not None:
@@ -131,10 +110,9 @@ class Sequencer:
         the queue can fill a commit; otherwise when the flight lands, so that the group holds
         everything that arrived meanwhile: at a moderate rate, fewer and fuller commits answer
         sooner than many small ones, each paying the round trips and the fsync."""
-        if flight is None or flight.done() or self._queued >= MAX_EVENTS_PER_COMMIT:
+        if flight is None or flight.done() or self._waiting.queued >= MAX_EVENTS_PER_COMMIT:
             return
-        self._full.clear()
-        filled = asyncio.ensure_future(self._full.wait())
+        filled = self._waiting.filled()
         either: set[asyncio.Future[Any]] = {flight, filled}
         try:
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
@@ -152,60 +130,39 @@ class Sequencer:
             log.exception("sealing ahead failed")
             return None
 
-    async def _drain(self) -> list[_Waiting]:
-        group = [await self._queue.get()]
-        count = len(group[0].events)
-        while count < MAX_EVENTS_PER_COMMIT and not self._queue.empty():
-            group.append(self._queue.get_nowait())
-            count += len(group[-1].events)
-        self._queued -= count
-        return group
-
     async def _settle_group(
-        self, group: list[_Waiting], events: list[Event], ahead: Sealed | None
+        self, group: list[Waiting], events: list[Event], ahead: Sealed | None
     ) -> None:
         try:
             results = await self._commit(events, ahead) if events else []
         except Exception as exc:
             log.exception("audit batch of %d events failed", len(events))
             self._committed = None
-            self._answer(group, exc)
+            self._waiting.answer(group, exc)
             return
-        self._answer(group, results)
-
-    def _answer(self, group: list[_Waiting], outcome: list[AppendResult] | Exception) -> None:
-        offset = 0
-        for waiting in group:
-            mine, offset = _share(outcome, offset, len(waiting.events))
-            if waiting.done is None:
-                self._unsettled -= 1
-            elif waiting.done.done():
-                continue
-            elif isinstance(outcome, Exception):
-                waiting.done.set_exception(outcome)
-            else:
-                waiting.done.set_result(mine)
+        self._waiting.answer(group, results)
 
     async def _commit(self, events: Sequence[Event], ahead: Sealed | None) -> list[AppendResult]:
         ids = list(dict.fromkeys(event.event_id for event in events))
         async with self._db.transaction() as session:
-            conn = await log_writes.connection(session)
-            head, existing = await log_writes.lock_and_find(conn, ids)
+            conn = await appends.connection(session)
+            head, existing = await appends.lock_and_find(conn, ids)
             sealed = ahead
             if sealed is None or not sealed.fits(head, existing):
                 frontier = await frontier_at(session, self.cache, head.size)
                 sealed = await seal(Tip(head, frontier), events, existing)
-            done = await write(session, conn, sealed, self._checkpointer)
-        self._committed, self._committed_at = sealed.after, time.monotonic()
+            done = await write(session, conn, sealed, self.checkpointer)
+        self._committed, self.committed_at = sealed.after, time.monotonic()
         self._learn(done)
         return sealed.batch.results
 
     async def checkpoint_if_due(self) -> None:
-        """The timer's path: cut a checkpoint for records that arrived since the last one."""
+        """The timer's path (workers/checkpointer.py): cut a checkpoint for records that arrived
+        since the last one."""
         async with self._db.transaction() as session:
-            head = await repository.lock_head(session)
-            cut = await cut_if_due(session, self.cache, head.size, self._checkpointer)
-        self._learn(Committed(head.size, {}, {}, cut))
+            locked = await lock_head(session)
+            cut = await cut_if_due(session, self.cache, locked.size, self.checkpointer)
+        self._learn(Committed(locked.size, {}, {}, cut))
 
     def _learn(self, done: Committed) -> None:
         """Only now, after the commit, may its nodes and checkpoint enter the cache."""
@@ -216,22 +173,3 @@ class Sequencer:
         self.cache.saw_size(done.size)
         if done.checkpoint is not None:
             self.cache.set_latest(done.checkpoint)
-
-    async def run_timer(self) -> None:
-        """Cuts time-based checkpoints when no append brings one about."""
-        pause = max(self._checkpointer.cadence.every_ms / 2000, 0.05)
-        while True:
-            await asyncio.sleep(pause)
-            if time.monotonic() - self._committed_at < pause:
-                continue  # a commit just checked the cadence; the head lock is better left free
-            try:
-                await self.checkpoint_if_due()
-            except Exception:
-                log.exception("timed checkpoint failed; retrying on the next tick")
-
-
-def _share(
-    outcome: list[AppendResult] | Exception, offset: int, count: int
-) -> tuple[list[AppendResult], int]:
-    mine = outcome[offset : offset + count] if isinstance(outcome, list) else []
-    return mine, offset + count

@@ -1,19 +1,18 @@
-"""Live verification of the whole log (on request and on a schedule): re-derive every hash and
-the tree, check every signed checkpoint, and name the first bad record. The run is recorded; a
-failure also appends an "audit.verification.failed" alert event."""
+"""Live verification of the whole log (on request and on a schedule, workers/verifier.py):
+re-derive every hash and the tree, check every signed checkpoint, and name the first bad
+record. The run is recorded; a failure also appends an "audit.verification.failed" alert."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from runtime.auth import Principal
 from services.audit.log.domain.note import Verifier
 from services.audit.log.domain.records import Actor
 from services.audit.log.domain.verification import ChainVerifier, SignedRoot, Trust, Verdict
-from services.audit.log.repository import checkpoints as checkpoint_store
-from services.audit.log.repository import records as repository
-from services.audit.log.service.log import PAGE, AuditLog, record_own
+from services.audit.log.repository import checkpoints, head, records, signing_keys
+from services.audit.log.service.log import AuditLog, record_own
+from services.audit.log.service.reading import PAGE
 from services.audit.log.service.redaction import redacted_seqs
 
 log = logging.getLogger(__name__)
@@ -25,17 +24,18 @@ async def verify_log(audit: AuditLog, *, caller: Principal | Actor) -> Verdict:
     # cut back (a checkpoint cut meanwhile is covered by the newer head, never flagged).
     trust = await _trust(audit)
     async with audit.db.transaction() as session:
-        head = await repository.read_head(session)
+        found_head = await head.read_head(session)
     verifier = ChainVerifier(trust)
-    verifier.allow_redacted(await redacted_seqs(audit, head.size))
+    verifier.allow_redacted(await redacted_seqs(audit, found_head.size))
     after = -1
-    while after < head.size - 1:
+    while after < found_head.size - 1:
         async with audit.db.transaction() as session:
-            found = await repository.page(session, after_seq=after, limit=PAGE, upto=head.size - 1)
+            upto = found_head.size - 1
+            found = await records.page(session, after_seq=after, limit=PAGE, upto=upto)
         if not found or not verifier.feed(found):
             break
         after = found[-1].seq
-    verdict = verifier.finish(head)
+    verdict = verifier.finish(found_head)
     try:
         await _record(audit, caller, verdict)
     except Exception:
@@ -46,8 +46,8 @@ async def verify_log(audit: AuditLog, *, caller: Principal | Actor) -> Verdict:
 
 async def _trust(audit: AuditLog) -> Trust:
     async with audit.db.transaction() as session:
-        signed = await checkpoint_store.upto(session, 2**63 - 1)
-        keys = await checkpoint_store.public_keys(session)
+        signed = await checkpoints.upto(session, 2**63 - 1)
+        keys = await signing_keys.public_keys(session)
     roots = {
         cp.tree_size: SignedRoot(
             cp.root_hex,
@@ -70,13 +70,3 @@ async def _record(audit: AuditLog, caller: Principal | Actor, verdict: Verdict) 
         await record_own(
             audit, AUDITOR, "audit.verification.failed", "log/audit", payload, "failure"
         )
-
-
-async def run_auditor(audit: AuditLog, interval_s: float) -> None:
-    """The scheduled auditor: verifies the whole log every interval_s seconds."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await verify_log(audit, caller=AUDITOR)
-        except Exception:
-            log.exception("scheduled verification could not run")

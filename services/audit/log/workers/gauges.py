@@ -14,10 +14,9 @@ from collections.abc import Iterable
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
-from sqlalchemy import func, select
 
 from runtime.db import Database
-from services.audit.tables import checkpoints, head
+from services.audit.log.repository import checkpoints, head
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +51,12 @@ class LogGauges:
             await asyncio.sleep(self._period_s)
 
     async def refresh(self) -> None:
-        newest = (
-            select(
-                checkpoints.c.tree_size,
-                func.extract("epoch", func.now() - checkpoints.c.created_at),
-            )
-            .order_by(checkpoints.c.tree_size.desc())
-            .limit(1)
-        )
         async with self._db.transaction() as session:
-            size = (await session.execute(select(head.c.size))).scalar_one_or_none() or 0
-            signed = (await session.execute(newest)).one_or_none()
-        self.size = int(size)
-        self.unsigned = self.size - (int(signed[0]) if signed else 0)
-        self.checkpoint_age_s = float(signed[1]) if signed else 0.0
+            size = await head.size_or_zero(session)
+            signed = await checkpoints.newest_age(session)
+        self.size = size
+        self.unsigned = self.size - (signed[0] if signed else 0)
+        self.checkpoint_age_s = signed[1] if signed else 0.0
 
     def _size(self, options: CallbackOptions) -> Iterable[Observation]:
         yield Observation(self.size)

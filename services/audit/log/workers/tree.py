@@ -1,7 +1,8 @@
-"""Keeps the in-memory tree (tree_memory.py) level with the log: at start it reads every leaf
-hash from audit.records in chunks, and later whatever the store missed (commits made while it
-loaded, or by another replica, learnt through the sizes the cache sees). Reading stops, and
-proofs keep using the database, if a chunk comes back short: a gap is for verification to name."""
+"""Keeps the in-memory tree (domain/merkle/memory.py) level with the log: at start it reads
+every leaf hash from audit.records in chunks, and later whatever the store missed (commits made
+while it loaded, or by another replica, learnt through the sizes the cache sees). Reading stops,
+and proofs keep using the database, if a chunk comes back short: a gap is for verification to
+name."""
 
 from __future__ import annotations
 
@@ -13,15 +14,12 @@ from runtime.db import Database
 from services.audit.log.domain.merkle.cache import TreeCache
 from services.audit.log.domain.merkle.hashing import HASH_SIZE
 from services.audit.log.domain.merkle.memory import TreeMemory
+from services.audit.log.repository import nodes
+from services.audit.log.service.proving import log_size
 
 log = logging.getLogger(__name__)
 CHUNK = 65_536  # leaves per read: ~4 MB of hex, a short pause for the event loop
 IDLE_S = 0.5
-
-_LEAVES = (
-    "COPY (SELECT leaf_hash FROM audit.records WHERE seq >= {start} AND seq < {end}"
-    " ORDER BY seq) TO STDOUT"
-)
 
 
 async def keep_loaded(db: Database, memory: TreeMemory, cache: TreeCache) -> None:
@@ -41,15 +39,6 @@ async def keep_loaded(db: Database, memory: TreeMemory, cache: TreeCache) -> Non
             return
 
 
-async def log_size(db: Database, cache: TreeCache) -> int:
-    """The log's size now, read from its head; the cache learns it too."""
-    async with db.read() as connection:
-        cursor = await connection.execute("SELECT size FROM audit.head")
-        size = int((await cursor.fetchall())[0][0])
-    cache.saw_size(size)
-    return size
-
-
 async def _catch_up(db: Database, memory: TreeMemory, cache: TreeCache) -> bool:
     """Loads up to the size the cache knows; False once a chunk does not load."""
     while memory.size < cache.known_size:
@@ -61,14 +50,10 @@ async def _catch_up(db: Database, memory: TreeMemory, cache: TreeCache) -> bool:
 async def _load_next(db: Database, memory: TreeMemory, target: int) -> bool:
     start = memory.size
     end = min(target, start + CHUNK)
-    chunks: list[bytes] = []
     async with db.read() as connection:
-        cursor = connection.cursor()
-        async with cursor.copy(_LEAVES.format(start=int(start), end=int(end))) as copy:
-            async for data in copy:
-                chunks.append(bytes(data))
+        text = await nodes.copy_leaves(connection, start, end)
     try:
-        leaves = bytes.fromhex(b"".join(chunks).decode("ascii").replace("\n", ""))
+        leaves = bytes.fromhex(text.decode("ascii").replace("\n", ""))
     except ValueError:
         leaves = b""  # a stored leaf hash that is not hex: tampered, verification names it
     if len(leaves) != HASH_SIZE * (end - start):

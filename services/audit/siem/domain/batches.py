@@ -1,9 +1,12 @@
-"""What the forwarder moves: signed checkpoints, and positions in the log and its checkpoints."""
+"""What the forwarder moves: records and signed checkpoints in batches, and positions in the log
+and its checkpoints."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from services.audit.log import Record
 
 
 @dataclass(frozen=True)
@@ -24,3 +27,20 @@ class Position:
 
 
 START = Position()
+
+
+@dataclass(frozen=True)
+class Batch:
+    after: Position
+    head_size: int
+    records: list[Record] = field(default_factory=list)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+    @property
+    def end(self) -> Position:
+        seq = self.records[-1].seq if self.records else self.after.seq
+        size = self.checkpoints[-1].tree_size if self.checkpoints else self.after.checkpoint_size
+        return Position(seq, size)
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.checkpoints)

@@ -1,34 +1,14 @@
-"""Reads for forwarding (records, checkpoints, the head) and the durable cursors."""
+"""The durable forwarding cursors, one row per destination in audit.siem_cursors."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.log.domain.records import Record
-from services.audit.log.repository import records as repository
-from services.audit.siem.domain.batches import Checkpoint, Position
-from services.audit.tables import checkpoints, head, siem_cursors
-
-
-@dataclass(frozen=True)
-class Batch:
-    after: Position
-    head_size: int
-    records: list[Record] = field(default_factory=list)
-    checkpoints: list[Checkpoint] = field(default_factory=list)
-
-    @property
-    def end(self) -> Position:
-        seq = self.records[-1].seq if self.records else self.after.seq
-        size = self.checkpoints[-1].tree_size if self.checkpoints else self.after.checkpoint_size
-        return Position(seq, size)
-
-    def __bool__(self) -> bool:
-        return bool(self.records or self.checkpoints)
+from services.audit.siem.domain.batches import Position
+from services.audit.siem.tables import siem_cursors
+from services.audit.tables import head
 
 
 async def cursor(session: AsyncSession, destination: str) -> Position:
@@ -49,26 +29,6 @@ async def advance(session: AsyncSession, destination: str, confirmed: Position) 
         "updated_at": func.now(),
     }
     await session.execute(update(siem_cursors).where(c.destination == destination).values(values))
-
-
-async def read_batch(session: AsyncSession, after: Position, limit: int) -> Batch:
-    """Records after `after.seq`, then the checkpoints those records complete: a checkpoint
-    goes out only after every record it covers."""
-    size = (await session.execute(select(head.c.size))).scalar_one()
-    found = await repository.page(session, after_seq=after.seq, limit=limit)
-    covered = (found[-1].seq if found else after.seq) + 1
-    query = (
-        select(checkpoints)
-        .where(checkpoints.c.tree_size > after.checkpoint_size)
-        .where(checkpoints.c.tree_size <= covered)
-        .order_by(checkpoints.c.tree_size)
-        .limit(limit)
-    )
-    signed = [
-        Checkpoint(r.tree_size, r.root_hash, r.key_id, r.note, r.created_at)
-        for r in await session.execute(query)
-    ]
-    return Batch(after, size, found, signed)
 
 
 async def lags(session: AsyncSession) -> dict[str, int]:

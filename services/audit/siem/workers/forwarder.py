@@ -2,40 +2,29 @@
 send, and move the cursor only to what the link confirms. Any failure (receiver, collector or
 database) closes the link, waits a jittered backoff and starts again from the cursor, so what
 was sent but not confirmed is sent again. Nothing is buffered in memory: a slow destination
-just lags behind the log."""
+just lags behind the log. `forwarders` gives the process one per configured destination,
+sharing one lag gauge."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Protocol
 
 from runtime.backoff import Backoff
 from runtime.db import Database
-from services.audit.siem.clients.http import HttpLink
-from services.audit.siem.clients.syslog import StreamLink
-from services.audit.siem.domain.batches import Position
-from services.audit.siem.domain.formats.formatter import formatter_for
-from services.audit.siem.repository import cursors as store
+from runtime.grpc_server import Worker
+from services.audit.siem.clients.formats import formatter_for
+from services.audit.siem.clients.links import Link, link_for
+from services.audit.siem.domain.batches import Batch, Position
 from services.audit.siem.repository.claims import AdvisoryClaim
+from services.audit.siem.service import forwarding
 from services.audit.siem.settings import Destination
-from services.audit.siem.workers.lag import LagBoard
+from services.audit.siem.workers.lag import LagBoard, register_gauge
 
 log = logging.getLogger(__name__)
 FIRST_RETRY_S = 0.1  # doubling up to the destination's backoff_cap_s, full jitter
 STANDBY_POLLS = 5  # a replica without the claim retries it every poll_s * STANDBY_POLLS
-
-
-class Link(Protocol):
-    async def open(self) -> None: ...
-    async def send(self, messages: Sequence[bytes], upto: Position) -> None: ...
-    def confirmed(self) -> Position | None: ...
-    async def close(self) -> None: ...
-
-
-def link_for(destination: Destination) -> Link:
-    return HttpLink(destination) if destination.transport == "http" else StreamLink(destination)
 
 
 class Forwarder:
@@ -78,11 +67,9 @@ class Forwarder:
 
     async def _forward(self, link: Link) -> None:
         name = self._destination.name
-        async with self._db.transaction() as session:
-            confirmed = sent = await store.cursor(session, name)
+        confirmed = sent = await forwarding.confirmed(self._db, name)
         while await self._claim.held():
-            async with self._db.transaction() as session:
-                batch = await store.read_batch(session, sent, self._destination.batch_size)
+            batch = await forwarding.next_batch(self._db, sent, self._destination.batch_size)
             if batch:
                 await link.send(self._messages(batch), batch.end)
                 sent = batch.end
@@ -95,11 +82,18 @@ class Forwarder:
         settled = link.confirmed()
         if settled is None:
             return confirmed
-        async with self._db.transaction() as session:
-            await store.advance(session, self._destination.name, settled)
+        await forwarding.confirm(self._db, self._destination.name, settled)
         self._failures = 0
         return settled
 
-    def _messages(self, batch: store.Batch) -> list[bytes]:
+    def _messages(self, batch: Batch) -> list[bytes]:
         records = [self._format.record(record) for record in batch.records]
         return records + [self._format.checkpoint(signed) for signed in batch.checkpoints]
+
+
+def forwarders(db: Database, destinations: Sequence[Destination]) -> list[Worker]:
+    if not destinations:
+        return []
+    board = LagBoard()
+    register_gauge(board)
+    return [Forwarder(db, destination, board).run for destination in destinations]

@@ -1,5 +1,6 @@
-"""Forwarding lag, in records not yet confirmed: `lags(db)` reads it from the cursors, and the
-OpenTelemetry gauge `tradeops.siem.lag` reports what this process's forwarders last saw."""
+"""Forwarding lag, in records not yet confirmed: the OpenTelemetry gauge `tradeops.siem.lag`
+reports what this process's forwarders last saw (service.forwarding.lags reads it from the
+cursors)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ from collections.abc import Iterable
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Meter, ObservableGauge, Observation
-
-from runtime.db import Database
-from services.audit.siem.repository import cursors as store
 
 GAUGE = "tradeops.siem.lag"
 
@@ -37,8 +35,3 @@ def register_gauge(board: LagBoard, meter: Meter | None = None) -> ObservableGau
         unit="{record}",
         description="Audit records not yet confirmed delivered to a SIEM destination",
     )
-
-
-async def lags(db: Database) -> dict[str, int]:
-    async with db.transaction() as session:
-        return await store.lags(session)

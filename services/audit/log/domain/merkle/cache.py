@@ -13,8 +13,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
+from services.audit.log.domain.checkpoints.cutting import StoredCheckpoint
 from services.audit.log.domain.merkle.hashing import NodeId
-from services.audit.log.repository.checkpoints import StoredCheckpoint
 
 MAX_NODES = 100_000  # ~25 MB; all upper nodes from level 4 up of a 1M-record log
 MAX_CHECKPOINTS = 4096

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.audit.log.domain.records import Record
+from services.audit.log import Record
 from services.audit.siem.domain.batches import Checkpoint
 from services.audit.siem.domain.formats import fields
 

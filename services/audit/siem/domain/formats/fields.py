@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.audit.log.domain.records import Record
+from services.audit.log import Record
 from services.audit.siem.domain.batches import Checkpoint
 
 # Syslog severities (RFC 5424 section 6.2.1): info, warning, error.

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from services.audit.log.domain.records import Record, rfc3339
+from services.audit.log import Record, rfc3339
 from services.audit.siem.domain.batches import Checkpoint
 
 SOURCE = "tradeops-audit"

@@ -1,13 +1,14 @@
-"""When to cut a signed checkpoint, and cutting it. A checkpoint is due once `every_records`
-records arrived since the last one, or `every_ms` passed with any new record; a tree size is
-signed at most once and only by the key whose window covers it, so rotation never re-signs."""
+"""When to cut a signed checkpoint, cutting it, and the checkpoint as stored. A checkpoint is due
+once `every_records` records arrived since the last one, or `every_ms` passed with any new
+record; a tree size is signed at most once and only by the key whose window covers it, so
+rotation never re-signs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.audit.log.domain.checkpoints import Checkpoint
+from services.audit.log.domain.checkpoints.format import Checkpoint
 from services.audit.log.domain.keyring import Keyring
 
 
@@ -46,3 +47,12 @@ class Checkpointer:
         note = self.keyring.sign(Checkpoint(self.origin, size, root))
         key_id = self.keyring.signer_for(size).key_id.hex()
         return Cut(size, root.hex(), key_id, note)
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    tree_size: int
+    root_hex: str
+    key_id_hex: str
+    note: str
+    created_at: datetime

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from services.audit.log.domain.records import Record, rfc3339
+from services.audit.log import Record, rfc3339
 from services.audit.siem.domain.batches import Checkpoint
 from services.audit.siem.domain.formats import cef, fields, hec, rfc5424
 from services.audit.siem.settings import Destination
