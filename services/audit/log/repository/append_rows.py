@@ -1,6 +1,6 @@
 """The sequencer's rows as text built in one piece per table: the records in COPY text format,
 payloads and Merkle nodes as PostgreSQL array literals (one parameter per column, so they go in
-one pipelined round trip with the head update, see log_writes.py). psycopg's `write_row` or its
+one pipelined round trip with the head update, see appends.py). psycopg's `write_row` or its
 list dumpers cost several microseconds of Python per row; joining pre-escaped fields costs a
 fraction of that, and the sequencer's per-event CPU is what bounds the append rate."""
 

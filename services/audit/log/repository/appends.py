@@ -4,7 +4,8 @@ database process to be scheduled, which on a loaded machine is what an acknowled
 for. Now: one pipeline takes the head row lock and looks up the batch's ids (the second
 statement starts after the lock is granted, so it sees every commit before it); the records go
 by COPY; one pipeline writes payloads, Merkle nodes and the head and reads the last checkpoint;
-then COMMIT."""
+then COMMIT. This is the one write path of records, nodes and the head, and of payloads but
+for a redaction's (redactions.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Stored Merkle nodes: level 0 is each record's leaf_hash, higher levels are audit.nodes.
 Every proof and every root is computed from at most a few dozen such nodes, read in one query
-per level kind, so no proof re-reads the log."""
+per level kind, so no proof re-reads the log. The in-memory tree loads the leaves in bulk
+(`copy_leaves`); the sequencer writes the upper nodes (appends.py, their one write path)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def frame(message: bytes) -> bytes:
 
 
 class StreamLink:
-    """One connection. Confirmation is by time on a healthy connection (see window.py);
+    """One connection. Confirmation is by time on a healthy connection (see domain/window.py);
     any failure raises, and the forwarder then reconnects and replays from the cursor."""
 
     def __init__(self, destination: Destination) -> None:

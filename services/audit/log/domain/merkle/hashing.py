@@ -3,7 +3,7 @@
 The store holds the hash of every complete (perfect) subtree: node (level, index) covers leaves
 [index * 2**level, (index + 1) * 2**level) and level 0 holds the leaf hashes. Everything here
 reads only such nodes, so a root or a proof never re-reads the log. Pure: hashlib only.
-Proofs and their verification live in merkle_proofs.py.
+Proofs and their verification live in proofs.py.
 """
 
 from __future__ import annotations

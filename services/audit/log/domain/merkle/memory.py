@@ -68,7 +68,7 @@ class TreeMemory:
         return size <= self.size and self._low == 0
 
     def view(self) -> Mapping[NodeId, bytes]:
-        """The held nodes as a read-only mapping, for merkle / merkle_proofs."""
+        """The held nodes as a read-only mapping, for hashing.py and proofs.py."""
         return _View(self)
 
     def root(self, size: int) -> bytes:
