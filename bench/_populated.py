@@ -17,11 +17,11 @@ from pathlib import Path
 from _common import CACHE, OCCURRED_AT, ORIGIN, Cluster, copy_tree, fields, postgres, scratch
 
 from runtime.db import Database
-from services.audit.checkpointing import Cadence, Checkpointer
-from services.audit.domain import Actor, Event
-from services.audit.keyring import Keyring, generate_dev_keyring
-from services.audit.keys import publish_keys
-from services.audit.sequencer import Sequencer
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
+from services.audit.log.domain.keyring import Keyring, generate_dev_keyring
+from services.audit.log.domain.records import Actor, Event
+from services.audit.log.service.keyring import publish_keys
+from services.audit.log.service.sequencer import Sequencer
 
 KEYS = "keys.json"
 STEP = 5000  # events per append, and so per durable commit (one caller, nothing else queued)

@@ -21,7 +21,7 @@ from _service import Served, audit_service
 from psycopg import Connection
 
 from runtime.canonical import canonical_json
-from services.audit.domain import GENESIS, Head, Record, sequence
+from services.audit.log.domain.records import GENESIS, Head, Record, sequence
 
 TARGET_RATE, TARGET_RATIO, TARGET_P99_MS = 20_000, 0.5, 50.0
 BASELINE_BATCH = 100

@@ -19,7 +19,7 @@ from _populated import populated
 from _service import Served, audit_service
 
 from runtime.clients import bearer, open_channel
-from services.audit.merkle_proofs import verify_inclusion
+from services.audit.log.domain.merkle.proofs import verify_inclusion
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 

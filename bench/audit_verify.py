@@ -1,8 +1,8 @@
-"""Benchmark: records per second of a full live verification (services.audit.verify.verify_log:
-every payload hash, chain link, leaf hash, the Merkle tree and every signed checkpoint) of a
-1,000,000-record log, against a plain SHA-256 chain (canonical JSON, sha256(prev || encoded))
-over the same pages read the same way, in the same run. --read-floor also times reading the
-pages alone (a third pass).
+"""Benchmark: records per second of a full live verification
+(services.audit.log.service.verification.verify_log: every payload hash, chain link, leaf hash,
+the Merkle tree and every signed checkpoint) of a 1,000,000-record log, against a plain SHA-256
+chain (canonical JSON, sha256(prev || encoded)) over the same pages read the same way, in the
+same run. --read-floor also times reading the pages alone (a third pass).
 
 Usage: .venv/bin/python bench/audit_verify.py [--records N] [--read-floor]  (N: 1,000,000)"""
 
@@ -20,13 +20,15 @@ from _populated import populated
 
 from runtime.canonical import canonical_json
 from runtime.db import Database
-from services.audit import repository
-from services.audit.checkpointing import Cadence, Checkpointer
-from services.audit.domain import Actor, Record
-from services.audit.keyring import Keyring
-from services.audit.sequencer import Sequencer
-from services.audit.service import PAGE, AuditLog
-from services.audit.verify import verify_log
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
+from services.audit.log.domain.keyring import Keyring
+from services.audit.log.domain.records import Actor, Record
+from services.audit.log.repository import head
+from services.audit.log.repository import records as repository
+from services.audit.log.service.log import AuditLog
+from services.audit.log.service.reading import PAGE
+from services.audit.log.service.sequencer import Sequencer
+from services.audit.log.service.verification import verify_log
 
 TARGET_RATIO = 0.5
 CALLER = Actor("bench", (), "agent", "1", "")
@@ -78,7 +80,7 @@ async def measure(cluster: Cluster, keys_file: Path, read_floor: bool) -> tuple[
     worker = asyncio.create_task(sequencer.run())  # verify_log records its own run
     try:
         async with db.transaction() as session:
-            size = (await repository.read_head(session)).size
+            size = (await head.read_head(session)).size
         # verify_log goes first: if caches are still cold, the figure pays, not the baseline.
         started = time.perf_counter()
         verdict = await verify_log(AuditLog(db, sequencer, ORIGIN), caller=CALLER)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from runtime import cli
-from services.audit.bundle.commands import add_audit_commands
+from services.audit.bundle.cli import add_audit_commands
 from services.export.commands import add_export_commands
 
 

@@ -158,9 +158,9 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
     "agent": ("triage", "remediation", "compliance", "probes", "workflows"),
     "ops": (),
     "export": (),
-    "audit": (),
+    "audit": ("log", "siem", "bundle"),
 }
-SHAPED: tuple[str, ...] = ()  # the services already reshaped; each joins as it is
+SHAPED: tuple[str, ...] = ("audit",)  # the services already reshaped; each joins as it is
 RANKS = {
     "domain": 0,
     "settings": 1,

@@ -1,4 +1,5 @@
-"""Wiring of the audit service process: it owns no outbox and calls no peers."""
+"""Wiring of the audit service process: the log (its one writer, proofs, verification, gRPC
+API) and SIEM forwarding; it owns no outbox and calls no peers."""
 
 from __future__ import annotations
 
@@ -10,24 +11,26 @@ from runtime.db import Database, make_engine, session_factory
 from runtime.grpc_server import ServiceSpec, Worker
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
-from services.audit.checkpointing import Checkpointer
-from services.audit.gauges import LogGauges
-from services.audit.grpc_api import spec
-from services.audit.keys import load_keyring, publish_keys
-from services.audit.sequencer import Sequencer
-from services.audit.service import AuditLog, record_refusal
-from services.audit.settings import AuditSettings
-from services.audit.siem.config import from_env as siem_destinations
-from services.audit.siem.workers import forwarders
-from services.audit.tree_loader import keep_loaded
-from services.audit.tree_memory import TreeMemory
-from services.audit.verify import run_auditor
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
+from services.audit.log.domain.merkle.memory import TreeMemory
+from services.audit.log.grpc_api.servicer import spec
+from services.audit.log.service.keyring import load_keyring, publish_keys
+from services.audit.log.service.log import AuditLog, record_refusal
+from services.audit.log.service.sequencer import Sequencer
+from services.audit.log.settings import Settings
+from services.audit.log.workers.checkpointer import run_timer
+from services.audit.log.workers.gauges import LogGauges
+from services.audit.log.workers.tree import keep_loaded
+from services.audit.log.workers.verifier import run_auditor
+from services.audit.siem.settings import Settings as SiemSettings
+from services.audit.siem.workers.forwarder import forwarders
 
 WRITER_POOL_SIZE = 2  # the sequencer's commit and the checkpoint timer
 
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
-    own = AuditSettings.from_env()
+    own = Settings.from_env()
+    forwarding = SiemSettings.from_env()
     keyring = load_keyring(os.environ)
     # The one writer gets its own small pool (not traced per statement: its batches carry the
     # callers' trace ids), so it never queues behind readers who may be waiting for it.
@@ -36,16 +39,17 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     engine = make_engine(settings.database_url, pool_size=WRITER_POOL_SIZE, pre_ping=False)
     writer = Database(session_factory(engine))
     memory = TreeMemory(own.tree_memory_bytes)
-    sequencer = Sequencer(writer, Checkpointer(keyring, own.origin, own.cadence), memory=memory)
+    cadence = Cadence(own.checkpoint_every_records, own.checkpoint_every_ms)
+    sequencer = Sequencer(writer, Checkpointer(keyring, own.origin, cadence), memory=memory)
     log = AuditLog(db, sequencer, own.origin)
     workers: list[Worker] = [
         partial(publish_keys, db, keyring),
         sequencer.run,
-        sequencer.run_timer,
+        partial(run_timer, sequencer),
         partial(keep_loaded, db, memory, sequencer.cache),
         partial(run_auditor, log, own.verify_every_s),
         LogGauges(db).run,
-        *forwarders(db, siem_destinations(os.environ)),
+        *forwarders(db, forwarding.destinations),
     ]
     return dataclasses.replace(spec(log, workers), on_refused=partial(record_refusal, log))
 

@@ -1,6 +1,8 @@
-"""The audit schema. Records are hash-chained; each payload lives beside its record (keyed by
-seq) so it can later be redacted without touching what the chain covers (payload_sha256).
-`head` is a single row holding the log's size and last hash: locking it sequences writers."""
+"""The audit schema's MetaData and the log's tables, shared at the service root because SIEM
+forwarding reads them too (its own cursor table is siem/tables.py). Records are hash-chained;
+each payload lives beside its record (keyed by seq) so it can later be redacted without
+touching what the chain covers (payload_sha256). `head` is a single row holding the log's size
+and last hash: locking it sequences writers."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -104,16 +105,4 @@ head = Table(
     Column("size", BigInteger, nullable=False),
     Column("last_hash", CHAR(64), nullable=False),
     CheckConstraint("id = 1", name="ck_head_single_row"),
-)
-
-# One row per SIEM destination: the durable point up to which delivery was confirmed. Unlike the
-# log tables it is updated in place (no append-only trigger).
-siem_cursors = Table(
-    "siem_cursors",
-    metadata,
-    Column("destination", Text, primary_key=True),
-    Column("confirmed_seq", BigInteger, nullable=False, server_default=text("-1")),
-    # The tree size of the last checkpoint forwarded; 0: none yet.
-    Column("checkpoint_size", BigInteger, nullable=False, server_default=text("0")),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

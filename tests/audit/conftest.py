@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from runtime.db import Database
 from runtime.pgserver import LocalPostgres
-from services.audit.domain import GENESIS
-from services.audit.service import AuditLog
+from services.audit.log.domain.records import GENESIS
+from services.audit.log.service.log import AuditLog
 from tests.audit.logs import running_log
 from tests.conftest import rolled_back
 

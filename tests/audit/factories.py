@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runtime.auth import Principal
-from services.audit.domain import Actor, Event
+from services.audit.log.domain.records import Actor, Event
 
 MOMENT = datetime(2024, 5, 1, 12, 30, 45, 123456, tzinfo=UTC)
 ALICE = Actor("alice", ("ops",), "person", "", "fx")

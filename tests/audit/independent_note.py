@@ -1,6 +1,7 @@
 """A second, minimal reading of c2sp.org/signed-note, written from the spec text alone.
 
-It shares no code with services.audit.note, so a note both accept was not judged by one bug twice.
+It shares no code with services.audit.log.domain.note, so a note both accept was not judged by
+one bug twice.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from runtime.db import Database
-from services.audit.checkpointing import Cadence, Checkpointer
-from services.audit.keyring import Keyring, generate_dev_keyring
-from services.audit.keys import publish_keys
-from services.audit.sequencer import Sequencer
-from services.audit.service import AuditLog
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
+from services.audit.log.domain.keyring import Keyring, generate_dev_keyring
+from services.audit.log.service.keyring import publish_keys
+from services.audit.log.service.log import AuditLog
+from services.audit.log.service.sequencer import Sequencer
 
 ORIGIN = "tradeops.test/audit"
 

@@ -9,9 +9,10 @@ from psycopg.errors import UniqueViolation
 
 from runtime.db import Database
 from runtime.errors import InvalidArgument
-from services.audit.domain import GENESIS, Actor, AppendResult
-from services.audit.service import AuditLog, append, list_records, stream
-from services.audit.verify import verify_log
+from services.audit.log.domain.records import GENESIS, Actor, AppendResult
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.reading import list_records, stream
+from services.audit.log.service.verification import verify_log
 from tests.audit.conftest import tamper
 from tests.audit.factories import COMPLIANCE_OFFICER, READER, event, events
 

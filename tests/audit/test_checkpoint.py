@@ -10,8 +10,13 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidSignature
 
-from services.audit.checkpoint import Checkpoint, CheckpointError, open_checkpoint, sign_checkpoint
-from services.audit.note import NoteError, Reason, Signer, Verifier, open_note, sign
+from services.audit.log.domain.checkpoints.format import (
+    Checkpoint,
+    CheckpointError,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from services.audit.log.domain.note import NoteError, Reason, Signer, Verifier, open_note, sign
 from tests.audit.independent_note import load_vectors, verified_text
 
 VECTORS = load_vectors()

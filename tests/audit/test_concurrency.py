@@ -11,8 +11,8 @@ import pytest
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.audit.service import AuditLog, append
-from services.audit.verify import verify_log
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.verification import verify_log
 from tests.audit.factories import events
 from tests.audit.logs import running_log
 

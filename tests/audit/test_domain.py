@@ -5,7 +5,7 @@ import hashlib
 import json
 from datetime import timedelta, timezone
 
-from services.audit.domain import (
+from services.audit.log.domain.records import (
     GENESIS,
     Actor,
     Head,
@@ -15,7 +15,7 @@ from services.audit.domain import (
     seal,
     sequence,
 )
-from services.audit.verification import verify
+from services.audit.log.domain.verification import verify
 from tests.audit.factories import MOMENT, event, events
 
 EVENT_ID = "0b7e9a52-3c1d-4a8e-9f7b-2d6c5e4f3a10"

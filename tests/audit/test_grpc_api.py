@@ -13,8 +13,8 @@ from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.audit.grpc_api import spec
-from services.audit.service import AuditLog
+from services.audit.log.grpc_api.servicer import spec
+from services.audit.log.service.log import AuditLog
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from tradeops.common.v1 import common_pb2

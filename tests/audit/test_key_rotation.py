@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from runtime.auth import Principal
-from services.audit.checkpointing import Cadence
-from services.audit.keyring import KeyringError, generate_dev_keyring
-from services.audit.keys import _publish
-from services.audit.note import Signer
-from services.audit.service import AuditLog, append
+from services.audit.log.domain.checkpoints.cutting import Cadence
+from services.audit.log.domain.keyring import KeyringError, generate_dev_keyring
+from services.audit.log.domain.note import Signer
+from services.audit.log.service.keyring import _publish
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.verification import verify_log
 from services.audit.tables import checkpoints
-from services.audit.verify import verify_log
 from tests.audit.factories import events
 from tests.audit.logs import running_log
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.audit.checkpoint import Checkpoint, open_checkpoint
-from services.audit.keyring import (
+from services.audit.log.domain.checkpoints.format import Checkpoint, open_checkpoint
+from services.audit.log.domain.keyring import (
     ENV_KEYS,
     ENV_KEYS_FILE,
     Keyring,
@@ -19,7 +19,7 @@ from services.audit.keyring import (
     SigningKey,
     generate_dev_keyring,
 )
-from services.audit.note import NoteError, Signer
+from services.audit.log.domain.note import NoteError, Signer
 
 ORIGIN = "tradeops.example/audit"
 OLD, NEW, NEWER = (Signer.generate(ORIGIN) for _ in range(3))

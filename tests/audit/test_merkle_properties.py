@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pytest
 
-from services.audit.merkle import (
+from services.audit.log.domain.merkle.hashing import (
     NodeId,
     TreeBuilder,
     append_nodes,
@@ -19,7 +19,7 @@ from services.audit.merkle import (
     root_of,
     split_point,
 )
-from services.audit.merkle_proofs import (
+from services.audit.log.domain.merkle.proofs import (
     ProofError,
     consistency_needs,
     consistency_proof,

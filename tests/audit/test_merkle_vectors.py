@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.audit.merkle import (
+from services.audit.log.domain.merkle.hashing import (
     EMPTY_ROOT,
     TreeBuilder,
     append_nodes,
@@ -18,7 +18,7 @@ from services.audit.merkle import (
     root_from,
     root_of,
 )
-from services.audit.merkle_proofs import (
+from services.audit.log.domain.merkle.proofs import (
     ProofError,
     consistency_needs,
     consistency_proof,

@@ -1,4 +1,5 @@
-"""Every entry of tests/testdata/signed-note-vectors.json, read by services.audit.note."""
+"""Every entry of tests/testdata/signed-note-vectors.json, read by
+services.audit.log.domain.note."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from services.audit.note import NoteError, Reason, Signer, Verifier, key_id, open_note, sign
+from services.audit.log.domain.note import (
+    NoteError,
+    Reason,
+    Signer,
+    Verifier,
+    key_id,
+    open_note,
+    sign,
+)
 from tests.audit.independent_note import load_vectors, verified_text
 
 VECTORS = load_vectors()

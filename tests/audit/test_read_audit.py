@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from runtime.auth import Principal
 from runtime.canonical import canonical_json
-from services.audit.checkpointing import Cadence, Checkpointer
-from services.audit.domain import Actor, Event, canonical_record
-from services.audit.filters import Filter
-from services.audit.proofs import prove_inclusion
-from services.audit.read_audit import ProofReads
-from services.audit.sequencer import Sequencer
-from services.audit.service import AuditLog, append, list_records
+from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
+from services.audit.log.domain.filters import Filter
+from services.audit.log.domain.records import Actor, Event, canonical_record
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.proof_reads import ProofReads
+from services.audit.log.service.proving import prove_inclusion
+from services.audit.log.service.reading import list_records
+from services.audit.log.service.sequencer import Sequencer
 from tests.audit.factories import READER, events
 from tests.audit.logs import ORIGIN, shared_keyring
 

@@ -15,11 +15,12 @@ from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.audit import messages, service
-from services.audit.domain import Actor
-from services.audit.grpc_api import spec
-from services.audit.record_pages import record_pages
-from services.audit.service import AuditLog, append
+from services.audit.log.domain.records import Actor
+from services.audit.log.grpc_api import messages
+from services.audit.log.grpc_api.pages import record_pages
+from services.audit.log.grpc_api.servicer import spec
+from services.audit.log.service import reading
+from services.audit.log.service.log import AuditLog, append
 from tests.audit.conftest import tamper
 from tests.audit.factories import READER, event, events
 from tests.audit.logs import running_log
@@ -129,7 +130,7 @@ async def test_pages_hold_what_the_record_stream_holds_whatever_the_rows_say(
 
     pages = record_pages(empty_log, caller=READER, from_seq=0, to_seq=3, page_size=3)
     paged = [r async for page in pages for r in page.records]
-    streamed = service.stream(empty_log, caller=READER, from_seq=0, to_seq=3)
+    streamed = reading.stream(empty_log, caller=READER, from_seq=0, to_seq=3)
     one_by_one = [messages.record(r) async for r in streamed]
 
     assert paged == one_by_one

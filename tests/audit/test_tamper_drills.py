@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from runtime.auth import Principal
-from services.audit import repository
-from services.audit.checkpointing import Cadence
-from services.audit.domain import Record, seal
-from services.audit.service import AuditLog, append
-from services.audit.verify import verify_log
+from services.audit.log.domain.checkpoints.cutting import Cadence
+from services.audit.log.domain.records import Record, seal
+from services.audit.log.repository import records as repository
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.verification import verify_log
 from tests.audit.conftest import tamper
 from tests.audit.factories import events
 from tests.audit.logs import running_log

@@ -11,12 +11,12 @@ import random
 import pytest
 
 from runtime.db import Database
-from services.audit.merkle import append_nodes, leaf_hash
-from services.audit.merkle_proofs import verify_inclusion
-from services.audit.proofs import prove_inclusion
-from services.audit.service import AuditLog, append
-from services.audit.tree_loader import keep_loaded
-from services.audit.tree_memory import TreeMemory
+from services.audit.log.domain.merkle.hashing import append_nodes, leaf_hash
+from services.audit.log.domain.merkle.memory import TreeMemory
+from services.audit.log.domain.merkle.proofs import verify_inclusion
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.proving import prove_inclusion
+from services.audit.log.workers.tree import keep_loaded
 from tests.audit.conftest import tamper
 from tests.audit.factories import READER, events
 

@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 
 from runtime.errors import InvalidArgument
-from services.audit.domain import Event
-from services.audit.validation import validate
+from services.audit.log.domain.records import Event
+from services.audit.log.domain.validation import validate
 from tests.audit.factories import event
 
 

@@ -4,8 +4,9 @@ import json
 from collections.abc import Callable
 
 from runtime.auth import Principal
-from services.audit.service import AuditLog, append, list_records
-from services.audit.verify import verify_log
+from services.audit.log.service.log import AuditLog, append
+from services.audit.log.service.reading import list_records
+from services.audit.log.service.verification import verify_log
 from tests.audit.conftest import tamper
 from tests.audit.factories import READER, events
 

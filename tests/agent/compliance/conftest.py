@@ -17,8 +17,8 @@ from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
 from services.agent.compliance import grpc_api
 from services.agent.compliance.sources import Peers
-from services.audit import grpc_api as audit_api
-from services.audit.service import AuditLog
+from services.audit.log.grpc_api import servicer as audit_api
+from services.audit.log.service.log import AuditLog
 from services.ops import grpc_api as ops_api
 from tests.agent.compliance.fakes import FakeExports, HandClock, export_spec
 from tests.audit.conftest import audit_admin_db, empty_log

@@ -30,10 +30,10 @@ from services.agent.workflows.feed import AuditFeed, OpsActions
 from services.agent.workflows.settings import Webhook, webhooks
 from services.agent.workflows.steps import Remote
 from services.agent.workflows.worker import TriggerWorker
-from services.audit import grpc_api as audit_api
-from services.audit.checkpointing import Cadence
-from services.audit.domain import GENESIS
-from services.audit.service import AuditLog
+from services.audit.log.domain.checkpoints.cutting import Cadence
+from services.audit.log.domain.records import GENESIS
+from services.audit.log.grpc_api import servicer as audit_api
+from services.audit.log.service.log import AuditLog
 from tests.agent.compliance.conftest import Served, served
 from tests.agent.workflows.peers import FakeExport, FakeOps, export_spec, ops_spec
 from tests.agent.workflows.webhook_server import Receiver, webhook_receiver

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from services.audit.bundle import commands
+from services.audit.bundle import cli as commands
 from services.cli import build_parser, main
 
 

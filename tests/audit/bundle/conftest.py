@@ -12,8 +12,8 @@ from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.audit.grpc_api import spec
-from services.audit.service import AuditLog, append
+from services.audit.log.grpc_api.servicer import spec
+from services.audit.log.service.log import AuditLog, append
 from tests.audit.bundle.cli import Cli
 from tests.audit.factories import events
 from tests.audit.logs import running_log

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services.audit.checkpoint import Checkpoint, sign_checkpoint
-from services.audit.note import Signer
+from services.audit.log.domain.checkpoints.format import Checkpoint, sign_checkpoint
+from services.audit.log.domain.note import Signer
 
 
 def file_names(folder: Path) -> list[str]:

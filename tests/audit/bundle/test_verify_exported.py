@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from runtime.clients import bearer, open_channel
-from services.audit import proofs
-from services.audit.note import Signer
-from services.audit.service import AuditLog
+from services.audit.log.domain.note import Signer
+from services.audit.log.service import proving as proofs
+from services.audit.log.service.log import AuditLog
 from tests.audit.bundle.cli import Cli, verify
 from tests.audit.bundle.drills import file_names, lines
 from tradeops.audit.v1 import audit_service_pb2 as pb

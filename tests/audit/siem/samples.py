@@ -6,8 +6,8 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from services.audit.domain import Actor, Event, Record
-from services.audit.siem.model import Checkpoint
+from services.audit.log.domain.records import Actor, Event, Record
+from services.audit.siem.domain.batches import Checkpoint
 
 LEAF = "5f" * 32
 EVENT = Event(

@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy import text
 
 from runtime.db import Database
-from services.audit import service
-from services.audit.checkpointing import Cadence
-from services.audit.domain import Event, Record
-from services.audit.repository import page
-from services.audit.service import AuditLog
-from services.audit.siem.config import DEFAULT_FORMAT, Destination
-from services.audit.siem.forwarder import Forwarder
-from services.audit.siem.lag import LagBoard
-from services.audit.siem.model import Position
+from services.audit.log.domain.checkpoints.cutting import Cadence
+from services.audit.log.domain.records import Event, Record
+from services.audit.log.repository.records import page
+from services.audit.log.service import log as service
+from services.audit.log.service.log import AuditLog
+from services.audit.siem.domain.batches import Position
+from services.audit.siem.settings import DEFAULT_FORMAT, Destination
+from services.audit.siem.workers.forwarder import Forwarder
+from services.audit.siem.workers.lag import LagBoard
 from tests.audit.logs import running_log
 
 FAST = {"confirm_after_s": 0.2, "backoff_cap_s": 0.2, "poll_s": 0.05, "timeout_s": 2.0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.audit.domain import Record
+from services.audit.log.domain.records import Record
 from tests.audit.siem.rsyslog import Rsyslog
 
 SD_ID = "tradeops@32473"

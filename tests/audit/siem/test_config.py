@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from services.audit.siem.config import ENV, ConfigError, Destination, from_env
+from services.audit.siem.settings import ENV, ConfigError, Destination, Settings
 
 
 def configured(*destinations: dict[str, Any]) -> tuple[Destination, ...]:
-    return from_env({ENV: json.dumps(list(destinations))})
+    return Settings.from_env({ENV: json.dumps(list(destinations))}).destinations
 
 
 def refusal(*destinations: dict[str, Any]) -> str:
@@ -19,8 +19,8 @@ def refusal(*destinations: dict[str, Any]) -> str:
 
 
 def test_no_variable_or_an_empty_one_means_no_forwarding() -> None:
-    assert from_env({}) == ()
-    assert from_env({ENV: "  "}) == ()
+    assert Settings.from_env({}).destinations == ()
+    assert Settings.from_env({ENV: "  "}).destinations == ()
     assert configured() == ()
 
 
@@ -105,6 +105,6 @@ def test_names_must_be_unique_and_the_value_must_be_a_json_list() -> None:
 
     assert "names must be unique (soc)" in refusal(entry, entry)
     with pytest.raises(ConfigError, match="not valid JSON"):
-        from_env({ENV: "[{"})
+        Settings.from_env({ENV: "[{"})
     with pytest.raises(ConfigError, match="must be a JSON list"):
-        from_env({ENV: json.dumps(entry)})
+        Settings.from_env({ENV: json.dumps(entry)})

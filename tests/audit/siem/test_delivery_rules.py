@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from runtime.backoff import Backoff
-from services.audit.siem.forwarder import FIRST_RETRY_S
-from services.audit.siem.model import Position
-from services.audit.siem.window import Window
+from services.audit.siem.domain.batches import Position
+from services.audit.siem.domain.window import Window
+from services.audit.siem.workers.forwarder import FIRST_RETRY_S
 
 
 def test_a_send_settles_only_once_it_has_stood_long_enough() -> None:

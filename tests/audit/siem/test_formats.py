@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import json
 
-from services.audit.siem import cef, hec, rfc5424
-from services.audit.siem.config import Destination
-from services.audit.siem.formats import formatter_for
-from services.audit.siem.stream import frame
+from services.audit.siem.clients.formats import formatter_for
+from services.audit.siem.clients.syslog import frame
+from services.audit.siem.domain.formats import cef, hec, rfc5424
+from services.audit.siem.settings import Destination
 from tests.audit.siem.samples import CHECKPOINT, EVENT, LEAF, RECORD, record_with
 
 HOST = "host-1"

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from runtime.db import Database
-from services.audit.siem.model import Position
+from services.audit.siem.domain.batches import Position
 from tests.audit.factories import events
 from tests.audit.siem.collector import collector
 from tests.audit.siem.support import (

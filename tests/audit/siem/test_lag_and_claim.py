@@ -6,10 +6,11 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from runtime.db import Database
-from services.audit.siem import store
-from services.audit.siem.claim import AdvisoryClaim
-from services.audit.siem.lag import GAUGE, LagBoard, lags, register_gauge
-from services.audit.siem.model import Position
+from services.audit.siem.domain.batches import Position
+from services.audit.siem.repository import cursors as store
+from services.audit.siem.repository.claims import AdvisoryClaim
+from services.audit.siem.service.forwarding import lags
+from services.audit.siem.workers.lag import GAUGE, LagBoard, register_gauge
 from tests.audit.factories import events
 from tests.audit.siem.support import append, audit_log, start_at_head
 

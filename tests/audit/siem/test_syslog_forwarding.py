@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import text
 
 from runtime.db import Database
-from services.audit.service import AuditLog
-from services.audit.siem.formats import formatter_for
-from services.audit.siem.model import Position
+from services.audit.log.service.log import AuditLog
+from services.audit.siem.clients.formats import formatter_for
+from services.audit.siem.domain.batches import Position
 from tests.audit.factories import event, events
 from tests.audit.siem.rsyslog import receiver
 from tests.audit.siem.support import (

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from runtime.db import Database
-from services.audit.siem.stream import StreamLink
+from services.audit.siem.clients.syslog import StreamLink
 from tests.audit.factories import events
 from tests.audit.siem.certs import make_pki
 from tests.audit.siem.rsyslog import receiver

@@ -1,0 +1,58 @@
+"""Publishing the keyring's public keys at start-up, refusing a keyring that contradicts the
+checkpoints already signed (a rotation must start beyond the newest signed tree size)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+
+from runtime.db import Database
+from services.audit.log.domain.keyring import (
+    ENV_KEYS_FILE,
+    Keyring,
+    KeyringError,
+    generate_dev_keyring,
+)
+from services.audit.log.repository import checkpoints, signing_keys
+
+log = logging.getLogger(__name__)
+CREATE_DEV_KEYS = "TRADEOPS_AUDIT_CREATE_DEV_KEYS"
+
+
+def load_keyring(env: Mapping[str, str]) -> Keyring:
+    """The keyring from TRADEOPS_AUDIT_SIGNING_KEYS(_FILE). For a development machine only
+    (`make run` sets TRADEOPS_AUDIT_CREATE_DEV_KEYS=1), a missing key file is created with a
+    fresh key, readable by its owner alone."""
+    path = env.get(ENV_KEYS_FILE)
+    if path and env.get(CREATE_DEV_KEYS) == "1" and not Path(path).exists():
+        Path(path).touch(mode=0o600)
+        Path(path).write_text(generate_dev_keyring("tradeops.local-audit").to_json())
+        log.warning("created development checkpoint signing keys in %s", path)
+    return Keyring.from_env(env)
+
+
+async def publish_keys(db: Database, keyring: Keyring) -> None:
+    """Runs once at start; a contradicting keyring stops the process (SIGTERM to itself):
+    serving with it would sign sizes with a key outside its window."""
+    try:
+        await _publish(db, keyring)
+    except KeyringError:
+        log.critical("refusing to run with this keyring", exc_info=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def _publish(db: Database, keyring: Keyring) -> None:
+    async with db.transaction() as session:
+        latest = await checkpoints.get(session)
+        if latest is not None:
+            expected = keyring.signer_for(latest.tree_size).key_id.hex()
+            if expected != latest.key_id_hex:
+                raise KeyringError(
+                    f"checkpoint {latest.tree_size} was signed by key {latest.key_id_hex} but the "
+                    f"keyring assigns that size to {expected}: rotate beyond {latest.tree_size}"
+                )
+        await signing_keys.publish(session, keyring.public_keys())
+    log.info("published %d checkpoint signing keys", len(keyring.public_keys()))

@@ -1,0 +1,31 @@
+"""Redaction: a compliance or admin user removes a payload's text (personal data, say). The
+record keeps payload_sha256, so its leaf hash and every proof stay valid; the redaction row
+says who and why, and the act itself is an audit event."""
+
+from __future__ import annotations
+
+from runtime.auth import Principal
+from runtime.errors import Conflict, InvalidArgument, NotFound
+from services.audit.log.domain.records import Record
+from services.audit.log.repository import records, redactions
+from services.audit.log.service.log import AuditLog, record_own
+
+
+async def redact(log: AuditLog, *, caller: Principal, seq: int, reason: str) -> Record:
+    if not reason.strip():
+        raise InvalidArgument("a redaction needs a reason")
+    async with log.db.transaction() as session:
+        if await redactions.is_redacted(session, seq):
+            raise Conflict(f"the payload of seq {seq} is already redacted")
+        found = await records.page(session, after_seq=seq - 1, limit=1, upto=seq)
+        if not found:
+            raise NotFound(f"no record with seq {seq}")
+        await redactions.redact(session, seq, caller.subject, reason)
+    await record_own(log, caller, "audit.payload.redacted", f"record/{seq}", {"reason": reason})
+    async with log.db.transaction() as session:
+        return (await records.page(session, after_seq=seq - 1, limit=1, upto=seq))[0]
+
+
+async def redacted_seqs(log: AuditLog, upto: int) -> set[int]:
+    async with log.db.transaction() as session:
+        return await redactions.redacted_seqs(session, upto)

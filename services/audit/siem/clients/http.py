@@ -1,0 +1,53 @@
+"""HTTP(S) POST to a Splunk-HEC-like collector: `Authorization: Splunk <token>`, a 2xx answer
+confirms the whole batch. The token is read from its file at open and never logged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from services.audit.siem.clients.tls import client_context
+from services.audit.siem.domain.batches import Position
+from services.audit.siem.settings import Destination
+
+
+class Refused(ConnectionError):
+    pass
+
+
+class HttpLink:
+    def __init__(self, destination: Destination) -> None:
+        self._destination = destination
+        self._client: httpx.AsyncClient | None = None
+        self._delivered: Position | None = None
+
+    async def open(self) -> None:
+        token = (await asyncio.to_thread(Path(self._destination.token_file).read_text)).strip()
+        if not token:
+            raise Refused(f"the token file {self._destination.token_file} is empty")
+        self._client = httpx.AsyncClient(
+            headers={"Authorization": f"Splunk {token}", "Content-Type": "application/json"},
+            timeout=self._destination.timeout_s,
+            verify=client_context(self._destination),
+        )
+
+    async def send(self, messages: Sequence[bytes], upto: Position) -> None:
+        if self._client is None:
+            raise Refused("not open")
+        body = b"\n".join(messages)
+        response = await self._client.post(self._destination.url, content=body)
+        if not response.is_success:
+            raise Refused(f"the collector answered {response.status_code}")
+        self._delivered = upto
+
+    def confirmed(self) -> Position | None:
+        delivered, self._delivered = self._delivered, None
+        return delivered
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()

@@ -1,0 +1,22 @@
+"""What the forwarder needs of a sender, and the sender for a destination's transport."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from services.audit.siem.clients.http import HttpLink
+from services.audit.siem.clients.syslog import StreamLink
+from services.audit.siem.domain.batches import Position
+from services.audit.siem.settings import Destination
+
+
+class Link(Protocol):
+    async def open(self) -> None: ...
+    async def send(self, messages: Sequence[bytes], upto: Position) -> None: ...
+    def confirmed(self) -> Position | None: ...
+    async def close(self) -> None: ...
+
+
+def link_for(destination: Destination) -> Link:
+    return HttpLink(destination) if destination.transport == "http" else StreamLink(destination)

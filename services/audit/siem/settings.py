@@ -1,0 +1,181 @@
+"""SIEM forwarding's settings: the destinations, read from TRADEOPS_SIEM_DESTINATIONS, a JSON
+list of objects (unset or empty: no forwarding). Every mistake is a ConfigError naming the
+entry and the key.
+
+Formats by transport: "tcp" and "tls" carry syslog, so "rfc5424" (the default) or "cef" (a CEF
+line as the MSG of an RFC 5424 message); "http" carries "json" only (Splunk HEC events). JSON
+over syslog is refused: receivers would parse it as free text and the audit fields would be
+lost, while the structured data of RFC 5424 keeps them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV = "TRADEOPS_SIEM_DESTINATIONS"
+DEFAULT_FORMAT = {"tcp": "rfc5424", "tls": "rfc5424", "http": "json"}
+FORMATS = {"tcp": ("rfc5424", "cef"), "tls": ("rfc5424", "cef"), "http": ("json",)}
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    transport: str
+    format: str = ""
+    host: str = ""
+    port: int = 0
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    server_name: str = ""
+    url: str = ""
+    # A path: the token itself is read when the sender opens, never kept here or logged.
+    token_file: str = ""
+    facility: int = 13
+    hostname: str = ""
+    confirm_after_s: float = 2.0
+    backoff_cap_s: float = 30.0
+    batch_size: int = 500
+    poll_s: float = 1.0
+    timeout_s: float = 10.0
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    destinations: tuple[Destination, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        raw = env.get(ENV, "").strip()
+        if not raw:
+            return cls()
+        try:
+            items = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{ENV} is not valid JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise ConfigError(f"{ENV} must be a JSON list of destination objects")
+        destinations = tuple(parse(index, item) for index, item in enumerate(items))
+        _check_unique(destinations)
+        return cls(destinations)
+
+
+FIELDS = {field.name: field for field in dataclasses.fields(Destination)}
+REQUIRED = ("name", "transport")
+
+
+def parse(index: int, item: Any) -> Destination:
+    where = f"{ENV}[{index}]"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} must be a JSON object")
+    where = f"{where} ({item.get('name', 'unnamed')})"
+    for message in _shape_problems(item):
+        raise ConfigError(f"{where}: {message}")
+    values = dict(item)
+    values.setdefault("format", DEFAULT_FORMAT.get(values["transport"], ""))
+    values["hostname"] = values.get("hostname") or socket.gethostname()
+    destination = Destination(**values)
+    for message in problems(destination):
+        raise ConfigError(f"{where}: {message}")
+    return destination
+
+
+def _shape_problems(item: dict[str, Any]) -> Iterator[str]:
+    unknown = sorted(set(item) - set(FIELDS))
+    if unknown:
+        yield f"unknown key(s) {', '.join(unknown)}"
+    for key in REQUIRED:
+        if key not in item:
+            yield f"{key} is required"
+    for key, value in item.items():
+        if key in FIELDS and not _fits(FIELDS[key].default, value):
+            yield f"{key} must be {_kind(FIELDS[key].default)}, not {json.dumps(value)}"
+
+
+def _fits(default: Any, value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    if isinstance(default, int):
+        return isinstance(value, int)
+    return isinstance(value, str)
+
+
+def _kind(default: Any) -> str:
+    if isinstance(default, float):
+        return "a number"
+    return "an integer" if isinstance(default, int) else "a string"
+
+
+def _check_unique(destinations: tuple[Destination, ...]) -> None:
+    names = [destination.name for destination in destinations]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(f"{ENV}: destination names must be unique ({', '.join(repeated)})")
+
+
+# --- the semantic checks of a destination, one message per problem ---
+
+
+def problems(destination: Destination) -> Iterator[str]:
+    if not destination.name.strip():
+        yield "name must not be empty"
+    if destination.transport not in FORMATS:
+        yield f"unknown transport {destination.transport!r} (expected tcp, tls or http)"
+        return
+    allowed = FORMATS[destination.transport]
+    if destination.format not in allowed:
+        expected = " or ".join(allowed)
+        yield f"format {destination.format!r} cannot go over {destination.transport} ({expected})"
+    if destination.transport == "http":
+        yield from _http(destination)
+    else:
+        yield from _stream(destination)
+    yield from _common(destination)
+
+
+def _stream(destination: Destination) -> Iterator[str]:
+    if not destination.host:
+        yield f"{destination.transport} needs a host"
+    if not 0 < destination.port < 65536:
+        yield f"{destination.transport} needs a port between 1 and 65535"
+    if bool(destination.cert_file) != bool(destination.key_file):
+        yield "cert_file and key_file go together (mutual TLS needs both)"
+    if destination.transport == "tcp" and (destination.ca_file or destination.cert_file):
+        yield "ca_file, cert_file and key_file need transport tls"
+
+
+def _http(destination: Destination) -> Iterator[str]:
+    url = urlsplit(destination.url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        yield "http needs a url starting with http:// or https://"
+    if not destination.token_file:
+        yield "http needs a token_file (the file holding the collector token)"
+    if bool(destination.cert_file) != bool(destination.key_file):
+        yield "cert_file and key_file go together (mutual TLS needs both)"
+
+
+def _common(destination: Destination) -> Iterator[str]:
+    if not 0 <= destination.facility <= 23:
+        yield "facility must be between 0 and 23"
+    if not destination.hostname.isascii() or not destination.hostname.isprintable():
+        yield "hostname must be printable US-ASCII"
+    elif " " in destination.hostname or len(destination.hostname) > 255:
+        yield "hostname must have no spaces and at most 255 characters"
+    for key in ("confirm_after_s", "backoff_cap_s", "poll_s", "timeout_s"):
+        if getattr(destination, key) <= 0:
+            yield f"{key} must be positive"
+    if destination.batch_size < 1:
+        yield "batch_size must be at least 1"
