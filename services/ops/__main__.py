@@ -16,11 +16,13 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings, egress_policy
-from services.ops import grpc_api, notifications, webhooks
-from services.ops.domain import Clock
-from services.ops.metrics_gauges import MetricsGauges
+from services.ops.clients import webhooks
+from services.ops.domain.actions import Clock
+from services.ops.grpc_api import servicer
 from services.ops.tables import idempotency_keys, outbox
-from services.ops.timers.worker import timer_worker
+from services.ops.workers import notifications
+from services.ops.workers.metrics import MetricsGauges
+from services.ops.workers.timers import timer_worker
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub
 
 # The RPCs that create something; votes and transitions are safe to retry as they are (a
@@ -66,7 +68,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         delivery.run,
         gauges.run,
     ]
-    spec = grpc_api.spec(db, wake, workers=workers, clock=clock)
+    spec = servicer.spec(db, wake, workers=workers, clock=clock)
     return dataclasses.replace(
         spec,
         on_refused=refusal_recorder(db, outbox, "ops", relay.wake),

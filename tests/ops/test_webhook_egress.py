@@ -23,13 +23,14 @@ from runtime.settings import (
     egress_policy,
     peer_addresses,
 )
-from services.ops import timeline, webhooks
 from services.ops.__main__ import build
-from services.ops.domain import TimelineEntry
-from services.ops.notifications import Delivery
+from services.ops.clients import webhooks
+from services.ops.clients.webhooks import WebhookConfigError
+from services.ops.domain.actions import TimelineEntry
+from services.ops.repository import timeline
+from services.ops.tables import notifications as queue
 from services.ops.tables import outbox
-from services.ops.timer_tables import notifications as queue
-from services.ops.webhooks import WebhookConfigError
+from services.ops.workers.notifications import Delivery
 from tests.ops.test_timers_support import FakeClock, governed_kind, ladder, propose, sent, tick
 from tests.ops.webhook_receiver import Receiver, environment, serving
 

@@ -13,9 +13,10 @@ import pytest
 
 from runtime.db import Database
 from runtime.egress import DEFAULT
-from services.ops import notifications, webhooks
-from services.ops.notifications import Delivery
-from services.ops.webhooks import WebhookConfigError
+from services.ops.clients import webhooks
+from services.ops.clients.webhooks import WebhookConfigError
+from services.ops.repository import notifications
+from services.ops.workers.notifications import Delivery
 from tests.ops import webhook_receiver
 from tests.ops.test_timers_support import FakeClock, governed_kind, ladder, propose, tick
 from tests.ops.webhook_receiver import SECRET, Received, Receiver, serving

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.egress import EgressPolicy
-from services.ops import webhooks
+from services.ops.clients import webhooks
 
 SECRET = "s3cret-for-webhook-tests"
 HOOKS = (("slack-ops", "slack"), ("teams-risk", "teams"), ("raw", "json"))
