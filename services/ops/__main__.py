@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import UTC, datetime
 
 from runtime.auth import ServiceIdentity
@@ -15,10 +14,10 @@ from runtime.outbox import refusal_recorder
 from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
-from runtime.settings import ServiceSettings, egress_policy
-from services.ops.clients import webhooks
+from runtime.settings import ServiceSettings
 from services.ops.domain.actions import Clock
 from services.ops.grpc_api import servicer
+from services.ops.settings import Settings
 from services.ops.tables import idempotency_keys, outbox
 from services.ops.workers import notifications
 from services.ops.workers.metrics import MetricsGauges
@@ -47,11 +46,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         poll_s=settings.outbox_poll_s,
         timeout_s=settings.rpc_timeout_s,
     )
-    egress = egress_policy(os.environ)  # checked on every webhook at start and before each POST
+    own = Settings.from_env()
     delivery = notifications.Delivery(
         db,
-        webhooks.from_env(os.environ, egress),
-        egress=egress,
+        own.webhooks,
+        egress=own.egress,
         clock=clock,
         timeout_s=settings.rpc_timeout_s,
     )

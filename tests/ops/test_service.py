@@ -6,9 +6,8 @@ import pytest
 
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
-from services.ops.domain.actions import Risk, State
+from services.ops.domain.actions import Filters, Risk, State
 from services.ops.domain.quorum import tally
-from services.ops.repository.actions import Filters
 from services.ops.service import proposals as service
 from tests.ops.helpers import (
     AGENT_PRINCIPAL,

@@ -1,25 +1,21 @@
-"""Webhook destinations (TRADEOPS_OPS_WEBHOOKS), the outside HTTP peers ops notifies, and how
-one notification is posted to one.
+"""Posting notifications to their webhooks, the outside HTTP peers ops notifies (configured by
+TRADEOPS_OPS_WEBHOOKS, see services.ops.settings), rendered for Slack, Teams or as JSON.
 
-TRADEOPS_OPS_WEBHOOKS is a JSON list of {"name", "url", "format", "secret_file"}; format is
-"slack", "teams" or "json". Every POST carries `X-Tradeops-Timestamp: <unix seconds>` and
+Every POST carries `X-Tradeops-Timestamp: <unix seconds>` and
 `X-Tradeops-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, so a receiver
-can check where it came from and refuse replays. Secrets are read from their files, never logged.
+can check where it came from and refuse replays. Secrets are never logged.
 
-Every URL follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py): one it can never
-allow stops the service at start; before each POST the host's addresses are checked again and the
-POST connects to one of them, not to the name resolved anew (runtime/pinning.py), and a redirect
-is never followed (the policy judged this URL's host, not where a redirect points)."""
+Every URL follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py): before each POST
+the host's addresses are checked again and the POST connects to one of them, not to the name
+resolved anew (runtime/pinning.py), and a redirect is never followed (the policy judged this
+URL's host, not where a redirect points)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,76 +23,11 @@ from runtime.egress import EgressPolicy, Refused, Unresolvable
 from runtime.pinning import send
 from runtime.webhook_signing import signed_headers
 from services.ops.domain.notifications import Notification
-
-ENV = "TRADEOPS_OPS_WEBHOOKS"
-FORMATS = ("slack", "teams", "json")
-
-
-class WebhookConfigError(ValueError):
-    """TRADEOPS_OPS_WEBHOOKS is malformed, names an unreadable secret file, or holds a URL the
-    egress policy can never allow."""
+from services.ops.settings import ENV, Webhook
 
 
 class DeliveryFailed(Exception):
     """The destination did not answer 2xx (or could not be reached)."""
-
-
-@dataclass(frozen=True)
-class Webhook:
-    name: str
-    url: str
-    format: str
-    secret: str = field(repr=False)
-
-
-def from_env(env: Mapping[str, str], egress: EgressPolicy) -> dict[str, Webhook]:
-    """The configured destinations by name; none when the variable is unset."""
-    try:
-        entries = json.loads(env.get(ENV, "") or "[]")
-    except json.JSONDecodeError as exc:
-        raise WebhookConfigError(f"{ENV} is not valid JSON: {exc.msg}") from None
-    if not isinstance(entries, list):
-        raise WebhookConfigError(f"{ENV} must be a JSON list of webhook objects")
-    hooks = [_webhook(entry, index, egress) for index, entry in enumerate(entries)]
-    named = {hook.name: hook for hook in hooks}
-    if len(named) != len(hooks):
-        raise WebhookConfigError(f"{ENV} names a webhook twice")
-    return named
-
-
-def _webhook(entry: Any, index: int, egress: EgressPolicy) -> Webhook:
-    where = f"{ENV}[{index}]"
-    if not isinstance(entry, dict):
-        raise WebhookConfigError(f"{where} must be an object")
-    for key in ("name", "url", "secret_file"):
-        if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise WebhookConfigError(f"{where} needs a non-empty string {key!r}")
-    fmt = entry.get("format", "json")
-    if fmt not in FORMATS:
-        raise WebhookConfigError(f"{where}: format must be one of {', '.join(FORMATS)}")
-    if not entry["url"].startswith(("http://", "https://")):
-        raise WebhookConfigError(f"{where}: url must start with http:// or https://")
-    _check_host(egress, entry["url"], f"{where} ({entry['name']})")
-    return Webhook(entry["name"], entry["url"], fmt, _secret(Path(entry["secret_file"]), where))
-
-
-def _check_host(egress: EgressPolicy, url: str, where: str) -> None:
-    try:
-        egress.check_host(urlsplit(url).hostname or "")
-    except (Refused, ValueError) as exc:
-        raise WebhookConfigError(f"{where}: {exc}") from None
-
-
-def _secret(path: Path, where: str) -> str:
-    try:
-        secret = path.read_text().strip()
-    except OSError as exc:
-        raise WebhookConfigError(
-            f"{where}: cannot read secret_file {path}: {exc.strerror}"
-        ) from None
-    if not secret:
-        raise WebhookConfigError(f"{where}: secret_file {path} is empty")
-    return secret
 
 
 async def deliver(

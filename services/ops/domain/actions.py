@@ -20,7 +20,7 @@ from services.ops.domain.policy import DEFAULT_POLICY, Policy, Risk
 
 Clock = Callable[[], datetime]
 
-__all__ = ["Action", "Clock", "Risk", "State", "TimelineEntry", "Vote"]
+__all__ = ["Action", "Clock", "Filters", "Risk", "State", "TimelineEntry", "Vote"]
 
 
 class State(StrEnum):
@@ -141,3 +141,13 @@ class TimelineEntry:
     machine: bool
     text: str
     details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What ListActions narrows the actions to; empty fields do not filter."""
+
+    state: State | None = None
+    kind: str = ""
+    risk: Risk | None = None
+    assignee: str = ""

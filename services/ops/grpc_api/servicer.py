@@ -13,10 +13,9 @@ from runtime.auth import ANYONE, APPROVERS, SERVICES, TRADERS, current_principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
-from services.ops.domain.actions import Clock
+from services.ops.domain.actions import Clock, Filters
 from services.ops.grpc_api import messages as to
 from services.ops.grpc_api.oversight import OversightRpcs
-from services.ops.repository.actions import Filters
 from services.ops.service import execution, lifecycle
 from services.ops.service import proposals as service
 from tradeops.ops.v1 import ops_service_pb2 as pb

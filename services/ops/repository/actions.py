@@ -5,7 +5,6 @@ path and every other use case share (repository.writes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import RawConnection
-from services.ops.domain.actions import Action, Risk, State, Vote
+from services.ops.domain.actions import Action, Filters, Risk, State, Vote
 from services.ops.domain.policy import from_snapshot, snapshot
 from services.ops.repository import votes
 from services.ops.repository.writes import Target, Write, run, run_returning
@@ -33,14 +32,6 @@ SAVE = f"UPDATE ops.actions SET {', '.join(f'{n} = %s' for n in MUTABLE)} WHERE 
 # The columns action_from reads, so a column added there is loaded here too.
 COLUMNS = ", ".join("id::text AS id" if n == "id" else n for n in (*FIXED, *MUTABLE))
 LOCK = f"SELECT {COLUMNS}, policy FROM ops.actions WHERE id = %s FOR UPDATE"
-
-
-@dataclass(frozen=True)
-class Filters:
-    state: State | None = None
-    kind: str = ""
-    risk: Risk | None = None
-    assignee: str = ""
 
 
 async def add(target: Target, action: Action) -> bool:

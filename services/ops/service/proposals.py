@@ -18,10 +18,9 @@ from runtime.auth import Principal
 from runtime.db import Database
 from runtime.outbox import automation, person
 from services.ops.domain import events
-from services.ops.domain.actions import Action, Risk
+from services.ops.domain.actions import Action, Filters, Risk
 from services.ops.domain.policy import DEFAULT_POLICY, select
 from services.ops.repository import actions, outbox, policies, timeline, timers
-from services.ops.repository.actions import Filters
 from services.ops.service import escalation
 from services.ops.service.assignment import assign as assign
 from services.ops.service.lifecycle import expire as expire

@@ -16,8 +16,8 @@ import httpx
 from runtime.db import Database
 from runtime.egress import EgressPolicy
 from services.ops.clients import webhooks
-from services.ops.clients.webhooks import Webhook
 from services.ops.service.notifications import deliver_due
+from services.ops.settings import Webhook
 
 log = logging.getLogger(__name__)
 
