@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import UTC, datetime
 
 from runtime.auth import ServiceIdentity
@@ -15,12 +14,14 @@ from runtime.outbox import refusal_recorder
 from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
-from runtime.settings import ServiceSettings, egress_policy
-from services.ops import grpc_api, notifications, webhooks
-from services.ops.domain import Clock
-from services.ops.metrics_gauges import MetricsGauges
+from runtime.settings import ServiceSettings
+from services.ops.domain.actions import Clock
+from services.ops.grpc_api import servicer
+from services.ops.settings import Settings
 from services.ops.tables import idempotency_keys, outbox
-from services.ops.timers.worker import timer_worker
+from services.ops.workers import notifications
+from services.ops.workers.metrics import MetricsGauges
+from services.ops.workers.timers import timer_worker
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub
 
 # The RPCs that create something; votes and transitions are safe to retry as they are (a
@@ -45,11 +46,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         poll_s=settings.outbox_poll_s,
         timeout_s=settings.rpc_timeout_s,
     )
-    egress = egress_policy(os.environ)  # checked on every webhook at start and before each POST
+    own = Settings.from_env()
     delivery = notifications.Delivery(
         db,
-        webhooks.from_env(os.environ, egress),
-        egress=egress,
+        own.webhooks,
+        egress=own.egress,
         clock=clock,
         timeout_s=settings.rpc_timeout_s,
     )
@@ -66,7 +67,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         delivery.run,
         gauges.run,
     ]
-    spec = grpc_api.spec(db, wake, workers=workers, clock=clock)
+    spec = servicer.spec(db, wake, workers=workers, clock=clock)
     return dataclasses.replace(
         spec,
         on_refused=refusal_recorder(db, outbox, "ops", relay.wake),

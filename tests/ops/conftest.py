@@ -12,7 +12,7 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.ops.grpc_api import spec
+from services.ops.grpc_api.servicer import spec
 from tests.ops.helpers import NOW
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 

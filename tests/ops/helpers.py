@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.ops import service
-from services.ops.domain import Action, Risk
-from services.ops.service import Proposal
+from services.ops.domain.actions import Action, Risk
+from services.ops.service import proposals as service
+from services.ops.service.proposals import Proposal
 from services.ops.tables import outbox
 
 AGENT = {"subject": "triage-agent", "logic_version": "1.4.0"}

@@ -13,11 +13,11 @@ from sqlalchemy import delete
 
 from runtime.db import Database
 from runtime.errors import Conflict
-from services.ops import policies, service
-from services.ops.domain import State
-from services.ops.policy import Policy
-from services.ops.tables import actions, approval_policies, outbox, timeline, votes
-from services.ops.timer_tables import timers
+from services.ops.domain.actions import State
+from services.ops.domain.policy import Policy
+from services.ops.service import policies
+from services.ops.service import proposals as service
+from services.ops.tables import actions, approval_policies, outbox, timeline, timers, votes
 from tests.ops.helpers import AGENT_PRINCIPAL, events_for, person, proposal, verbs
 
 VOTERS = 32

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.ops.domain import TRANSITIONS, Action, State
-from services.ops.policy import (
+from services.ops.domain.actions import TRANSITIONS, Action, State
+from services.ops.domain.policy import (
     Policy,
     Risk,
     RoleRequirement,

@@ -5,15 +5,12 @@ import pytest
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, PermissionDenied
-from services.ops import assignment, service
-from services.ops.domain import State
-from services.ops.escalation import (
-    EscalationPolicy,
-    Level,
-    escalate,
-    list_escalation_policies,
-    put_escalation_policy,
-)
+from services.ops.domain.actions import State
+from services.ops.domain.escalation import EscalationPolicy, Level
+from services.ops.service import assignment
+from services.ops.service import proposals as service
+from services.ops.service.escalation import escalate
+from services.ops.service.escalation_policies import list_escalation_policies, put_escalation_policy
 from tests.ops.helpers import events_for
 from tests.ops.test_timers_support import (
     ADMIN,

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, PermissionDenied
-from services.ops import execution, lifecycle, service
-from services.ops.domain import Action, Risk, State
-from services.ops.timer_tables import timers
+from services.ops.domain.actions import Action, Risk, State
+from services.ops.service import execution, lifecycle
+from services.ops.service import proposals as service
+from services.ops.tables import timers
 from tests.ops.helpers import AGENT_PRINCIPAL, events_for, later, payload, person, propose, verbs
 
 OLGA, OTTO, CARL = person("olga", "ops"), person("otto", "ops"), person("carl", "compliance")

@@ -10,9 +10,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
-from services.ops import repository, service
-from services.ops.domain import Risk, State
-from services.ops.repository import Filters
+from services.ops.domain.actions import Filters, Risk, State
+from services.ops.repository import actions as repository
+from services.ops.service import proposals as service
 from services.ops.tables import actions
 from tests.ops.helpers import NOW
 

@@ -9,9 +9,10 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from runtime.db import Database
-from services.ops import assignment, metrics, service
-from services.ops.metrics import ApproverStats, Metrics
-from services.ops.metrics_gauges import MetricsGauges
+from services.ops.domain.metrics import ApproverStats, Metrics
+from services.ops.service import assignment, metrics
+from services.ops.service import proposals as service
+from services.ops.workers.metrics import MetricsGauges
 from tests.ops.helpers import person, propose
 
 # A window no other test proposes in.

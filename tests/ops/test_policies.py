@@ -8,9 +8,10 @@ import pytest
 
 from runtime.db import Database
 from runtime.errors import InvalidArgument, PermissionDenied
-from services.ops import policies, service
-from services.ops.domain import Risk, State
-from services.ops.policy import Policy, RoleRequirement
+from services.ops.domain.actions import Risk, State
+from services.ops.domain.policy import Policy, RoleRequirement
+from services.ops.service import policies
+from services.ops.service import proposals as service
 from tests.ops.helpers import NOW, events_about, later, payload, person, propose
 
 ADA, OLGA = person("ada", "admin"), person("olga", "ops")

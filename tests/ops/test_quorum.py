@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from runtime.errors import Conflict, PermissionDenied
-from services.ops.domain import Action, State, Vote
-from services.ops.policy import Policy, Risk, RoleRequirement
-from services.ops.quorum import decide, needs_text, tally
+from services.ops.domain.actions import Action, State, Vote
+from services.ops.domain.policy import Policy, Risk, RoleRequirement
+from services.ops.domain.quorum import decide, needs_text, tally
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 AGENT = {"subject": "triage-agent", "kind": "agent", "logic_version": "1.4", "roles": []}

@@ -17,7 +17,7 @@ from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.relay import OutboxRelay
 from runtime.settings import AuthSettings
-from services.ops import service
+from services.ops.service import proposals as service
 from services.ops.tables import outbox
 from tests.ops.helpers import NOW, later, proposal
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb

@@ -6,10 +6,9 @@ import pytest
 
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
-from services.ops import service
-from services.ops.domain import Risk, State
-from services.ops.quorum import tally
-from services.ops.repository import Filters
+from services.ops.domain.actions import Filters, Risk, State
+from services.ops.domain.quorum import tally
+from services.ops.service import proposals as service
 from tests.ops.helpers import (
     AGENT_PRINCIPAL,
     NOW,

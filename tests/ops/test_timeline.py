@@ -6,8 +6,9 @@ import pytest
 
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.ops import assignment, execution, lifecycle, service
-from services.ops.domain import Risk, State
+from services.ops.domain.actions import Risk, State
+from services.ops.service import assignment, execution, lifecycle
+from services.ops.service import proposals as service
 from tests.ops.helpers import AGENT_PRINCIPAL, events_for, later, person, propose, verbs
 
 OLGA, OTTO, CARL = person("olga", "ops"), person("otto", "ops"), person("carl", "compliance")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from runtime.db import Database
-from services.ops.vote_store import CANCEL_TIMERS
+from services.ops.repository.timers import CANCEL
 from tests.ops.helpers import NOW
 
 ACTIONS = 3_000
@@ -50,7 +50,7 @@ async def test_cancelling_one_actions_timers_reads_only_that_actions_rows(
         assert raw is not None
         for kinds in (None, ["expire"]):
             explained = await raw.execute(
-                f"EXPLAIN (ANALYZE, FORMAT JSON) {CANCEL_TIMERS}", (action_id, kinds, kinds)
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {CANCEL}", (action_id, kinds, kinds)
             )
             row = await explained.fetchone()
             assert row is not None

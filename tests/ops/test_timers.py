@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.ops import service
-from services.ops.domain import State
+from services.ops.domain.actions import State
+from services.ops.service import proposals as service
 from tests.ops.test_timers_support import FakeClock, governed_kind, ladder, propose, tick, verbs
 
 OLGA = Principal("olga", frozenset({"ops"}))

@@ -17,12 +17,15 @@ from sqlalchemy import Row, func, select, update
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.ops import service, timers
-from services.ops.domain import State
-from services.ops.escalation import put_escalation_policy
-from services.ops.timer_tables import notifications
-from services.ops.timer_tables import timers as timer_table
-from services.ops.timers import worker
+from services.ops.domain.actions import State
+from services.ops.domain.timers import Timer
+from services.ops.repository import timers
+from services.ops.service import proposals as service
+from services.ops.service import timers as firing
+from services.ops.service.escalation_policies import put_escalation_policy
+from services.ops.tables import notifications
+from services.ops.tables import timers as timer_table
+from services.ops.workers import timers as worker
 from tests.ops.test_timers_support import ADMIN, FakeClock, ladder, propose, sent, verbs
 
 OLGA = Principal("olga", frozenset({"ops"}))
@@ -59,12 +62,12 @@ async def test_two_workers_fire_each_due_timer_once(committed: tuple[Database, D
     clock = FakeClock()
     actions = [await propose(one, "failover_market_data_feed", clock()) for _ in range(12)]
     clock.now = max(a.expires_at for a in actions if a.expires_at)
-    effects = worker.default_effects()
+    effects = firing.default_effects()
 
     while sum(
         await asyncio.gather(
-            worker.fire_due(one, clock(), effects, batch=3, by="one"),
-            worker.fire_due(two, clock(), effects, batch=3, by="two"),
+            firing.fire_due(one, clock(), effects, batch=3, by="one"),
+            firing.fire_due(two, clock(), effects, batch=3, by="two"),
         )
     ):
         pass
@@ -105,26 +108,26 @@ async def test_a_worker_cancelled_mid_escalation_leaves_the_timer_to_fire_once_l
     clock = FakeClock()
     action_id = await _escalating_action(one, clock, f"cancelled-{os.getpid()}-{id(clock)}")
     holding = asyncio.Event()
-    effects = worker.default_effects()
+    effects = firing.default_effects()
     real = effects["escalate"]
 
-    async def escalate_then_hang(db: Database, timer: Row[Any], now: datetime) -> object:
+    async def escalate_then_hang(db: Database, timer: Timer, now: datetime) -> object:
         await real(db, timer, now)
         holding.set()
         await asyncio.Event().wait()
         return None
 
-    firing = asyncio.create_task(
-        worker.fire_due(one, clock(), {**effects, "escalate": escalate_then_hang})
+    hanging = asyncio.create_task(
+        firing.fire_due(one, clock(), {**effects, "escalate": escalate_then_hang})
     )
     await asyncio.wait_for(holding.wait(), 10)
-    firing.cancel()
+    hanging.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await firing
+        await hanging
 
     assert (await service.get(two, action_id=action_id)).escalation_level == 0
     assert await sent(two, action_id) == []
-    await worker.fire_due(two, clock(), effects)
+    await firing.fire_due(two, clock(), effects)
     await _escalated_once(two, action_id)
     await _retire(two, [action_id])
 
@@ -134,7 +137,7 @@ WORKER = textwrap.dedent(
     import asyncio, sys
     from datetime import datetime
     from runtime.db import Database
-    from services.ops.timers import worker
+    from services.ops.service import timers as worker
 
     async def main() -> None:
         effects = worker.default_effects()
@@ -175,7 +178,7 @@ async def test_a_worker_killed_mid_escalation_leaves_the_timer_to_fire_once_afte
     await process.wait()
 
     assert (await service.get(one, action_id=action_id)).escalation_level == 0
-    await worker.fire_due(one, clock(), worker.default_effects())
+    await firing.fire_due(one, clock(), firing.default_effects())
     await _escalated_once(one, action_id)
     await _retire(one, [action_id])
 
@@ -218,7 +221,7 @@ async def test_a_decision_is_not_held_up_by_a_worker_firing_one_of_its_timers(
         )
     assert approved.state is State.APPROVED
 
-    await worker.fire_due(one, clock(), worker.default_effects())  # the skipped timer: a no-op
+    await firing.fire_due(one, clock(), firing.default_effects())  # the skipped timer: a no-op
     after = await service.get(one, action_id=action_id)
     assert (after.state, after.escalation_level) == (State.APPROVED, 0)
     assert await sent(one, action_id) == []

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.ops import policies, service
-from services.ops.domain import Action, Risk
-from services.ops.escalation import EscalationPolicy, Level, put_escalation_policy
-from services.ops.policy import Policy
-from services.ops.tables import outbox
-from services.ops.timer_tables import notifications
-from services.ops.timers import worker
+from services.ops.domain.actions import Action, Risk
+from services.ops.domain.escalation import EscalationPolicy, Level
+from services.ops.domain.policy import Policy
+from services.ops.service import policies
+from services.ops.service import proposals as service
+from services.ops.service import timers as firing
+from services.ops.service.escalation_policies import put_escalation_policy
+from services.ops.tables import notifications, outbox
 from tests.ops.helpers import AGENT
 
 ADMIN = Principal("ada", frozenset({"admin"}))
@@ -83,7 +84,7 @@ async def propose(db: Database, kind: str, now: datetime) -> Action:
 
 async def tick(db: Database, clock: FakeClock, seconds: float = 0) -> int:
     """Advances the clock and runs one worker pass; returns how many timers it claimed."""
-    return await worker.fire_due(db, clock.advance(seconds), worker.default_effects())
+    return await firing.fire_due(db, clock.advance(seconds), firing.default_effects())
 
 
 async def verbs(db: Database, action_id: str) -> list[str]:

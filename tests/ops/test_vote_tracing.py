@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from runtime.db import Database
-from services.ops import service
+from services.ops.service import proposals as service
 from tests.ops.helpers import events_for, later, person, propose
 
 

@@ -23,13 +23,14 @@ from runtime.settings import (
     egress_policy,
     peer_addresses,
 )
-from services.ops import timeline, webhooks
+from services.ops import settings
 from services.ops.__main__ import build
-from services.ops.domain import TimelineEntry
-from services.ops.notifications import Delivery
+from services.ops.domain.actions import TimelineEntry
+from services.ops.repository import timeline
+from services.ops.settings import WebhookConfigError
+from services.ops.tables import notifications as queue
 from services.ops.tables import outbox
-from services.ops.timer_tables import notifications as queue
-from services.ops.webhooks import WebhookConfigError
+from services.ops.workers.notifications import Delivery
 from tests.ops.test_timers_support import FakeClock, governed_kind, ladder, propose, sent, tick
 from tests.ops.webhook_receiver import Receiver, environment, serving
 
@@ -64,7 +65,7 @@ def _start_with(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
 async def _pass(db: Database, env: dict[str, str], clock: FakeClock, **client: Any) -> None:
     """One delivery pass, wired as ops wires it at start from `env`."""
     egress = egress_policy(env)
-    delivery = Delivery(db, webhooks.from_env(env, egress), egress=egress, clock=clock)
+    delivery = Delivery(db, settings.webhooks_from_env(env, egress), egress=egress, clock=clock)
     async with httpx.AsyncClient(timeout=5, **client) as http:
         await delivery.deliver_once(http)
 
@@ -150,7 +151,7 @@ async def test_a_malformed_policy_stops_ops_at_start(
 def test_a_webhook_the_policy_lists_is_accepted_at_start(tmp_path: Path) -> None:
     env = environment("http://169.254.169.254", tmp_path, TRADEOPS_EGRESS_ALLOW="169.254.0.0/16")
 
-    hooks = webhooks.from_env(env, egress_policy(env))
+    hooks = settings.webhooks_from_env(env, egress_policy(env))
 
     assert hooks["raw"].url == "http://169.254.169.254/raw"
 

@@ -13,9 +13,10 @@ import pytest
 
 from runtime.db import Database
 from runtime.egress import DEFAULT
-from services.ops import notifications, webhooks
-from services.ops.notifications import Delivery
-from services.ops.webhooks import WebhookConfigError
+from services.ops import settings
+from services.ops.repository import notifications
+from services.ops.settings import Webhook, WebhookConfigError
+from services.ops.workers.notifications import Delivery
 from tests.ops import webhook_receiver
 from tests.ops.test_timers_support import FakeClock, governed_kind, ladder, propose, tick
 from tests.ops.webhook_receiver import SECRET, Received, Receiver, serving
@@ -27,7 +28,7 @@ def receiver() -> Iterator[Receiver]:
         yield state
 
 
-def _hooks(receiver: Receiver, tmp_path: Path) -> dict[str, webhooks.Webhook]:
+def _hooks(receiver: Receiver, tmp_path: Path) -> dict[str, Webhook]:
     return webhook_receiver.hooks(receiver.url, tmp_path, DEFAULT)
 
 
@@ -42,7 +43,7 @@ def _event() -> dict[str, Any]:
     }
 
 
-async def _deliver(db: Database, hooks: dict[str, webhooks.Webhook], clock: FakeClock) -> None:
+async def _deliver(db: Database, hooks: dict[str, Webhook], clock: FakeClock) -> None:
     async with httpx.AsyncClient(timeout=5) as client:
         await Delivery(db, hooks, egress=DEFAULT, clock=clock).deliver_once(client)
 
@@ -135,7 +136,7 @@ async def test_an_escalation_reaches_its_slack_channel(
 )
 def test_a_malformed_webhook_configuration_is_a_clear_error(config: str, message: str) -> None:
     with pytest.raises(WebhookConfigError, match=message):
-        webhooks.from_env({webhooks.ENV: config}, DEFAULT)
+        settings.webhooks_from_env({settings.ENV: config}, DEFAULT)
 
 
 def test_a_webhook_secret_never_shows_in_its_repr(receiver: Receiver, tmp_path: Path) -> None:

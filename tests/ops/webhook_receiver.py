@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from runtime.egress import EgressPolicy
-from services.ops import webhooks
+from services.ops import settings
+from services.ops.settings import Webhook
 
 SECRET = "s3cret-for-webhook-tests"
 HOOKS = (("slack-ops", "slack"), ("teams-risk", "teams"), ("raw", "json"))
@@ -94,8 +95,8 @@ def environment(base_url: str, tmp_path: Path, **env: str) -> dict[str, str]:
         {"name": name, "url": f"{base_url}/{name}", "format": fmt, "secret_file": str(secret_file)}
         for name, fmt in HOOKS
     ]
-    return {webhooks.ENV: json.dumps(config), **env}
+    return {settings.ENV: json.dumps(config), **env}
 
 
-def hooks(base_url: str, tmp_path: Path, egress: EgressPolicy) -> dict[str, webhooks.Webhook]:
-    return webhooks.from_env(environment(base_url, tmp_path), egress)
+def hooks(base_url: str, tmp_path: Path, egress: EgressPolicy) -> dict[str, Webhook]:
+    return settings.webhooks_from_env(environment(base_url, tmp_path), egress)

@@ -19,7 +19,7 @@ from services.agent.compliance import grpc_api
 from services.agent.compliance.sources import Peers
 from services.audit.log.grpc_api import servicer as audit_api
 from services.audit.log.service.log import AuditLog
-from services.ops import grpc_api as ops_api
+from services.ops.grpc_api import servicer as ops_api
 from tests.agent.compliance.fakes import FakeExports, HandClock, export_spec
 from tests.audit.conftest import audit_admin_db, empty_log
 from tradeops.agent.v1 import compliance_service_pb2_grpc as pb_grpc

@@ -15,7 +15,7 @@ from runtime.settings import AuthSettings
 from services.agent.remediation import grpc_api
 from services.agent.remediation.library import load_library
 from services.agent.remediation.ops_link import OpsLink
-from services.ops import grpc_api as ops_api
+from services.ops.grpc_api import servicer as ops_api
 from tests.agent.remediation.helpers import HandClock
 from tradeops.agent.v1 import remediation_service_pb2_grpc as pb_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc

@@ -14,7 +14,7 @@ from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings, ServiceSettings
 from services.agent.remediation.wiring import merge, remediation_spec
-from services.ops import grpc_api as ops_api
+from services.ops.grpc_api import servicer as ops_api
 from tests.agent.remediation.helpers import Tokens
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 from tradeops.agent.v1 import remediation_service_pb2_grpc as pb_grpc

@@ -1,0 +1,102 @@
+"""Voting: approve and reject. The action row is locked for the whole vote, so simultaneous
+votes on one action queue up and exactly one of them makes the decision. A refused vote (see
+services.ops.domain.quorum for the rules) is audited as "denied" in a transaction of its own.
+
+Votes are the busiest writes, so they run on a plain psycopg connection (BEGIN, the locked
+load, every write at once in repository.changes, COMMIT) rather than through the ORM session,
+at a fraction of its CPU per vote; the statements written are the ones every use case writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from runtime.auth import Principal
+from runtime.db import Database, RawConnection
+from runtime.errors import Conflict, NotFound
+from runtime.outbox import person
+from services.ops.domain import events
+from services.ops.domain.actions import Action, State, Vote
+from services.ops.domain.quorum import decide
+from services.ops.domain.transition import Timers, actor_of, check_id, overdue, plan
+from services.ops.repository import actions, changes, outbox
+from services.ops.service.refusals import audited
+
+
+async def approve(
+    db: Database, *, action_id: str, approver: Principal, now: datetime, comment: str = ""
+) -> Action:
+    return await _vote(db, action_id, approver, approve=True, comment=comment, now=now)
+
+
+async def reject(
+    db: Database, *, action_id: str, approver: Principal, now: datetime, comment: str = ""
+) -> Action:
+    return await _vote(db, action_id, approver, approve=False, comment=comment, now=now)
+
+
+async def _vote(
+    db: Database, action_id: str, voter: Principal, *, approve: bool, comment: str, now: datetime
+) -> Action:
+    vote = Vote(voter.subject, voter.roles, approve, comment, now)
+    payload = {"approve": approve, "comment": comment}
+    async with audited(db, voter, events.VOTE_RECORDED, action_id, payload):
+        counted = await _count_or_expire(db, action_id, vote, voter)
+        if isinstance(counted, Conflict):
+            raise counted
+        return counted
+
+
+async def _count_or_expire(
+    db: Database, action_id: str, vote: Vote, voter: Principal
+) -> Action | Conflict:
+    check_id(action_id)
+    with changes.traced():  # the whole transaction, commit included
+        async with db.raw_transaction() as conn:
+            # The row lock makes concurrent votes on one action queue up: one decision, exact count.
+            action = await actions.locked(conn, action_id)
+            if action is None:
+                raise NotFound(f"no action {action_id}")
+            reason = overdue(action, vote.at)
+            if not reason:
+                return await _cast(conn, action, vote, voter)
+            # The expiry timer has not fired yet: expire now (committed), and refuse the vote.
+            expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=reason)
+            await changes.apply(conn, changes.of_move(expired))
+    return Conflict(f"action {action_id} expired: {reason}")
+
+
+async def _cast(conn: RawConnection, before: Action, vote: Vote, voter: Principal) -> Action:
+    voted, outcome = decide(before, vote)
+    cast = voted.votes[-1]
+    verb = "approved" if vote.approve else "rejected"
+    detail = {
+        "approve": vote.approve,
+        "comment": vote.comment,
+        "parameters_version": cast.parameters_version,
+        "state": (outcome or voted.state).value,
+    }
+    event = outbox.row(person(voter), events.VOTE_RECORDED, before.id, detail)
+    entry = {
+        "action_id": before.id,
+        "kind": "vote",
+        "actor": voter.subject,
+        "machine": False,
+        "text": f"{verb} (parameters v{cast.parameters_version})"
+        + (f": {vote.comment}" if vote.comment else ""),
+        "details": detail,
+        "at": vote.at,
+    }
+    if outcome is None:
+        await changes.apply(conn, changes.Change(voted, cast, [event], [entry], Timers()))
+        return voted
+    reason = "quorum reached" if outcome is State.APPROVED else "rejections reached K"
+    decided = plan(
+        voted,
+        outcome,
+        actor=actor_of(voter),
+        now=vote.at,
+        reason=reason,
+        details=events.tally(voted),
+    )
+    await changes.apply(conn, changes.of_move(decided, cast, [event], [entry]))
+    return decided.after
