@@ -160,7 +160,7 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
     "export": (),
     "audit": (),
 }
-SHAPED: tuple[str, ...] = ()  # the services already reshaped; each joins as it is
+SHAPED: tuple[str, ...] = ("export",)  # the services already reshaped; each joins as it is
 RANKS = {
     "domain": 0,
     "settings": 0,

@@ -10,11 +10,12 @@ import pytest
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.export import delivery, repository
-from services.export.delivery import DeliveryConfig
-from services.export.destinations.directory import DirectoryDestination
-from services.export.domain import ExportState
-from services.export.requests import ExportRequest, new_export
+from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest, new_export
+from services.export.repository import exports as repository
+from services.export.service import delivery
+from services.export.service.delivery import DeliveryConfig
 from tests.export.test_delivery_support import (
     T0,
     digests,

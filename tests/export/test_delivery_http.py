@@ -12,13 +12,14 @@ import pytest
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.settings import SettingsError
-from services.export import delivery
-from services.export.delivery import DeliveryConfig
-from services.export.destinations import config as destinations
-from services.export.destinations.directory import DirectoryDestination
-from services.export.destinations.http import HttpDestination
-from services.export.destinations.sftp import SftpDestination
-from services.export.domain import ExportState
+from services.export.clients.destinations import config as destinations
+from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.clients.destinations.http import HttpDestination
+from services.export.clients.destinations.sftp import SftpDestination
+from services.export.domain.exports import ExportState
+from services.export.service import delivery
+from services.export.service.delivery import DeliveryConfig
+from services.export.settings import DESTINATIONS_ENV, Settings
 from tests.export.test_delivery_support import (
     T0,
     HttpReceiver,
@@ -108,7 +109,9 @@ def test_destinations_come_from_json_with_secrets_left_in_their_files(tmp_path: 
         },
     ]
 
-    found = destinations.from_env({destinations.ENV: json.dumps(entries)})
+    found = destinations.parse(
+        Settings.from_env({DESTINATIONS_ENV: json.dumps(entries)}).destinations
+    )
 
     assert isinstance(found["vault"], DirectoryDestination)
     assert isinstance(found["sftp"], SftpDestination)
@@ -118,16 +121,16 @@ def test_destinations_come_from_json_with_secrets_left_in_their_files(tmp_path: 
     shown = repr(found)
     assert "PRIVATE KEY MATERIAL" not in shown
     assert "s3cret-token" not in shown
-    assert destinations.from_env({}) == {}
-    assert destinations.verified_after_delivery({destinations.ENV: json.dumps(entries)}) == set()
+    assert destinations.parse(Settings.from_env({}).destinations) == {}
+    assert destinations.verified_after_delivery(json.dumps(entries)) == set()
 
 
 async def test_a_destination_marked_verify_is_fetched_back_after_each_delivery(
     export_db: Database, carol: Principal, tmp_path: Path
 ) -> None:
     entry = {"name": "vault", "type": "directory", "path": str(tmp_path / "vault"), "verify": True}
-    env = {destinations.ENV: json.dumps([entry])}
-    config = DeliveryConfig.from_env(env, tmp_path / "exports")
+    env = {DESTINATIONS_ENV: json.dumps([entry])}
+    config = DeliveryConfig.configured(Settings.from_env(env), tmp_path / "exports")
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 
     after = await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)

@@ -11,11 +11,12 @@ import pytest
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export import delivery, repository
-from services.export.delivery import DeliveryConfig, RetryPolicy
-from services.export.destinations.directory import DirectoryDestination
-from services.export.destinations.sftp import SftpDestination
-from services.export.domain import ExportState
+from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.clients.destinations.sftp import SftpDestination
+from services.export.domain.exports import ExportState
+from services.export.repository import exports as repository
+from services.export.service import delivery
+from services.export.service.delivery import DeliveryConfig, RetryPolicy
 from tests.export.sshd import Sshd
 from tests.export.test_delivery_support import T0, digests, events_for, job_of, signed_export
 

@@ -9,10 +9,10 @@ import pytest
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export import delivery
-from services.export.delivery import DeliveryConfig
-from services.export.destinations.sftp import SftpDestination
-from services.export.domain import ExportState
+from services.export.clients.destinations.sftp import SftpDestination
+from services.export.domain.exports import ExportState
+from services.export.service import delivery
+from services.export.service.delivery import DeliveryConfig
 from tests.export.sshd import Sshd
 from tests.export.test_delivery_support import T0, digests, leftovers, signed_export
 
