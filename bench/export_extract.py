@@ -11,9 +11,9 @@ RESULT lines:
   measured second, so the export pays any cold cache); target: the export takes <= 60 s.
 - export_extract_rss: this process's peak RSS in MB after the export (ru_maxrss); baseline: RSS
   before it; target <= 300 MB.
-- export_hash: MB/s of services.export.service.verification.sha256_file over the written files;
-  baseline: `sha256sum` over the same files in the same run (best of two each, alternated);
-  target ratio >= 0.8.
+- export_hash: MB/s of services.export.service.verification.directory.sha256_file over the
+  written files; baseline: `sha256sum` over the same files in the same run (best of two each,
+  alternated); target ratio >= 0.8.
 Informative lines: the CPU seconds each process (export, audit service, PostgreSQL) spent on the
 export, so the wall time on a shared machine can be told from the work; the database floor (a
 plain psycopg COPY of the same rows, joined with their payloads, to nowhere).
@@ -51,7 +51,7 @@ from services.export.domain.exports import Export
 from services.export.domain.requests import ExportRequest
 from services.export.domain.signing import Signer
 from services.export.service.exports import Exporter, create_export
-from services.export.service.verification import sha256_file
+from services.export.service.verification.directory import sha256_file
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 

@@ -25,7 +25,8 @@ from services.export.clients.evidence import GrpcEvidence
 from services.export.clients.reports import GrpcReports
 from services.export.domain.exports import Export, now
 from services.export.grpc_api.servicer import ExportServicer, spec
-from services.export.service.delivery import DeliveryConfig, deliver
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import deliver
 from services.export.service.exports import Exporter
 from services.export.service.scheduled_runs import scheduled_creator
 from services.export.service.signing_key import load_signer

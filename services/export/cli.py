@@ -19,7 +19,7 @@ from pathlib import Path
 
 from runtime.progress import Progress, megabytes
 from services.export.domain.exports import MANIFEST
-from services.export.service.verification import total_bytes, verify_directory
+from services.export.service.verification.directory import total_bytes, verify_directory
 
 
 def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,8 +17,10 @@ from services.export.clients.destinations.directory import DirectoryDestination
 from services.export.clients.destinations.http import HttpDestination
 from services.export.clients.destinations.sftp import SftpDestination
 from services.export.domain.exports import ExportState
-from services.export.service import delivery
-from services.export.service.delivery import DeliveryConfig
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import deliver
+from services.export.service.queries import list_attempts
+from services.export.service.verification.fetch_back import verify_delivered
 from services.export.settings import DESTINATIONS_ENV, Settings
 from tests.export.test_delivery_support import (
     T0,
@@ -55,10 +57,8 @@ async def test_every_file_is_put_with_the_signature_last_and_fetches_back_intact
     config = http_config(tmp_path, receiver)
     export = await signed_export(export_db, config.export_dir, carol, "regulator")
 
-    delivered = await delivery.deliver(
-        export_db, config, export.id, "regulator", actor=carol, now=T0
-    )
-    verdict = await delivery.verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    delivered = await deliver(export_db, config, export.id, "regulator", actor=carol, now=T0)
+    verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
 
     local = config.export_dir / export.id
     assert delivered.state is ExportState.DELIVERED
@@ -77,9 +77,9 @@ async def test_a_refused_upload_is_recorded_without_the_token(
     config = http_config(tmp_path, receiver, token="not-the-right-token")
     export = await signed_export(export_db, config.export_dir, carol, "regulator")
 
-    after = await delivery.deliver(export_db, config, export.id, "regulator", actor=carol, now=T0)
+    after = await deliver(export_db, config, export.id, "regulator", actor=carol, now=T0)
 
-    [attempt] = await delivery.list_attempts(export_db, export.id)
+    [attempt] = await list_attempts(export_db, export.id)
     assert after.state is ExportState.SIGNED  # kept, and retried later
     assert attempt.outcome == "failed"
     assert "answered HTTP 401" in attempt.detail
@@ -133,7 +133,7 @@ async def test_a_destination_marked_verify_is_fetched_back_after_each_delivery(
     config = DeliveryConfig.configured(Settings.from_env(env), tmp_path / "exports")
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 
-    after = await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    after = await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
 
     assert config.verify_after_delivery == {"vault"}
     assert after.state is ExportState.VERIFIED

@@ -14,7 +14,7 @@ from runtime.grpc_server import start
 from runtime.settings import AuthSettings
 from services.export.domain.signing import Signer
 from services.export.grpc_api.servicer import ExportServicer, spec
-from services.export.service.delivery import DeliveryConfig
+from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.exports import Exporter
 from tests.export.conftest import NOTE, ROOT, FakeAudit, signed_checkpoint
 from tradeops.common.v1 import common_pb2

@@ -20,7 +20,7 @@ from services.export.domain.exports import Export, ExportState
 from services.export.domain.requests import ExportRequest
 from services.export.domain.signing import Signer
 from services.export.service.exports import Exporter, create_export
-from services.export.service.verification import verify_directory
+from services.export.service.verification.directory import verify_directory
 from tests.export.conftest import FakeAudit, signed_checkpoint
 
 OPENSSL = (

@@ -21,9 +21,12 @@ from services.export.grpc_api.messages import (
     schedule_spec,
     verification_message,
 )
-from services.export.service import delivery, queries, schedules
-from services.export.service.delivery import DeliveryConfig
+from services.export.service import queries, schedules
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import redeliver
 from services.export.service.exports import Exporter, create_export
+from services.export.service.verification.batch import verify_batch
+from services.export.service.verification.fetch_back import verify_delivered
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 
@@ -95,7 +98,7 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
         self, request: pb.VerifyExportRequest, context: Context
     ) -> pb.Verification:
         try:
-            verdict = await delivery.verify_delivered(
+            verdict = await verify_delivered(
                 self._db, self._delivery, request.id, actor=current_principal(), now=now()
             )
         finally:
@@ -106,7 +109,7 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
         self, request: pb.VerifyExportsRequest, context: Context
     ) -> pb.VerifyExportsResponse:
         try:
-            verdicts = await delivery.verify_batch(
+            verdicts = await verify_batch(
                 self._db,
                 self._delivery,
                 ids=list(request.ids),
@@ -123,7 +126,7 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
         self, request: pb.RedeliverExportRequest, context: Context
     ) -> pb.Export:
         try:
-            export = await delivery.redeliver(
+            export = await redeliver(
                 self._db,
                 self._delivery,
                 request.id,
@@ -138,7 +141,7 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
     async def ListAttempts(
         self, request: pb.ListAttemptsRequest, context: Context
     ) -> pb.ListAttemptsResponse:
-        found = await delivery.list_attempts(self._db, request.id)
+        found = await queries.list_attempts(self._db, request.id)
         return pb.ListAttemptsResponse(attempts=[attempt_message(a) for a in found])
 
     async def PutSchedule(self, request: pb.PutScheduleRequest, context: Context) -> pb.Schedule:

@@ -1,4 +1,5 @@
-"""Reading exports and signing keys: one export, pages of exports, the public keys."""
+"""Reading exports and signing keys: one export, pages of exports, an export's delivery
+attempts, the public keys."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
 from services.export.domain import requests
+from services.export.domain.delivery import DeliveryAttempt
 from services.export.domain.exports import Export, ExportState
 from services.export.domain.signing import PublicKey
 from services.export.repository import exports as repository
 from services.export.repository import signing_keys
+from services.export.repository.delivery_attempts import attempts
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,15 @@ async def list_exports(
     more = len(found) > limit
     found = found[:limit]
     return Page(found, paging.encode(found[-1].created_at, found[-1].id) if more else "")
+
+
+async def list_attempts(db: Database, export_id: str) -> list[DeliveryAttempt]:
+    """Every delivery attempt of the export, oldest first; NotFound for an unknown export."""
+    async with db.transaction() as session:
+        export = await repository.get(session, requests.parse_id(export_id))
+        if export is None:
+            raise NotFound(f"no export {export_id}")
+        return await attempts(session, export.id)
 
 
 async def list_public_keys(db: Database) -> list[PublicKey]:

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from runtime.db import Database
 from runtime.grpc_server import Worker
-from services.export.service.delivery import DeliveryConfig, run_due
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.retries import run_due
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

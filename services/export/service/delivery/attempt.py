@@ -21,7 +21,7 @@ from services.export.repository import delivery_attempts, events
 from services.export.repository.events import Actor
 from services.export.service.delivery import state
 from services.export.service.delivery.config import DeliveryConfig
-from services.export.service.delivery.verify import verify_delivered
+from services.export.service.verification.fetch_back import verify_delivered
 
 log = logging.getLogger(__name__)
 

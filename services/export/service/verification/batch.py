@@ -11,7 +11,7 @@ from services.export.domain.delivery import Verification
 from services.export.repository import exports
 from services.export.repository.events import Actor
 from services.export.service.delivery.config import DeliveryConfig
-from services.export.service.delivery.verify import verify_delivered
+from services.export.service.verification.fetch_back import verify_delivered
 
 MAX_BATCH = 500
 

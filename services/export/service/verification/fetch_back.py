@@ -28,7 +28,7 @@ from services.export.repository.events import Actor
 from services.export.repository.verifications import add_verification
 from services.export.service.delivery import state
 from services.export.service.delivery.config import DeliveryConfig
-from services.export.service.verification import verify_directory
+from services.export.service.verification.directory import verify_directory
 
 
 @dataclass(frozen=True)
