@@ -28,7 +28,7 @@ from services.export.grpc_api.servicer import ExportServicer, spec
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.delivery.send import deliver
 from services.export.service.exports import Exporter
-from services.export.service.scheduled_runs import scheduled_creator
+from services.export.service.schedules.runs import scheduled_creator
 from services.export.service.signing_key import load_signer
 from services.export.settings import Settings
 from services.export.tables import idempotency_keys, outbox

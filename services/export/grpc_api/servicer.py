@@ -21,10 +21,11 @@ from services.export.grpc_api.messages import (
     schedule_spec,
     verification_message,
 )
-from services.export.service import queries, schedules
+from services.export.service import queries
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.delivery.send import redeliver
 from services.export.service.exports import Exporter, create_export
+from services.export.service.schedules import editing as schedules
 from services.export.service.verification.batch import verify_batch
 from services.export.service.verification.fetch_back import verify_delivered
 from tradeops.export.v1 import export_service_pb2 as pb

@@ -1,4 +1,4 @@
-"""The schedule worker: runs due schedules (service/scheduled_runs.py, which holds the claiming
+"""The schedule worker: runs due schedules (service/schedules/runs.py, which holds the claiming
 and catch-up policy) in a loop, sleeping `poll_s` whenever nothing was due."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 
 from runtime.db import Database
 from runtime.grpc_server import Worker
-from services.export.service.scheduled_runs import CreateExport, run_due_schedules
+from services.export.service.schedules.runs import CreateExport, run_due_schedules
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
