@@ -1,9 +1,9 @@
 """Export benchmark: an audit extract of 1,000,000 records to JSON Lines, end to end, against the
 REAL audit service: `python -m services.audit` as its own process over the cached
 1,000,000-record log (bench/_populated.py; every run works on a copy), the export through its
-real code path in this process (services.export.service.create_export: GrpcAuditReader streaming
-StreamRecordPages, the file written, hashed and counted, inclusion proofs, the manifest chained,
-signed and recorded in the export schema of the same durable PostgreSQL).
+real code path in this process (services.export.service.exports.create_export: GrpcAuditReader
+streaming StreamRecordPages, the file written, hashed and counted, inclusion proofs, the manifest
+chained, signed and recorded in the export schema of the same durable PostgreSQL).
 
 RESULT lines:
 - export_extract: records/s of the whole export; baseline: records/s of draining the same range
@@ -11,9 +11,9 @@ RESULT lines:
   measured second, so the export pays any cold cache); target: the export takes <= 60 s.
 - export_extract_rss: this process's peak RSS in MB after the export (ru_maxrss); baseline: RSS
   before it; target <= 300 MB.
-- export_hash: MB/s of services.export.verification.sha256_file over the written files;
-  baseline: `sha256sum` over the same files in the same run (best of two each, alternated);
-  target ratio >= 0.8.
+- export_hash: MB/s of services.export.service.verification.directory.sha256_file over the
+  written files; baseline: `sha256sum` over the same files in the same run (best of two each,
+  alternated); target ratio >= 0.8.
 Informative lines: the CPU seconds each process (export, audit service, PostgreSQL) spent on the
 export, so the wall time on a shared machine can be told from the work; the database floor (a
 plain psycopg COPY of the same rows, joined with their payloads, to nowhere).
@@ -46,12 +46,12 @@ from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.migrate import upgrade
 from runtime.provision import service_url
-from services.export.audit_reader import GrpcAuditReader
-from services.export.domain import Export
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
-from services.export.signing import Signer
-from services.export.verification import sha256_file
+from services.export.clients.audit import GrpcAuditReader
+from services.export.domain.exports import Export
+from services.export.domain.requests import ExportRequest
+from services.export.domain.signing import Signer
+from services.export.service.exports import Exporter, create_export
+from services.export.service.verification.directory import sha256_file
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 

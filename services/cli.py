@@ -11,7 +11,7 @@ import argparse
 
 from runtime import cli
 from services.audit.bundle.cli import add_audit_commands
-from services.export.commands import add_export_commands
+from services.export.cli import add_export_commands
 
 
 def build_parser() -> argparse.ArgumentParser:

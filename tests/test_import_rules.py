@@ -160,7 +160,7 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
     "export": (),
     "audit": ("log", "siem", "bundle"),
 }
-SHAPED: tuple[str, ...] = ("audit", "ops")  # the services already reshaped; each joins as it is
+SHAPED: tuple[str, ...] = ("audit", "export", "ops")  # the services already reshaped
 RANKS = {
     "domain": 0,
     "settings": 1,

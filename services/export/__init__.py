@@ -1,1 +1,4 @@
-"""The export service: writes audit extracts as JSON Lines files and records their hashes."""
+"""The export service: builds signed, verifiable exports of audit data and reports, delivers
+them, verifies them after delivery and runs scheduled exports (README.md). One bounded context in
+the shape ARCHITECTURE.md names: domain/, settings.py, tables.py, repository/, clients/ (the
+peers read over gRPC and the outside destinations), service/, grpc_api/, workers/, cli.py."""

@@ -1,15 +1,12 @@
 """Wiring of the export service process: `python -m services.export`.
 
-Environment (beyond runtime.settings): TRADEOPS_EXPORT_SIGNING_KEY_FILE (PEM PKCS8 Ed25519
-private key, default .tradeops/export-signing-key.pem), TRADEOPS_EXPORT_CREATE_DEV_KEY=1 (create
-that file, mode 0600, when missing: development only), TRADEOPS_EXPORT_DESTINATIONS (see
-services/export/destinations/config.py). TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings) is how
-long an unfinished export may show no sign of life before the sweeper fails it."""
+Environment: runtime.settings, and the export service's own (settings.py: the signing key file,
+the delivery destinations). TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings) is how long an
+unfinished export may show no sign of life before the sweeper fails it."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from functools import partial
 
 from runtime.auth import Principal, ServiceIdentity
@@ -22,19 +19,22 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
-from services.export.audit_reader import STREAM_DEADLINE_FACTOR, GrpcAuditReader
-from services.export.compliance_report import GrpcComplianceResults
-from services.export.delivery import DeliveryConfig, deliver, delivery_worker
-from services.export.domain import Export, now
-from services.export.evidence_reader import GrpcEvidence
-from services.export.grpc_api import ExportServicer, spec
-from services.export.reports import GrpcReports
-from services.export.scheduled_runs import scheduled_creator
-from services.export.schedules import schedule_worker
-from services.export.service import Exporter
-from services.export.signing import signer_from_env
-from services.export.sweeper import stale_sweeper
+from services.export.clients.audit import STREAM_DEADLINE_FACTOR, GrpcAuditReader
+from services.export.clients.compliance import GrpcComplianceResults
+from services.export.clients.evidence import GrpcEvidence
+from services.export.clients.reports import GrpcReports
+from services.export.domain.exports import Export, now
+from services.export.grpc_api.servicer import ExportServicer, spec
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import deliver
+from services.export.service.exports import Exporter
+from services.export.service.schedules.runs import scheduled_creator
+from services.export.service.signing_key import load_signer
+from services.export.settings import Settings
 from services.export.tables import idempotency_keys, outbox
+from services.export.workers.delivery import delivery_worker
+from services.export.workers.schedules import schedule_worker
+from services.export.workers.sweeper import stale_sweeper
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -66,12 +66,13 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         compliance_grpc.ComplianceServiceStub(agent_channel), timeout_s=settings.rpc_timeout_s
     )
     evidence = GrpcEvidence(ops, agent, reader, reports, timeout_s=settings.rpc_timeout_s)
-    delivery = DeliveryConfig.from_env(os.environ, settings.export_dir)
+    own = Settings.from_env()
+    delivery = DeliveryConfig.configured(own, settings.export_dir)
     exporter = Exporter(
         db,
         reader,
         reports,
-        signer_from_env(os.environ),
+        load_signer(own.signing_key_file, create_if_missing=own.create_dev_key),
         settings.export_dir,
         destinations=frozenset(delivery.destinations),
         deliver=partial(_deliver, db, delivery),

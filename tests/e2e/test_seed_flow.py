@@ -13,7 +13,7 @@ import httpx
 import psycopg
 
 from runtime.stack import Stack
-from services.export.verification import verify_directory
+from services.export.service.verification.directory import verify_directory
 from tests.e2e.conftest import eventually
 
 Headers = Callable[..., dict[str, str]]

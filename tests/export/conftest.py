@@ -18,10 +18,10 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
-from services.export.audit_reader import GrpcAuditReader
-from services.export.domain import Export
-from services.export.service import Exporter
-from services.export.signing import Signer
+from services.export.clients.audit import GrpcAuditReader
+from services.export.domain.exports import Export
+from services.export.domain.signing import Signer
+from services.export.service.exports import Exporter
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.common.v1 import common_pb2

@@ -20,10 +20,10 @@ from runtime.clients import open_channel
 from runtime.errors import InvalidArgument, NotFound
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
-from services.export.compliance_report import GrpcComplianceResults
-from services.export.domain import ExportState
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
+from services.export.clients.compliance import GrpcComplianceResults
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest
+from services.export.service.exports import Exporter, create_export
 from tests.export.test_create_export import export_rows
 from tradeops.agent.v1 import compliance_service_pb2 as pb
 from tradeops.agent.v1 import compliance_service_pb2_grpc as pb_grpc

@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument, PermissionDenied
-from services.export.audit_reader import GrpcAuditReader
-from services.export.domain import ExportState
-from services.export.queries import get_export
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
-from services.export.signing import Signer
+from services.export.clients.audit import GrpcAuditReader
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest
+from services.export.domain.signing import Signer
+from services.export.service.exports import Exporter, create_export
+from services.export.service.queries import get_export
 from services.export.tables import exports, outbox
 from tests.export.conftest import (
     NOTE,

@@ -10,11 +10,16 @@ import pytest
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.export import delivery, repository
-from services.export.delivery import DeliveryConfig
-from services.export.destinations.directory import DirectoryDestination
-from services.export.domain import ExportState
-from services.export.requests import ExportRequest, new_export
+from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest, new_export
+from services.export.repository import exports as repository
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.retries import run_due
+from services.export.service.delivery.send import deliver, redeliver
+from services.export.service.queries import list_attempts
+from services.export.service.verification.batch import verify_batch
+from services.export.service.verification.fetch_back import verify_delivered
 from tests.export.test_delivery_support import (
     T0,
     digests,
@@ -42,14 +47,14 @@ async def test_a_signed_export_arrives_in_the_directory_byte_for_byte(
 ) -> None:
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 
-    delivered = await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    delivered = await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
 
     copy = tmp_path / "vault" / export.id
     assert delivered.state is ExportState.DELIVERED
     assert delivered.location == str(copy)
     assert digests(copy) == digests(config.export_dir / export.id)
     assert leftovers(tmp_path / "vault") == []
-    [attempt] = await delivery.list_attempts(export_db, export.id)
+    [attempt] = await list_attempts(export_db, export.id)
     size = sum((config.export_dir / export.id / name).stat().st_size for name in digests(copy))
     assert (attempt.outcome, attempt.destination, attempt.bytes) == ("delivered", "vault", size)
     event = (await events_for(export_db, f"export/{export.id}"))[-1]
@@ -60,16 +65,16 @@ async def test_a_redelivery_replaces_the_copy_whole_with_the_same_bytes(
     export_db: Database, config: DeliveryConfig, carol: Principal, tmp_path: Path
 ) -> None:
     export = await signed_export(export_db, config.export_dir, carol, "vault")
-    await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
     copy = tmp_path / "vault" / export.id
     (copy / "actions.jsonl").write_bytes(b"garbled by the far side\n")
 
-    again = await delivery.redeliver(export_db, config, export.id, "", actor=carol, now=T0)
+    again = await redeliver(export_db, config, export.id, "", actor=carol, now=T0)
 
     assert again.state is ExportState.DELIVERED
     assert digests(copy) == digests(config.export_dir / export.id)
     assert leftovers(tmp_path / "vault") == []
-    outcomes = [a.outcome for a in await delivery.list_attempts(export_db, export.id)]
+    outcomes = [a.outcome for a in await list_attempts(export_db, export.id)]
     assert outcomes == ["delivered", "delivered"]
 
 
@@ -82,22 +87,22 @@ async def test_only_signed_exports_to_known_destinations_can_be_delivered(
     signed = await signed_export(export_db, config.export_dir, carol)
 
     with pytest.raises(Conflict, match="never signed"):
-        await delivery.deliver(export_db, config, unsigned.id, "vault", actor=carol, now=T0)
+        await deliver(export_db, config, unsigned.id, "vault", actor=carol, now=T0)
     with pytest.raises(InvalidArgument, match="unknown destination 'moon'"):
-        await delivery.deliver(export_db, config, signed.id, "moon", actor=carol, now=T0)
+        await deliver(export_db, config, signed.id, "moon", actor=carol, now=T0)
     with pytest.raises(InvalidArgument, match="has no destination"):
-        await delivery.redeliver(export_db, config, signed.id, "", actor=carol, now=T0)
+        await redeliver(export_db, config, signed.id, "", actor=carol, now=T0)
     with pytest.raises(NotFound):
-        await delivery.list_attempts(export_db, "00000000-0000-4000-8000-000000000000")
+        await list_attempts(export_db, "00000000-0000-4000-8000-000000000000")
 
 
 async def test_a_delivered_copy_that_fetches_back_intact_makes_the_export_verified(
     export_db: Database, config: DeliveryConfig, carol: Principal
 ) -> None:
     export = await signed_export(export_db, config.export_dir, carol, "vault")
-    await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
 
-    verdict = await delivery.verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
 
     assert (verdict.ok, verdict.problems) == (True, ())
     assert verdict.fetched_from.endswith(f"vault/{export.id}")
@@ -115,20 +120,20 @@ async def test_a_garbled_copy_fails_verification_and_the_worker_repairs_it_with_
     export_db: Database, config: DeliveryConfig, carol: Principal, tmp_path: Path
 ) -> None:
     export = await signed_export(export_db, config.export_dir, carol, "vault")
-    await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
     copy = tmp_path / "vault" / export.id
     (copy / "actions.jsonl").write_bytes(b'{"id":0,"desk":"edited"}\n')
 
-    verdict = await delivery.verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
 
     assert not verdict.ok
     assert "actions.jsonl: SHA-256 does not match the manifest" in verdict.problems
     job = await job_of(export_db, export.id)
     assert (job.verify, job.failures) == (True, 1)
     assert job.next_attempt_at > T0
-    assert await delivery.run_due(export_db, config, T0) == 0  # not before the backoff
+    assert await run_due(export_db, config, T0) == 0  # not before the backoff
 
-    assert await delivery.run_due(export_db, config, job.next_attempt_at) == 1
+    assert await run_due(export_db, config, job.next_attempt_at) == 1
 
     assert digests(copy) == digests(config.export_dir / export.id)
     async with export_db.transaction() as session:
@@ -147,7 +152,7 @@ async def test_an_export_without_destination_is_verified_from_its_own_directory(
     damaged = await signed_export(export_db, config.export_dir, carol)
     (config.export_dir / damaged.id / "actions.jsonl").write_bytes(b"")
 
-    verdicts = await delivery.verify_batch(
+    verdicts = await verify_batch(
         export_db, config, ids=[intact.id, damaged.id], actor=carol, now=T0
     )
 

@@ -12,13 +12,16 @@ import pytest
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.settings import SettingsError
-from services.export import delivery
-from services.export.delivery import DeliveryConfig
-from services.export.destinations import config as destinations
-from services.export.destinations.directory import DirectoryDestination
-from services.export.destinations.http import HttpDestination
-from services.export.destinations.sftp import SftpDestination
-from services.export.domain import ExportState
+from services.export.clients.destinations import config as destinations
+from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.clients.destinations.http import HttpDestination
+from services.export.clients.destinations.sftp import SftpDestination
+from services.export.domain.exports import ExportState
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import deliver
+from services.export.service.queries import list_attempts
+from services.export.service.verification.fetch_back import verify_delivered
+from services.export.settings import DESTINATIONS_ENV, Settings
 from tests.export.test_delivery_support import (
     T0,
     HttpReceiver,
@@ -54,10 +57,8 @@ async def test_every_file_is_put_with_the_signature_last_and_fetches_back_intact
     config = http_config(tmp_path, receiver)
     export = await signed_export(export_db, config.export_dir, carol, "regulator")
 
-    delivered = await delivery.deliver(
-        export_db, config, export.id, "regulator", actor=carol, now=T0
-    )
-    verdict = await delivery.verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    delivered = await deliver(export_db, config, export.id, "regulator", actor=carol, now=T0)
+    verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
 
     local = config.export_dir / export.id
     assert delivered.state is ExportState.DELIVERED
@@ -76,9 +77,9 @@ async def test_a_refused_upload_is_recorded_without_the_token(
     config = http_config(tmp_path, receiver, token="not-the-right-token")
     export = await signed_export(export_db, config.export_dir, carol, "regulator")
 
-    after = await delivery.deliver(export_db, config, export.id, "regulator", actor=carol, now=T0)
+    after = await deliver(export_db, config, export.id, "regulator", actor=carol, now=T0)
 
-    [attempt] = await delivery.list_attempts(export_db, export.id)
+    [attempt] = await list_attempts(export_db, export.id)
     assert after.state is ExportState.SIGNED  # kept, and retried later
     assert attempt.outcome == "failed"
     assert "answered HTTP 401" in attempt.detail
@@ -108,7 +109,9 @@ def test_destinations_come_from_json_with_secrets_left_in_their_files(tmp_path: 
         },
     ]
 
-    found = destinations.from_env({destinations.ENV: json.dumps(entries)})
+    found = destinations.parse(
+        Settings.from_env({DESTINATIONS_ENV: json.dumps(entries)}).destinations
+    )
 
     assert isinstance(found["vault"], DirectoryDestination)
     assert isinstance(found["sftp"], SftpDestination)
@@ -118,19 +121,19 @@ def test_destinations_come_from_json_with_secrets_left_in_their_files(tmp_path: 
     shown = repr(found)
     assert "PRIVATE KEY MATERIAL" not in shown
     assert "s3cret-token" not in shown
-    assert destinations.from_env({}) == {}
-    assert destinations.verified_after_delivery({destinations.ENV: json.dumps(entries)}) == set()
+    assert destinations.parse(Settings.from_env({}).destinations) == {}
+    assert destinations.verified_after_delivery(json.dumps(entries)) == set()
 
 
 async def test_a_destination_marked_verify_is_fetched_back_after_each_delivery(
     export_db: Database, carol: Principal, tmp_path: Path
 ) -> None:
     entry = {"name": "vault", "type": "directory", "path": str(tmp_path / "vault"), "verify": True}
-    env = {destinations.ENV: json.dumps([entry])}
-    config = DeliveryConfig.from_env(env, tmp_path / "exports")
+    env = {DESTINATIONS_ENV: json.dumps([entry])}
+    config = DeliveryConfig.configured(Settings.from_env(env), tmp_path / "exports")
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 
-    after = await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    after = await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
 
     assert config.verify_after_delivery == {"vault"}
     assert after.state is ExportState.VERIFIED

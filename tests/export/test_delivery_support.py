@@ -18,14 +18,13 @@ from sqlalchemy import select
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export import repository
-from services.export.domain import Export
-from services.export.extract_file import write_whole
-from services.export.requests import ExportRequest, new_export
-from services.export.scheduling_tables import deliveries, verifications
-from services.export.sealing import seal
-from services.export.signing import Signer
-from services.export.tables import outbox
+from services.export.domain.exports import Export
+from services.export.domain.requests import ExportRequest, new_export
+from services.export.domain.signing import Signer
+from services.export.repository import exports as repository
+from services.export.service.files import write_whole
+from services.export.service.sealing import seal
+from services.export.tables import deliveries, outbox, verifications
 
 SIGNER = Signer(Ed25519PrivateKey.generate())
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from runtime.errors import InvalidArgument
-from services.export.domain import Checkpoint, Export, ExportState, ExtractError
-from services.export.record_json import as_dict as _as_dict
-from services.export.requests import (
+from services.export.clients.audit_records import as_dict as _as_dict
+from services.export.domain.exports import Checkpoint, Export, ExportState, ExtractError
+from services.export.domain.requests import (
     ExportRequest,
     check_complete,
     check_next_seq,

@@ -12,10 +12,10 @@ from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.export.delivery import DeliveryConfig
-from services.export.grpc_api import ExportServicer, spec
-from services.export.service import Exporter
-from services.export.signing import Signer
+from services.export.domain.signing import Signer
+from services.export.grpc_api.servicer import ExportServicer, spec
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.exports import Exporter
 from tests.export.conftest import NOTE, ROOT, FakeAudit, signed_checkpoint
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb

@@ -14,11 +14,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from runtime.auth import Principal
-from services.export.domain import ExportState
-from services.export.queries import list_public_keys
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
-from services.export.signing import KeyFileError, Signer, load_signer, signer_from_env
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest
+from services.export.domain.signing import Signer
+from services.export.service.exports import Exporter, create_export
+from services.export.service.queries import list_public_keys
+from services.export.service.signing_key import KeyFileError, load_signer
+from services.export.settings import Settings
 from tests.export.conftest import RECORDED_AT, FakeAudit, signed_checkpoint
 
 
@@ -35,7 +37,9 @@ def test_a_dev_key_is_created_0600_once_and_then_reused(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "export.pem"
     env = {"TRADEOPS_EXPORT_SIGNING_KEY_FILE": str(path), "TRADEOPS_EXPORT_CREATE_DEV_KEY": "1"}
 
-    first, again = signer_from_env(env), signer_from_env(env)
+    settings = Settings.from_env(env)
+    first = load_signer(settings.signing_key_file, create_if_missing=settings.create_dev_key)
+    again = load_signer(settings.signing_key_file, create_if_missing=settings.create_dev_key)
 
     assert path.stat().st_mode & 0o777 == 0o600
     assert first.key_id == again.key_id

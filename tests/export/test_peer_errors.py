@@ -11,11 +11,11 @@ import pytest
 
 from runtime.auth import Principal
 from runtime.errors import DomainError, InvalidArgument, NotFound, Unavailable
-from services.export.audit_reader import GrpcAuditReader
-from services.export.compliance_report import GrpcComplianceResults
-from services.export.domain import Export, ExportState
-from services.export.evidence_reader import GrpcEvidence
-from services.export.reports import GrpcReports
+from services.export.clients.audit import GrpcAuditReader
+from services.export.clients.compliance import GrpcComplianceResults
+from services.export.clients.evidence import GrpcEvidence
+from services.export.clients.reports import GrpcReports
+from services.export.domain.exports import Export, ExportState
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CALLER = Principal("alice", frozenset({"auditor"}), token="tok-1")

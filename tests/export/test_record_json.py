@@ -7,7 +7,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from runtime.canonical import canonical_json
-from services.export.record_json import jsonl_line
+from services.export.clients.audit_records import jsonl_line
 from tests.export.conftest import audit_record
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.common.v1 import common_pb2

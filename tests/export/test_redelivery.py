@@ -11,11 +11,15 @@ import pytest
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export import delivery, repository
-from services.export.delivery import DeliveryConfig, RetryPolicy
-from services.export.destinations.directory import DirectoryDestination
-from services.export.destinations.sftp import SftpDestination
-from services.export.domain import ExportState
+from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.clients.destinations.sftp import SftpDestination
+from services.export.domain.delivery import RetryPolicy
+from services.export.domain.exports import ExportState
+from services.export.repository import exports as repository
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.retries import run_due
+from services.export.service.delivery.send import deliver
+from services.export.service.queries import list_attempts
 from tests.export.sshd import Sshd
 from tests.export.test_delivery_support import T0, digests, events_for, job_of, signed_export
 
@@ -55,23 +59,23 @@ async def test_a_delivery_that_failed_while_the_server_was_down_succeeds_once_it
     before = digests(local)
     sshd.stop()
 
-    failed = await delivery.deliver(export_db, config, export.id, "archive", actor=carol, now=T0)
+    failed = await deliver(export_db, config, export.id, "archive", actor=carol, now=T0)
 
     assert failed.state is ExportState.SIGNED
     job = await job_of(export_db, export.id)
     assert job.failures == 1
     assert T0 + timedelta(seconds=15) <= job.next_attempt_at <= T0 + timedelta(seconds=30)
-    assert await delivery.run_due(export_db, config, T0 + timedelta(seconds=1)) == 0
+    assert await run_due(export_db, config, T0 + timedelta(seconds=1)) == 0
 
     sshd.start()
-    assert await delivery.run_due(export_db, config, job.next_attempt_at) == 1
+    assert await run_due(export_db, config, job.next_attempt_at) == 1
 
     async with export_db.transaction() as session:
         found = await repository.get(session, export.id)
     assert found is not None
     assert found.state is ExportState.DELIVERED
     assert digests(sshd.remote_dir / export.id) == before == digests(local)
-    attempts = await delivery.list_attempts(export_db, export.id)
+    attempts = await list_attempts(export_db, export.id)
     assert [a.outcome for a in attempts] == ["failed", "delivered"]
     assert "ConnectionRefusedError" in attempts[0].detail
     events = [e for e in await events_for(export_db, f"export/{export.id}")]
@@ -94,11 +98,11 @@ async def test_after_the_last_retry_the_export_is_failed_with_the_reason(
     )
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 
-    await delivery.deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
     later = T0
     for _ in range(2):
         later = (await job_of(export_db, export.id)).next_attempt_at
-        assert await delivery.run_due(export_db, config, later) == 1
+        assert await run_due(export_db, config, later) == 1
 
     async with export_db.transaction() as session:
         found = await repository.get(session, export.id)
@@ -108,7 +112,7 @@ async def test_after_the_last_retry_the_export_is_failed_with_the_reason(
         "delivery to vault failed 3 times; last: writing to vault failed"
     )
     assert (await job_of(export_db, export.id)).next_attempt_at is None
-    assert await delivery.run_due(export_db, config, later + timedelta(days=1)) == 0
+    assert await run_due(export_db, config, later + timedelta(days=1)) == 0
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter() -> None:

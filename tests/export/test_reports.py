@@ -18,10 +18,10 @@ from runtime.auth import ANYONE, SERVICES, Principal, TokenVerifier
 from runtime.clients import open_channel
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
-from services.export.domain import ExportState
-from services.export.reports import GrpcReports
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
+from services.export.clients.reports import GrpcReports
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest
+from services.export.service.exports import Exporter, create_export
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb2
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb2

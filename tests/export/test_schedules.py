@@ -10,14 +10,9 @@ import pytest
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.export.schedules import (
-    ScheduledRun,
-    ScheduleSpec,
-    delete_schedule,
-    list_schedules,
-    put_schedule,
-    run_due_schedules,
-)
+from services.export.domain.schedules import ScheduledRun, ScheduleSpec
+from services.export.service.schedules.editing import delete_schedule, list_schedules, put_schedule
+from services.export.service.schedules.runs import run_due_schedules
 from tests.export.test_delivery_support import T0, events_for
 
 HOURLY = ScheduleSpec(name="hourly-actions", cron="0 * * * *", kind="actions_report")

@@ -14,15 +14,10 @@ from sqlalchemy import delete
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export.schedules import (
-    Schedule,
-    ScheduledRun,
-    ScheduleSpec,
-    put_schedule,
-    run_due_schedules,
-)
-from services.export.scheduling_tables import schedules
-from services.export.tables import outbox
+from services.export.domain.schedules import Schedule, ScheduledRun, ScheduleSpec
+from services.export.service.schedules.editing import put_schedule
+from services.export.service.schedules.runs import run_due_schedules
+from services.export.tables import outbox, schedules
 from tests.export.test_delivery_support import T0
 
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pytest
 
 from runtime.auth import Principal
-from services.export import segments
-from services.export.domain import ExportState
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
+from services.export.domain.exports import ExportState
+from services.export.domain.requests import ExportRequest
+from services.export.service import segments
+from services.export.service.exports import Exporter, create_export
 from tests.export.conftest import FakeAudit, audit_record, signed_checkpoint
 
 

@@ -9,10 +9,12 @@ import pytest
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export import delivery
-from services.export.delivery import DeliveryConfig
-from services.export.destinations.sftp import SftpDestination
-from services.export.domain import ExportState
+from services.export.clients.destinations.sftp import SftpDestination
+from services.export.domain.exports import ExportState
+from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import deliver
+from services.export.service.queries import list_attempts
+from services.export.service.verification.fetch_back import verify_delivered
 from tests.export.sshd import Sshd
 from tests.export.test_delivery_support import T0, digests, leftovers, signed_export
 
@@ -52,8 +54,8 @@ async def test_an_export_uploaded_over_sftp_fetches_back_byte_for_byte(
     config = DeliveryConfig({"archive": sftp(sshd)}, tmp_path / "exports")
     export = await signed_export(export_db, config.export_dir, carol, "archive")
 
-    delivered = await delivery.deliver(export_db, config, export.id, "archive", actor=carol, now=T0)
-    verdict = await delivery.verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    delivered = await deliver(export_db, config, export.id, "archive", actor=carol, now=T0)
+    verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
 
     local = config.export_dir / export.id
     assert delivered.state is ExportState.DELIVERED
@@ -77,12 +79,12 @@ async def test_a_pinned_host_key_fingerprint_is_enough_and_a_wrong_one_is_refuse
     first = await signed_export(export_db, good.export_dir, carol, "archive")
     second = await signed_export(export_db, good.export_dir, carol, "archive")
 
-    ok = await delivery.deliver(export_db, good, first.id, "archive", actor=carol, now=T0)
-    refused = await delivery.deliver(export_db, bad, second.id, "archive", actor=carol, now=T0)
+    ok = await deliver(export_db, good, first.id, "archive", actor=carol, now=T0)
+    refused = await deliver(export_db, bad, second.id, "archive", actor=carol, now=T0)
 
     assert ok.state is ExportState.DELIVERED
     assert refused.state is ExportState.SIGNED
-    [attempt] = await delivery.list_attempts(export_db, second.id)
+    [attempt] = await list_attempts(export_db, second.id)
     assert attempt.outcome == "failed"
     assert "HostKeyNotVerifiable" in attempt.detail
     assert not (sshd.remote_dir / second.id).exists()

@@ -27,14 +27,14 @@ def test_asyncssh_alone_still_warns_so_the_filter_is_still_needed() -> None:
 
 
 def test_the_sftp_destination_imports_with_every_warning_an_error() -> None:
-    done = run_with_warnings_as_errors("import services.export.destinations.sftp")
+    done = run_with_warnings_as_errors("import services.export.clients.destinations.sftp")
 
     assert done.returncode == 0, done.stderr
 
 
 def test_dsa_used_by_anyone_else_still_warns() -> None:
     done = run_with_warnings_as_errors(
-        "import services.export.destinations.sftp\n"
+        "import services.export.clients.destinations.sftp\n"
         "from cryptography.hazmat.primitives.asymmetric import dsa\n"
         "dsa.DSAPrivateKey\n"
     )

@@ -15,12 +15,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from runtime.auth import Principal
-from services.export.commands import main
-from services.export.domain import Export, ExportState
-from services.export.requests import ExportRequest
-from services.export.service import Exporter, create_export
-from services.export.signing import Signer
-from services.export.verification import verify_directory
+from services.export.cli import main
+from services.export.domain.exports import Export, ExportState
+from services.export.domain.requests import ExportRequest
+from services.export.domain.signing import Signer
+from services.export.service.exports import Exporter, create_export
+from services.export.service.verification.directory import verify_directory
 from tests.export.conftest import FakeAudit, signed_checkpoint
 
 OPENSSL = (

@@ -24,7 +24,7 @@ from runtime.canonical import canonical_json
 from runtime.clients import bearer
 from runtime.stack import Stack
 from services.audit.log.domain.merkle.proofs import verify_inclusion
-from services.export.commands import main as cli
+from services.export.cli import main as cli
 from tests.e2e.conftest import api, auth_header, e2e_pg, eventually, otlp, stack
 from tests.e2e.test_seed_flow import records_for, triaged_action
 from tests.export.test_signed_export import standard_tools

@@ -18,12 +18,12 @@ from sqlalchemy import delete, select, update
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.export import repository
-from services.export.domain import Export, ExportState, now
-from services.export.requests import ExportRequest
-from services.export.sealing import Superseded, seal
-from services.export.service import Exporter, create_export
-from services.export.sweeper import INTERRUPTED, sweep_stale
+from services.export.domain.exports import Export, ExportState, now
+from services.export.domain.requests import ExportRequest
+from services.export.repository import exports as repository
+from services.export.service.exports import Exporter, create_export
+from services.export.service.sealing import Superseded, seal
+from services.export.service.sweeping import INTERRUPTED, sweep_stale
 from services.export.tables import exports, outbox
 from tests.export.conftest import FakeReports
 from tests.export.test_create_export import events_for

@@ -1,0 +1,63 @@
+"""Sealing an export: key.pub.pem, manifest.json (linked to the previous manifest), its detached
+raw Ed25519 signature and SHA256SUMS, written into the staging directory, which then moves to
+its final name <export_dir>/<id>. The chain is locked while this runs, so manifests are linked
+in signing order even across replicas; the manifest row and the SIGNED state commit together."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+from runtime.auth import Principal
+from runtime.db import Database
+from services.export.domain.exports import (
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    SUMS,
+    UNFINISHED,
+    Export,
+    ExportFile,
+)
+from services.export.domain.manifest import manifest_bytes, sums_text
+from services.export.domain.signing import Signer
+from services.export.repository import events, manifests, signing_keys
+from services.export.repository import exports as repository
+from services.export.service.files import publish_dir, write_whole
+
+
+async def seal(
+    db: Database, export: Export, signer: Signer, staging: Path, final: Path, caller: Principal
+) -> Export:
+    async with db.transaction() as session:
+        stored = await repository.locked(session, export.id)
+        if stored is None or stored.state not in UNFINISHED:
+            raise Superseded(export.id)
+        await signing_keys.register(session, signer)
+        position, prev = await manifests.chain_head(session)
+        body = manifest_bytes(export, prev, signer.key_id)
+        signed = export.signed(hashlib.sha256(body).hexdigest(), prev, signer.key_id)
+        await asyncio.to_thread(write_sealed, staging, final, export.files, body, signer)
+        await manifests.add_manifest(session, position, signed, body)
+        await repository.save(session, signed)
+        await events.emit(session, caller, "export.signed", signed, events.signed_payload(signed))
+    return signed
+
+
+class Superseded(Exception):
+    """The export was failed while it was generated: the stale-export sweeper took its
+    generation for dead (silent for longer than its threshold). Nothing is signed then."""
+
+
+def write_sealed(
+    staging: Path, final: Path, files: tuple[ExportFile, ...], body: bytes, signer: Signer
+) -> None:
+    """Blocking: writes the sealing files, then publishes the directory."""
+    sealing = [
+        write_whole(staging, PUBLIC_KEY, signer.public_pem),
+        write_whole(staging, MANIFEST, body),
+        write_whole(staging, SIGNATURE, signer.sign(body)),
+    ]
+    write_whole(staging, SUMS, sums_text([*files, *sealing]))
+    publish_dir(staging, final)

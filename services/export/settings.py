@@ -1,0 +1,37 @@
+"""The export service's own settings, beside runtime.settings.ServiceSettings (which holds
+TRADEOPS_EXPORT_DIR and TRADEOPS_EXPORT_STALE_AFTER_S).
+
+TRADEOPS_EXPORT_SIGNING_KEY_FILE (".tradeops/export-signing-key.pem"): the PEM PKCS8 Ed25519
+private key (service/signing_key.py); TRADEOPS_EXPORT_CREATE_DEV_KEY=1 creates that file, mode
+0600, when missing (development only). TRADEOPS_EXPORT_DESTINATIONS ("[]"): the delivery
+destinations as JSON, read into destinations at start-up (clients/destinations/config.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+KEY_FILE_ENV, CREATE_DEV_KEY_ENV = (
+    "TRADEOPS_EXPORT_SIGNING_KEY_FILE",
+    "TRADEOPS_EXPORT_CREATE_DEV_KEY",
+)
+DEFAULT_KEY_FILE = ".tradeops/export-signing-key.pem"
+DESTINATIONS_ENV = "TRADEOPS_EXPORT_DESTINATIONS"
+
+
+@dataclass(frozen=True)
+class Settings:
+    signing_key_file: Path
+    create_dev_key: bool = False
+    destinations: str = "[]"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            signing_key_file=Path(env.get(KEY_FILE_ENV, DEFAULT_KEY_FILE)).resolve(),
+            create_dev_key=env.get(CREATE_DEV_KEY_ENV, "") == "1",
+            destinations=env.get(DESTINATIONS_ENV, "") or "[]",
+        )
