@@ -3,15 +3,12 @@ audit, the proposal retry worker and the servicers: AgentService, RemediationSer
 ComplianceService and ProbeService (with the probe worker), merged into one ServiceSpec (one
 server, the union of the RBAC tables).
 
-Agent-only environment (defaults in brackets): TRADEOPS_AGENT_DEDUP_WINDOW_S [600],
-TRADEOPS_AGENT_CORRELATION_WINDOW_S [600], TRADEOPS_AGENT_PROPOSAL_RETRY_S [5]."""
+Each context's own environment is read once here, by its settings.Settings.from_env."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-from datetime import timedelta
 
 from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
@@ -24,15 +21,16 @@ from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.agent.compliance.wiring import compliance_spec
-from services.agent.grpc_api import spec
-from services.agent.intake import Windows
-from services.agent.ops_client import OpsProposer
 from services.agent.probes.wiring import probes_spec, triage_with
-from services.agent.proposals import retry_forever
 from services.agent.remediation.wiring import merge, remediation_spec
-from services.agent.rulebook import RuleBook
-from services.agent.service import Agent, utc_now
 from services.agent.tables import idempotency_keys, outbox
+from services.agent.triage import Windows
+from services.agent.triage.clients.ops import OpsProposer
+from services.agent.triage.grpc_api.servicer import spec
+from services.agent.triage.service.agent import Agent, utc_now
+from services.agent.triage.service.rulebook import RuleBook
+from services.agent.triage.settings import Settings as TriageSettings
+from services.agent.triage.workers.proposals import retry_forever
 from services.agent.workflows.wiring import trigger_spec
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
@@ -54,10 +52,6 @@ KEYED = frozenset(
 )
 
 
-def _seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, str(default)))
-
-
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     identity = ServiceIdentity(settings.auth, "agent")
     audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"]))
@@ -66,12 +60,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     )
     ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"]))
     proposer = OpsProposer(ops, identity, settings.rpc_timeout_s)
-    retry_s = _seconds("TRADEOPS_AGENT_PROPOSAL_RETRY_S", 5.0)
-    proposal_retry = functools.partial(retry_forever, db, proposer, retry_s)
-    windows = Windows(
-        dedup=timedelta(seconds=_seconds("TRADEOPS_AGENT_DEDUP_WINDOW_S", 600)),
-        correlation=timedelta(seconds=_seconds("TRADEOPS_AGENT_CORRELATION_WINDOW_S", 600)),
+    triage_settings = TriageSettings.from_env()
+    proposal_retry = functools.partial(
+        retry_forever, db, proposer, triage_settings.proposal_retry_s
     )
+    windows = Windows(triage_settings.dedup_window, triage_settings.correlation_window)
     agent = Agent(db, proposer, RuleBook.shipped(utc_now), windows)
     triage = spec(agent, wake=relay.wake, workers=[relay.run, proposal_retry])
     # RemediationService + its execution worker (remediation/WIRING.md); it shares the ops stub.

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agent.compliance.repository import evidence_json
 from services.agent.compliance.results import CheckResult, Run
-from services.agent.events import record as _record
+from services.agent.triage.repository.outbox import record as _record
 
 MAX_EVIDENCE_IN_EVENT = 50
 

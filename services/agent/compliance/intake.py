@@ -7,9 +7,9 @@ from datetime import datetime
 
 from runtime.auth import SERVICE, Principal
 from runtime.db import Database
-from services.agent import service
 from services.agent.compliance.results import CheckResult
-from services.agent.incidents import KINDS, NewIncident
+from services.agent.triage.domain.incidents import KINDS, NewIncident
+from services.agent.triage.service import incidents as service
 
 # "compliance_violation" is asked of the triage owner; until the intake knows it, a failing
 # check is reported under the nearest existing kind (a break between what happened and what

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from runtime import paging
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent import keyset
 from services.agent.compliance import repository
 from services.agent.compliance.results import CheckResult, Run
+from services.agent.triage.repository import keyset
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from services.agent.compliance.checks import Finding
 from services.agent.compliance.results import CheckResult, Run
 from services.agent.compliance.tables import compliance_results as results
 from services.agent.compliance.tables import compliance_runs as runs
-from services.agent.keyset import newest_first
+from services.agent.triage.repository.keyset import newest_first
 
 
 async def add_run(session: AsyncSession, run: Run) -> None:

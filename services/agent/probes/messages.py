@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from runtime.errors import InvalidArgument
-from services.agent.messages import timestamp
 from services.agent.probes.model import (
     JSON,
     PROMETHEUS,
@@ -18,6 +17,7 @@ from services.agent.probes.model import (
     RunRecord,
     Version,
 )
+from services.agent.triage.grpc_api.messages import timestamp
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 

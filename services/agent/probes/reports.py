@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from runtime.errors import InvalidArgument
-from services.agent.incidents import MAX_SUMMARY, NewIncident
 from services.agent.probes.model import FAILING, Observation, ProbeSpec
-from services.agent.service import accept
+from services.agent.triage.domain.incidents import MAX_SUMMARY, NewIncident
+from services.agent.triage.service.incidents import accept
 
 
 def check_report(spec: ProbeSpec, version: int, now: datetime) -> None:

@@ -10,18 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import Principal
-from runtime.outbox import person
-from services.agent.events import Event, record_events
-from services.agent.intake import Windows
 from services.agent.probes.events import caller
 from services.agent.probes.model import Observation, Probe, ProbeSpec
 from services.agent.probes.reports import report_of, value_text
-from services.agent.service import accept, open_one
-from services.agent.tables import incidents
+from services.agent.triage import Windows, accept, fold_linked, open_one, resolve
 
 OPENED, UPDATED, RECOVERED = "opened", "updated", "recovered"
 
@@ -73,21 +68,7 @@ async def _fold(
     session: AsyncSession, incident_id: str, who: Principal, seen: Observation, now: datetime
 ) -> bool:
     """False when the linked incident is no longer open (resolved by hand): a new one opens."""
-    c = incidents.c
-    row = (
-        await session.execute(
-            update(incidents)
-            .where(c.id == incident_id, c.resolved_at.is_(None))
-            .values(occurrences=c.occurrences + 1, last_seen_at=now)
-            .returning(c.occurrences, c.fingerprint)
-        )
-    ).first()
-    if row is None:
-        return False
-    payload = {"fingerprint": row.fingerprint, "occurrences": row.occurrences, **_seen(seen)}
-    event = Event(person(who), "agent.incident.repeated", f"incident/{incident_id}", payload)
-    await record_events(session, [event], now)
-    return True
+    return await fold_linked(session, incident_id, caller=who, now=now, details=_seen(seen))
 
 
 async def _resolve(
@@ -100,15 +81,8 @@ async def _resolve(
 ) -> None:
     value = value_text(seen)
     resolution = f"recovered: {who.subject} passed at {now.isoformat()} (observed {value})"
-    c = incidents.c
-    await session.execute(
-        update(incidents)
-        .where(c.id == incident_id, c.resolved_at.is_(None))
-        .values(resolved_at=now, resolution=resolution)
-    )
-    payload = {"resolution": resolution, "version": version, **_seen(seen)}
-    event = Event(person(who), "agent.incident.resolved", f"incident/{incident_id}", payload)
-    await record_events(session, [event], now)
+    details = {"version": version, **_seen(seen)}
+    await resolve(session, incident_id, caller=who, resolution=resolution, now=now, details=details)
 
 
 def _seen(seen: Observation) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from services.agent.probes.documents import document, spec_of
 from services.agent.probes.model import Probe, Version
 from services.agent.probes.run_store import run_of
 from services.agent.probes.tables import probe_runs, probe_versions, probes
-from services.agent.repository import is_uuid
+from services.agent.triage.repository.incidents import is_uuid
 
 
 async def by_name(session: AsyncSession, name: str, *, lock: bool = False) -> Probe | None:

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.errors import InvalidArgument
-from services.agent.incidents import KINDS, MAX_METRIC_NAME, MAX_METRICS, MAX_SUMMARY, MAX_TEXT
 from services.agent.probes import readings
 from services.agent.probes.jsonpath import parse_path
 from services.agent.probes.model import (
@@ -24,6 +23,13 @@ from services.agent.probes.model import (
     ProbeSpec,
     Reading,
     Rule,
+)
+from services.agent.triage.domain.incidents import (
+    KINDS,
+    MAX_METRIC_NAME,
+    MAX_METRICS,
+    MAX_SUMMARY,
+    MAX_TEXT,
 )
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")

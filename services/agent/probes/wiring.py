@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
 from runtime.settings import egress_policy
-from services.agent import service
-from services.agent.intake import Windows
 from services.agent.probes import grpc_api
 from services.agent.probes.events import caller
 from services.agent.probes.model import Probe
 from services.agent.probes.worker import OnOpened, ProbeWorker, WorkerOptions, _nothing
-from services.agent.service import DEFAULT_WINDOWS, Agent
+from services.agent.triage.domain.intake import Windows
+from services.agent.triage.service.agent import DEFAULT_WINDOWS, Agent
+from services.agent.triage.service.triage import triage_incident
 
 
 def options_from(env: Mapping[str, str], windows: Windows) -> WorkerOptions:
@@ -55,6 +55,6 @@ def triage_with(agent: Agent) -> OnOpened:
 
     async def triage(incident_id: str, probe: Probe) -> None:
         who = caller(probe.spec, probe.version)
-        await service.triage_incident(agent, incident_id=incident_id, caller=who)
+        await triage_incident(agent, incident_id=incident_id, caller=who)
 
     return triage

@@ -17,10 +17,10 @@ import httpx
 
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy
-from services.agent.intake import Windows
 from services.agent.probes import events, run_store, spells, store
 from services.agent.probes.fetch import observe
 from services.agent.probes.model import Observation, Probe, RunRecord
+from services.agent.triage.domain.intake import Windows
 
 log = logging.getLogger(__name__)
 OnOpened = Callable[[str, Probe], Awaitable[None]]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agent.remediation.model import DryRunResult, Effect, Plan, PlanContext, PlannedStep
 from services.agent.remediation.tables import remediation_plans, remediation_steps
-from services.agent.tables import decisions
+from services.agent.triage.tables import decisions
 
 
 async def load_context(session: AsyncSession, decision_id: str) -> PlanContext | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.outbox import automation
-from services.agent.events import record as _record
+from services.agent.triage.repository.outbox import record as _record
 from services.agent.workflows.model import Firing, Rule
 
 CHANGED, FIRED = "agent.trigger.changed", "agent.trigger.fired"

@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from services.agent.messages import timestamp
+from services.agent.triage.grpc_api.messages import timestamp
 from services.agent.workflows.model import DEFAULT_ATTEMPTS, DONE, FAILED, PENDING, Definition, Rule
 from services.agent.workflows.model import Firing as FiringData
 from tradeops.agent.v1 import trigger_service_pb2 as pb

@@ -25,9 +25,9 @@ from runtime.webhook_signing import signed_headers
 from services.agent.compliance.checks import Limits
 from services.agent.compliance.service import Requester, run_checks
 from services.agent.compliance.sources import GrpcSources, Peers
-from services.agent.incidents import MAX_SUMMARY, NewIncident
-from services.agent.intake import Windows
-from services.agent.service import accept, open_one
+from services.agent.triage.domain.incidents import MAX_SUMMARY, NewIncident
+from services.agent.triage.domain.intake import Windows
+from services.agent.triage.service.incidents import accept, open_one
 from services.agent.workflows.events import rule_actor
 from services.agent.workflows.model import Firing, Rule
 from services.agent.workflows.settings import Webhook

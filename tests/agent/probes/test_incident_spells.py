@@ -12,8 +12,8 @@ from services.agent.probes import store
 from services.agent.probes.model import Probe
 from services.agent.probes.tables import probe_runs
 from services.agent.probes.worker import ProbeWorker, WorkerOptions
-from services.agent.repository import get_incident
-from services.agent.tables import incidents
+from services.agent.triage.repository.incidents import get_incident
+from services.agent.triage.tables import incidents
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, events, latency_probe, put
 
