@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
@@ -21,19 +22,25 @@ from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.agent.compliance.wiring import compliance_spec
-from services.agent.probes.wiring import probes_spec, triage_with
+from services.agent.probes.domain.probes import Probe
+from services.agent.probes.grpc_api import servicer as probe_api
+from services.agent.probes.service.events import caller as probe_caller
+from services.agent.probes.settings import Settings as ProbeSettings
+from services.agent.probes.workers.probes import OnOpened, ProbeWorker, WorkerOptions
 from services.agent.remediation.wiring import merge, remediation_spec
 from services.agent.tables import idempotency_keys, outbox
-from services.agent.triage import Windows
+from services.agent.triage import Agent, Windows, triage_incident
 from services.agent.triage.clients.ops import OpsProposer
 from services.agent.triage.grpc_api.servicer import spec
-from services.agent.triage.service.agent import Agent, utc_now
+from services.agent.triage.service.agent import utc_now
 from services.agent.triage.service.rulebook import RuleBook
 from services.agent.triage.settings import Settings as TriageSettings
 from services.agent.triage.workers.proposals import retry_forever
 from services.agent.workflows.wiring import trigger_spec
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
+
+Wake = Callable[[], None]
 
 # The RPCs that create something: a retry with the same Idempotency-Key creates nothing twice.
 KEYED = frozenset(
@@ -71,8 +78,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     remediation = remediation_spec(settings, db, ops, identity, wake=relay.wake)
     # ComplianceService + its scheduler worker (compliance/WIRING.md).
     compliance = compliance_spec(settings, db, wake=relay.wake)
-    # ProbeService + its probe worker (probes/WIRING.md); new incidents are triaged by `agent`.
-    probes = probes_spec(db, wake=relay.wake, windows=windows, on_opened=triage_with(agent))
+    probes = probes_spec(db, ProbeSettings.from_env(), windows, agent, wake=relay.wake)
     # TriggerService + its trigger worker (workflows/WIRING.md).
     triggers = trigger_spec(settings, db, wake=relay.wake)
     merged = merge(triage, remediation, compliance, probes, triggers)
@@ -82,6 +88,30 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
     )
+
+
+def probes_spec(
+    db: Database, settings: ProbeSettings, windows: Windows, agent: Agent, *, wake: Wake
+) -> ServiceSpec:
+    """ProbeService with its worker; an incident a probe opens is triaged by `agent` as the
+    probe (requested_by "probe:<name>@v<n>"), so it is handled like any other."""
+    options = WorkerOptions(
+        poll_s=settings.poll_s,
+        batch=settings.batch,
+        keep_runs=settings.keep_runs,
+        windows=windows,
+        egress=settings.egress,
+    )
+    worker = ProbeWorker(db, options, wake=wake, on_opened=triage_as_probe(agent))
+    return probe_api.spec(db, wake=wake, workers=[worker.run], egress=settings.egress)
+
+
+def triage_as_probe(agent: Agent) -> OnOpened:
+    async def triage(incident_id: str, probe: Probe) -> None:
+        who = probe_caller(probe.spec, probe.version)
+        await triage_incident(agent, incident_id=incident_id, caller=who)
+
+    return triage
 
 
 if __name__ == "__main__":

@@ -9,18 +9,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import paging
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy
-from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.agent.probes import events, run_store, store
-from services.agent.probes.model import Probe, ProbeSpec, RunRecord, Version
-from services.agent.probes.reports import check_report
-from services.agent.probes.validation import validate
+from runtime.errors import InvalidArgument, NotFound
+from services.agent.probes.domain.probes import Probe, ProbeSpec, RunRecord, Version
+from services.agent.probes.domain.reports import check_report
+from services.agent.probes.domain.validation import validate
+from services.agent.probes.repository import probes as store
+from services.agent.probes.repository import runs as run_store
+from services.agent.probes.service import events
 
 Clock = Callable[[], datetime]
 
@@ -40,30 +41,27 @@ async def put_probe(
     validate(spec, egress)
     now = clock()
     check_report(spec, 1, now)
-    try:
-        async with db.transaction() as session:
-            current = await _current(session, spec.name, probe_id)
-            if current is not None and current.enabled and current.spec == spec:
-                return current
-            if current is None:
-                probe = Probe(str(uuid.uuid4()), 1, True, spec, caller.subject, now, now)
-                change = "created"
-            else:
-                probe = replace(
-                    current,
-                    version=current.version + 1,
-                    enabled=True,
-                    spec=spec,
-                    changed_by=caller.subject,
-                    changed_at=now,
-                    next_run_at=now,
-                )
-                change = "changed"
-            await store.save(session, probe, change)
-            await events.changed(session, caller, probe, change)
-            return probe
-    except IntegrityError:  # created concurrently under the same name
-        raise Conflict(f"probe {spec.name!r} was created concurrently; retry") from None
+    async with db.transaction() as session:
+        current = await _current(session, spec.name, probe_id)
+        if current is not None and current.enabled and current.spec == spec:
+            return current
+        if current is None:
+            probe = Probe(str(uuid.uuid4()), 1, True, spec, caller.subject, now, now)
+            change = "created"
+        else:
+            probe = replace(
+                current,
+                version=current.version + 1,
+                enabled=True,
+                spec=spec,
+                changed_by=caller.subject,
+                changed_at=now,
+                next_run_at=now,
+            )
+            change = "changed"
+        await store.save(session, probe, change)
+        await events.changed(session, caller, probe, change)
+        return probe
 
 
 async def _current(session: AsyncSession, name: str, probe_id: str) -> Probe | None:

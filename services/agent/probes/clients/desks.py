@@ -14,8 +14,8 @@ import httpx
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused, Unresolvable
 from runtime.pinning import send
-from services.agent.probes.model import FAILING, Observation, ProbeSpec
-from services.agent.probes.readings import Unreadable, judge, value_of
+from services.agent.probes.domain.probes import FAILING, Observation, ProbeSpec
+from services.agent.probes.domain.readings import Unreadable, judge, value_of
 
 MAX_BODY = 4 * 1024 * 1024
 ACCEPT = "application/json, text/plain;version=0.0.4;q=0.9, */*;q=0.1"

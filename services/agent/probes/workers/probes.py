@@ -17,10 +17,12 @@ import httpx
 
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy
-from services.agent.probes import events, run_store, spells, store
-from services.agent.probes.fetch import observe
-from services.agent.probes.model import Observation, Probe, RunRecord
-from services.agent.triage.domain.intake import Windows
+from services.agent.probes.clients.desks import observe
+from services.agent.probes.domain.probes import Observation, Probe, RunRecord
+from services.agent.probes.repository import probes as store
+from services.agent.probes.repository import runs as run_store
+from services.agent.probes.service import events, spells
+from services.agent.triage import Windows
 
 log = logging.getLogger(__name__)
 OnOpened = Callable[[str, Probe], Awaitable[None]]

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.agent.probes import jsonpath, prometheus
-from services.agent.probes.model import AGE, FAILING, JSON, OK, STALENESS, Reading, Rule
-from services.agent.triage.domain.decisions import COMPARISONS
+from services.agent.probes.domain import jsonpath, prometheus
+from services.agent.probes.domain.probes import AGE, FAILING, JSON, OK, STALENESS, Reading, Rule
+from services.agent.triage import COMPARISONS
 
 OPS: dict[str, Callable[[float, float], bool]] = {**COMPARISONS, "!=": operator.ne}
 

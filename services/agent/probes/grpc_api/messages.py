@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from runtime.errors import InvalidArgument
-from services.agent.probes.model import (
+from services.agent.probes.domain.probes import (
     JSON,
     PROMETHEUS,
     STALENESS,
@@ -17,7 +21,6 @@ from services.agent.probes.model import (
     RunRecord,
     Version,
 )
-from services.agent.triage.grpc_api.messages import timestamp
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 
@@ -135,3 +138,9 @@ def probe(found: Probe, versions: list[Version] | None = None) -> pb.Probe:
     if found.last_run is not None:
         message.last_run.CopyFrom(run(found.last_run))
     return message
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp

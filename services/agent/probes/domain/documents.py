@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from services.agent.probes.model import IncidentTemplate, ProbeSpec, Reading, Rule
+from services.agent.probes.domain.probes import IncidentTemplate, ProbeSpec, Reading, Rule
 
 
 def document(spec: ProbeSpec) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from runtime.auth import ANYONE, current_principal
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy
 from runtime.grpc_server import ServiceSpec, Worker
-from services.agent.probes import messages as to
-from services.agent.probes import service
-from services.agent.probes.service import Clock
+from services.agent.probes.grpc_api import messages as to
+from services.agent.probes.service import probes as service
+from services.agent.probes.service.probes import Clock
 from tradeops.agent.v1 import probe_service_pb2 as pb
 from tradeops.agent.v1 import probe_service_pb2_grpc as pb_grpc
 

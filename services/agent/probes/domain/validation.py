@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.errors import InvalidArgument
-from services.agent.probes import readings
-from services.agent.probes.jsonpath import parse_path
-from services.agent.probes.model import (
+from services.agent.probes.domain import readings
+from services.agent.probes.domain.jsonpath import parse_path
+from services.agent.probes.domain.probes import (
     AGE,
     JSON,
     PROMETHEUS,
@@ -24,13 +24,7 @@ from services.agent.probes.model import (
     Reading,
     Rule,
 )
-from services.agent.triage.domain.incidents import (
-    KINDS,
-    MAX_METRIC_NAME,
-    MAX_METRICS,
-    MAX_SUMMARY,
-    MAX_TEXT,
-)
+from services.agent.triage import KINDS, MAX_METRIC_NAME, MAX_METRICS, MAX_SUMMARY, MAX_TEXT
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")

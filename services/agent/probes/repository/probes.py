@@ -1,5 +1,5 @@
-"""SQL of probe definitions: current rows and their kept versions, and claiming due runs.
-Runs are in run_store; these two modules are the only ones here that write SQL."""
+"""SQL of probe definitions: current rows and their kept versions, and claiming due runs (runs
+themselves are in repository.runs)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agent.probes.documents import document, spec_of
-from services.agent.probes.model import Probe, Version
-from services.agent.probes.run_store import run_of
+from runtime.errors import Conflict
+from services.agent.probes.domain.documents import document, spec_of
+from services.agent.probes.domain.probes import Probe, Version
+from services.agent.probes.repository.runs import run_of
 from services.agent.probes.tables import probe_runs, probe_versions, probes
-from services.agent.triage.repository.incidents import is_uuid
+from services.agent.triage import is_uuid
 
 
 async def by_name(session: AsyncSession, name: str, *, lock: bool = False) -> Probe | None:
@@ -50,11 +52,11 @@ async def save(session: AsyncSession, probe: Probe, change: str) -> None:
         "changed_at": probe.changed_at,
     }
     if probe.version == 1:
-        await session.execute(
-            insert(probes).values(
-                id=probe.id, name=probe.spec.name, next_run_at=probe.next_run_at, **values
-            )
-        )
+        row = {"id": probe.id, "name": probe.spec.name, "next_run_at": probe.next_run_at}
+        try:
+            await session.execute(insert(probes).values(**row, **values))
+        except IntegrityError:  # created concurrently under the same name
+            raise Conflict(f"probe {probe.spec.name!r} was created concurrently; retry") from None
     else:
         await session.execute(
             update(probes)

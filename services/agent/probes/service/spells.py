@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import Principal
-from services.agent.probes.events import caller
-from services.agent.probes.model import Observation, Probe, ProbeSpec
-from services.agent.probes.reports import report_of, value_text
+from services.agent.probes.domain.probes import Observation, Probe, ProbeSpec
+from services.agent.probes.domain.reports import report_of, value_text
+from services.agent.probes.service.events import caller
 from services.agent.triage import Windows, accept, fold_linked, open_one, resolve
 
 OPENED, UPDATED, RECOVERED = "opened", "updated", "recovered"

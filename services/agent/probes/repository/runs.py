@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agent.probes.model import Probe, RunRecord
+from services.agent.probes.domain.probes import Probe, RunRecord
 from services.agent.probes.tables import probe_runs, probes
 
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.auth import SERVICE, Principal
 from runtime.canonical import canonical_json, sha256_hex
 from runtime.outbox import automation, person
-from services.agent.probes.documents import document
-from services.agent.probes.model import Probe, ProbeSpec, RunRecord
-from services.agent.triage.repository.outbox import record as _record
+from services.agent.probes.domain.documents import document
+from services.agent.probes.domain.probes import Probe, ProbeSpec, RunRecord
+from services.agent.triage import record as _record
 
 
 def identity(name: str, version: int) -> str:

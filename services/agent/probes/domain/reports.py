@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from runtime.errors import InvalidArgument
-from services.agent.probes.model import FAILING, Observation, ProbeSpec
-from services.agent.triage.domain.incidents import MAX_SUMMARY, NewIncident
-from services.agent.triage.service.incidents import accept
+from services.agent.probes.domain.probes import FAILING, Observation, ProbeSpec
+from services.agent.triage import MAX_SUMMARY, NewIncident, accept
 
 
 def check_report(spec: ProbeSpec, version: int, now: datetime) -> None:
