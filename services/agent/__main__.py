@@ -14,7 +14,7 @@ from collections.abc import Callable
 from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
-from runtime.grpc_server import ServiceSpec
+from runtime.grpc_server import ServiceSpec, merge
 from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
 from runtime.outbox_gauges import OutboxGauges
@@ -27,7 +27,12 @@ from services.agent.probes.grpc_api import servicer as probe_api
 from services.agent.probes.service.events import caller as probe_caller
 from services.agent.probes.settings import Settings as ProbeSettings
 from services.agent.probes.workers.probes import OnOpened, ProbeWorker, WorkerOptions
-from services.agent.remediation.wiring import merge, remediation_spec
+from services.agent.remediation.clients.executors import load
+from services.agent.remediation.clients.ops import OpsLink
+from services.agent.remediation.domain.playbooks import load_library
+from services.agent.remediation.grpc_api import servicer as remediation_api
+from services.agent.remediation.settings import Settings as RemediationSettings
+from services.agent.remediation.workers.executions import ExecutionWorker
 from services.agent.tables import idempotency_keys, outbox
 from services.agent.triage import Agent, Windows, triage_incident
 from services.agent.triage.clients.ops import OpsProposer
@@ -74,8 +79,9 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     windows = Windows(triage_settings.dedup_window, triage_settings.correlation_window)
     agent = Agent(db, proposer, RuleBook.shipped(utc_now), windows)
     triage = spec(agent, wake=relay.wake, workers=[relay.run, proposal_retry])
-    # RemediationService + its execution worker (remediation/WIRING.md); it shares the ops stub.
-    remediation = remediation_spec(settings, db, ops, identity, wake=relay.wake)
+    remediation = remediation_spec(
+        settings, db, ops, identity, RemediationSettings.from_env(), wake=relay.wake
+    )
     # ComplianceService + its scheduler worker (compliance/WIRING.md).
     compliance = compliance_spec(settings, db, wake=relay.wake)
     probes = probes_spec(db, ProbeSettings.from_env(), windows, agent, wake=relay.wake)
@@ -88,6 +94,29 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
     )
+
+
+def remediation_spec(
+    settings: ServiceSettings,
+    db: Database,
+    ops: ops_grpc.OpsServiceAsyncStub,
+    identity: ServiceIdentity,
+    options: RemediationSettings,
+    *,
+    wake: Wake,
+) -> ServiceSpec:
+    """RemediationService with its execution worker, both calling ops through one OpsLink (on
+    the ops stub the proposer shares); with no executor configured the worker only sleeps."""
+    link = OpsLink(ops, identity, settings.rpc_timeout_s)
+    worker = ExecutionWorker(
+        db,
+        link,
+        load(options.executors),
+        poll_s=options.poll_s,
+        stale_after_s=options.stale_after_s,
+        wake=wake,
+    )
+    return remediation_api.spec(db, link, load_library(), wake=wake, workers=[worker.run])
 
 
 def probes_spec(

@@ -3,7 +3,7 @@ versioned rule set, with proposals to ops. The names below are its public surfac
 agent's other contexts (which raise incidents and audit through the agent's one outbox) and the
 process's wiring may use."""
 
-from services.agent.triage.domain.decisions import COMPARISONS
+from services.agent.triage.domain.decisions import COMPARISONS, Decision
 from services.agent.triage.domain.incidents import (
     KINDS,
     MAX_METRIC_NAME,
@@ -14,6 +14,7 @@ from services.agent.triage.domain.incidents import (
     NewIncident,
 )
 from services.agent.triage.domain.intake import Windows
+from services.agent.triage.repository.decisions import get_decision
 from services.agent.triage.repository.incidents import is_uuid
 from services.agent.triage.repository.keyset import cut, newest_first
 from services.agent.triage.repository.outbox import Event, record, record_events
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_SUMMARY",
     "MAX_TEXT",
     "Agent",
+    "Decision",
     "Event",
     "Incident",
     "NewIncident",
@@ -44,6 +46,7 @@ __all__ = [
     "create_incident",
     "cut",
     "fold_linked",
+    "get_decision",
     "is_uuid",
     "newest_first",
     "open_one",

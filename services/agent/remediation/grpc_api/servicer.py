@@ -7,18 +7,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import grpc
-from google.protobuf import struct_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.auth import ANYONE, SERVICES, TRADERS, current_principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
-from services.agent.remediation import execution_store, planning
-from services.agent.remediation.execution_store import ExecutionRecord
-from services.agent.remediation.library import Library
-from services.agent.remediation.model import Plan, PlannedStep
-from services.agent.remediation.plan_store import dry_run_dict
+from services.agent.remediation.domain.playbooks import Library
+from services.agent.remediation.grpc_api.messages import execution_message, plan_message
+from services.agent.remediation.repository import executions
+from services.agent.remediation.service import planning
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 from tradeops.agent.v1 import remediation_service_pb2_grpc as pb_grpc
 
@@ -73,7 +70,7 @@ class RemediationServicer(pb_grpc.RemediationServiceServicer):
             raise InvalidArgument("limit must not be negative")
         limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
         async with self._db.transaction() as session:
-            found = await execution_store.list_executions(
+            found = await executions.list_executions(
                 session, action_id=request.action_id, limit=limit
             )
         return pb.ListExecutionsResponse(executions=[execution_message(e) for e in found])
@@ -95,70 +92,6 @@ class RemediationServicer(pb_grpc.RemediationServiceServicer):
         )
 
 
-def plan_message(plan: Plan) -> pb.RemediationPlan:
-    return pb.RemediationPlan(
-        decision_id=plan.decision_id,
-        incident_id=plan.incident_id,
-        category=plan.category,
-        severity=plan.severity,
-        playbook_name=plan.playbook_name,
-        playbook_version=plan.playbook_version,
-        steps=[_step(step) for step in plan.steps],
-        planned_by=plan.planned_by,
-        planned_at=_timestamp(plan.planned_at),
-    )
-
-
-def _step(step: PlannedStep) -> pb.PlannedAction:
-    parameters = struct_pb2.Struct()
-    parameters.update(dict(step.parameters))
-    dry_run = dry_run_dict(step.dry_run)
-    return pb.PlannedAction(
-        step_id=step.step_id,
-        kind=step.kind,
-        parameters=parameters,
-        risk=step.risk,
-        rationale=step.rationale,
-        dry_run=pb.DryRun(
-            model=dry_run["model"],
-            summary=dry_run["summary"],
-            effects=[pb.PredictedEffect(**effect) for effect in dry_run["effects"]],
-            impacts=dry_run["impacts"],
-            assumptions=dry_run["assumptions"],
-        ),
-        source_ref=step.source_ref,
-        action_id=step.action_id or "",
-        proposal_error=step.proposal_error,
-    )
-
-
-def execution_message(record: ExecutionRecord) -> pb.Execution:
-    message = pb.Execution(
-        id=record.id,
-        action_id=record.action_id,
-        kind=record.kind,
-        executor=record.executor,
-        state=record.state,
-        detail=record.detail,
-        idempotency_key=record.idempotency_key,
-        attempts=[
-            pb.ExecutionAttempt(
-                number=a.number,
-                at=_timestamp(a.at),
-                status_code=a.status_code,
-                error=a.error,
-                duration_ms=a.duration_ms,
-            )
-            for a in record.attempts
-        ],
-    )
-    for name in ("started_at", "finished_at", "reported_at"):
-        moment = getattr(record, name)
-        if moment is not None:
-            getattr(message, name).CopyFrom(_timestamp(moment))
-    return message
-
-
 def spec(
     db: Database,
     proposer: planning.StepProposer,
@@ -176,9 +109,3 @@ def spec(
         rbac=RBAC,
         workers=list(workers),
     )
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

@@ -4,7 +4,7 @@ The plan is stored (with an audit event) before anything is proposed, and is nev
 planning a decision again returns the stored plan and proposes only the steps ops has not
 accepted yet. ProposeAction is idempotent on "playbook/<decision>/<step>", so two callers racing
 each other, or a retry after a lost reply, give one action per step. Nothing here executes
-anything: an action runs only after ops has approved it (see worker.py)."""
+anything: an action runs only after ops has approved it (see workers/executions.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, DomainError, NotFound
-from runtime.outbox import automation, person, record_event
-from services.agent.remediation import plan_store
-from services.agent.remediation.library import Library
-from services.agent.remediation.model import Plan, PlannedStep
-from services.agent.remediation.planner import plan_steps
-from services.agent.tables import outbox
+from runtime.outbox import automation, person
+from services.agent.remediation.domain.planner import plan_steps
+from services.agent.remediation.domain.plans import Plan, PlanContext, PlannedStep
+from services.agent.remediation.domain.playbooks import Library
+from services.agent.remediation.repository import plans
+from services.agent.triage import Decision, get_decision, record
 
 Clock = Callable[[], datetime]
 
@@ -51,7 +51,7 @@ async def plan_remediation(
 
 async def get_plan(db: Database, *, decision_id: str) -> Plan:
     async with db.transaction() as session:
-        plan = await plan_store.get_plan(session, decision_id)
+        plan = await plans.get_plan(session, decision_id)
     if plan is None:
         raise NotFound(f"no remediation plan for decision {decision_id}")
     return plan
@@ -61,10 +61,11 @@ async def _stored_or_new(
     db: Database, library: Library, decision_id: str, caller: Principal, now: datetime
 ) -> Plan:
     async with db.transaction() as session:
-        context = await plan_store.load_context(session, decision_id)
-        if context is None:
+        decision = await get_decision(session, decision_id)
+        if decision is None:
             raise NotFound(f"decision {decision_id} not found")
-        stored = await plan_store.get_plan(session, decision_id)
+        context = plan_context(decision)
+        stored = await plans.get_plan(session, decision_id)
         if stored is not None:
             return stored
         playbook = library.for_decision(context.category, context.kind)
@@ -80,9 +81,9 @@ async def _stored_or_new(
                 planned_by=caller.subject,
                 planned_at=now,
             )
-            if await plan_store.add_plan(session, plan):
+            if await plans.add_plan(session, plan):
                 await _event(session, caller, plan.decision_id, _planned(plan))
-            return await plan_store.get_plan(session, decision_id) or plan
+            return await plans.get_plan(session, decision_id) or plan
     async with db.transaction() as session:
         reason = f"no playbook covers category {context.category!r} or kind {context.kind!r}"
         refusal: dict[str, object] = {
@@ -101,7 +102,7 @@ async def _submit(db: Database, proposer: StepProposer, plan: Plan, step: Planne
     except DomainError as exc:
         error = str(exc)
     async with db.transaction() as session:
-        await plan_store.store_proposal(
+        await plans.store_proposal(
             session, plan.decision_id, step.step_id, action_id=action_id, error=error
         )
         payload = {
@@ -114,16 +115,28 @@ async def _submit(db: Database, proposer: StepProposer, plan: Plan, step: Planne
             "error": error,
             "dry_run": step.dry_run.summary,
         }
-        await record_event(
+        await record(
             session,
-            outbox,
-            source="agent",
-            actor=automation(f"agent-playbook/{plan.playbook_name}", plan.playbook_version),
-            action="agent.remediation.step_proposed",
-            target=f"decision/{plan.decision_id}",
-            payload=payload,
+            automation(f"agent-playbook/{plan.playbook_name}", plan.playbook_version),
+            "agent.remediation.step_proposed",
+            f"decision/{plan.decision_id}",
+            payload,
             outcome="failure" if error else "success",
         )
+
+
+def plan_context(decision: Decision) -> PlanContext:
+    """What a playbook sees of a triage decision: the snapshot's text fields and its metrics."""
+    snapshot = decision.input_snapshot
+    return PlanContext(
+        decision_id=decision.id,
+        incident_id=decision.incident_id,
+        category=decision.outcome.category,
+        severity=decision.outcome.severity,
+        fields={k: v for k, v in snapshot.items() if isinstance(v, str)},
+        metrics={k: float(v) for k, v in snapshot.get("metrics", {}).items()},
+        requested_by=decision.requested_by,
+    )
 
 
 def _planned(plan: Plan) -> dict[str, object]:
@@ -147,13 +160,11 @@ async def _event(
     payload: dict[str, object],
     outcome: str = "success",
 ) -> None:
-    await record_event(
+    await record(
         session,
-        outbox,
-        source="agent",
-        actor=person(caller),
-        action="agent.remediation.planned",
-        target=f"decision/{decision_id}",
-        payload=payload,
+        person(caller),
+        "agent.remediation.planned",
+        f"decision/{decision_id}",
+        payload,
         outcome=outcome,
     )

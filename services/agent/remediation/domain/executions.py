@@ -53,3 +53,28 @@ class Executor(Protocol):
 def idempotency_key(action_id: str) -> str:
     """One key per ops action: ops lets an action start executing only once."""
     return f"tradeops-action-{action_id}"
+
+
+FINAL = {"EXECUTED": "executed", "FAILED": "failed", "OUTCOME_UNKNOWN": "outcome_unknown"}
+OUTCOMES = {state: outcome for outcome, state in FINAL.items()}
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    id: str
+    action_id: str
+    kind: str
+    executor: str
+    state: str
+    detail: str
+    idempotency_key: str
+    attempts: tuple[Attempt, ...]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    reported_at: datetime | None
+
+    @property
+    def outcome(self) -> str | None:
+        """EXECUTED, FAILED or OUTCOME_UNKNOWN once the executor finished."""
+        return OUTCOMES.get(self.state)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from services.agent.remediation.model import DryRunResult, Effect, PlanContext
+from services.agent.remediation.domain.plans import DryRunResult, Effect, PlanContext
 
 Model = Callable[[Mapping[str, Any], PlanContext, Mapping[str, float]], DryRunResult]
 

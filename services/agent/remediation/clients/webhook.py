@@ -28,7 +28,7 @@ import httpx
 
 from runtime.backoff import Backoff
 from runtime.webhook_signing import signed_headers
-from services.agent.remediation.executors.base import (
+from services.agent.remediation.domain.executions import (
     EXECUTED,
     FAILED,
     OUTCOME_UNKNOWN,

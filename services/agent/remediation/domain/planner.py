@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from services.agent.remediation.dry_run import predict
-from services.agent.remediation.model import PlanContext, PlannedStep, Playbook, Step
+from services.agent.remediation.domain.dry_run import predict
+from services.agent.remediation.domain.plans import PlanContext, PlannedStep, Playbook, Step
 
 # "{subject}", "{desk}", "{decision_id}", "{metrics.latency_ms}", ...
 PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[A-Za-z0-9_]+)?)\}")

@@ -1,4 +1,5 @@
-"""TRADEOPS_AGENT_EXECUTORS: which executor runs which action kind.
+"""TRADEOPS_AGENT_EXECUTORS: which executor runs which action kind, built from the text
+remediation.settings.Settings reads.
 
 A JSON object; unset or empty means no executor, so approved actions wait for a person:
 
@@ -26,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.agent.remediation.executors.base import Executor
-from services.agent.remediation.executors.simulator import SimulatorExecutor
-from services.agent.remediation.executors.webhook import WebhookExecutor
+from services.agent.remediation.clients.simulator import SimulatorExecutor
+from services.agent.remediation.clients.webhook import WebhookExecutor
+from services.agent.remediation.domain.executions import Executor
 
 ENV = "TRADEOPS_AGENT_EXECUTORS"
 
@@ -51,8 +52,8 @@ class Executors:
         return max((e.budget_s for e in self.by_name.values()), default=0.0)
 
 
-def from_env(env: Mapping[str, str]) -> Executors:
-    raw = env.get(ENV, "").strip()
+def load(raw: str) -> Executors:
+    """The executors TRADEOPS_AGENT_EXECUTORS (remediation.settings) describes; empty: none."""
     try:
         doc = json.loads(raw) if raw else {}
     except json.JSONDecodeError as exc:

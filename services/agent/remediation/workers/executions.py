@@ -26,17 +26,17 @@ from typing import Protocol
 
 from runtime.db import Database
 from runtime.errors import Conflict, DomainError, NotFound, PermissionDenied
-from services.agent.remediation import execution_store as store
-from services.agent.remediation.execution_events import recorded
-from services.agent.remediation.executors.base import (
+from services.agent.remediation.clients.executors import Executors
+from services.agent.remediation.clients.ops import ActionView
+from services.agent.remediation.domain.executions import (
     OUTCOME_UNKNOWN,
     ExecutionRequest,
     ExecutionResult,
     Executor,
     idempotency_key,
 )
-from services.agent.remediation.executors.config import Executors
-from services.agent.remediation.ops_link import ActionView
+from services.agent.remediation.repository import executions as store
+from services.agent.remediation.service.events import recorded
 
 log = logging.getLogger(__name__)
 REFUSED = (Conflict, NotFound, PermissionDenied)

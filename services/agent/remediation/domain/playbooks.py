@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.agent.remediation.dry_run import MODELS
-from services.agent.remediation.model import RISKS, DryRunSpec, Playbook, Step
+from services.agent.remediation.domain.dry_run import MODELS
+from services.agent.remediation.domain.plans import RISKS, DryRunSpec, Playbook, Step
 
-PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 
 
 class PlaybookError(ValueError):

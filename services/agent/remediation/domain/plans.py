@@ -4,7 +4,7 @@ Imports no grpc and no SQLAlchemy."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -113,3 +113,14 @@ class Plan:
     steps: tuple[PlannedStep, ...]
     planned_by: str
     planned_at: datetime
+
+
+def dry_run_dict(result: DryRunResult) -> dict[str, Any]:
+    """The dry run as stored, sent to ops in the action's parameters and shown to approvers."""
+    return {
+        "model": result.model,
+        "summary": result.summary,
+        "effects": [asdict(effect) for effect in result.effects],
+        "impacts": list(result.impacts),
+        "assumptions": dict(result.assumptions),
+    }

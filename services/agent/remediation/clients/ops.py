@@ -16,8 +16,7 @@ from google.protobuf import json_format, struct_pb2
 from runtime.auth import ServiceIdentity
 from runtime.clients import bearer
 from runtime.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
-from services.agent.remediation.model import Plan, PlannedStep
-from services.agent.remediation.plan_store import dry_run_dict
+from services.agent.remediation.domain.plans import Plan, PlannedStep, dry_run_dict
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc

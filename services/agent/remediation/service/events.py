@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import automation, record_event
-from services.agent.remediation.executors.base import FAILED, ExecutionResult
-from services.agent.tables import outbox
+from runtime.outbox import automation
+from services.agent.remediation.domain.executions import FAILED, ExecutionResult
+from services.agent.triage import record
 
 WORKER_VERSION = "1"
 
@@ -24,13 +24,11 @@ async def recorded(
     payload: dict[str, object] = {"execution_id": execution_id, "executor": executor}
     if result is not None:
         payload.update(outcome=result.outcome, detail=result.detail, attempts=len(result.attempts))
-    await record_event(
+    await record(
         session,
-        outbox,
-        source="agent",
-        actor=automation(f"agent-executor/{executor}", WORKER_VERSION),
-        action=f"agent.execution.{phase}",
-        target=f"action/{action_id}",
-        payload=payload,
+        automation(f"agent-executor/{executor}", WORKER_VERSION),
+        f"agent.execution.{phase}",
+        f"action/{action_id}",
+        payload,
         outcome="failure" if result is not None and result.outcome == FAILED else "success",
     )

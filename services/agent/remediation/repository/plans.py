@@ -1,9 +1,8 @@
-"""Plans in the agent schema, and the decision a plan is computed from. The only module that
-reads triage's tables for remediation: a decision's category, severity and input snapshot."""
+"""Rows of agent.remediation_plans and agent.remediation_steps: a plan is stored once, with its
+steps, and each step's proposal to ops is recorded on it."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -11,33 +10,19 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agent.remediation.model import DryRunResult, Effect, Plan, PlanContext, PlannedStep
+from services.agent.remediation.domain.plans import (
+    DryRunResult,
+    Effect,
+    Plan,
+    PlannedStep,
+    dry_run_dict,
+)
 from services.agent.remediation.tables import remediation_plans, remediation_steps
-from services.agent.triage.tables import decisions
-
-
-async def load_context(session: AsyncSession, decision_id: str) -> PlanContext | None:
-    if not _is_uuid(decision_id):
-        return None
-    d = decisions.c
-    query = select(d.id, d.incident_id, d.category, d.severity, d.input_snapshot, d.requested_by)
-    row = (await session.execute(query.where(d.id == decision_id))).first()
-    if row is None:
-        return None
-    snapshot: dict[str, Any] = row.input_snapshot
-    return PlanContext(
-        decision_id=str(row.id),
-        incident_id=str(row.incident_id),
-        category=row.category,
-        severity=row.severity,
-        fields={k: v for k, v in snapshot.items() if isinstance(v, str)},
-        metrics={k: float(v) for k, v in snapshot.get("metrics", {}).items()},
-        requested_by=row.requested_by,
-    )
+from services.agent.triage import is_uuid
 
 
 async def get_plan(session: AsyncSession, decision_id: str, *, lock: bool = False) -> Plan | None:
-    if not _is_uuid(decision_id):
+    if not is_uuid(decision_id):
         return None
     query = select(remediation_plans).where(remediation_plans.c.decision_id == decision_id)
     row = (await session.execute(query.with_for_update() if lock else query)).first()
@@ -99,17 +84,6 @@ async def store_proposal(
     )
 
 
-def dry_run_dict(result: DryRunResult) -> dict[str, Any]:
-    """The dry run as stored, sent to ops in the action's parameters and shown to approvers."""
-    return {
-        "model": result.model,
-        "summary": result.summary,
-        "effects": [asdict(effect) for effect in result.effects],
-        "impacts": list(result.impacts),
-        "assumptions": dict(result.assumptions),
-    }
-
-
 def _step(row: Row[Any]) -> PlannedStep:
     stored = row.dry_run
     dry_run = DryRunResult(
@@ -130,11 +104,3 @@ def _step(row: Row[Any]) -> PlannedStep:
         action_id=row.action_id,
         proposal_error=row.proposal_error,
     )
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.agent.remediation.executors.base import (
+from services.agent.remediation.domain.executions import (
     EXECUTED,
     FAILED,
     OUTCOME_UNKNOWN,

@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agent.remediation.executors.base import Attempt, ExecutionResult
+from services.agent.remediation.domain.executions import (
+    FINAL,
+    Attempt,
+    ExecutionRecord,
+    ExecutionResult,
+)
 from services.agent.remediation.tables import executions
-
-FINAL = {"EXECUTED": "executed", "FAILED": "failed", "OUTCOME_UNKNOWN": "outcome_unknown"}
-OUTCOMES = {state: outcome for outcome, state in FINAL.items()}
-
-
-@dataclass(frozen=True)
-class ExecutionRecord:
-    id: str
-    action_id: str
-    kind: str
-    executor: str
-    state: str
-    detail: str
-    idempotency_key: str
-    attempts: tuple[Attempt, ...]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    reported_at: datetime | None
-
-    @property
-    def outcome(self) -> str | None:
-        """EXECUTED, FAILED or OUTCOME_UNKNOWN once the executor finished."""
-        return OUTCOMES.get(self.state)
 
 
 async def add_claim(
