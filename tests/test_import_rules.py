@@ -163,7 +163,7 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
 SHAPED: tuple[str, ...] = ()  # the services already reshaped; each joins as it is
 RANKS = {
     "domain": 0,
-    "settings": 0,
+    "settings": 1,
     "tables": 1,
     "repository": 2,
     "clients": 2,

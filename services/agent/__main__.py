@@ -21,7 +21,10 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
-from services.agent.compliance.wiring import compliance_spec
+from services.agent.compliance.clients.peers import GrpcSources, Peers
+from services.agent.compliance.grpc_api import servicer as compliance_api
+from services.agent.compliance.settings import Settings as ComplianceSettings
+from services.agent.compliance.workers.scheduler import run_forever as run_schedules
 from services.agent.probes.domain.probes import Probe
 from services.agent.probes.grpc_api import servicer as probe_api
 from services.agent.probes.service.events import caller as probe_caller
@@ -43,6 +46,7 @@ from services.agent.triage.settings import Settings as TriageSettings
 from services.agent.triage.workers.proposals import retry_forever
 from services.agent.workflows.wiring import trigger_spec
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
+from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
 Wake = Callable[[], None]
@@ -82,8 +86,9 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     remediation = remediation_spec(
         settings, db, ops, identity, RemediationSettings.from_env(), wake=relay.wake
     )
-    # ComplianceService + its scheduler worker (compliance/WIRING.md).
-    compliance = compliance_spec(settings, db, wake=relay.wake)
+    peers = peers_of(settings)
+    compliance_settings = ComplianceSettings.from_env()
+    compliance = compliance_spec(settings, db, peers, compliance_settings, wake=relay.wake)
     probes = probes_spec(db, ProbeSettings.from_env(), windows, agent, wake=relay.wake)
     # TriggerService + its trigger worker (workflows/WIRING.md).
     triggers = trigger_spec(settings, db, wake=relay.wake)
@@ -93,6 +98,50 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         workers=[*merged.workers, OutboxGauges(db, outbox, "agent").run],
         on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
+    )
+
+
+def peers_of(settings: ServiceSettings) -> Peers:
+    """The ops, audit and export stubs compliance checks and trigger steps read through."""
+    return Peers(
+        ops=ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"])),
+        audit=audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"])),
+        export=export_grpc.ExportServiceStub(open_channel(settings.peers["export"])),
+        timeout_s=settings.rpc_timeout_s,
+    )
+
+
+def compliance_spec(
+    settings: ServiceSettings,
+    db: Database,
+    peers: Peers,
+    options: ComplianceSettings,
+    *,
+    wake: Wake,
+) -> ServiceSpec:
+    """ComplianceService with its scheduler worker; a scheduled run reads the peers as the
+    agent itself, an on-demand run as its caller."""
+    identity = ServiceIdentity(settings.auth, "agent")
+
+    async def scheduled() -> None:
+        await run_schedules(
+            db,
+            lambda: GrpcSources(peers, identity.token()),
+            utc_now,
+            limits=options.limits,
+            schedule=options.schedule,
+            poll_s=options.poll_s,
+            wake=wake,
+        )
+
+    return compliance_api.spec(
+        db,
+        peers,
+        limits=options.limits,
+        config=options.summaries,
+        clock=utc_now,
+        wake=wake,
+        workers=[scheduled],
     )
 
 

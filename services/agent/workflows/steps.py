@@ -22,9 +22,9 @@ from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.pinning import send
 from runtime.webhook_signing import signed_headers
-from services.agent.compliance.checks import Limits
-from services.agent.compliance.service import Requester, run_checks
-from services.agent.compliance.sources import GrpcSources, Peers
+from services.agent.compliance.clients.peers import GrpcSources, Peers
+from services.agent.compliance.domain.checks import Limits
+from services.agent.compliance.service.runs import Requester, run_checks
 from services.agent.triage.domain.incidents import MAX_SUMMARY, NewIncident
 from services.agent.triage.domain.intake import Windows
 from services.agent.triage.service.incidents import accept, open_one

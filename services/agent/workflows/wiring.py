@@ -13,8 +13,8 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
 from runtime.settings import ServiceSettings
-from services.agent.compliance.settings import ComplianceSettings
-from services.agent.compliance.sources import Peers
+from services.agent.compliance.clients.peers import Peers
+from services.agent.compliance.settings import Settings
 from services.agent.workflows import grpc_api
 from services.agent.workflows.feed import AuditFeed, OpsActions
 from services.agent.workflows.settings import TriggerSettings
@@ -56,7 +56,7 @@ def trigger_spec(
         db=db,
         peers=peers,
         token=token_as,
-        limits=ComplianceSettings.from_env().limits,
+        limits=Settings.from_env().limits,
         webhooks=options.webhooks,
         http=httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_S),
         clock=now,

@@ -15,8 +15,8 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
-from services.agent.compliance import grpc_api
-from services.agent.compliance.sources import Peers
+from services.agent.compliance.clients.peers import Peers
+from services.agent.compliance.grpc_api import servicer as grpc_api
 from services.audit import grpc_api as audit_api
 from services.audit.service import AuditLog
 from services.ops import grpc_api as ops_api

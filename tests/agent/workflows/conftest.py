@@ -22,8 +22,8 @@ from runtime.clients import bearer
 from runtime.db import Database
 from runtime.relay import OutboxRelay
 from runtime.settings import AuthSettings
-from services.agent.compliance.checks import Limits
-from services.agent.compliance.sources import Peers
+from services.agent.compliance.clients.peers import Peers
+from services.agent.compliance.domain.checks import Limits
 from services.agent.tables import outbox
 from services.agent.workflows import grpc_api
 from services.agent.workflows.feed import AuditFeed, OpsActions
