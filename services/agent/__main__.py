@@ -1,9 +1,6 @@
-"""Wiring for `python -m services.agent`: the rule book, the ops client, the outbox relay to
-audit, the proposal retry worker and the servicers: AgentService, RemediationService,
-ComplianceService and ProbeService (with the probe worker), merged into one ServiceSpec (one
-server, the union of the RBAC tables).
-
-Each context's own environment is read once here, by its settings.Settings.from_env."""
+"""Wiring for `python -m services.agent`: the outbox relay to audit and the five contexts'
+servicers with their workers, merged into one ServiceSpec (one server, the union of the RBAC
+tables). Each context's own environment is read once here, by its settings.Settings.from_env."""
 
 from __future__ import annotations
 
@@ -44,9 +41,10 @@ from services.agent.triage.service.agent import utc_now
 from services.agent.triage.service.rulebook import RuleBook
 from services.agent.triage.settings import Settings as TriageSettings
 from services.agent.triage.workers.proposals import retry_forever
-from services.agent.workflows.wiring import trigger_spec
+from services.agent.workflows.grpc_api import servicer as trigger_api
+from services.agent.workflows.settings import Settings as TriggerSettings
+from services.agent.workflows.workers.triggers import trigger_worker
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
-from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
 Wake = Callable[[], None]
@@ -86,28 +84,18 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     remediation = remediation_spec(
         settings, db, ops, identity, RemediationSettings.from_env(), wake=relay.wake
     )
-    peers = peers_of(settings)
+    peers = Peers.open(settings.peers, settings.rpc_timeout_s)
     compliance_settings = ComplianceSettings.from_env()
     compliance = compliance_spec(settings, db, peers, compliance_settings, wake=relay.wake)
     probes = probes_spec(db, ProbeSettings.from_env(), windows, agent, wake=relay.wake)
-    # TriggerService + its trigger worker (workflows/WIRING.md).
-    triggers = trigger_spec(settings, db, wake=relay.wake)
+    options = TriggerSettings.from_env()
+    triggers = trigger_spec(settings, db, peers, options, compliance_settings, wake=relay.wake)
     merged = merge(triage, remediation, compliance, probes, triggers)
     return dataclasses.replace(
         merged,
         workers=[*merged.workers, OutboxGauges(db, outbox, "agent").run],
         on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
-    )
-
-
-def peers_of(settings: ServiceSettings) -> Peers:
-    """The ops, audit and export stubs compliance checks and trigger steps read through."""
-    return Peers(
-        ops=ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"])),
-        audit=audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"])),
-        export=export_grpc.ExportServiceStub(open_channel(settings.peers["export"])),
-        timeout_s=settings.rpc_timeout_s,
     )
 
 
@@ -122,26 +110,19 @@ def compliance_spec(
     """ComplianceService with its scheduler worker; a scheduled run reads the peers as the
     agent itself, an on-demand run as its caller."""
     identity = ServiceIdentity(settings.auth, "agent")
-
-    async def scheduled() -> None:
-        await run_schedules(
-            db,
-            lambda: GrpcSources(peers, identity.token()),
-            utc_now,
-            limits=options.limits,
-            schedule=options.schedule,
-            poll_s=options.poll_s,
-            wake=wake,
-        )
-
-    return compliance_api.spec(
+    scheduled = functools.partial(
+        run_schedules,
         db,
-        peers,
+        lambda: GrpcSources(peers, identity.token()),
+        utc_now,
         limits=options.limits,
-        config=options.summaries,
-        clock=utc_now,
+        schedule=options.schedule,
+        poll_s=options.poll_s,
         wake=wake,
-        workers=[scheduled],
+    )
+    limits, config = options.limits, options.summaries
+    return compliance_api.spec(
+        db, peers, limits=limits, config=config, clock=utc_now, wake=wake, workers=[scheduled]
     )
 
 
@@ -190,6 +171,38 @@ def triage_as_probe(agent: Agent) -> OnOpened:
         await triage_incident(agent, incident_id=incident_id, caller=who)
 
     return triage
+
+
+def trigger_spec(
+    settings: ServiceSettings,
+    db: Database,
+    peers: Peers,
+    options: TriggerSettings,
+    compliance: ComplianceSettings,
+    *,
+    wake: Wake,
+) -> ServiceSpec:
+    """TriggerService with its worker; a rule change wakes the worker at once."""
+    timeout_s, limits = settings.rpc_timeout_s, compliance.limits
+    worker = trigger_worker(
+        db,
+        peers,
+        options,
+        limits,
+        auth=settings.auth,
+        timeout_s=timeout_s,
+        clock=utc_now,
+        wake=wake,
+    )
+
+    def woken() -> None:
+        wake()
+        worker.nudge()
+
+    workers = [worker.run_forever]
+    return trigger_api.spec(
+        db, webhooks=list(options.webhooks), clock=utc_now, wake=woken, workers=workers
+    )
 
 
 if __name__ == "__main__":

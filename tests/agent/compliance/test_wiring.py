@@ -9,7 +9,8 @@ import pytest
 
 from runtime.db import Database
 from runtime.settings import AuthSettings, ServiceSettings
-from services.agent.__main__ import compliance_spec, peers_of
+from services.agent.__main__ import compliance_spec
+from services.agent.compliance import Peers
 from services.agent.compliance.settings import Settings
 
 
@@ -50,7 +51,13 @@ async def test_the_spec_serves_compliance_with_its_rbac_and_scheduler(
     )
 
     options = Settings.from_env({})
-    spec = compliance_spec(settings, agent_db, peers_of(settings), options, wake=lambda: None)
+    spec = compliance_spec(
+        settings,
+        agent_db,
+        Peers.open(settings.peers, settings.rpc_timeout_s),
+        options,
+        wake=lambda: None,
+    )
 
     assert spec.service_names == ["tradeops.agent.v1.ComplianceService"]
     assert len(spec.rbac) == 8

@@ -25,11 +25,11 @@ from runtime.settings import AuthSettings
 from services.agent.compliance.clients.peers import Peers
 from services.agent.compliance.domain.checks import Limits
 from services.agent.tables import outbox
-from services.agent.workflows import grpc_api
-from services.agent.workflows.feed import AuditFeed, OpsActions
+from services.agent.workflows.clients.feed import AuditFeed, OpsActions
+from services.agent.workflows.clients.steps import Remote
+from services.agent.workflows.grpc_api import servicer as grpc_api
 from services.agent.workflows.settings import Webhook, webhooks
-from services.agent.workflows.steps import Remote
-from services.agent.workflows.worker import TriggerWorker
+from services.agent.workflows.workers.triggers import TriggerWorker
 from services.audit import grpc_api as audit_api
 from services.audit.checkpointing import Cadence
 from services.audit.domain import GENESIS

@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from runtime.clients import bearer
+from runtime.clients import bearer, open_channel
 from services.agent.compliance.clients import messages as to
 from services.agent.compliance.domain.checks import PeerError
 from services.agent.compliance.domain.views import (
@@ -36,6 +36,16 @@ class Peers:
     audit: audit_grpc.AuditServiceAsyncStub
     export: export_grpc.ExportServiceAsyncStub
     timeout_s: float
+
+    @classmethod
+    def open(cls, addresses: Mapping[str, str], timeout_s: float) -> Peers:
+        """Channels to the "ops", "audit" and "export" addresses of the process settings."""
+        return cls(
+            ops=ops_grpc.OpsServiceStub(open_channel(addresses["ops"])),
+            audit=audit_grpc.AuditServiceStub(open_channel(addresses["audit"])),
+            export=export_grpc.ExportServiceStub(open_channel(addresses["export"])),
+            timeout_s=timeout_s,
+        )
 
 
 class GrpcSources:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.agent.triage.grpc_api.messages import timestamp
-from services.agent.workflows.model import DEFAULT_ATTEMPTS, DONE, FAILED, PENDING, Definition, Rule
-from services.agent.workflows.model import Firing as FiringData
+from services.agent.workflows.domain.rules import (
+    DEFAULT_ATTEMPTS,
+    DONE,
+    FAILED,
+    PENDING,
+    Definition,
+    Rule,
+)
+from services.agent.workflows.domain.rules import Firing as FiringData
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 
 STATES = {
@@ -16,6 +24,12 @@ STATES = {
     DONE: pb.FIRING_STATE_DONE,
     FAILED: pb.FIRING_STATE_FAILED,
 }
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
 
 
 def definition(request: pb.PutTriggerRequest) -> Definition:

@@ -8,16 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.outbox import automation
-from services.agent.triage.repository.outbox import record as _record
-from services.agent.workflows.model import Firing, Rule
+from services.agent.triage import record as _record
+from services.agent.workflows.domain.rules import Firing, Rule, rule_actor
 
 CHANGED, FIRED = "agent.trigger.changed", "agent.trigger.fired"
 ATTEMPT_FAILED, FAILED = "agent.trigger.attempt_failed", "agent.trigger.failed"
-
-
-def rule_actor(rule: Rule) -> dict[str, Any]:
-    return automation(rule.automation, f"v{rule.version}")
 
 
 async def rule_changed(session: AsyncSession, actor: dict[str, Any], rule: Rule) -> None:

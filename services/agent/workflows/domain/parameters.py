@@ -7,10 +7,10 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from runtime.errors import InvalidArgument
-from services.agent.compliance.domain.checks import CHECKS
-from services.agent.triage.domain.incidents import KINDS
-from services.agent.workflows.facts import templates_known
-from services.agent.workflows.model import CREATE_EXPORT, NOTIFY, OPEN_INCIDENT, RUN_CHECK
+from services.agent.compliance import CHECKS
+from services.agent.triage import KINDS
+from services.agent.workflows.domain.facts import templates_known
+from services.agent.workflows.domain.rules import CREATE_EXPORT, NOTIFY, OPEN_INCIDENT, RUN_CHECK
 
 ALLOWED = {
     CREATE_EXPORT: {"kind", "format", "parameters", "destination"},

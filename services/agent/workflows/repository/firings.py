@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.errors import InvalidArgument
-from services.agent.workflows.model import PENDING, Firing
+from services.agent.workflows.domain.rules import PENDING, Firing
 from services.agent.workflows.tables import trigger_firings as firings
 from services.agent.workflows.tables import triggers
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agent.workflows.model import Rule
+from services.agent.workflows.domain.rules import DuplicateRule, Rule
 from services.agent.workflows.tables import trigger_versions as versions
 from services.agent.workflows.tables import triggers
 
@@ -68,13 +69,17 @@ async def all_current(session: AsyncSession, *, enabled_only: bool = False) -> l
 
 
 async def add(session: AsyncSession, rule: Rule) -> None:
-    """Writes `rule` as its rule's newest version (creating the rule at version 1)."""
+    """Writes `rule` as its rule's newest version (creating the rule at version 1); a rule of
+    the same name created meanwhile by another transaction raises DuplicateRule."""
     if rule.version == 1:
-        await session.execute(
-            insert(triggers).values(
-                id=rule.id, name=rule.name, version=1, created_at=rule.created_at
+        try:
+            await session.execute(
+                insert(triggers).values(
+                    id=rule.id, name=rule.name, version=1, created_at=rule.created_at
+                )
             )
-        )
+        except IntegrityError as exc:
+            raise DuplicateRule(rule.name) from exc
     else:
         await session.execute(
             update(triggers).where(triggers.c.id == rule.id).values(version=rule.version)

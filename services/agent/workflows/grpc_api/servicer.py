@@ -10,9 +10,9 @@ import grpc
 from runtime.auth import ANYONE, current_principal
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, Worker
-from services.agent.workflows import grpc_messages as to
-from services.agent.workflows import service
-from services.agent.workflows.service import Clock
+from services.agent.workflows.grpc_api import messages as to
+from services.agent.workflows.service import rules as service
+from services.agent.workflows.service.rules import Clock
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 from tradeops.agent.v1 import trigger_service_pb2_grpc as pb_grpc
 

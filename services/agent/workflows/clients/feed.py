@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import grpc
 
 from runtime.clients import bearer
-from services.agent.workflows.facts import event_facts
+from services.agent.workflows.domain.facts import event_facts
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb

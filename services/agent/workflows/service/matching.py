@@ -10,16 +10,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from runtime.db import Database
-from services.agent.workflows import firing_store, rule_store
-from services.agent.workflows.facts import holds, needs_action
-from services.agent.workflows.feed import PAGE, Page, Record
-from services.agent.workflows.model import OWN_FAMILY, PENDING, Rule
-from services.agent.workflows.tables import trigger_cursors as cursors
+from services.agent.workflows.clients.feed import PAGE, Page, Record
+from services.agent.workflows.domain.facts import holds, needs_action
+from services.agent.workflows.domain.rules import OWN_FAMILY, PENDING, Rule
+from services.agent.workflows.repository import cursors
+from services.agent.workflows.repository import firings as firing_store
+from services.agent.workflows.repository import rules as rule_store
 
 CURSOR = "audit"
 ActionFacts = Callable[[str], Awaitable[dict[str, str]]]
@@ -58,7 +55,7 @@ async def consume(
         new_seq = page.records[-1].seq if page.records else last_seq
         async with db.transaction() as session:
             recorded += await firing_store.record(session, rows)
-            await _advance(session, new_seq, page.log_size + 1, now())
+            await cursors.advance(session, CURSOR, new_seq, page.log_size + 1, now())
         if len(page.records) < PAGE:
             return recorded
         last_seq = new_seq
@@ -119,27 +116,10 @@ async def _cursor(db: Database, feed: Feed, now: datetime) -> tuple[int, int]:
     """The cursor; on the very first start it begins at the log's end: what happened before
     triggers existed is history, not a reason to act now."""
     async with db.transaction() as session:
-        row = (await session.execute(select(cursors).where(cursors.c.name == CURSOR))).first()
-    if row is not None:
-        return int(row.last_seq), int(row.idle_size)
+        found = await cursors.get(session, CURSOR)
+    if found is not None:
+        return found
     size = (await feed.page(-1, 1)).log_size
     async with db.transaction() as session:
-        await session.execute(
-            insert(cursors)
-            .values(name=CURSOR, last_seq=size - 1, idle_size=size + 1, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
+        await cursors.start(session, CURSOR, last_seq=size - 1, idle_size=size + 1, now=now)
     return await _cursor(db, feed, now)
-
-
-async def _advance(session: AsyncSession, last_seq: int, idle_size: int, now: datetime) -> None:
-    """Never backwards: a replica that read an older page cannot undo a newer advance."""
-    await session.execute(
-        update(cursors)
-        .where(cursors.c.name == CURSOR)
-        .values(
-            last_seq=func.greatest(cursors.c.last_seq, last_seq),
-            idle_size=func.greatest(cursors.c.idle_size, idle_size),
-            updated_at=now,
-        )
-    )

@@ -11,13 +11,11 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from runtime.db import Database
 from runtime.outbox import automation
-from services.agent.workflows import rule_store
-from services.agent.workflows.model import DEFAULT_ATTEMPTS, Definition, Rule
-from services.agent.workflows.service import normalise, write_version
+from services.agent.workflows.domain.rules import DEFAULT_ATTEMPTS, Definition, DuplicateRule, Rule
+from services.agent.workflows.repository import rules as rule_store
+from services.agent.workflows.service.rules import normalise, write_version
 
 AUTHOR = "system:defaults"
 
@@ -54,6 +52,6 @@ async def ensure(db: Database, clock: Callable[[], datetime]) -> list[Rule]:
                     new_id = str(uuid.uuid4())
                     written = await write_version(session, rule, new_id, 1, actor, AUTHOR, clock())
                     created.append(written)
-        except IntegrityError:  # another replica created it at the same moment
+        except DuplicateRule:  # another replica created it at the same moment
             continue
     return created

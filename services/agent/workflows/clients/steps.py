@@ -1,7 +1,8 @@
-"""The four workflow steps. Each is idempotent on the firing id: the export's client_key, the
-webhook's X-Tradeops-Delivery header, and the incident written in the same transaction as the
-firing's outcome (see runner.py). Everything is done as the rule version's own identity,
-"trigger:<name>@v<version>"."""
+"""The three workflow steps that call out of this transaction (open_incident is local:
+service/incidents.py). Each is idempotent on the firing id: the export's client_key, the
+webhook's X-Tradeops-Delivery header, and the compliance run recorded once per attempt.
+Everything is done as the rule version's own identity, "trigger:<name>@v<version>". A peer's
+gRPC failure becomes PeerFailed, so the runner judges it without knowing gRPC."""
 
 from __future__ import annotations
 
@@ -12,34 +13,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import grpc
 import httpx
 from google.protobuf import struct_pb2
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.auth import SERVICE, Principal
 from runtime.clients import bearer
 from runtime.db import Database
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.pinning import send
 from runtime.webhook_signing import signed_headers
-from services.agent.compliance.clients.peers import GrpcSources, Peers
-from services.agent.compliance.domain.checks import Limits
-from services.agent.compliance.service.runs import Requester, run_checks
-from services.agent.triage.domain.incidents import MAX_SUMMARY, NewIncident
-from services.agent.triage.domain.intake import Windows
-from services.agent.triage.service.incidents import accept, open_one
-from services.agent.workflows.events import rule_actor
-from services.agent.workflows.model import Firing, Rule
+from services.agent.compliance import GrpcSources, Limits, Peers, Requester, run_checks
+from services.agent.workflows.domain.rules import Firing, Rule, rule_actor
 from services.agent.workflows.settings import Webhook
 from tradeops.export.v1 import export_service_pb2 as export_pb
 
 Token = Callable[[str], str]  # automation subject -> a service token in its name
-SOURCE = "agent.triggers"
 FAILED_EXPORT = export_pb.ExportState.Value("EXPORT_STATE_FAILED")
 
 
 class Permanent(Exception):
     """A failure retrying cannot fix (the step's idempotent answer will not change)."""
+
+
+class PeerFailed(Exception):
+    """A peer's gRPC failure, "CODE: details"; permanent when the peer refused the argument."""
+
+    def __init__(self, code: grpc.StatusCode, details: str | None) -> None:
+        super().__init__(f"{code.name}: {details}")
+        self.permanent = code == grpc.StatusCode.INVALID_ARGUMENT
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,12 @@ class Remote:
             parameters=parameters,
         )
         meta = bearer(self.token(rule.automation))
-        export = await self.peers.export.CreateExport(
-            request, metadata=meta, timeout=self.peers.timeout_s
-        )
+        try:
+            export = await self.peers.export.CreateExport(
+                request, metadata=meta, timeout=self.peers.timeout_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise PeerFailed(exc.code(), exc.details()) from None
         if export.state == FAILED_EXPORT:
             raise Permanent(f"export {export.id} failed: {export.failure_reason}")
         return f"export/{export.id}"
@@ -118,27 +122,3 @@ def _notification(rule: Rule, firing: Firing) -> dict[str, Any]:
         },
         "facts": dict(firing.facts),
     }
-
-
-async def open_incident(
-    session: AsyncSession, rule: Rule, firing: Firing, params: dict[str, Any], now: datetime
-) -> str:
-    """Through the agent's normal intake (normalised, de-duplicated, audited), in the caller's
-    transaction; the incident's created_by is the rule version."""
-    summary = params.get("summary") or (
-        f"Trigger {rule.name} v{rule.version} fired on {firing.event_action} "
-        f"{firing.event_target} (audit seq {firing.event_seq})."
-    )
-    report = NewIncident(
-        source=SOURCE,
-        kind=params["kind"],
-        desk=params.get("desk", ""),
-        subject=params.get("subject") or firing.event_target,
-        summary=f"{summary} [trigger {rule.automation}, firing {firing.id}]"[-MAX_SUMMARY:],
-        metrics={},
-        observed_at=now,
-    )
-    caller = Principal(rule.automation, frozenset({SERVICE}))
-    [accepted] = accept([report], now)
-    incident = await open_one(session, accepted, caller=caller, now=now, windows=Windows())
-    return f"incident/{incident.id}"

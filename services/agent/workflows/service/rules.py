@@ -16,10 +16,12 @@ from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.outbox import person
-from services.agent.workflows import events, firing_store, rule_store
-from services.agent.workflows.facts import conditions
-from services.agent.workflows.model import Definition, Firing, Rule, check
-from services.agent.workflows.step_params import check_parameters
+from services.agent.workflows.domain.facts import conditions
+from services.agent.workflows.domain.parameters import check_parameters
+from services.agent.workflows.domain.rules import Definition, Firing, Rule, check
+from services.agent.workflows.repository import firings as firing_store
+from services.agent.workflows.repository import rules as rule_store
+from services.agent.workflows.service import events
 
 Clock = Callable[[], datetime]
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from runtime.errors import InvalidArgument
+from runtime.outbox import automation
 
 CREATE_EXPORT, RUN_CHECK = "create_export", "run_compliance_check"
 NOTIFY, OPEN_INCIDENT = "notify_webhook", "open_incident"
@@ -73,6 +74,16 @@ class Firing:
     updated_at: datetime
     next_attempt_at: datetime
     facts: Mapping[str, str] = field(default_factory=dict)
+
+
+class DuplicateRule(Exception):
+    """Another transaction created a rule of this name first (not a DomainError: a concurrent
+    PutTrigger fails as before; the shipped defaults skip it)."""
+
+
+def rule_actor(rule: Rule) -> dict[str, Any]:
+    """The audit actor of everything a rule version does."""
+    return automation(rule.automation, f"v{rule.version}")
 
 
 def check(definition: Definition) -> Definition:

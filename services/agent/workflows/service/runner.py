@@ -10,16 +10,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import grpc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.errors import InvalidArgument
-from services.agent.workflows import events, firing_store, rule_store
-from services.agent.workflows.facts import render
-from services.agent.workflows.model import DONE, FAILED, OPEN_INCIDENT, PENDING, Firing, Rule
-from services.agent.workflows.steps import Permanent, Remote, open_incident
+from services.agent.workflows.clients.steps import PeerFailed, Permanent, Remote
+from services.agent.workflows.domain.facts import render
+from services.agent.workflows.domain.rules import DONE, FAILED, OPEN_INCIDENT, PENDING, Firing, Rule
+from services.agent.workflows.repository import firings as firing_store
+from services.agent.workflows.repository import rules as rule_store
+from services.agent.workflows.service import events
+from services.agent.workflows.service.incidents import open_incident
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
@@ -113,12 +115,10 @@ async def _failed(
 def permanent(exc: Exception) -> bool:
     """Failures a retry cannot fix: a bad parameter (a fact the event lacks, a value the peer
     or the intake refuses) or an idempotent answer that will not change."""
-    if isinstance(exc, grpc.aio.AioRpcError):
-        return exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(exc, PeerFailed):
+        return exc.permanent
     return isinstance(exc, Permanent | InvalidArgument | ValueError)
 
 
 def describe(exc: Exception) -> str:
-    if isinstance(exc, grpc.aio.AioRpcError):
-        return f"{exc.code().name}: {exc.details()}"
     return str(exc) or type(exc).__name__
