@@ -16,14 +16,14 @@ from psycopg import Connection
 from psycopg.types.json import Jsonb
 
 from runtime.auth import SERVICE, Principal
-from services.agent.domain import RuleSet, snapshot
-from services.agent.events import outbox_row
-from services.agent.incidents import Incident, NewIncident, fingerprint, normalise
-from services.agent.intake import _event as intake_event
-from services.agent.intake_store import incident_row
-from services.agent.repository import decision_row
-from services.agent.ruleset import load_rule_set
-from services.agent.service import decide, decided_event
+from services.agent.triage.domain.decisions import RuleSet, snapshot
+from services.agent.triage.domain.incidents import Incident, NewIncident, fingerprint, normalise
+from services.agent.triage.domain.ruleset import load_rule_set
+from services.agent.triage.repository.decisions import decision_row
+from services.agent.triage.repository.incidents import incident_row
+from services.agent.triage.repository.outbox import outbox_row
+from services.agent.triage.service.intake import _event as intake_event
+from services.agent.triage.service.triage import decide, decided_event
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
 TABLES = ("incidents", "decisions", "outbox")

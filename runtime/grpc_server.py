@@ -44,6 +44,23 @@ class ServiceSpec:
     idempotent: Idempotent | None = None
 
 
+def merge(*specs: ServiceSpec) -> ServiceSpec:
+    """One ServiceSpec serving every given service from one process: their servicers, the union
+    of their RBAC tables (a method belongs to one service, so nothing is overridden) and all
+    their workers."""
+
+    def register(server: grpc.aio.Server) -> None:
+        for each in specs:
+            each.register(server)
+
+    return ServiceSpec(
+        register=register,
+        service_names=[name for each in specs for name in each.service_names],
+        rbac={method: roles for each in specs for method, roles in each.rbac.items()},
+        workers=[worker for each in specs for worker in each.workers],
+    )
+
+
 @dataclass
 class Running:
     server: grpc.aio.Server

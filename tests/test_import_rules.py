@@ -160,7 +160,7 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
     "export": (),
     "audit": ("log", "siem", "bundle"),
 }
-SHAPED: tuple[str, ...] = ("audit", "export", "ops")  # the services already reshaped
+SHAPED = ("agent", "audit", "export", "ops")  # every service follows the shape
 RANKS = {
     "domain": 0,
     "settings": 1,
@@ -263,7 +263,7 @@ def test_the_shape_rules_name_what_is_out_of_place() -> None:
         ),
         ("services.ops.service.votes", "tradeops.ops.v1.ops_pb2", "tradeops.ops.v1.ops_pb2"),
         (
-            "services.agent.workflows.service.runs",
+            "services.agent.workflows.service.rules.runs",
             "services.agent.triage.service.x",
             "services.agent.triage.service",
         ),
@@ -287,7 +287,7 @@ def test_the_shape_rules_name_what_is_out_of_place() -> None:
         ),
         ("services.ops.grpc_api.servicer", "tradeops.ops.v1.ops_pb2", "tradeops.ops.v1.ops_pb2"),
         (
-            "services.agent.workflows.service.runs",
+            "services.agent.workflows.service.rules.runs",
             "services.agent.triage.Incident",
             "services.agent.triage",
         ),

@@ -1,41 +1,53 @@
-"""Wiring for `python -m services.agent`: the rule book, the ops client, the outbox relay to
-audit, the proposal retry worker and the servicers: AgentService, RemediationService,
-ComplianceService and ProbeService (with the probe worker), merged into one ServiceSpec (one
-server, the union of the RBAC tables).
-
-Agent-only environment (defaults in brackets): TRADEOPS_AGENT_DEDUP_WINDOW_S [600],
-TRADEOPS_AGENT_CORRELATION_WINDOW_S [600], TRADEOPS_AGENT_PROPOSAL_RETRY_S [5]."""
+"""Wiring for `python -m services.agent`: the outbox relay to audit and the five contexts'
+servicers with their workers, merged into one ServiceSpec (one server, the union of the RBAC
+tables). Each context's own environment is read once here, by its settings.Settings.from_env."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-from datetime import timedelta
+from collections.abc import Callable
 
 from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
-from runtime.grpc_server import ServiceSpec
+from runtime.grpc_server import ServiceSpec, merge
 from runtime.idempotency import Idempotent
 from runtime.outbox import refusal_recorder
 from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
-from services.agent.compliance.wiring import compliance_spec
-from services.agent.grpc_api import spec
-from services.agent.intake import Windows
-from services.agent.ops_client import OpsProposer
-from services.agent.probes.wiring import probes_spec, triage_with
-from services.agent.proposals import retry_forever
-from services.agent.remediation.wiring import merge, remediation_spec
-from services.agent.rulebook import RuleBook
-from services.agent.service import Agent, utc_now
+from services.agent.compliance.clients.peers import GrpcSources, Peers
+from services.agent.compliance.grpc_api import servicer as compliance_api
+from services.agent.compliance.settings import Settings as ComplianceSettings
+from services.agent.compliance.workers.scheduler import run_forever as run_schedules
+from services.agent.probes.domain.probes import Probe
+from services.agent.probes.grpc_api import servicer as probe_api
+from services.agent.probes.service.events import caller as probe_caller
+from services.agent.probes.settings import Settings as ProbeSettings
+from services.agent.probes.workers.probes import OnOpened, ProbeWorker, WorkerOptions
+from services.agent.remediation.clients.executors import load
+from services.agent.remediation.clients.ops import OpsLink
+from services.agent.remediation.domain.playbooks import load_library
+from services.agent.remediation.grpc_api import servicer as remediation_api
+from services.agent.remediation.settings import Settings as RemediationSettings
+from services.agent.remediation.workers.executions import ExecutionWorker
 from services.agent.tables import idempotency_keys, outbox
-from services.agent.workflows.wiring import trigger_spec
+from services.agent.triage import Agent, Windows, triage_incident
+from services.agent.triage.clients.ops import OpsProposer
+from services.agent.triage.grpc_api.servicer import spec
+from services.agent.triage.service.agent import utc_now
+from services.agent.triage.service.rulebook import RuleBook
+from services.agent.triage.settings import Settings as TriageSettings
+from services.agent.triage.workers.proposals import retry_forever
+from services.agent.workflows.grpc_api import servicer as trigger_api
+from services.agent.workflows.settings import Settings as TriggerSettings
+from services.agent.workflows.workers.triggers import trigger_worker
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
+
+Wake = Callable[[], None]
 
 # The RPCs that create something: a retry with the same Idempotency-Key creates nothing twice.
 KEYED = frozenset(
@@ -54,10 +66,6 @@ KEYED = frozenset(
 )
 
 
-def _seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, str(default)))
-
-
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     identity = ServiceIdentity(settings.auth, "agent")
     audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"]))
@@ -66,28 +74,134 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     )
     ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"]))
     proposer = OpsProposer(ops, identity, settings.rpc_timeout_s)
-    retry_s = _seconds("TRADEOPS_AGENT_PROPOSAL_RETRY_S", 5.0)
-    proposal_retry = functools.partial(retry_forever, db, proposer, retry_s)
-    windows = Windows(
-        dedup=timedelta(seconds=_seconds("TRADEOPS_AGENT_DEDUP_WINDOW_S", 600)),
-        correlation=timedelta(seconds=_seconds("TRADEOPS_AGENT_CORRELATION_WINDOW_S", 600)),
+    triage_settings = TriageSettings.from_env()
+    proposal_retry = functools.partial(
+        retry_forever, db, proposer, triage_settings.proposal_retry_s
     )
+    windows = Windows(triage_settings.dedup_window, triage_settings.correlation_window)
     agent = Agent(db, proposer, RuleBook.shipped(utc_now), windows)
     triage = spec(agent, wake=relay.wake, workers=[relay.run, proposal_retry])
-    # RemediationService + its execution worker (remediation/WIRING.md); it shares the ops stub.
-    remediation = remediation_spec(settings, db, ops, identity, wake=relay.wake)
-    # ComplianceService + its scheduler worker (compliance/WIRING.md).
-    compliance = compliance_spec(settings, db, wake=relay.wake)
-    # ProbeService + its probe worker (probes/WIRING.md); new incidents are triaged by `agent`.
-    probes = probes_spec(db, wake=relay.wake, windows=windows, on_opened=triage_with(agent))
-    # TriggerService + its trigger worker (workflows/WIRING.md).
-    triggers = trigger_spec(settings, db, wake=relay.wake)
+    remediation = remediation_spec(
+        settings, db, ops, identity, RemediationSettings.from_env(), wake=relay.wake
+    )
+    peers = Peers.open(settings.peers, settings.rpc_timeout_s)
+    compliance_settings = ComplianceSettings.from_env()
+    compliance = compliance_spec(settings, db, peers, compliance_settings, wake=relay.wake)
+    probes = probes_spec(db, ProbeSettings.from_env(), windows, agent, wake=relay.wake)
+    options = TriggerSettings.from_env()
+    triggers = trigger_spec(settings, db, peers, options, compliance_settings, wake=relay.wake)
     merged = merge(triage, remediation, compliance, probes, triggers)
     return dataclasses.replace(
         merged,
         workers=[*merged.workers, OutboxGauges(db, outbox, "agent").run],
         on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
+    )
+
+
+def compliance_spec(
+    settings: ServiceSettings,
+    db: Database,
+    peers: Peers,
+    options: ComplianceSettings,
+    *,
+    wake: Wake,
+) -> ServiceSpec:
+    """ComplianceService with its scheduler worker; a scheduled run reads the peers as the
+    agent itself, an on-demand run as its caller."""
+    identity = ServiceIdentity(settings.auth, "agent")
+    scheduled = functools.partial(
+        run_schedules,
+        db,
+        lambda: GrpcSources(peers, identity.token()),
+        utc_now,
+        limits=options.limits,
+        schedule=options.schedule,
+        poll_s=options.poll_s,
+        wake=wake,
+    )
+    limits, config = options.limits, options.summaries
+    return compliance_api.spec(
+        db, peers, limits=limits, config=config, clock=utc_now, wake=wake, workers=[scheduled]
+    )
+
+
+def remediation_spec(
+    settings: ServiceSettings,
+    db: Database,
+    ops: ops_grpc.OpsServiceAsyncStub,
+    identity: ServiceIdentity,
+    options: RemediationSettings,
+    *,
+    wake: Wake,
+) -> ServiceSpec:
+    """RemediationService with its execution worker, both calling ops through one OpsLink (on
+    the ops stub the proposer shares); with no executor configured the worker only sleeps."""
+    link = OpsLink(ops, identity, settings.rpc_timeout_s)
+    worker = ExecutionWorker(
+        db,
+        link,
+        load(options.executors),
+        poll_s=options.poll_s,
+        stale_after_s=options.stale_after_s,
+        wake=wake,
+    )
+    return remediation_api.spec(db, link, load_library(), wake=wake, workers=[worker.run])
+
+
+def probes_spec(
+    db: Database, settings: ProbeSettings, windows: Windows, agent: Agent, *, wake: Wake
+) -> ServiceSpec:
+    """ProbeService with its worker; an incident a probe opens is triaged by `agent` as the
+    probe (requested_by "probe:<name>@v<n>"), so it is handled like any other."""
+    options = WorkerOptions(
+        poll_s=settings.poll_s,
+        batch=settings.batch,
+        keep_runs=settings.keep_runs,
+        windows=windows,
+        egress=settings.egress,
+    )
+    worker = ProbeWorker(db, options, wake=wake, on_opened=triage_as_probe(agent))
+    return probe_api.spec(db, wake=wake, workers=[worker.run], egress=settings.egress)
+
+
+def triage_as_probe(agent: Agent) -> OnOpened:
+    async def triage(incident_id: str, probe: Probe) -> None:
+        who = probe_caller(probe.spec, probe.version)
+        await triage_incident(agent, incident_id=incident_id, caller=who)
+
+    return triage
+
+
+def trigger_spec(
+    settings: ServiceSettings,
+    db: Database,
+    peers: Peers,
+    options: TriggerSettings,
+    compliance: ComplianceSettings,
+    *,
+    wake: Wake,
+) -> ServiceSpec:
+    """TriggerService with its worker; a rule change wakes the worker at once."""
+    timeout_s, limits = settings.rpc_timeout_s, compliance.limits
+    worker = trigger_worker(
+        db,
+        peers,
+        options,
+        limits,
+        auth=settings.auth,
+        timeout_s=timeout_s,
+        clock=utc_now,
+        wake=wake,
+    )
+
+    def woken() -> None:
+        wake()
+        worker.nudge()
+
+    workers = [worker.run_forever]
+    return trigger_api.spec(
+        db, webhooks=list(options.webhooks), clock=utc_now, wake=woken, workers=workers
     )
 
 

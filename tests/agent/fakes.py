@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from runtime import paging
 from runtime.db import Database
 from runtime.errors import Unavailable
-from services.agent import listing
-from services.agent.incidents import Incident
-from services.agent.rulebook import RuleBook
-from services.agent.service import Agent, Proposal, Windows
+from services.agent.triage.domain.incidents import Incident
+from services.agent.triage.domain.intake import Windows
+from services.agent.triage.domain.proposals import Proposal
+from services.agent.triage.service import listing
+from services.agent.triage.service.agent import Agent
+from services.agent.triage.service.rulebook import RuleBook
 
 NOW = datetime(2026, 11, 3, 14, 30, tzinfo=UTC)
 

@@ -13,11 +13,11 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
-from services.agent.grpc_api import spec
-from services.agent.ops_client import OpsProposer
-from services.agent.rulebook import RuleBook
-from services.agent.service import Agent as AgentDeps
-from services.agent.service import utc_now
+from services.agent.triage.clients.ops import OpsProposer
+from services.agent.triage.grpc_api.servicer import spec
+from services.agent.triage.service.agent import Agent as AgentDeps
+from services.agent.triage.service.agent import utc_now
+from services.agent.triage.service.rulebook import RuleBook
 from tradeops.agent.v1 import agent_service_pb2_grpc as pb_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc

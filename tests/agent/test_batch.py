@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
-from services.agent import service
-from services.agent.batch import MAX_BATCH, triage_batch
-from services.agent.incidents import NewIncident
-from services.agent.proposals import deliver_pending_proposals
-from services.agent.tables import decisions, incidents
+from services.agent.triage.domain.incidents import NewIncident
+from services.agent.triage.service import incidents as service
+from services.agent.triage.service.batch import MAX_BATCH, triage_batch
+from services.agent.triage.service.proposals import deliver_pending_proposals
+from services.agent.triage.service.triage import get_decision
+from services.agent.triage.tables import decisions, incidents
 from tests.agent.fakes import NOW, FakeProposer, make_agent
 
 Principals = Callable[..., Principal]
@@ -53,7 +54,7 @@ async def test_each_report_gets_its_incident_and_decision_in_order(
     for incident, decision in items:
         assert decision is not None
         assert decision.incident_id == incident.id
-        assert await service.get_decision(agent, decision_id=decision.id) == decision
+        assert await get_decision(agent, decision_id=decision.id) == decision
     assert (await count(agent_db, incidents), await count(agent_db, decisions)) == (2, 2)
 
 

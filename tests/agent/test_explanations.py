@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.agent.domain import SeverityChange, snapshot
-from services.agent.incidents import NewIncident
-from services.agent.ruleset import BASELINE, load_rule_set, parse_rule_set
-from services.agent.triage import triage
+from services.agent.triage.domain.decisions import SeverityChange, snapshot
+from services.agent.triage.domain.incidents import NewIncident
+from services.agent.triage.domain.ruleset import BASELINE, load_rule_set, parse_rule_set
+from services.agent.triage.domain.triage import triage
 from tests.agent.fakes import NOW
 
 RULES = load_rule_set()

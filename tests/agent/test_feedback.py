@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from runtime.auth import Principal
 from runtime.errors import InvalidArgument, NotFound
-from services.agent import service
-from services.agent.domain import Decision
-from services.agent.feedback import Verdict, record_feedback, triage_metrics
-from services.agent.incidents import NewIncident
-from services.agent.service import Agent
 from services.agent.tables import outbox
+from services.agent.triage.domain.decisions import Decision
+from services.agent.triage.domain.feedback import Verdict
+from services.agent.triage.domain.incidents import NewIncident
+from services.agent.triage.service import incidents as service
+from services.agent.triage.service.agent import Agent
+from services.agent.triage.service.feedback import record_feedback, triage_metrics
+from services.agent.triage.service.triage import triage_incident
 from tests.agent.fakes import NOW, make_agent
 
 Principals = Callable[..., Principal]
@@ -31,7 +33,7 @@ async def decided(agent: Agent, principal_for: Principals, kind: str, **metrics:
     caller = principal_for("alice", "trader")
     new = NewIncident("desk", kind, "eq-cash", f"{kind}-subject", "", metrics, NOW)
     incident = await service.create_incident(agent.db, new=new, caller=caller, clock=agent.clock)
-    return await service.triage_incident(agent, incident_id=incident.id, caller=caller)
+    return await triage_incident(agent, incident_id=incident.id, caller=caller)
 
 
 async def audit(agent: Agent) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from runtime.clients import bearer
-from services.agent.ruleset import BASELINE
+from services.agent.triage.domain.ruleset import BASELINE
 from tests.agent.served import Agent, agent
 from tradeops.agent.v1 import agent_service_pb2 as pb
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from runtime.clients import bearer
 from runtime.db import Database
-from services.agent.tables import incidents
+from services.agent.triage.tables import incidents
 from tests.agent.served import Agent, agent
 from tradeops.agent.v1 import agent_service_pb2 as pb
 from tradeops.common.v1 import common_pb2

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runtime.errors import InvalidArgument
-from services.agent.incidents import NewIncident, validate
+from services.agent.triage.domain.incidents import NewIncident, validate
 
 NOW = datetime(2026, 11, 3, 14, 30, tzinfo=UTC)
 GOOD = NewIncident(

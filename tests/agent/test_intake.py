@@ -12,9 +12,9 @@ from sqlalchemy import select
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
-from services.agent import service
-from services.agent.incidents import Incident, NewIncident, fingerprint, normalise
 from services.agent.tables import outbox
+from services.agent.triage.domain.incidents import Incident, NewIncident, fingerprint, normalise
+from services.agent.triage.service import incidents as service
 from tests.agent.fakes import NOW, Clock, list_incidents, make_agent
 
 Principals = Callable[..., Principal]

@@ -12,13 +12,16 @@ from sqlalchemy import select, update
 
 from runtime.auth import Principal
 from runtime.errors import Conflict, InvalidArgument, NotFound
-from services.agent import rules_admin, service
-from services.agent.domain import Decision
-from services.agent.incidents import NewIncident
-from services.agent.replay import replay_decision
-from services.agent.ruleset import BASELINE
-from services.agent.service import Agent
-from services.agent.tables import decisions, outbox
+from services.agent.tables import outbox
+from services.agent.triage.domain.decisions import Decision
+from services.agent.triage.domain.incidents import NewIncident
+from services.agent.triage.domain.ruleset import BASELINE
+from services.agent.triage.service import incidents as service
+from services.agent.triage.service import rule_sets as rules_admin
+from services.agent.triage.service.agent import Agent
+from services.agent.triage.service.replay import replay_decision
+from services.agent.triage.service.triage import triage_incident
+from services.agent.triage.tables import decisions
 from tests.agent.fakes import NOW, make_agent
 
 Principals = Callable[..., Principal]
@@ -43,7 +46,7 @@ def version_two(**changes: Any) -> str:
 async def decided(agent: Agent, principal_for: Principals) -> Decision:
     caller = principal_for("alice", "trader")
     incident = await service.create_incident(agent.db, new=PNL, caller=caller, clock=agent.clock)
-    return await service.triage_incident(agent, incident_id=incident.id, caller=caller)
+    return await triage_incident(agent, incident_id=incident.id, caller=caller)
 
 
 async def audit_events(agent: Agent, action: str) -> list[dict[str, Any]]:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from runtime.clients import bearer
-from services.agent.domain import snapshot
-from services.agent.incidents import NewIncident, normalise
-from services.agent.ruleset import load_rule_set
-from services.agent.triage import triage
+from services.agent.triage.domain.decisions import snapshot
+from services.agent.triage.domain.incidents import NewIncident, normalise
+from services.agent.triage.domain.ruleset import load_rule_set
+from services.agent.triage.domain.triage import triage
 from tests.agent.fakes import NOW
 from tests.agent.scenarios import scenarios
 from tests.agent.served import Agent, agent

@@ -11,10 +11,15 @@ from typing import Any
 import pytest
 
 from runtime.canonical import canonical_json, sha256_hex
-from services.agent.domain import Rule, RuleSet, snapshot
-from services.agent.incidents import NewIncident
-from services.agent.ruleset import BASELINE, RuleSetError, load_rule_set, parse_rule_set
-from services.agent.triage import triage
+from services.agent.triage.domain.decisions import Rule, RuleSet, snapshot
+from services.agent.triage.domain.incidents import NewIncident
+from services.agent.triage.domain.ruleset import (
+    BASELINE,
+    RuleSetError,
+    load_rule_set,
+    parse_rule_set,
+)
+from services.agent.triage.domain.triage import triage
 
 RULES = load_rule_set()
 OBSERVED = datetime(2026, 11, 3, 14, 30, 5, 123456, tzinfo=UTC)

@@ -14,13 +14,14 @@ from runtime.auth import Principal
 from runtime.canonical import canonical_json, sha256_hex
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent import service
-from services.agent.domain import snapshot
-from services.agent.incidents import Incident, NewIncident
-from services.agent.proposals import deliver_pending_proposals
-from services.agent.ruleset import load_rule_set
-from services.agent.service import Agent
 from services.agent.tables import outbox
+from services.agent.triage.domain.decisions import snapshot
+from services.agent.triage.domain.incidents import Incident, NewIncident
+from services.agent.triage.domain.ruleset import load_rule_set
+from services.agent.triage.service import incidents as service
+from services.agent.triage.service.agent import Agent
+from services.agent.triage.service.proposals import deliver_pending_proposals
+from services.agent.triage.service.triage import get_decision, triage_incident
 from tests.agent.fakes import NOW, FakeProposer, list_incidents, make_agent
 
 RULES = load_rule_set()
@@ -102,10 +103,10 @@ async def test_a_triage_decision_is_stored_with_its_input_hash_and_logic_version
     agent: Agent, ops: FakeProposer, principal_for: Principals
 ) -> None:
     incident = await reported(agent, principal_for, report())
-    decision = await service.triage_incident(
+    decision = await triage_incident(
         agent, incident_id=incident.id, caller=principal_for("alice", "trader")
     )
-    stored = await service.get_decision(agent, decision_id=decision.id)
+    stored = await get_decision(agent, decision_id=decision.id)
     assert stored == decision
     assert stored.outcome.input_sha256 == sha256_hex(canonical_json(snapshot(incident)))
     assert (stored.logic_name, stored.logic_version) == ("baseline", RULES.logic_version)
@@ -123,7 +124,7 @@ async def test_triage_writes_decided_and_proposed_events_as_the_agent(
     agent: Agent, principal_for: Principals
 ) -> None:
     incident = await reported(agent, principal_for, report())
-    decision = await service.triage_incident(
+    decision = await triage_incident(
         agent, incident_id=incident.id, caller=principal_for("alice", "trader")
     )
     decided, proposed = await decision_events(agent.db)
@@ -141,7 +142,7 @@ async def test_the_shipped_rule_set_is_stored_as_version_one_when_first_needed(
     agent: Agent, principal_for: Principals
 ) -> None:
     incident = await reported(agent, principal_for, report())
-    await service.triage_incident(agent, incident_id=incident.id, caller=principal_for("a", "ops"))
+    await triage_incident(agent, incident_id=incident.id, caller=principal_for("a", "ops"))
     seeded = [e for e in await events(agent.db) if e["action"] == "agent.ruleset.seeded"]
     assert [e["target"] for e in seeded] == ["ruleset/1"]
 
@@ -150,7 +151,7 @@ async def test_a_decision_without_remediation_proposes_nothing(
     agent: Agent, ops: FakeProposer, principal_for: Principals
 ) -> None:
     incident = await reported(agent, principal_for, report(latency_ms=40))
-    decision = await service.triage_incident(
+    decision = await triage_incident(
         agent, incident_id=incident.id, caller=principal_for("alice", "ops")
     )
     assert (decision.outcome.severity, decision.action_id) == ("P4", None)
@@ -164,11 +165,11 @@ async def test_when_ops_is_down_the_decision_is_kept_and_the_retry_delivers_it(
 ) -> None:
     incident = await reported(agent, principal_for, report("fix_session_down"))
     ops.down = True
-    decision = await service.triage_incident(
+    decision = await triage_incident(
         agent, incident_id=incident.id, caller=principal_for("bob", "trader")
     )
     assert decision.action_id is None
-    assert (await service.get_decision(agent, decision_id=decision.id)).action_id is None
+    assert (await get_decision(agent, decision_id=decision.id)).action_id is None
     assert (await events(agent.db))[-1]["outcome"] == "failure"
 
     ops.down = False
@@ -177,7 +178,7 @@ async def test_when_ops_is_down_the_decision_is_kept_and_the_retry_delivers_it(
     assert await deliver_pending_proposals(agent.db, ops, now=soon) == 0  # backing off
     much_later = decision.created_at.replace(year=2100)
     assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 1
-    assert (await service.get_decision(agent, decision_id=decision.id)).action_id == "act-1"
+    assert (await get_decision(agent, decision_id=decision.id)).action_id == "act-1"
     assert ops.proposals[0].requested_by == "bob"
     assert await deliver_pending_proposals(agent.db, ops, now=much_later) == 0
 
@@ -189,9 +190,7 @@ async def test_a_retry_pass_that_finds_ops_down_leaves_the_other_due_proposals_u
     for desk in ("rates", "fx", "credit"):  # three desks: three incidents, not one folded
         fresh = dataclasses.replace(report("fix_session_down"), desk=desk)
         incident = await reported(agent, principal_for, fresh)
-        await service.triage_incident(
-            agent, incident_id=incident.id, caller=principal_for("bob", "trader")
-        )
+        await triage_incident(agent, incident_id=incident.id, caller=principal_for("bob", "trader"))
     failures = len([e for e in await events(agent.db) if e["outcome"] == "failure"])
     ops.calls = 0
     much_later = NOW.replace(year=2100)
@@ -209,8 +208,8 @@ async def test_triaging_an_unknown_incident_is_not_found(
 ) -> None:
     for missing in ("00000000-0000-4000-8000-000000000000", "not-a-uuid"):
         with pytest.raises(NotFound):
-            await service.triage_incident(
+            await triage_incident(
                 agent, incident_id=missing, caller=principal_for("alice", "trader")
             )
         with pytest.raises(NotFound):
-            await service.get_decision(agent, decision_id=missing)
+            await get_decision(agent, decision_id=missing)

@@ -26,9 +26,11 @@ AUTH = AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600)
 CALLERS = (*ROLES, SERVICE, None)  # None: no token at all
 
 
-def _modules(package: ModuleType, leaf: str) -> list[ModuleType]:
+def _modules(package: ModuleType, part: str) -> list[ModuleType]:
+    """Every module of `package` whose dotted name has a part ending in `part`."""
     found = pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
-    return [importlib.import_module(m.name) for m in found if m.name.endswith(leaf)]
+    named = [m.name for m in found if any(p.endswith(part) for p in m.name.split("."))]
+    return [importlib.import_module(name) for name in named]
 
 
 def grpc_methods() -> dict[str, dict[str, bool]]:
@@ -44,7 +46,7 @@ def grpc_methods() -> dict[str, dict[str, bool]]:
 
 def rbac_tables() -> dict[str, frozenset[str]]:
     table: dict[str, frozenset[str]] = {}
-    for module in _modules(services, ".grpc_api"):
+    for module in _modules(services, "grpc_api"):
         rbac: Mapping[str, frozenset[str]] | None = getattr(module, "RBAC", None)
         if rbac is not None:
             table.update(rbac)

@@ -12,25 +12,54 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
-from services.agent.compliance.checks import Limits
-from services.agent.compliance.scheduler import Schedule
-from services.agent.compliance.summaries.hours import DeskHours
-from services.agent.compliance.summaries.llm import LlmSettings
-from services.agent.compliance.summaries.service import SummaryConfig
+from services.agent.compliance.domain.checks import Limits
+from services.agent.compliance.domain.hours import DeskHours
+from services.agent.compliance.domain.schedules import Schedule
+from services.agent.compliance.domain.spikes import SpikeRule
 
 
 @dataclass(frozen=True)
-class ComplianceSettings:
+class LlmSettings:
+    url: str
+    model: str
+    key: str = field(default="", repr=False)
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> LlmSettings | None:
+        url = env.get("TRADEOPS_AGENT_LLM_URL", "")
+        if not url:
+            return None
+        key_file = env.get("TRADEOPS_AGENT_LLM_KEY_FILE", "")
+        key = Path(key_file).read_text().strip() if key_file else ""
+        return cls(url, env.get("TRADEOPS_AGENT_LLM_MODEL", "gpt-4o-mini"), key)
+
+    @property
+    def endpoint(self) -> str:
+        base = self.url.rstrip("/")
+        return base if base.endswith("/chat/completions") else f"{base}/v1/chat/completions"
+
+
+@dataclass(frozen=True)
+class SummaryConfig:
+    hours: DeskHours = field(default_factory=DeskHours)
+    spikes: SpikeRule = field(default_factory=SpikeRule)
+    llm: LlmSettings | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
     schedule: Schedule
     poll_s: float
     limits: Limits
     summaries: SummaryConfig
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ComplianceSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         hours = DeskHours.parse(
             env.get("TRADEOPS_AGENT_DESK_HOURS", "07:00-19:00"),

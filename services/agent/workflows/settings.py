@@ -30,7 +30,7 @@ class Webhook:
 
 
 @dataclass(frozen=True)
-class TriggerSettings:
+class Settings:
     poll_s: float = 1.0
     backoff_s: float = 2.0
     backoff_max_s: float = 300.0
@@ -38,7 +38,7 @@ class TriggerSettings:
     egress: EgressPolicy = DEFAULT  # checked again on every webhook request
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> TriggerSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         egress = egress_policy(env)
         return cls(

@@ -15,8 +15,8 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
-from services.agent.compliance import grpc_api
-from services.agent.compliance.sources import Peers
+from services.agent.compliance.clients.peers import Peers
+from services.agent.compliance.grpc_api import servicer as grpc_api
 from services.audit.log.grpc_api import servicer as audit_api
 from services.audit.log.service.log import AuditLog
 from services.ops.grpc_api import servicer as ops_api

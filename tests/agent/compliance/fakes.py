@@ -11,7 +11,12 @@ import grpc
 
 from runtime.auth import ANYONE, SERVICES
 from runtime.grpc_server import ServiceSpec
-from services.agent.compliance.views import ActionView, ChainVerdict, EscalationView, ExportView
+from services.agent.compliance.domain.views import (
+    ActionView,
+    ChainVerdict,
+    EscalationView,
+    ExportView,
+)
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from services.agent.compliance.checks import CHECKS, Limits
-from services.agent.compliance.checks.approvals import quorum_problems
-from services.agent.compliance.checks.escalation import escalation_deadlines
-from services.agent.compliance.checks.integrity import export_verification
-from services.agent.compliance.views import (
+from services.agent.compliance.domain.checks import CHECKS, Limits
+from services.agent.compliance.domain.checks.approvals import quorum_problems
+from services.agent.compliance.domain.checks.escalation import escalation_deadlines
+from services.agent.compliance.domain.checks.integrity import export_verification
+from services.agent.compliance.domain.views import (
     ActionView,
     EscalationView,
     ExportView,

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from runtime.clients import bearer
 from runtime.db import Database
-from services.agent.tables import incidents, outbox
+from services.agent.tables import outbox
+from services.agent.triage.tables import incidents
 from tests.agent.compliance.helpers import (
     APPROVAL_CHECKS,
     Token,

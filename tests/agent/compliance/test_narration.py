@@ -7,10 +7,9 @@ from pathlib import Path
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.agent.compliance.summaries import service as summaries
-from services.agent.compliance.summaries.llm import LlmSettings
-from services.agent.compliance.summaries.reader import AuditReader
-from services.agent.compliance.summaries.service import SummaryConfig
+from services.agent.compliance.clients.audit import AuditReader
+from services.agent.compliance.service import summaries as summaries
+from services.agent.compliance.settings import LlmSettings, SummaryConfig
 from tests.agent.compliance.audit_events import SINCE, UNTIL, append_day
 from tests.agent.compliance.fake_llm import fake_llm
 from tests.agent.compliance.fakes import HandClock

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from runtime.clients import bearer
 from runtime.db import Database
-from services.agent.compliance.service import SCHEDULER, run_checks
-from services.agent.compliance.sources import GrpcSources, Peers
+from services.agent.compliance.clients.peers import GrpcSources, Peers
+from services.agent.compliance.service.runs import SCHEDULER, run_checks
 from tests.agent.compliance.audit_events import append_day
 from tests.agent.compliance.fakes import FakeExports, HandClock
 from tests.agent.compliance.helpers import Token, refs, result_of

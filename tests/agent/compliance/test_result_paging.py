@@ -11,9 +11,10 @@ import pytest
 
 from runtime.clients import bearer
 from runtime.db import Database
-from services.agent.compliance import grpc_api, repository
-from services.agent.compliance.results import CheckResult, Run
-from services.agent.compliance.sources import Peers
+from services.agent.compliance.clients.peers import Peers
+from services.agent.compliance.domain.results import CheckResult, Run
+from services.agent.compliance.grpc_api import servicer as grpc_api
+from services.agent.compliance.repository import runs as repository
 from tests.agent.compliance.conftest import Served
 from tests.agent.compliance.helpers import Token
 from tradeops.agent.v1 import compliance_service_pb2 as cpb

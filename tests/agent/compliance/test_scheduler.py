@@ -8,8 +8,9 @@ import uuid
 from sqlalchemy import delete, select, update
 
 from runtime.db import Database
-from services.agent.compliance.checks import Limits
-from services.agent.compliance.scheduler import Schedule, claim, ensure, run_due
+from services.agent.compliance.domain.checks import Limits
+from services.agent.compliance.domain.schedules import Schedule
+from services.agent.compliance.service.schedules import claim, ensure, run_due
 from services.agent.compliance.tables import compliance_schedules as schedules
 from tests.agent.compliance.fakes import FakeSources, HandClock
 

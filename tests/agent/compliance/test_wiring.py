@@ -9,12 +9,13 @@ import pytest
 
 from runtime.db import Database
 from runtime.settings import AuthSettings, ServiceSettings
-from services.agent.compliance.settings import ComplianceSettings
-from services.agent.compliance.wiring import compliance_spec
+from services.agent.__main__ import compliance_spec
+from services.agent.compliance import Peers
+from services.agent.compliance.settings import Settings
 
 
 def test_settings_default_to_a_fifteen_minute_schedule_and_no_language_model() -> None:
-    settings = ComplianceSettings.from_env({})
+    settings = Settings.from_env({})
 
     assert settings.schedule.interval_s == 900
     assert settings.limits.export_verify_within == timedelta(hours=24)
@@ -28,11 +29,11 @@ def test_desk_hours_and_time_zone_come_from_the_environment() -> None:
         "TRADEOPS_AGENT_DESK_TIME_ZONE": "Asia/Tokyo",
     }
 
-    hours = ComplianceSettings.from_env(env).summaries.hours
+    hours = Settings.from_env(env).summaries.hours
 
     assert (hours.start, hours.end, hours.zone) == (time(8, 30), time(17), "Asia/Tokyo")
     with pytest.raises(ValueError, match="Mars/Olympus"):
-        ComplianceSettings.from_env({"TRADEOPS_AGENT_DESK_TIME_ZONE": "Mars/Olympus"})
+        Settings.from_env({"TRADEOPS_AGENT_DESK_TIME_ZONE": "Mars/Olympus"})
 
 
 async def test_the_spec_serves_compliance_with_its_rbac_and_scheduler(
@@ -49,8 +50,13 @@ async def test_the_spec_serves_compliance_with_its_rbac_and_scheduler(
         outbox_poll_s=1,
     )
 
+    options = Settings.from_env({})
     spec = compliance_spec(
-        settings, agent_db, wake=lambda: None, options=ComplianceSettings.from_env({})
+        settings,
+        agent_db,
+        Peers.open(settings.peers, settings.rpc_timeout_s),
+        options,
+        wake=lambda: None,
     )
 
     assert spec.service_names == ["tradeops.agent.v1.ComplianceService"]

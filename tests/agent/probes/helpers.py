@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from runtime.auth import Principal
 from runtime.db import Database
-from services.agent.probes import service
-from services.agent.probes.model import IncidentTemplate, Probe, ProbeSpec, Reading, Rule
+from services.agent.probes.domain.probes import IncidentTemplate, Probe, ProbeSpec, Reading, Rule
+from services.agent.probes.service import probes as service
 from services.agent.tables import outbox
 
 ADMIN = Principal("ada", frozenset({"admin"}))

@@ -14,7 +14,7 @@ from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.outbox import refusal_recorder
 from runtime.settings import AuthSettings
-from services.agent.probes.grpc_api import spec
+from services.agent.probes.grpc_api.servicer import spec
 from services.agent.tables import outbox
 from tests.agent.probes.helpers import Clock
 from tradeops.agent.v1 import probe_service_pb2_grpc as pb_grpc

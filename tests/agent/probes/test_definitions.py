@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from runtime.db import Database
 from runtime.errors import InvalidArgument, NotFound
-from services.agent.probes import service, store
-from services.agent.probes.model import IncidentTemplate, Reading, Rule
+from services.agent.probes.domain.probes import IncidentTemplate, Reading, Rule
+from services.agent.probes.repository import probes as store
+from services.agent.probes.service import probes as service
 from services.agent.probes.tables import probe_versions, probes
 from tests.agent.probes.helpers import ADMIN, Clock, events, latency_probe, put
 

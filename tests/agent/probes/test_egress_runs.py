@@ -8,7 +8,7 @@ import httpx
 
 from runtime.db import Database
 from runtime.egress import parse
-from services.agent.probes.worker import ProbeWorker, WorkerOptions
+from services.agent.probes.workers.probes import ProbeWorker, WorkerOptions
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, latency_probe, put
 

@@ -8,12 +8,12 @@ import httpx
 from sqlalchemy import select
 
 from runtime.db import Database
-from services.agent.probes import store
-from services.agent.probes.model import Probe
+from services.agent.probes.domain.probes import Probe
+from services.agent.probes.repository import probes as store
 from services.agent.probes.tables import probe_runs
-from services.agent.probes.worker import ProbeWorker, WorkerOptions
-from services.agent.repository import get_incident
-from services.agent.tables import incidents
+from services.agent.probes.workers.probes import ProbeWorker, WorkerOptions
+from services.agent.triage.repository.incidents import get_incident
+from services.agent.triage.tables import incidents
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, events, latency_probe, put
 

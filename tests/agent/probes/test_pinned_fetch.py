@@ -16,7 +16,7 @@ import pytest
 from runtime import egress
 from runtime.egress import DEFAULT, Address
 from runtime.tls import make_certs
-from services.agent.probes.fetch import observe
+from services.agent.probes.clients.desks import observe
 from tests.agent.probes.desk import Desk, running_desk
 from tests.agent.probes.helpers import latency_probe
 

@@ -12,8 +12,8 @@ import pytest
 
 from runtime.clients import bearer
 from runtime.db import Database
-from services.agent.probes.messages import definition
-from services.agent.probes.worker import ProbeWorker
+from services.agent.probes.grpc_api.messages import definition
+from services.agent.probes.workers.probes import ProbeWorker
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, events, latency_probe
 from tests.agent.probes.test_definitions import UNKNOWN_ID

@@ -13,7 +13,7 @@ import pytest
 from gateway.app import create_app
 from runtime.db import Database
 from runtime.settings import AuthSettings, GatewaySettings
-from services.agent.probes.worker import ProbeWorker
+from services.agent.probes.workers.probes import ProbeWorker
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, events
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from services.agent.probes.fetch import observe
-from services.agent.probes.model import Observation, ProbeSpec, Reading, Rule
+from services.agent.probes.clients.desks import observe
+from services.agent.probes.domain.probes import Observation, ProbeSpec, Reading, Rule
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import START, latency_probe
 

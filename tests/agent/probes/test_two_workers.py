@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from runtime.db import Database
-from services.agent.probes.model import RunRecord
+from services.agent.probes.domain.probes import RunRecord
 from services.agent.probes.tables import probe_runs, probe_versions, probes
-from services.agent.probes.worker import ProbeWorker, WorkerOptions
+from services.agent.probes.workers.probes import ProbeWorker, WorkerOptions
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, latency_probe, put
 

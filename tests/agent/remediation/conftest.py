@@ -12,9 +12,9 @@ from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.agent.remediation import grpc_api
-from services.agent.remediation.library import load_library
-from services.agent.remediation.ops_link import OpsLink
+from services.agent.remediation.clients.ops import OpsLink
+from services.agent.remediation.domain.playbooks import load_library
+from services.agent.remediation.grpc_api import servicer as grpc_api
 from services.ops.grpc_api import servicer as ops_api
 from tests.agent.remediation.helpers import HandClock
 from tradeops.agent.v1 import remediation_service_pb2_grpc as pb_grpc

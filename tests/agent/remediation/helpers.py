@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from runtime.db import Database
-from services.agent.remediation.model import PlanContext
-from services.agent.tables import decisions, incidents
+from services.agent.remediation.domain.plans import PlanContext
+from services.agent.triage.tables import decisions, incidents
 
 # Far ahead of any action other tests commit at the real time.
 START = datetime(2046, 3, 2, 9, 30, tzinfo=UTC)

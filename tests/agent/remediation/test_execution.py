@@ -13,12 +13,12 @@ import pytest
 from runtime.clients import bearer
 from runtime.db import Database
 from runtime.errors import Unavailable
-from services.agent.remediation.executors.base import ExecutionRequest, ExecutionResult, Executor
-from services.agent.remediation.executors.config import Executors
-from services.agent.remediation.executors.simulator import SimulatorExecutor
-from services.agent.remediation.executors.webhook import WebhookExecutor
-from services.agent.remediation.ops_link import OpsLink
-from services.agent.remediation.worker import ExecutionWorker
+from services.agent.remediation.clients.executors import Executors
+from services.agent.remediation.clients.ops import OpsLink
+from services.agent.remediation.clients.simulator import SimulatorExecutor
+from services.agent.remediation.clients.webhook import WebhookExecutor
+from services.agent.remediation.domain.executions import ExecutionRequest, ExecutionResult, Executor
+from services.agent.remediation.workers.executions import ExecutionWorker
 from tests.agent.remediation.desk import SECRET, DeskServer, Reply
 from tests.agent.remediation.helpers import HandClock, seed_decision
 from tradeops.agent.v1 import remediation_service_pb2 as pb

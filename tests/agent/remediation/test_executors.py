@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from services.agent.remediation.executors.base import ExecutionRequest
-from services.agent.remediation.executors.config import ExecutorConfigError, from_env
-from services.agent.remediation.executors.simulator import SimulatorExecutor
-from services.agent.remediation.executors.webhook import WebhookExecutor
+from services.agent.remediation.clients.executors import ExecutorConfigError, load
+from services.agent.remediation.clients.simulator import SimulatorExecutor
+from services.agent.remediation.clients.webhook import WebhookExecutor
+from services.agent.remediation.domain.executions import ExecutionRequest
 from tests.agent.remediation.desk import SECRET, DeskServer, Reply
 
 REQUEST = ExecutionRequest(
@@ -120,7 +120,7 @@ def test_executors_are_read_from_the_environment(tmp_path: Path) -> None:
             {"name": "demo", "type": "simulator", "fail_kinds": ["throttle_strategy"]},
         ],
     }  # fmt: skip
-    executors = from_env({"TRADEOPS_AGENT_EXECUTORS": json.dumps(config)})
+    executors = load(json.dumps(config))
     oms = executors.for_kind("restart_fix_session")
     assert isinstance(oms, WebhookExecutor)
     assert (oms.name, oms.secret, oms.timeout_s, oms.retries) == ("webhook:oms", SECRET, 3, 1)
@@ -131,7 +131,7 @@ def test_executors_are_read_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_without_configuration_nothing_is_executed_automatically() -> None:
-    executors = from_env({})
+    executors = load("")
     assert executors.for_kind("failover_market_data_feed") is None
     assert executors.by_name == {}
 
@@ -152,4 +152,4 @@ def test_without_configuration_nothing_is_executed_automatically() -> None:
 )
 def test_a_malformed_configuration_stops_the_service(config: str, message: str) -> None:
     with pytest.raises(ExecutorConfigError, match=message):
-        from_env({"TRADEOPS_AGENT_EXECUTORS": config})
+        load(config)

@@ -15,9 +15,9 @@ from runtime.auth import ServiceIdentity
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.settings import AuthSettings
-from services.agent.remediation.library import load_library
-from services.agent.remediation.ops_link import OpsLink
-from services.agent.remediation.planning import plan_remediation
+from services.agent.remediation.clients.ops import OpsLink
+from services.agent.remediation.domain.playbooks import load_library
+from services.agent.remediation.service.planning import plan_remediation
 from services.agent.tables import outbox
 from tests.agent.remediation.helpers import seed_decision
 from tradeops.agent.v1 import remediation_service_pb2 as pb

@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from services.agent.remediation.library import (
+from services.agent.remediation.domain.planner import plan_steps
+from services.agent.remediation.domain.plans import PlannedStep
+from services.agent.remediation.domain.playbooks import (
     PLAYBOOKS,
     Library,
     PlaybookError,
     load_library,
     parse_playbook,
 )
-from services.agent.remediation.model import PlannedStep
-from services.agent.remediation.planner import plan_steps
 from tests.agent.remediation.helpers import context
 
 

@@ -11,9 +11,10 @@ import pytest
 from runtime.auth import ServiceIdentity, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
-from runtime.grpc_server import start
+from runtime.grpc_server import merge, start
 from runtime.settings import AuthSettings, ServiceSettings
-from services.agent.remediation.wiring import merge, remediation_spec
+from services.agent.__main__ import remediation_spec
+from services.agent.remediation.settings import Settings as RemediationSettings
 from services.ops.grpc_api import servicer as ops_api
 from tests.agent.remediation.helpers import Tokens
 from tradeops.agent.v1 import remediation_service_pb2 as pb
@@ -47,8 +48,8 @@ async def test_one_server_serves_remediation_beside_another_service(
         agent_db,
         ops_grpc.OpsServiceStub(channel),
         ServiceIdentity(auth_settings, "agent"),
+        RemediationSettings.from_env(env),
         wake=lambda: None,
-        env=env,
     )
     assert len(remediation.workers) == 1
     both = merge(remediation, ops_api.spec(ops_db, lambda: None))

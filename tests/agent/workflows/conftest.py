@@ -22,14 +22,14 @@ from runtime.clients import bearer
 from runtime.db import Database
 from runtime.relay import OutboxRelay
 from runtime.settings import AuthSettings
-from services.agent.compliance.checks import Limits
-from services.agent.compliance.sources import Peers
+from services.agent.compliance.clients.peers import Peers
+from services.agent.compliance.domain.checks import Limits
 from services.agent.tables import outbox
-from services.agent.workflows import grpc_api
-from services.agent.workflows.feed import AuditFeed, OpsActions
+from services.agent.workflows.clients.feed import AuditFeed, OpsActions
+from services.agent.workflows.clients.steps import Remote
+from services.agent.workflows.grpc_api import servicer as grpc_api
 from services.agent.workflows.settings import Webhook, webhooks
-from services.agent.workflows.steps import Remote
-from services.agent.workflows.worker import TriggerWorker
+from services.agent.workflows.workers.triggers import TriggerWorker
 from services.audit.log.domain.checkpoints.cutting import Cadence
 from services.audit.log.domain.records import GENESIS
 from services.audit.log.grpc_api import servicer as audit_api

@@ -9,7 +9,7 @@ import grpc
 import pytest
 from sqlalchemy import text
 
-from services.agent.workflows import defaults
+from services.agent.workflows.service import defaults
 from tests.agent.workflows.conftest import Harness
 from tests.agent.workflows.helpers import rule_request
 from tradeops.agent.v1 import trigger_service_pb2 as pb

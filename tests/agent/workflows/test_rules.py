@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import json_format
 from sqlalchemy import text
 
-from services.agent.workflows import defaults
+from services.agent.workflows.service import defaults
 from tests.agent.workflows.conftest import Harness
 from tests.agent.workflows.helpers import rule_request
 from tradeops.agent.v1 import trigger_service_pb2 as pb

@@ -14,9 +14,11 @@ from runtime.auth import Principal
 from runtime.backoff import Backoff
 from runtime.outbox import automation
 from runtime.webhook_signing import verify
-from services.agent.compliance.service import Requester, run_checks
-from services.agent.compliance.views import ExportView
-from services.agent.workflows import defaults, firing_store, runner, service
+from services.agent.compliance.domain.views import ExportView
+from services.agent.compliance.service.runs import Requester, run_checks
+from services.agent.workflows.repository import firings as firing_store
+from services.agent.workflows.service import defaults, runner
+from services.agent.workflows.service import rules as service
 from tests.agent.compliance.fakes import FakeSources
 from tests.agent.workflows.conftest import Harness
 from tests.agent.workflows.helpers import rule_request

@@ -13,7 +13,7 @@ import pytest
 
 from runtime.egress import parse
 from runtime.settings import SettingsError
-from services.agent.workflows.settings import TriggerSettings
+from services.agent.workflows.settings import Settings
 from tests.agent.workflows.conftest import Harness
 from tests.agent.workflows.helpers import rule_request
 from tests.agent.workflows.test_firings import firings
@@ -33,7 +33,7 @@ def test_a_webhook_at_cloud_metadata_stops_the_agent_naming_both_settings(
     env = environment(tmp_path, "http://169.254.169.254/hook")
 
     with pytest.raises(SettingsError) as refused:
-        TriggerSettings.from_env(env)
+        Settings.from_env(env)
 
     assert str(refused.value) == (
         "TRADEOPS_AGENT_WEBHOOKS[0]: url host 169.254.169.254 is not allowed by "
@@ -46,14 +46,14 @@ def test_a_webhook_the_policy_lists_is_accepted(tmp_path: Path) -> None:
         tmp_path, "http://169.254.169.254/hook", TRADEOPS_EGRESS_ALLOW="169.254.169.254"
     )
 
-    assert TriggerSettings.from_env(env).webhooks["desk-chat"].url == "http://169.254.169.254/hook"
+    assert Settings.from_env(env).webhooks["desk-chat"].url == "http://169.254.169.254/hook"
 
 
 def test_a_malformed_policy_stops_the_agent(tmp_path: Path) -> None:
     env = environment(tmp_path, "http://127.0.0.1/hook", TRADEOPS_EGRESS_ALLOW="10.0.0.0/33")
 
     with pytest.raises(SettingsError, match=r"TRADEOPS_EGRESS_ALLOW entry '10\.0\.0\.0/33'"):
-        TriggerSettings.from_env(env)
+        Settings.from_env(env)
 
 
 async def test_a_webhook_resolving_outside_the_policy_fails_at_once_without_a_request(

@@ -1,0 +1,40 @@
+"""A failing check becomes an incident through the agent's own intake use case, so it is
+normalised, de-duplicated (one subject per check) and audited like any desk's incident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from runtime.auth import SERVICE, Principal
+from runtime.db import Database
+from services.agent.compliance.domain.results import CheckResult
+from services.agent.triage import KINDS, NewIncident, create_incident
+
+# "compliance_violation" is asked of the triage owner; until the intake knows it, a failing
+# check is reported under the nearest existing kind (a break between what happened and what
+# the rules allow).
+KIND = "compliance_violation" if "compliance_violation" in KINDS else "recon_break"
+SOURCE = "agent.compliance"
+CALLER = Principal("agent.compliance", frozenset({SERVICE}), "", "")
+MAX_REFS = 20
+
+
+async def raise_incident(db: Database, result: CheckResult, observed_at: datetime) -> str:
+    """Opens an incident for a failing result; returns its id."""
+    refs = ", ".join(f.ref for f in result.evidence[:MAX_REFS])
+    more = len(result.evidence) - MAX_REFS
+    summary = (
+        f"Compliance check {result.check_id} v{result.check_version} failed: {result.detail}. "
+        f"Evidence: {refs}{f' and {more} more' if more > 0 else ''}. Run {result.run_id}."
+    )
+    new = NewIncident(
+        source=SOURCE,
+        kind=KIND,
+        desk="",
+        subject=f"compliance/{result.check_id}",
+        summary=summary[:2000],
+        metrics={"violations": float(len(result.evidence)), "examined": float(result.examined)},
+        observed_at=observed_at,
+    )
+    incident = await create_incident(db, new=new, caller=CALLER, clock=lambda: observed_at)
+    return incident.id
