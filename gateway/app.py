@@ -21,6 +21,7 @@ from gateway.limits import BodyLimit
 from gateway.peers import Peers
 from gateway.rbac import authorize, document
 from gateway.refusals import RefusalReporter
+from gateway.rest_schema import add_components
 from runtime import collector
 from runtime.auth import ServiceIdentity, TokenVerifier
 from runtime.settings import GatewaySettings
@@ -98,7 +99,8 @@ def _quiet(scope: Scope) -> bool:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table."""
+    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table
+    and the schemas of the replies (gateway.rest_schema)."""
     if app.openapi_schema is None:
-        app.openapi_schema = document_idempotency(document(FastAPI.openapi(app)))
+        app.openapi_schema = add_components(document_idempotency(document(FastAPI.openapi(app))))
     return app.openapi_schema

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from gateway.errors import ApiError
 from gateway.peers import Peers
 from gateway.rbac import authorize
-from runtime import proto_json
+from gateway.rest_json import to_rest
 from runtime.auth import Principal
 from runtime.clients import bearer
 from runtime.idempotency import KEY_PATTERN, KEY_RULE
@@ -46,9 +46,10 @@ RpcDep = Annotated[Rpc, Depends(rpc)]
 
 
 def as_json(message: Message) -> Json:
-    """Proto3 JSON with the .proto field names and every field present (zero values included),
-    so clients see one shape; int64 values are strings, as the proto3 JSON mapping says."""
-    return proto_json.to_dict(message)  # type: ignore[no-any-return]
+    """The reply as REST JSON (gateway.rest_json): the .proto field names, every field present
+    (zero values included) so clients see one shape, enum names without their prefix and
+    64-bit integers as JSON integers."""
+    return to_rest(message)
 
 
 IDEMPOTENCY_HEADER = {

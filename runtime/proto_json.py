@@ -1,7 +1,8 @@
 """A message's proto3 JSON mapping as a dict, exactly as json_format.MessageToDict gives it with
-preserving_proto_field_name=True and always_print_fields_with_no_presence=True (the shape every
-client of the gateway sees), at a fraction of its cost: MessageToDict looks every field's kind
-up again on every call, which showed as 7% of the gateway's CPU per approval. Here each message
+preserving_proto_field_name=True and always_print_fields_with_no_presence=True (the shape of
+audit records in exports; the gateway's REST replies differ from it in enum names and 64-bit
+integers, see gateway.rest_json), at a fraction of its cost: MessageToDict looks every field's
+kind up again on every call, which showed as 7% of the gateway's CPU per approval. Here each message
 type's fields are planned once, and Timestamp and Struct (with Value and ListValue) are
 written directly; the rarer well-known types still go through json_format itself."""
 

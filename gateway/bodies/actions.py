@@ -9,23 +9,26 @@ from google.protobuf.struct_pb2 import Struct
 from pydantic import Field
 
 from gateway.bodies.base import Parameters, QueryModel, StrictModel, Who
+from gateway.rest_json import number_of
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
+# The REST names of ActionState and Risk (gateway.rest_json), as replies spell them too;
+# tests/gateway/test_rest_shapes.py holds them to the contract's values.
 State = Literal[
-    "pending_approval",
-    "approved",
-    "rejected",
-    "expired",
-    "cancelled",
-    "executing",
-    "executed",
-    "failed",
-    "outcome_unknown",
+    "PENDING_APPROVAL",
+    "APPROVED",
+    "REJECTED",
+    "EXPIRED",
+    "CANCELLED",
+    "EXECUTING",
+    "EXECUTED",
+    "FAILED",
+    "OUTCOME_UNKNOWN",
 ]
 
 
-Risk = Literal["low", "medium", "high", "critical"]
+Risk = Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
 
 
 class ActionQuery(QueryModel):
@@ -40,20 +43,12 @@ class ActionQuery(QueryModel):
 
     def to_message(self) -> pb.ListActionsRequest:
         return pb.ListActionsRequest(
-            state=state_number(self.state) if self.state else pb.ACTION_STATE_UNSPECIFIED,
+            state=number_of(pb.ActionState, self.state or "UNSPECIFIED"),
             kind=self.kind,
-            risk=risk_number(self.risk) if self.risk else pb.RISK_UNSPECIFIED,
+            risk=number_of(pb.Risk, self.risk or "UNSPECIFIED"),
             assignee=self.assignee,
             page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
         )
-
-
-def state_number(name: State) -> pb.ActionState.ValueType:
-    return pb.ActionState.Value(f"ACTION_STATE_{name.upper()}")
-
-
-def risk_number(name: Risk) -> pb.Risk.ValueType:
-    return pb.Risk.Value(f"RISK_{name.upper()}")
 
 
 class Vote(StrictModel):
@@ -126,9 +121,9 @@ class ExecutionStart(StrictModel):
 
 
 class ExecutionResult(StrictModel):
-    outcome: Literal["executed", "failed", "outcome_unknown"]
+    outcome: Literal["EXECUTED", "FAILED", "OUTCOME_UNKNOWN"]
     detail: Annotated[str, Field(max_length=4000)] = ""
 
     def to_message(self, action_id: str) -> pb.RecordExecutionResultRequest:
-        outcome = pb.ActionState.Value(f"ACTION_STATE_{self.outcome.upper()}")
+        outcome = number_of(pb.ActionState, self.outcome)
         return pb.RecordExecutionResultRequest(id=action_id, outcome=outcome, detail=self.detail)

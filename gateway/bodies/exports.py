@@ -18,6 +18,7 @@ from gateway.bodies.base import (
     check_window,
     copy_window,
 )
+from gateway.rest_json import number_of
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
 
@@ -29,8 +30,9 @@ Kind = Literal[
 Format = Literal["jsonl", "csv"]
 
 
+# ExportState's REST names (gateway.rest_json), as replies spell them.
 State = Literal[
-    "requested", "generating", "signed", "delivering", "delivered", "verified", "failed"
+    "REQUESTED", "GENERATING", "SIGNED", "DELIVERING", "DELIVERED", "VERIFIED", "FAILED"
 ]
 
 
@@ -157,9 +159,8 @@ class ExportQuery(QueryModel):
     )
 
     def to_message(self) -> pb.ListExportsRequest:
-        state = f"EXPORT_STATE_{self.state.upper()}" if self.state else "EXPORT_STATE_UNSPECIFIED"
         return pb.ListExportsRequest(
-            state=pb.ExportState.Value(state),
+            state=number_of(pb.ExportState, self.state or "UNSPECIFIED"),
             kind=self.kind or "",
             page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
             client_key=self.client_key or "",

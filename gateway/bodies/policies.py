@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gateway.bodies.actions import Risk, risk_number
+from gateway.bodies.actions import Risk
 from gateway.bodies.base import (
     QueryModel,
     Rfc3339,
@@ -16,6 +16,7 @@ from gateway.bodies.base import (
     check_window,
     copy_window,
 )
+from gateway.rest_json import number_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 YEAR_S = 366 * 86400  # durations are bounded so the service's date arithmetic cannot overflow
@@ -71,7 +72,7 @@ class ApprovalPolicyBody(StrictModel):
         fields = self.model_dump(exclude={"risk", "role_requirements"})
         policy = pb.ApprovalPolicy(
             id=policy_id,
-            risk=risk_number(self.risk) if self.risk else pb.RISK_UNSPECIFIED,
+            risk=number_of(pb.Risk, self.risk or "UNSPECIFIED"),
             role_requirements=[r.to_message() for r in self.role_requirements],
             **fields,
         )

@@ -16,12 +16,13 @@ from gateway.bodies.actions import (
     NewComment,
 )
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/agent/ops/actions/{action_id}", tags=["actions"])
 
 
-@router.post("/assign")
+@router.post("/assign", response_model=json_of(pb.Action))
 async def assign_action(action_id: UUID, body: Assignment, rpc: RpcDep) -> Json:
     """Assigns a user and/or a team; an empty body assigns the caller."""
     action = await rpc.peers.ops.AssignAction(
@@ -30,7 +31,7 @@ async def assign_action(action_id: UUID, body: Assignment, rpc: RpcDep) -> Json:
     return as_json(action)
 
 
-@router.post("/acknowledge")
+@router.post("/acknowledge", response_model=json_of(pb.Action))
 async def acknowledge_action(
     action_id: UUID, rpc: RpcDep, body: Acknowledgement | None = None
 ) -> Json:
@@ -42,7 +43,7 @@ async def acknowledge_action(
     return as_json(action)
 
 
-@router.post("/escalate")
+@router.post("/escalate", response_model=json_of(pb.Action))
 async def escalate_action(action_id: UUID, body: Escalation, rpc: RpcDep) -> Json:
     """Moves a pending action to the next level of its escalation policy by hand."""
     action = await rpc.peers.ops.EscalateAction(
@@ -51,7 +52,7 @@ async def escalate_action(action_id: UUID, body: Escalation, rpc: RpcDep) -> Jso
     return as_json(action)
 
 
-@router.post("/comments", status_code=201)
+@router.post("/comments", status_code=201, response_model=json_of(pb.TimelineEntry))
 async def add_comment(action_id: UUID, body: NewComment, rpc: RpcDep) -> Json:
     """Adds the caller's comment to the timeline; answers the new timeline entry."""
     entry = await rpc.peers.ops.AddComment(
@@ -60,7 +61,7 @@ async def add_comment(action_id: UUID, body: NewComment, rpc: RpcDep) -> Json:
     return as_json(entry)
 
 
-@router.get("/timeline")
+@router.get("/timeline", response_model=json_of(pb.Timeline))
 async def get_timeline(action_id: UUID, rpc: RpcDep) -> Json:
     """Everything that happened to the action, oldest first."""
     timeline = await rpc.peers.ops.GetTimeline(
@@ -69,7 +70,7 @@ async def get_timeline(action_id: UUID, rpc: RpcDep) -> Json:
     return as_json(timeline)
 
 
-@router.post("/execution")
+@router.post("/execution", response_model=json_of(pb.Action))
 async def start_execution(action_id: UUID, body: ExecutionStart, rpc: RpcDep) -> Json:
     """Hands an approved action to `executor` inside its validity window; 409 otherwise (an
     action past its window is then expired)."""
@@ -79,7 +80,7 @@ async def start_execution(action_id: UUID, body: ExecutionStart, rpc: RpcDep) ->
     return as_json(action)
 
 
-@router.post("/execution/result")
+@router.post("/execution/result", response_model=json_of(pb.Action))
 async def record_execution_result(action_id: UUID, body: ExecutionResult, rpc: RpcDep) -> Json:
     """How the execution ended; `outcome_unknown` asks a person to check the desk system."""
     action = await rpc.peers.ops.RecordExecutionResult(

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.actions import ActionQuery, Cancellation, NewParameters, Vote
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/agent/ops/actions", tags=["actions"])
 
 
-@router.get("")
+@router.get("", response_model=json_of(pb.ListActionsResponse))
 async def list_actions(rpc: RpcDep, query: Annotated[ActionQuery, Query()]) -> Json:
     """Actions, newest first; every filter given must match. Follow `next_page_token`."""
     reply = await rpc.peers.ops.ListActions(
@@ -23,7 +24,7 @@ async def list_actions(rpc: RpcDep, query: Annotated[ActionQuery, Query()]) -> J
     return as_json(reply)
 
 
-@router.get("/{action_id}")
+@router.get("/{action_id}", response_model=json_of(pb.Action))
 async def get_action(action_id: UUID, rpc: RpcDep) -> Json:
     action = await rpc.peers.ops.GetAction(
         pb.GetActionRequest(id=str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
@@ -31,21 +32,21 @@ async def get_action(action_id: UUID, rpc: RpcDep) -> Json:
     return as_json(action)
 
 
-@router.post("/{action_id}/approve")
+@router.post("/{action_id}/approve", response_model=json_of(pb.Action))
 async def approve_action(action_id: UUID, rpc: RpcDep, body: Vote | None = None) -> Json:
     vote = pb.VoteRequest(id=str(action_id), comment=body.comment if body else "")
     action = await rpc.peers.ops.ApproveAction(vote, timeout=rpc.timeout, metadata=rpc.metadata)
     return as_json(action)
 
 
-@router.post("/{action_id}/reject")
+@router.post("/{action_id}/reject", response_model=json_of(pb.Action))
 async def reject_action(action_id: UUID, rpc: RpcDep, body: Vote | None = None) -> Json:
     vote = pb.VoteRequest(id=str(action_id), comment=body.comment if body else "")
     action = await rpc.peers.ops.RejectAction(vote, timeout=rpc.timeout, metadata=rpc.metadata)
     return as_json(action)
 
 
-@router.post("/{action_id}/cancel")
+@router.post("/{action_id}/cancel", response_model=json_of(pb.Action))
 async def cancel_action(action_id: UUID, body: Cancellation, rpc: RpcDep) -> Json:
     """Withdraws a pending or approved action. The ops service admits ops, admin and the
     action's requester; 409 once it is executing or decided otherwise."""
@@ -55,7 +56,7 @@ async def cancel_action(action_id: UUID, body: Cancellation, rpc: RpcDep) -> Jso
     return as_json(action)
 
 
-@router.put("/{action_id}/parameters")
+@router.put("/{action_id}/parameters", response_model=json_of(pb.Action))
 async def update_parameters(action_id: UUID, body: NewParameters, rpc: RpcDep) -> Json:
     """Replaces a pending action's parameters; every earlier vote is voided (kept in the
     timeline, no longer counted). 409 unless the action is pending."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from gateway.bodies.exports import ExportQuery, NewExport, Redelivery, ScheduleBody, VerifyMany
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.export.v1 import export_service_pb2 as pb
 
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -26,7 +27,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=json_of(pb.Export))
 async def create_export(
     body: NewExport, rpc: RpcDep, idempotency_key: IdempotencyKey = None
 ) -> Json:
@@ -38,7 +39,7 @@ async def create_export(
     return as_json(export)
 
 
-@router.get("")
+@router.get("", response_model=json_of(pb.ListExportsResponse))
 async def list_exports(rpc: RpcDep, query: Annotated[ExportQuery, Query()]) -> Json:
     """Exports, newest first. With `client_key`, only your own export created with that
     client_key or Idempotency-Key (none, or exactly one): this is how to find the result of a
@@ -49,7 +50,7 @@ async def list_exports(rpc: RpcDep, query: Annotated[ExportQuery, Query()]) -> J
     return as_json(reply)
 
 
-@router.post("/verify")
+@router.post("/verify", response_model=json_of(pb.VerifyExportsResponse))
 async def verify_exports(body: VerifyMany, rpc: RpcDep) -> Json:
     """Verifies each of `ids`, or every signed export created in [since, until)."""
     reply = await rpc.peers.export.VerifyExports(
@@ -58,7 +59,7 @@ async def verify_exports(body: VerifyMany, rpc: RpcDep) -> Json:
     return as_json(reply)
 
 
-@router.get("/schedules")
+@router.get("/schedules", response_model=json_of(pb.ListSchedulesResponse))
 async def list_schedules(rpc: RpcDep) -> Json:
     reply = await rpc.peers.export.ListSchedules(
         pb.ListSchedulesRequest(), timeout=rpc.timeout, metadata=rpc.metadata
@@ -66,7 +67,7 @@ async def list_schedules(rpc: RpcDep) -> Json:
     return as_json(reply)
 
 
-@router.post("/schedules", status_code=201)
+@router.post("/schedules", status_code=201, response_model=json_of(pb.Schedule))
 async def create_schedule(body: ScheduleBody, rpc: RpcDep) -> Json:
     schedule = await rpc.peers.export.PutSchedule(
         body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
@@ -74,7 +75,7 @@ async def create_schedule(body: ScheduleBody, rpc: RpcDep) -> Json:
     return as_json(schedule)
 
 
-@router.put("/schedules/{schedule_id}")
+@router.put("/schedules/{schedule_id}", response_model=json_of(pb.Schedule))
 async def put_schedule(schedule_id: UUID, body: ScheduleBody, rpc: RpcDep) -> Json:
     """Replaces the schedule with that id."""
     schedule = await rpc.peers.export.PutSchedule(
@@ -92,7 +93,7 @@ async def delete_schedule(schedule_id: UUID, rpc: RpcDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=json_of(pb.ListPublicKeysResponse))
 async def list_public_keys(rpc: RpcDep) -> Json:
     """The signing keys' public parts, current and retired, newest first."""
     reply = await rpc.peers.export.ListPublicKeys(
@@ -101,7 +102,7 @@ async def list_public_keys(rpc: RpcDep) -> Json:
     return as_json(reply)
 
 
-@router.get("/{export_id}")
+@router.get("/{export_id}", response_model=json_of(pb.Export))
 async def get_export(export_id: UUID, rpc: RpcDep) -> Json:
     export = await rpc.peers.export.GetExport(
         pb.GetExportRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
@@ -109,7 +110,7 @@ async def get_export(export_id: UUID, rpc: RpcDep) -> Json:
     return as_json(export)
 
 
-@router.post("/{export_id}/verify")
+@router.post("/{export_id}/verify", response_model=json_of(pb.Verification))
 async def verify_export(export_id: UUID, rpc: RpcDep) -> Json:
     verification = await rpc.peers.export.VerifyExport(
         pb.VerifyExportRequest(id=str(export_id)), timeout=rpc.long_timeout, metadata=rpc.metadata
@@ -117,7 +118,7 @@ async def verify_export(export_id: UUID, rpc: RpcDep) -> Json:
     return as_json(verification)
 
 
-@router.post("/{export_id}/redeliver")
+@router.post("/{export_id}/redeliver", response_model=json_of(pb.Export))
 async def redeliver_export(export_id: UUID, rpc: RpcDep, body: Redelivery | None = None) -> Json:
     """Delivers the signed export again, to `destination` or its own."""
     request = (body or Redelivery()).to_message(str(export_id))
@@ -127,7 +128,7 @@ async def redeliver_export(export_id: UUID, rpc: RpcDep, body: Redelivery | None
     return as_json(export)
 
 
-@router.get("/{export_id}/attempts")
+@router.get("/{export_id}/attempts", response_model=json_of(pb.ListAttemptsResponse))
 async def list_attempts(export_id: UUID, rpc: RpcDep) -> Json:
     reply = await rpc.peers.export.ListAttempts(
         pb.ListAttemptsRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.incidents import DecisionQuery, IncidentQuery, NewIncident
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
 router = APIRouter(tags=["incidents"])
 
 
-@router.post("/incidents", status_code=201)
+@router.post("/incidents", status_code=201, response_model=json_of(pb.Incident))
 async def create_incident(body: NewIncident, rpc: RpcDep) -> Json:
     incident = await rpc.peers.agent.CreateIncident(
         body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
@@ -22,7 +23,7 @@ async def create_incident(body: NewIncident, rpc: RpcDep) -> Json:
     return as_json(incident)
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=json_of(pb.ListIncidentsResponse))
 async def list_incidents(rpc: RpcDep, query: Annotated[IncidentQuery, Query()]) -> Json:
     """Incidents, newest first. Follow `next_page_token`."""
     reply = await rpc.peers.agent.ListIncidents(
@@ -31,7 +32,7 @@ async def list_incidents(rpc: RpcDep, query: Annotated[IncidentQuery, Query()]) 
     return as_json(reply)
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=json_of(pb.Incident))
 async def get_incident(incident_id: UUID, rpc: RpcDep) -> Json:
     incident = await rpc.peers.agent.GetIncident(
         pb.GetIncidentRequest(id=str(incident_id)), timeout=rpc.timeout, metadata=rpc.metadata
@@ -39,7 +40,7 @@ async def get_incident(incident_id: UUID, rpc: RpcDep) -> Json:
     return as_json(incident)
 
 
-@router.get("/incidents/{incident_id}/decisions")
+@router.get("/incidents/{incident_id}/decisions", response_model=json_of(pb.ListDecisionsResponse))
 async def list_decisions(
     incident_id: UUID, rpc: RpcDep, query: Annotated[DecisionQuery, Query()]
 ) -> Json:

@@ -16,6 +16,7 @@ from gateway.bodies.policies import (
     PolicyQuery,
 )
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/agent/ops", tags=["policies"])
@@ -25,7 +26,7 @@ PolicyId = Annotated[
 ]
 
 
-@router.get("/policies")
+@router.get("/policies", response_model=json_of(pb.ListPoliciesResponse))
 async def list_policies(rpc: RpcDep, query: Annotated[PolicyQuery, Query()]) -> Json:
     reply = await rpc.peers.ops.ListPolicies(
         query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
@@ -33,7 +34,7 @@ async def list_policies(rpc: RpcDep, query: Annotated[PolicyQuery, Query()]) -> 
     return as_json(reply)
 
 
-@router.put("/policies/{policy_id}")
+@router.put("/policies/{policy_id}", response_model=json_of(pb.ApprovalPolicy))
 async def put_policy(policy_id: PolicyId, body: ApprovalPolicyBody, rpc: RpcDep) -> Json:
     """Creates the policy, or its next version; answers the version stored."""
     policy = await rpc.peers.ops.PutPolicy(
@@ -42,7 +43,7 @@ async def put_policy(policy_id: PolicyId, body: ApprovalPolicyBody, rpc: RpcDep)
     return as_json(policy)
 
 
-@router.get("/escalation-policies")
+@router.get("/escalation-policies", response_model=json_of(pb.ListEscalationPoliciesResponse))
 async def list_escalation_policies(rpc: RpcDep) -> Json:
     reply = await rpc.peers.ops.ListEscalationPolicies(
         pb.ListEscalationPoliciesRequest(), timeout=rpc.timeout, metadata=rpc.metadata
@@ -50,7 +51,7 @@ async def list_escalation_policies(rpc: RpcDep) -> Json:
     return as_json(reply)
 
 
-@router.put("/escalation-policies/{policy_id}")
+@router.put("/escalation-policies/{policy_id}", response_model=json_of(pb.EscalationPolicy))
 async def put_escalation_policy(
     policy_id: PolicyId, body: EscalationPolicyBody, rpc: RpcDep
 ) -> Json:
@@ -61,7 +62,7 @@ async def put_escalation_policy(
     return as_json(policy)
 
 
-@router.get("/metrics", tags=["metrics"])
+@router.get("/metrics", tags=["metrics"], response_model=json_of(pb.OpsMetrics))
 async def get_metrics(rpc: RpcDep, query: Annotated[MetricsQuery, Query()]) -> Json:
     """Approval metrics over the actions proposed in [since, until); unset: all time, now."""
     metrics = await rpc.peers.ops.GetMetrics(

@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 from gateway.bodies.base import MAX_INT64
 from gateway.bodies.proofs import ConsistencyQuery, InclusionQuery
 from gateway.deps import Json, Rpc, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -23,7 +24,7 @@ NOTE_EXAMPLE = (
 )
 
 
-@router.get("/proofs/inclusion")
+@router.get("/proofs/inclusion", response_model=json_of(pb.InclusionProof))
 async def inclusion_proof(rpc: RpcDep, query: Annotated[InclusionQuery, Query()]) -> Json:
     """Proves record `seq` is in the tree of size `tree_size`."""
     proof = await rpc.peers.audit.GetInclusionProof(
@@ -32,7 +33,7 @@ async def inclusion_proof(rpc: RpcDep, query: Annotated[InclusionQuery, Query()]
     return as_json(proof)
 
 
-@router.get("/proofs/consistency")
+@router.get("/proofs/consistency", response_model=json_of(pb.ConsistencyProof))
 async def consistency_proof(rpc: RpcDep, query: Annotated[ConsistencyQuery, Query()]) -> Json:
     """Proves the tree of size `first_size` is a prefix of the tree of size `second_size`."""
     proof = await rpc.peers.audit.GetConsistencyProof(
@@ -42,7 +43,7 @@ async def consistency_proof(rpc: RpcDep, query: Annotated[ConsistencyQuery, Quer
 
 
 # The literal paths come before /checkpoints/{tree_size}, which would otherwise match them.
-@router.get("/checkpoints/latest")
+@router.get("/checkpoints/latest", response_model=json_of(pb.SignedCheckpoint))
 async def latest_checkpoint(rpc: RpcDep) -> Json:
     """The newest signed checkpoint; 404 before the first one is cut."""
     return as_json(await _checkpoint(rpc, LATEST))
@@ -59,7 +60,7 @@ async def latest_checkpoint_note(rpc: RpcDep) -> PlainTextResponse:
     return PlainTextResponse(checkpoint.note)
 
 
-@router.get("/checkpoints/{tree_size}")
+@router.get("/checkpoints/{tree_size}", response_model=json_of(pb.SignedCheckpoint))
 async def checkpoint_at(
     rpc: RpcDep,
     tree_size: Annotated[
@@ -70,7 +71,7 @@ async def checkpoint_at(
     return as_json(await _checkpoint(rpc, tree_size))
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=json_of(pb.ListPublicKeysResponse))
 async def public_keys(rpc: RpcDep) -> Json:
     """Checkpoint verifier keys, each with the tree sizes [from_size, until_size) it signs."""
     reply = await rpc.peers.audit.ListPublicKeys(

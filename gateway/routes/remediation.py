@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.remediation import ExecutionQuery
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 
 router = APIRouter(prefix="/agent", tags=["remediation"])
 
 
-@router.post("/remediation/{decision_id}/plan")
+@router.post("/remediation/{decision_id}/plan", response_model=json_of(pb.RemediationPlan))
 async def plan_remediation(decision_id: UUID, rpc: RpcDep) -> Json:
     """Applies the playbook for the decision's category and proposes every step to ops on the
     caller's behalf. Idempotent: planning again returns the stored plan."""
@@ -26,7 +27,7 @@ async def plan_remediation(decision_id: UUID, rpc: RpcDep) -> Json:
     return as_json(plan)
 
 
-@router.get("/remediation/{decision_id}")
+@router.get("/remediation/{decision_id}", response_model=json_of(pb.RemediationPlan))
 async def get_plan(decision_id: UUID, rpc: RpcDep) -> Json:
     plan = await rpc.peers.remediation.GetPlan(
         pb.GetPlanRequest(decision_id=str(decision_id)),
@@ -36,7 +37,7 @@ async def get_plan(decision_id: UUID, rpc: RpcDep) -> Json:
     return as_json(plan)
 
 
-@router.get("/executions")
+@router.get("/executions", response_model=json_of(pb.ListExecutionsResponse))
 async def list_executions(rpc: RpcDep, query: Annotated[ExecutionQuery, Query()]) -> Json:
     """Executions, newest first, with every delivery attempt."""
     reply = await rpc.peers.remediation.ListExecutions(
@@ -45,7 +46,7 @@ async def list_executions(rpc: RpcDep, query: Annotated[ExecutionQuery, Query()]
     return as_json(reply)
 
 
-@router.get("/playbooks")
+@router.get("/playbooks", response_model=json_of(pb.ListPlaybooksResponse))
 async def list_playbooks(rpc: RpcDep) -> Json:
     reply = await rpc.peers.remediation.ListPlaybooks(
         pb.ListPlaybooksRequest(), timeout=rpc.timeout, metadata=rpc.metadata

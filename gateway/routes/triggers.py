@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.triggers import DisableBody, FiringQuery, TriggerBody, VersionQuery
 from gateway.deps import Json, RpcDep, as_json
+from gateway.rest_schema import json_of
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 
 router = APIRouter(tags=["triggers"])
 
 
-@router.get("/triggers")
+@router.get("/triggers", response_model=json_of(pb.ListTriggersResponse))
 async def list_triggers(rpc: RpcDep) -> Json:
     """Every rule at its current version, by name."""
     reply = await rpc.peers.triggers.ListTriggers(
@@ -24,7 +25,7 @@ async def list_triggers(rpc: RpcDep) -> Json:
     return as_json(reply)
 
 
-@router.post("/triggers", status_code=201)
+@router.post("/triggers", status_code=201, response_model=json_of(pb.Trigger))
 async def create_trigger(body: TriggerBody, rpc: RpcDep) -> Json:
     """Creates a rule (version 1); 409 when its name is taken."""
     rule = await rpc.peers.triggers.PutTrigger(
@@ -33,7 +34,7 @@ async def create_trigger(body: TriggerBody, rpc: RpcDep) -> Json:
     return as_json(rule)
 
 
-@router.get("/trigger-firings")
+@router.get("/trigger-firings", response_model=json_of(pb.ListFiringsResponse))
 async def list_all_firings(rpc: RpcDep, query: Annotated[FiringQuery, Query()]) -> Json:
     """Every rule's firings, newest first."""
     reply = await rpc.peers.triggers.ListFirings(
@@ -42,7 +43,7 @@ async def list_all_firings(rpc: RpcDep, query: Annotated[FiringQuery, Query()]) 
     return as_json(reply)
 
 
-@router.get("/triggers/{trigger_id}")
+@router.get("/triggers/{trigger_id}", response_model=json_of(pb.Trigger))
 async def get_trigger(
     trigger_id: UUID, rpc: RpcDep, query: Annotated[VersionQuery, Query()]
 ) -> Json:
@@ -52,7 +53,7 @@ async def get_trigger(
     return as_json(rule)
 
 
-@router.put("/triggers/{trigger_id}")
+@router.put("/triggers/{trigger_id}", response_model=json_of(pb.Trigger))
 async def change_trigger(trigger_id: UUID, body: TriggerBody, rpc: RpcDep) -> Json:
     """A new version of this rule (its name is fixed), the old one kept."""
     rule = await rpc.peers.triggers.PutTrigger(
@@ -61,7 +62,7 @@ async def change_trigger(trigger_id: UUID, body: TriggerBody, rpc: RpcDep) -> Js
     return as_json(rule)
 
 
-@router.post("/triggers/{trigger_id}/disable")
+@router.post("/triggers/{trigger_id}/disable", response_model=json_of(pb.Trigger))
 async def disable_trigger(trigger_id: UUID, body: DisableBody, rpc: RpcDep) -> Json:
     """A new, disabled version; PUT the definition with enabled=true to turn it back on."""
     request = pb.DisableTriggerRequest(id=str(trigger_id), reason=body.reason)
@@ -71,7 +72,7 @@ async def disable_trigger(trigger_id: UUID, body: DisableBody, rpc: RpcDep) -> J
     return as_json(rule)
 
 
-@router.get("/triggers/{trigger_id}/firings")
+@router.get("/triggers/{trigger_id}/firings", response_model=json_of(pb.ListFiringsResponse))
 async def list_firings(
     trigger_id: UUID, rpc: RpcDep, query: Annotated[FiringQuery, Query()]
 ) -> Json:

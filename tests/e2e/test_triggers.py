@@ -53,7 +53,7 @@ def settled_firing(
         page = api.get(f"/triggers/{trigger_id}/firings", headers=headers)
         assert page.status_code == 200, page.text
         seen[:] = [f for f in page.json()["firings"] if f["event_target"] == target]
-        settled = [f for f in seen if f["state"] != "FIRING_STATE_PENDING"]
+        settled = [f for f in seen if f["state"] != "PENDING"]
         return dict(settled[0]) if settled else None
 
     try:
@@ -91,7 +91,7 @@ def test_only_an_admin_writes_rules_and_a_rule_acts_in_its_own_name(
     assert cancelled.status_code == 200, cancelled.text
 
     firing = settled_firing(api, tom, made.json()["id"], f"action/{action_id}")
-    assert firing["state"] == "FIRING_STATE_DONE", firing
+    assert firing["state"] == "DONE", firing
     kind, _, incident_id = firing["created"].partition("/")
     incident = api.get(f"/incidents/{incident_id}", headers=tom)
     assert kind == "incident"
@@ -116,14 +116,14 @@ def test_an_executed_kill_switch_produces_a_verifiable_evidence_pack(
     assert started.status_code == 200, started.text
     done = api.post(
         f"/agent/ops/actions/{action_id}/execution/result",
-        json={"outcome": "executed"},
+        json={"outcome": "EXECUTED"},
         headers=bob,
     )
     assert done.status_code == 200, done.text
 
     rule = trigger_named(api, carol, "kill-switch-evidence")
     firing = settled_firing(api, carol, rule["id"], f"action/{action_id}")
-    assert firing["state"] == "FIRING_STATE_DONE", firing
+    assert firing["state"] == "DONE", firing
     export = api.get(f"/exports/{firing['created'].partition('/')[2]}", headers=carol).json()
     assert export["requested_by"] == "trigger:kill-switch-evidence@v1"
     directory = Path(stack.env["TRADEOPS_EXPORT_DIR"]) / export["directory"]

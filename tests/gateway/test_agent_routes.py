@@ -458,4 +458,4 @@ async def test_triage_metrics_is_not_taken_for_a_decision_id(gateway: Gateway) -
     response = await gateway.client.get("/agent/triage/metrics", headers=gateway.auth("viewer"))
 
     assert response.status_code == 200
-    assert response.json()["by_severity"] == {"P1": "1", "P3": "3"}
+    assert response.json()["by_severity"] == {"P1": 1, "P3": 3}

@@ -73,7 +73,7 @@ async def test_an_inclusion_proof_is_against_the_latest_checkpoint_unless_a_size
     latest = await gateway.client.get("/audit/proofs/inclusion?seq=3", headers=headers)
 
     assert latest.json()["proof"] == ["cd" * 32, "ef" * 32]
-    assert latest.json()["tree_size"] == "42"
+    assert latest.json()["tree_size"] == 42
     request = assert_forwarded(gateway, "GetInclusionProof", headers)
     assert request == pb.InclusionProofRequest(seq=3, tree_size=0)
     gateway.recorder.calls.clear()
@@ -137,7 +137,7 @@ async def test_anyone_lists_the_checkpoint_keys(gateway: Gateway) -> None:
 
     response = await gateway.client.get("/audit/keys", headers=headers)
 
-    assert response.json()["keys"][0]["until_size"] == "-1"
+    assert response.json()["keys"][0]["until_size"] == -1
     assert response.json()["origin"] == "tradeops.example/audit"
     assert assert_forwarded(gateway, "ListPublicKeys", headers) == pb.ListPublicKeysRequest()
 

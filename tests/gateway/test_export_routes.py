@@ -39,13 +39,13 @@ async def test_compliance_requests_a_delivered_report_over_a_time_range(gateway:
         "until": "2026-04-01T00:00:00Z",
         "destination": "regulator-sftp",
         "client_key": "march-actions",
-        "parameters": {"state": "executed"},
+        "parameters": {"state": "EXECUTED"},
     }
 
     response = await gateway.client.post("/exports", json=body, headers=headers)
 
     assert response.status_code == 201
-    assert response.json()["state"] == "EXPORT_STATE_DELIVERED"
+    assert response.json()["state"] == "DELIVERED"
     assert assert_forwarded(gateway, "CreateExport", headers) == pb.CreateExportRequest(
         kind="actions_report",
         format="csv",
@@ -53,7 +53,7 @@ async def test_compliance_requests_a_delivered_report_over_a_time_range(gateway:
         until=stamp("2026-04-01T00:00:00Z"),
         destination="regulator-sftp",
         client_key="march-actions",
-        parameters=struct({"state": "executed"}),
+        parameters=struct({"state": "EXECUTED"}),
     )
 
 
@@ -82,7 +82,7 @@ async def test_a_viewer_lists_exports_by_state_and_kind(gateway: Gateway) -> Non
     headers = gateway.auth("viewer")
 
     response = await gateway.client.get(
-        "/exports?state=verified&kind=audit_extract&page_size=7&page_token=abc", headers=headers
+        "/exports?state=VERIFIED&kind=audit_extract&page_size=7&page_token=abc", headers=headers
     )
 
     assert response.status_code == 200
@@ -107,7 +107,7 @@ async def test_a_viewer_reads_an_export_and_its_delivery_attempts(gateway: Gatew
     attempts = await gateway.client.get(f"/exports/{EXPORT_ID}/attempts", headers=headers)
 
     assert attempts.json()["attempts"][0]["outcome"] == "failed"
-    assert attempts.json()["attempts"][0]["bytes"] == "12"
+    assert attempts.json()["attempts"][0]["bytes"] == 12
     assert assert_forwarded(gateway, "ListAttempts", headers) == pb.ListAttemptsRequest(
         id=EXPORT_ID
     )

@@ -16,7 +16,7 @@ ACTION_ID = "0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a002"
 ACTION = f"/agent/ops/actions/{ACTION_ID}"
 POLICY = {
     "action_kind": "flatten_position",
-    "risk": "high",
+    "risk": "HIGH",
     "approvals_required": 2,
     "rejections_to_reject": 1,
     "role_requirements": [{"role": "compliance", "count": 1}],
@@ -115,7 +115,7 @@ FORWARDED: list[tuple[str, str, str, Any, str, Message]] = [
         "admin",
         "POST",
         f"{ACTION}/execution/result",
-        {"outcome": "outcome_unknown", "detail": "OMS timed out"},
+        {"outcome": "OUTCOME_UNKNOWN", "detail": "OMS timed out"},
         "RecordExecutionResult",
         pb.RecordExecutionResultRequest(
             id=ACTION_ID, outcome=pb.ACTION_STATE_OUTCOME_UNKNOWN, detail="OMS timed out"
@@ -223,9 +223,9 @@ async def test_actions_are_filtered_by_state_kind_risk_and_assignee(gateway: Gat
         "/agent/ops/actions",
         headers=headers,
         params={
-            "state": "outcome_unknown",
+            "state": "OUTCOME_UNKNOWN",
             "kind": "failover_market_data_feed",
-            "risk": "critical",
+            "risk": "CRITICAL",
             "assignee": "carol",
             "page_size": "20",
             "page_token": "abc",
@@ -251,7 +251,7 @@ async def test_a_cancelled_action_comes_back_with_its_reason(gateway: Gateway) -
         f"{ACTION}/cancel", json={"reason": "feed recovered"}, headers=gateway.auth("ops")
     )
 
-    assert response.json()["state"] == "ACTION_STATE_CANCELLED"
+    assert response.json()["state"] == "CANCELLED"
     assert response.json()["cancel_reason"] == "feed recovered"
 
 
@@ -268,7 +268,7 @@ async def test_a_comment_is_created_and_read_back_in_the_timeline(gateway: Gatew
     )
 
     assert created.status_code == 201
-    assert created.json()["id"] == "7"
+    assert created.json()["id"] == 7
     request = assert_forwarded(gateway, "AddComment", headers)
     assert request == pb.AddCommentRequest(id=ACTION_ID, text="checking the feed")
     gateway.recorder.calls.clear()
@@ -286,9 +286,9 @@ async def test_metrics_come_back_with_counts_by_state_and_the_backlog(gateway: G
     response = await gateway.client.get("/agent/ops/metrics", headers=gateway.auth("viewer"))
 
     body = response.json()
-    assert body["counts_by_state"] == {"PENDING_APPROVAL": "3"}
+    assert body["counts_by_state"] == {"PENDING_APPROVAL": 3}
     assert body["mtta_s"] == 42.5
-    assert body["backlog"] == [{"from_s": "300", "count": "2"}]
+    assert body["backlog"] == [{"from_s": 300, "count": 2}]
 
 
 async def test_a_policy_may_govern_any_kind_at_any_risk(gateway: Gateway) -> None:

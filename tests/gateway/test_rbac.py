@@ -59,7 +59,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", f"{ACTION}/escalate"): {"reason": "nobody answers"},
     ("POST", f"{ACTION}/comments"): {"text": "looking"},
     ("POST", f"{ACTION}/execution"): {"executor": "webhook:desk-oms"},
-    ("POST", f"{ACTION}/execution/result"): {"outcome": "executed"},
+    ("POST", f"{ACTION}/execution/result"): {"outcome": "EXECUTED"},
     ("PUT", "/agent/ops/policies/{policy_id}"): POLICY,
     ("PUT", "/agent/ops/escalation-policies/{policy_id}"): {"levels": [{"after_s": 300}]},
     ("POST", "/probes"): PROBE,

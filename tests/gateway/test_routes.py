@@ -93,11 +93,11 @@ async def test_actions_are_listed_by_state_with_paging(gateway: Gateway) -> None
     headers = gateway.auth("viewer")
 
     response = await gateway.client.get(
-        "/agent/ops/actions?state=pending_approval&page_size=10&page_token=abc", headers=headers
+        "/agent/ops/actions?state=PENDING_APPROVAL&page_size=10&page_token=abc", headers=headers
     )
 
     body = response.json()
-    assert body["actions"][0]["state"] == "ACTION_STATE_PENDING_APPROVAL"
+    assert body["actions"][0]["state"] == "PENDING_APPROVAL"
     assert body["next_page_token"] == "next"
     request = assert_forwarded(gateway, "ListActions", headers)
     assert isinstance(request, ops_pb.ListActionsRequest)
@@ -143,7 +143,7 @@ async def test_compliance_verifies_the_chain(gateway: Gateway) -> None:
 
     response = await gateway.client.post("/audit/verify", headers=headers)
 
-    assert response.json() == {"ok": True, "checked": "3", "first_bad_seq": "-1", "reason": ""}
+    assert response.json() == {"ok": True, "checked": 3, "first_bad_seq": -1, "reason": ""}
     assert_forwarded(gateway, "VerifyChain", headers)
 
 
@@ -159,7 +159,7 @@ async def test_compliance_creates_lists_and_reads_exports(gateway: Gateway) -> N
         "/exports", json={"kind": "audit_extract", "from_seq": 2, "to_seq": 9}, headers=headers
     )
     assert created.status_code == 201
-    assert created.json()["state"] == "EXPORT_STATE_SIGNED"
+    assert created.json()["state"] == "SIGNED"
     request = assert_forwarded(gateway, "CreateExport", headers)
     assert request == export_pb.CreateExportRequest(
         kind="audit_extract", format="jsonl", from_seq=2, to_seq=9
