@@ -49,8 +49,9 @@ def jsonl_line(record: audit_pb2.AuditRecord) -> str:
 
 
 def as_dict(record: audit_pb2.AuditRecord) -> dict[str, Any]:
-    """The record's proto3 JSON mapping, as the gateway's responses are mapped (runtime.proto_json:
-    MessageToDict's output, int64 as a string, timestamps RFC 3339, unset messages left out)."""
+    """The record's proto3 JSON mapping (runtime.proto_json: MessageToDict's output, int64 as a
+    string, timestamps RFC 3339, unset messages left out). Export files keep this mapping, the
+    contract's own, while the gateway's REST replies use plain names and integers."""
     return cast(dict[str, Any], proto_json.to_dict(record))
 
 
