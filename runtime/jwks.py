@@ -4,7 +4,9 @@ provider's JWKS (its published public keys), fetched from a configured URL and c
 A token naming a key id the cache does not hold triggers a refetch, because that is how a
 provider's key rotation first shows: it starts signing with a new key before every client has
 seen it. Refetches are rate-limited (`refresh_min_s`) so made-up key ids cannot make us hammer
-the provider; keys removed from the set stop verifying after the next fetch."""
+the provider; keys removed from the set stop verifying after the next fetch. PyJWT's own
+PyJWKClient refetches on every unknown key id with no such limit, so one caller with made-up
+key ids could make the gateway fetch once per request: that is why this cache is ours."""
 
 from __future__ import annotations
 

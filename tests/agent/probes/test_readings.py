@@ -107,7 +107,10 @@ async def test_a_body_that_is_not_the_text_format_is_failing(
 ) -> None:
     spec = prom(desk, "up", Rule("threshold", op="<", value=1))
     found = await seen(http, desk, "<html>down</html>\n", spec, PROMETHEUS)
-    assert (found.status, found.error) == ("failing", "line 1 is not a Prometheus sample")
+    assert (found.status, found.error) == (
+        "failing",
+        "not the Prometheus text format: invalid metric name:<html>down</html>",
+    )
 
 
 async def test_a_staleness_rule_reads_unix_or_iso_timestamps_and_ages(

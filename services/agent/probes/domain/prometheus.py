@@ -1,15 +1,16 @@
 """The sample a probe reads from a Prometheus text-format (0.0.4) body: the one sample of the
 named metric whose labels include the wanted ones. No sample, or several that match, is an
-error naming why, never a guess."""
+error naming why, never a guess. The format itself is read by prometheus_client's own parser,
+the reference implementation, rather than by a second one of ours."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+-?\d+)?\s*$")
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
-_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+from prometheus_client.parser import text_string_to_metric_families
+
+# A desk's error page can be large; the reason recorded on the probe run quotes only this much.
+MAX_QUOTE = 120
 
 
 class Unreadable(ValueError):
@@ -29,35 +30,14 @@ def sample(body: str, metric: str, wanted: Mapping[str, str]) -> float:
     return found[0]
 
 
-def _samples(body: str) -> list[tuple[str, dict[str, str], float]]:
-    samples = []
-    for number, line in enumerate(body.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _SAMPLE.match(line.strip())
-        if match is None:
-            raise Unreadable(f"line {number} is not a Prometheus sample")
-        name, _, labels, value, _ = match.groups()
-        samples.append((name, _labels(labels or "", number), _number(value, number)))
-    return samples
-
-
-def _labels(text: str, number: int) -> dict[str, str]:
-    labels, at = {}, 0
-    while at < len(text):
-        match = _LABEL.match(text, at)
-        if match is None:
-            raise Unreadable(f"line {number} has malformed labels")
-        labels[match.group(1)] = re.sub(r"\\.", lambda m: _ESCAPES.get(m[0], m[0]), match[2])
-        at = match.end()
-    return labels
-
-
-def _number(text: str, number: int) -> float:
+def _samples(body: str) -> Iterator[tuple[str, dict[str, str], float]]:
     try:
-        return float(text)  # also "+Inf", "-Inf" and "NaN", as the format allows
-    except ValueError:
-        raise Unreadable(f"line {number} has a value that is not a number") from None
+        for family in text_string_to_metric_families(body):
+            for one in family.samples:
+                yield one.name, one.labels, float(one.value)
+    except ValueError as exc:
+        reason = " ".join(str(exc).split())[:MAX_QUOTE]
+        raise Unreadable(f"not the Prometheus text format: {reason}") from None
 
 
 def _show(wanted: Mapping[str, str]) -> str:
