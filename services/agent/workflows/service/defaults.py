@@ -13,6 +13,7 @@ from typing import Any
 
 from runtime.db import Database
 from runtime.outbox import automation
+from services.agent.triage import active_kinds
 from services.agent.workflows.domain.rules import DEFAULT_ATTEMPTS, Definition, DuplicateRule, Rule
 from services.agent.workflows.repository import rules as rule_store
 from services.agent.workflows.service.rules import normalise, write_version
@@ -45,9 +46,9 @@ async def ensure(db: Database, clock: Callable[[], datetime]) -> list[Rule]:
     created = []
     actor = automation(AUTHOR, "defaults.json")
     for each in shipped():
-        rule = normalise(each, webhooks=())
         try:
             async with db.transaction() as session:
+                rule = normalise(each, (), await active_kinds(session))
                 if await rule_store.named(session, rule.name) is None:
                     new_id = str(uuid.uuid4())
                     written = await write_version(session, rule, new_id, 1, actor, AUTHOR, clock())
