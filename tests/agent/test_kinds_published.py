@@ -154,3 +154,18 @@ async def test_probes_and_triggers_take_a_kind_once_a_rule_set_declares_it(
     await publish(agent, principal_for, version_two(RULE, ["call_eur"]))
     assert (await put(agent.db, probe, clock)).spec.incident.kind == "margin_call"
     await define_trigger()
+
+
+async def test_a_default_trigger_whose_kind_was_withdrawn_is_skipped_not_fatal(
+    agent: Agent, principal_for: Principals
+) -> None:
+    doc = json.loads(BASELINE.read_bytes())
+    doc["version"] = 2
+    del doc["kinds"]["compliance_violation"]
+    doc["rules"] = [r for r in doc["rules"] if r["kind"] != "compliance_violation"]
+    await publish(agent, principal_for, json.dumps(doc))
+
+    created = await defaults.ensure(agent.db, Clock())
+    opening = [d.name for d in defaults.shipped() if d.step == "open_incident"]
+    assert opening
+    assert {rule.name for rule in created} == {d.name for d in defaults.shipped()} - set(opening)
