@@ -9,8 +9,10 @@ import pytest
 
 from runtime.errors import InvalidArgument
 from services.agent.triage.domain.incidents import NewIncident, validate
+from services.agent.triage.domain.ruleset import load_rule_set
 
 NOW = datetime(2026, 11, 3, 14, 30, tzinfo=UTC)
+KINDS = load_rule_set().kinds  # the shipped baseline's declared kinds
 GOOD = NewIncident(
     source="md-gateway-ny4",
     kind="market_data_latency",
@@ -23,8 +25,8 @@ GOOD = NewIncident(
 
 
 def test_a_complete_incident_is_accepted() -> None:
-    validate(GOOD, NOW)
-    validate(replace(GOOD, desk="", summary="", metrics={}), NOW)
+    validate(GOOD, NOW, KINDS)
+    validate(replace(GOOD, desk="", summary="", metrics={}), NOW, KINDS)
 
 
 @pytest.mark.parametrize(
@@ -49,9 +51,9 @@ def test_an_invalid_incident_is_refused_with_a_clear_message(
     change: dict[str, object], message: str
 ) -> None:
     with pytest.raises(InvalidArgument, match=message.replace("(", r"\(")):
-        validate(replace(GOOD, **change), NOW)  # type: ignore[arg-type]
+        validate(replace(GOOD, **change), NOW, KINDS)  # type: ignore[arg-type]
 
 
 def test_limits_are_inclusive() -> None:
-    validate(replace(GOOD, source="x" * 200, summary="y" * 2000), NOW)
-    validate(replace(GOOD, metrics={f"m{i}": 1.0 for i in range(50)}), NOW)
+    validate(replace(GOOD, source="x" * 200, summary="y" * 2000), NOW, KINDS)
+    validate(replace(GOOD, metrics={f"m{i}": 1.0 for i in range(50)}), NOW, KINDS)

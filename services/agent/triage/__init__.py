@@ -5,7 +5,6 @@ process's wiring may use."""
 
 from services.agent.triage.domain.decisions import COMPARISONS, Decision
 from services.agent.triage.domain.incidents import (
-    KINDS,
     MAX_METRIC_NAME,
     MAX_METRICS,
     MAX_SUMMARY,
@@ -14,6 +13,7 @@ from services.agent.triage.domain.incidents import (
     NewIncident,
 )
 from services.agent.triage.domain.intake import Windows
+from services.agent.triage.domain.kinds import Kinds, check_kind
 from services.agent.triage.repository.decisions import get_decision
 from services.agent.triage.repository.incidents import is_uuid
 from services.agent.triage.repository.keyset import cut, newest_first
@@ -26,12 +26,12 @@ from services.agent.triage.service.incidents import (
     open_one,
     resolve,
 )
+from services.agent.triage.service.kinds import active_kinds
 from services.agent.triage.service.triage import triage_incident
 
 __all__ = [
     "COMPARISONS",
     "DEFAULT_WINDOWS",
-    "KINDS",
     "MAX_METRICS",
     "MAX_METRIC_NAME",
     "MAX_SUMMARY",
@@ -40,9 +40,12 @@ __all__ = [
     "Decision",
     "Event",
     "Incident",
+    "Kinds",
     "NewIncident",
     "Windows",
     "accept",
+    "active_kinds",
+    "check_kind",
     "create_incident",
     "cut",
     "fold_linked",

@@ -8,12 +8,11 @@ from datetime import datetime
 from runtime.auth import SERVICE, Principal
 from runtime.db import Database
 from services.agent.compliance.domain.results import CheckResult
-from services.agent.triage import KINDS, NewIncident, create_incident
+from services.agent.triage import NewIncident, create_incident
 
-# "compliance_violation" is asked of the triage owner; until the intake knows it, a failing
-# check is reported under the nearest existing kind (a break between what happened and what
-# the rules allow).
-KIND = "compliance_violation" if "compliance_violation" in KINDS else "recon_break"
+# A kind the shipped rule set (services/agent/triage/rules/baseline.json) declares, with a rule;
+# intake refuses it only if an admin publishes a rule set version that withdraws it.
+KIND = "compliance_violation"
 SOURCE = "agent.compliance"
 CALLER = Principal("agent.compliance", frozenset({SERVICE}), "", "")
 MAX_REFS = 20

@@ -4,6 +4,7 @@ refuses it when the desk system fails."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from runtime.errors import InvalidArgument
@@ -11,12 +12,12 @@ from services.agent.probes.domain.probes import FAILING, Observation, ProbeSpec
 from services.agent.triage import MAX_SUMMARY, NewIncident, accept
 
 
-def check_report(spec: ProbeSpec, version: int, now: datetime) -> None:
+def check_report(spec: ProbeSpec, version: int, now: datetime, kinds: Collection[str]) -> None:
     """Raises InvalidArgument when the intake would refuse the incident this probe opens (for
     example two metric names equal once normalised), so it is refused when defined, not when
     the desk system fails."""
     try:
-        accept([report_of(spec, version, Observation(FAILING, 0.0, "", 0), now)], now)
+        accept([report_of(spec, version, Observation(FAILING, 0.0, "", 0), now)], now, kinds)
     except InvalidArgument as exc:
         raise InvalidArgument(f"the incident this probe would open is invalid: {exc}") from None
 

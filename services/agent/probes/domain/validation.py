@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused
@@ -24,7 +25,13 @@ from services.agent.probes.domain.probes import (
     Reading,
     Rule,
 )
-from services.agent.triage import KINDS, MAX_METRIC_NAME, MAX_METRICS, MAX_SUMMARY, MAX_TEXT
+from services.agent.triage import (
+    MAX_METRIC_NAME,
+    MAX_METRICS,
+    MAX_SUMMARY,
+    MAX_TEXT,
+    check_kind,
+)
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -35,7 +42,8 @@ MIN_INTERVAL_S, MAX_INTERVAL_S = 1, 86_400
 MAX_TIMEOUT_S, MAX_URL, MAX_LABELS = 60.0, 2000, 20
 
 
-def validate(spec: ProbeSpec, egress: EgressPolicy = DEFAULT) -> ProbeSpec:
+def validate(spec: ProbeSpec, kinds: Collection[str], egress: EgressPolicy = DEFAULT) -> ProbeSpec:
+    """`kinds`: those the active rule set declares (triage's active_kinds)."""
     if not NAME.match(spec.name):
         raise InvalidArgument("name must be 1 to 63 of a-z, 0-9, '_', '.', '-' (lower case)")
     _url(spec.url, egress)
@@ -45,7 +53,7 @@ def validate(spec: ProbeSpec, egress: EgressPolicy = DEFAULT) -> ProbeSpec:
         raise InvalidArgument(f"interval_s must be {MIN_INTERVAL_S} to {MAX_INTERVAL_S}")
     if not (0 < spec.timeout_s <= MAX_TIMEOUT_S and spec.timeout_s < spec.interval_s):
         raise InvalidArgument(f"timeout_s must be > 0, <= {MAX_TIMEOUT_S:g} and < interval_s")
-    _incident(spec.incident)
+    _incident(spec.incident, kinds)
     if len(spec.description) > MAX_SUMMARY:
         raise InvalidArgument(f"description is longer than {MAX_SUMMARY} characters")
     return spec
@@ -96,9 +104,8 @@ def _rule(rule: Rule) -> None:
         raise InvalidArgument(f"rule must be {THRESHOLD!r} or {STALENESS!r}")
 
 
-def _incident(template: IncidentTemplate) -> None:
-    if template.kind not in KINDS:
-        raise InvalidArgument(f"incident kind {template.kind!r} is not one of: {', '.join(KINDS)}")
+def _incident(template: IncidentTemplate, kinds: Collection[str]) -> None:
+    check_kind(template.kind, kinds, "incident kind")
     if not template.subject.strip():
         raise InvalidArgument("incident subject is required")
     if len(template.subject) > MAX_TEXT or len(template.desk) > MAX_TEXT:

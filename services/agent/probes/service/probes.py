@@ -22,6 +22,7 @@ from services.agent.probes.domain.validation import validate
 from services.agent.probes.repository import probes as store
 from services.agent.probes.repository import runs as run_store
 from services.agent.probes.service import events
+from services.agent.triage import active_kinds
 
 Clock = Callable[[], datetime]
 
@@ -38,10 +39,12 @@ async def put_probe(
     """Creates the probe named spec.name, or changes it (by id when given: a probe is never
     renamed). An unchanged, enabled definition stores nothing. A new or changed probe is due
     at once."""
-    validate(spec, egress)
     now = clock()
-    check_report(spec, 1, now)
     async with db.transaction() as session:
+        # Checked in the transaction that stores it: the kinds are the active rule set's.
+        kinds = await active_kinds(session)
+        validate(spec, kinds, egress)
+        check_report(spec, 1, now, kinds)
         current = await _current(session, spec.name, probe_id)
         if current is not None and current.enabled and current.spec == spec:
             return current

@@ -16,7 +16,7 @@ from runtime.auth import Principal
 from services.agent.probes.domain.probes import Observation, Probe, ProbeSpec
 from services.agent.probes.domain.reports import report_of, value_text
 from services.agent.probes.service.events import caller
-from services.agent.triage import Windows, accept, fold_linked, open_one, resolve
+from services.agent.triage import Windows, accept, active_kinds, fold_linked, open_one, resolve
 
 OPENED, UPDATED, RECOVERED = "opened", "updated", "recovered"
 
@@ -59,7 +59,8 @@ async def _open(
     now: datetime,
     windows: Windows,
 ) -> str:
-    [report] = accept([report_of(spec, version, seen, now)], now)
+    kinds = await active_kinds(session)  # a kind withdrawn since the probe was defined is refused
+    [report] = accept([report_of(spec, version, seen, now)], now, kinds)
     incident = await open_one(session, report, caller=who, now=now, windows=windows)
     return incident.id
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.agent.triage.domain.incidents import NewIncident
+from services.agent.triage.domain.kinds import Kind
 
 SEVERITIES = ("P1", "P2", "P3", "P4")  # most severe first
 SEVERITY_WEIGHT = {"P1": 1.0, "P2": 0.75, "P3": 0.5, "P4": 0.25}
@@ -86,6 +87,7 @@ class RuleSet:
     fallback: Fallback = Fallback()
     features: Mapping[str, Ratio] = field(default_factory=dict)
     sha256: str = ""
+    kinds: Mapping[str, Kind] = field(default_factory=dict)  # the incident kinds intake accepts
     by_kind: Mapping[str, tuple[Rule, ...]] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from runtime.canonical import canonical_json, sha256_hex
 from runtime.errors import InvalidArgument
+from services.agent.triage.domain.kinds import check_kind
 
-KINDS = (
-    "market_data_latency",
-    "stale_price",
-    "order_reject_spike",
-    "fix_session_down",
-    "limit_breach",
-    "pnl_break",
-    "recon_break",
-    "pretrade_reject",
-    "runaway_algo",
-    "compliance_violation",
-)
 MAX_TEXT, MAX_SUMMARY, MAX_METRICS, MAX_METRIC_NAME = 200, 2000, 50, 64
 # Desk clocks drift; an observation further ahead than this is a broken reporter.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -82,10 +71,10 @@ def fingerprint(new: NewIncident) -> str:
     return sha256_hex(canonical_json([new.source, new.kind, new.desk, new.subject.upper()]))
 
 
-def validate(new: NewIncident, now: datetime) -> None:
-    """Raises InvalidArgument naming the first problem with a reported incident."""
-    if new.kind not in KINDS:
-        raise InvalidArgument(f"kind {new.kind!r} is not one of: {', '.join(KINDS)}")
+def validate(new: NewIncident, now: datetime, kinds: Collection[str]) -> None:
+    """Raises InvalidArgument naming the first problem with a reported incident; `kinds` are
+    those the active rule set declares."""
+    check_kind(new.kind, kinds)
     for name in ("source", "subject"):
         if not getattr(new, name).strip():
             raise InvalidArgument(f"{name} is required")

@@ -22,7 +22,7 @@ from services.agent.triage.domain.decisions import (
     Rule,
     RuleSet,
 )
-from services.agent.triage.domain.incidents import KINDS
+from services.agent.triage.domain.kinds import Kind, KindError, check_name, parse_kinds
 
 BASELINE = Path(__file__).resolve().parent.parent / "rules" / "baseline.json"
 
@@ -52,8 +52,8 @@ def parse_rule_set(raw: bytes) -> RuleSet:
         doc = json.loads(raw)
         return _rule_set(doc, raw)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        if isinstance(exc, RuleSetError):
-            raise
+        if isinstance(exc, RuleSetError | KindError):
+            raise RuleSetError(str(exc)) from None
         raise RuleSetError(f"not a valid rule set: {type(exc).__name__}: {exc}") from None
 
 
@@ -62,6 +62,8 @@ def _rule_set(doc: dict[str, Any], raw: bytes) -> RuleSet:
     rules = tuple(_rule(item) for item in doc["rules"])
     if len({rule.id for rule in rules}) != len(rules):
         raise RuleSetError("rule ids must be unique")
+    kinds = parse_kinds(doc["kinds"]) if "kinds" in doc else _derived(rules, features)
+    _rules_declared(rules, kinds, features)
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise RuleSetError("'version' must be a positive integer")
@@ -74,7 +76,44 @@ def _rule_set(doc: dict[str, Any], raw: bytes) -> RuleSet:
         fallback=_fallback(doc.get("fallback", {})),
         features=features,
         sha256=digest,
+        kinds=kinds,
     )
+
+
+def _derived(rules: tuple[Rule, ...], features: dict[str, Ratio]) -> dict[str, Kind]:
+    """The kinds of a document without a `kinds` object (versions stored before kinds were
+    data): exactly the kinds its rules name, each with the metrics its rules read (a feature's
+    two metrics for a feature), so a stored version keeps triaging what it always did."""
+    metrics: dict[str, dict[str, None]] = {}
+    for rule in rules:
+        check_name("kind", rule.kind)
+        named = metrics.setdefault(rule.kind, {})
+        ratio = features.get(rule.metric or "")
+        parts = [ratio.numerator, ratio.denominator] if ratio else [rule.metric]
+        named.update(dict.fromkeys(part for part in parts if part is not None))
+    return {
+        kind: Kind(f"{kind} (declared by its rules)", tuple(named))
+        for kind, named in metrics.items()
+    }
+
+
+def _rules_declared(
+    rules: tuple[Rule, ...], kinds: dict[str, Kind], features: dict[str, Ratio]
+) -> None:
+    """Every rule names a declared kind and one of that kind's metrics or a feature: a typo in
+    a published rule set is refused, not a rule that silently never fires."""
+    for rule in rules:
+        kind = kinds.get(rule.kind)
+        if kind is None:
+            raise RuleSetError(
+                f"rule {rule.id}: kind {rule.kind!r} is not declared in 'kinds'"
+                f" ({', '.join(kinds)})"
+            )
+        if rule.metric is not None and rule.metric not in (*kind.metrics, *features):
+            raise RuleSetError(
+                f"rule {rule.id}: metric {rule.metric!r} is neither a metric of kind"
+                f" {rule.kind!r} ({', '.join(kind.metrics) or 'none'}) nor a feature"
+            )
 
 
 def _ratio(name: str, item: dict[str, Any]) -> Ratio:
@@ -96,7 +135,7 @@ def _fallback(item: dict[str, Any]) -> Fallback:
 def _rule(item: dict[str, Any]) -> Rule:
     rule = Rule(
         id=_text(item, "id"),
-        kind=_choice(item, "kind", KINDS),
+        kind=_text(item, "kind"),
         metric=item.get("metric"),
         comparison=item.get("comparison"),
         threshold=None if item.get("threshold") is None else float(item["threshold"]),

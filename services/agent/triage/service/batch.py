@@ -29,9 +29,9 @@ async def triage_batch(
     if not 0 < len(reports) <= MAX_BATCH:
         raise InvalidArgument(f"a batch holds 1 to {MAX_BATCH} incidents, got {len(reports)}")
     now = agent.clock()
-    accepted = accept(reports, now)
     async with agent.db.transaction() as session:
         rules = await agent.book.active(session)
+        accepted = accept(reports, now, rules.kinds)  # the rule set triaging them names the kinds
         incidents, events = await take_in(
             session, accepted, caller=caller, now=now, windows=agent.windows
         )

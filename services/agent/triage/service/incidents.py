@@ -4,7 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,15 +21,19 @@ from services.agent.triage.repository import incidents as incident_rows
 from services.agent.triage.repository.outbox import Event, record_events
 from services.agent.triage.service.agent import DEFAULT_WINDOWS, Agent, Clock, utc_now
 from services.agent.triage.service.intake import take_in
+from services.agent.triage.service.kinds import active_kinds
 
 
-def accept(reports: Sequence[NewIncident], now: datetime) -> list[NewIncident]:
-    """Normalised and validated reports; InvalidArgument names the first bad one."""
+def accept(
+    reports: Sequence[NewIncident], now: datetime, kinds: Collection[str]
+) -> list[NewIncident]:
+    """Normalised and validated reports of the given kinds (the active rule set's,
+    active_kinds); InvalidArgument names the first bad one."""
     accepted = []
     for index, report in enumerate(reports):
         try:
             normalised = normalise(report)
-            validate(normalised, now)
+            validate(normalised, now, kinds)
         except InvalidArgument as exc:
             raise InvalidArgument(
                 f"incident {index}: {exc}" if len(reports) > 1 else str(exc)
@@ -48,8 +52,9 @@ async def create_incident(
 ) -> Incident:
     """Intake of one report (also used by the agent's own compliance checks)."""
     now = clock()
-    [report] = accept([new], now)  # a bad report is refused before any database work
     async with db.transaction() as session:
+        # Before any write: the kinds are the active rule set's, read in this transaction.
+        [report] = accept([new], now, await active_kinds(session))
         incident = await open_one(session, report, caller=caller, now=now, windows=windows)
         return replace(incident, related=await incident_rows.related(session, incident))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from runtime.errors import InvalidArgument
 from services.agent.compliance import CHECKS
-from services.agent.triage import KINDS
+from services.agent.triage import check_kind
 from services.agent.workflows.domain.facts import templates_known
 from services.agent.workflows.domain.rules import CREATE_EXPORT, NOTIFY, OPEN_INCIDENT, RUN_CHECK
 
@@ -22,9 +22,10 @@ FORMATS = ("jsonl", "csv")
 
 
 def check_parameters(
-    step: str, parameters: Mapping[str, Any], webhooks: Collection[str]
+    step: str, parameters: Mapping[str, Any], webhooks: Collection[str], kinds: Collection[str]
 ) -> dict[str, Any]:
-    """The parameters, with defaults filled; InvalidArgument names the first problem."""
+    """The parameters, with defaults filled; InvalidArgument names the first problem. `kinds`
+    are the incident kinds the active rule set declares (triage's active_kinds)."""
     if unknown := sorted(set(parameters) - ALLOWED[step]):
         raise InvalidArgument(f"{step} does not take {unknown}; it takes {sorted(ALLOWED[step])}")
     templates_known(dict(parameters))
@@ -35,7 +36,7 @@ def check_parameters(
         return _checks(params)
     if step == NOTIFY:
         return _webhook(params, webhooks)
-    return _incident(params)
+    return _incident(params, kinds)
 
 
 def _text(params: dict[str, Any], key: str, *, required: bool = False) -> str:
@@ -74,10 +75,10 @@ def _webhook(params: dict[str, Any], webhooks: Collection[str]) -> dict[str, Any
     return params
 
 
-def _incident(params: dict[str, Any]) -> dict[str, Any]:
+def _incident(params: dict[str, Any], kinds: Collection[str]) -> dict[str, Any]:
     kind = _text(params, "kind", required=True)
-    if "{" not in kind and kind not in KINDS:
-        raise InvalidArgument(f"incident kind {kind!r} is not one of: {', '.join(KINDS)}")
+    if "{" not in kind:  # a template is filled from the event; intake checks it when it fires
+        check_kind(kind, kinds, "incident kind")
     for key in ("subject", "summary", "desk"):
         _text(params, key)
     return params

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import SERVICE, Principal
-from services.agent.triage import MAX_SUMMARY, NewIncident, Windows, accept, open_one
+from services.agent.triage import (
+    MAX_SUMMARY,
+    NewIncident,
+    Windows,
+    accept,
+    active_kinds,
+    open_one,
+)
 from services.agent.workflows.domain.rules import Firing, Rule
 
 SOURCE = "agent.triggers"
@@ -35,6 +42,6 @@ async def open_incident(
         observed_at=now,
     )
     caller = Principal(rule.automation, frozenset({SERVICE}))
-    [accepted] = accept([report], now)
+    [accepted] = accept([report], now, await active_kinds(session))
     incident = await open_one(session, accepted, caller=caller, now=now, windows=Windows())
     return f"incident/{incident.id}"

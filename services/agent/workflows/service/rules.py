@@ -16,6 +16,7 @@ from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.outbox import person
+from services.agent.triage import active_kinds
 from services.agent.workflows.domain.facts import conditions
 from services.agent.workflows.domain.parameters import check_parameters
 from services.agent.workflows.domain.rules import Definition, Firing, Rule, check
@@ -33,12 +34,14 @@ def rule_uuid(value: str) -> str:
         raise InvalidArgument(f"trigger id {value!r} is not a UUID") from None
 
 
-def normalise(definition: Definition, webhooks: Collection[str]) -> Definition:
+def normalise(
+    definition: Definition, webhooks: Collection[str], kinds: Collection[str]
+) -> Definition:
     checked = check(definition)
     return replace(
         checked,
         conditions=conditions(checked.conditions),
-        parameters=check_parameters(checked.step, checked.parameters, webhooks),
+        parameters=check_parameters(checked.step, checked.parameters, webhooks, kinds),
     )
 
 
@@ -52,8 +55,9 @@ async def put_rule(
     clock: Clock,
 ) -> Rule:
     """A new rule (no rule_id) or a new version of one."""
-    definition = normalise(definition, webhooks)
     async with db.transaction() as session:
+        # Checked in the transaction that stores it: the kinds are the active rule set's.
+        definition = normalise(definition, webhooks, await active_kinds(session))
         if rule_id:
             latest = await _current(session, rule_uuid(rule_id), lock=True)
             if definition.name != latest.name:
