@@ -5,26 +5,23 @@ about protobuf: an enum value is its name without the enum's common prefix ("PEN
 not "ACTION_STATE_PENDING_APPROVAL"); a 64-bit integer is a JSON integer, not a string; and a
 whole number inside a Struct (which holds every number as a double) is written as an integer, so
 a parameter sent as 518 comes back as 518, not 518.0. Each message type's fields are planned
-once from its descriptor, as in runtime.proto_json, since this runs on every reply."""
+once from its descriptor by runtime.json_plan, as the contract's own JSON is, since this runs
+on every reply."""
 
 from __future__ import annotations
 
-import base64
 import math
-from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
-from google.protobuf.struct_pb2 import ListValue, Struct, Value
 
-from runtime.proto_json import rfc3339
+from runtime.json_plan import Dialect
 
 if TYPE_CHECKING:  # generic in the stubs only: it gives each enum's own value type back
     from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper
 
-Convert = Callable[[Any], Any]
 Number = TypeVar("Number", bound=int)
 EXACT = 2**53  # beyond it a double no longer holds every integer: those stay as they are
 
@@ -32,7 +29,7 @@ EXACT = 2**53  # beyond it a double no longer holds every integer: those stay as
 def to_rest(message: Message) -> dict[str, Any]:
     """The reply's REST JSON (a gateway reply is always a plain message, never a well-known
     type on its own)."""
-    return _fields(message)
+    return cast(dict[str, Any], REST.to_dict(message))
 
 
 @cache
@@ -59,99 +56,6 @@ def number_of(enum: _EnumTypeWrapper[Number], name: str) -> Number:
     return enum.Value(prefix_of(enum.DESCRIPTOR) + name)
 
 
-def _fields(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, field, convert in _plan(message.DESCRIPTOR):
-        if field is not None and not message.HasField(name):
-            continue  # a field with presence left unset is left out, as proto3 JSON does
-        out[name] = convert(getattr(message, name))
-    return out
-
-
-@cache
-def _plan(descriptor: Descriptor) -> tuple[tuple[str, FieldDescriptor | None, Convert], ...]:
-    return tuple(
-        (field.name, field if field.has_presence else None, _converter(field))
-        for field in descriptor.fields
-    )
-
-
-def _converter(field: FieldDescriptor) -> Convert:
-    entry = field.message_type
-    if entry is not None and entry.GetOptions().map_entry:
-        value = _single(entry.fields_by_name["value"])
-        key = _key(entry.fields_by_name["key"])
-        return lambda entries: {key(k): value(v) for k, v in entries.items()}
-    one = _single(field)
-    if field.is_repeated:
-        return lambda items: [one(item) for item in items]
-    return one
-
-
-def _single(field: FieldDescriptor) -> Convert:
-    message = field.message_type
-    if message is None:
-        return _scalar(field)
-    known = _KNOWN.get(message.full_name)
-    if known is None and message.full_name.startswith("google.protobuf."):
-        # Its JSON is special (a Duration is "1.5s"): say so when planning, never write it wrong.
-        raise NotImplementedError(f"no REST JSON for {message.full_name} yet")
-    return known or _fields
-
-
-def _key(field: FieldDescriptor) -> Convert:
-    # JSON object keys are text; a bool key is written as JSON writes the bool.
-    if field.type == FieldDescriptor.TYPE_BOOL:
-        return lambda key: "true" if key else "false"
-    return str
-
-
-def _scalar(field: FieldDescriptor) -> Convert:
-    kind = field.type
-    if kind == FieldDescriptor.TYPE_ENUM:
-        assert field.enum_type is not None
-        names = names_of(field.enum_type)
-        # A number this gateway's contracts do not know (a newer service) stays a number.
-        return lambda number: names.get(number, number)
-    if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-        return _float
-    if kind == FieldDescriptor.TYPE_BYTES:
-        return lambda raw: base64.b64encode(raw).decode("ascii")
-    return _same  # strings, bools and every integer (a Python int is a JSON integer)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _float(value: float) -> float | str:
-    # JSON has no NaN or infinity: proto3 JSON's spellings, rather than invalid JSON.
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-
-
-def _struct(struct: Struct) -> dict[str, Any]:
-    return {key: _value(value) for key, value in struct.fields.items()}
-
-
-def _list(values: ListValue) -> list[Any]:
-    return [_value(value) for value in values.values]
-
-
-def _value(value: Value) -> Any:
-    which = value.WhichOneof("kind")
-    if which is None or which == "null_value":
-        return None
-    if which == "number_value":
-        return _number(value.number_value)
-    if which == "struct_value":
-        return _struct(value.struct_value)
-    if which == "list_value":
-        return _list(value.list_value)
-    return getattr(value, which)
-
-
 def _number(number: float) -> int | float:
     if not math.isfinite(number):
         raise ValueError(f"a Struct number must be finite to be JSON, not {number}")
@@ -160,9 +64,6 @@ def _number(number: float) -> int | float:
     return number
 
 
-_KNOWN: dict[str, Convert] = {
-    "google.protobuf.Timestamp": rfc3339,
-    "google.protobuf.Struct": _struct,
-    "google.protobuf.ListValue": _list,
-    "google.protobuf.Value": _value,
-}
+# A 64-bit integer is a Python int already, which is a JSON integer; other well-known types
+# (Duration, Any, ...) have a special JSON and no reply uses one yet: planning one fails loudly.
+REST = Dialect(int64=int, enum_names=names_of, number=_number, other_well_known=None)
