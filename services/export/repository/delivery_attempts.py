@@ -6,7 +6,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.export.domain.delivery import DELIVERED, DeliveryAttempt
-from services.export.repository.events import Actor, subject
+from services.export.repository.outbox import Actor, subject
 from services.export.tables import delivery_attempts
 
 

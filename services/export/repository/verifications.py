@@ -6,7 +6,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.export.domain.delivery import Verification
-from services.export.repository.events import Actor, subject
+from services.export.repository.outbox import Actor, subject
 from services.export.tables import verifications
 
 

@@ -21,8 +21,8 @@ from services.export.domain import requests
 from services.export.domain.exports import Checkpoint, Export, ExportState
 from services.export.domain.requests import ExportRequest
 from services.export.domain.signing import Signer
-from services.export.repository import events
 from services.export.repository import exports as repository
+from services.export.repository import outbox
 from services.export.repository.exports import ClientKeyTaken
 from services.export.service import queries
 from services.export.service.audit_extract import AuditReader
@@ -123,8 +123,8 @@ async def _record(exporter: Exporter, caller: Principal, export: Export) -> Expo
     try:
         async with exporter.db.transaction() as session:
             await repository.add(session, export)
-            await events.emit(
-                session, caller, "export.requested", export, events.request_payload(export)
+            await outbox.emit(
+                session, caller, "export.requested", export, outbox.request_payload(export)
             )
     except ClientKeyTaken:
         first = await _first(exporter.db, caller, export.client_key) if export.client_key else None

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.export.domain.exports import Export
-from services.export.repository import events
 from services.export.repository import exports as repository
+from services.export.repository import outbox
 from services.export.service.files import remove_tree
 
 
@@ -22,10 +22,10 @@ async def discard_files(export_dir: Path, export: Export) -> None:
 
 
 async def record_failure(
-    session: AsyncSession, actor: events.Actor, export: Export, reason: str, outcome: str
+    session: AsyncSession, actor: outbox.Actor, export: Export, reason: str, outcome: str
 ) -> Export:
     failed = export.failed(reason)
     await repository.save(session, failed)
-    payload = {**events.request_payload(failed), "reason": reason}
-    await events.emit(session, actor, "export.failed", failed, payload, outcome)
+    payload = {**outbox.request_payload(failed), "reason": reason}
+    await outbox.emit(session, actor, "export.failed", failed, payload, outcome)
     return failed

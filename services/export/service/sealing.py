@@ -22,8 +22,8 @@ from services.export.domain.exports import (
 )
 from services.export.domain.manifest import manifest_bytes, sums_text
 from services.export.domain.signing import Signer
-from services.export.repository import events, manifests, signing_keys
 from services.export.repository import exports as repository
+from services.export.repository import manifests, outbox, signing_keys
 from services.export.service.files import publish_dir, write_whole
 
 
@@ -41,7 +41,7 @@ async def seal(
         await asyncio.to_thread(write_sealed, staging, final, export.files, body, signer)
         await manifests.add_manifest(session, position, signed, body)
         await repository.save(session, signed)
-        await events.emit(session, caller, "export.signed", signed, events.signed_payload(signed))
+        await outbox.emit(session, caller, "export.signed", signed, outbox.signed_payload(signed))
     return signed
 
 

@@ -17,8 +17,8 @@ from services.export.clients.destinations import DeliveryError, Destination
 from services.export.domain.delivery import DELIVERED, FAILED, DeliveryAttempt
 from services.export.domain.exports import Export, ExportState
 from services.export.repository import deliveries as jobs
-from services.export.repository import delivery_attempts, events
-from services.export.repository.events import Actor
+from services.export.repository import delivery_attempts, outbox
+from services.export.repository.outbox import Actor
 from services.export.service.delivery import state
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.verification.fetch_back import verify_delivered
@@ -95,7 +95,7 @@ async def _succeeded(
         job["failures"] = 0
     await jobs.set_job(session, export.id, result.destination, **job)
     payload = {"destination": result.destination, "location": result.detail, "bytes": result.bytes}
-    await events.record(session, actor, "export.delivered", export.id, payload)
+    await outbox.record(session, actor, "export.delivered", export.id, payload)
     return await state.save(session, export.delivered(result.detail))
 
 
@@ -126,7 +126,7 @@ async def _failed(
         "failures": failures,
         "retry_at": None if retry_at is None else retry_at.isoformat(),
     }
-    await events.record(session, actor, "export.delivery_failed", export.id, payload, "failure")
+    await outbox.record(session, actor, "export.delivery_failed", export.id, payload, "failure")
     if gave_up:
         reason = f"delivery to {result.destination} failed {failures} times; last: {result.detail}"
         return await state.save(session, export.failed(reason))

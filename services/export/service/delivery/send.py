@@ -12,7 +12,7 @@ from runtime.errors import InvalidArgument
 from services.export.domain.exports import Export
 from services.export.domain.requests import parse_id
 from services.export.repository import deliveries as jobs
-from services.export.repository.events import Actor
+from services.export.repository.outbox import Actor
 from services.export.service.delivery import state
 from services.export.service.delivery.attempt import Attempt, run
 from services.export.service.delivery.config import DeliveryConfig

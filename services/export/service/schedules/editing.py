@@ -16,7 +16,7 @@ from runtime.errors import Conflict, InvalidArgument, NotFound
 from services.export.domain.requests import ExportRequest, parse_id
 from services.export.domain.requests import validate as validate_request
 from services.export.domain.schedules import Schedule, ScheduleSpec, next_after, validate
-from services.export.repository import events, schedules
+from services.export.repository import outbox, schedules
 
 
 async def put_schedule(
@@ -99,4 +99,4 @@ async def _event(session: AsyncSession, actor: Principal, action: str, schedule:
         for name in ("name", "cron", "time_zone", "kind", "format", "destination", "enabled")
     }
     payload["parameters"] = dict(schedule.parameters)
-    await events.record_schedule(session, actor, action, schedule.id, payload)
+    await outbox.record_schedule(session, actor, action, schedule.id, payload)

@@ -9,7 +9,7 @@ from runtime.db import Database
 from runtime.errors import InvalidArgument
 from services.export.domain.delivery import Verification
 from services.export.repository import exports
-from services.export.repository.events import Actor
+from services.export.repository.outbox import Actor
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.verification.fetch_back import verify_delivered
 

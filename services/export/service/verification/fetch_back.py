@@ -23,8 +23,8 @@ from services.export.domain.delivery import Verification, first
 from services.export.domain.exports import Export, ExportState
 from services.export.domain.requests import parse_id
 from services.export.repository import deliveries as jobs
-from services.export.repository import delivery_attempts, events, manifests, signing_keys
-from services.export.repository.events import Actor
+from services.export.repository import delivery_attempts, manifests, outbox, signing_keys
+from services.export.repository.outbox import Actor
 from services.export.repository.verifications import add_verification
 from services.export.service.delivery import state
 from services.export.service.delivery.config import DeliveryConfig
@@ -115,7 +115,7 @@ async def _passed(
     if export.state in (ExportState.SIGNED, ExportState.DELIVERED, ExportState.VERIFIED):
         await state.save(session, export.verified())
     payload = {"fetched_from": verdict.fetched_from}
-    await events.record(session, actor, "export.verified", export.id, payload)
+    await outbox.record(session, actor, "export.verified", export.id, payload)
 
 
 async def _not_passed(
@@ -128,7 +128,7 @@ async def _not_passed(
 ) -> None:
     payload = {"fetched_from": verdict.fetched_from, "problems": first(verdict.problems)}
     outcome = "failure"
-    await events.record(session, actor, "export.verification_failed", export.id, payload, outcome)
+    await outbox.record(session, actor, "export.verification_failed", export.id, payload, outcome)
     reason = f"verification failed: {verdict.problems[0]}"
     if not name:  # the local copy itself is damaged: nothing can repair it
         await state.save(session, export.failed(reason))
