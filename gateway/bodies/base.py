@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -20,6 +19,8 @@ from pydantic import (
     Field,
     model_validator,
 )
+
+from runtime.proto_time import timestamp
 
 MAX_INT64 = 2**63 - 1  # seq numbers and tree sizes are int64 in the contracts
 
@@ -94,12 +95,6 @@ def _check_text(value: Any) -> None:
 
 class StrictModel(StorableText):
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def check_window(since: datetime | None, until: datetime | None) -> None:

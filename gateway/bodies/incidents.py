@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from gateway.bodies.base import Metric, Name, PageSize, QueryModel, Rfc3339, StrictModel, timestamp
+from gateway.bodies.base import Metric, Name, PageSize, QueryModel, Rfc3339, StrictModel
+from runtime.proto_time import timestamp
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.common.v1 import common_pb2
 

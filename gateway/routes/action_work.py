@@ -82,7 +82,7 @@ async def start_execution(action_id: UUID, body: ExecutionStart, rpc: RpcDep) ->
 
 @router.post("/execution/result", response_model=json_of(pb.Action))
 async def record_execution_result(action_id: UUID, body: ExecutionResult, rpc: RpcDep) -> Json:
-    """How the execution ended; `outcome_unknown` asks a person to check the desk system."""
+    """How the execution ended; `OUTCOME_UNKNOWN` asks a person to check the desk system."""
     action = await rpc.peers.ops.RecordExecutionResult(
         body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )

@@ -156,16 +156,20 @@ async def test_probes_and_triggers_take_a_kind_once_a_rule_set_declares_it(
     await define_trigger()
 
 
-async def test_a_default_trigger_whose_kind_was_withdrawn_is_skipped_not_fatal(
+async def test_a_version_that_withdraws_a_kind_is_refused_and_changes_nothing(
     agent: Agent, principal_for: Principals
 ) -> None:
     doc = json.loads(BASELINE.read_bytes())
     doc["version"] = 2
     del doc["kinds"]["compliance_violation"]
     doc["rules"] = [r for r in doc["rules"] if r["kind"] != "compliance_violation"]
-    await publish(agent, principal_for, json.dumps(doc))
 
+    with pytest.raises(InvalidArgument, match=r"withdraws kinds .*\(compliance_violation\)"):
+        await publish(agent, principal_for, json.dumps(doc))
+
+    [event] = await audit_events(agent, "agent.ruleset.updated")
+    assert event["outcome"] == "denied"
+    stored, active = await rules_admin.get_rule_set(agent, version=0)
+    assert (stored.version, active) == (1, 1)
     created = await defaults.ensure(agent.db, Clock())
-    opening = [d.name for d in defaults.shipped() if d.step == "open_incident"]
-    assert opening
-    assert {rule.name for rule in created} == {d.name for d in defaults.shipped()} - set(opening)
+    assert {rule.name for rule in created} == {d.name for d in defaults.shipped()}

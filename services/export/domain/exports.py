@@ -43,10 +43,6 @@ class ExtractError(Exception):
     """A peer sent something an export must not contain (a gap, a stray record)."""
 
 
-class NotAvailable(Exception):
-    """The kind is part of the contract but its owning service does not offer it yet."""
-
-
 @dataclass(frozen=True)
 class ExportFile:
     """One file of an export as its manifest lists it."""

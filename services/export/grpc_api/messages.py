@@ -11,6 +11,7 @@ from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.errors import InvalidArgument
+from runtime.proto_time import timestamp
 from services.export.domain.delivery import DeliveryAttempt, Verification
 from services.export.domain.exports import Export, ExportFile, ExportState
 from services.export.domain.manifest import parameters
@@ -147,12 +148,6 @@ def schedule_message(schedule: Schedule) -> pb.Schedule:
     if schedule.last_run_at is not None:
         message.last_run_at.CopyFrom(timestamp(schedule.last_run_at))
     return message
-
-
-def timestamp(at: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(at)
-    return stamp
 
 
 def optional_time(message: Message, field: str) -> datetime | None:

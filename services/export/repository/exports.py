@@ -24,15 +24,20 @@ _UNFINISHED = sorted(state.value for state in UNFINISHED)
 
 
 class ClientKeyTaken(Exception):
-    """The insert broke a unique constraint: another request of the same requester took the
-    client_key first (or, never seen, the export's random id exists)."""
+    """Another request of the same requester took the client_key first."""
+
+
+CLIENT_KEY_INDEX = "ux_exports_client_key"
 
 
 async def add(session: AsyncSession, export: Export) -> None:
     try:
         await session.execute(insert(exports).values(id=export.id, **_values(export)))
     except IntegrityError as exc:
-        raise ClientKeyTaken(export.client_key) from exc
+        # Only that index means "asked twice"; any other broken constraint is a fault to see.
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == CLIENT_KEY_INDEX:
+            raise ClientKeyTaken(export.client_key) from exc
+        raise
 
 
 async def save(session: AsyncSession, export: Export) -> None:
@@ -121,17 +126,6 @@ async def signed_between(
         query = query.where(exports.c.created_at < until)
     query = query.order_by(exports.c.created_at, exports.c.id).limit(limit)
     return [str(found) for found in (await session.execute(query)).scalars()]
-
-
-async def created_between(
-    session: AsyncSession, since: datetime | None, until: datetime | None, limit: int
-) -> list[Export]:
-    query = select(exports).order_by(exports.c.created_at, exports.c.id).limit(limit)
-    if since is not None:
-        query = query.where(exports.c.created_at >= since)
-    if until is not None:
-        query = query.where(exports.c.created_at < until)
-    return [_export(row) for row in (await session.execute(query)).all()]
 
 
 def _values(export: Export) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
+from runtime import proto_time
 from runtime.errors import InvalidArgument
 from services.ops.domain.actions import Action, State, TimelineEntry, Vote
 from services.ops.domain.escalation import EscalationPolicy, Level
@@ -179,11 +180,7 @@ def struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def timestamp(at: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if at is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(at)
-    return stamp
+    return None if at is None else proto_time.timestamp(at)
 
 
 def metrics(found: Metrics) -> pb.OpsMetrics:

@@ -72,8 +72,8 @@ class Incident(_message.Message):
     source: _builtins.str
     """Desk system that reported it, for example "md-gateway-ny4"."""
     kind: _builtins.str
-    """One of: market_data_latency, stale_price, order_reject_spike, fix_session_down,
-    limit_breach, pnl_break, recon_break.
+    """A kind the active rule set declares (GetRuleSet), for example market_data_latency,
+    fix_session_down or recon_break; any other is refused with INVALID_ARGUMENT.
     """
     desk: _builtins.str
     subject: _builtins.str

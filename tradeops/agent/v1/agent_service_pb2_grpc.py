@@ -224,7 +224,7 @@ class AgentServiceServicer:
 
     def PutRuleSet(self, request, context):
         """Stores a new rule set version and makes it the active one. The document is the JSON of a
-        rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+        rule file (services/agent/triage/rules/baseline.json shows the format, with its "kinds"); its "version" must be the
         active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
         other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
         Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.

@@ -97,7 +97,7 @@ class AgentServiceStub:
     """
     PutRuleSet: _grpc.UnaryUnaryMultiCallable[_agent_service_pb2.PutRuleSetRequest, _agent_service_pb2.RuleSetVersion]
     """Stores a new rule set version and makes it the active one. The document is the JSON of a
-    rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+    rule file (services/agent/triage/rules/baseline.json shows the format, with its "kinds"); its "version" must be the
     active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
     other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
     Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.
@@ -176,7 +176,7 @@ class AgentServiceAsyncStub(AgentServiceStub):
     """
     PutRuleSet: _aio.UnaryUnaryMultiCallable[_agent_service_pb2.PutRuleSetRequest, _agent_service_pb2.RuleSetVersion]  # type: ignore[assignment]
     """Stores a new rule set version and makes it the active one. The document is the JSON of a
-    rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+    rule file (services/agent/triage/rules/baseline.json shows the format, with its "kinds"); its "version" must be the
     active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
     other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
     Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.
@@ -318,7 +318,7 @@ class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_agent_service_pb2.RuleSetVersion, _abc.Awaitable[_agent_service_pb2.RuleSetVersion]]:
         """Stores a new rule set version and makes it the active one. The document is the JSON of a
-        rule file (services/agent/rules/baseline.json shows the format); its "version" must be the
+        rule file (services/agent/triage/rules/baseline.json shows the format, with its "kinds"); its "version" must be the
         active version + 1 (FAILED_PRECONDITION otherwise, so two admins cannot overwrite each
         other), and it is validated as the service validates its shipped file (INVALID_ARGUMENT).
         Audited ("agent.ruleset.updated"; refusals "denied"). Roles: admin.

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.clients import bearer
+from runtime.proto_time import timestamp as stamp
 from services.agent.compliance.domain.figures import RecordView
 from services.agent.compliance.domain.summaries import Bound
 from tradeops.audit.v1 import audit_service_pb2 as pb
@@ -68,9 +68,3 @@ def view(record: pb.AuditRecord) -> RecordView:
         outcome=event.outcome,
         payload_json=event.payload_json,
     )
-
-
-def stamp(moment: datetime) -> Timestamp:
-    result = Timestamp()
-    result.FromDatetime(moment)
-    return result

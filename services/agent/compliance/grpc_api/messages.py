@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from google.protobuf import struct_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from runtime.proto_time import timestamp
 from services.agent.compliance.domain.checks import Check, Finding
 from services.agent.compliance.domain.results import CheckResult, Run
 from services.agent.compliance.domain.summaries import Summary
 from tradeops.agent.v1 import compliance_service_pb2 as pb
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def check(found: Check) -> pb.Check:

@@ -11,7 +11,7 @@ from services.agent.compliance.domain.results import CheckResult
 from services.agent.triage import NewIncident, create_incident
 
 # A kind the shipped rule set (services/agent/triage/rules/baseline.json) declares, with a rule;
-# intake refuses it only if an admin publishes a rule set version that withdraws it.
+# later versions cannot withdraw it (a version only adds kinds).
 KIND = "compliance_violation"
 SOURCE = "agent.compliance"
 CALLER = Principal("agent.compliance", frozenset({SERVICE}), "", "")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from runtime.errors import InvalidArgument
+from runtime.proto_time import timestamp
 from services.agent.probes.domain.probes import (
     JSON,
     PROMETHEUS,
@@ -138,9 +135,3 @@ def probe(found: Probe, versions: list[Version] | None = None) -> pb.Probe:
     if found.last_run is not None:
         message.last_run.CopyFrom(run(found.last_run))
     return message
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

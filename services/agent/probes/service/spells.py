@@ -59,7 +59,7 @@ async def _open(
     now: datetime,
     windows: Windows,
 ) -> str:
-    kinds = await active_kinds(session)  # a kind withdrawn since the probe was defined is refused
+    kinds = await active_kinds(session)  # kinds are never withdrawn: a defined probe's holds
     [report] = accept([report_of(spec, version, seen, now)], now, kinds)
     incident = await open_one(session, report, caller=who, now=now, windows=windows)
     return incident.id

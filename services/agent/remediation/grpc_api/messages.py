@@ -3,11 +3,9 @@ delivery attempts, from the domain objects the use cases return."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from google.protobuf import struct_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from runtime.proto_time import timestamp as _timestamp
 from services.agent.remediation.domain.executions import ExecutionRecord
 from services.agent.remediation.domain.plans import Plan, PlannedStep, dry_run_dict
 from tradeops.agent.v1 import remediation_service_pb2 as pb
@@ -75,9 +73,3 @@ def execution_message(record: ExecutionRecord) -> pb.Execution:
         if moment is not None:
             getattr(message, name).CopyFrom(_timestamp(moment))
     return message
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from runtime.canonical import canonical_json
+from runtime.proto_time import timestamp
 from services.agent.triage.domain.decisions import Decision
 from services.agent.triage.domain.feedback import Feedback, TriageMetrics
 from services.agent.triage.domain.incidents import Incident, NewIncident
@@ -122,9 +123,3 @@ def rule_set_message(stored: StoredRuleSet, active: int, *, document: bool) -> p
 
 def optional_time(stamp: Timestamp, present: bool) -> datetime | None:
     return stamp.ToDatetime(tzinfo=UTC) if present else None
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

@@ -15,6 +15,7 @@ from services.agent.triage.domain.ruleset import BASELINE, parse_rule_set
 from services.agent.triage.repository import rule_sets as rule_set_rows
 
 _BY_LOGIC_VERSION: dict[str, Kinds] = {}
+_KEPT = 32  # versions whose kinds are kept; past it the cache starts again (a few ms of parsing)
 _SHIPPED = ""  # no logic version is empty: the key of the shipped file's kinds
 
 
@@ -29,6 +30,8 @@ async def active_kinds(session: AsyncSession) -> Kinds:
         stored = await rule_set_rows.by_logic_version(session, logic_version)
         assert stored is not None  # head just named it, and versions are never deleted
         rules = parse_rule_set(stored.document.encode("utf-8"))
+        if len(_BY_LOGIC_VERSION) >= _KEPT:
+            _BY_LOGIC_VERSION.clear()
         _BY_LOGIC_VERSION[logic_version] = rules.kinds
     return _BY_LOGIC_VERSION[logic_version]
 

@@ -1,6 +1,7 @@
 """An admin puts a new rule set version: validated as the shipped file is, numbered one above
 the active version (so two admins editing at once cannot overwrite each other), stored byte for
 byte, audited ("agent.ruleset.updated"; a refusal "denied"). It is active from the next triage.
+A version may declare new incident kinds but keeps every kind the active one declares.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from runtime.auth import Principal
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from runtime.outbox import person
+from services.agent.triage.domain.kinds import Kinds
 from services.agent.triage.domain.ruleset import (
     RuleSetError,
     StoredRuleSet,
@@ -44,6 +46,7 @@ async def put_rule_set(
                     f"version must be {active.version + 1} (the active version is"
                     f" {active.version}), got {rules.version}"
                 )
+            _keeps_kinds(active.kinds, rules.kinds)
             stored = stored_version(rules, raw, reason.strip(), caller.subject, now)
             await rule_set_rows.add(session, stored)
             payload = {
@@ -58,6 +61,18 @@ async def put_rule_set(
             )
             await record_events(session, [event], now)
         return stored
+
+
+def _keeps_kinds(active: Kinds, new: Kinds) -> None:
+    """Kinds are only ever added: probes, triggers, the compliance checks and desk systems
+    report the kinds they were set up with, and a withdrawn kind would turn their next report
+    into a refusal nobody asked for (a probe's run, a check's incident, lost)."""
+    withdrawn = [name for name in active if name not in new]
+    if withdrawn:
+        raise InvalidArgument(
+            f"rule set refused: it withdraws kinds the active version declares"
+            f" ({', '.join(withdrawn)}); a version may add kinds, never remove them"
+        )
 
 
 async def get_rule_set(agent: Agent, *, version: int) -> tuple[StoredRuleSet, int]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from runtime.errors import InvalidArgument
+from runtime.proto_time import timestamp
 from services.audit.log.domain.filters import Filter
 from services.audit.log.domain.keyring import PublicKey
 from services.audit.log.domain.records import Actor, Event, Record
@@ -108,9 +107,3 @@ def public_key(key: PublicKey) -> pb.PublicKey:
         from_size=key.from_size,
         until_size=until,
     )
-
-
-def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

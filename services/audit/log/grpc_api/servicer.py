@@ -9,6 +9,7 @@ import grpc
 
 from runtime.auth import ANYONE, COMPLIANCE, SERVICES, current_principal
 from runtime.grpc_server import ServiceSpec, Worker
+from runtime.proto_time import timestamp
 from services.audit.log.grpc_api import messages
 from services.audit.log.grpc_api.pages import record_pages
 from services.audit.log.service import proving, reading
@@ -140,7 +141,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
             root_hash=found.root_hex,
             key_id=found.key_id_hex,
             note=found.note,
-            created_at=messages.timestamp(found.created_at),
+            created_at=timestamp(found.created_at),
             origin=self._log.origin,
         )
 

@@ -62,7 +62,7 @@ class Committed:
 
 
 async def seal(base: Tip, events: Sequence[Event], assumed: Mapping[str, int]) -> Sealed:
-    """domain.sequence in chunks, yielding between them so replies and new requests are not
+    """domain.records.sequence in chunks, yielding between them so replies and new requests are not
     held behind one long seal; then the Merkle nodes and the COPY data."""
     known, records, results, head = dict(assumed), [], [], base.head
     for start in range(0, len(events), SEAL_CHUNK):
