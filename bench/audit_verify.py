@@ -21,7 +21,6 @@ from _populated import populated
 from runtime.canonical import canonical_json
 from runtime.db import Database
 from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
-from services.audit.log.domain.keyring import Keyring
 from services.audit.log.domain.records import Actor, Record
 from services.audit.log.repository import head
 from services.audit.log.repository import records as repository
@@ -29,6 +28,7 @@ from services.audit.log.service.log import AuditLog
 from services.audit.log.service.reading import PAGE
 from services.audit.log.service.sequencer import Sequencer
 from services.audit.log.service.verification import verify_log
+from services.audit.log.settings import keys_file as read_keys
 
 TARGET_RATIO = 0.5
 CALLER = Actor("bench", (), "agent", "1", "")
@@ -75,7 +75,7 @@ async def timed_pages(db: Database, size: int, chain: bool) -> float:
 
 async def measure(cluster: Cluster, keys_file: Path, read_floor: bool) -> tuple[float, float]:
     db = Database.connect(cluster.audit_url)
-    keyring = Keyring.from_file(keys_file)
+    keyring = read_keys(keys_file)
     sequencer = Sequencer(db, Checkpointer(keyring, ORIGIN, Cadence(1000, 1000)))
     worker = asyncio.create_task(sequencer.run())  # verify_log records its own run
     try:

@@ -11,8 +11,6 @@ import pytest
 
 from services.audit.log.domain.checkpoints.format import Checkpoint, open_checkpoint
 from services.audit.log.domain.keyring import (
-    ENV_KEYS,
-    ENV_KEYS_FILE,
     Keyring,
     KeyringError,
     PublicKey,
@@ -20,6 +18,7 @@ from services.audit.log.domain.keyring import (
     generate_dev_keyring,
 )
 from services.audit.log.domain.note import NoteError, Signer
+from services.audit.log.settings import ENV_KEYS, ENV_KEYS_FILE, keys_file, signing_keys
 
 ORIGIN = "tradeops.example/audit"
 OLD, NEW, NEWER = (Signer.generate(ORIGIN) for _ in range(3))
@@ -39,12 +38,12 @@ TWO_KEYS = _content(_entry(NEW, 100, None), _entry(OLD, 0, 100))
 def test_keys_load_from_the_file_the_environment_names(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     path.write_text(TWO_KEYS, encoding="utf-8")
-    keyring = Keyring.from_env({ENV_KEYS_FILE: str(path)})
+    keyring = signing_keys({ENV_KEYS_FILE: str(path)})
     assert [key.vkey for key in keyring.public_keys()] == [OLD.vkey, NEW.vkey]
 
 
 def test_keys_load_from_the_environment_variable_itself() -> None:
-    keyring = Keyring.from_env({ENV_KEYS: TWO_KEYS})
+    keyring = signing_keys({ENV_KEYS: TWO_KEYS})
     assert keyring.public_keys() == [
         PublicKey(ORIGIN, OLD.key_id.hex(), OLD.vkey, 0, 100),
         PublicKey(ORIGIN, NEW.key_id.hex(), NEW.vkey, 100, None),
@@ -64,7 +63,7 @@ def test_keys_load_from_the_environment_variable_itself() -> None:
 )
 def test_missing_or_unreadable_keys_are_refused(environ: dict[str, str], message: str) -> None:
     with pytest.raises(KeyringError, match=message):
-        Keyring.from_env(environ)
+        signing_keys(environ)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +137,7 @@ def test_a_keyring_written_as_json_loads_back_the_same(tmp_path: Path) -> None:
     rotated = Keyring.from_json(TWO_KEYS).rotate(NEWER, at_size=250)
     path = tmp_path / "keys.json"
     path.write_text(rotated.to_json(), encoding="utf-8")
-    reloaded = Keyring.from_file(path)
+    reloaded = keys_file(path)
     assert reloaded.public_keys() == rotated.public_keys()
     assert reloaded.signer_for(300).skey == NEWER.skey
 

@@ -1,7 +1,8 @@
 """Audit signing keys, each valid for a window of tree sizes [from_size, until_size).
 
-Keys come from a file or an environment variable, never from the database: whoever can write the
-log's tables must not also hold the means to sign its checkpoints. The windows tile [0, infinity)
+Keys come from a file or an environment variable (settings.signing_keys), never from the
+database: whoever can write the log's tables must not also hold the means to sign its
+checkpoints. The windows tile [0, infinity)
 exactly, and a key signs only sizes inside its own window, so a rotation never re-signs history.
 Errors never quote a private key.
 """
@@ -10,16 +11,13 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from services.audit.log.domain.checkpoints.format import Checkpoint, sign_checkpoint
 from services.audit.log.domain.note import NoteError, Signer
 
-ENV_KEYS = "TRADEOPS_AUDIT_SIGNING_KEYS"
-ENV_KEYS_FILE = "TRADEOPS_AUDIT_SIGNING_KEYS_FILE"
 _FIELDS = frozenset({"skey", "from_size", "until_size"})
 
 
@@ -72,24 +70,6 @@ class Keyring:
     def __init__(self, keys: Iterable[SigningKey]) -> None:
         self._keys = tuple(sorted(keys, key=lambda key: key.from_size))
         _check_windows(self._keys)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Keyring:
-        path, content = environ.get(ENV_KEYS_FILE), environ.get(ENV_KEYS)
-        if path and content:
-            raise KeyringError(f"set only one of {ENV_KEYS_FILE} and {ENV_KEYS}")
-        if path:
-            return cls.from_file(Path(path))
-        if content:
-            return cls.from_json(content)
-        raise KeyringError(f"no audit signing keys: set {ENV_KEYS_FILE} or {ENV_KEYS}")
-
-    @classmethod
-    def from_file(cls, path: Path) -> Keyring:
-        try:
-            return cls.from_json(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise KeyringError(f"cannot read signing keys from {path}: {exc.strerror}") from exc
 
     @classmethod
     def from_json(cls, content: str) -> Keyring:

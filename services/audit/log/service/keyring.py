@@ -10,13 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from runtime.db import Database
-from services.audit.log.domain.keyring import (
-    ENV_KEYS_FILE,
-    Keyring,
-    KeyringError,
-    generate_dev_keyring,
-)
-from services.audit.log.repository import checkpoints, signing_keys
+from services.audit.log.domain.keyring import Keyring, KeyringError, generate_dev_keyring
+from services.audit.log.repository import checkpoints
+from services.audit.log.repository import signing_keys as key_rows
+from services.audit.log.settings import ENV_KEYS_FILE, signing_keys
 
 log = logging.getLogger(__name__)
 CREATE_DEV_KEYS = "TRADEOPS_AUDIT_CREATE_DEV_KEYS"
@@ -31,7 +28,7 @@ def load_keyring(env: Mapping[str, str]) -> Keyring:
         Path(path).touch(mode=0o600)
         Path(path).write_text(generate_dev_keyring("tradeops.local-audit").to_json())
         log.warning("created development checkpoint signing keys in %s", path)
-    return Keyring.from_env(env)
+    return signing_keys(env)
 
 
 async def publish_keys(db: Database, keyring: Keyring) -> None:
@@ -54,5 +51,5 @@ async def _publish(db: Database, keyring: Keyring) -> None:
                     f"checkpoint {latest.tree_size} was signed by key {latest.key_id_hex} but the "
                     f"keyring assigns that size to {expected}: rotate beyond {latest.tree_size}"
                 )
-        await signing_keys.publish(session, keyring.public_keys())
+        await key_rows.publish(session, keyring.public_keys())
     log.info("published %d checkpoint signing keys", len(keyring.public_keys()))
