@@ -1,5 +1,6 @@
 """Record encodings: JSON Lines (one canonical JSON object per line) and CSV (RFC 4180 with a
-header row; nested values are written as canonical JSON, absent ones as empty cells)."""
+header row; nested values are written as canonical JSON, absent ones as empty cells, and a text
+cell a spreadsheet would run as a formula with a leading apostrophe)."""
 
 from __future__ import annotations
 
@@ -61,9 +62,19 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return _inert(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
     return canonical_json(value)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection"):
+# an actor name or reason a person typed could otherwise run in the auditor's spreadsheet.
+# Numbers are written by str() above and never reach here, so -5 stays a number.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
