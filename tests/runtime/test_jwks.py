@@ -137,6 +137,8 @@ def test_made_up_key_ids_do_not_flood_the_provider(idp: Jwks) -> None:
     ("claim", "value", "reason"),
     [
         ("iss", "https://evil.example.test", "(?i)issuer"),
+        # A part of the real issuer is not the issuer (PyJWT 2.10.0 took it: CVE-2024-53861).
+        ("iss", "https://idp.example.test", "(?i)issuer"),
         ("aud", "another-api", "(?i)audience"),
         ("exp", -120, "expired"),  # seconds from now: beyond the 30 s leeway
         ("nbf", 120, "not yet valid"),
