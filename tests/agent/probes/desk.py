@@ -19,6 +19,7 @@ class Answer:
     content_type: str = "application/json"
     delay_s: float = 0.0
     location: str = ""  # sent as a Location header when set (a redirect)
+    reason: str = ""  # the status line's phrase, when not the standard one
 
 
 class Desk:
@@ -46,7 +47,7 @@ def _handler(desk: Desk) -> type[BaseHTTPRequestHandler]:
             time.sleep(answer.delay_s)
             payload = answer.body.encode()
             try:
-                self.send_response(answer.status)
+                self.send_response(answer.status, answer.reason or None)
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 if answer.location:

@@ -61,7 +61,7 @@ async def test_a_json_path_reads_nested_values(
     [
         ('{"lag": 3}', "no value at $.lag_ms"),
         ('{"lag_ms": [1]}', "value is a JSON list, not a number"),
-        ('{"lag_ms": "fast"}', "value 'fast' is not a number"),
+        ('{"lag_ms": "fast"}', "value is text that is not a number"),
         ("<html>oops</html>", "body is not JSON: Expecting value at character 0"),
     ],
 )
@@ -142,7 +142,19 @@ async def test_a_timestamp_without_a_zone_is_unreadable(
         rule=Rule("staleness", max_age_s=60),
     )
     found = await seen(http, desk, '{"t": "2026-11-02T09:00:00"}', spec)
-    assert (found.status, found.error) == (
-        "failing",
-        "timestamp '2026-11-02T09:00:00' has no time zone",
+    assert (found.status, found.error) == ("failing", "value is a timestamp without a time zone")
+
+
+async def test_a_failing_answer_is_described_without_quoting_what_the_desk_sent(
+    desk: Desk, http: httpx.AsyncClient
+) -> None:
+    secret = "session=8f0c2a token=eyJhbGciOi"
+    desk.flip(status=503, reason=secret, body=secret)
+    failed = await observe(http, latency_probe(desk.url), START)
+    desk.flip(status=200, reason="", body=f'{{"lag_ms": "{secret}"}}')
+    unreadable = await observe(http, latency_probe(desk.url), START)
+
+    assert (failed.error, unreadable.error) == (
+        "HTTP 503 Service Unavailable",
+        "value is text that is not a number",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
+from http import HTTPStatus
 
 import httpx
 
@@ -55,7 +56,8 @@ async def _get(client: httpx.AsyncClient, spec: ProbeSpec, egress: EgressPolicy)
 
 async def _text(response: httpx.Response) -> str:
     if not 200 <= response.status_code < 300:
-        raise Unreadable(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+        # The standard phrase, not the one the desk sent (its text is the desk's to choose).
+        raise Unreadable(f"HTTP {response.status_code} {_phrase(response.status_code)}".strip())
     content = bytearray()
     async for chunk in response.aiter_bytes():
         content += chunk
@@ -69,3 +71,10 @@ async def _text(response: httpx.Response) -> str:
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

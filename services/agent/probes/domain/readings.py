@@ -18,7 +18,9 @@ OPS: dict[str, Callable[[float, float], bool]] = {**COMPARISONS, "!=": operator.
 
 
 class Unreadable(ValueError):
-    """The answer holds no usable value at the reading."""
+    """The answer holds no usable value at the reading. Its message names the problem and
+    never quotes the answer: every role reads a run's reason, and a desk's answer may hold
+    anything (an error page, a token)."""
 
 
 def value_of(body: str, reading: Reading) -> Any:
@@ -57,7 +59,7 @@ def _number(raw: Any) -> float:
         try:
             number = float(raw.strip())
         except ValueError:
-            raise Unreadable(f"value {raw[:80]!r} is not a number") from None
+            raise Unreadable("value is text that is not a number") from None
     else:
         raise Unreadable(f"value is a JSON {type(raw).__name__}, not a number")
     if not math.isfinite(number):
@@ -71,9 +73,9 @@ def _moment(raw: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise Unreadable(f"value {raw[:80]!r} is not a timestamp") from None
+            raise Unreadable("value is text that is not a timestamp") from None
         if moment.tzinfo is None:
-            raise Unreadable(f"timestamp {raw[:80]!r} has no time zone")
+            raise Unreadable("value is a timestamp without a time zone")
         return moment
     try:
         return datetime.fromtimestamp(_number(raw), UTC)
