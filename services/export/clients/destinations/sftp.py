@@ -126,17 +126,33 @@ async def _swap_in(sftp: asyncssh.SFTPClient, staging: str, final: str) -> None:
         await sftp.rmtree(aside, ignore_errors=True)
 
 
-async def _get_tree(sftp: asyncssh.SFTPClient, remote: str, into: Path) -> None:
+async def _get_tree(sftp: asyncssh.SFTPClient, remote: str, into: Path, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise DeliveryError(f"the server's copy nests folders deeper than {MAX_DEPTH}")
     await asyncio.to_thread(into.mkdir, parents=True, exist_ok=True)
     async for entry in sftp.scandir(remote):
         name = str(entry.filename)
         if name in (".", ".."):
             continue
+        local = into / plain_name(name)
         path = posixpath.join(remote, name)
         if entry.attrs.type == asyncssh.FILEXFER_TYPE_DIRECTORY:
-            await _get_tree(sftp, path, into / name)
+            await _get_tree(sftp, path, local, depth + 1)
         else:
-            await sftp.get(path, str(into / name))
+            await sftp.get(path, str(local))
+
+
+# An export is a folder of files (and at most a folder or two); a server answering deeper
+# (a symlink loop on its side, or a hostile server) is refused rather than followed.
+MAX_DEPTH = 4
+
+
+def plain_name(name: str) -> str:
+    """A name the server listed, if it is one plain file name: a hostile server may answer
+    "../../etc/x" or "/root/.ssh/x", and a fetch-back must never write outside its folder."""
+    if not name or name in (".", "..") or any(c in name for c in "/\\\0"):
+        raise DeliveryError(f"the server listed a name that is not a plain file name: {name!r:.80}")
+    return name
 
 
 def _reason(exc: BaseException) -> str:
