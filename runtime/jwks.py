@@ -4,12 +4,14 @@ provider's JWKS (its published public keys), fetched from a configured URL and c
 A token naming a key id the cache does not hold triggers a refetch, because that is how a
 provider's key rotation first shows: it starts signing with a new key before every client has
 seen it. Refetches are rate-limited (`refresh_min_s`) so made-up key ids cannot make us hammer
-the provider; keys removed from the set stop verifying after the next fetch. PyJWT's own
+the provider. Fetched keys also expire (`max_age_s`), so a key removed from the set stops
+verifying within that time even when no new key id comes along. PyJWT's own
 PyJWKClient refetches on every unknown key id with no such limit, so one caller with made-up
 key ids could make the gateway fetch once per request: that is why this cache is ours."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -20,6 +22,7 @@ import jwt
 from runtime.errors import Unauthenticated
 from runtime.settings import OidcSettings
 
+log = logging.getLogger(__name__)
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 LEEWAY_S = 30  # clock skew allowed on exp/nbf, for every token (runtime.auth uses it too)
 FETCH_TIMEOUT_S = 3.0
@@ -36,6 +39,8 @@ class JwksKeys:
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> jwt.PyJWK:
+        if time.monotonic() - self._fetched_at >= self._settings.max_age_s:
+            self._renew()
         found = self._keys.get(kid)
         if found is not None:
             return found
@@ -46,6 +51,17 @@ class JwksKeys:
         if found is None:
             raise Unauthenticated(f"invalid token: unknown signing key {kid!r}")
         return found
+
+    def _renew(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._fetched_at < self._settings.max_age_s:
+                return  # another thread renewed them while this one waited
+            try:
+                self._keys = self._fetch()
+            except Unauthenticated:
+                # The provider is down: keep the keys (its outage must not lock everyone out)
+                # and try again after another lifetime; _fetch noted the attempt's time.
+                log.warning("identity provider keys could not be renewed; keeping the old ones")
 
     def _may_refetch(self) -> bool:
         return time.monotonic() - self._fetched_at >= self._settings.refresh_min_s

@@ -33,6 +33,9 @@ class OidcSettings:
     # Unknown key ids trigger a JWKS fetch at most this often (a flood of made-up ids must not
     # turn into a flood of requests to the provider).
     refresh_min_s: float = 30.0
+    # Fetched keys are used this long, then fetched again: a key the provider withdrew (a leak)
+    # stops verifying new tokens within this time even if no new key id ever shows up.
+    max_age_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
@@ -50,6 +53,7 @@ class OidcSettings:
             roles_claim=env.get("TRADEOPS_OIDC_ROLES_CLAIM", "roles"),
             subject_claim=env.get("TRADEOPS_OIDC_SUBJECT_CLAIM", "sub"),
             refresh_min_s=float(env.get("TRADEOPS_OIDC_REFRESH_MIN_S", "30")),
+            max_age_s=float(env.get("TRADEOPS_OIDC_KEYS_MAX_AGE_S", "300")),
         )
 
 

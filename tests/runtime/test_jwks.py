@@ -91,8 +91,10 @@ def idp() -> Iterator[Jwks]:
     provider.server.shutdown()
 
 
-def verifier(idp: Jwks, refresh_min_s: float = 0.0) -> TokenVerifier:
-    oidc = OidcSettings(idp.url, ISSUER, AUDIENCE, "realm_access.roles", "sub", refresh_min_s)
+def verifier(idp: Jwks, refresh_min_s: float = 0.0, max_age_s: float = 300.0) -> TokenVerifier:
+    oidc = OidcSettings(
+        idp.url, ISSUER, AUDIENCE, "realm_access.roles", "sub", refresh_min_s, max_age_s
+    )
     return TokenVerifier(AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600, oidc))
 
 
@@ -120,6 +122,26 @@ def test_rotation_an_unknown_key_id_refetches_and_a_removed_key_stops_verifying(
     check.verify(idp.token("newer"))  # unknown id: refetch, which drops "old"
     with pytest.raises(Unauthenticated, match="unknown signing key 'old'"):
         check.verify(idp.token("old", sub="carol"))
+
+
+def test_cached_keys_expire_so_a_key_the_provider_removed_stops_verifying(idp: Jwks) -> None:
+    idp.add("k1", "ES256")
+    check = verifier(idp, refresh_min_s=60, max_age_s=0.2)
+    assert check.verify(idp.token("k1")).subject == "alice@desk"
+    idp.remove("k1")  # withdrawn (a leaked key), and no token with a new key id comes along
+
+    time.sleep(0.3)
+    with pytest.raises(Unauthenticated, match="unknown signing key 'k1'"):
+        check.verify(idp.token("k1", sub="mallory"))
+    assert idp.fetches == 2
+
+
+def test_keys_younger_than_their_lifetime_are_not_fetched_again(idp: Jwks) -> None:
+    idp.add("k1", "ES256")
+    check = verifier(idp, max_age_s=60)
+    for subject in ("a", "b", "c"):
+        check.verify(idp.token("k1", sub=subject))
+    assert idp.fetches == 1
 
 
 def test_made_up_key_ids_do_not_flood_the_provider(idp: Jwks) -> None:
