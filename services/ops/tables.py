@@ -58,6 +58,9 @@ actions = Table(
     Column("executor", Text, nullable=False, server_default=""),
     Column("execution_detail", Text, nullable=False, server_default=""),
     Column("cancel_reason", Text, nullable=False, server_default=""),
+    # 0007: who wrote the current parameters version ("" when unknown), read with the row by
+    # the vote, which refuses them as a voter.
+    Column("parameters_author", Text, nullable=False, server_default=""),
     # ListActions pages newest first; each filter has an index that starts with it, so a
     # filtered first page is an index range scan even with 100,000 pending actions.
     Index("ix_actions_newest", "created_at", "id"),

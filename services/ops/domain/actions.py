@@ -79,6 +79,9 @@ class Action:
     # The approval policy as it was at proposal; later versions never apply.
     policy: Policy = DEFAULT_POLICY
     parameters_version: int = 1
+    # Who wrote the current parameters version (the requester for the original ones): they may
+    # not vote on it, or one person could edit and approve alone. "" when unknown (older rows).
+    parameters_author: str = ""
     expires_at: datetime | None = None
     valid_until: datetime | None = None
     decided_at: datetime | None = None

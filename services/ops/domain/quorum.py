@@ -10,8 +10,9 @@ slot only by that role. A sensitive action (HIGH/CRITICAL risk, or compliance-re
 policy names no compliance/admin requirement gets an implicit "compliance (1)" slot.
 
 Refusals: PermissionDenied for a service or the agent, a role without approver rights, the
-requester or the proposer; Conflict when the action is not pending or the voter already voted
-on these parameters."""
+requester, the proposer, or the author of the current parameters (an edit is a request of its
+own: without this, someone could rewrite another's action and approve it alone); Conflict
+when the action is not pending or the voter already voted on these parameters."""
 
 from __future__ import annotations
 
@@ -126,3 +127,5 @@ def check_voter(action: Action, vote: Vote) -> None:
         raise PermissionDenied(f"a requester cannot {verb} their own action")
     if vote.voter == action.proposed_by.get("subject"):
         raise PermissionDenied(f"a proposer cannot {verb} their own proposal")
+    if vote.voter == action.parameters_author:
+        raise PermissionDenied(f"the author of the current parameters cannot {verb} them")

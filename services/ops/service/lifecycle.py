@@ -63,7 +63,8 @@ async def update_parameters(
     reason: str,
     now: datetime,
 ) -> Action:
-    """New parameters for a pending action: parameters_version+1, every earlier vote voided."""
+    """New parameters for a pending action: parameters_version+1, every earlier vote voided,
+    and the actor their author (so excluded from voting on them, see domain.quorum)."""
     async with (
         audited(db, actor, events.PARAMETERS_UPDATED, action_id, {"reason": reason}),
         db.transaction() as session,
@@ -72,7 +73,10 @@ async def update_parameters(
         if before.state is not State.PENDING_APPROVAL:
             raise Conflict(f"action {action_id} is {before.state}; only pending can change")
         after = before.changed(
-            now, parameters=parameters, parameters_version=before.parameters_version + 1
+            now,
+            parameters=parameters,
+            parameters_version=before.parameters_version + 1,
+            parameters_author=actor.subject,
         )
         await actions.save(session, after)
         await votes.void(session, action_id)

@@ -54,6 +54,7 @@ async def propose(
             id=str(uuid.uuid4()),
             kind=proposal.kind,
             parameters=proposal.parameters,
+            parameters_author=proposal.requested_by,
             risk=proposal.risk,
             rationale=proposal.rationale,
             requested_by=proposal.requested_by,

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from services.agent.compliance.domain.checks import CHECKS, Limits
-from services.agent.compliance.domain.checks.approvals import quorum_problems
+from services.agent.compliance.domain.checks.approvals import quorum_problems, self_approval
 from services.agent.compliance.domain.checks.escalation import escalation_deadlines
 from services.agent.compliance.domain.checks.integrity import export_verification
 from services.agent.compliance.domain.views import (
@@ -77,6 +77,34 @@ def test_votes_on_earlier_parameters_do_not_count_towards_quorum() -> None:
     problems = quorum_problems(replace(stale, parameters_version=2))
 
     assert problems[0] == "0 valid approval(s), policy desk v3 needs 2"
+
+
+def edited_by_bob(*votes: VoteView) -> ActionView:
+    """Approved on parameters version 2, which bob wrote (its timeline says so)."""
+    return action("APPROVED", *votes, parameters_version=2, parameters_authors=((2, "bob"),))
+
+
+def test_an_approval_by_the_author_of_the_parameters_it_approved_is_invalid() -> None:
+    bob, carl = vote("bob", "ops", version=2), vote("carl", "compliance", version=2)
+
+    assert quorum_problems(edited_by_bob(bob, carl)) == [
+        "1 valid approval(s), policy desk v3 needs 2",
+        "role requirement(s) not met: ops",
+    ]
+    # Bob's vote on the requester's version 1 is no breach of this rule (and is voided anyway).
+    assert quorum_problems(edited_by_bob(vote("bob", "ops"), carl))[0].startswith("1 valid")
+
+
+async def test_the_self_approval_check_flags_approving_parameters_one_wrote() -> None:
+    sources = FakeSources(action_list=[edited_by_bob(vote("bob", "ops", version=2))])
+
+    outcome = await self_approval(sources, LIMITS, NOW)
+
+    assert outcome.status == "fail"
+    [finding] = outcome.findings
+    assert finding.ref == "action/a1"
+    assert finding.reason == "bob approved parameters version 2, which they wrote"
+    assert finding.facts["parameters_version"] == 2
 
 
 async def test_a_pending_action_past_its_expiry_is_reported() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from sqlalchemy import select
 
 from runtime.clients import bearer
@@ -50,11 +50,41 @@ async def test_a_self_approval_planted_in_the_ops_database_is_caught_naming_the_
     assert self_approval.status == "fail"
     assert refs(self_approval) == [f"action/{action.id}"]
     assert self_approval.evidence[0].reason == "rita approved an action they requested"
-    assert self_approval.check_version == 1
+    assert self_approval.check_version == 2
     quorum = result_of(found, "approval.quorum")
     assert refs(quorum) == [f"action/{action.id}"]
     assert "0 valid approval(s)" in quorum.evidence[0].reason
     assert not found.ok
+
+
+async def test_an_approval_by_the_author_of_the_edited_parameters_is_caught(
+    ops: ops_grpc.OpsServiceAsyncStub,
+    ops_db: Database,
+    compliance: cgrpc.ComplianceServiceAsyncStub,
+    token_for: Token,
+) -> None:
+    action = await propose(ops, token_for)
+    parameters = struct_pb2.Struct()
+    parameters.update({"feed": "XNAS-ITCH", "to": "tertiary"})
+    edit = pb.UpdateParametersRequest(id=action.id, parameters=parameters, reason="degraded")
+    await ops.UpdateParameters(edit, metadata=bearer(token_for("bob", "ops")), timeout=5)
+    # Ops refuses bob's approval of what he wrote; plant it, as a bug or a hand edit could.
+    await plant(
+        ops_db,
+        "INSERT INTO ops.votes (id, action_id, voter, roles, approve, comment, at,"
+        " parameters_version) VALUES (gen_random_uuid(), :id, 'bob', '[\"ops\"]', true, '',"
+        " now(), 2)",
+        id=action.id,
+    )
+    await plant_state(ops_db, action.id, "APPROVED")
+
+    found = await run(compliance, token_for, APPROVAL_CHECKS)
+
+    self_approval = result_of(found, "approval.self_approval")
+    assert refs(self_approval) == [f"action/{action.id}"]
+    assert self_approval.evidence[0].reason == "bob approved parameters version 2, which they wrote"
+    assert self_approval.check_version == 2
+    assert "0 valid approval(s)" in result_of(found, "approval.quorum").evidence[0].reason
 
 
 async def test_an_executed_action_without_quorum_is_caught_and_opens_an_incident(

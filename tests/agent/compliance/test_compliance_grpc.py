@@ -68,9 +68,9 @@ async def test_anyone_may_list_the_checks_with_their_versions(
     )
 
     assert [(c.id, c.version) for c in found.checks] == [
-        ("approval.quorum", 1),
-        ("approval.self_approval", 1),
-        ("approval.sensitive_has_compliance", 1),
+        ("approval.quorum", 2),
+        ("approval.self_approval", 2),
+        ("approval.sensitive_has_compliance", 2),
         ("audit.chain_verifies", 1),
         ("export.verified_in_time", 1),
         ("approval.escalation_deadline", 1),

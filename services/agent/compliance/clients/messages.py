@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,7 +31,9 @@ def _name(enum_name: str, prefix: str) -> str:
     return enum_name.removeprefix(prefix)
 
 
-def action(message: ops_pb.Action) -> ActionView:
+def action(
+    message: ops_pb.Action, parameters_authors: tuple[tuple[int, str], ...] = ()
+) -> ActionView:
     return ActionView(
         id=message.id,
         kind=message.kind,
@@ -46,6 +49,16 @@ def action(message: ops_pb.Action) -> ActionView:
         expires_at=maybe(message, "expires_at"),
         escalation_level=message.escalation_level,
         acknowledged_at=maybe(message, "acknowledged_at"),
+        parameters_authors=parameters_authors,
+    )
+
+
+def parameters_authors(entries: Iterable[ops_pb.TimelineEntry]) -> tuple[tuple[int, str], ...]:
+    """(parameters version, actor) of each parameter change on a timeline."""
+    return tuple(
+        (int(e.details.fields["parameters_version"].number_value), e.actor)
+        for e in entries
+        if e.kind == "parameters" and "parameters_version" in e.details.fields
     )
 
 

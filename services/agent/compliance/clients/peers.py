@@ -58,8 +58,21 @@ class GrpcSources:
 
     async def actions(self) -> Sequence[ActionView]:
         if self._actions is None:
-            self._actions = [to.action(a) for a in await self._all_actions()]
+            self._actions = [
+                to.action(a, await self._authors(a)) for a in await self._all_actions()
+            ]
         return self._actions
+
+    async def _authors(self, action: ops_pb.Action) -> tuple[tuple[int, str], ...]:
+        """Who wrote each edited parameters version, from the timeline (which ops writes with
+        the change, so a tampered action row does not hide it); only edited actions, which are
+        few, cost this call."""
+        if action.parameters_version <= 1:
+            return ()
+        reply = await self._call(
+            self._peers.ops.GetTimeline, ops_pb.GetTimelineRequest(id=action.id)
+        )
+        return to.parameters_authors(reply.entries)
 
     async def _all_actions(self) -> list[ops_pb.Action]:
         found: list[ops_pb.Action] = []

@@ -47,6 +47,12 @@ class ActionView:
     expires_at: datetime | None = None
     escalation_level: int = 0
     acknowledged_at: datetime | None = None
+    # (parameters version, who wrote it) for each edit, from the action's timeline: its author
+    # may not approve that version, exactly like the requester (who wrote version 1).
+    parameters_authors: tuple[tuple[int, str], ...] = ()
+
+    def wrote(self, voter: str, parameters_version: int) -> bool:
+        return (parameters_version, voter) in self.parameters_authors
 
     @property
     def sensitive(self) -> bool:

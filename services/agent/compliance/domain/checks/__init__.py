@@ -19,21 +19,21 @@ from services.agent.compliance.domain.checks.base import (
 CHECKS: tuple[Check, ...] = (
     Check(
         "approval.quorum",
-        1,
+        2,
         "Every approved or executed action had a valid quorum under its policy snapshot: enough "
-        "distinct approvals on the current parameters, by approvers other than the requester "
-        "and the proposer, filling every role requirement.",
+        "distinct approvals on the current parameters, by approvers other than the requester, "
+        "the proposer and the author of those parameters, filling every role requirement.",
         approvals.quorum,
     ),
     Check(
         "approval.self_approval",
-        1,
-        "Nobody approved an action they requested or proposed.",
+        2,
+        "Nobody approved an action they requested or proposed, or parameters they wrote.",
         approvals.self_approval,
     ),
     Check(
         "approval.sensitive_has_compliance",
-        1,
+        2,  # 2: an approval by the author of the parameters it approved is not valid
         "Every approved or executed high-risk, critical or compliance-relevant action had a "
         "valid approval by compliance or admin.",
         approvals.sensitive_approval,

@@ -21,6 +21,8 @@ def invalid_reason(action: ActionView, vote: VoteView) -> str:
     """Why an approval cannot count towards quorum; "" when it can."""
     if _own(action, vote.voter):
         return "voted on their own action"
+    if action.wrote(vote.voter, vote.parameters_version):
+        return "approved parameters they wrote"
     if "service" in vote.roles:
         return "is a service, never an approver"
     if not vote.roles & APPROVER_ROLES:
@@ -110,11 +112,20 @@ async def self_approval(sources: Sources, limits: Limits, now: datetime) -> Outc
     actions = await sources.actions()
     findings = []
     for action in actions:
-        for vote in action.votes:
-            if vote.approve and _own(action, vote.voter):
+        for vote in (v for v in action.votes if v.approve):
+            facts: dict[str, object] = {
+                "voter": vote.voter,
+                "state": action.state,
+                "at": vote.at.isoformat(),
+            }
+            if _own(action, vote.voter):
                 role = "requested" if vote.voter == action.requested_by else "proposed"
                 reason = f"{vote.voter} approved an action they {role}"
-                facts = {"voter": vote.voter, "state": action.state, "at": vote.at.isoformat()}
+                findings.append(Finding(f"action/{action.id}", reason, facts))
+            elif action.wrote(vote.voter, vote.parameters_version):
+                version = vote.parameters_version
+                reason = f"{vote.voter} approved parameters version {version}, which they wrote"
+                facts["parameters_version"] = version
                 findings.append(Finding(f"action/{action.id}", reason, facts))
     return verdict(len(actions), findings, "actions")
 
