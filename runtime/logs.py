@@ -13,23 +13,48 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from opentelemetry import trace
 
+# Every rule runs in linear time, on any text: the gateway logs request paths, so a caller
+# chooses what is scrubbed. Quantifiers are possessive (each run stops where its characters
+# stop, which is the only place the next token can begin anyway). And where a candidate turns
+# out incomplete (a BEGIN with no END, a scheme with no `://`, a password with no `@`), the rule
+# still matches the stretch it read, marked by an empty `done` group, and keeps it unchanged:
+# no start inside that stretch could complete either, and the engine would otherwise re-read it
+# from each of them (quadratic time: 64 KB took seconds). tests/runtime/test_scrub_linear.py
+# holds the old rules and checks that the scrubbed text is the same.
 # Order matters: a PEM block or a bearer header is replaced whole before the JWT rule runs.
 _SECRETS = (
-    (re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.S), "[pem redacted]"),
-    (re.compile(r"(?i)\bbearer\s+[\w.~+/=-]+"), "Bearer [redacted]"),
-    (re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"), "[jwt redacted]"),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/:@\s]+):[^@\s]+@"), r"\1:[redacted]@"),
-    (re.compile(r"(?i)\b(password|secret|api[_-]?key|token)=[^\s&,;]+"), r"\1=[redacted]"),
+    (
+        r"(?s)-----BEGIN [A-Z ]++-----(?:.*?(?P<done>-----END [A-Z ]++-----)|.*+)",
+        "[pem redacted]",
+    ),
+    (r"(?i)\bbearer\s++(?P<done>[\w.~+/=-]++)", "Bearer [redacted]"),
+    (r"\beyJ[\w-]{4,}+(?:\.[\w-]{4,}+(?P<done>\.)[\w-]*+)?", "[jwt redacted]"),
+    (
+        r"(?i)\b([a-z][a-z0-9+.-]*+)(?:(://[^/:@\s]++):[^@\s]++(?P<done>@)?)?",
+        r"\1\2:[redacted]@",
+    ),
+    (r"(?i)\b(password|secret|api[_-]?key|token)=(?P<done>[^\s&,;]++)", r"\1=[redacted]"),
 )
 
 
+def _rule(template: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.group(0) if match.group("done") is None else match.expand(template)
+
+    return replace
+
+
+_RULES = tuple((re.compile(pattern), _rule(template)) for pattern, template in _SECRETS)
+
+
 def scrub(text: str) -> str:
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
+    for pattern, replace in _RULES:
+        text = pattern.sub(replace, text)
     return text
 
 
