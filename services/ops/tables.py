@@ -39,7 +39,7 @@ actions = Table(
     Column("proposed_by", JSONB, nullable=False),
     Column("incident_id", Text, nullable=False),
     Column("decision_id", Text, nullable=False),
-    Column("source_ref", Text, nullable=False, unique=True),
+    Column("source_ref", Text, nullable=False),
     Column("approvals_required", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -61,6 +61,10 @@ actions = Table(
     # 0007: who wrote the current parameters version ("" when unknown), read with the row by
     # the vote, which refuses them as a voter.
     Column("parameters_author", Text, nullable=False, server_default=""),
+    # 0008: whose namespace source_ref is in (Action.proposer), so a person cannot take the
+    # agent's predictable references first; the agent's re-proposal stays idempotent.
+    Column("proposer", Text, nullable=False, server_default=""),
+    UniqueConstraint("proposer", "source_ref", name="actions_proposer_source_ref_key"),
     # ListActions pages newest first; each filter has an index that starts with it, so a
     # filtered first page is an index range scan even with 100,000 pending actions.
     Index("ix_actions_newest", "created_at", "id"),

@@ -101,6 +101,12 @@ class Action:
             object.__setattr__(self, "expires_at", self.created_at + self.policy.pending_ttl)
 
     @property
+    def proposer(self) -> str:
+        """Whose namespace the source_ref is in: the recorded proposer, kind first, so a person
+        whose subject equals an agent's name still cannot take the agent's references."""
+        return f"{self.proposed_by.get('kind', '')}:{self.proposed_by.get('subject', '')}"
+
+    @property
     def approvals_required(self) -> int:
         return self.policy.approvals_required
 

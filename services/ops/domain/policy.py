@@ -104,6 +104,23 @@ def select(policies: Iterable[Policy], kind: str, risk: Risk) -> Policy:
     return ranked[0][2]
 
 
+def minimum_risk(policies: Iterable[Policy], kind: str) -> Risk | None:
+    """The lowest risk an action of `kind` may be proposed at: the lowest risk a policy names
+    for that very kind, or None when no policy names the kind or one covers it at any risk. Not
+    the highest named risk: with policies for HIGH and CRITICAL, HIGH would never apply."""
+    named = [p.risk for p in policies if p.action_kind == kind]
+    if not named or None in named:
+        return None
+    return min((r for r in named if r is not None), key=list(Risk).index)
+
+
+def require_minimum_risk(policies: Iterable[Policy], kind: str, risk: Risk) -> None:
+    """Refuses a risk below the kind's minimum: a lower one would pick a laxer policy."""
+    floor = minimum_risk(policies, kind)
+    if floor is not None and list(Risk).index(risk) < list(Risk).index(floor):
+        raise InvalidArgument(f"risk {risk} is below {floor}, the minimum for kind {kind!r}")
+
+
 def snapshot(policy: Policy) -> dict[str, Any]:
     """The JSON form stored on the action (and in audit payloads)."""
     data = asdict(policy)

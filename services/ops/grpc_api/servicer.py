@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from runtime.auth import ANYONE, APPROVERS, SERVICES, TRADERS, current_principal
+from runtime.auth import ANYONE, APPROVERS, SERVICES, TRADERS, Principal, current_principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
@@ -64,9 +64,9 @@ class OpsServicer(OversightRpcs):
         self._db, self._notify, self._clock = db, notify, clock
 
     async def ProposeAction(self, request: pb.ProposeActionRequest, context: Context) -> pb.Action:
-        proposal = _proposal(request)
+        caller = current_principal()
         case = service.propose(
-            self._db, proposal=proposal, proposer=current_principal(), now=self._clock()
+            self._db, proposal=_proposal(request, caller), proposer=caller, now=self._clock()
         )
         return to.action(await self._changing(case))
 
@@ -172,8 +172,11 @@ def spec(
     )
 
 
-def _proposal(request: pb.ProposeActionRequest) -> service.Proposal:
-    for name in ("kind", "source_ref", "requested_by"):
+def _proposal(request: pb.ProposeActionRequest, caller: Principal) -> service.Proposal:
+    # A person is always the requester of what they propose (the use case sets it), so only a
+    # service must say whom it proposes for.
+    required = ("kind", "source_ref", "requested_by")[: 3 if caller.kind == "service" else 2]
+    for name in required:
         if not getattr(request, name).strip():
             raise InvalidArgument(f"{name} is required")
     return service.Proposal(

@@ -35,13 +35,14 @@ LOCK = f"SELECT {COLUMNS}, policy FROM ops.actions WHERE id = %s FOR UPDATE"
 
 
 async def add(target: Target, action: Action) -> bool:
-    """Inserts the action unless one with its source_ref exists; True when inserted."""
+    """Inserts the action unless its proposer already has one with its source_ref; True when
+    inserted."""
     row = row_of(action)
     names = ", ".join(row)
     marks = ", ".join(["%s"] * len(row))
     sql = (
         f"WITH added AS (INSERT INTO ops.actions ({names}) VALUES ({marks})"
-        " ON CONFLICT (source_ref) DO NOTHING RETURNING 1) SELECT count(*) FROM added"
+        " ON CONFLICT (proposer, source_ref) DO NOTHING RETURNING 1) SELECT count(*) FROM added"
     )
     return bool(await run_returning(target, (sql, [_param(n, v) for n, v in row.items()])))
 
@@ -68,8 +69,11 @@ async def locked(conn: RawConnection, action_id: str) -> Action | None:
     return action_from(row, await votes.of_action(conn, action_id)) if row else None
 
 
-async def by_source_ref(session: AsyncSession, source_ref: str) -> Action | None:
-    row = (await session.execute(select(actions).where(actions.c.source_ref == source_ref))).first()
+async def by_source_ref(session: AsyncSession, proposer: str, source_ref: str) -> Action | None:
+    query = select(actions).where(
+        actions.c.proposer == proposer, actions.c.source_ref == source_ref
+    )
+    row = (await session.execute(query)).first()
     return (await _with_votes(session, [row]))[0] if row else None
 
 
@@ -134,6 +138,7 @@ def row_of(action: Action) -> dict[str, Any]:
     row.update(
         policy=snapshot(action.policy),
         policy_id=action.policy.id,
+        proposer=action.proposer,
         approvals_required=action.approvals_required,
         compliance_relevant=action.compliance_relevant,
     )

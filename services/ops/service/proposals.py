@@ -19,7 +19,7 @@ from runtime.db import Database
 from runtime.outbox import automation, person
 from services.ops.domain import events
 from services.ops.domain.actions import Action, Filters, Risk
-from services.ops.domain.policy import DEFAULT_POLICY, select
+from services.ops.domain.policy import DEFAULT_POLICY, require_minimum_risk, select
 from services.ops.repository import actions, outbox, policies, timeline, timers
 from services.ops.service import escalation
 from services.ops.service.assignment import assign as assign
@@ -47,17 +47,22 @@ async def propose(
     db: Database, *, proposal: Proposal, proposer: Principal, now: datetime
 ) -> Action:
     """Records a pending action under the most specific current policy (snapshotted), with its
-    expiry and escalation timers; the same source_ref again returns the existing action."""
+    expiry and escalation timers; the same proposer with the same source_ref again returns the
+    existing action. A risk below the kind's minimum (domain.policy) is an InvalidArgument."""
+    # Only a service (the agent) proposes for someone else; a person naming another requester
+    # would bar that person from voting on it, or pin the request on them.
+    requested_by = proposal.requested_by if proposer.kind == "service" else proposer.subject
     async with db.transaction() as session:
         current = await policies.current(session)
+        require_minimum_risk(current, proposal.kind, proposal.risk)
         action = Action(
             id=str(uuid.uuid4()),
             kind=proposal.kind,
             parameters=proposal.parameters,
-            parameters_author=proposal.requested_by,
+            parameters_author=requested_by,
             risk=proposal.risk,
             rationale=proposal.rationale,
-            requested_by=proposal.requested_by,
+            requested_by=requested_by,
             proposed_by=_proposer(proposal, proposer),
             source_ref=proposal.source_ref,
             created_at=now,
@@ -67,7 +72,7 @@ async def propose(
             policy=select(current, proposal.kind, proposal.risk) if current else DEFAULT_POLICY,
         )
         if not await actions.add(session, action):
-            return await _existing(session, action.source_ref)
+            return await _existing(session, action)
         await _opened(session, action, proposer)
     return action
 
@@ -110,9 +115,9 @@ async def list_actions(
     return found[:limit], paging.encode(last.created_at, last.id)
 
 
-async def _existing(session: AsyncSession, source_ref: str) -> Action:
-    action = await actions.by_source_ref(session, source_ref)
-    assert action is not None, "the insert conflicted on source_ref, so the row exists"
+async def _existing(session: AsyncSession, proposed: Action) -> Action:
+    action = await actions.by_source_ref(session, proposed.proposer, proposed.source_ref)
+    assert action is not None, "the insert conflicted on (proposer, source_ref): the row exists"
     return action
 
 
