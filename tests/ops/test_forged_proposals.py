@@ -83,3 +83,15 @@ async def test_a_kind_policy_for_any_risk_sets_no_minimum(ops: Stub, ops_db: Dat
     for policy in (anyrisk, high):
         await policies.put_policy(ops_db, policy=policy, actor=person("ada", "admin"), now=NOW)
     assert (await propose(ops_db, Risk.LOW, kind=PRICING)).policy.id == "pricing"
+
+
+async def test_a_person_need_not_name_a_requester(ops: Stub, token_for: Tokens) -> None:
+    unnamed = request(source_ref="manual/2")
+    unnamed.requested_by = ""
+    proposed = await ops.ProposeAction(unnamed, metadata=as_(token_for, "olga", "ops"), timeout=5)
+    assert proposed.requested_by == "olga"
+    unnamed.source_ref = "decision/unnamed"
+    agent = as_(token_for, "svc:agent", "service")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await ops.ProposeAction(unnamed, metadata=agent, timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
