@@ -155,7 +155,7 @@ def database_url(service: str, env: Mapping[str, str]) -> str:
 
 
 def egress_policy(env: Mapping[str, str]) -> egress.EgressPolicy:
-    """TRADEOPS_EGRESS_ALLOW: where configured URLs (probes, trigger and ops webhooks) may lead;
+    """TRADEOPS_EGRESS_ALLOW: where URLs and hosts operators set may lead;
     runtime/egress.py has the rules. A malformed entry stops the process at start."""
     try:
         return egress.parse(env.get(egress.SETTING, ""))
