@@ -92,6 +92,7 @@ class ServiceSettings:
     outbox_poll_s: float
     # An export still requested/generating with no sign of life for this long was interrupted.
     export_stale_after_s: float = 120.0
+    max_message_bytes: int = 4 * 1024 * 1024  # the largest gRPC request it accepts
 
     @classmethod
     def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -106,6 +107,7 @@ class ServiceSettings:
             export_dir=Path(env.get("TRADEOPS_EXPORT_DIR", ".tradeops/exports")).resolve(),
             outbox_poll_s=float(env.get("TRADEOPS_OUTBOX_POLL_S", "0.5")),
             export_stale_after_s=float(env.get("TRADEOPS_EXPORT_STALE_AFTER_S", "120")),
+            max_message_bytes=grpc_message_limit(name, env),
         )
 
 
@@ -130,9 +132,23 @@ class GatewaySettings:
             peers=peer_addresses(env),
             auth=AuthSettings.from_env(env),
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
-            max_body_bytes=int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024))),
+            max_body_bytes=max_body_bytes(env),
             long_rpc_timeout_s=float(env.get("TRADEOPS_LONG_RPC_TIMEOUT_S", "300")),
         )
+
+
+def max_body_bytes(env: Mapping[str, str]) -> int:
+    return int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024)))
+
+
+def grpc_message_limit(name: str, env: Mapping[str, str]) -> int:
+    """The largest gRPC request a service accepts: twice the REST body limit, so a desk system
+    calling gRPC directly gets no more room than through REST (the factor covers the few shapes
+    whose protobuf outgrows their JSON, and what the gateway adds). Audit is called by the other
+    services only, and its relay batches of up to 200 events need more: it keeps 4 MiB."""
+    if name == "audit":
+        return 4 * 1024 * 1024
+    return 2 * max_body_bytes(env)
 
 
 def peer_addresses(env: Mapping[str, str]) -> dict[str, str]:
