@@ -21,6 +21,7 @@ import socket
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
+from urllib.parse import urlsplit
 
 SETTING = "TRADEOPS_EGRESS_ALLOW"
 Address = IPv4Address | IPv6Address
@@ -75,6 +76,10 @@ class EgressPolicy:
             allowed = not self.listed or bool(self.networks) or self.names_match(host)
         if not allowed:
             raise Refused(f"url host {host} is not allowed by {SETTING}")
+
+    def check_url(self, url: str) -> None:
+        """check_host on the host of a URL (none is refused: nothing to judge)."""
+        self.check_host(urlsplit(url).hostname or "")
 
     async def addresses(self, host: str) -> list[Address]:
         """The host's addresses from one resolution (none for an IP literal), in the resolver's
