@@ -36,6 +36,7 @@ class OidcSettings:
     # Fetched keys are used this long, then fetched again: a key the provider withdrew (a leak)
     # stops verifying new tokens within this time even if no new key id ever shows up.
     max_age_s: float = 300.0
+    egress: egress.EgressPolicy = egress.DEFAULT  # judged at start and at every fetch
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
@@ -46,6 +47,11 @@ class OidcSettings:
         if missing:
             names = ", ".join(f"TRADEOPS_OIDC_{n}" for n in missing)
             raise SettingsError(f"TRADEOPS_OIDC_JWKS_URL is set but {names} is not")
+        policy = egress_policy(env)
+        try:
+            policy.check_url(url)
+        except egress.Refused as exc:
+            raise SettingsError(f"TRADEOPS_OIDC_JWKS_URL: {exc}") from None
         return cls(
             jwks_url=url,
             issuer=env["TRADEOPS_OIDC_ISSUER"],
@@ -54,6 +60,7 @@ class OidcSettings:
             subject_claim=env.get("TRADEOPS_OIDC_SUBJECT_CLAIM", "sub"),
             refresh_min_s=float(env.get("TRADEOPS_OIDC_REFRESH_MIN_S", "30")),
             max_age_s=float(env.get("TRADEOPS_OIDC_KEYS_MAX_AGE_S", "300")),
+            egress=policy,
         )
 
 
