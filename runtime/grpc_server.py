@@ -25,6 +25,9 @@ from runtime.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# Request metadata (headers) of any size is refused past this: a bearer token with many groups
+# fits, a caller padding headers to make the server buffer them does not.
+MAX_METADATA_BYTES = 16 * 1024
 GRACE_S = 10.0
 
 Worker = Callable[[], Coroutine[Any, Any, None]]
@@ -79,17 +82,26 @@ class Running:
 
 
 async def start(
-    spec: ServiceSpec, listen: str, verifier: TokenVerifier, tls: TlsFiles | None = None
+    spec: ServiceSpec,
+    listen: str,
+    verifier: TokenVerifier,
+    tls: TlsFiles | None = None,
+    max_receive_bytes: int = MAX_MESSAGE_BYTES,
 ) -> Running:
     """Starts serving on `listen` (port 0 picks a free port) and launches the workers. With
-    `tls`, only mutual TLS is served: a client without a certificate from the CA is refused."""
+    `tls`, only mutual TLS is served: a client without a certificate from the CA is refused.
+    A request over `max_receive_bytes` (runtime.settings.grpc_message_limit) fails with
+    RESOURCE_EXHAUSTED before any handler runs."""
     # After the guard: a key belongs to the authenticated caller.
     keyed = [KeyedCalls(spec.idempotent)] if spec.idempotent is not None else []
     server = grpc.aio.server(
         interceptors=[RpcMetrics(), Guard(verifier, spec.rbac, spec.on_refused), *keyed],
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", max_receive_bytes),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Soft and hard limits alike: past the soft one gRPC refuses only some calls.
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
             # gRPC sets SO_REUSEPORT by default: a second server on a port already in use
             # would share its calls (seen as UNIMPLEMENTED from the wrong service) instead of
             # failing to bind.

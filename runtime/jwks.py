@@ -7,7 +7,10 @@ seen it. Refetches are rate-limited (`refresh_min_s`) so made-up key ids cannot 
 the provider. Fetched keys also expire (`max_age_s`), so a key removed from the set stops
 verifying within that time even when no new key id comes along. PyJWT's own
 PyJWKClient refetches on every unknown key id with no such limit, so one caller with made-up
-key ids could make the gateway fetch once per request: that is why this cache is ours."""
+key ids could make the gateway fetch once per request: that is why this cache is ours.
+
+The JWKS URL follows the egress policy (TRADEOPS_EGRESS_ALLOW): each fetch resolves its host once,
+refuses it if any address is outside, and connects to a checked address (runtime/pinning.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ from typing import Any
 import httpx
 import jwt
 
+from runtime.egress import Refused, Unresolvable
 from runtime.errors import Unauthenticated
+from runtime.pinning import pin
 from runtime.settings import OidcSettings
 
 log = logging.getLogger(__name__)
@@ -69,10 +74,10 @@ class JwksKeys:
     def _fetch(self) -> dict[str, jwt.PyJWK]:
         self._fetched_at = time.monotonic()
         try:
-            reply = httpx.get(self._settings.jwks_url, timeout=FETCH_TIMEOUT_S)
+            reply = _get(self._settings)
             reply.raise_for_status()
             document = reply.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError, Refused, Unresolvable) as exc:
             # Keep what we had: a provider outage must not lock out holders of known keys.
             raise Unauthenticated(f"cannot fetch the identity provider's keys: {exc}") from None
         keys: dict[str, jwt.PyJWK] = {}
@@ -84,6 +89,22 @@ class JwksKeys:
             if key.key_id and key.algorithm_name in ALGORITHMS:
                 keys[key.key_id] = key
         return keys
+
+
+def _get(settings: OidcSettings) -> httpx.Response:
+    """GET the JWKS from the first checked address that accepts a connection; redirects are
+    never followed (the policy judged this URL's host only)."""
+    url = settings.jwks_url
+    targets = settings.egress.addresses_blocking(httpx.URL(url).raw_host.decode("ascii"))
+    with httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=False) as client:
+        for index, address in enumerate(targets):
+            target = pin(url, address)
+            try:
+                return client.get(target.url, headers=target.headers, extensions=target.extensions)
+            except httpx.ConnectError:
+                if index == len(targets) - 1:
+                    raise
+    raise Unresolvable(f"url host {url} has no address")
 
 
 def verify_idp_token(token: str, settings: OidcSettings, keys: JwksKeys) -> dict[str, Any]:

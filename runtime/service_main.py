@@ -45,7 +45,8 @@ async def _serve(settings: ServiceSettings, build: Build) -> None:
     tls = TlsFiles.from_env(os.environ)
     spec = build(settings, db)
     collector.settle()
-    running = await start(spec, settings.listen, TokenVerifier(settings.auth), tls)
+    verifier = TokenVerifier(settings.auth)
+    running = await start(spec, settings.listen, verifier, tls, settings.max_message_bytes)
     try:
         await serve_until_signalled(running)
     finally:

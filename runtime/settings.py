@@ -36,6 +36,7 @@ class OidcSettings:
     # Fetched keys are used this long, then fetched again: a key the provider withdrew (a leak)
     # stops verifying new tokens within this time even if no new key id ever shows up.
     max_age_s: float = 300.0
+    egress: egress.EgressPolicy = egress.DEFAULT  # judged at start and at every fetch
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
@@ -46,6 +47,11 @@ class OidcSettings:
         if missing:
             names = ", ".join(f"TRADEOPS_OIDC_{n}" for n in missing)
             raise SettingsError(f"TRADEOPS_OIDC_JWKS_URL is set but {names} is not")
+        policy = egress_policy(env)
+        try:
+            policy.check_url(url)
+        except egress.Refused as exc:
+            raise SettingsError(f"TRADEOPS_OIDC_JWKS_URL: {exc}") from None
         return cls(
             jwks_url=url,
             issuer=env["TRADEOPS_OIDC_ISSUER"],
@@ -54,6 +60,7 @@ class OidcSettings:
             subject_claim=env.get("TRADEOPS_OIDC_SUBJECT_CLAIM", "sub"),
             refresh_min_s=float(env.get("TRADEOPS_OIDC_REFRESH_MIN_S", "30")),
             max_age_s=float(env.get("TRADEOPS_OIDC_KEYS_MAX_AGE_S", "300")),
+            egress=policy,
         )
 
 
@@ -92,6 +99,7 @@ class ServiceSettings:
     outbox_poll_s: float
     # An export still requested/generating with no sign of life for this long was interrupted.
     export_stale_after_s: float = 120.0
+    max_message_bytes: int = 4 * 1024 * 1024  # the largest gRPC request it accepts
 
     @classmethod
     def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -106,6 +114,7 @@ class ServiceSettings:
             export_dir=Path(env.get("TRADEOPS_EXPORT_DIR", ".tradeops/exports")).resolve(),
             outbox_poll_s=float(env.get("TRADEOPS_OUTBOX_POLL_S", "0.5")),
             export_stale_after_s=float(env.get("TRADEOPS_EXPORT_STALE_AFTER_S", "120")),
+            max_message_bytes=grpc_message_limit(name, env),
         )
 
 
@@ -130,9 +139,23 @@ class GatewaySettings:
             peers=peer_addresses(env),
             auth=AuthSettings.from_env(env),
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
-            max_body_bytes=int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024))),
+            max_body_bytes=max_body_bytes(env),
             long_rpc_timeout_s=float(env.get("TRADEOPS_LONG_RPC_TIMEOUT_S", "300")),
         )
+
+
+def max_body_bytes(env: Mapping[str, str]) -> int:
+    return int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024)))
+
+
+def grpc_message_limit(name: str, env: Mapping[str, str]) -> int:
+    """The largest gRPC request a service accepts: twice the REST body limit, so a desk system
+    calling gRPC directly gets no more room than through REST (the factor covers the few shapes
+    whose protobuf outgrows their JSON, and what the gateway adds). Audit is called by the other
+    services only, and its relay batches of up to 200 events need more: it keeps 4 MiB."""
+    if name == "audit":
+        return 4 * 1024 * 1024
+    return 2 * max_body_bytes(env)
 
 
 def peer_addresses(env: Mapping[str, str]) -> dict[str, str]:
@@ -155,7 +178,7 @@ def database_url(service: str, env: Mapping[str, str]) -> str:
 
 
 def egress_policy(env: Mapping[str, str]) -> egress.EgressPolicy:
-    """TRADEOPS_EGRESS_ALLOW: where configured URLs (probes, trigger and ops webhooks) may lead;
+    """TRADEOPS_EGRESS_ALLOW: where URLs and hosts operators set may lead;
     runtime/egress.py has the rules. A malformed entry stops the process at start."""
     try:
         return egress.parse(env.get(egress.SETTING, ""))

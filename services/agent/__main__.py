@@ -141,7 +141,7 @@ def remediation_spec(
     worker = ExecutionWorker(
         db,
         link,
-        load(options.executors),
+        load(options.executors, options.egress),
         poll_s=options.poll_s,
         stale_after_s=options.stale_after_s,
         wake=wake,

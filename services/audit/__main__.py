@@ -49,7 +49,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         partial(keep_loaded, db, memory, sequencer.cache),
         partial(run_auditor, log, own.verify_every_s),
         LogGauges(db).run,
-        *forwarders(db, forwarding.destinations),
+        *forwarders(db, forwarding.destinations, forwarding.egress),
     ]
     return dataclasses.replace(spec(log, workers), on_refused=partial(record_refusal, log))
 

@@ -4,7 +4,8 @@ TRADEOPS_EXPORT_DIR and TRADEOPS_EXPORT_STALE_AFTER_S).
 TRADEOPS_EXPORT_SIGNING_KEY_FILE (".tradeops/export-signing-key.pem"): the PEM PKCS8 Ed25519
 private key (service/signing_key.py); TRADEOPS_EXPORT_CREATE_DEV_KEY=1 creates that file, mode
 0600, when missing (development only). TRADEOPS_EXPORT_DESTINATIONS ("[]"): the delivery
-destinations as JSON, read into destinations at start-up (clients/destinations/config.py)."""
+destinations as JSON, read into destinations at start-up (clients/destinations/config.py); their
+hosts follow the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from runtime.egress import DEFAULT, EgressPolicy
+from runtime.settings import egress_policy
 
 KEY_FILE_ENV, CREATE_DEV_KEY_ENV = (
     "TRADEOPS_EXPORT_SIGNING_KEY_FILE",
@@ -26,6 +30,7 @@ class Settings:
     signing_key_file: Path
     create_dev_key: bool = False
     destinations: str = "[]"
+    egress: EgressPolicy = DEFAULT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -34,4 +39,5 @@ class Settings:
             signing_key_file=Path(env.get(KEY_FILE_ENV, DEFAULT_KEY_FILE)).resolve(),
             create_dev_key=env.get(CREATE_DEV_KEY_ENV, "") == "1",
             destinations=env.get(DESTINATIONS_ENV, "") or "[]",
+            egress=egress_policy(env),
         )

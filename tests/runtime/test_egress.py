@@ -25,9 +25,18 @@ def allowed(policy_text: str, host: str, address: str) -> bool:
 
 @pytest.mark.parametrize(
     "address",
-    ["169.254.169.254", "169.254.0.1", "fe80::1", "::ffff:169.254.169.254", "fe80::1%eth0"],
+    [
+        "169.254.169.254",
+        "169.254.0.1",
+        "fe80::1",
+        "::ffff:169.254.169.254",
+        "fe80::1%eth0",
+        "fd00:ec2::254",
+        "100.100.100.200",
+        "::ffff:100.100.100.200",
+    ],
 )
-def test_by_default_link_local_addresses_are_refused(address: str) -> None:
+def test_by_default_cloud_metadata_addresses_are_refused(address: str) -> None:
     assert not DEFAULT.allows("metadata.internal", ip_address(address))
     with pytest.raises(Refused, match=REFUSED):
         DEFAULT.check_host(address)
@@ -60,6 +69,21 @@ def test_a_link_local_address_is_allowed_only_when_a_listed_cidr_covers_it() -> 
     assert allowed("fe80::/10", "router", "fe80::1")
     assert not allowed("*.internal", "metadata.internal", "169.254.169.254")
     assert not allowed("*.internal", "metadata.internal", "::ffff:169.254.169.254")
+
+
+@pytest.mark.parametrize("address", ["fd00:ec2::254", "100.100.100.200"])
+def test_other_metadata_addresses_need_a_listed_cidr_too(address: str) -> None:
+    assert allowed(f"{address}, 10.0.0.0/8", "metadata", address)
+    assert not allowed("*.internal", "metadata.internal", address)
+    assert allowed("", "near", "100.100.100.199")  # only the metadata address itself
+    parse(address).check_host(address)
+
+
+def test_the_blocking_lookup_judges_like_the_async_one() -> None:
+    assert DEFAULT.addresses_blocking("127.0.0.1") == [ip_address("127.0.0.1")]
+    assert DEFAULT.addresses_blocking("localhost")
+    with pytest.raises(Refused, match=REFUSED):
+        DEFAULT.addresses_blocking("100.100.100.200")
 
 
 def test_a_listed_name_allows_that_name_exactly_or_names_under_a_suffix() -> None:

@@ -12,8 +12,8 @@ import pytest
 from runtime.auth import ANYONE, Principal, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.errors import NotFound
-from runtime.grpc_server import Running, ServiceSpec, start
-from runtime.settings import AuthSettings
+from runtime.grpc_server import MAX_METADATA_BYTES, Running, ServiceSpec, start
+from runtime.settings import AuthSettings, grpc_message_limit
 
 
 class SlowService:
@@ -129,3 +129,44 @@ async def test_a_second_server_on_a_port_in_use_fails_to_bind_instead_of_sharing
     spec = ServiceSpec(SlowService().register, ["t.Slow"], RBAC)
     with pytest.raises(RuntimeError, match="Failed to bind"):
         await start(spec, f"127.0.0.1:{slow[1].port}", TokenVerifier(auth_settings))
+
+
+@pytest.fixture
+async def small(auth_settings: AuthSettings) -> AsyncIterator[Running]:
+    service = SlowService()
+    spec = ServiceSpec(service.register, ["t.Slow"], RBAC)
+    limit = grpc_message_limit("ops", {})
+    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings), None, limit)
+    yield running
+    await running.stop(0)
+
+
+async def _send(port: int, body: bytes, metadata: tuple[tuple[str, str], ...]) -> bytes:
+    async with open_channel(f"127.0.0.1:{port}") as channel:
+        rpc = channel.unary_unary("/t.Slow/Missing", None, None)
+        result: bytes = await rpc(body, metadata=metadata, timeout=5)
+        return result
+
+
+async def test_a_request_over_the_limit_derived_from_the_rest_one_is_resource_exhausted(
+    small: Running, token_for: Callable[..., str]
+) -> None:
+    limit = grpc_message_limit("ops", {"TRADEOPS_MAX_BODY_BYTES": str(64 * 1024)})
+    assert limit == 2 * 64 * 1024
+    assert grpc_message_limit("ops", {"TRADEOPS_MAX_BODY_BYTES": "1000"}) == 2000
+    token = bearer(token_for("vera", "viewer"))
+    with pytest.raises(grpc.aio.AioRpcError) as within:
+        await _send(small.port, b"x" * (limit - 64), token)
+    assert within.value.code() == grpc.StatusCode.NOT_FOUND  # it reached the handler
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _send(small.port, b"x" * (limit + 1), token)
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_request_metadata_over_the_cap_is_refused(
+    small: Running, token_for: Callable[..., str]
+) -> None:
+    padded = (*bearer(token_for("vera", "viewer")), ("x-padding", "p" * MAX_METADATA_BYTES))
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _send(small.port, b"", padded)
+    assert refused.value.code() != grpc.StatusCode.NOT_FOUND  # never reached the handler

@@ -6,7 +6,8 @@ TRADEOPS_AGENT_ESCALATION_GRACE_S (300) slack granted to ops' timers before a de
 as missed; TRADEOPS_AGENT_DESK_HOURS ("07:00-19:00") and TRADEOPS_AGENT_DESK_TIME_ZONE
 ("Europe/London") for after-hours activity; TRADEOPS_AGENT_LLM_URL (unset: narration off),
 TRADEOPS_AGENT_LLM_MODEL ("gpt-4o-mini"), TRADEOPS_AGENT_LLM_KEY_FILE (a file holding the
-endpoint's bearer key, optional)."""
+endpoint's bearer key, optional). The LLM URL follows the egress policy (TRADEOPS_EGRESS_ALLOW,
+runtime/egress.py): checked at start and on the resolved addresses before each request."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused
+from runtime.settings import SettingsError, egress_policy
 from services.agent.compliance.domain.checks import Limits
 from services.agent.compliance.domain.hours import DeskHours
 from services.agent.compliance.domain.schedules import Schedule
@@ -28,6 +31,7 @@ class LlmSettings:
     model: str
     key: str = field(default="", repr=False)
     timeout_s: float = 30.0
+    egress: EgressPolicy = DEFAULT
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> LlmSettings | None:
@@ -36,7 +40,12 @@ class LlmSettings:
             return None
         key_file = env.get("TRADEOPS_AGENT_LLM_KEY_FILE", "")
         key = Path(key_file).read_text().strip() if key_file else ""
-        return cls(url, env.get("TRADEOPS_AGENT_LLM_MODEL", "gpt-4o-mini"), key)
+        egress = egress_policy(env)
+        try:
+            egress.check_url(url)
+        except Refused as exc:
+            raise SettingsError(f"TRADEOPS_AGENT_LLM_URL: {exc}") from None
+        return cls(url, env.get("TRADEOPS_AGENT_LLM_MODEL", "gpt-4o-mini"), key, egress=egress)
 
     @property
     def endpoint(self) -> str:

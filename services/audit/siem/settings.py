@@ -5,7 +5,10 @@ entry and the key.
 Formats by transport: "tcp" and "tls" carry syslog, so "rfc5424" (the default) or "cef" (a CEF
 line as the MSG of an RFC 5424 message); "http" carries "json" only (Splunk HEC events). JSON
 over syslog is refused: receivers would parse it as free text and the audit fields would be
-lost, while the structured data of RFC 5424 keeps them."""
+lost, while the structured data of RFC 5424 keeps them.
+
+Every destination's host follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py):
+checked here at start, and on the resolved addresses before each connection (clients/)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from runtime.egress import DEFAULT, EgressPolicy, Refused
+from runtime.settings import SettingsError, egress_policy
 
 ENV = "TRADEOPS_SIEM_DESTINATIONS"
 DEFAULT_FORMAT = {"tcp": "rfc5424", "tls": "rfc5424", "http": "json"}
@@ -53,6 +59,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     destinations: tuple[Destination, ...] = ()
+    egress: EgressPolicy = DEFAULT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +68,10 @@ class Settings:
         if not raw:
             return cls()
         try:
+            egress = egress_policy(env)
+        except SettingsError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
             items = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{ENV} is not valid JSON: {exc}") from None
@@ -68,7 +79,9 @@ class Settings:
             raise ConfigError(f"{ENV} must be a JSON list of destination objects")
         destinations = tuple(parse(index, item) for index, item in enumerate(items))
         _check_unique(destinations)
-        return cls(destinations)
+        for index, destination in enumerate(destinations):
+            _check_egress(egress, destination, f"{ENV}[{index}] ({destination.name})")
+        return cls(destinations, egress)
 
 
 FIELDS = {field.name: field for field in dataclasses.fields(Destination)}
@@ -89,6 +102,16 @@ def parse(index: int, item: Any) -> Destination:
     for message in problems(destination):
         raise ConfigError(f"{where}: {message}")
     return destination
+
+
+def _check_egress(egress: EgressPolicy, destination: Destination, where: str) -> None:
+    try:
+        if destination.transport == "http":
+            egress.check_url(destination.url)
+        else:
+            egress.check_host(destination.host)
+    except Refused as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _shape_problems(item: dict[str, Any]) -> Iterator[str]:

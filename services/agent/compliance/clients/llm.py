@@ -1,12 +1,14 @@
 """Optional narration by a language model behind an OpenAI-compatible /v1/chat/completions
 endpoint, off unless TRADEOPS_AGENT_LLM_URL is set. The model only rewrites the figures it is
-given into prose; the template narrative stays the fallback, and nothing depends on it."""
+given into prose; the template narrative stays the fallback, and nothing depends on it. The
+request goes to an address the egress policy checked (runtime/pinning.py), never redirected."""
 
 from __future__ import annotations
 
 import httpx
 
 from runtime.canonical import canonical_json
+from runtime.pinning import send
 from services.agent.compliance.domain.summaries import Narration
 from services.agent.compliance.settings import LlmSettings
 
@@ -21,7 +23,8 @@ def prompt(figures: dict[str, object]) -> str:
 
 
 async def narrate(settings: LlmSettings, figures: dict[str, object]) -> Narration:
-    """Raises httpx.HTTPError or ValueError when the endpoint fails or answers nonsense."""
+    """Raises httpx.HTTPError or ValueError when the endpoint fails or answers nonsense, and
+    egress.Refused or egress.Unresolvable when its host resolves outside the policy or not."""
     text = prompt(figures)
     body = {
         "model": settings.model,
@@ -30,7 +33,8 @@ async def narrate(settings: LlmSettings, figures: dict[str, object]) -> Narratio
     }
     headers = {"Authorization": f"Bearer {settings.key}"} if settings.key else {}
     async with httpx.AsyncClient(timeout=settings.timeout_s) as client:
-        reply = await client.post(settings.endpoint, json=body, headers=headers)
+        request = client.build_request("POST", settings.endpoint, json=body, headers=headers)
+        reply = await send(client, settings.egress, request)
         reply.raise_for_status()
     try:
         output = str(reply.json()["choices"][0]["message"]["content"]).strip()

@@ -11,6 +11,7 @@ import httpx
 
 from runtime.auth import Principal
 from runtime.db import Database
+from runtime.egress import Refused, Unresolvable
 from runtime.errors import InvalidArgument, NotFound
 from runtime.outbox import person
 from services.agent.compliance.clients.audit import AuditReader
@@ -104,7 +105,7 @@ async def _narrate(
     }
     try:
         return await narrate(settings, facts)
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, ValueError, Refused, Unresolvable) as exc:
         log.warning("language-model narration failed, template kept: %s", exc)
         return None
 

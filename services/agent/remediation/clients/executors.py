@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused
 from services.agent.remediation.clients.simulator import SimulatorExecutor
 from services.agent.remediation.clients.webhook import WebhookExecutor
 from services.agent.remediation.domain.executions import Executor
@@ -52,19 +53,19 @@ class Executors:
         return max((e.budget_s for e in self.by_name.values()), default=0.0)
 
 
-def load(raw: str) -> Executors:
+def load(raw: str, egress: EgressPolicy = DEFAULT) -> Executors:
     """The executors TRADEOPS_AGENT_EXECUTORS (remediation.settings) describes; empty: none."""
     try:
         doc = json.loads(raw) if raw else {}
     except json.JSONDecodeError as exc:
         raise ExecutorConfigError(f"{ENV} is not valid JSON: {exc.msg}") from None
-    return parse(doc)
+    return parse(doc, egress)
 
 
-def parse(doc: Any) -> Executors:
+def parse(doc: Any, egress: EgressPolicy = DEFAULT) -> Executors:
     if not isinstance(doc, dict):
         raise ExecutorConfigError(f"{ENV} must be a JSON object")
-    built = [_executor(entry, i) for i, entry in enumerate(doc.get("executors", []))]
+    built = [_executor(entry, i, egress) for i, entry in enumerate(doc.get("executors", []))]
     by_name = {name: executor for name, executor in built}
     if len(by_name) != len(built):
         raise ExecutorConfigError(f"{ENV} names an executor twice")
@@ -75,7 +76,7 @@ def parse(doc: Any) -> Executors:
     return Executors(by_name, routes, default)
 
 
-def _executor(entry: Any, index: int) -> tuple[str, Executor]:
+def _executor(entry: Any, index: int, egress: EgressPolicy) -> tuple[str, Executor]:
     where = f"{ENV}.executors[{index}]"
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
         raise ExecutorConfigError(f"{where} must be an object with a non-empty name")
@@ -87,14 +88,21 @@ def _executor(entry: Any, index: int) -> tuple[str, Executor]:
     url = entry.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ExecutorConfigError(f"{where}: url must start with http:// or https://")
+    urls = dict(entry.get("urls", {}))
+    try:
+        for each in [url, *urls.values()]:
+            egress.check_url(str(each))
+    except Refused as exc:
+        raise ExecutorConfigError(f"{where}: {exc}") from None
     return entry["name"], WebhookExecutor(
         label=entry["name"],
         url=url,
         secret=_secret(entry.get("secret_file"), where),
-        urls=dict(entry.get("urls", {})),
+        urls=urls,
         timeout_s=float(entry.get("timeout_s", 5.0)),
         retries=int(entry.get("retries", 3)),
         backoff_s=float(entry.get("backoff_s", 0.5)),
+        egress=egress,
     )
 
 

@@ -12,7 +12,10 @@ Endings, in order of precedence:
   Unavailable), OUTCOME_UNKNOWN otherwise (a 500 or a dropped connection may have acted);
 - a timeout after the request was sent: OUTCOME_UNKNOWN at once (it may have acted; a person
   checks the desk system);
-- a 2xx without a recognised status: OUTCOME_UNKNOWN."""
+- a 2xx without a recognised status: OUTCOME_UNKNOWN;
+- a host resolving outside the egress policy (TRADEOPS_EGRESS_ALLOW): FAILED at once, nothing
+  sent. Every POST goes to an address the policy checked (runtime/pinning.py), never redirected.
+  A host that does not resolve is retried like a refused connection."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ from typing import Any
 import httpx
 
 from runtime.backoff import Backoff
+from runtime.egress import DEFAULT, EgressPolicy, Refused, Unresolvable
+from runtime.pinning import send
 from runtime.webhook_signing import signed_headers
 from services.agent.remediation.domain.executions import (
     EXECUTED,
@@ -52,6 +57,7 @@ class WebhookExecutor:
     backoff_s: float = 0.5
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.time
+    egress: EgressPolicy = DEFAULT
 
     @property
     def name(self) -> str:
@@ -93,7 +99,14 @@ class WebhookExecutor:
         started, at = time.monotonic(), datetime.now(UTC)
         headers = self.headers(request.idempotency_key, body)
         try:
-            response = await client.post(url, content=body, headers=headers)
+            post = client.build_request("POST", url, content=body, headers=headers)
+            response = await send(client, self.egress, post)
+        except Refused as exc:
+            attempts.append(_attempt(number, at, started, 0, str(exc)))
+            return ExecutionResult(FAILED, f"not sent: {exc}", tuple(attempts))
+        except Unresolvable as exc:
+            attempts.append(_attempt(number, at, started, 0, f"ConnectError: {exc}"))
+            return None
         except httpx.TimeoutException as exc:
             attempts.append(_attempt(number, at, started, 0, f"{type(exc).__name__}"))
             if isinstance(exc, NOT_SENT):

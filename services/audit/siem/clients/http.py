@@ -1,5 +1,6 @@
 """HTTP(S) POST to a Splunk-HEC-like collector: `Authorization: Splunk <token>`, a 2xx answer
-confirms the whole batch. The token is read from its file at open and never logged."""
+confirms the whole batch. The token is read from its file at open and never logged. Each POST
+goes to an address the egress policy checked (runtime/pinning.py), never redirected."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from runtime.egress import DEFAULT, EgressPolicy
+from runtime.pinning import send
 from services.audit.siem.clients.tls import client_context
 from services.audit.siem.domain.batches import Position
 from services.audit.siem.settings import Destination
@@ -19,8 +22,8 @@ class Refused(ConnectionError):
 
 
 class HttpLink:
-    def __init__(self, destination: Destination) -> None:
-        self._destination = destination
+    def __init__(self, destination: Destination, egress: EgressPolicy = DEFAULT) -> None:
+        self._destination, self._egress = destination, egress
         self._client: httpx.AsyncClient | None = None
         self._delivered: Position | None = None
 
@@ -38,7 +41,8 @@ class HttpLink:
         if self._client is None:
             raise Refused("not open")
         body = b"\n".join(messages)
-        response = await self._client.post(self._destination.url, content=body)
+        request = self._client.build_request("POST", self._destination.url, content=body)
+        response = await send(self._client, self._egress, request)
         if not response.is_success:
             raise Refused(f"the collector answered {response.status_code}")
         self._delivered = upto

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from runtime.egress import EgressPolicy
 from services.audit.siem.clients.http import HttpLink
 from services.audit.siem.clients.syslog import StreamLink
 from services.audit.siem.domain.batches import Position
@@ -18,5 +19,7 @@ class Link(Protocol):
     async def close(self) -> None: ...
 
 
-def link_for(destination: Destination) -> Link:
-    return HttpLink(destination) if destination.transport == "http" else StreamLink(destination)
+def link_for(destination: Destination, egress: EgressPolicy) -> Link:
+    if destination.transport == "http":
+        return HttpLink(destination, egress)
+    return StreamLink(destination, egress)

@@ -1,4 +1,6 @@
-"""Syslog over TCP or TLS with RFC 6587 octet-counted framing ("LEN SP MSG")."""
+"""Syslog over TCP or TLS with RFC 6587 octet-counted framing ("LEN SP MSG"). The host is
+resolved once and judged by the egress policy; the connection goes to a checked address (TLS
+still names and verifies the configured host), so a second lookup cannot lead elsewhere."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 
+from runtime.egress import DEFAULT, EgressPolicy
 from services.audit.siem.clients.tls import client_context
 from services.audit.siem.domain.batches import Position
 from services.audit.siem.domain.window import Window
@@ -25,8 +28,8 @@ class StreamLink:
     """One connection. Confirmation is by time on a healthy connection (see domain/window.py);
     any failure raises, and the forwarder then reconnects and replays from the cursor."""
 
-    def __init__(self, destination: Destination) -> None:
-        self._destination = destination
+    def __init__(self, destination: Destination, egress: EgressPolicy = DEFAULT) -> None:
+        self._destination, self._egress = destination, egress
         self._window = Window()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -34,13 +37,20 @@ class StreamLink:
     async def open(self) -> None:
         d = self._destination
         tls = d.transport == "tls"
-        connecting = asyncio.open_connection(
-            d.host,
-            d.port,
-            ssl=client_context(d) if tls else None,
-            server_hostname=(d.server_name or d.host) if tls else None,
-        )
-        self._reader, self._writer = await asyncio.wait_for(connecting, d.timeout_s)
+        addresses = await self._egress.addresses(d.host)  # egress.Refused: retried, logged
+        for index, address in enumerate(addresses):
+            connecting = asyncio.open_connection(
+                str(address),
+                d.port,
+                ssl=client_context(d) if tls else None,
+                server_hostname=(d.server_name or d.host) if tls else None,
+            )
+            try:
+                self._reader, self._writer = await asyncio.wait_for(connecting, d.timeout_s)
+                return
+            except OSError:
+                if index == len(addresses) - 1:
+                    raise
 
     async def send(self, messages: Sequence[bytes], upto: Position) -> None:
         writer = self._connected()

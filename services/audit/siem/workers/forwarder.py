@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from runtime.backoff import Backoff
 from runtime.db import Database
+from runtime.egress import DEFAULT, EgressPolicy
 from runtime.grpc_server import Worker
 from services.audit.siem.clients.formats import formatter_for
 from services.audit.siem.clients.links import Link, link_for
@@ -28,10 +29,17 @@ STANDBY_POLLS = 5  # a replica without the claim retries it every poll_s * STAND
 
 
 class Forwarder:
-    def __init__(self, db: Database, destination: Destination, board: LagBoard) -> None:
+    def __init__(
+        self,
+        db: Database,
+        destination: Destination,
+        board: LagBoard,
+        egress: EgressPolicy = DEFAULT,
+    ) -> None:
         if db.engine is None:
             raise ValueError("SIEM forwarding needs a Database with an engine of its own")
         self._db, self._destination, self._board = db, destination, board
+        self._egress = egress  # judged again at every connection, on the resolved addresses
         self._format = formatter_for(destination)
         self._claim = AdvisoryClaim(db.engine, destination.name)
         self._backoff = Backoff(FIRST_RETRY_S, destination.backoff_cap_s)
@@ -58,7 +66,7 @@ class Forwarder:
             await asyncio.sleep(delay)
 
     async def _serve(self) -> None:
-        link = link_for(self._destination)
+        link = link_for(self._destination, self._egress)
         try:
             await link.open()
             await self._forward(link)
@@ -91,9 +99,11 @@ class Forwarder:
         return records + [self._format.checkpoint(signed) for signed in batch.checkpoints]
 
 
-def forwarders(db: Database, destinations: Sequence[Destination]) -> list[Worker]:
+def forwarders(
+    db: Database, destinations: Sequence[Destination], egress: EgressPolicy = DEFAULT
+) -> list[Worker]:
     if not destinations:
         return []
     board = LagBoard()
     register_gauge(board)
-    return [Forwarder(db, destination, board).run for destination in destinations]
+    return [Forwarder(db, destination, board, egress).run for destination in destinations]

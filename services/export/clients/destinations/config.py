@@ -11,7 +11,9 @@ Any entry may add "verify": true: every delivery there is then verified by fetch
 at once (see `verified_after_delivery`).
 
 Secrets stay in their files: the configuration holds only their paths, and a file is read when
-it is used. Paths are checked here, so a typo fails at start-up rather than at the first export."""
+it is used. Paths are checked here, so a typo fails at start-up rather than at the first export;
+so are the sftp host and the http URL's host against the egress policy (TRADEOPS_EGRESS_ALLOW),
+and again on the resolved addresses before each connection."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.settings import SettingsError
 from services.export.clients.destinations import Destination
 from services.export.clients.destinations.directory import DirectoryDestination
@@ -36,10 +40,10 @@ def verified_after_delivery(text: str) -> frozenset[str]:
     return frozenset(e["name"] for e in entries if isinstance(e, dict) and e.get("verify") is True)
 
 
-def parse(text: str) -> dict[str, Destination]:
+def parse(text: str, egress: EgressPolicy = DEFAULT) -> dict[str, Destination]:
     """The configured destinations by name (Settings.destinations: "[]" configures none)."""
     entries = _entries(text)
-    built = [_destination(_Entry(entry, f"{ENV}[{i}]")) for i, entry in enumerate(entries)]
+    built = [_destination(_Entry(e, f"{ENV}[{i}]", egress)) for i, e in enumerate(entries)]
     named: dict[str, Destination] = {d.name: d for d in built}
     if len(named) != len(built):
         raise SettingsError(f"{ENV} names a destination twice")
@@ -57,10 +61,16 @@ def _entries(text: str) -> list[Any]:
 
 
 class _Entry:
-    def __init__(self, raw: Any, where: str) -> None:
+    def __init__(self, raw: Any, where: str, egress: EgressPolicy) -> None:
         if not isinstance(raw, dict):
             raise SettingsError(f"{where} must be an object")
-        self.raw, self.where = raw, where
+        self.raw, self.where, self.egress = raw, where, egress
+
+    def allowed_host(self, key: str, host: str) -> None:
+        try:
+            self.egress.check_host(host)
+        except Refused as exc:
+            raise SettingsError(f"{self.where}.{key}: {exc}") from None
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.raw.get(key, default)
@@ -94,6 +104,7 @@ def _sftp(entry: _Entry) -> Destination:
         raise SettingsError(
             f"{entry.where} needs known_hosts_file or host_key_fingerprint (SHA256:...)"
         )
+    entry.allowed_host("host", entry.text("host"))
     return SftpDestination(
         name=entry.text("name"),
         host=entry.text("host"),
@@ -103,6 +114,7 @@ def _sftp(entry: _Entry) -> Destination:
         key_file=key_file,
         known_hosts_file=known_hosts,
         host_key_fingerprint=fingerprint if known_hosts is None else None,
+        egress=entry.egress,
     )
 
 
@@ -112,8 +124,9 @@ def _http(entry: _Entry) -> Destination:
         raise SettingsError(f"{entry.where}.url must be http(s) and contain {{file}}")
     if method not in ("PUT", "POST"):
         raise SettingsError(f"{entry.where}.method must be PUT or POST")
+    entry.allowed_host("url", urlsplit(url).hostname or "")
     token = entry.optional_file("token_file")
-    return HttpDestination(entry.text("name"), url, method, token)
+    return HttpDestination(entry.text("name"), url, method, token, egress=entry.egress)
 
 
 _BUILDERS: dict[str, Callable[[_Entry], Destination]] = {

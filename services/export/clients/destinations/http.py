@@ -3,7 +3,8 @@ and `{file}` (both percent-encoded), with `Authorization: Bearer <token>` when a
 configured (read at each use, so a rotated token is picked up; never logged). HTTP has no
 rename: files go data first, `manifest.json` and `manifest.json.sig` last, so the signature's
 arrival marks the export complete. Fetch-back GETs the same URLs: the manifest first, then
-every file it lists, then the signature."""
+every file it lists, then the signature. Each request goes to an address the egress policy
+checked (runtime/pinning.py), and a redirect is never followed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused, Unresolvable
+from runtime.pinning import send
 from services.export.clients.destinations import (
     MANIFEST,
     PUBLIC_KEY,
@@ -36,6 +39,7 @@ class HttpDestination:
     method: str = "PUT"
     token_file: Path | None = None
     timeout_s: float = 60.0
+    egress: EgressPolicy = DEFAULT
 
     def location(self, export_id: str) -> str:
         url = urlsplit(self.url.format(export_id=quote(export_id, safe=""), file=""))
@@ -81,7 +85,10 @@ class HttpDestination:
     ) -> httpx.Response:
         url = self.url.format(export_id=quote(export_id, safe=""), file=quote(name))
         try:
-            return await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            request = client.build_request(method, url, **kwargs)  # type: ignore[arg-type]
+            return await send(client, self.egress, request)
+        except (Refused, Unresolvable) as exc:
+            raise DeliveryError(f"{method} {name} on {self.name}: {exc}") from None
         except httpx.HTTPError as exc:
             # The exception's text may hold the URL (and credentials in it): keep the type only.
             failure = f"{method} {name} on {self.name} failed: {type(exc).__name__}"

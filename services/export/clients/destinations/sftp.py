@@ -1,7 +1,11 @@
 """An SFTP destination (asyncssh). The client authenticates with a private key read from its
 file; the server is authenticated by a known_hosts file or by a pinned host key fingerprint
 ("SHA256:..." as `ssh-keygen -lf` prints it). Nothing else from the user's ~/.ssh is read (no
-config, no agent, no default keys), so what is configured is exactly what is trusted."""
+config, no agent, no default keys), so what is configured is exactly what is trusted.
+
+The host is resolved once and judged by the egress policy; the SSH session runs over a socket
+connected to a checked address (asyncssh's `sock`), while host keys are still matched against
+the configured name, so a second lookup cannot lead elsewhere."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import asyncio
 import hmac
 import posixpath
 import secrets
+import socket
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +22,7 @@ from pathlib import Path
 
 from cryptography.utils import CryptographyDeprecationWarning
 
+from runtime.egress import DEFAULT, EgressPolicy, Refused, Unresolvable
 from services.export.clients.destinations import (
     DeliveryError,
     checked_id,
@@ -45,6 +51,7 @@ class SftpDestination:
     known_hosts_file: Path | None = None
     host_key_fingerprint: str | None = None
     connect_timeout_s: float = 15.0
+    egress: EgressPolicy = DEFAULT
 
     def location(self, export_id: str) -> str:
         return f"sftp://{self.host}:{self.port}{posixpath.join(self.remote_dir, export_id)}"
@@ -76,10 +83,17 @@ class SftpDestination:
     @asynccontextmanager
     async def _session(self, what: str) -> AsyncIterator[asyncssh.SFTPClient]:
         try:
+            connected = await self._socket()
+        except (Refused, Unresolvable) as exc:
+            raise DeliveryError(f"sftp {what} on {self.name}: {exc}") from None
+        except OSError as exc:
+            raise DeliveryError(f"sftp {what} on {self.name} failed: {_reason(exc)}") from None
+        try:
             async with (
                 asyncssh.connect(
                     self.host,
                     self.port,
+                    sock=connected,
                     username=self.user,
                     client_keys=[str(self.key_file)],
                     known_hosts=self._known_hosts(),
@@ -94,6 +108,24 @@ class SftpDestination:
                 yield sftp
         except (OSError, asyncssh.Error, asyncssh.KeyImportError) as exc:
             raise DeliveryError(f"sftp {what} on {self.name} failed: {_reason(exc)}") from None
+
+    async def _socket(self) -> socket.socket:
+        """A TCP connection to the first checked address of the host that answers."""
+        addresses = await self.egress.addresses(self.host)
+        loop = asyncio.get_running_loop()
+        for index, address in enumerate(addresses):
+            family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            try:
+                connecting = loop.sock_connect(sock, (str(address), self.port))
+                await asyncio.wait_for(connecting, self.connect_timeout_s)
+                return sock
+            except BaseException as exc:  # a cancelled connect must not leak its socket
+                sock.close()
+                if not isinstance(exc, OSError) or index == len(addresses) - 1:
+                    raise
+        raise Unresolvable(f"url host {self.host} has no address")
 
     def _known_hosts(self) -> str | tuple[list[object], list[object], list[object]]:
         if self.known_hosts_file is not None:

@@ -33,7 +33,7 @@ class DeliveryConfig:
     def configured(cls, settings: Settings, export_dir: Path) -> DeliveryConfig:
         """The destinations of TRADEOPS_EXPORT_DESTINATIONS (clients/destinations/config.py)."""
         return cls(
-            destinations.parse(settings.destinations),
+            destinations.parse(settings.destinations, settings.egress),
             export_dir,
             verify_after_delivery=destinations.verified_after_delivery(settings.destinations),
         )
