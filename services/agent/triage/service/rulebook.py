@@ -21,12 +21,28 @@ from services.agent.triage.repository import rule_sets as rule_set_rows
 
 Clock = Callable[[], datetime]
 SEEDED_BY = "agent"
+# Parsed versions, by logic version, for the whole process (the rule books and the kinds intake
+# checks share them). A logic version names its document's exact bytes and stored versions are
+# never rewritten, so an entry cannot go stale; past this many the cache starts again.
+_KEPT = 32
+_PARSED: dict[str, RuleSet] = {}
+
+
+async def parsed(session: AsyncSession, logic_version: str) -> RuleSet | None:
+    """The stored version of that logic version, parsed once per process; None if absent."""
+    if logic_version not in _PARSED:
+        stored = await rule_set_rows.by_logic_version(session, logic_version)
+        if stored is None:
+            return None
+        if len(_PARSED) >= _KEPT:
+            _PARSED.clear()
+        _PARSED[logic_version] = parse_rule_set(stored.document.encode("utf-8"))
+    return _PARSED[logic_version]
 
 
 class RuleBook:
     def __init__(self, shipped: bytes, clock: Clock) -> None:
         self._shipped, self._clock = shipped, clock
-        self._parsed: dict[str, RuleSet] = {}
 
     @classmethod
     def shipped(cls, clock: Clock) -> RuleBook:
@@ -43,12 +59,7 @@ class RuleBook:
         return found
 
     async def by_logic_version(self, session: AsyncSession, logic_version: str) -> RuleSet | None:
-        if logic_version not in self._parsed:
-            stored = await rule_set_rows.by_logic_version(session, logic_version)
-            if stored is None:
-                return None
-            self._parsed[logic_version] = parse_rule_set(stored.document.encode("utf-8"))
-        return self._parsed[logic_version]
+        return await parsed(session, logic_version)
 
     async def _seed(self, session: AsyncSession) -> None:
         rules = parse_rule_set(self._shipped)
