@@ -71,18 +71,20 @@ async def get_timeline(action_id: UUID, rpc: RpcDep) -> Json:
 
 
 @router.post("/execution", response_model=json_of(pb.Action))
-async def start_execution(action_id: UUID, body: ExecutionStart, rpc: RpcDep) -> Json:
-    """Hands an approved action to `executor` inside its validity window; 409 otherwise (an
-    action past its window is then expired)."""
-    action = await rpc.peers.ops.StartExecution(
-        body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
-    )
+async def start_execution(action_id: UUID, rpc: RpcDep, body: ExecutionStart | None = None) -> Json:
+    """The caller claims an approved action to execute it by hand, inside its validity window;
+    only they may then record its result. 403 when an executor is named (executors are
+    services), 409 outside the window (an action past it is then expired)."""
+    message = (body or ExecutionStart()).to_message(str(action_id))
+    action = await rpc.peers.ops.StartExecution(message, timeout=rpc.timeout, metadata=rpc.metadata)
     return as_json(action)
 
 
 @router.post("/execution/result", response_model=json_of(pb.Action))
 async def record_execution_result(action_id: UUID, body: ExecutionResult, rpc: RpcDep) -> Json:
-    """How the execution ended; `OUTCOME_UNKNOWN` asks a person to check the desk system."""
+    """How the execution ended, from whoever claimed it (403 for anyone else); `OUTCOME_UNKNOWN`
+    asks a person to check the desk system, and then any ops or admin user resolves it to
+    `EXECUTED` or `FAILED` with a `detail` saying what it shows (422 without one)."""
     action = await rpc.peers.ops.RecordExecutionResult(
         body.to_message(str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )

@@ -64,6 +64,9 @@ actions = Table(
     # 0008: whose namespace source_ref is in (Action.proposer), so a person cannot take the
     # agent's predictable references first; the agent's re-proposal stays idempotent.
     Column("proposer", Text, nullable=False, server_default=""),
+    # 0010: who claimed it for execution (services.ops.domain.claims), "kind:subject"; only
+    # they record its result, so nobody else can fake it.
+    Column("claimed_by", Text, nullable=False, server_default=""),
     UniqueConstraint("proposer", "source_ref", name="actions_proposer_source_ref_key"),
     # ListActions pages newest first; each filter has an index that starts with it, so a
     # filtered first page is an index range scan even with 100,000 pending actions.

@@ -133,7 +133,6 @@ for _ in range(9):
         ("POST", f"{ACTION}/comments", {"text": ""}, "body.text"),
         ("POST", f"{ACTION}/comments", {"text": "x" * 4001}, "body.text"),
         ("POST", f"{ACTION}/comments", {"text": "\n\t "}, "body.text"),
-        ("POST", f"{ACTION}/execution", {}, "body.executor"),
         ("POST", f"{ACTION}/execution", {"executor": "desk oms"}, "body.executor"),
         ("POST", f"{ACTION}/execution/result", {"outcome": "APPROVED"}, "body.outcome"),
         ("POST", f"{ACTION}/execution/result", {"outcome": 7}, "body.outcome"),

@@ -90,6 +90,8 @@ class Action:
     escalation_level: int = 0
     acknowledged_at: datetime | None = None
     executor: str = ""
+    # Who claimed it for execution (domain.claims.claimant_of): only they record its result.
+    claimed_by: str = ""
     execution_detail: str = ""
     cancel_reason: str = ""
 

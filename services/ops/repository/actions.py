@@ -24,7 +24,8 @@ Cursor = tuple[datetime, str]
 # Columns a use case may change after the insert (everything else is fixed at proposal).
 MUTABLE = ("state", "updated_at", "parameters", "parameters_version", "parameters_author",
            "valid_until", "decided_at", "assignee", "assignee_team", "escalation_level",
-           "acknowledged_at", "executor", "execution_detail", "cancel_reason")  # fmt: skip
+           "acknowledged_at", "executor", "claimed_by", "execution_detail",
+           "cancel_reason")  # fmt: skip
 FIXED = ("id", "kind", "risk", "rationale", "requested_by", "proposed_by", "source_ref",
          "created_at", "incident_id", "decision_id", "expires_at")  # fmt: skip
 JSON = frozenset({"parameters", "proposed_by", "policy"})

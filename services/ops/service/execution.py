@@ -1,5 +1,7 @@
 """The hand-off to executors: an approved action starts executing only inside its validity
-window, and its executor (or a person, for OUTCOME_UNKNOWN) records how it ended."""
+window, claimed by the authenticated caller (a service's executor, or a person by hand); only
+that claimant records how it ended, and only a person resolves an OUTCOME_UNKNOWN
+(services.ops.domain.claims)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from datetime import datetime
 
 from runtime.auth import Principal
 from runtime.db import Database
-from runtime.errors import Conflict, InvalidArgument, PermissionDenied
-from services.ops.domain import events
+from runtime.errors import Conflict, InvalidArgument
+from services.ops.domain import claims, events
 from services.ops.domain.actions import Action, State
 from services.ops.domain.transition import actor_of, overdue
 from services.ops.repository import timeline
@@ -21,11 +23,14 @@ OUTCOMES = frozenset({State.EXECUTED, State.FAILED, State.OUTCOME_UNKNOWN})
 async def start_execution(
     db: Database, *, action_id: str, actor: Principal, executor: str, now: datetime
 ) -> Action:
-    """APPROVED -> EXECUTING while now < valid_until. Past the window the action becomes
-    EXPIRED (that change is committed) and the call is refused with Conflict."""
+    """APPROVED -> EXECUTING while now < valid_until, claimed by `actor`. Past the window the
+    action becomes EXPIRED (that change is committed) and the call is refused with Conflict. A
+    person names no executor (they execute by hand); a service must name one."""
     verb = events.verb_for(State.EXECUTING)
-    async with audited(db, actor, verb, action_id, {"executor": executor}):
-        started = await _start_or_expire(db, action_id, actor, executor, now)
+    payload = {"executor": executor, "claimed_by": claims.claimant_of(actor)}
+    async with audited(db, actor, verb, action_id, payload):
+        name = claims.executor_for(actor, executor)
+        started = await _start_or_expire(db, action_id, actor, name, now)
         if isinstance(started, Conflict):
             raise started
         return started
@@ -39,15 +44,17 @@ async def _start_or_expire(
         reason = overdue(action, now)
         if not reason:
             who = actor_of(actor)
+            claim = {"executor": executor, "claimed_by": claims.claimant_of(actor)}
             started = await move(
                 session,
                 action,
                 State.EXECUTING,
                 actor=who,
                 now=now,
-                reason=f"handed to {executor}" if executor else "",
-                details={"executor": executor},
+                reason=f"claimed by {who.name} ({executor})",
+                details=claim,
                 executor=executor,
+                claimed_by=claim["claimed_by"],
             )
             await timeline.add(
                 session,
@@ -55,8 +62,8 @@ async def _start_or_expire(
                 kind="execution",
                 actor=who.name,
                 machine=who.machine,
-                text=f"execution started by {executor or who.name}",
-                details={"executor": executor},
+                text=f"execution started by {who.name} ({executor})",
+                details=claim,
                 at=now,
             )
             return started
@@ -67,8 +74,8 @@ async def _start_or_expire(
 async def record_result(
     db: Database, *, action_id: str, actor: Principal, outcome: State, detail: str, now: datetime
 ) -> Action:
-    """EXECUTING (or OUTCOME_UNKNOWN, once a person has checked) -> EXECUTED | FAILED |
-    OUTCOME_UNKNOWN, with the executor's detail."""
+    """EXECUTING -> EXECUTED | FAILED | OUTCOME_UNKNOWN from the claimant, or OUTCOME_UNKNOWN ->
+    EXECUTED | FAILED from a person who checked the desk system, with the detail."""
     if outcome not in OUTCOMES:
         raise InvalidArgument("outcome must be EXECUTED, FAILED or OUTCOME_UNKNOWN")
     verb = events.verb_for(outcome)
@@ -77,9 +84,11 @@ async def record_result(
         db.transaction() as session,
     ):
         action = await load(session, action_id, lock=True)
-        if action.state is State.OUTCOME_UNKNOWN and actor.kind == "service":
-            raise PermissionDenied("a person must check the desk system to resolve it")
+        claims.check_result(action, actor, detail)
         who = actor_of(actor)
+        details = {"detail": detail, "claimed_by": action.claimed_by}
+        if action.state is State.OUTCOME_UNKNOWN:
+            details["resolved_by"] = claims.claimant_of(actor)
         after = await move(
             session,
             action,
@@ -87,7 +96,7 @@ async def record_result(
             actor=who,
             now=now,
             reason=detail,
-            details={"detail": detail},
+            details=details,
             execution_detail=detail,
         )
         await timeline.add(
@@ -97,7 +106,7 @@ async def record_result(
             actor=who.name,
             machine=who.machine,
             text=f"{outcome}" + (f": {detail}" if detail else ""),
-            details={"outcome": outcome.value, "detail": detail},
+            details={"outcome": outcome.value, **details},
             at=now,
         )
         return after

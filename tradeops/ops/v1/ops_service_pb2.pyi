@@ -686,7 +686,9 @@ class StartExecutionRequest(_message.Message):
     EXECUTOR_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     executor: _builtins.str
-    """Which executor takes it, for example "webhook:desk-oms"."""
+    """The executor a service runs, for example "webhook:desk-oms": a label only, the claimant is
+    the caller. Empty for a person (by hand).
+    """
     def __init__(
         self,
         *,
@@ -712,6 +714,7 @@ class RecordExecutionResultRequest(_message.Message):
     outcome: Global___ActionState.ValueType
     """ACTION_STATE_EXECUTED, ACTION_STATE_FAILED or ACTION_STATE_OUTCOME_UNKNOWN."""
     detail: _builtins.str
+    """The executor's report, or what a person resolving OUTCOME_UNKNOWN found (required then)."""
     def __init__(
         self,
         *,

@@ -232,17 +232,25 @@ class OpsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StartExecution(self, request, context):
-        """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
-        agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
-        EXPIRED) or in another state.
+        """Claims an APPROVED action, inside its validity window, for execution: it moves to EXECUTING
+        and the authenticated caller becomes its claimant, the only one who may record its result.
+        Roles: service (the agent's executors, which name the executor they run), ops and admin
+        (people execute by hand: they name no executor). PERMISSION_DENIED when a person names an
+        executor; INVALID_ARGUMENT when a service names none; FAILED_PRECONDITION outside the
+        window (the action is then EXPIRED) or in another state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RecordExecutionResult(self, request, context):
-        """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
-        admin.
+        """Records how an execution ended. While the action is EXECUTING: EXECUTED, FAILED or
+        OUTCOME_UNKNOWN, from its claimant only (the same service identity, or the person who
+        executes it by hand). Once it is OUTCOME_UNKNOWN: EXECUTED or FAILED from a person (ops,
+        admin) who checked the desk system, with a detail saying what it shows. Roles: service, ops,
+        admin. PERMISSION_DENIED for anyone else (nothing changes, the refusal is audited);
+        INVALID_ARGUMENT for another outcome or a resolution without detail; FAILED_PRECONDITION in
+        any other state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

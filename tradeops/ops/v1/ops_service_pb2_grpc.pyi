@@ -80,13 +80,21 @@ class OpsServiceStub:
     and above.
     """
     StartExecution: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.StartExecutionRequest, _ops_service_pb2.Action]
-    """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
-    agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
-    EXPIRED) or in another state.
+    """Claims an APPROVED action, inside its validity window, for execution: it moves to EXECUTING
+    and the authenticated caller becomes its claimant, the only one who may record its result.
+    Roles: service (the agent's executors, which name the executor they run), ops and admin
+    (people execute by hand: they name no executor). PERMISSION_DENIED when a person names an
+    executor; INVALID_ARGUMENT when a service names none; FAILED_PRECONDITION outside the
+    window (the action is then EXPIRED) or in another state.
     """
     RecordExecutionResult: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.RecordExecutionResultRequest, _ops_service_pb2.Action]
-    """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
-    admin.
+    """Records how an execution ended. While the action is EXECUTING: EXECUTED, FAILED or
+    OUTCOME_UNKNOWN, from its claimant only (the same service identity, or the person who
+    executes it by hand). Once it is OUTCOME_UNKNOWN: EXECUTED or FAILED from a person (ops,
+    admin) who checked the desk system, with a detail saying what it shows. Roles: service, ops,
+    admin. PERMISSION_DENIED for anyone else (nothing changes, the refusal is audited);
+    INVALID_ARGUMENT for another outcome or a resolution without detail; FAILED_PRECONDITION in
+    any other state.
     """
     PutPolicy: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.PutPolicyRequest, _ops_service_pb2.ApprovalPolicy]
     """Creates a policy or a new version of one (versions are never edited). Roles: admin."""
@@ -151,13 +159,21 @@ class OpsServiceAsyncStub(OpsServiceStub):
     and above.
     """
     StartExecution: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.StartExecutionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
-    """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
-    agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
-    EXPIRED) or in another state.
+    """Claims an APPROVED action, inside its validity window, for execution: it moves to EXECUTING
+    and the authenticated caller becomes its claimant, the only one who may record its result.
+    Roles: service (the agent's executors, which name the executor they run), ops and admin
+    (people execute by hand: they name no executor). PERMISSION_DENIED when a person names an
+    executor; INVALID_ARGUMENT when a service names none; FAILED_PRECONDITION outside the
+    window (the action is then EXPIRED) or in another state.
     """
     RecordExecutionResult: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.RecordExecutionResultRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
-    """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
-    admin.
+    """Records how an execution ended. While the action is EXECUTING: EXECUTED, FAILED or
+    OUTCOME_UNKNOWN, from its claimant only (the same service identity, or the person who
+    executes it by hand). Once it is OUTCOME_UNKNOWN: EXECUTED or FAILED from a person (ops,
+    admin) who checked the desk system, with a detail saying what it shows. Roles: service, ops,
+    admin. PERMISSION_DENIED for anyone else (nothing changes, the refusal is audited);
+    INVALID_ARGUMENT for another outcome or a resolution without detail; FAILED_PRECONDITION in
+    any other state.
     """
     PutPolicy: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.PutPolicyRequest, _ops_service_pb2.ApprovalPolicy]  # type: ignore[assignment]
     """Creates a policy or a new version of one (versions are never edited). Roles: admin."""
@@ -297,9 +313,12 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ops_service_pb2.StartExecutionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
-        """Moves an APPROVED action, inside its validity window, to EXECUTING. Roles: service (the
-        agent's executors), ops, admin. FAILED_PRECONDITION outside the window (the action is then
-        EXPIRED) or in another state.
+        """Claims an APPROVED action, inside its validity window, for execution: it moves to EXECUTING
+        and the authenticated caller becomes its claimant, the only one who may record its result.
+        Roles: service (the agent's executors, which name the executor they run), ops and admin
+        (people execute by hand: they name no executor). PERMISSION_DENIED when a person names an
+        executor; INVALID_ARGUMENT when a service names none; FAILED_PRECONDITION outside the
+        window (the action is then EXPIRED) or in another state.
         """
 
     @_abc_1.abstractmethod
@@ -308,8 +327,13 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ops_service_pb2.RecordExecutionResultRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
-        """Records how an execution ended: EXECUTED, FAILED or OUTCOME_UNKNOWN. Roles: service, ops,
-        admin.
+        """Records how an execution ended. While the action is EXECUTING: EXECUTED, FAILED or
+        OUTCOME_UNKNOWN, from its claimant only (the same service identity, or the person who
+        executes it by hand). Once it is OUTCOME_UNKNOWN: EXECUTED or FAILED from a person (ops,
+        admin) who checked the desk system, with a detail saying what it shows. Roles: service, ops,
+        admin. PERMISSION_DENIED for anyone else (nothing changes, the refusal is audited);
+        INVALID_ARGUMENT for another outcome or a resolution without detail; FAILED_PRECONDITION in
+        any other state.
         """
 
     @_abc_1.abstractmethod
