@@ -21,6 +21,9 @@ from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
 from services.agent.__main__ import triage_as_probe
+from services.agent.compliance.clients.messages import action as compliance_view
+from services.agent.compliance.domain.checks.approvals import invalid_reason, quorum_problems
+from services.agent.compliance.domain.views import VoteView
 from services.agent.probes.grpc_api.messages import definition
 from services.agent.probes.tables import probes as probe_rows
 from services.agent.probes.workers.probes import ProbeWorker
@@ -141,6 +144,12 @@ async def test_the_admin_who_defined_a_probe_cannot_approve_the_action_it_propos
 
     approved = await ops.ApproveAction(vote, metadata=bearer(token_for("olga", "ops")), timeout=5)
     assert approved.state == ops_pb.ACTION_STATE_APPROVED
+    # The compliance approval checks read the same action, and would judge ada's vote invalid.
+    view = compliance_view(approved)
+    ada = VoteView("ada", frozenset({"admin"}), True, clock(), approved.parameters_version, False)
+    assert view.requested_by == "ada"
+    assert invalid_reason(view, ada) == "voted on their own action"
+    assert quorum_problems(view) == []
 
 
 async def test_the_audit_events_name_the_probes_author_as_requester(
