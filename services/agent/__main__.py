@@ -153,7 +153,7 @@ def probes_spec(
     db: Database, settings: ProbeSettings, windows: Windows, agent: Agent, *, wake: Wake
 ) -> ServiceSpec:
     """ProbeService with its worker; an incident a probe opens is triaged by `agent` as the
-    probe (requested_by "probe:<name>@v<n>"), so it is handled like any other."""
+    probe, for the admin who last changed it (Probe.requester), so it is handled like any other."""
     options = WorkerOptions(
         poll_s=settings.poll_s,
         batch=settings.batch,
@@ -168,7 +168,8 @@ def probes_spec(
 def triage_as_probe(agent: Agent) -> OnOpened:
     async def triage(incident_id: str, probe: Probe) -> None:
         who = probe_caller(probe.spec, probe.version)
-        await triage_incident(agent, incident_id=incident_id, caller=who)
+        by = probe.requester  # never the probe: its author cannot approve what it proposes
+        await triage_incident(agent, incident_id=incident_id, caller=who, requested_by=by)
 
     return triage
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from runtime.auth import Principal
 from runtime.canonical import canonical_json, sha256_hex
 from runtime.db import Database
-from runtime.errors import InvalidArgument, NotFound
+from runtime.errors import InvalidArgument, NotFound, PermissionDenied
 from services.agent.tables import outbox
 from services.agent.triage.domain.decisions import snapshot
 from services.agent.triage.domain.incidents import Incident, NewIncident
@@ -213,3 +213,28 @@ async def test_triaging_an_unknown_incident_is_not_found(
             )
         with pytest.raises(NotFound):
             await get_decision(agent, decision_id=missing)
+
+
+async def test_only_a_service_triages_on_behalf_of_someone_else(
+    agent: Agent, ops: FakeProposer, principal_for: Principals
+) -> None:
+    incident = await reported(agent, principal_for, report())
+    with pytest.raises(PermissionDenied, match="only a service"):
+        await triage_incident(
+            agent,
+            incident_id=incident.id,
+            caller=principal_for("mallory", "trader"),
+            requested_by="alice",
+        )
+    assert await decision_events(agent.db) == []
+    assert ops.proposals == []
+
+    decision = await triage_incident(
+        agent,
+        incident_id=incident.id,
+        caller=principal_for("probe:x@v1", "service"),
+        requested_by="alice",
+    )
+    assert decision.requested_by == "alice"
+    [proposal] = ops.proposals
+    assert proposal.requested_by == "alice"

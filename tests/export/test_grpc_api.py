@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -17,6 +18,7 @@ from services.export.grpc_api.servicer import ExportServicer, spec
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.exports import Exporter
 from tests.export.conftest import NOTE, ROOT, FakeAudit, signed_checkpoint
+from tests.export.test_create_export import events_for
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
@@ -339,3 +341,46 @@ async def test_the_caller_finds_their_own_export_by_its_client_key(
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await listed(carol, "k" * 201)
     assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_service_exports_for_the_person_it_names(
+    stub: pb_grpc.ExportServiceAsyncStub,
+    token_for: Callable[..., str],
+    fake_audit: FakeAudit,
+    exporter: Exporter,
+) -> None:
+    """The agent's triggers export for the admin who wrote the rule (issue 16 item 3): the
+    export is theirs, its client_key is theirs, and the peers are still read as the service."""
+    trigger = bearer(token_for("trigger:evidence@v2", "service"))
+    request = pb.CreateExportRequest(
+        kind="audit_extract", to_seq=-1, client_key="firing-1", requested_by="ada"
+    )
+    created = await stub.CreateExport(request, metadata=trigger, timeout=5)
+    again = await stub.CreateExport(request, metadata=trigger, timeout=5)
+
+    assert (created.requested_by, again.id) == ("ada", created.id)
+    assert len(fake_audit.authorizations) == 1
+    [requested, *_] = await events_for(exporter.db, created.id)
+    assert requested["action"] == "export.requested"
+    assert requested["actor"]["subject"] == "trigger:evidence@v2"
+    assert json.loads(requested["payload_json"])["requested_by"] == "ada"
+
+
+async def test_a_person_cannot_export_for_someone_else(
+    stub: pb_grpc.ExportServiceAsyncStub,
+    token_for: Callable[..., str],
+    fake_audit: FakeAudit,
+    exporter: Exporter,
+) -> None:
+    carol = bearer(token_for("carol", "compliance"))
+    framed = pb.CreateExportRequest(kind="audit_extract", to_seq=-1, requested_by="dora")
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.CreateExport(framed, metadata=carol, timeout=5)
+
+    assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "only a service" in str(error.value.details())
+    listed = await stub.ListExports(pb.ListExportsRequest(), metadata=carol, timeout=5)
+    assert list(listed.exports) == []
+    assert fake_audit.authorizations == []
+    own = pb.CreateExportRequest(kind="audit_extract", to_seq=-1, requested_by="carol")
+    assert (await stub.CreateExport(own, metadata=carol, timeout=5)).requested_by == "carol"

@@ -5,6 +5,11 @@ the probe worker are wired by services/agent/__main__.py (`probes_spec`); an inc
 opens is triaged there as the probe ("probe:<name>@v<n>"). No other context imports probes, so
 its public surface is empty.
 
+Requester: what a probe version causes (its incident, the triage decision and the action that
+proposes) is requested by the admin who last changed or enabled it (`changed_by`, recorded
+since the first version), never by the probe itself, so that admin cannot approve it. A version
+with no person recorded (empty or "system:...") is its own requester, "probe:<name>@v<n>".
+
 Tables (migration 0005_probes): `probes` (current version, schedule `next_run_at`,
 `open_incident_id`, `last_run_id`), `probe_versions` (every version, never changed),
 `probe_runs` (the latest TRADEOPS_AGENT_PROBE_KEEP_RUNS per probe); the migration also added
@@ -19,7 +24,8 @@ Tables (migration 0005_probes): `probes` (current version, schedule `next_run_at
   incident (agent.incident.repeated), the first passing run resolves it
   (agent.incident.resolved); if a person resolved it meanwhile, the next failure opens anew.
 - Audit: agent.probe.created|changed|disabled (actor: the admin; the full definition and its
-  SHA-256); agent.probe.incident_opened|updated|recovered (actor "probe:<name>@v<n>").
+  SHA-256); agent.probe.incident_opened|updated|recovered (actor "probe:<name>@v<n>",
+  `requested_by` in the payload, as in the incident's agent.incident.created).
 - Disabling stops runs; an open incident stays open for people to resolve.
 - URLs are requested from the agent process within TRADEOPS_EGRESS_ALLOW, redirects not
   followed; the host is resolved once, every address checked and the request pinned to them

@@ -21,6 +21,10 @@ Tables (migration 0006_triggers): `triggers`, `trigger_versions` (append-only),
   notify_webhook (signed POST, X-Tradeops-Delivery header; TRADEOPS_EGRESS_ALLOW is checked on
   every resolved address and redirects are not followed), open_incident (the agent's intake,
   in the outcome's transaction).
+- Requester: what a rule version causes (its export, compliance run, incident) is requested
+  by the admin who wrote that version (`created_by`, recorded since version 1), never by the
+  rule; a version no person wrote (the shipped defaults) is its own requester. The export
+  service takes it as CreateExport's `requested_by`, which only a service may set.
 - Loop guard: agent.trigger.* events, events whose actor is trigger:* and the consumer's own
   reads never fire; PutTrigger refuses a step matching its own effects' events.
 - Known gaps: create_export's service token is named for the rule version, so a peer refusing

@@ -41,6 +41,7 @@ class ExportRequest:
     destination: str = ""
     client_key: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    requested_by: str = ""  # whom a service requests for; empty: the caller
 
 
 def new_export(request: ExportRequest, requested_by: str) -> Export:

@@ -43,6 +43,7 @@ def export_request(request: pb.CreateExportRequest) -> ExportRequest:
         destination=request.destination,
         client_key=request.client_key,
         parameters=struct_dict(request, "parameters"),
+        requested_by=request.requested_by.strip(),
     )
 
 

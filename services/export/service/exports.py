@@ -4,7 +4,8 @@ A failure on our or a peer's side returns the export FAILED with a reason (its d
 removed); a peer's refusal of the caller raises, after the export has been marked FAILED too.
 Invalid requests, an audit range past the checkpoint, an unknown action or compliance run and
 unavailable kinds raise before anything is recorded. A repeated client_key returns the
-requester's first export."""
+requester's first export. The requester is the caller, or whom a service names (requester_of);
+peers are always read, and events written, as the caller."""
 
 from __future__ import annotations
 
@@ -61,9 +62,10 @@ class Exporter:
 
 
 async def create_export(exporter: Exporter, request: ExportRequest, caller: Principal) -> Export:
-    if request.client_key and (first := await _first(exporter.db, caller, request.client_key)):
+    requester = requester_of(request, caller)
+    if request.client_key and (first := await _first(exporter.db, requester, request.client_key)):
         return first
-    export = requests.new_export(request, caller.subject)
+    export = requests.new_export(request, requester)
     if export.destination and export.destination not in exporter.destinations:
         raise InvalidArgument(f"no destination named {export.destination!r}")
     await precheck(exporter, export, caller)
@@ -113,9 +115,22 @@ async def _generate_and_seal(
     return await seal(exporter.db, export, exporter.signer, staging, final, caller)
 
 
-async def _first(db: Database, caller: Principal, client_key: str) -> Export | None:
+def requester_of(request: ExportRequest, caller: Principal) -> str:
+    """A person requests for themselves; only a service (the agent's triggers, for the rule's
+    author) names someone else, so a person cannot pin an export on another."""
+    if not request.requested_by or request.requested_by == caller.subject:
+        return caller.subject
+    if caller.kind != "service":
+        raise PermissionDenied(
+            f"{caller.subject} cannot request an export for {request.requested_by}: "
+            "only a service can"
+        )
+    return request.requested_by
+
+
+async def _first(db: Database, requester: str, client_key: str) -> Export | None:
     async with db.transaction() as session:
-        return await repository.by_client_key(session, caller.subject, client_key)
+        return await repository.by_client_key(session, requester, client_key)
 
 
 async def _record(exporter: Exporter, caller: Principal, export: Export) -> Export:
@@ -123,11 +138,11 @@ async def _record(exporter: Exporter, caller: Principal, export: Export) -> Expo
     try:
         async with exporter.db.transaction() as session:
             await repository.add(session, export)
-            await outbox.emit(
-                session, caller, "export.requested", export, outbox.request_payload(export)
-            )
+            payload = {**outbox.request_payload(export), "requested_by": export.requested_by}
+            await outbox.emit(session, caller, "export.requested", export, payload)
     except ClientKeyTaken:
-        first = await _first(exporter.db, caller, export.client_key) if export.client_key else None
+        key = export.client_key
+        first = await _first(exporter.db, export.requested_by, key) if key else None
         if first is None:
             raise
         return first

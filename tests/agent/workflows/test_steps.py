@@ -173,5 +173,5 @@ async def test_a_compliance_check_step_runs_in_the_rules_name(harness: Harness) 
                 {"i": run_id},
             )
         ).one()
-    assert run.requested_by == "trigger:check-after-reject@v1"
+    assert run.requested_by == "ada"  # who wrote the rule (test_trigger_requester.py)
     assert run.trigger == "trigger/trigger:check-after-reject@v1"

@@ -298,6 +298,7 @@ class CreateExportRequest(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     CLIENT_KEY_FIELD_NUMBER: _builtins.int
     PARAMETERS_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
     kind: _builtins.str
     """See CreateExport."""
     from_seq: _builtins.int
@@ -311,6 +312,11 @@ class CreateExportRequest(_message.Message):
     """Name of a configured destination to deliver to; empty: keep it in the export directory."""
     client_key: _builtins.str
     """Idempotency key, unique per requester (at most 200 characters)."""
+    requested_by: _builtins.str
+    """Whom the export is for. Empty: the caller. Only a service may name someone else (the
+    agent's triggers name the rule's author); a person naming anyone but themselves is
+    PERMISSION_DENIED. client_key is unique per requester.
+    """
     @_builtins.property
     def since(self) -> _timestamp_pb2.Timestamp:
         """Time range [since, until); either may be unset (open). Audit extracts: setting either
@@ -339,10 +345,11 @@ class CreateExportRequest(_message.Message):
         destination: _builtins.str = ...,
         client_key: _builtins.str = ...,
         parameters: _struct_pb2.Struct | None = ...,
+        requested_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["parameters", b"parameters", "since", b"since", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_key", b"client_key", "destination", b"destination", "format", b"format", "from_seq", b"from_seq", "kind", b"kind", "parameters", b"parameters", "since", b"since", "to_seq", b"to_seq", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_key", b"client_key", "destination", b"destination", "format", b"format", "from_seq", b"from_seq", "kind", b"kind", "parameters", b"parameters", "requested_by", b"requested_by", "since", b"since", "to_seq", b"to_seq", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

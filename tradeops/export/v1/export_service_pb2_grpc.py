@@ -131,8 +131,9 @@ class ExportServiceServicer:
         export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
         Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
         destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-        export is recorded FAILED first). Roles: compliance, admin, service (automation such as
-        the agent's triggers, in its own name).
+        export is recorded FAILED first); PERMISSION_DENIED, before anything is recorded, when a
+        person names another requester. Roles: compliance, admin, service (automation such as
+        the agent's triggers, for the admin who wrote the rule: requested_by).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

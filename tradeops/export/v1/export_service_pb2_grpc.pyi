@@ -88,8 +88,9 @@ class ExportServiceStub:
         export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
     Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
     destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-    export is recorded FAILED first). Roles: compliance, admin, service (automation such as
-    the agent's triggers, in its own name).
+    export is recorded FAILED first); PERMISSION_DENIED, before anything is recorded, when a
+    person names another requester. Roles: compliance, admin, service (automation such as
+    the agent's triggers, for the admin who wrote the rule: requested_by).
     """
     GetExport: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]
     """One export. NOT_FOUND for an unknown id. Roles: viewer and above."""
@@ -174,8 +175,9 @@ class ExportServiceAsyncStub(ExportServiceStub):
         export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
     Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
     destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-    export is recorded FAILED first). Roles: compliance, admin, service (automation such as
-    the agent's triggers, in its own name).
+    export is recorded FAILED first); PERMISSION_DENIED, before anything is recorded, when a
+    person names another requester. Roles: compliance, admin, service (automation such as
+    the agent's triggers, for the admin who wrote the rule: requested_by).
     """
     GetExport: _aio.UnaryUnaryMultiCallable[_export_service_pb2.GetExportRequest, _export_service_pb2.Export]  # type: ignore[assignment]
     """One export. NOT_FOUND for an unknown id. Roles: viewer and above."""
@@ -263,8 +265,9 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
             export FAILS). NOT_FOUND for an unknown action, before anything is recorded.
         Errors: INVALID_ARGUMENT for an unknown kind or format, a bad range, or an unknown
         destination; PERMISSION_DENIED / UNAUTHENTICATED when a peer refuses the caller (the
-        export is recorded FAILED first). Roles: compliance, admin, service (automation such as
-        the agent's triggers, in its own name).
+        export is recorded FAILED first); PERMISSION_DENIED, before anything is recorded, when a
+        person names another requester. Roles: compliance, admin, service (automation such as
+        the agent's triggers, for the admin who wrote the rule: requested_by).
         """
 
     @_abc_1.abstractmethod

@@ -17,6 +17,7 @@ MAX_EVIDENCE_IN_EVENT = 50
 async def run_recorded(session: AsyncSession, actor: dict[str, Any], run: Run) -> None:
     summary = {
         "trigger": run.trigger,
+        "requested_by": run.requested_by,
         "ok": run.ok,
         "results": {r.check_id: r.status for r in run.results},
     }

@@ -92,6 +92,11 @@ class RunRecord:
     incident_step: str  # "opened", "updated", "recovered" or ""
 
 
+def identity(name: str, version: int) -> str:
+    """The automation a probe version's steps are done as."""
+    return f"probe:{name}@v{version}"
+
+
 @dataclass(frozen=True)
 class Probe:
     id: str
@@ -103,6 +108,16 @@ class Probe:
     next_run_at: datetime
     open_incident_id: str = ""
     last_run: RunRecord | None = None
+
+    @property
+    def requester(self) -> str:
+        """Who asks for what this version causes (its incident, triage and proposed action):
+        the admin who last changed or enabled it, so they cannot approve what their probe
+        proposes. A version with no recorded person stays its own requester."""
+        author = self.changed_by.strip()
+        if not author or author.startswith("system:"):
+            return identity(self.spec.name, self.version)
+        return author
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The audit events of probes, written to the agent outbox in the caller's transaction. Changes
-name the admin; automatic steps name the probe and the version that ran ("probe:<name>@v<n>")."""
+name the admin; automatic steps name the probe and the version that ran ("probe:<name>@v<n>"),
+and, as requested_by, the admin who last changed that version."""
 
 from __future__ import annotations
 
@@ -11,12 +12,8 @@ from runtime.auth import SERVICE, Principal
 from runtime.canonical import canonical_json, sha256_hex
 from runtime.outbox import automation, person
 from services.agent.probes.domain.documents import document
-from services.agent.probes.domain.probes import Probe, ProbeSpec, RunRecord
+from services.agent.probes.domain.probes import Probe, ProbeSpec, RunRecord, identity
 from services.agent.triage import record as _record
-
-
-def identity(name: str, version: int) -> str:
-    return f"probe:{name}@v{version}"
 
 
 def caller(spec: ProbeSpec, version: int) -> Principal:
@@ -41,13 +38,14 @@ async def changed(session: AsyncSession, who: Principal, probe: Probe, change: s
     await _record(session, person(who), f"agent.probe.{change}", f"probe/{probe.id}", payload)
 
 
-async def incident_step(session: AsyncSession, run: RunRecord) -> None:
+async def incident_step(session: AsyncSession, run: RunRecord, requested_by: str) -> None:
     """One event per automatic step: the incident opened, updated while still failing, or
-    recovered, with the run that caused it."""
+    recovered, with the run that caused it and whom the probe runs for."""
     payload = {
         "probe": run.probe_name,
         "probe_id": run.probe_id,
         "version": run.version,
+        "requested_by": requested_by,
         "run_id": run.id,
         "status": run.status,
         "value": run.value,

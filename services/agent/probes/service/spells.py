@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.auth import Principal
-from services.agent.probes.domain.probes import Observation, Probe, ProbeSpec
+from services.agent.probes.domain.probes import Observation, Probe
 from services.agent.probes.domain.reports import report_of, value_text
 from services.agent.probes.service.events import caller
 from services.agent.triage import Windows, accept, active_kinds, fold_linked, open_one, resolve
@@ -46,22 +46,23 @@ async def apply(
         return Step(open_incident_id, RECOVERED, "")
     if open_incident_id and await _fold(session, open_incident_id, who, seen, now):
         return Step(open_incident_id, UPDATED, open_incident_id)
-    incident_id = await _open(session, ran.spec, who, ran.version, seen, now, windows)
+    incident_id = await _open(session, ran, who, seen, now, windows)
     return Step(incident_id, OPENED, incident_id)
 
 
 async def _open(
     session: AsyncSession,
-    spec: ProbeSpec,
+    ran: Probe,
     who: Principal,
-    version: int,
     seen: Observation,
     now: datetime,
     windows: Windows,
 ) -> str:
     kinds = await active_kinds(session)  # kinds are never withdrawn: a defined probe's holds
-    [report] = accept([report_of(spec, version, seen, now)], now, kinds)
-    incident = await open_one(session, report, caller=who, now=now, windows=windows)
+    [report] = accept([report_of(ran.spec, ran.version, seen, now)], now, kinds)
+    incident = await open_one(
+        session, report, caller=who, now=now, windows=windows, requested_by=ran.requester
+    )
     return incident.id
 
 

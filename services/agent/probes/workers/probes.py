@@ -111,7 +111,7 @@ class ProbeWorker:
             )
             await run_store.add_run(session, run, step.open_incident_id, self._options.keep_runs)
             if step.step:
-                await events.incident_step(session, run)
+                await events.incident_step(session, run, ran.requester)
         return run
 
     async def _opened(self, run: RunRecord, probe: Probe) -> None:

@@ -66,9 +66,14 @@ async def open_one(
     caller: Principal,
     now: datetime,
     windows: Windows,
+    requested_by: str = "",
 ) -> Incident:
-    """One accepted report (accept) through intake in the caller's transaction, audited."""
+    """One accepted report (accept) through intake in the caller's transaction, audited. An
+    automation reporting for a person (a probe or trigger for its author) names them as
+    `requested_by` in the events."""
     [incident], events = await take_in(session, [report], caller=caller, now=now, windows=windows)
+    if requested_by:
+        events = [replace(e, payload={**e.payload, "requested_by": requested_by}) for e in events]
     await record_events(session, events, now)
     return incident
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from runtime.auth import Principal
-from runtime.errors import NotFound
+from runtime.errors import NotFound, PermissionDenied
 from services.agent.triage.domain.decisions import Decision, RuleSet, snapshot
 from services.agent.triage.domain.incidents import Incident
 from services.agent.triage.domain.triage import Timer, triage
@@ -26,19 +26,36 @@ async def get_decision(agent: Agent, *, decision_id: str) -> Decision:
     return decision
 
 
-async def triage_incident(agent: Agent, *, incident_id: str, caller: Principal) -> Decision:
+async def triage_incident(
+    agent: Agent, *, incident_id: str, caller: Principal, requested_by: str = ""
+) -> Decision:
     """Stores the decision first, so it survives ops being down; the proposal follows, now or
-    from the proposal_retry worker."""
+    from the proposal_retry worker. The decision, and the action it proposes, are requested by
+    the caller, or by `requested_by` when a service triages for someone (a probe for the admin
+    who defined it)."""
+    requester = requester_for(caller, requested_by)
     now = agent.clock()
     async with agent.db.transaction() as session:
         incident = await find_incident(session, incident_id)
         rules = await agent.book.active(session)
-        decision = decide(incident, rules, caller.subject, now, agent.timer)
+        decision = decide(incident, rules, requester, now, agent.timer)
         await decision_rows.add_decisions(session, [decision])
         await record_events(session, [decided_event(decision)], now)
     if decision.outcome.recommendation is None:
         return decision
     return await deliver(agent.db, agent.proposer, decision)
+
+
+def requester_for(caller: Principal, requested_by: str) -> str:
+    """A person always requests for themselves; only a service names someone else, so a person
+    can neither bar another from voting nor pin a request on them."""
+    if not requested_by or requested_by == caller.subject:
+        return caller.subject
+    if caller.kind != "service":
+        raise PermissionDenied(
+            f"{caller.subject} cannot request on behalf of {requested_by}: only a service can"
+        )
+    return requested_by
 
 
 def decide(

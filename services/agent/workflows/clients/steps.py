@@ -1,8 +1,9 @@
 """The three workflow steps that call out of this transaction (open_incident is local:
 service/incidents.py). Each is idempotent on the firing id: the export's client_key, the
 webhook's X-Tradeops-Delivery header, and the compliance run recorded once per attempt.
-Everything is done as the rule version's own identity, "trigger:<name>@v<version>". A peer's
-gRPC failure becomes PeerFailed, so the runner judges it without knowing gRPC."""
+Everything is done as the rule version's own identity, "trigger:<name>@v<version>", for the
+rule's author (Rule.requester): the export and the compliance run are requested by them. A
+peer's gRPC failure becomes PeerFailed, so the runner judges it without knowing gRPC."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ class Remote:
             destination=params.get("destination", ""),
             client_key=firing.id,
             parameters=parameters,
+            requested_by=rule.requester,  # the export service lets only a service say so
         )
         meta = bearer(self.token(rule.automation))
         try:
@@ -78,7 +80,7 @@ class Remote:
         return f"export/{export.id}"
 
     async def run_compliance_check(self, rule: Rule, firing: Firing, params: dict[str, Any]) -> str:
-        requester = Requester(rule.automation, rule_actor(rule), f"trigger/{rule.automation}")
+        requester = Requester(rule.requester, rule_actor(rule), f"trigger/{rule.automation}")
         run = await run_checks(
             self.db,
             GrpcSources(self.peers, self.token(rule.automation)),

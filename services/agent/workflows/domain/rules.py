@@ -54,6 +54,14 @@ class Rule(Definition):
         """The identity everything this rule version does is attributed to."""
         return f"trigger:{self.name}@v{self.version}"
 
+    @property
+    def requester(self) -> str:
+        """Who asks for what this version causes (its export, compliance run and incident): the
+        admin who wrote it, never the rule, so automation cannot launder who asked. A version
+        no person wrote (the shipped defaults, "system:defaults") is its own requester."""
+        author = self.created_by.strip()
+        return self.automation if not author or author.startswith("system:") else author
+
 
 @dataclass(frozen=True)
 class Firing:

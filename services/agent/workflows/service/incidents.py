@@ -27,7 +27,8 @@ async def open_incident(
     session: AsyncSession, rule: Rule, firing: Firing, params: dict[str, Any], now: datetime
 ) -> str:
     """Through the agent's normal intake (normalised, de-duplicated, audited), in the caller's
-    transaction; the incident's created_by is the rule version."""
+    transaction; the incident's created_by is the rule version, its events name the rule's
+    author as requested_by."""
     summary = params.get("summary") or (
         f"Trigger {rule.name} v{rule.version} fired on {firing.event_action} "
         f"{firing.event_target} (audit seq {firing.event_seq})."
@@ -43,5 +44,7 @@ async def open_incident(
     )
     caller = Principal(rule.automation, frozenset({SERVICE}))
     [accepted] = accept([report], now, await active_kinds(session))
-    incident = await open_one(session, accepted, caller=caller, now=now, windows=Windows())
+    incident = await open_one(
+        session, accepted, caller=caller, now=now, windows=Windows(), requested_by=rule.requester
+    )
     return f"incident/{incident.id}"
