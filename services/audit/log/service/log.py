@@ -18,6 +18,7 @@ from runtime.auth import Principal
 from runtime.canonical import canonical_json
 from runtime.db import Database
 from runtime.outbox import person
+from runtime.refusals import OVERFLOW, RefusalSettings, Tally
 from runtime.telemetry import current_trace_id
 from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
@@ -98,7 +99,18 @@ ANONYMOUS = Actor("anonymous", (), "person", "", "")
 async def record_refusal(
     log: AuditLog, method: str, principal: Principal | None, reason: str
 ) -> None:
-    """The guard's hook: a refused call is an audit event (not waited for by the caller)."""
+    """A refusal the guard's hook records on its own (runtime.refusals)."""
     caller = principal if principal is not None else ANONYMOUS
     payload = {"method": method, "reason": reason}
     await record_own(log, caller, "audit.access.denied", f"rpc{method}", payload, "denied")
+
+
+async def record_refusal_window(
+    log: AuditLog, settings: RefusalSettings, tally: Tally[Principal | None]
+) -> None:
+    """The refusals one source's window only counted, as one event (runtime.refusals)."""
+    action, target, payload = tally.event("audit", settings)
+    caller = _actor(tally.actor) if tally.actor else ANONYMOUS
+    if tally.source == OVERFLOW:
+        caller = Actor("audit", (), "agent", "", "")
+    await record_own(log, caller, action, target, payload, "denied")
