@@ -9,14 +9,13 @@ from functools import partial
 
 from runtime.db import Database, make_engine, session_factory
 from runtime.grpc_server import ServiceSpec, Worker
-from runtime.refusal_hook import AggregatedRefusals
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
 from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.merkle.memory import TreeMemory
 from services.audit.log.grpc_api.servicer import spec
 from services.audit.log.service.keyring import load_keyring, publish_keys
-from services.audit.log.service.log import AuditLog, record_refusal, record_refusal_window
+from services.audit.log.service.log import AuditLog, refusal_hook
 from services.audit.log.service.sequencer import Sequencer
 from services.audit.log.settings import Settings
 from services.audit.log.workers.checkpointer import run_timer
@@ -52,12 +51,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         LogGauges(db).run,
         *forwarders(db, forwarding.destinations, forwarding.egress),
     ]
-    refusals = AggregatedRefusals(
-        partial(record_refusal, log),
-        partial(record_refusal_window, log, settings.refusals),
-        settings.refusals,
-    )
-    return dataclasses.replace(spec(log, workers), on_refused=refusals)
+    return dataclasses.replace(spec(log, workers), on_refused=refusal_hook(log, settings.refusals))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ async def flood(
         replies = await asyncio.gather(
             *(
                 gateway.client.request(method, url, headers=headers(n), json={})
-                for n in range(start, start + 50)
+                for n in range(start, min(start + 50, count))
             )
         )
         assert {reply.status_code for reply in replies} == {401 if method == "GET" else 403}
