@@ -1,9 +1,9 @@
 """Every request the gateway refuses (401 or 403) is audited, like the refusals of the
-services' own guards, per source and window (runtime.refusals): a source's first refusal of a
-route is a `gateway.access.denied` event, the rest of its window one
-`gateway.access.denied.aggregated` event with their count (and sources past the bound one
-`gateway.access.denied.overflow`). A source is the caller's subject for a 403 and the client
-address of the connection for a 401. Path, method, reason and subject are clipped.
+services' own guards, per source and window (runtime.refusals): a source's first refusal of
+each route (up to five routes a window) is a `gateway.access.denied` event, the rest of its
+window one `gateway.access.denied.aggregated` event with their count (and sources past the
+bound one `gateway.access.denied.overflow`). A source is the caller's subject for a 403 and
+the client address of the connection for a 401. Path, method, reason and subject are clipped.
 
 The gateway owns no database, so it has no outbox: events wait in a bounded in-memory queue
 and a background task sends them to the audit service in batches, retrying with backoff while
