@@ -39,7 +39,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     peers = Peers.open(settings.peers)
     app.state.peers = peers
     identity = ServiceIdentity(settings.auth, "gateway")
-    refusals = RefusalReporter(peers.audit, identity, settings.rpc_timeout_s)
+    refusals = RefusalReporter(
+        peers.audit, identity, settings.rpc_timeout_s, settings=settings.refusals
+    )
     app.state.refusals = refusals
     sender = asyncio.create_task(refusals.run())
     collector.settle()

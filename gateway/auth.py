@@ -42,7 +42,8 @@ def report_refusal(request: Request, principal: Principal | None, status: int, r
     reporter: RefusalReporter | None = getattr(request.app.state, "refusals", None)
     if reporter is not None:
         path = getattr(request.scope.get("route"), "path_format", request.url.path)
-        reporter.report(principal, request.method, path, status, reason)
+        peer = request.client.host if request.client else ""
+        reporter.report(principal, request.method, path, status, reason, peer)
 
 
 def _unauthenticated(message: str, challenge: str) -> ApiError:

@@ -1,13 +1,15 @@
 """The one server interceptor every service runs: it authenticates the caller from the
 `authorization` metadata, checks the method against the service's RBAC table (methods missing
 from the table are refused: fail closed), exposes the caller through
-runtime.auth.current_principal(), and maps domain errors to gRPC status codes (the only place
-that mapping exists on the server side)."""
+runtime.auth.current_principal() (and the peer, for the refusal hook, through current_peer()),
+and maps domain errors to gRPC status codes (the only place that mapping exists on the server
+side)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import grpc
@@ -75,6 +77,12 @@ def status_for(exc: DomainError) -> grpc.StatusCode:
 Checker = Callable[[Mapping[str, str]], Awaitable[Principal]]
 # Records a refused call (method, the caller when known, why) as an audit event.
 RefusalHook = Callable[[str, Principal | None, str], Awaitable[None]]
+# The calling peer ("ipv4:10.0.0.7:51234"), for a hook that tells anonymous callers apart.
+_peer: ContextVar[str] = ContextVar("peer", default="")
+
+
+def current_peer() -> str:
+    return _peer.get()
 
 
 class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -136,6 +144,7 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 def _unary(inner: Any, check: Checker) -> Any:
     async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         metadata = _metadata(context)
+        _peer.set(context.peer() or "")
         try:
             await check(metadata)
             with trace_context.incoming(metadata):
@@ -155,6 +164,7 @@ def _stream(inner: Any, check: Checker) -> Any:
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
         metadata = _metadata(context)
+        _peer.set(context.peer() or "")
         try:
             await check(metadata)
             with trace_context.incoming(metadata):

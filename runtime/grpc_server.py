@@ -21,6 +21,7 @@ from runtime.auth import TokenVerifier
 from runtime.grpc_guard import Guard, Rbac, RefusalHook
 from runtime.grpc_metrics import RpcMetrics
 from runtime.idempotency import Idempotent, KeyedCalls
+from runtime.refusal_hook import AggregatedRefusals
 from runtime.tls import TlsFiles
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,10 @@ async def start(
     await server.start()
     for name in ["", *spec.service_names]:
         await checker.set(name, health_pb2.HealthCheckResponse.SERVING)
-    tasks = [asyncio.create_task(worker()) for worker in spec.workers]
+    workers = list(spec.workers)
+    if isinstance(spec.on_refused, AggregatedRefusals):
+        workers.append(spec.on_refused.run)  # without it, counted refusals would never be written
+    tasks = [asyncio.create_task(worker()) for worker in workers]
     return Running(server, port, checker, tasks)
 
 

@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.auth import Principal
 from runtime.canonical import canonical_json
 from runtime.db import Database
-from runtime.grpc_guard import RefusalHook
+from runtime.refusal_hook import AggregatedRefusals
+from runtime.refusals import DEFAULT_REFUSALS, OVERFLOW, RefusalSettings, Tally
 from runtime.telemetry import current_trace_id, current_traceparent
 
 
@@ -160,26 +161,43 @@ def event_body(
 
 
 def refusal_recorder(
-    db: Database, table: Table, source: str, then: Callable[[], None] = lambda: None
-) -> RefusalHook:
-    """A guard hook writing each refused call to the service's outbox as a denied event;
-    `then` runs after the commit (a relay's wake, so the event leaves at once)."""
+    db: Database,
+    table: Table,
+    source: str,
+    then: Callable[[], None] = lambda: None,
+    settings: RefusalSettings = DEFAULT_REFUSALS,
+) -> AggregatedRefusals:
+    """A guard hook writing refused calls to the service's outbox as denied events, per source
+    and window (runtime.refusals); `then` runs after each commit (a relay's wake, so the event
+    leaves at once)."""
 
-    async def record(method: str, principal: Principal | None, reason: str) -> None:
+    async def write(**event: Any) -> None:
         async with db.transaction() as session:
-            await record_event(
-                session,
-                table,
-                source=source,
-                actor=person(principal) if principal else ANONYMOUS,
-                action=f"{source}.access.denied",
-                target=f"rpc{method}",
-                payload={"method": method, "reason": reason},
-                outcome="denied",
-            )
+            await record_event(session, table, source=source, outcome="denied", **event)
         then()
 
-    return record
+    async def record(method: str, principal: Principal | None, reason: str) -> None:
+        await write(
+            actor=person(principal) if principal else ANONYMOUS,
+            action=f"{source}.access.denied",
+            target=f"rpc{method}",
+            payload={"method": method, "reason": reason},
+        )
+
+    async def record_window(tally: Tally[Principal | None]) -> None:
+        action, target, payload = tally.event(source, settings)
+        await write(
+            actor=refusal_actor(tally, source), action=action, target=target, payload=payload
+        )
+
+    return AggregatedRefusals(record, record_window, settings)
+
+
+def refusal_actor(tally: Tally[Principal | None], source: str) -> dict[str, Any]:
+    """Who a closed window's event names: the source's caller, or the process for the overflow."""
+    if tally.source == OVERFLOW:
+        return automation(source, "")
+    return person(tally.actor) if tally.actor else ANONYMOUS
 
 
 ANONYMOUS = {"subject": "anonymous", "roles": [], "kind": "person", "logic_version": "", "desk": ""}

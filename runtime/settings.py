@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime import egress
+from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings
 
 SERVICES = ("agent", "ops", "export", "audit")
 DEFAULT_PORTS = {"agent": 50051, "ops": 50052, "export": 50053, "audit": 50054}
@@ -100,6 +101,7 @@ class ServiceSettings:
     # An export still requested/generating with no sign of life for this long was interrupted.
     export_stale_after_s: float = 120.0
     max_message_bytes: int = 4 * 1024 * 1024  # the largest gRPC request it accepts
+    refusals: RefusalSettings = DEFAULT_REFUSALS  # how refused calls are audited
 
     @classmethod
     def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -115,6 +117,7 @@ class ServiceSettings:
             outbox_poll_s=float(env.get("TRADEOPS_OUTBOX_POLL_S", "0.5")),
             export_stale_after_s=float(env.get("TRADEOPS_EXPORT_STALE_AFTER_S", "120")),
             max_message_bytes=grpc_message_limit(name, env),
+            refusals=RefusalSettings.from_env(env),
         )
 
 
@@ -129,6 +132,7 @@ class GatewaySettings:
     # The deadline of the calls that run as long as their data is large (creating, verifying
     # and redelivering exports, verifying the audit log): past it the service drops the work.
     long_rpc_timeout_s: float = 300.0
+    refusals: RefusalSettings = DEFAULT_REFUSALS  # how 401s and 403s are audited
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -141,6 +145,7 @@ class GatewaySettings:
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
             max_body_bytes=max_body_bytes(env),
             long_rpc_timeout_s=float(env.get("TRADEOPS_LONG_RPC_TIMEOUT_S", "300")),
+            refusals=RefusalSettings.from_env(env),
         )
 
 

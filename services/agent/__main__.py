@@ -94,7 +94,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     return dataclasses.replace(
         merged,
         workers=[*merged.workers, OutboxGauges(db, outbox, "agent").run],
-        on_refused=refusal_recorder(db, outbox, "agent", relay.wake),
+        on_refused=refusal_recorder(db, outbox, "agent", relay.wake, settings.refusals),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
     )
 

@@ -15,7 +15,7 @@ from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.merkle.memory import TreeMemory
 from services.audit.log.grpc_api.servicer import spec
 from services.audit.log.service.keyring import load_keyring, publish_keys
-from services.audit.log.service.log import AuditLog, record_refusal
+from services.audit.log.service.log import AuditLog, refusal_hook
 from services.audit.log.service.sequencer import Sequencer
 from services.audit.log.settings import Settings
 from services.audit.log.workers.checkpointer import run_timer
@@ -51,7 +51,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         LogGauges(db).run,
         *forwarders(db, forwarding.destinations, forwarding.egress),
     ]
-    return dataclasses.replace(spec(log, workers), on_refused=partial(record_refusal, log))
+    return dataclasses.replace(spec(log, workers), on_refused=refusal_hook(log, settings.refusals))
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     built = spec(servicer, workers=workers)
     return dataclasses.replace(
         built,
-        on_refused=refusal_recorder(db, outbox, "export", relay.wake),
+        on_refused=refusal_recorder(db, outbox, "export", relay.wake, settings.refusals),
         # CreateExport also has its own client_key; the header works the same for REST callers.
         idempotent=Idempotent(db, idempotency_keys, KEYED, lookups=LOOKUPS),
     )

@@ -70,7 +70,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     spec = servicer.spec(db, wake, workers=workers, clock=clock)
     return dataclasses.replace(
         spec,
-        on_refused=refusal_recorder(db, outbox, "ops", relay.wake),
+        on_refused=refusal_recorder(db, outbox, "ops", relay.wake, settings.refusals),
         idempotent=Idempotent(db, idempotency_keys, KEYED),
     )
 

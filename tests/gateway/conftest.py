@@ -15,6 +15,7 @@ from opentelemetry.trace import TracerProvider
 from gateway.app import create_app
 from runtime.auth import TokenVerifier
 from runtime.grpc_server import Running
+from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings
 from runtime.settings import AuthSettings, GatewaySettings
 from tests.gateway.fakes import SERVICES, Recorder, start_fake
 
@@ -62,6 +63,7 @@ async def running_gateway(
     auth_settings: AuthSettings,
     token_for: Callable[..., str],
     tracer_provider: TracerProvider | None = None,
+    refusals: RefusalSettings = DEFAULT_REFUSALS,
 ) -> AsyncIterator[Gateway]:
     recorder = Recorder()
     verifier = TokenVerifier(auth_settings)
@@ -74,6 +76,7 @@ async def running_gateway(
         rpc_timeout_s=RPC_TIMEOUT_S,
         max_body_bytes=MAX_BODY_BYTES,
         long_rpc_timeout_s=LONG_RPC_TIMEOUT_S,
+        refusals=refusals,
     )
     app = create_app(settings, tracer_provider)
     try:

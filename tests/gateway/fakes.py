@@ -13,7 +13,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 
-from runtime.auth import ANYONE, TokenVerifier
+from runtime.auth import ANYONE, SERVICE, TokenVerifier
 from runtime.grpc_server import Running, ServiceSpec, start
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
@@ -54,6 +54,8 @@ class Recorder:
     calls: list[Call] = field(default_factory=list)
     replies: dict[str, Message] = field(default_factory=dict)
     failures: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
+    # What the gateway's refusal reporter appended to the audit log (kept out of `calls`).
+    appended: list[Any] = field(default_factory=list)
 
     def only(self, method: str) -> Call:
         assert [c.method for c in self.calls] == [method], self.calls
@@ -65,10 +67,13 @@ def _behaviour(method: MethodDescriptor, recorder: Recorder) -> Callable[..., An
 
     async def answer(request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         metadata = {key: str(value) for key, value in context.invocation_metadata() or ()}
-        recorder.calls.append(Call(method.name, request, metadata, context.time_remaining()))
+        if method.name != "AppendEvents":  # the gateway's refusals, kept in `appended`
+            recorder.calls.append(Call(method.name, request, metadata, context.time_remaining()))
         if method.name in recorder.failures:
             code, details = recorder.failures[method.name]
             await context.abort(code, details)
+        if isinstance(request, audit_pb.AppendEventsRequest):
+            recorder.appended.extend(request.events)
         return recorder.replies.get(method.name) or reply_class()
 
     return answer
@@ -94,7 +99,7 @@ async def start_fake(name: str, recorder: Recorder, verifier: TokenVerifier) -> 
         register=lambda server: server.add_generic_rpc_handlers(handlers),
         service_names=[service.full_name for service in services],
         rbac={
-            f"/{service.full_name}/{method.name}": ANYONE
+            f"/{service.full_name}/{method.name}": ANYONE | {SERVICE}
             for service in services
             for method in service.methods
         },

@@ -87,8 +87,8 @@ async def test_refusals_wait_while_audit_is_down_and_arrive_once_afterwards() ->
 async def test_a_flood_is_bounded_and_what_was_dropped_is_counted() -> None:
     audit = FakeAudit()
     reporter = RefusalReporter(audit, IDENTITY, 1.0, max_queued=10)  # type: ignore[arg-type]
-    for n in range(25):
-        reporter.report(BOB, "GET", f"/x/{n}", 403, "no")
+    for n in range(25):  # 25 callers: each refusal is the first of its source, recorded on its own
+        reporter.report(Principal(f"bob{n}", frozenset()), "GET", f"/x/{n}", 403, "no")
     task = asyncio.create_task(reporter.run())
     await _settle(reporter, audit, 11)
     task.cancel()

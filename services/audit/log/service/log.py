@@ -12,12 +12,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from runtime.auth import Principal
 from runtime.canonical import canonical_json
 from runtime.db import Database
 from runtime.outbox import person
+from runtime.refusal_hook import AggregatedRefusals
+from runtime.refusals import OVERFLOW, RefusalSettings, Tally
 from runtime.telemetry import current_trace_id
 from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
@@ -95,10 +98,28 @@ def _actor(principal: Principal) -> Actor:
 ANONYMOUS = Actor("anonymous", (), "person", "", "")
 
 
+def refusal_hook(log: AuditLog, settings: RefusalSettings) -> AggregatedRefusals:
+    """The guard's hook: refused calls become events per source and window (runtime.refusals)."""
+    return AggregatedRefusals(
+        partial(record_refusal, log), partial(record_refusal_window, log, settings), settings
+    )
+
+
 async def record_refusal(
     log: AuditLog, method: str, principal: Principal | None, reason: str
 ) -> None:
-    """The guard's hook: a refused call is an audit event (not waited for by the caller)."""
+    """A refusal recorded on its own."""
     caller = principal if principal is not None else ANONYMOUS
     payload = {"method": method, "reason": reason}
     await record_own(log, caller, "audit.access.denied", f"rpc{method}", payload, "denied")
+
+
+async def record_refusal_window(
+    log: AuditLog, settings: RefusalSettings, tally: Tally[Principal | None]
+) -> None:
+    """The refusals one source's window only counted, as one event (runtime.refusals)."""
+    action, target, payload = tally.event("audit", settings)
+    caller = _actor(tally.actor) if tally.actor else ANONYMOUS
+    if tally.source == OVERFLOW:
+        caller = Actor("audit", (), "agent", "", "")
+    await record_own(log, caller, action, target, payload, "denied")
