@@ -12,7 +12,7 @@ from runtime.auth import Principal
 from services.audit.log.domain.checkpoints.cutting import Cadence
 from services.audit.log.domain.keyring import KeyringError, generate_dev_keyring
 from services.audit.log.domain.note import Signer
-from services.audit.log.service.keyring import _publish
+from services.audit.log.service.keyring import _check
 from services.audit.log.service.log import AuditLog, append
 from services.audit.log.service.verification import verify_log
 from services.audit.tables import checkpoints
@@ -65,4 +65,4 @@ async def test_a_rotation_behind_a_signed_checkpoint_is_refused(empty_log: Audit
     late = first.rotate(Signer.generate("tradeops.test-audit-late"), at_size=15)
 
     with pytest.raises(KeyringError, match="rotate beyond 20"):
-        await _publish(empty_log.db, late)
+        await _check(empty_log.db, late)

@@ -19,6 +19,7 @@ from runtime.canonical import canonical_json
 from runtime.db import Database
 from runtime.outbox import person
 from runtime.telemetry import current_trace_id
+from services.audit.log.domain.keyring import Keyring
 from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
 from services.audit.log.service.proof_reads import ProofReads, Window
@@ -33,6 +34,11 @@ class AuditLog:
     sequencer: Sequencer
     origin: str
     proof_reads: ProofReads = field(default_factory=ProofReads)
+
+    @property
+    def keyring(self) -> Keyring:
+        """The configured signing keys, which sign checkpoints and alone verify them."""
+        return self.sequencer.checkpointer.keyring
 
 
 async def append(log: AuditLog, events: Sequence[Event]) -> list[AppendResult]:
