@@ -19,7 +19,7 @@ from pathlib import Path
 from runtime.canonical import canonical_json
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 
 REPO = Path(__file__).resolve().parents[1]
 ORIGIN = "tradeops.local/audit"  # the service's default TRADEOPS_AUDIT_ORIGIN
@@ -50,7 +50,7 @@ def postgres(datadir: Path) -> Iterator[Cluster]:
     try:
         provision(server.url())
         audit_url = service_url(server.url(), "audit")
-        upgrade("audit", audit_url)
+        upgrade("audit", owner_url(server.url(), "audit"))
         yield Cluster(server, server.url(database="tradeops"), audit_url)
     finally:
         server.stop()

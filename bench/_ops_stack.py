@@ -19,7 +19,7 @@ from google.protobuf import struct_pb2
 from runtime.auth import mint_token
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES, AuthSettings
 from runtime.stack import Stack
 from tradeops.common.v1 import common_pb2
@@ -68,7 +68,7 @@ def system(
     try:
         provision(server.url())
         for service in ("audit", "ops"):
-            upgrade(service, service_url(server.url(), service))
+            upgrade(service, owner_url(server.url(), service))
         secret = secrets.token_urlsafe(48)[:48]
         stack = Stack({**_env(server, home, secret), **(extra_env or {})}, home / "logs")
         stack.log_dir.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from runtime.db import Database
 from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.keyring import Keyring, generate_dev_keyring
 from services.audit.log.domain.records import Actor, Event
-from services.audit.log.service.keyring import publish_keys
+from services.audit.log.service.keyring import check_keyring
 from services.audit.log.service.sequencer import Sequencer
 
 KEYS = "keys.json"
@@ -46,7 +46,7 @@ def event(index: int) -> Event:
 async def populate(cluster: Cluster, keyring: Keyring, count: int) -> None:
     db = Database.connect(cluster.audit_url)
     sequencer = Sequencer(db, Checkpointer(keyring, ORIGIN, Cadence(1000, 1000)))
-    await publish_keys(db, keyring)
+    await check_keyring(db, keyring)
     worker = asyncio.create_task(sequencer.run())
     started, step = time.perf_counter(), STEP
     try:

@@ -35,7 +35,7 @@ from runtime.auth import mint_token
 from runtime.clients import bearer, open_channel
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 from runtime.settings import AuthSettings
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
@@ -52,7 +52,7 @@ def cluster(datadir: Path) -> Iterator[tuple[str, str]]:
     try:
         provision(server.url())
         agent_url = service_url(server.url(), "agent")
-        upgrade("agent", agent_url)
+        upgrade("agent", owner_url(server.url(), "agent"))
         yield server.url(database="tradeops"), agent_url
     finally:
         server.stop()

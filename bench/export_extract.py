@@ -45,7 +45,7 @@ from runtime.auth import Principal
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.migrate import upgrade
-from runtime.provision import service_url
+from runtime.provision import owner_url, service_url
 from services.export.clients.audit import GrpcAuditReader
 from services.export.domain.exports import Export
 from services.export.domain.requests import ExportRequest
@@ -125,7 +125,7 @@ def _cpu(pid: int, datadir: Path) -> tuple[float, float, float]:
 
 async def _measure(cluster: Cluster, keys_file: Path, folder: Path, size: int) -> bool:
     export_url = service_url(cluster.server.url(), "export")
-    upgrade("export", export_url)
+    upgrade("export", owner_url(cluster.server.url(), "export"))
     db = Database.connect(export_url)
     async with audit_service(cluster, keys_file) as served:
         await tree_loaded(served)

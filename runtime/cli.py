@@ -5,7 +5,10 @@
     tradeops certs [--dir DIR] [--days N] [--host NAME ...] [--force]
 
 The token is signed with TRADEOPS_JWT_SECRET / TRADEOPS_JWT_SECRET_FILE, or with the secret
-`make run` keeps in .tradeops/jwt.secret when neither is set."""
+`make run` keeps in .tradeops/jwt.secret when neither is set.
+
+`migrate` provisions roles and schemas when TRADEOPS_ADMIN_DATABASE_URL is set, then migrates
+each schema as its owner role (runtime.provision.migration_url names the settings)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import sys
 from pathlib import Path
 
 from runtime.auth import ROLES, mint_token
-from runtime.settings import SERVICES, AuthSettings, SettingsError, database_url
+from runtime.settings import SERVICES, AuthSettings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,13 +86,15 @@ def _certs(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     from runtime.migrate import upgrade
-    from runtime.provision import provision
+    from runtime.provision import migration_url, provision
 
     admin = os.environ.get("TRADEOPS_ADMIN_DATABASE_URL")
     if admin:
         provision(admin)
-    for service in SERVICES:
-        upgrade(service, database_url(service, os.environ))
+    # Each schema's owner role runs its migrations, never the service's own role.
+    urls = {service: migration_url(service, os.environ) for service in SERVICES}
+    for service, url in urls.items():
+        upgrade(service, url)
         print(f"migrated {service}")
     return 0
 

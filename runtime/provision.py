@@ -1,7 +1,13 @@
-"""Creates the database, one login role and one schema per service, as an administrator.
+"""Creates the database and, per service, two roles and one schema, as an administrator.
 
-Each role owns its schema and gets no rights on the others, so the agent's role cannot read an
-ops table. Passwords, when the server needs them, come from TRADEOPS_<SVC>_DB_PASSWORD."""
+`<svc>_owner` owns the schema and every table in it: migrations run as that role
+(runtime.migrate). `<svc>_svc` is the role the service logs in as: CONNECT on the database and
+USAGE on its own schema, never CREATE, and on each table only what the table declares
+(runtime.migrate grants it after every migration), so the service cannot alter, re-grant or
+drop what it writes (the audit role only appends to its log). Neither role has any right on
+another service's schema. A database provisioned when the service role still owned its schema
+is moved over to the owner role here, idempotently. Passwords, when the server needs them, come
+from TRADEOPS_<SVC>_DB_PASSWORD and TRADEOPS_<SVC>_OWNER_DB_PASSWORD."""
 
 from __future__ import annotations
 
@@ -11,13 +17,18 @@ from collections.abc import Mapping
 import psycopg
 from psycopg import sql
 
-from runtime.settings import SERVICES
+from runtime.settings import SERVICES, SettingsError
 
 DATABASE = "tradeops"
+Connection = psycopg.Connection[tuple[object, ...]]
 
 
 def role_for(service: str) -> str:
     return f"{service}_svc"
+
+
+def owner_for(service: str) -> str:
+    return f"{service}_owner"
 
 
 def provision(admin_url: str, env: Mapping[str, str] | None = None) -> None:
@@ -29,7 +40,10 @@ def provision(admin_url: str, env: Mapping[str, str] | None = None) -> None:
             sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(DATABASE))
         )
         for service in SERVICES:
-            _create_role(conn, service, env.get(f"TRADEOPS_{service.upper()}_DB_PASSWORD"))
+            prefix = f"TRADEOPS_{service.upper()}"
+            _create_role(conn, owner_for(service), env.get(f"{prefix}_OWNER_DB_PASSWORD"))
+            _create_role(conn, role_for(service), env.get(f"{prefix}_DB_PASSWORD"))
+            _own_schema(conn, service)
 
 
 def _create_database(admin_url: str) -> None:
@@ -41,26 +55,29 @@ def _create_database(admin_url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
 
 
-def _create_role(
-    conn: psycopg.Connection[tuple[object, ...]], service: str, password: str | None
-) -> None:
-    role = sql.Identifier(role_for(service))
-    found = conn.execute(
-        "SELECT 1 FROM pg_roles WHERE rolname = %s", (role_for(service),)
-    ).fetchone()
+def _create_role(conn: Connection, name: str, password: str | None) -> None:
+    role = sql.Identifier(name)
+    found = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
     if not found:
+        # LOGIN for the owner too: trust-authenticated local servers and tests migrate as it.
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
     if password:
         conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
     conn.execute(
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(DATABASE), role)
     )
-    conn.execute(
-        sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
-            sql.Identifier(service), role
-        )
-    )
-    conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(service), role))
+
+
+def _own_schema(conn: Connection, service: str) -> None:
+    schema = sql.Identifier(service)
+    owner, login = sql.Identifier(owner_for(service)), sql.Identifier(role_for(service))
+    # Before owner roles existed the service role owned its schema and tables: all of that
+    # (in this database only) moves to the owner, which the service role is not a member of.
+    conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(login, owner))
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, owner))
+    conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, owner))
+    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema, login))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, login))
 
 
 def _with_database(url: str, database: str) -> str:
@@ -69,9 +86,36 @@ def _with_database(url: str, database: str) -> str:
     return f"{head}/{database}" + (f"?{query}" if query else "")
 
 
-def service_url(server_url: str, service: str) -> str:
-    """The URL a service uses on a trust-authenticated local server: its own role, our database."""
+def _as_role(server_url: str, role: str) -> str:
     base = _with_database(server_url, DATABASE)
     scheme, _, rest = base.partition("://")
     _, _, hostpart = rest.rpartition("@")
-    return f"{scheme}://{role_for(service)}@{hostpart}"
+    return f"{scheme}://{role}@{hostpart}"
+
+
+def service_url(server_url: str, service: str) -> str:
+    """The URL a service uses on a trust-authenticated local server: its own role, our database."""
+    return _as_role(server_url, role_for(service))
+
+
+def owner_url(server_url: str, service: str) -> str:
+    """The URL migrations use on a trust-authenticated local server: the schema's owner role."""
+    return _as_role(server_url, owner_for(service))
+
+
+def migration_url(service: str, env: Mapping[str, str]) -> str:
+    """Where a service's migrations connect: TRADEOPS_<SVC>_OWNER_DATABASE_URL, else the shared
+    TRADEOPS_OWNER_DATABASE_URL, else TRADEOPS_ADMIN_DATABASE_URL on the tradeops database (an
+    administrator may act as the owner role). The service's own URL is never enough."""
+    prefix = f"TRADEOPS_{service.upper()}"
+    url = env.get(f"{prefix}_OWNER_DATABASE_URL") or env.get("TRADEOPS_OWNER_DATABASE_URL")
+    if url:
+        return url
+    admin = env.get("TRADEOPS_ADMIN_DATABASE_URL")
+    if admin:
+        return _with_database(admin, DATABASE)
+    raise SettingsError(
+        f"migrations of {service} run as the schema's owner role {owner_for(service)}, not as "
+        f"{role_for(service)}: set {prefix}_OWNER_DATABASE_URL, TRADEOPS_OWNER_DATABASE_URL "
+        "or TRADEOPS_ADMIN_DATABASE_URL"
+    )

@@ -14,7 +14,7 @@ from runtime.auth import Principal, mint_token
 from runtime.db import Database, sqlalchemy_url
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES, AuthSettings
 
 TEST_SECRET = "test-only-secret-not-used-anywhere-else-0123456789"
@@ -54,11 +54,11 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgre
 
 @pytest.fixture(scope="session")
 def db_urls(pg_server: LocalPostgres) -> dict[str, str]:
-    """Each service's own URL (its own role) on the migrated test database."""
-    urls = {svc: service_url(pg_server.url(), svc) for svc in SERVICES}
-    for svc, url in urls.items():
-        upgrade(svc, url)
-    return urls
+    """Each service's own URL (its own role) on the test database, migrated as each schema's
+    owner role."""
+    for svc in SERVICES:
+        upgrade(svc, owner_url(pg_server.url(), svc))
+    return {svc: service_url(pg_server.url(), svc) for svc in SERVICES}
 
 
 @asynccontextmanager

@@ -236,7 +236,11 @@ def test_a_job_runs_tradeops_migrate_with_the_admin_url() -> None:
     jobs = [j for j in objects("Job").values() if container(j)["command"] == migrate]
     assert len(jobs) == 1
     env = {e["name"] for e in container(jobs[0])["env"]}
-    assert {"TRADEOPS_ADMIN_DATABASE_URL", "TRADEOPS_AGENT_DATABASE_URL"} <= env
+    # Migrations run as each schema's owner role through the admin URL, never as a service.
+    assert "TRADEOPS_ADMIN_DATABASE_URL" in env
+    assert not {name for name in env if name.endswith("_DATABASE_URL")} - {
+        "TRADEOPS_ADMIN_DATABASE_URL"
+    }
 
 
 def test_manifests_reference_the_secret_but_never_define_it() -> None:

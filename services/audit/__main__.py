@@ -14,7 +14,7 @@ from runtime.settings import ServiceSettings
 from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.merkle.memory import TreeMemory
 from services.audit.log.grpc_api.servicer import spec
-from services.audit.log.service.keyring import load_keyring, publish_keys
+from services.audit.log.service.keyring import check_keyring, load_keyring
 from services.audit.log.service.log import AuditLog, refusal_hook
 from services.audit.log.service.sequencer import Sequencer
 from services.audit.log.settings import Settings
@@ -43,7 +43,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     sequencer = Sequencer(writer, Checkpointer(keyring, own.origin, cadence), memory=memory)
     log = AuditLog(db, sequencer, own.origin)
     workers: list[Worker] = [
-        partial(publish_keys, db, keyring),
+        partial(check_keyring, db, keyring),
         sequencer.run,
         partial(run_timer, sequencer),
         partial(keep_loaded, db, memory, sequencer.cache),

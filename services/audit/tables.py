@@ -2,7 +2,12 @@
 forwarding reads them too (its own cursor table is siem/tables.py). Records are hash-chained;
 each payload lives beside its record (keyed by seq) so it can later be redacted without
 touching what the chain covers (payload_sha256). `head` is a single row holding the log's size
-and last hash: locking it sequences writers."""
+and last hash: locking it sequences writers.
+
+Each table names the least the service's role needs (runtime.migrate grants exactly that): the
+log's rows are only ever inserted and read, a redaction sets payload_json alone, and the head
+row is locked and moved on. The schema belongs to the owner role, so the service can neither
+alter these tables nor re-grant itself more."""
 
 from __future__ import annotations
 
@@ -22,7 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.db import service_privileges
+
 metadata = MetaData(schema="audit")
+APPEND_ONLY = service_privileges("SELECT", "INSERT")
 
 records = Table(
     "records",
@@ -43,6 +51,7 @@ records = Table(
     Index("ix_records_target_seq", "target", "seq"),
     Index("ix_records_occurred_at", "occurred_at"),
     Index("ix_records_action_seq", "action", "seq"),
+    info=APPEND_ONLY,
 )
 Index("ix_records_actor_seq", records.c.actor["subject"].astext, records.c.seq)
 
@@ -54,6 +63,7 @@ payloads = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     # NULL only after a recorded redaction; the record keeps payload_sha256, so proofs hold.
     Column("payload_json", Text),
+    info=service_privileges("SELECT", "INSERT", "UPDATE (payload_json)"),
 )
 
 redactions = Table(
@@ -63,6 +73,7 @@ redactions = Table(
     Column("redacted_by", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("redacted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    info=APPEND_ONLY,
 )
 
 # Complete (perfect) Merkle subtrees above the leaves: node (level, idx) covers leaves
@@ -73,6 +84,7 @@ nodes = Table(
     Column("level", SmallInteger, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary, nullable=False),
+    info=APPEND_ONLY,
 )
 
 checkpoints = Table(
@@ -84,18 +96,7 @@ checkpoints = Table(
     # The whole signed note (C2SP checkpoint body plus signature lines), exactly as signed.
     Column("note", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-
-# Public parts of the checkpoint signing keys; private keys never enter the database.
-signing_keys = Table(
-    "signing_keys",
-    metadata,
-    Column("key_id", CHAR(8), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("vkey", Text, nullable=False, unique=True),
-    Column("from_size", BigInteger, nullable=False),
-    Column("until_size", BigInteger),
-    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    info=APPEND_ONLY,
 )
 
 head = Table(
@@ -105,4 +106,5 @@ head = Table(
     Column("size", BigInteger, nullable=False),
     Column("last_hash", CHAR(64), nullable=False),
     CheckConstraint("id = 1", name="ck_head_single_row"),
+    info=service_privileges("SELECT", "UPDATE"),
 )

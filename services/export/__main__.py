@@ -1,8 +1,8 @@
 """Wiring of the export service process: `python -m services.export`.
 
-Environment: runtime.settings, and the export service's own (settings.py: the signing key file,
-the delivery destinations). TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings) is how long an
-unfinished export may show no sign of life before the sweeper fails it."""
+Environment: runtime.settings, and the export service's own (settings.py: the signing key and
+verify-keys files, the delivery destinations). TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings)
+is how long an unfinished export may show no sign of life before the sweeper fails it."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.delivery.send import deliver
 from services.export.service.exports import Exporter
 from services.export.service.schedules.runs import scheduled_creator
-from services.export.service.signing_key import load_signer
+from services.export.service.signing_key import load_pinned_keys, load_signer
 from services.export.settings import Settings
 from services.export.tables import idempotency_keys, outbox
 from services.export.workers.delivery import delivery_worker
@@ -67,12 +67,14 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     )
     evidence = GrpcEvidence(ops, agent, reader, reports, timeout_s=settings.rpc_timeout_s)
     own = Settings.from_env()
-    delivery = DeliveryConfig.configured(own, settings.export_dir)
+    signer = load_signer(own.signing_key_file, create_if_missing=own.create_dev_key)
+    keys = load_pinned_keys(own.signing_key_file, own.verify_keys_file, signer)
+    delivery = DeliveryConfig.configured(own, settings.export_dir, keys)
     exporter = Exporter(
         db,
         reader,
         reports,
-        load_signer(own.signing_key_file, create_if_missing=own.create_dev_key),
+        signer,
         settings.export_dir,
         destinations=frozenset(delivery.destinations),
         deliver=partial(_deliver, db, delivery),

@@ -1,25 +1,36 @@
-"""`tradeops export verify`: checks a delivered export offline, with no access to the system.
+"""`tradeops export verify`: checks a delivered export offline, with no access to the system;
+and `tradeops keys rotate export`, the export signing key's rotation.
 
     tradeops export verify DIR --pubkey FILE [--previous DIR_OR_FILE] [--progress]
+    tradeops keys rotate export [--key-file F] [--verify-keys-file F]
 
 FILE is the export signing public key (PEM), obtained independently of the export (ListPublicKeys
 or a published copy): key.pub.pem inside DIR is only used to name the key of a signature that
 is not the trusted one. --previous checks the manifest chain: give the previous export's
 directory (or its manifest.json), or a directory of exports, in which case the export whose
 manifest DIR's manifest names is looked up there. Prints every problem, each naming the file and
-what is wrong. Exit status: 0 intact, 1 problems found, 2 unusable arguments."""
+what is wrong. Exit status: 0 intact, 1 problems found, 2 unusable arguments.
+
+`keys rotate export` writes a new private key (0600) to the key file
+(TRADEOPS_EXPORT_SIGNING_KEY_FILE) and keeps the old key's public part, retired now, in the
+verify-keys file (TRADEOPS_EXPORT_VERIFY_KEYS_FILE), so exports it signed still verify.
+Restart the export service to sign with the new key."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from runtime.progress import Progress, megabytes
 from services.export.domain.exports import MANIFEST
+from services.export.service.signing_key import KeyFileError, rotate
 from services.export.service.verification.directory import total_bytes, verify_directory
+from services.export.settings import KEY_FILE_ENV, VERIFY_KEYS_ENV, Settings
 
 
 def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +47,37 @@ def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     verify.add_argument("--progress", action="store_true", help="progress bar even off a TTY")
     verify.set_defaults(run=run_verify)
+
+
+def add_export_rotation(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`tradeops keys rotate export`, under the `keys rotate` group of services/cli.py."""
+    export = kinds.add_parser("export", help="replace the export signing key, keep the old public")
+    export.add_argument("--key-file", type=Path, help=f"the private key [${KEY_FILE_ENV}]")
+    export.add_argument(
+        "--verify-keys-file", type=Path, help=f"earlier public keys [${VERIFY_KEYS_ENV}]"
+    )
+    export.set_defaults(run=run_rotate)
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    if args.key_file:
+        env[KEY_FILE_ENV] = str(args.key_file)
+    if args.verify_keys_file:
+        env[VERIFY_KEYS_ENV] = str(args.verify_keys_file)
+    settings = Settings.from_env(env)
+    try:
+        old, new = rotate(settings.signing_key_file, settings.verify_keys_file, datetime.now(UTC))
+    except KeyFileError as exc:
+        print(f"tradeops: nothing rotated: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"tradeops: rotation failed while writing {exc.filename}: {exc.strerror}")
+        return 1
+    print(f"export signing key {new.key_id} written to {settings.signing_key_file}")
+    print(f"key {old.key_id} retired, its public key kept in {settings.verify_keys_file}")
+    print("restart the export service to sign with the new key")
+    return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:

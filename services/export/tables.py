@@ -98,16 +98,6 @@ manifests = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# Public parts only: private keys live in files (TRADEOPS_EXPORT_SIGNING_KEY_FILE).
-signing_keys = Table(
-    "signing_keys",
-    metadata,
-    Column("key_id", Text, primary_key=True),
-    Column("pem", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("retired_at", DateTime(timezone=True)),
-)
-
 _EXPORT = "export.exports.id"
 
 # Append-only history: one row per attempt, whatever its outcome.

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from runtime.db import Database
 from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.keyring import Keyring, generate_dev_keyring
-from services.audit.log.service.keyring import publish_keys
+from services.audit.log.service.keyring import check_keyring
 from services.audit.log.service.log import AuditLog
 from services.audit.log.service.sequencer import Sequencer
 
@@ -32,7 +32,7 @@ async def running_log(
     """An AuditLog whose sequencer runs for the duration of the block."""
     keys = keyring or shared_keyring()
     sequencer = Sequencer(db, Checkpointer(keys, ORIGIN, cadence or Cadence(1000, 60_000)))
-    await publish_keys(db, keys)
+    await check_keyring(db, keys)
     task = asyncio.create_task(sequencer.run())
     try:
         yield AuditLog(db, sequencer, ORIGIN)

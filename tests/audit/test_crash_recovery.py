@@ -19,7 +19,7 @@ import pytest
 from runtime.clients import bearer, open_channel
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 from runtime.stack import grpc_serving
 from tests.conftest import TEST_SECRET
 from tradeops.audit.v1 import audit_service_pb2 as pb
@@ -35,7 +35,7 @@ def own_pg(tmp_path: Path) -> Iterator[LocalPostgres]:
     server = LocalPostgres(tmp_path / "pg", durable=True)
     server.start()
     provision(server.url())
-    upgrade("audit", service_url(server.url(), "audit"))
+    upgrade("audit", owner_url(server.url(), "audit"))
     yield server
     server.stop()
 

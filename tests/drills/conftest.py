@@ -13,7 +13,7 @@ import pytest
 
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES
 from runtime.stack import ORDER, Stack
 from tests.drills.ledger import Ledger
@@ -28,7 +28,7 @@ def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres
     try:
         provision(server.url())
         for service in SERVICES:
-            upgrade(service, service_url(server.url(), service))
+            upgrade(service, owner_url(server.url(), service))
         yield server
     finally:
         server.stop()

@@ -15,7 +15,7 @@ import pytest
 
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
-from runtime.provision import provision, service_url
+from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES
 from runtime.stack import Stack
 from tests.conftest import TEST_SECRET
@@ -40,7 +40,7 @@ def e2e_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
     server.start()
     provision(server.url())
     for service in SERVICES:
-        upgrade(service, service_url(server.url(), service))
+        upgrade(service, owner_url(server.url(), service))
     yield server
     server.stop()
 

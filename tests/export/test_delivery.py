@@ -21,6 +21,7 @@ from services.export.service.queries import list_attempts
 from services.export.service.verification.batch import verify_batch
 from services.export.service.verification.fetch_back import verify_delivered
 from tests.export.test_delivery_support import (
+    PINNED,
     T0,
     digests,
     events_for,
@@ -39,7 +40,7 @@ def carol(principal_for: Callable[..., Principal]) -> Principal:
 @pytest.fixture
 def config(tmp_path: Path) -> DeliveryConfig:
     vault = DirectoryDestination("vault", tmp_path / "vault")
-    return DeliveryConfig({"vault": vault}, tmp_path / "exports")
+    return DeliveryConfig({"vault": vault}, tmp_path / "exports", keys=PINNED)
 
 
 async def test_a_signed_export_arrives_in_the_directory_byte_for_byte(

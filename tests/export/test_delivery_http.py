@@ -23,6 +23,7 @@ from services.export.service.queries import list_attempts
 from services.export.service.verification.fetch_back import verify_delivered
 from services.export.settings import DESTINATIONS_ENV, Settings
 from tests.export.test_delivery_support import (
+    PINNED,
     T0,
     HttpReceiver,
     digests,
@@ -48,7 +49,7 @@ def http_config(tmp_path: Path, receiver: HttpReceiver, token: str = TOKEN) -> D
     token_file.write_text(token + "\n")
     url = f"http://127.0.0.1:{receiver.port}/{{export_id}}/{{file}}"
     endpoint = HttpDestination("regulator", url, "PUT", token_file)
-    return DeliveryConfig({"regulator": endpoint}, tmp_path / "exports")
+    return DeliveryConfig({"regulator": endpoint}, tmp_path / "exports", keys=PINNED)
 
 
 async def test_every_file_is_put_with_the_signature_last_and_fetches_back_intact(
@@ -130,7 +131,7 @@ async def test_a_destination_marked_verify_is_fetched_back_after_each_delivery(
 ) -> None:
     entry = {"name": "vault", "type": "directory", "path": str(tmp_path / "vault"), "verify": True}
     env = {DESTINATIONS_ENV: json.dumps([entry])}
-    config = DeliveryConfig.configured(Settings.from_env(env), tmp_path / "exports")
+    config = DeliveryConfig.configured(Settings.from_env(env), tmp_path / "exports", PINNED)
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 
     after = await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)

@@ -20,7 +20,7 @@ from runtime.auth import Principal
 from runtime.db import Database
 from services.export.domain.exports import Export
 from services.export.domain.requests import ExportRequest, new_export
-from services.export.domain.signing import Signer
+from services.export.domain.signing import PinnedKeys, Signer
 from services.export.repository import exports as repository
 from services.export.service.files import write_whole
 from services.export.service.sealing import seal
@@ -28,6 +28,8 @@ from services.export.tables import deliveries, outbox, verifications
 
 SIGNER = Signer(Ed25519PrivateKey.generate())
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# What the service trusts when SIGNER is its key file's key and no earlier key is pinned.
+PINNED = PinnedKeys.of(SIGNER, T0, [])
 DATA = "".join(f'{{"id":{n},"desk":"Zürich rates"}}\n' for n in range(200)).encode()
 
 

@@ -4,6 +4,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -13,7 +14,7 @@ from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
-from services.export.domain.signing import Signer
+from services.export.domain.signing import PinnedKeys, Signer
 from services.export.grpc_api.servicer import ExportServicer, spec
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.exports import Exporter
@@ -30,7 +31,8 @@ EXTRACT = pb.CreateExportRequest(kind="audit_extract", from_seq=0, to_seq=-1)
 async def stub(
     exporter: Exporter, auth_settings: AuthSettings
 ) -> AsyncIterator[pb_grpc.ExportServiceAsyncStub]:
-    config = DeliveryConfig(destinations={}, export_dir=exporter.export_dir)
+    keys = PinnedKeys.of(exporter.signer, datetime.now(UTC), [])
+    config = DeliveryConfig(destinations={}, export_dir=exporter.export_dir, keys=keys)
     running = await start(
         spec(ExportServicer(exporter, config)),
         "127.0.0.1:0",

@@ -21,7 +21,14 @@ from services.export.service.delivery.retries import run_due
 from services.export.service.delivery.send import deliver
 from services.export.service.queries import list_attempts
 from tests.export.sshd import Sshd
-from tests.export.test_delivery_support import T0, digests, events_for, job_of, signed_export
+from tests.export.test_delivery_support import (
+    PINNED,
+    T0,
+    digests,
+    events_for,
+    job_of,
+    signed_export,
+)
 
 
 @pytest.fixture
@@ -53,7 +60,7 @@ async def test_a_delivery_that_failed_while_the_server_was_down_succeeds_once_it
         sshd.client_key,
         sshd.known_hosts,
     )
-    config = DeliveryConfig({"archive": archive}, tmp_path / "exports")
+    config = DeliveryConfig({"archive": archive}, tmp_path / "exports", keys=PINNED)
     export = await signed_export(export_db, config.export_dir, carol, "archive")
     local = config.export_dir / export.id
     before = digests(local)
@@ -94,7 +101,7 @@ async def test_after_the_last_retry_the_export_is_failed_with_the_reason(
     blocked.write_text("a file where the destination folder should be")
     retry = RetryPolicy(base_s=10, cap_s=60, max_failures=3)
     config = DeliveryConfig(
-        {"vault": DirectoryDestination("vault", blocked)}, tmp_path / "exports", retry
+        {"vault": DirectoryDestination("vault", blocked)}, tmp_path / "exports", retry, keys=PINNED
     )
     export = await signed_export(export_db, config.export_dir, carol, "vault")
 

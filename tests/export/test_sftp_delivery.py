@@ -16,7 +16,7 @@ from services.export.service.delivery.send import deliver
 from services.export.service.queries import list_attempts
 from services.export.service.verification.fetch_back import verify_delivered
 from tests.export.sshd import Sshd
-from tests.export.test_delivery_support import T0, digests, leftovers, signed_export
+from tests.export.test_delivery_support import PINNED, T0, digests, leftovers, signed_export
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def sftp(sshd: Sshd, **trust: object) -> SftpDestination:
 async def test_an_export_uploaded_over_sftp_fetches_back_byte_for_byte(
     export_db: Database, carol: Principal, tmp_path: Path, sshd: Sshd
 ) -> None:
-    config = DeliveryConfig({"archive": sftp(sshd)}, tmp_path / "exports")
+    config = DeliveryConfig({"archive": sftp(sshd)}, tmp_path / "exports", keys=PINNED)
     export = await signed_export(export_db, config.export_dir, carol, "archive")
 
     delivered = await deliver(export_db, config, export.id, "archive", actor=carol, now=T0)
@@ -74,8 +74,8 @@ async def test_a_pinned_host_key_fingerprint_is_enough_and_a_wrong_one_is_refuse
 ) -> None:
     pinned = sftp(sshd, host_key_fingerprint=sshd.fingerprint)
     wrong = sftp(sshd, host_key_fingerprint="SHA256:" + "A" * 43)
-    good = DeliveryConfig({"archive": pinned}, tmp_path / "exports")
-    bad = DeliveryConfig({"archive": wrong}, tmp_path / "exports")
+    good = DeliveryConfig({"archive": pinned}, tmp_path / "exports", keys=PINNED)
+    bad = DeliveryConfig({"archive": wrong}, tmp_path / "exports", keys=PINNED)
     first = await signed_export(export_db, good.export_dir, carol, "archive")
     second = await signed_export(export_db, good.export_dir, carol, "archive")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Table, Text, func, text
 
+from runtime.db import service_privileges
 from services.audit.tables import metadata
 
 siem_cursors = Table(
@@ -16,4 +17,5 @@ siem_cursors = Table(
     # The tree size of the last checkpoint forwarded; 0: none yet.
     Column("checkpoint_size", BigInteger, nullable=False, server_default=text("0")),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    info=service_privileges("SELECT", "INSERT", "UPDATE"),
 )

@@ -92,7 +92,7 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
     async def ListPublicKeys(
         self, request: pb.ListPublicKeysRequest, context: Context
     ) -> pb.ListPublicKeysResponse:
-        keys = await queries.list_public_keys(self._db)
+        keys = queries.list_public_keys(self._delivery.keys)
         return pb.ListPublicKeysResponse(keys=[key_message(k) for k in keys])
 
     async def VerifyExport(

@@ -1,5 +1,5 @@
-"""Reading exports and signing keys: one export, pages of exports, an export's delivery
-attempts, the public keys."""
+"""Reading exports: one export, pages of exports, an export's delivery attempts; and the
+public keys, which come from the pinned key files (DeliveryConfig.keys), not the database."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from runtime.errors import InvalidArgument, NotFound
 from services.export.domain import requests
 from services.export.domain.delivery import DeliveryAttempt
 from services.export.domain.exports import Export, ExportState
-from services.export.domain.signing import PublicKey
+from services.export.domain.signing import PinnedKeys, PublicKey
 from services.export.repository import exports as repository
-from services.export.repository import signing_keys
 from services.export.repository.delivery_attempts import attempts
 
 
@@ -72,6 +71,6 @@ async def list_attempts(db: Database, export_id: str) -> list[DeliveryAttempt]:
         return await attempts(session, export.id)
 
 
-async def list_public_keys(db: Database) -> list[PublicKey]:
-    async with db.transaction() as session:
-        return await signing_keys.list_keys(session)
+def list_public_keys(keys: PinnedKeys) -> list[PublicKey]:
+    """The current key first, then earlier ones newest first."""
+    return list(keys.keys)

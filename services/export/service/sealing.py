@@ -23,7 +23,7 @@ from services.export.domain.exports import (
 from services.export.domain.manifest import manifest_bytes, sums_text
 from services.export.domain.signing import Signer
 from services.export.repository import exports as repository
-from services.export.repository import manifests, outbox, signing_keys
+from services.export.repository import manifests, outbox
 from services.export.service.files import publish_dir, write_whole
 
 
@@ -34,7 +34,6 @@ async def seal(
         stored = await repository.locked(session, export.id)
         if stored is None or stored.state not in UNFINISHED:
             raise Superseded(export.id)
-        await signing_keys.register(session, signer)
         position, prev = await manifests.chain_head(session)
         body = manifest_bytes(export, prev, signer.key_id)
         signed = export.signed(hashlib.sha256(body).hexdigest(), prev, signer.key_id)

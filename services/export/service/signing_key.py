@@ -1,26 +1,37 @@
-"""The export signing key's file: an Ed25519 private key, PEM PKCS8, read once at start-up
-(settings.py names the file). It never reaches the database; for development it may be created
-when missing."""
+"""The export signing key's files: the Ed25519 private key, PEM PKCS8, read once at start-up, and
+the verify-keys file of earlier keys' public parts (settings.py names both). Neither reaches the
+database; for development the key may be created when missing. `rotate` replaces the key and
+keeps the old public part for verification (`tradeops keys rotate export`)."""
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.export.domain.signing import Signer
+from runtime.keyfiles import write_atomically
+from services.export.domain.signing import (
+    KeysError,
+    PinnedKeys,
+    PublicKey,
+    Signer,
+    parse_public_keys,
+    public_keys_json,
+)
 
 
 class KeyFileError(Exception):
-    """The signing key file is missing, unreadable or not an Ed25519 PKCS8 key."""
+    """The signing key file is missing, unreadable or not an Ed25519 PKCS8 key, or the
+    verify-keys file cannot be read as a list of public keys."""
 
 
 def load_signer(path: Path, *, create_if_missing: bool = False) -> Signer:
     """The key in `path`; with create_if_missing (development), a new key is written 0600 first."""
     if create_if_missing and not path.exists():
-        _create(path)
+        write_atomically(path, _pem(Ed25519PrivateKey.generate()), keep=True)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
@@ -30,16 +41,46 @@ def load_signer(path: Path, *, create_if_missing: bool = False) -> Signer:
     return Signer(key)
 
 
-def _create(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def load_pinned_keys(key_file: Path, verify_keys_file: Path, signer: Signer) -> PinnedKeys:
+    """The keys to trust: the signer's and those of the verify-keys file. The current key's
+    created_at is its entry's there when listed, else the key file's modification time (the
+    file is where the key was made or put; nothing else records when)."""
+    mtime = datetime.fromtimestamp(key_file.stat().st_mtime, UTC)
+    return PinnedKeys.of(signer, mtime, earlier_keys(verify_keys_file))
+
+
+def earlier_keys(verify_keys_file: Path) -> list[PublicKey]:
+    """The verify-keys file's keys; none when the file does not exist."""
+    try:
+        content = verify_keys_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {verify_keys_file}: {exc.strerror}") from None
+    try:
+        return parse_public_keys(content, str(verify_keys_file))
+    except KeysError as exc:
+        raise KeyFileError(str(exc)) from None
+
+
+def rotate(key_file: Path, verify_keys_file: Path, now: datetime) -> tuple[PublicKey, PublicKey]:
+    """A new private key in `key_file`; the old key's public part, retired at `now`, and the new
+    one's are written to the verify-keys file first, so a crash in between never leaves a key
+    in use whose public part is not pinned. Returns (old, new)."""
+    old_signer = load_signer(key_file)
+    pinned = load_pinned_keys(key_file, verify_keys_file, old_signer)
+    old = replace(pinned.keys[0], retired_at=now)
+    new_signer = Signer(Ed25519PrivateKey.generate())
+    new = PublicKey(new_signer.key_id, new_signer.public_pem.decode(), now, None)
+    listed = [new, old, *pinned.keys[1:]]
+    write_atomically(verify_keys_file, public_keys_json(listed).encode(), mode=0o644)
+    write_atomically(key_file, _pem(new_signer.private_key))
+    return old, new
+
+
+def _pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another replica created it first
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)

@@ -61,7 +61,6 @@ async def quick_log(audit_admin_db: Database) -> AsyncIterator[AuditLog]:
         "DELETE FROM audit.records",
         "DELETE FROM audit.nodes",
         "DELETE FROM audit.checkpoints",
-        "DELETE FROM audit.signing_keys",
         f"UPDATE audit.head SET size = 0, last_hash = '{GENESIS}'",
     )
     async with running_log(audit_admin_db, cadence=Cadence(1, 20)) as log:

@@ -20,7 +20,7 @@ from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 
 async def expected_ok(log: AuditLog, count: int) -> str:
     signed = await proofs.checkpoint(log)
-    keys = await proofs.public_keys(log)
+    keys = proofs.public_keys(log)
     return (
         f"OK: {count} records, tree size 30, root {signed.root_hex}, "
         f"signed by {keys[0].name} {signed.key_id_hex}\n"
@@ -112,7 +112,7 @@ async def test_verifying_a_folder_that_is_not_a_bundle_is_a_usage_error(
 async def test_an_auditor_who_trusts_the_published_key_accepts_the_bundle(
     whole: Path, log: AuditLog, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    published = (await proofs.public_keys(log))[0].vkey
+    published = (proofs.public_keys(log))[0].vkey
     capsys.readouterr()
 
     assert verify(whole, "--trusted-key", published) == 0

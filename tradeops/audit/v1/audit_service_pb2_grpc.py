@@ -172,7 +172,8 @@ class AuditServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPublicKeys(self, request, context):
-        """The public keys checkpoints are signed with, with the tree sizes each may sign.
+        """The public keys checkpoints are signed with, with the tree sizes each may sign: those of
+        the configured keyring (TRADEOPS_AUDIT_SIGNING_KEYS(_FILE)), never rows of the database.
         Roles: viewer and above, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

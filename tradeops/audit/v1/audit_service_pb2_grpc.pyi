@@ -84,7 +84,8 @@ class AuditServiceStub:
     NOT_FOUND when none. Roles: viewer and above, service.
     """
     ListPublicKeys: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.ListPublicKeysRequest, _audit_service_pb2.ListPublicKeysResponse]
-    """The public keys checkpoints are signed with, with the tree sizes each may sign.
+    """The public keys checkpoints are signed with, with the tree sizes each may sign: those of
+    the configured keyring (TRADEOPS_AUDIT_SIGNING_KEYS(_FILE)), never rows of the database.
     Roles: viewer and above, service.
     """
     RedactPayload: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.RedactPayloadRequest, _audit_service_pb2.AuditRecord]
@@ -147,7 +148,8 @@ class AuditServiceAsyncStub(AuditServiceStub):
     NOT_FOUND when none. Roles: viewer and above, service.
     """
     ListPublicKeys: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.ListPublicKeysRequest, _audit_service_pb2.ListPublicKeysResponse]  # type: ignore[assignment]
-    """The public keys checkpoints are signed with, with the tree sizes each may sign.
+    """The public keys checkpoints are signed with, with the tree sizes each may sign: those of
+    the configured keyring (TRADEOPS_AUDIT_SIGNING_KEYS(_FILE)), never rows of the database.
     Roles: viewer and above, service.
     """
     RedactPayload: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.RedactPayloadRequest, _audit_service_pb2.AuditRecord]  # type: ignore[assignment]
@@ -261,7 +263,8 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _audit_service_pb2.ListPublicKeysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_audit_service_pb2.ListPublicKeysResponse, _abc.Awaitable[_audit_service_pb2.ListPublicKeysResponse]]:
-        """The public keys checkpoints are signed with, with the tree sizes each may sign.
+        """The public keys checkpoints are signed with, with the tree sizes each may sign: those of
+        the configured keyring (TRADEOPS_AUDIT_SIGNING_KEYS(_FILE)), never rows of the database.
         Roles: viewer and above, service.
         """
 

@@ -216,8 +216,9 @@ class ExportServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPublicKeys(self, request, context):
-        """The export signing keys' public parts, current and retired, newest first. Roles: viewer
-        and above, service.
+        """The export signing keys' public parts, current and retired, newest first: the keys pinned
+        in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
+        rows of its database. Roles: viewer and above, service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -131,8 +131,9 @@ class ExportServiceStub:
     Roles: compliance, admin.
     """
     ListPublicKeys: _grpc.UnaryUnaryMultiCallable[_export_service_pb2.ListPublicKeysRequest, _export_service_pb2.ListPublicKeysResponse]
-    """The export signing keys' public parts, current and retired, newest first. Roles: viewer
-    and above, service.
+    """The export signing keys' public parts, current and retired, newest first: the keys pinned
+    in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
+    rows of its database. Roles: viewer and above, service.
     """
 
 @_typing.type_check_only
@@ -218,8 +219,9 @@ class ExportServiceAsyncStub(ExportServiceStub):
     Roles: compliance, admin.
     """
     ListPublicKeys: _aio.UnaryUnaryMultiCallable[_export_service_pb2.ListPublicKeysRequest, _export_service_pb2.ListPublicKeysResponse]  # type: ignore[assignment]
-    """The export signing keys' public parts, current and retired, newest first. Roles: viewer
-    and above, service.
+    """The export signing keys' public parts, current and retired, newest first: the keys pinned
+    in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
+    rows of its database. Roles: viewer and above, service.
     """
 
 class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -368,8 +370,9 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _export_service_pb2.ListPublicKeysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_export_service_pb2.ListPublicKeysResponse, _abc.Awaitable[_export_service_pb2.ListPublicKeysResponse]]:
-        """The export signing keys' public parts, current and retired, newest first. Roles: viewer
-        and above, service.
+        """The export signing keys' public parts, current and retired, newest first: the keys pinned
+        in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
+        rows of its database. Roles: viewer and above, service.
         """
 
 def add_ExportServiceServicer_to_server(servicer: ExportServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -148,7 +148,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def ListPublicKeys(
         self, request: pb.ListPublicKeysRequest, context: Context
     ) -> pb.ListPublicKeysResponse:
-        keys = await proving.public_keys(self._log)
+        keys = proving.public_keys(self._log)
         return pb.ListPublicKeysResponse(
             keys=[messages.public_key(k) for k in keys], origin=self._log.origin
         )

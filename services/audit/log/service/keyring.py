@@ -1,5 +1,7 @@
-"""Publishing the keyring's public keys at start-up, refusing a keyring that contradicts the
-checkpoints already signed (a rotation must start beyond the newest signed tree size)."""
+"""Loading the keyring, and checking it at start-up against the checkpoints already signed (a
+rotation must start beyond the newest signed tree size). The keyring is the one source of the
+keys verification and GetKeys trust: nothing about keys is read from or written to the
+database, whose rows the service's own role could change."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from pathlib import Path
 from runtime.db import Database
 from services.audit.log.domain.keyring import Keyring, KeyringError, generate_dev_keyring
 from services.audit.log.repository import checkpoints
-from services.audit.log.repository import signing_keys as key_rows
 from services.audit.log.settings import ENV_KEYS_FILE, signing_keys
 
 log = logging.getLogger(__name__)
@@ -31,25 +32,25 @@ def load_keyring(env: Mapping[str, str]) -> Keyring:
     return signing_keys(env)
 
 
-async def publish_keys(db: Database, keyring: Keyring) -> None:
+async def check_keyring(db: Database, keyring: Keyring) -> None:
     """Runs once at start; a contradicting keyring stops the process (SIGTERM to itself):
-    serving with it would sign sizes with a key outside its window."""
+    serving with it would sign sizes with a key outside its window, and verify the signed
+    checkpoints against the wrong key."""
     try:
-        await _publish(db, keyring)
+        await _check(db, keyring)
     except KeyringError:
         log.critical("refusing to run with this keyring", exc_info=True)
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-async def _publish(db: Database, keyring: Keyring) -> None:
+async def _check(db: Database, keyring: Keyring) -> None:
     async with db.transaction() as session:
         latest = await checkpoints.get(session)
-        if latest is not None:
-            expected = keyring.signer_for(latest.tree_size).key_id.hex()
-            if expected != latest.key_id_hex:
-                raise KeyringError(
-                    f"checkpoint {latest.tree_size} was signed by key {latest.key_id_hex} but the "
-                    f"keyring assigns that size to {expected}: rotate beyond {latest.tree_size}"
-                )
-        await key_rows.publish(session, keyring.public_keys())
-    log.info("published %d checkpoint signing keys", len(keyring.public_keys()))
+    if latest is not None:
+        expected = keyring.signer_for(latest.tree_size).key_id.hex()
+        if expected != latest.key_id_hex:
+            raise KeyringError(
+                f"checkpoint {latest.tree_size} was signed by key {latest.key_id_hex} but the "
+                f"keyring assigns that size to {expected}: rotate beyond {latest.tree_size}"
+            )
+    log.info("checkpoint signing keys: %d in the keyring", len(keyring.public_keys()))

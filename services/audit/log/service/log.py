@@ -22,6 +22,7 @@ from runtime.outbox import person
 from runtime.refusal_hook import AggregatedRefusals
 from runtime.refusals import OVERFLOW, RefusalSettings, Tally
 from runtime.telemetry import current_trace_id
+from services.audit.log.domain.keyring import Keyring
 from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
 from services.audit.log.service.proof_reads import ProofReads, Window
@@ -36,6 +37,11 @@ class AuditLog:
     sequencer: Sequencer
     origin: str
     proof_reads: ProofReads = field(default_factory=ProofReads)
+
+    @property
+    def keyring(self) -> Keyring:
+        """The configured signing keys, which sign checkpoints and alone verify them."""
+        return self.sequencer.checkpointer.keyring
 
 
 async def append(log: AuditLog, events: Sequence[Event]) -> list[AppendResult]:

@@ -1,7 +1,8 @@
 """Proof use cases: inclusion and consistency proofs from stored nodes, signed checkpoints and
-the public keys that verify them. Nodes and checkpoints never change once written, so they are
-served from the sequencer's TreeCache; a proof asks the database at most for its leaf and the
-nodes not cached, in one query. Proof reads are audited without waiting (proof_reads.py)."""
+the public keys that verify them (the configured keyring's, never rows of the database). Nodes
+and checkpoints never change once written, so they are served from the sequencer's TreeCache; a
+proof asks the database at most for its leaf and the nodes not cached, in one query. Proof
+reads are audited without waiting (proof_reads.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from services.audit.log.domain.merkle.proofs import (
     inclusion_needs,
     inclusion_proof,
 )
-from services.audit.log.repository import checkpoints, head, signing_keys
+from services.audit.log.repository import checkpoints, head
 from services.audit.log.repository.nodes import fetch_nodes
 from services.audit.log.service.log import AuditLog, note_inclusion_proof, note_read
 
@@ -139,9 +140,9 @@ async def _checkpoint_at(log: AuditLog, tree_size: int) -> StoredCheckpoint | No
     return found
 
 
-async def public_keys(log: AuditLog) -> list[PublicKey]:
-    async with log.db.transaction() as session:
-        return await signing_keys.public_keys(session)
+def public_keys(log: AuditLog) -> list[PublicKey]:
+    """The configured keyring's public keys, each with its window of tree sizes."""
+    return log.keyring.public_keys()
 
 
 async def log_size(db: Database, cache: TreeCache) -> int:

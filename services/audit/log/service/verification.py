@@ -10,7 +10,7 @@ from runtime.auth import Principal
 from services.audit.log.domain.note import Verifier
 from services.audit.log.domain.records import Actor
 from services.audit.log.domain.verification import ChainVerifier, SignedRoot, Trust, Verdict
-from services.audit.log.repository import checkpoints, head, records, signing_keys
+from services.audit.log.repository import checkpoints, head, records
 from services.audit.log.service.log import AuditLog, record_own
 from services.audit.log.service.reading import PAGE
 from services.audit.log.service.redaction import redacted_seqs
@@ -47,7 +47,8 @@ async def verify_log(audit: AuditLog, *, caller: Principal | Actor) -> Verdict:
 async def _trust(audit: AuditLog) -> Trust:
     async with audit.db.transaction() as session:
         signed = await checkpoints.upto(session, 2**63 - 1)
-        keys = await signing_keys.public_keys(session)
+    # Only the configured keyring is trusted: the service's role can write the database.
+    keys = audit.keyring.public_keys()
     roots = {
         cp.tree_size: SignedRoot(
             cp.root_hex,

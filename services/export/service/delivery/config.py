@@ -11,6 +11,7 @@ from runtime.outbox import automation
 from services.export.clients.destinations import Destination
 from services.export.clients.destinations import config as destinations
 from services.export.domain.delivery import RetryPolicy
+from services.export.domain.signing import PinnedKeys
 from services.export.settings import Settings
 
 # The actor of automatic redeliveries and verifications in the audit log.
@@ -20,22 +21,25 @@ WORKER = automation("export-delivery", "1")
 @dataclass(frozen=True)
 class DeliveryConfig:
     """Destinations by name, the service's export directory (an export's files are in
-    `<export_dir>/<export id>/`), retries, the time one attempt may take, and the destinations
-    whose every delivery is verified by fetching it back at once."""
+    `<export_dir>/<export id>/`), retries, the time one attempt may take, the destinations
+    whose every delivery is verified by fetching it back at once, and the pinned signing keys
+    fetched-back copies are verified against (none: no copy verifies)."""
 
     destinations: Mapping[str, Destination]
     export_dir: Path
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     attempt_timeout_s: float = 600.0
     verify_after_delivery: frozenset[str] = frozenset()
+    keys: PinnedKeys = field(default_factory=PinnedKeys)
 
     @classmethod
-    def configured(cls, settings: Settings, export_dir: Path) -> DeliveryConfig:
+    def configured(cls, settings: Settings, export_dir: Path, keys: PinnedKeys) -> DeliveryConfig:
         """The destinations of TRADEOPS_EXPORT_DESTINATIONS (clients/destinations/config.py)."""
         return cls(
             destinations.parse(settings.destinations, settings.egress),
             export_dir,
             verify_after_delivery=destinations.verified_after_delivery(settings.destinations),
+            keys=keys,
         )
 
     def destination_named(self, name: str) -> Destination:

@@ -23,7 +23,7 @@ from services.export.domain.delivery import Verification, first
 from services.export.domain.exports import Export, ExportState
 from services.export.domain.requests import parse_id
 from services.export.repository import deliveries as jobs
-from services.export.repository import delivery_attempts, manifests, outbox, signing_keys
+from services.export.repository import delivery_attempts, manifests, outbox
 from services.export.repository.outbox import Actor
 from services.export.repository.verifications import add_verification
 from services.export.service.delivery import state
@@ -33,8 +33,10 @@ from services.export.service.verification.directory import verify_directory
 
 @dataclass(frozen=True)
 class _Trusted:
-    """What the fetched copy is checked against, all from our own database."""
+    """What the fetched copy is checked against: the signing key pinned in our files (never a
+    row our role could write), the manifests from our own database."""
 
+    key_id: str
     public_key_pem: bytes | None
     manifest: bytes | None
     previous_manifest: bytes | None
@@ -54,7 +56,7 @@ async def verify_delivered(
         state.require_signed(export)
         last = await delivery_attempts.last_delivered_to(session, export.id)
         name = destination_name or last or export.destination
-        trusted = await _trusted(session, export)
+        trusted = await _trusted(session, config, export)
     source = config.destination_named(name) if name else None
     problems, fetched_from = await _check(config, export, source, trusted)
     verdict = Verification(export.id, not problems, now, tuple(problems), fetched_from)
@@ -68,10 +70,11 @@ async def verify_delivered(
     return verdict
 
 
-async def _trusted(session: AsyncSession, export: Export) -> _Trusted:
+async def _trusted(session: AsyncSession, config: DeliveryConfig, export: Export) -> _Trusted:
     prev = export.prev_manifest_sha256
     return _Trusted(
-        await signing_keys.pem_of(session, export.key_id),
+        export.key_id,
+        config.keys.pem_of(export.key_id),
         await manifests.body_of_export(session, export.id),
         await manifests.manifest_body(session, prev) if prev else None,
     )
@@ -96,8 +99,13 @@ async def _check(
 
 
 def _problems(folder: Path, trusted: _Trusted) -> list[str]:
-    if trusted.public_key_pem is None or trusted.manifest is None:
-        return ["this service holds no signed manifest or signing key for the export"]
+    if trusted.public_key_pem is None:
+        return [
+            f"the export's signing key {trusted.key_id} is not pinned (neither the current key "
+            "nor in TRADEOPS_EXPORT_VERIFY_KEYS_FILE)"
+        ]
+    if trusted.manifest is None:
+        return ["this service holds no signed manifest for the export"]
     problems = verify_directory(folder, trusted.public_key_pem, trusted.previous_manifest)
     fetched = folder / MANIFEST
     if fetched.is_file() and fetched.read_bytes() != trusted.manifest:
