@@ -1,4 +1,4 @@
-"""0010_ops_execution_claimant: the backfill names the claimant of each action already claimed,
+"""0009_ops_execution_claimant: the backfill names the claimant of each action already claimed,
 from its first execution timeline entry, so the agent still reports what it claimed before the
 upgrade and a person still cannot. (The migrated table is compared with services.ops.tables in
 test_parameters_author_migration.)"""
@@ -18,7 +18,7 @@ from services.ops.service import execution
 from services.ops.service import proposals as service
 from tests.ops.helpers import AGENT_PRINCIPAL, later, person, propose
 
-MIGRATION = Path("services/ops/migrations/versions/0010_execution_claimant.py")
+MIGRATION = Path("services/ops/migrations/versions/0009_execution_claimant.py")
 OTTO = person("otto", "ops")
 
 

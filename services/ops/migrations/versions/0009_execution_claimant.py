@@ -6,7 +6,7 @@ Existing rows: taken from the action's first "execution" timeline entry, written
 claim in its transaction (a machine entry is a service's claim, any other a person's); "" when
 there is none, and then only services may report the result of an action still EXECUTING.
 
-Revision ID: 0010_ops_execution_claimant
+Revision ID: 0009_ops_execution_claimant
 Revises: 0008_ops_source_ref_per_proposer
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_ops_execution_claimant"
+revision = "0009_ops_execution_claimant"
 down_revision = "0008_ops_source_ref_per_proposer"
 branch_labels = None
 depends_on = None
