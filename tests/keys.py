@@ -13,11 +13,12 @@ import dataclasses
 from pathlib import Path
 
 from runtime import key_dir
-from runtime.auth import SERVICE
+from runtime.auth import SERVICE, TokenVerifier
+from runtime.grpc_server import ServiceSpec
 from runtime.keys import ISSUER, SigningKey, TrustStore
 from runtime.settings import AuthSettings
 from runtime.token_claims import service_audience
-from runtime.tokens import mint_person_token, mint_service_token
+from runtime.tokens import ServiceIdentity, mint_person_token, mint_service_token
 
 # "tests": the name of the in-process servers that are not one of the services.
 CALLERS = (
@@ -79,3 +80,21 @@ def owner_of(subject: str) -> str:
     if not subject.startswith("svc:") or name not in CALLERS:
         raise ValueError(f"no test key speaks for {subject!r}: use svc:NAME, NAME in {CALLERS}")
     return name
+
+
+def _keys_of(settings: AuthSettings) -> Keys:
+    assert settings.trust_file is not None, "settings from Keys.make"
+    return Keys(settings.trust_file.parent, settings)
+
+
+def verifier_for(spec: ServiceSpec, settings: AuthSettings) -> TokenVerifier:
+    """The verifier of the process serving `spec`: service tokens must be addressed to it
+    (named by its first gRPC service, tradeops.NAME.v1...; "tests" for test-only services)."""
+    parts = spec.service_names[0].split(".")
+    name = parts[1] if parts[0] == "tradeops" and parts[1] in key_dir.PROCESSES else "tests"
+    return TokenVerifier(_keys_of(settings).serving(name))
+
+
+def identity_for(subject: str, settings: AuthSettings) -> ServiceIdentity:
+    """The identity a service's code uses, with that service's own key."""
+    return ServiceIdentity(_keys_of(settings).serving(subject.split(".")[0]), subject)

@@ -17,9 +17,9 @@ from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
 from runtime.relay import OutboxRelay
 from runtime.settings import AuthSettings
-from runtime.tokens import ServiceIdentity
 from services.ops.service import proposals as service
 from services.ops.tables import outbox
+from tests.keys import identity_for
 from tests.ops.helpers import NOW, later, proposal
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -100,7 +100,7 @@ async def test_the_relay_delivers_use_case_events_to_the_audit_service(
     running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(serving("audit")))
     channel = open_channel(f"127.0.0.1:{running.port}")
     relay = OutboxRelay(
-        ops_db, outbox, audit_grpc.AuditServiceStub(channel), ServiceIdentity(serving("ops"), "ops")
+        ops_db, outbox, audit_grpc.AuditServiceStub(channel), identity_for("ops", auth_settings)
     )
     try:
         assert await relay.deliver_once() == 3
@@ -130,7 +130,7 @@ async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
     await running.stop(0)
     channel = open_channel(f"127.0.0.1:{running.port}")
     stub = audit_grpc.AuditServiceStub(channel)
-    relay = OutboxRelay(ops_db, outbox, stub, ServiceIdentity(serving("ops"), "ops"), timeout_s=2)
+    relay = OutboxRelay(ops_db, outbox, stub, identity_for("ops", auth_settings), timeout_s=2)
     try:
         assert await relay.deliver_once() == 0
     finally:
@@ -157,7 +157,7 @@ async def test_a_batch_the_audit_service_refuses_waits_its_own_backoff(
     running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(serving("audit")))
     channel = open_channel(f"127.0.0.1:{running.port}")
     stub = audit_grpc.AuditServiceStub(channel)
-    relay = OutboxRelay(ops_db, outbox, stub, ServiceIdentity(serving("ops"), "ops"))
+    relay = OutboxRelay(ops_db, outbox, stub, identity_for("ops", auth_settings))
     try:
         assert await relay.deliver_once() == 0
         assert await relay.deliver_once() == 0  # nothing due any more: no second call
@@ -182,7 +182,7 @@ async def test_the_audit_service_receives_each_event_exactly_as_the_outbox_store
     running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(serving("audit")))
     channel = open_channel(f"127.0.0.1:{running.port}")
     relay = OutboxRelay(
-        ops_db, outbox, audit_grpc.AuditServiceStub(channel), ServiceIdentity(serving("ops"), "ops")
+        ops_db, outbox, audit_grpc.AuditServiceStub(channel), identity_for("ops", auth_settings)
     )
     try:
         await relay.deliver_once()
