@@ -98,3 +98,8 @@ def verifier_for(spec: ServiceSpec, settings: AuthSettings) -> TokenVerifier:
 def identity_for(subject: str, settings: AuthSettings) -> ServiceIdentity:
     """The identity a service's code uses, with that service's own key."""
     return ServiceIdentity(_keys_of(settings).serving(subject.split(".")[0]), subject)
+
+
+def settings_for(name: str, settings: AuthSettings) -> AuthSettings:
+    """The auth settings of the process `name` (its key; tokens addressed to it)."""
+    return _keys_of(settings).serving(name)

@@ -54,7 +54,7 @@ def stack(
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
     db_urls = {service: service_url(e2e_pg.url(), service) for service in SERVICES}
-    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint), **keys.env()}
+    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint, keys)}
     running = Stack(env, home / "logs")
     try:
         running.start()
@@ -63,8 +63,11 @@ def stack(
         running.stop()
 
 
-def _stack_env(db_urls: dict[str, str], home: Path, otlp_endpoint: str) -> dict[str, str]:
+def _stack_env(
+    db_urls: dict[str, str], home: Path, otlp_endpoint: str, keys: Keys
+) -> dict[str, str]:
     env = {
+        **keys.env(),
         "TRADEOPS_EXPORT_DIR": str(home / "exports"),
         "TRADEOPS_OUTBOX_POLL_S": "0.2",
         "TRADEOPS_AUDIT_SIGNING_KEYS_FILE": str(home / "audit-signing-keys.json"),

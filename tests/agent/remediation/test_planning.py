@@ -169,7 +169,8 @@ async def test_only_people_who_may_triage_can_plan(
     remediation: Stub, token_for: Tokens, metadata: object, code: grpc.StatusCode
 ) -> None:
     if isinstance(metadata, str):
-        metadata = bearer(token_for("someone", metadata))
+        subject = "svc:tests" if metadata == "service" else "someone"
+        metadata = bearer(token_for(subject, metadata))
     request = pb.PlanRemediationRequest(decision_id="anything")
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await remediation.PlanRemediation(request, metadata=metadata, timeout=5)  # type: ignore[arg-type]
