@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import jwt
@@ -28,7 +29,7 @@ from runtime.tokens import ServiceIdentity, mint_service_token
 from tests.keys import Keys
 
 
-def _forge(key: SigningKey, claims: dict[str, object]) -> str:
+def _forge(key: SigningKey, claims: Mapping[str, object]) -> str:
     now = int(time.time())
     return jwt.encode(
         {"iat": now, "nbf": now, "exp": now + 600, **claims},
