@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from _keys import BenchKeys
 from google.protobuf import struct_pb2
 
-from runtime.auth import mint_token
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
 from runtime.provision import owner_url, provision, service_url
-from runtime.settings import SERVICES, AuthSettings
+from runtime.settings import SERVICES
 from runtime.stack import Stack
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
@@ -33,17 +33,18 @@ class System:
     stack: Stack
     server: LocalPostgres
     admin_url: str  # superuser, database "tradeops"
-    auth: AuthSettings
+    keys: BenchKeys
     home: Path
 
     def token(self, subject: str, *roles: str) -> str:
-        return mint_token(self.auth, subject, list(roles))
+        """A person's token, or with the role `service` the benchmark's own for ops."""
+        return self.keys.service("ops") if "service" in roles else self.keys.person(subject, *roles)
 
 
-def _env(server: LocalPostgres, home: Path, secret: str) -> dict[str, str]:
+def _env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no exporters
     env.update(
-        TRADEOPS_JWT_SECRET=secret,
+        **keys.env(),
         TRADEOPS_EXPORT_DIR=str(home / "exports"),
         TRADEOPS_AUDIT_SIGNING_KEYS_FILE=str(home / "audit-signing-keys.json"),
         TRADEOPS_AUDIT_CREATE_DEV_KEYS="1",
@@ -69,13 +70,12 @@ def system(
         provision(server.url())
         for service in ("audit", "ops"):
             upgrade(service, owner_url(server.url(), service))
-        secret = secrets.token_urlsafe(48)[:48]
-        stack = Stack({**_env(server, home, secret), **(extra_env or {})}, home / "logs")
+        keys = BenchKeys(home / "keys")
+        stack = Stack({**_env(server, home, keys), **(extra_env or {})}, home / "logs")
         stack.log_dir.mkdir(parents=True, exist_ok=True)
         for name in ("audit", "ops", "gateway") if gateway else ("audit", "ops"):
             stack.start_one(name)
-        auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
-        yield System(stack, server, server.url(database="tradeops"), auth, home)
+        yield System(stack, server, server.url(database="tradeops"), keys, home)
     finally:
         if stack is not None:
             stack.stop()

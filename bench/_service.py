@@ -7,19 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from _common import REPO, Cluster
+from _keys import BenchKeys
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from runtime.auth import mint_token
 from runtime.clients import open_channel
 from runtime.pgserver import free_port
-from runtime.settings import AuthSettings
 
 
 @dataclass(frozen=True)
@@ -30,12 +28,12 @@ class Served:
     pid: int
 
 
-def _service_env(cluster: Cluster, keys_file: Path, port: int, secret: str) -> dict[str, str]:
+def _service_env(cluster: Cluster, keys_file: Path, port: int, keys: BenchKeys) -> dict[str, str]:
     return {
         **os.environ,
+        **keys.env(),
         "TRADEOPS_AUDIT_DATABASE_URL": cluster.audit_url,
         "TRADEOPS_GRPC_LISTEN": f"127.0.0.1:{port}",
-        "TRADEOPS_JWT_SECRET": secret,
         "TRADEOPS_AUDIT_SIGNING_KEYS_FILE": str(keys_file),
         "TRADEOPS_AUDIT_CREATE_DEV_KEYS": "1",
         "TRADEOPS_AUDIT_CHECKPOINT_EVERY_RECORDS": "1000",
@@ -47,22 +45,20 @@ def _service_env(cluster: Cluster, keys_file: Path, port: int, secret: str) -> d
 @contextlib.asynccontextmanager
 async def audit_service(cluster: Cluster, keys_file: Path) -> AsyncIterator[Served]:
     """`python -m services.audit` as its own process, until it reports SERVING."""
-    port, secret = free_port(), secrets.token_urlsafe(48)[:48]
+    port, keys = free_port(), BenchKeys(keys_file.parent / "token-keys")
     log = keys_file.parent / "audit-service.log"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "services.audit",
-        env=_service_env(cluster, keys_file, port, secret),
+        env=_service_env(cluster, keys_file, port, keys),
         cwd=REPO,
         stdout=_open_log(log),
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await until_serving(f"127.0.0.1:{port}", process, log)
-        auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
-        token = mint_token(auth, "svc:bench", ["service"])
-        yield Served(f"127.0.0.1:{port}", token, log, process.pid)
+        yield Served(f"127.0.0.1:{port}", keys.service("audit"), log, process.pid)
     finally:
         if process.returncode is None:
             process.terminate()

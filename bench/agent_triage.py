@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -28,15 +27,14 @@ from pathlib import Path
 from _agent_rows import baseline_rows, insert_baseline, report
 from _audit_sink import audit_sink
 from _common import REPO, result, scratch
+from _keys import BenchKeys
 from _service import until_serving
 from psycopg import Connection
 
-from runtime.auth import mint_token
 from runtime.clients import bearer, open_channel
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
 from runtime.provision import owner_url, provision, service_url
-from runtime.settings import AuthSettings
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
 TARGET_RATE, TARGET_RATIO = 2_000, 0.3
@@ -61,13 +59,13 @@ def cluster(datadir: Path) -> Iterator[tuple[str, str]]:
 @contextlib.asynccontextmanager
 async def agent_service(agent_url: str, work: Path, audit: str) -> AsyncIterator[tuple[str, str]]:
     """`python -m services.agent` until it reports SERVING; yields (address, service token)."""
-    port, secret = free_port(), secrets.token_urlsafe(48)[:48]
+    port, keys = free_port(), BenchKeys(work / "token-keys")
     closed = f"127.0.0.1:{free_port()}"  # nobody listens: these peers are unreachable
     env = {
         **os.environ,
         "TRADEOPS_AGENT_DATABASE_URL": agent_url,
         "TRADEOPS_GRPC_LISTEN": f"127.0.0.1:{port}",
-        "TRADEOPS_JWT_SECRET": secret,
+        **keys.env(),
         "TRADEOPS_AUDIT_ADDR": audit,
         **{f"TRADEOPS_{peer}_ADDR": closed for peer in ("OPS", "EXPORT")},
         "TRADEOPS_AGENT_PROPOSAL_RETRY_S": "3600",
@@ -82,8 +80,7 @@ async def agent_service(agent_url: str, work: Path, audit: str) -> AsyncIterator
     )  # fmt: skip
     try:
         await until_serving(f"127.0.0.1:{port}", process, log, "agent")
-        auth = AuthSettings(secret, "tradeops-dev", "tradeops", 3600)
-        yield f"127.0.0.1:{port}", mint_token(auth, "svc:bench", ["service"])
+        yield f"127.0.0.1:{port}", keys.service("agent")
     finally:
         if process.returncode is None:
             process.terminate()

@@ -23,9 +23,10 @@ from gateway.rbac import authorize, document
 from gateway.refusals import RefusalReporter
 from gateway.rest_schema import add_components
 from runtime import collector
-from runtime.auth import ServiceIdentity, TokenVerifier
+from runtime.auth import TokenVerifier
 from runtime.settings import GatewaySettings
 from runtime.telemetry import tracing_enabled
+from runtime.tokens import ServiceIdentity
 
 DESCRIPTION = (
     "REST for people and tools. Send `Authorization: Bearer <jwt>`; each route lists the roles "

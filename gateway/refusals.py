@@ -23,12 +23,13 @@ from typing import Any
 
 import grpc
 
-from runtime.auth import Principal, ServiceIdentity
+from runtime.auth import Principal
 from runtime.clients import bearer
 from runtime.outbox import ANONYMOUS, automation, new_event, person, refusal_actor
 from runtime.refusal_hook import clipped
 from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings, RefusalWindows, clip, source_of
 from runtime.relay import audit_event
+from runtime.tokens import ServiceIdentity
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 
@@ -116,7 +117,7 @@ class RefusalReporter:
             await self._audit.AppendEvents(
                 audit_pb.AppendEventsRequest(events=[audit_event(e) for e in events]),
                 timeout=self._timeout_s,
-                metadata=bearer(self._identity.token()),
+                metadata=bearer(self._identity.token("audit")),
             )
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             # Back to the front, oldest first; what no longer fits (the newest) is counted.

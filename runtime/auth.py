@@ -1,14 +1,16 @@
 """Identity: JWT bearer tokens turned into principals, and the role sets RBAC checks against.
 
-Tokens are HS256 JWTs signed with TRADEOPS_JWT_SECRET for local use; the issuer, audience,
-expiry and not-before are checked. Roles come from the `roles` claim. Services call each other
-with a token of their own carrying the pseudo-role `service`. With an identity provider
-configured (runtime.jwks, TRADEOPS_OIDC_*), people's tokens are RS256/ES256/EdDSA tokens
-checked against its JWKS, and the shared secret vouches for services only."""
+A token's key id says who vouches for it. Keys pinned in the trust file (runtime.keys,
+runtime.token_claims) belong to the local issuer of people's tokens or to one service: a
+service's token always carries the pseudo-role `service` and nothing else, a person's token
+its `roles` claim and never `service`. With an identity provider configured (runtime.jwks,
+TRADEOPS_OIDC_*), people's tokens come from it instead, and the local issuer is refused.
+Issuer, audience, expiry and not-before are checked on every token."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -19,7 +21,9 @@ import jwt
 
 from runtime.errors import PermissionDenied, Unauthenticated
 from runtime.jwks import LEEWAY_S, JwksKeys, claim_at, verify_idp_token
+from runtime.keys import ISSUER, KeyFileError, TrustStore
 from runtime.settings import AuthSettings, OidcSettings
+from runtime.token_claims import check_local
 
 ROLES = ("viewer", "trader", "ops", "compliance", "admin")
 SERVICE = "service"
@@ -31,7 +35,7 @@ APPROVERS = frozenset({"ops", "compliance", "admin"})
 COMPLIANCE = frozenset({"compliance", "admin"})
 SERVICES = frozenset({SERVICE})
 
-_ALGORITHMS = ["HS256"]
+TRUST_RELOAD_MIN_S = 1.0  # an unknown key id re-reads the trust file at most this often
 MAX_CACHED_TOKENS = 10_000  # verified tokens remembered per verifier (a few MB at most)
 
 
@@ -54,24 +58,27 @@ class Principal:
 class TokenVerifier:
     """Verifies bearer tokens. A verified token is remembered (up to `max_cached`, by its exact
     string) until its expiry, so a caller sending the same token again costs a dictionary look-up
-    instead of an HMAC and a claims check: the signature cannot change without the string
-    changing, and the expiry is checked on every use. Refused tokens are never remembered."""
+    instead of a signature check: the signature cannot change without the string changing, and
+    the expiry is checked on every use. Refused tokens are never remembered."""
 
     def __init__(self, settings: AuthSettings, max_cached: int = MAX_CACHED_TOKENS) -> None:
         self._settings, self._max_cached = settings, max_cached
         self._verified: dict[str, tuple[Principal, float]] = {}
         oidc = settings.oidc
         self._idp = (oidc, JwksKeys(oidc)) if oidc is not None else None
+        self._trust, self._trust_read = settings.trust, _mtime(settings)
+        self._trust_checked = time.monotonic()
 
     def verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
         if cached is not None and time.time() < cached[1]:
             return cached[0]
         self._verified.pop(token, None)
-        if self._idp is not None and _algorithm(token) != "HS256":
+        kid = _key_id(token)
+        if self._idp is not None and self._trusted(kid) is None:
             claims, principal = _from_idp(token, *self._idp)
         else:
-            claims, principal = self._from_secret(token)
+            claims, principal = self._from_trusted(token, kid)
         self._remember(token, principal, claims["exp"])
         return principal
 
@@ -84,24 +91,27 @@ class TokenVerifier:
             return self.verify(token)
         return await asyncio.to_thread(self.verify, token)
 
-    def _from_secret(self, token: str) -> tuple[dict[str, Any], Principal]:
-        try:
-            claims = jwt.decode(
-                token,
-                self._settings.secret,
-                algorithms=_ALGORITHMS,
-                audience=self._settings.audience,
-                issuer=self._settings.issuer,
-                leeway=LEEWAY_S,
-                options={"require": ["exp", "sub", "iss", "aud"]},
-            )
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"invalid token: {exc}") from None
-        principal = _principal(claims, token)
-        if self._idp is not None and principal.roles != SERVICES:
-            # With an identity provider, the shared secret only vouches for services.
+    def _from_trusted(self, token: str, kid: str) -> tuple[dict[str, Any], Principal]:
+        self._trusted(kid)
+        claims, owner = check_local(token, kid, self._trust, self._settings, LEEWAY_S)
+        if owner != ISSUER:
+            return claims, Principal(str(claims["sub"]), SERVICES, "", token)
+        if self._idp is not None:
             raise Unauthenticated("invalid token: people sign in through the identity provider")
-        return claims, principal
+        return claims, _principal(claims, token)
+
+    def _trusted(self, kid: str) -> tuple[str, object] | None:
+        """The owner of `kid`; an unknown id re-reads a changed trust file (a rotation)."""
+        found = self._trust.owner_of(kid)
+        path, now = self._settings.trust_file, time.monotonic()
+        if found is not None or path is None or now - self._trust_checked < TRUST_RELOAD_MIN_S:
+            return found
+        self._trust_checked = now
+        if _mtime(self._settings) != self._trust_read:
+            # A file that does not parse (half edited by hand) leaves the keys we have.
+            with contextlib.suppress(KeyFileError):
+                self._trust, self._trust_read = TrustStore.load(path), _mtime(self._settings)
+        return self._trust.owner_of(kid)
 
     def _remember(self, token: str, principal: Principal, exp: object) -> None:
         if not isinstance(exp, int | float):
@@ -136,55 +146,27 @@ def _from_idp(token: str, oidc: OidcSettings, keys: JwksKeys) -> tuple[dict[str,
     return claims, Principal(subject, known, str(claims.get("desk", "")), token)
 
 
-def _algorithm(token: str) -> str:
+def _key_id(token: str) -> str:
     try:
-        return str(jwt.get_unverified_header(token).get("alg", ""))
+        return str(jwt.get_unverified_header(token).get("kid", ""))
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"invalid token: {exc}") from None
+
+
+def _mtime(settings: AuthSettings) -> float:
+    try:
+        return settings.trust_file.stat().st_mtime if settings.trust_file else 0.0
+    except OSError:
+        return 0.0
 
 
 def _principal(claims: dict[str, object], token: str) -> Principal:
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("invalid token: roles claim must be a list of strings")
-    known = frozenset(roles) & (ANYONE | SERVICES)
+    # The issuer's key vouches for people: never for the services' pseudo-role.
+    known = frozenset(roles) & ANYONE
     return Principal(str(claims["sub"]), known, str(claims.get("desk", "")), token)
-
-
-def mint_token(
-    settings: AuthSettings, subject: str, roles: Iterable[str], desk: str = "", ttl_s: int = 0
-) -> str:
-    """Signs a token; used by `tradeops token` and by services for their own identity."""
-    unknown = set(roles) - (ANYONE | SERVICES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}; known: {', '.join(ROLES)}")
-    now = int(time.time())
-    claims = {
-        "sub": subject,
-        "roles": sorted(set(roles)),
-        "iss": settings.issuer,
-        "aud": settings.audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + (ttl_s or settings.token_ttl_s),
-    }
-    if desk:
-        claims["desk"] = desk
-    return jwt.encode(claims, settings.secret, algorithm="HS256")
-
-
-class ServiceIdentity:
-    """A service's own token, re-minted shortly before it expires."""
-
-    def __init__(self, settings: AuthSettings, service: str) -> None:
-        self._settings, self._subject = settings, f"svc:{service}"
-        self._token, self._expires = "", 0.0
-
-    def token(self) -> str:
-        if time.time() > self._expires - 60:
-            self._token = mint_token(self._settings, self._subject, [SERVICE], ttl_s=900)
-            self._expires = time.time() + 900
-        return self._token
 
 
 _current: ContextVar[Principal | None] = ContextVar("tradeops_principal", default=None)

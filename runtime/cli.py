@@ -1,11 +1,15 @@
-"""`tradeops` command line: development tokens and migrations.
+"""`tradeops` command line: development tokens, token keys, certificates and migrations.
 
     tradeops token --sub alice --roles ops[,compliance] [--desk D] [--ttl SECONDS]
+    tradeops keys init [--dir DIR]
+    tradeops keys rotate issuer|service NAME [--dir DIR]
+    tradeops keys retire KID [--dir DIR]
     tradeops migrate
     tradeops certs [--dir DIR] [--days N] [--host NAME ...] [--force]
 
-The token is signed with TRADEOPS_JWT_SECRET / TRADEOPS_JWT_SECRET_FILE, or with the secret
-`make run` keeps in .tradeops/jwt.secret when neither is set.
+Tokens are signed with the local issuer's key (TRADEOPS_ISSUER_KEY_FILE, by default issuer.pem
+in TRADEOPS_KEYS_DIR, which `make run` fills: .tradeops/keys); runtime/key_dir.py has the
+folder's layout.
 
 `migrate` provisions roles and schemas when TRADEOPS_ADMIN_DATABASE_URL is set, then migrates
 each schema as its owner role (runtime.provision.migration_url names the settings)."""
@@ -16,9 +20,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TypeAlias
 
-from runtime.auth import ROLES, mint_token
+from runtime import key_dir
+from runtime.auth import ROLES
+from runtime.keys import ISSUER, KeyFileError, SigningKey
 from runtime.settings import SERVICES, AuthSettings, SettingsError
+from runtime.tokens import mint_person_token
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,15 +38,17 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (SettingsError, ValueError) as exc:
+    except (SettingsError, KeyFileError, ValueError) as exc:
         print(f"tradeops: {exc}", file=sys.stderr)
         return 2
 
 
-def build_parser() -> tuple[
-    argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]
-]:
-    """The `tradeops` parser and its subcommands, so other packages can add commands to it."""
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, Subcommands, Subcommands]:
+    """The `tradeops` parser, its subcommands and the kinds of `keys rotate`, so other packages
+    can add commands and kinds of keys to them."""
     parser = argparse.ArgumentParser(prog="tradeops")
     commands = parser.add_subparsers(required=True)
     token = commands.add_parser("token", help="print a development token")
@@ -47,6 +57,7 @@ def build_parser() -> tuple[
     token.add_argument("--desk", default="")
     token.add_argument("--ttl", type=int, default=0, help="lifetime in seconds")
     token.set_defaults(run=_token)
+    key_kinds = add_keys_commands(commands)
     migrate = commands.add_parser("migrate", help="provision roles and schemas, run migrations")
     migrate.set_defaults(run=_migrate)
     certs = commands.add_parser("certs", help="make a development CA and mutual-TLS certificates")
@@ -55,18 +66,62 @@ def build_parser() -> tuple[
     certs.add_argument("--host", action="append", default=[], help="extra name or IP (repeat)")
     certs.add_argument("--force", action="store_true", help="replace an existing CA and set")
     certs.set_defaults(run=_certs)
-    return parser, commands
+    return parser, commands, key_kinds
 
 
 def _token(args: argparse.Namespace) -> int:
-    env = dict(os.environ)
-    local_secret = Path(env.get("TRADEOPS_HOME", ".tradeops")) / "jwt.secret"
-    if not env.get("TRADEOPS_JWT_SECRET") and not env.get("TRADEOPS_JWT_SECRET_FILE"):
-        env["TRADEOPS_JWT_SECRET_FILE"] = str(local_secret)
-        if not local_secret.exists():
-            raise SettingsError("no secret: set TRADEOPS_JWT_SECRET or run `make run` once")
+    path = key_dir.issuer_key_file(os.environ)
+    if not path.exists():
+        raise SettingsError(f"no issuer key at {path}: run `make run` or `tradeops keys init`")
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-    print(mint_token(AuthSettings.from_env(env), args.sub, roles, args.desk, args.ttl))
+    issuer = SigningKey.load(path, ISSUER)
+    settings = AuthSettings.from_env(os.environ)
+    print(mint_person_token(issuer, settings, args.sub, roles, args.desk, args.ttl))
+    return 0
+
+
+def add_keys_commands(commands: Subcommands) -> Subcommands:
+    """`tradeops keys ...`; returns the `rotate` subcommands, where the services add theirs."""
+    keys = commands.add_parser("keys", help="token and signing keys: make, rotate, retire")
+    actions = keys.add_subparsers(required=True)
+    init = actions.add_parser("init", help="make the issuer's and every process's token keys")
+    init.set_defaults(run=_keys_init)
+    rotate = actions.add_parser("rotate", help="a new key; old public keys keep verifying")
+    kinds = rotate.add_subparsers(required=True)
+    issuer = kinds.add_parser("issuer", help="the local issuer of people's tokens")
+    issuer.set_defaults(run=_keys_rotate, owner=ISSUER)
+    service = kinds.add_parser("service", help="one service's (or desk system's) token key")
+    service.add_argument("owner", metavar="NAME")
+    service.set_defaults(run=_keys_rotate)
+    retire = actions.add_parser("retire", help="stop trusting a public key")
+    retire.add_argument("kid")
+    retire.set_defaults(run=_keys_retire)
+    for parser in (init, issuer, service, retire):
+        parser.add_argument("--dir", type=Path, help="the keys folder [$TRADEOPS_KEYS_DIR]")
+    return kinds
+
+
+def _folder(args: argparse.Namespace) -> Path:
+    return Path(args.dir or key_dir.keys_dir(os.environ))
+
+
+def _keys_init(args: argparse.Namespace) -> int:
+    made = key_dir.ensure(_folder(args))
+    print(f"made keys for {', '.join(made)}" if made else "every key exists already")
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    if args.owner != ISSUER and not key_dir.valid_name(args.owner):
+        raise ValueError(f"{args.owner!r}: a service name is letters, digits, '-' and '_'")
+    kid = key_dir.rotate(_folder(args), args.owner)
+    print(f"new key {kid}; restart {args.owner} to sign with it (every verifier trusts it now)")
+    return 0
+
+
+def _keys_retire(args: argparse.Namespace) -> int:
+    key_dir.retire(_folder(args), args.kid)
+    print(f"retired {args.kid}: tokens it signed no longer verify")
     return 0
 
 

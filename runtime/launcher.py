@@ -10,26 +10,29 @@ processes, prints where everything is, and stops it all on Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from runtime.auth import mint_token
+from runtime import key_dir
+from runtime.keys import ISSUER, SigningKey
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
 from runtime.provision import migration_url, owner_url, provision, service_url
 from runtime.settings import SERVICES, AuthSettings
 from runtime.stack import ORDER, Stack
+from runtime.tokens import mint_person_token
 
 
 def main() -> int:
     home = Path(os.environ.get("TRADEOPS_HOME", ".tradeops")).resolve()
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.setdefault("TRADEOPS_JWT_SECRET_FILE", str(ensure_secret(home / "jwt.secret")))
+    env.setdefault(key_dir.KEYS_DIR_ENV, str(home / "keys"))
+    if key_dir.TRUST_FILE_ENV not in env:
+        key_dir.ensure(key_dir.keys_dir(env))  # the issuer's and every process's token keys
     env.setdefault("TRADEOPS_EXPORT_DIR", str(home / "exports"))
     # The export service creates a development signing key here on first start.
     env.setdefault("TRADEOPS_EXPORT_SIGNING_KEY_FILE", str(home / "export-signing-key.pem"))
@@ -49,14 +52,6 @@ def main() -> int:
     finally:
         if pg is not None:
             pg.stop()
-
-
-def ensure_secret(path: Path) -> Path:
-    """A random development signing secret, created once, readable only by its owner."""
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path
 
 
 def prepare_database(env: dict[str, str], home: Path) -> LocalPostgres | None:
@@ -100,8 +95,10 @@ def run_stack(env: dict[str, str], home: Path) -> int:
 
 
 def banner(stack: Stack, env: dict[str, Any]) -> str:
-    auth = AuthSettings.from_env(env)
-    token = mint_token(auth, "admin", ["admin"], ttl_s=12 * 3600)
+    issuer = SigningKey.load(key_dir.issuer_key_file(env), ISSUER)
+    token = mint_person_token(
+        issuer, AuthSettings.from_env(env), "admin", ["admin"], ttl_s=12 * 3600
+    )
     url = stack.gateway_url()
     return "\n".join(
         [

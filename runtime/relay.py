@@ -16,11 +16,11 @@ from psycopg import sql
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Table
 
-from runtime.auth import ServiceIdentity
 from runtime.backoff import Backoff
 from runtime.clients import bearer
 from runtime.db import Database
 from runtime.telemetry import context_from_traceparent
+from runtime.tokens import ServiceIdentity
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.common.v1 import common_pb2
@@ -116,7 +116,7 @@ class OutboxRelay:
             await self._audit.AppendEvents(
                 audit_pb2.AppendEventsRequest(events=events),
                 timeout=self._timeout_s,
-                metadata=bearer(self._identity.token()),
+                metadata=bearer(self._identity.token("audit")),
             )
 
     def _postponed(self, ids: list[int], attempts: int, exc: grpc.aio.AioRpcError) -> Any:

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime import egress
+from runtime import egress, key_dir
+from runtime.keys import KeyFileError, SigningKey, TrustStore
 from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings
 
 SERVICES = ("agent", "ops", "export", "audit")
@@ -67,22 +68,40 @@ class OidcSettings:
 
 @dataclass(frozen=True)
 class AuthSettings:
-    secret: str = field(repr=False)
+    # Public keys of the local issuer and of every service (runtime.keys), and the file they
+    # came from: it is read again when a token names a key id not seen yet (a rotation).
+    trust: TrustStore
     issuer: str
     audience: str
     token_ttl_s: int
-    # When set, people sign in through the identity provider; HS256 tokens signed with
-    # `secret` then identify services only.
+    # When set, people sign in through the identity provider; the local issuer's tokens are
+    # then refused, and the trust file vouches for services only.
     oidc: OidcSettings | None = None
+    # This process ("" for a command-line tool): service tokens addressed to it are accepted,
+    # and its own key signs the tokens it sends.
+    name: str = ""
+    service_key: SigningKey | None = field(default=None, repr=False)
+    trust_file: Path | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> AuthSettings:
+    def from_env(cls, env: Mapping[str, str], name: str = "") -> AuthSettings:
+        trust_path = key_dir.trust_file(env)
+        try:
+            trust = TrustStore.load(trust_path)
+            key = SigningKey.load(key_dir.service_key_file(env, name), name) if name else None
+        except KeyFileError as exc:
+            raise SettingsError(f"{exc} (`tradeops keys init` makes them)") from None
+        if key is not None and (trust.owner_of(key.kid) or ("",))[0] != name:
+            raise SettingsError(f"the trust file {trust_path} does not pin {name}'s key {key.kid}")
         return cls(
-            secret=_jwt_secret(env),
+            trust=trust,
             issuer=env.get("TRADEOPS_JWT_ISSUER", "tradeops-dev"),
             audience=env.get("TRADEOPS_JWT_AUDIENCE", "tradeops"),
             token_ttl_s=int(env.get("TRADEOPS_TOKEN_TTL_S", "3600")),
             oidc=OidcSettings.from_env(env),
+            name=name,
+            service_key=key,
+            trust_file=trust_path,
         )
 
 
@@ -111,7 +130,7 @@ class ServiceSettings:
             database_url=database_url(name, env),
             listen=env.get("TRADEOPS_GRPC_LISTEN", f"127.0.0.1:{DEFAULT_PORTS[name]}"),
             peers=peer_addresses(env),
-            auth=AuthSettings.from_env(env),
+            auth=AuthSettings.from_env(env, name),
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
             export_dir=Path(env.get("TRADEOPS_EXPORT_DIR", ".tradeops/exports")).resolve(),
             outbox_poll_s=float(env.get("TRADEOPS_OUTBOX_POLL_S", "0.5")),
@@ -141,7 +160,7 @@ class GatewaySettings:
             listen_host=env.get("TRADEOPS_GATEWAY_HOST", "127.0.0.1"),
             listen_port=int(env.get("TRADEOPS_GATEWAY_PORT", "8000")),
             peers=peer_addresses(env),
-            auth=AuthSettings.from_env(env),
+            auth=AuthSettings.from_env(env, "gateway"),
             rpc_timeout_s=float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5")),
             max_body_bytes=max_body_bytes(env),
             long_rpc_timeout_s=float(env.get("TRADEOPS_LONG_RPC_TIMEOUT_S", "300")),
@@ -189,15 +208,3 @@ def egress_policy(env: Mapping[str, str]) -> egress.EgressPolicy:
         return egress.parse(env.get(egress.SETTING, ""))
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-
-
-def _jwt_secret(env: Mapping[str, str]) -> str:
-    secret = env.get("TRADEOPS_JWT_SECRET")
-    path = env.get("TRADEOPS_JWT_SECRET_FILE")
-    if not secret and path:
-        secret = Path(path).read_text().strip()
-    if not secret or len(secret) < 32:
-        raise SettingsError(
-            "set TRADEOPS_JWT_SECRET or TRADEOPS_JWT_SECRET_FILE to a secret of 32+ characters"
-        )
-    return secret

@@ -10,29 +10,36 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from runtime.auth import Principal, mint_token
+from runtime.auth import Principal
 from runtime.db import Database, sqlalchemy_url
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
 from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES, AuthSettings
-
-TEST_SECRET = "test-only-secret-not-used-anywhere-else-0123456789"
-
-
-@pytest.fixture(scope="session")
-def auth_settings() -> AuthSettings:
-    return AuthSettings(
-        secret=TEST_SECRET, issuer="tradeops-dev", audience="tradeops", token_ttl_s=3600
-    )
+from tests.keys import Keys
 
 
 @pytest.fixture(scope="session")
-def token_for(auth_settings: AuthSettings) -> Callable[..., str]:
-    def make(subject: str, *roles: str, desk: str = "") -> str:
-        return mint_token(auth_settings, subject, roles, desk=desk)
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return Keys.make(tmp_path_factory.mktemp("keys"))
 
-    return make
+
+@pytest.fixture(scope="session")
+def auth_settings(keys: Keys) -> AuthSettings:
+    """In-process servers' settings: trust as configured, the name "tests"."""
+    return keys.settings
+
+
+@pytest.fixture(scope="session")
+def serving(keys: Keys) -> Callable[[str], AuthSettings]:
+    """The settings of one service: its own key, and tokens addressed to it."""
+    return keys.serving
+
+
+@pytest.fixture(scope="session")
+def token_for(keys: Keys) -> Callable[..., str]:
+    """A person's token, or with the role `service` a token from that service's own key."""
+    return keys.token
 
 
 @pytest.fixture(scope="session")

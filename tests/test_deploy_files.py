@@ -255,7 +255,19 @@ def test_configmap_holds_the_shared_non_secret_settings() -> None:
     for name, port in GRPC_PORTS.items():
         assert data[f"TRADEOPS_{name.upper()}_ADDR"] == f"{name}:{port}"
     assert data["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
-    assert data["TRADEOPS_JWT_SECRET_FILE"].startswith("/")
+    assert data["TRADEOPS_TRUST_FILE"] == "/var/run/secrets/tradeops/trust.json"
+    assert data["TRADEOPS_SERVICE_KEY_FILE"] == "/var/run/secrets/tradeops/service.pem"
+
+
+def test_each_pod_mounts_the_public_keys_and_only_its_own_private_token_key() -> None:
+    for name, deployment in objects("Deployment").items():
+        if name == "otel-collector":
+            continue
+        volumes = deployment["spec"]["template"]["spec"]["volumes"]
+        items = [i for v in volumes if "secret" in v for i in v["secret"].get("items", [])]
+        keys = {item["key"]: item["path"] for item in items if item["key"].endswith("token-key")}
+        assert keys == {f"{name}-token-key": "service.pem"}, name
+        assert {"key": "trust-json", "path": "trust.json"} in items, name
 
 
 def test_k8s_collector_config_matches_the_compose_collector_config() -> None:
@@ -295,7 +307,7 @@ def test_the_secret_scanner_flags_literal_secrets(line: str) -> None:
     [
         "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}",
         "url: postgresql://agent_svc:${AGENT_DB_PASSWORD:?set it}@postgres:5432/tradeops",
-        "TRADEOPS_JWT_SECRET_FILE: /run/secrets/tradeops_jwt_secret",
+        "TRADEOPS_TRUST_FILE: /run/secrets/tradeops_trust",
         "secretName: tradeops-secrets",
     ],
 )

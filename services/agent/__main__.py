@@ -8,7 +8,6 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
-from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, merge
@@ -18,6 +17,7 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
+from runtime.tokens import ServiceIdentity
 from services.agent.compliance.clients.peers import GrpcSources, Peers
 from services.agent.compliance.grpc_api import servicer as compliance_api
 from services.agent.compliance.settings import Settings as ComplianceSettings
@@ -113,7 +113,7 @@ def compliance_spec(
     scheduled = functools.partial(
         run_schedules,
         db,
-        lambda: GrpcSources(peers, identity.token()),
+        lambda: GrpcSources(peers, identity.token("ops", "export", "audit")),
         utc_now,
         limits=options.limits,
         schedule=options.schedule,

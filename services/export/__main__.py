@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from functools import partial
 
-from runtime.auth import Principal, ServiceIdentity
+from runtime.auth import Principal
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec
@@ -19,6 +19,7 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
+from runtime.tokens import ServiceIdentity
 from services.export.clients.audit import STREAM_DEADLINE_FACTOR, GrpcAuditReader
 from services.export.clients.compliance import GrpcComplianceResults
 from services.export.clients.evidence import GrpcEvidence
@@ -39,6 +40,9 @@ from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.agent.v1 import compliance_service_pb2_grpc as compliance_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
+
+# The services a scheduled export reads from, under the token of the run's requester.
+READS_FROM = ("audit", "ops", "agent")
 
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
@@ -87,7 +91,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         relay.run,
         OutboxGauges(db, outbox, "export").run,
         delivery_worker(db, delivery, now, on_event=relay.wake),
-        schedule_worker(db, scheduled_creator(exporter, identity.token), now),
+        schedule_worker(db, scheduled_creator(exporter, lambda: identity.token(*READS_FROM)), now),
         stale_sweeper(
             db, settings.export_dir, settings.export_stale_after_s, now, on_event=relay.wake
         ),

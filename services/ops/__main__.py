@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from runtime.auth import ServiceIdentity
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, Worker
@@ -15,6 +14,7 @@ from runtime.outbox_gauges import OutboxGauges
 from runtime.relay import OutboxRelay
 from runtime.service_main import run_service
 from runtime.settings import ServiceSettings
+from runtime.tokens import ServiceIdentity
 from services.ops.domain.actions import Clock
 from services.ops.grpc_api import servicer
 from services.ops.settings import Settings

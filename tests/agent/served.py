@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from runtime.auth import SERVICES, ServiceIdentity, TokenVerifier, current_principal
+from runtime.auth import SERVICES, current_principal
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
@@ -18,6 +18,7 @@ from services.agent.triage.grpc_api.servicer import spec
 from services.agent.triage.service.agent import Agent as AgentDeps
 from services.agent.triage.service.agent import utc_now
 from services.agent.triage.service.rulebook import RuleBook
+from tests.keys import identity_for, verifier_for
 from tradeops.agent.v1 import agent_service_pb2_grpc as pb_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
@@ -47,19 +48,16 @@ class Agent:
 
 async def serve_agent(db: Database, auth: AuthSettings, ops_address: str) -> AsyncIterator[Agent]:
     ops = FakeOps()  # type: ignore[abstract]  # the stubs mark every RPC abstract
-    ops_running = await start(
-        ServiceSpec(
-            register=lambda server: ops_grpc.add_OpsServiceServicer_to_server(ops, server),
-            service_names=[OPS_NAME],
-            rbac={f"/{OPS_NAME}/ProposeAction": SERVICES},
-        ),
-        "127.0.0.1:0",
-        TokenVerifier(auth),
+    ops_spec = ServiceSpec(
+        register=lambda server: ops_grpc.add_OpsServiceServicer_to_server(ops, server),
+        service_names=[OPS_NAME],
+        rbac={f"/{OPS_NAME}/ProposeAction": SERVICES},
     )
+    ops_running = await start(ops_spec, "127.0.0.1:0", verifier_for(ops_spec, auth))
     ops_channel = open_channel(ops_address or f"127.0.0.1:{ops_running.port}")
-    proposer = OpsProposer(ops_grpc.OpsServiceStub(ops_channel), ServiceIdentity(auth, "agent"), 2)
+    proposer = OpsProposer(ops_grpc.OpsServiceStub(ops_channel), identity_for("agent", auth), 2)
     deps = AgentDeps(db, proposer, RuleBook.shipped(utc_now))
-    running = await start(spec(deps), "127.0.0.1:0", TokenVerifier(auth))
+    running = await start(spec(deps), "127.0.0.1:0", verifier_for(spec(deps), auth))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield Agent(pb_grpc.AgentServiceStub(channel), ops)

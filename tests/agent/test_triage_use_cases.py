@@ -53,7 +53,7 @@ def agent(agent_db: Database, ops: FakeProposer) -> Agent:
 
 async def reported(agent: Agent, principal_for: Principals, new: NewIncident) -> Incident:
     return await service.create_incident(
-        agent.db, new=new, caller=principal_for("md-gw", "service"), clock=agent.clock
+        agent.db, new=new, caller=principal_for("svc:md", "service"), clock=agent.clock
     )
 
 
@@ -71,14 +71,14 @@ async def test_a_reported_incident_is_stored_and_audited(
     agent: Agent, principal_for: Principals
 ) -> None:
     incident = await reported(agent, principal_for, report())
-    assert incident.created_by == "md-gw"
+    assert incident.created_by == "svc:md"
     assert await service.get_incident(agent, incident_id=incident.id) == incident
     [event] = await events(agent.db)
     assert (event["action"], event["target"]) == (
         "agent.incident.created",
         f"incident/{incident.id}",
     )
-    assert event["actor"]["subject"] == "md-gw"
+    assert event["actor"]["subject"] == "svc:md"
 
 
 async def test_an_invalid_incident_is_not_stored(agent: Agent, principal_for: Principals) -> None:

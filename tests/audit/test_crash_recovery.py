@@ -21,7 +21,7 @@ from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres, free_port
 from runtime.provision import owner_url, provision, service_url
 from runtime.stack import grpc_serving
-from tests.conftest import TEST_SECRET
+from tests.keys import Keys
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from tradeops.common.v1 import common_pb2
@@ -41,13 +41,13 @@ def own_pg(tmp_path: Path) -> Iterator[LocalPostgres]:
 
 
 class AuditProcess:
-    def __init__(self, pg: LocalPostgres, home: Path) -> None:
+    def __init__(self, pg: LocalPostgres, home: Path, keys: Keys) -> None:
         self.address = f"127.0.0.1:{free_port()}"
         self.env = {
             **os.environ,
             "TRADEOPS_AUDIT_DATABASE_URL": service_url(pg.url(), "audit"),
             "TRADEOPS_GRPC_LISTEN": self.address,
-            "TRADEOPS_JWT_SECRET": TEST_SECRET,
+            **keys.env(),
             "TRADEOPS_AUDIT_SIGNING_KEYS_FILE": str(home / "keys.json"),
             "TRADEOPS_AUDIT_CREATE_DEV_KEYS": "1",
             "TRADEOPS_AUDIT_CHECKPOINT_EVERY_RECORDS": "100",
@@ -108,9 +108,9 @@ async def _produce(address: str, token: str, acked: set[str], sent: list[pb.Audi
 
 
 async def test_a_killed_audit_service_loses_no_acknowledged_event(
-    own_pg: LocalPostgres, tmp_path: Path, token_for: Callable[..., str]
+    own_pg: LocalPostgres, tmp_path: Path, token_for: Callable[..., str], keys: Keys
 ) -> None:
-    audit = AuditProcess(own_pg, tmp_path)
+    audit = AuditProcess(own_pg, tmp_path, keys)
     await audit.start()
     acked: set[str] = set()
     sent: list[pb.AuditEvent] = []

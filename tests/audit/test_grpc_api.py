@@ -9,12 +9,12 @@ import grpc
 import pytest
 from google.protobuf import json_format
 
-from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
 from services.audit.log.grpc_api.servicer import spec
 from services.audit.log.service.log import AuditLog
+from tests.keys import verifier_for
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 from tradeops.common.v1 import common_pb2
@@ -26,7 +26,8 @@ Token = Callable[..., str]
 async def audit(
     empty_log: AuditLog, auth_settings: AuthSettings
 ) -> AsyncIterator[pb_grpc.AuditServiceAsyncStub]:
-    running = await start(spec(empty_log, []), "127.0.0.1:0", TokenVerifier(auth_settings))
+    served = spec(empty_log, [])
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth_settings))
     try:
         async with open_channel(f"127.0.0.1:{running.port}") as channel:
             yield pb_grpc.AuditServiceStub(channel)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import grpc
 import pytest
 
-from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
@@ -24,6 +23,7 @@ from services.audit.log.service.log import AuditLog, append
 from tests.audit.conftest import tamper
 from tests.audit.factories import READER, event, events
 from tests.audit.logs import running_log
+from tests.keys import verifier_for
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
 
@@ -34,7 +34,8 @@ Token = Callable[..., str]
 async def audit(
     empty_log: AuditLog, auth_settings: AuthSettings
 ) -> AsyncIterator[pb_grpc.AuditServiceAsyncStub]:
-    running = await start(spec(empty_log, []), "127.0.0.1:0", TokenVerifier(auth_settings))
+    served = spec(empty_log, [])
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth_settings))
     try:
         async with open_channel(f"127.0.0.1:{running.port}") as channel:
             yield pb_grpc.AuditServiceStub(channel)

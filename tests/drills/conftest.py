@@ -19,6 +19,7 @@ from runtime.stack import ORDER, Stack
 from tests.drills.ledger import Ledger
 from tests.drills.load import Load
 from tests.e2e.conftest import _stack_env
+from tests.keys import Keys
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +37,11 @@ def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres
 
 @pytest.fixture(scope="session")
 def drill_stack(
-    drill_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
+    drill_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, keys: Keys
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("drill-stack")
     db_urls = {service: service_url(drill_pg.url(), service) for service in SERVICES}
-    env = {**os.environ, **_stack_env(db_urls, home, "")}
+    env = {**os.environ, **_stack_env(db_urls, home, "", keys)}
     # No OTLP receiver here: spans and metrics would only pile up in the exporters' retries.
     env.update({"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"})
     env.update({"TRADEOPS_TRACING": "off", "OTEL_EXPORTER_OTLP_ENDPOINT": ""})

@@ -35,7 +35,7 @@ class Load:
             name: {"Authorization": f"Bearer {token_for(name, role)}"}
             for name, role in (("olga", "ops"), ("bob", "ops"), ("carol", "compliance"))
         }
-        self._service_token = token_for("drill-producer", "service")
+        self._service_token = token_for("svc:drill-producer", "service")
         self.acks = Acks()
         self.failures: list[Failure] = []
         self._lock = threading.Lock()

@@ -18,8 +18,8 @@ from runtime.pgserver import LocalPostgres, free_port
 from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES
 from runtime.stack import Stack
-from tests.conftest import TEST_SECRET
 from tests.e2e.otlp import OtlpReceiver
+from tests.keys import Keys
 
 T = TypeVar("T")
 
@@ -47,11 +47,14 @@ def e2e_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
 
 @pytest.fixture(scope="session")
 def stack(
-    e2e_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver
+    e2e_pg: LocalPostgres,
+    tmp_path_factory: pytest.TempPathFactory,
+    otlp: OtlpReceiver,
+    keys: Keys,
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
     db_urls = {service: service_url(e2e_pg.url(), service) for service in SERVICES}
-    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint)}
+    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint, keys)}
     running = Stack(env, home / "logs")
     try:
         running.start()
@@ -60,9 +63,11 @@ def stack(
         running.stop()
 
 
-def _stack_env(db_urls: dict[str, str], home: Path, otlp_endpoint: str) -> dict[str, str]:
+def _stack_env(
+    db_urls: dict[str, str], home: Path, otlp_endpoint: str, keys: Keys
+) -> dict[str, str]:
     env = {
-        "TRADEOPS_JWT_SECRET": TEST_SECRET,
+        **keys.env(),
         "TRADEOPS_EXPORT_DIR": str(home / "exports"),
         "TRADEOPS_OUTBOX_POLL_S": "0.2",
         "TRADEOPS_AUDIT_SIGNING_KEYS_FILE": str(home / "audit-signing-keys.json"),

@@ -13,7 +13,7 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from runtime.auth import COMPLIANCE, SERVICE, Principal, TokenVerifier
+from runtime.auth import COMPLIANCE, SERVICE, Principal
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
@@ -22,6 +22,7 @@ from services.export.clients.audit import GrpcAuditReader
 from services.export.domain.exports import Export
 from services.export.domain.signing import Signer
 from services.export.service.exports import Exporter
+from tests.keys import verifier_for
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.common.v1 import common_pb2
@@ -171,7 +172,7 @@ async def fake_audit(auth_settings: AuthSettings) -> AsyncIterator[FakeAudit]:
             PROOF: COMPLIANCE | {SERVICE},
         },
     )
-    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(spec, "127.0.0.1:0", verifier_for(spec, auth_settings))
     fake.port = running.port
     try:
         yield fake

@@ -15,7 +15,7 @@ import grpc
 import pytest
 from google.protobuf.struct_pb2 import Struct
 
-from runtime.auth import APPROVERS, Principal, TokenVerifier
+from runtime.auth import APPROVERS, Principal
 from runtime.clients import open_channel
 from runtime.errors import InvalidArgument, NotFound
 from runtime.grpc_server import ServiceSpec, start
@@ -25,6 +25,7 @@ from services.export.domain.exports import ExportState
 from services.export.domain.requests import ExportRequest
 from services.export.service.exports import Exporter, create_export
 from tests.export.test_create_export import export_rows
+from tests.keys import verifier_for
 from tradeops.agent.v1 import compliance_service_pb2 as pb
 from tradeops.agent.v1 import compliance_service_pb2_grpc as pb_grpc
 
@@ -95,7 +96,7 @@ async def compliance(
         service_names=[name],
         rbac={f"/{name}/{method}": APPROVERS for method in ("ListResults", "GetRun")},
     )
-    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(spec, "127.0.0.1:0", verifier_for(spec, auth_settings))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield GrpcComplianceResults(pb_grpc.ComplianceServiceStub(channel), timeout_s=5), fake

@@ -10,7 +10,6 @@ from typing import Any
 import grpc
 import pytest
 
-from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
@@ -20,6 +19,7 @@ from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.exports import Exporter
 from tests.export.conftest import NOTE, ROOT, FakeAudit, signed_checkpoint
 from tests.export.test_create_export import events_for
+from tests.keys import verifier_for
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
 from tradeops.export.v1 import export_service_pb2_grpc as pb_grpc
@@ -33,11 +33,8 @@ async def stub(
 ) -> AsyncIterator[pb_grpc.ExportServiceAsyncStub]:
     keys = PinnedKeys.of(exporter.signer, datetime.now(UTC), [])
     config = DeliveryConfig(destinations={}, export_dir=exporter.export_dir, keys=keys)
-    running = await start(
-        spec(ExportServicer(exporter, config)),
-        "127.0.0.1:0",
-        TokenVerifier(auth_settings),
-    )
+    served = spec(ExportServicer(exporter, config))
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth_settings))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield pb_grpc.ExportServiceStub(channel)

@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
-from runtime.auth import ANYONE, SERVICES, Principal, TokenVerifier
+from runtime.auth import ANYONE, SERVICES, Principal
 from runtime.clients import open_channel
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings
@@ -22,6 +22,7 @@ from services.export.clients.reports import GrpcReports
 from services.export.domain.exports import ExportState
 from services.export.domain.requests import ExportRequest
 from services.export.service.exports import Exporter, create_export
+from tests.keys import verifier_for
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb2
 from tradeops.agent.v1 import agent_service_pb2_grpc as agent_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb2
@@ -144,7 +145,7 @@ async def reports(auth_settings: AuthSettings) -> AsyncIterator[Served]:
             ]
         },
     )
-    running = await start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(spec, "127.0.0.1:0", verifier_for(spec, auth_settings))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         stubs = ops_grpc.OpsServiceStub(channel), agent_grpc.AgentServiceStub(channel)

@@ -151,10 +151,10 @@ def test_an_evidence_pack_holds_the_votes_and_proven_audit_records_of_an_action(
     assert sums.returncode == 0, sums.stdout + sums.stderr
     assert cli(["export", "verify", str(directory), "--pubkey", str(key)]) == 0
 
-    automation = bearer(token_for("trigger/kill-switch", "service"))
+    automation = bearer(token_for("trigger:kill-switch", "service"))
     again = exports.CreateExport(pack_request(action_id, "pack-2"), metadata=automation, timeout=60)
     assert again.state == pb.EXPORT_STATE_SIGNED, again.failure_reason
-    assert again.requested_by == "trigger/kill-switch"
+    assert again.requested_by == "trigger:kill-switch"
 
 
 def test_an_unknown_action_is_not_found_and_nothing_is_written(

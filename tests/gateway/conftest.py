@@ -16,8 +16,9 @@ from gateway.app import create_app
 from runtime.auth import TokenVerifier
 from runtime.grpc_server import Running
 from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings
-from runtime.settings import AuthSettings, GatewaySettings
+from runtime.settings import GatewaySettings
 from tests.gateway.fakes import SERVICES, Recorder, start_fake
+from tests.keys import Keys
 
 MAX_BODY_BYTES = 4096
 RPC_TIMEOUT_S = 3.0  # distinct from the default 5, so the deadline seen is ours
@@ -36,7 +37,9 @@ class Gateway:
     fakes: dict[str, Running]
     token_for: Callable[..., str]
 
-    def auth(self, *roles: str, subject: str = "alice") -> dict[str, str]:
+    def auth(self, *roles: str, subject: str = "") -> dict[str, str]:
+        # A service's key speaks only for its own names.
+        subject = subject or ("svc:tests" if "service" in roles else "alice")
         return {"Authorization": f"Bearer {self.token_for(subject, *roles)}"}
 
 
@@ -51,28 +54,27 @@ def assert_forwarded(gateway: Gateway, method: str, headers: dict[str, str]) -> 
 
 
 @pytest.fixture
-async def gateway(
-    auth_settings: AuthSettings, token_for: Callable[..., str]
-) -> AsyncIterator[Gateway]:
-    async with running_gateway(auth_settings, token_for) as running:
+async def gateway(keys: Keys) -> AsyncIterator[Gateway]:
+    async with running_gateway(keys) as running:
         yield running
 
 
 @asynccontextmanager
 async def running_gateway(
-    auth_settings: AuthSettings,
-    token_for: Callable[..., str],
+    keys: Keys,
     tracer_provider: TracerProvider | None = None,
     refusals: RefusalSettings = DEFAULT_REFUSALS,
 ) -> AsyncIterator[Gateway]:
     recorder = Recorder()
-    verifier = TokenVerifier(auth_settings)
-    fakes = {name: await start_fake(name, recorder, verifier) for name in SERVICES}
+    fakes = {
+        name: await start_fake(name, recorder, TokenVerifier(keys.serving(name)))
+        for name in SERVICES
+    }
     settings = GatewaySettings(
         listen_host="127.0.0.1",
         listen_port=0,
         peers={name: f"127.0.0.1:{fake.port}" for name, fake in fakes.items()},
-        auth=auth_settings,
+        auth=keys.serving("gateway"),
         rpc_timeout_s=RPC_TIMEOUT_S,
         max_body_bytes=MAX_BODY_BYTES,
         long_rpc_timeout_s=LONG_RPC_TIMEOUT_S,
@@ -86,7 +88,7 @@ async def running_gateway(
                 transport=httpx.ASGITransport(app=app), base_url="http://gateway"
             ) as client,
         ):
-            yield Gateway(app, client, recorder, fakes, token_for)
+            yield Gateway(app, client, recorder, fakes, keys.token)
     finally:
         for fake in fakes.values():
             await fake.stop(0)

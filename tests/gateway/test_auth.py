@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.auth import mint_token
+from runtime.keys import ISSUER, SigningKey
 from runtime.settings import AuthSettings
+from runtime.tokens import mint_person_token
 from tests.gateway.conftest import Gateway
+from tests.keys import Keys
 
-OTHER_ISSUER = AuthSettings(
-    secret="another-secret-that-this-gateway-does-not-trust-01",
-    issuer="tradeops-dev",
-    audience="tradeops",
-    token_ttl_s=3600,
-)
+
+def _foreign(settings: AuthSettings) -> str:
+    """A well-formed admin token from a key nobody pinned."""
+    return mint_person_token(SigningKey.generate(ISSUER), settings, "mallory", ["admin"])
 
 
 async def test_a_request_without_a_token_gets_401_with_a_bearer_challenge(
@@ -31,15 +31,17 @@ async def test_a_request_without_a_token_gets_401_with_a_bearer_challenge(
     "authorization",
     [
         "Bearer not-a-jwt",
-        f"Bearer {mint_token(OTHER_ISSUER, 'mallory', ['admin'])}",
+        "foreign",
         "Basic YWxpY2U6c2VjcmV0",
         "Bearer ",
     ],
     ids=["garbage", "foreign-signature", "basic-scheme", "empty"],
 )
 async def test_a_request_with_a_bad_token_gets_401_and_never_reaches_a_service(
-    gateway: Gateway, authorization: str
+    gateway: Gateway, authorization: str, auth_settings: AuthSettings
 ) -> None:
+    if authorization == "foreign":
+        authorization = f"Bearer {_foreign(auth_settings)}"
     response = await gateway.client.post(
         "/agent/ops/actions/6a1c1b8e-0000-4000-8000-000000000001/approve",
         headers={"Authorization": authorization},
@@ -51,8 +53,8 @@ async def test_a_request_with_a_bad_token_gets_401_and_never_reaches_a_service(
     assert gateway.recorder.calls == []
 
 
-async def test_an_expired_token_is_refused(gateway: Gateway, auth_settings: AuthSettings) -> None:
-    expired = mint_token(auth_settings, "alice", ["ops"], ttl_s=-120)
+async def test_an_expired_token_is_refused(gateway: Gateway, keys: Keys) -> None:
+    expired = keys.token("alice", "ops", ttl_s=-120)
 
     response = await gateway.client.get(
         "/incidents", headers={"Authorization": f"Bearer {expired}"}

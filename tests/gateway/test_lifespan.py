@@ -4,17 +4,16 @@ collector's full collections while it serves, and handed back when it stops."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 
-from runtime.settings import AuthSettings
 from tests.gateway.conftest import running_gateway
+from tests.keys import Keys
 
 
 async def test_startup_objects_are_frozen_while_serving_and_released_on_shutdown(
-    auth_settings: AuthSettings, token_for: Callable[..., str]
+    keys: Keys,
 ) -> None:
     gc.unfreeze()
-    async with running_gateway(auth_settings, token_for) as gateway:
+    async with running_gateway(keys) as gateway:
         # An unfrozen full collection walked every route, model and module: 80 ms mid-request.
         assert gc.get_freeze_count() > 10_000
         response = await gateway.client.get("/incidents", headers=gateway.auth("viewer"))

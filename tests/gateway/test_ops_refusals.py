@@ -52,7 +52,7 @@ async def test_a_service_token_may_call_none_of_the_new_ops_routes(
     gateway: Gateway, method: str, url: str, body: Any
 ) -> None:
     response = await gateway.client.request(
-        method, url, json=body, headers=gateway.auth("service", subject="agent")
+        method, url, json=body, headers=gateway.auth("service", subject="svc:agent")
     )
 
     assert response.status_code == 403

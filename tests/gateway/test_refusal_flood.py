@@ -12,8 +12,8 @@ from collections.abc import Callable
 import grpc
 
 from runtime.refusals import MAX_TEXT_BYTES, RefusalSettings
-from runtime.settings import AuthSettings
 from tests.gateway.conftest import Gateway, running_gateway
+from tests.keys import Keys
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 
 Token = Callable[..., str]
@@ -65,9 +65,9 @@ async def until_counted(gateway: Gateway, count: int, timeout_s: float = 15.0) -
 
 
 async def test_a_thousand_bad_tokens_from_one_address_are_two_records_counting_all(
-    auth_settings: AuthSettings, token_for: Token
+    keys: Keys, token_for: Token
 ) -> None:
-    async with running_gateway(auth_settings, token_for) as gateway:  # the default 60 s window
+    async with running_gateway(keys) as gateway:  # the default 60 s window
         await flood(gateway, 1000, lambda n: {"Authorization": f"Bearer bad-{n}"})
     # Stopping the gateway records the window still open.
 
@@ -89,10 +89,10 @@ async def test_a_thousand_bad_tokens_from_one_address_are_two_records_counting_a
 
 
 async def test_windows_close_while_serving_and_a_flood_never_waits_for_audit(
-    auth_settings: AuthSettings, token_for: Token
+    keys: Keys, token_for: Token
 ) -> None:
     settings = RefusalSettings(window_s=0.5)
-    async with running_gateway(auth_settings, token_for, refusals=settings) as gateway:
+    async with running_gateway(keys, refusals=settings) as gateway:
         gateway.recorder.failures["AppendEvents"] = (grpc.StatusCode.UNAVAILABLE, "down")
         started = time.monotonic()
         await flood(gateway, 500, lambda n: gateway.auth("viewer", subject="mallory"), "POST")
@@ -113,10 +113,10 @@ async def test_windows_close_while_serving_and_a_flood_never_waits_for_audit(
 
 
 async def test_sources_past_the_bound_are_counted_in_an_overflow_event(
-    auth_settings: AuthSettings, token_for: Token
+    keys: Keys, token_for: Token
 ) -> None:
     settings = RefusalSettings(window_s=60.0, max_sources=3)
-    async with running_gateway(auth_settings, token_for, refusals=settings) as gateway:
+    async with running_gateway(keys, refusals=settings) as gateway:
         await flood(gateway, 100, lambda n: gateway.auth("viewer", subject=f"v{n % 10}"), "POST")
     events = appended(gateway)
 
@@ -138,9 +138,9 @@ async def test_sources_past_the_bound_are_counted_in_an_overflow_event(
 
 
 async def test_a_ten_kilobyte_subject_path_or_reason_is_clipped_in_the_record(
-    auth_settings: AuthSettings, token_for: Token
+    keys: Keys, token_for: Token
 ) -> None:
-    async with running_gateway(auth_settings, token_for) as gateway:
+    async with running_gateway(keys) as gateway:
         refused = await gateway.client.post(
             "/probes", json={}, headers=gateway.auth("viewer", subject="m" * 10_000)
         )

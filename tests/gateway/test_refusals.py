@@ -8,15 +8,20 @@ import json
 from typing import Any
 
 import grpc
+import pytest
 
 from gateway.refusals import RefusalReporter
-from runtime.auth import Principal, ServiceIdentity
-from runtime.settings import AuthSettings
-from tests.conftest import TEST_SECRET
+from runtime.auth import Principal
+from runtime.tokens import ServiceIdentity
+from tests.keys import Keys
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 
-IDENTITY = ServiceIdentity(AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600), "gateway")
 BOB = Principal("bob", frozenset({"viewer"}))
+
+
+@pytest.fixture
+def identity(keys: Keys) -> ServiceIdentity:
+    return ServiceIdentity(keys.serving("gateway"), "gateway")
 
 
 class Unavailable(grpc.aio.AioRpcError):
@@ -49,9 +54,11 @@ async def _settle(reporter: RefusalReporter, audit: FakeAudit, count: int) -> No
     raise AssertionError(f"only {len(audit.events())} of {count} events sent")
 
 
-async def test_a_refusal_becomes_one_denied_event_naming_caller_route_and_reason() -> None:
+async def test_a_refusal_becomes_one_denied_event_naming_caller_route_and_reason(
+    identity: ServiceIdentity,
+) -> None:
     audit = FakeAudit()
-    reporter = RefusalReporter(audit, IDENTITY, 1.0)  # type: ignore[arg-type]
+    reporter = RefusalReporter(audit, identity, 1.0)  # type: ignore[arg-type]
     task = asyncio.create_task(reporter.run())
     reporter.report(BOB, "POST", "/exports", 403, "no role among ['admin', 'compliance']")
     reporter.report(None, "GET", "/incidents", 401, "missing bearer token")
@@ -68,10 +75,12 @@ async def test_a_refusal_becomes_one_denied_event_naming_caller_route_and_reason
     assert denied.event_id != anonymous.event_id
 
 
-async def test_refusals_wait_while_audit_is_down_and_arrive_once_afterwards() -> None:
+async def test_refusals_wait_while_audit_is_down_and_arrive_once_afterwards(
+    identity: ServiceIdentity,
+) -> None:
     audit = FakeAudit()
     audit.down = True
-    reporter = RefusalReporter(audit, IDENTITY, 1.0)  # type: ignore[arg-type]
+    reporter = RefusalReporter(audit, identity, 1.0)  # type: ignore[arg-type]
     task = asyncio.create_task(reporter.run())
     for n in range(3):
         reporter.report(BOB, "GET", f"/probes/{n}", 403, "no")
@@ -84,9 +93,11 @@ async def test_refusals_wait_while_audit_is_down_and_arrive_once_afterwards() ->
     assert len(ids) == len(set(ids)) == 3
 
 
-async def test_a_flood_is_bounded_and_what_was_dropped_is_counted() -> None:
+async def test_a_flood_is_bounded_and_what_was_dropped_is_counted(
+    identity: ServiceIdentity,
+) -> None:
     audit = FakeAudit()
-    reporter = RefusalReporter(audit, IDENTITY, 1.0, max_queued=10)  # type: ignore[arg-type]
+    reporter = RefusalReporter(audit, identity, 1.0, max_queued=10)  # type: ignore[arg-type]
     for n in range(25):  # 25 callers: each refusal is the first of its source, recorded on its own
         reporter.report(Principal(f"bob{n}", frozenset()), "GET", f"/x/{n}", 403, "no")
     task = asyncio.create_task(reporter.run())

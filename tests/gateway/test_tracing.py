@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
@@ -9,15 +9,15 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from runtime.settings import AuthSettings
 from tests.gateway.conftest import Gateway, running_gateway
+from tests.keys import Keys
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 @pytest.fixture
 async def traced_gateway(
-    auth_settings: AuthSettings, token_for: Callable[..., str]
+    keys: Keys,
 ) -> AsyncIterator[Gateway]:
     """A gateway with a tracer provider and its channels opened with the gRPC client
     instrumentation on, as in `python -m gateway`; the instrumentation is removed afterwards."""
@@ -26,7 +26,7 @@ async def traced_gateway(
     if not already:
         instrumentor.instrument()
     try:
-        async with running_gateway(auth_settings, token_for, TracerProvider()) as gateway:
+        async with running_gateway(keys, TracerProvider()) as gateway:
             yield gateway
     finally:
         if not already:
@@ -47,12 +47,12 @@ async def test_the_callers_trace_continues_into_the_grpc_call(traced_gateway: Ga
 
 
 async def test_one_server_span_per_request_named_by_its_route_and_none_for_probes(
-    auth_settings: AuthSettings, token_for: Callable[..., str]
+    keys: Keys,
 ) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    async with running_gateway(auth_settings, token_for, provider) as gateway:
+    async with running_gateway(keys, provider) as gateway:
         headers = {**gateway.auth("viewer"), "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
         assert (await gateway.client.get("/incidents", headers=headers)).status_code == 200
         assert (await gateway.client.get("/healthz")).status_code == 200

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from runtime.auth import TokenVerifier
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
 from services.ops.grpc_api.servicer import spec
+from tests.keys import verifier_for
 from tests.ops.helpers import NOW
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 
@@ -42,7 +42,7 @@ async def ops(
     ops_db: Database, auth_settings: AuthSettings, hand_clock: HandClock
 ) -> AsyncIterator[pb_grpc.OpsServiceAsyncStub]:
     served = spec(ops_db, lambda: None, clock=hand_clock)
-    running = await start(served, "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth_settings))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield pb_grpc.OpsServiceStub(channel)

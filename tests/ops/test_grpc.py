@@ -6,9 +6,10 @@ import grpc
 import pytest
 from google.protobuf import struct_pb2
 
-from runtime.auth import mint_token
 from runtime.clients import bearer
+from runtime.keys import ISSUER, SigningKey
 from runtime.settings import AuthSettings
+from runtime.tokens import mint_person_token
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
@@ -82,10 +83,8 @@ async def test_a_call_without_a_valid_token_is_unauthenticated(
     ops: pb_grpc.OpsServiceAsyncStub, auth_settings: AuthSettings
 ) -> None:
     get = pb.GetActionRequest(id=UNKNOWN_ID)
-    other = AuthSettings(
-        "another-secret-of-at-least-32-characters!!", "tradeops-dev", "tradeops", 60
-    )
-    forged = bearer(mint_token(other, "mallory", ["admin"]))
+    stranger = SigningKey.generate(ISSUER)  # a well-formed token from a key nobody pinned
+    forged = bearer(mint_person_token(stranger, auth_settings, "mallory", ["admin"]))
     assert await code_of(ops.GetAction(get, timeout=5)) == grpc.StatusCode.UNAUTHENTICATED
     garbage = bearer("not.a.jwt")
     assert (

@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from sqlalchemy import select
 
 from runtime import backoff as backoff_module
-from runtime.auth import SERVICES, Principal, ServiceIdentity, TokenVerifier, current_principal
+from runtime.auth import SERVICES, Principal, TokenVerifier, current_principal
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
@@ -19,6 +19,7 @@ from runtime.relay import OutboxRelay
 from runtime.settings import AuthSettings
 from services.ops.service import proposals as service
 from services.ops.tables import outbox
+from tests.keys import identity_for
 from tests.ops.helpers import NOW, later, proposal
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -89,14 +90,17 @@ async def write_events(db: Database, principal_for: Callable[..., Principal]) ->
 
 
 async def test_the_relay_delivers_use_case_events_to_the_audit_service(
-    ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
+    ops_db: Database,
+    auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
+    principal_for: Callable[..., Principal],
 ) -> None:
     await write_events(ops_db, principal_for)
     fake = FakeAudit()  # type: ignore[abstract]
-    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(serving("audit")))
     channel = open_channel(f"127.0.0.1:{running.port}")
     relay = OutboxRelay(
-        ops_db, outbox, audit_grpc.AuditServiceStub(channel), ServiceIdentity(auth_settings, "ops")
+        ops_db, outbox, audit_grpc.AuditServiceStub(channel), identity_for("ops", auth_settings)
     )
     try:
         assert await relay.deliver_once() == 3
@@ -116,14 +120,17 @@ async def test_the_relay_delivers_use_case_events_to_the_audit_service(
 
 
 async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
-    ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
+    ops_db: Database,
+    auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
+    principal_for: Callable[..., Principal],
 ) -> None:
     await write_events(ops_db, principal_for)
-    running = await start(fake_spec(FakeAudit()), "127.0.0.1:0", TokenVerifier(auth_settings))  # type: ignore[abstract]
+    running = await start(fake_spec(FakeAudit()), "127.0.0.1:0", TokenVerifier(serving("audit")))  # type: ignore[abstract]
     await running.stop(0)
     channel = open_channel(f"127.0.0.1:{running.port}")
     stub = audit_grpc.AuditServiceStub(channel)
-    relay = OutboxRelay(ops_db, outbox, stub, ServiceIdentity(auth_settings, "ops"), timeout_s=2)
+    relay = OutboxRelay(ops_db, outbox, stub, identity_for("ops", auth_settings), timeout_s=2)
     try:
         assert await relay.deliver_once() == 0
     finally:
@@ -140,16 +147,17 @@ async def test_undelivered_events_stay_pending_while_the_audit_service_is_down(
 async def test_a_batch_the_audit_service_refuses_waits_its_own_backoff(
     ops_db: Database,
     auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
     principal_for: Callable[..., Principal],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(backoff_module, "random", Random(0))  # draws no near-zero delay
     await write_events(ops_db, principal_for)
     fake = FakeAudit(refuse=grpc.StatusCode.INVALID_ARGUMENT)  # type: ignore[abstract]
-    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(serving("audit")))
     channel = open_channel(f"127.0.0.1:{running.port}")
     stub = audit_grpc.AuditServiceStub(channel)
-    relay = OutboxRelay(ops_db, outbox, stub, ServiceIdentity(auth_settings, "ops"))
+    relay = OutboxRelay(ops_db, outbox, stub, identity_for("ops", auth_settings))
     try:
         assert await relay.deliver_once() == 0
         assert await relay.deliver_once() == 0  # nothing due any more: no second call
@@ -164,14 +172,17 @@ async def test_a_batch_the_audit_service_refuses_waits_its_own_backoff(
 
 
 async def test_the_audit_service_receives_each_event_exactly_as_the_outbox_stored_it(
-    ops_db: Database, auth_settings: AuthSettings, principal_for: Callable[..., Principal]
+    ops_db: Database,
+    auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
+    principal_for: Callable[..., Principal],
 ) -> None:
     await write_events(ops_db, principal_for)
     fake = FakeAudit()  # type: ignore[abstract]
-    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(fake_spec(fake), "127.0.0.1:0", TokenVerifier(serving("audit")))
     channel = open_channel(f"127.0.0.1:{running.port}")
     relay = OutboxRelay(
-        ops_db, outbox, audit_grpc.AuditServiceStub(channel), ServiceIdentity(auth_settings, "ops")
+        ops_db, outbox, audit_grpc.AuditServiceStub(channel), identity_for("ops", auth_settings)
     )
     try:
         await relay.deliver_once()

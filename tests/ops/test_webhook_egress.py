@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,14 +106,14 @@ async def _queued(db: Database, action_id: str) -> list[tuple[int, str | None]]:
 
 async def test_a_webhook_at_cloud_metadata_stops_ops_at_start_naming_it_and_the_setting(
     ops_db: Database,
-    auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _start_with(monkeypatch, environment("http://169.254.169.254", tmp_path))
 
     with pytest.raises(WebhookConfigError) as refused:
-        build(_settings(auth_settings, tmp_path), ops_db)
+        build(_settings(serving("ops"), tmp_path), ops_db)
 
     assert str(refused.value) == (
         f"TRADEOPS_OPS_WEBHOOKS[0] (slack-ops): url host 169.254.169.254 {REFUSED}"
@@ -122,7 +122,7 @@ async def test_a_webhook_at_cloud_metadata_stops_ops_at_start_naming_it_and_the_
 
 async def test_a_webhook_outside_a_listed_policy_stops_ops_at_start(
     ops_db: Database,
-    auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -132,12 +132,12 @@ async def test_a_webhook_outside_a_listed_policy_stops_ops_at_start(
     with pytest.raises(
         WebhookConfigError, match=rf"\[0\] \(slack-ops\): url host 127.0.0.1 {REFUSED}"
     ):
-        build(_settings(auth_settings, tmp_path), ops_db)
+        build(_settings(serving("ops"), tmp_path), ops_db)
 
 
 async def test_a_malformed_policy_stops_ops_at_start(
     ops_db: Database,
-    auth_settings: AuthSettings,
+    serving: Callable[[str], AuthSettings],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -145,7 +145,7 @@ async def test_a_malformed_policy_stops_ops_at_start(
     _start_with(monkeypatch, env)
 
     with pytest.raises(SettingsError, match=r"TRADEOPS_EGRESS_ALLOW entry '10\.0\.0\.0/33'"):
-        build(_settings(auth_settings, tmp_path), ops_db)
+        build(_settings(serving("ops"), tmp_path), ops_db)
 
 
 def test_a_webhook_the_policy_lists_is_accepted_at_start(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """People's tokens from an identity provider: a local JWKS server with keys the test makes and
 rotates; RS256, ES256 and EdDSA verified; issuer, audience, expiry and not-before checked with a
-small leeway; the roles claim found by a configurable path; HS256 left to services."""
+small leeway; the roles claim found by a configurable path; the pinned keys left to services."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -17,10 +18,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from runtime.auth import TokenVerifier, mint_token
+from runtime.auth import TokenVerifier
 from runtime.errors import Unauthenticated
-from runtime.settings import AuthSettings, OidcSettings
-from tests.conftest import TEST_SECRET
+from runtime.settings import OidcSettings
+from tests.keys import Keys
 
 ISSUER, AUDIENCE = "https://idp.example.test/realms/desk", "tradeops-api"
 
@@ -91,28 +92,31 @@ def idp() -> Iterator[Jwks]:
     provider.server.shutdown()
 
 
-def verifier(idp: Jwks, refresh_min_s: float = 0.0, max_age_s: float = 300.0) -> TokenVerifier:
+def verifier(
+    keys: Keys, idp: Jwks, refresh_min_s: float = 0.0, max_age_s: float = 300.0
+) -> TokenVerifier:
     oidc = OidcSettings(
         idp.url, ISSUER, AUDIENCE, "realm_access.roles", "sub", refresh_min_s, max_age_s
     )
-    return TokenVerifier(AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600, oidc))
+    return TokenVerifier(dataclasses.replace(keys.settings, oidc=oidc))
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
 def test_each_algorithm_verifies_and_roles_come_from_the_configured_path(
-    idp: Jwks, algorithm: str
+    idp: Jwks, keys: Keys, algorithm: str
 ) -> None:
     idp.add("k1", algorithm)
-    principal = verifier(idp).verify(idp.token("k1"))
+    principal = verifier(keys, idp).verify(idp.token("k1"))
     assert principal.subject == "alice@desk"
     assert principal.roles == frozenset({"ops"})  # offline_access is not one of ours
 
 
 def test_rotation_an_unknown_key_id_refetches_and_a_removed_key_stops_verifying(
     idp: Jwks,
+    keys: Keys,
 ) -> None:
     idp.add("old", "RS256")
-    check = verifier(idp)
+    check = verifier(keys, idp)
     assert check.verify(idp.token("old")).subject == "alice@desk"
     idp.add("new", "ES256")  # the provider rotates: new tokens carry the new key id
     assert check.verify(idp.token("new", sub="bob")).subject == "bob"
@@ -124,9 +128,11 @@ def test_rotation_an_unknown_key_id_refetches_and_a_removed_key_stops_verifying(
         check.verify(idp.token("old", sub="carol"))
 
 
-def test_cached_keys_expire_so_a_key_the_provider_removed_stops_verifying(idp: Jwks) -> None:
+def test_cached_keys_expire_so_a_key_the_provider_removed_stops_verifying(
+    idp: Jwks, keys: Keys
+) -> None:
     idp.add("k1", "ES256")
-    check = verifier(idp, refresh_min_s=60, max_age_s=0.2)
+    check = verifier(keys, idp, refresh_min_s=60, max_age_s=0.2)
     assert check.verify(idp.token("k1")).subject == "alice@desk"
     idp.remove("k1")  # withdrawn (a leaked key), and no token with a new key id comes along
 
@@ -136,17 +142,17 @@ def test_cached_keys_expire_so_a_key_the_provider_removed_stops_verifying(idp: J
     assert idp.fetches == 2
 
 
-def test_keys_younger_than_their_lifetime_are_not_fetched_again(idp: Jwks) -> None:
+def test_keys_younger_than_their_lifetime_are_not_fetched_again(idp: Jwks, keys: Keys) -> None:
     idp.add("k1", "ES256")
-    check = verifier(idp, max_age_s=60)
+    check = verifier(keys, idp, max_age_s=60)
     for subject in ("a", "b", "c"):
         check.verify(idp.token("k1", sub=subject))
     assert idp.fetches == 1
 
 
-def test_made_up_key_ids_do_not_flood_the_provider(idp: Jwks) -> None:
+def test_made_up_key_ids_do_not_flood_the_provider(idp: Jwks, keys: Keys) -> None:
     idp.add("k1", "RS256")
-    check = verifier(idp, refresh_min_s=60)
+    check = verifier(keys, idp, refresh_min_s=60)
     check.verify(idp.token("k1"))
     idp.add("k2", "RS256")
     for _ in range(5):
@@ -166,35 +172,37 @@ def test_made_up_key_ids_do_not_flood_the_provider(idp: Jwks) -> None:
         ("nbf", 120, "not yet valid"),
     ],
 )
-def test_claims_are_checked(idp: Jwks, claim: str, value: str | int, reason: str) -> None:
+def test_claims_are_checked(
+    idp: Jwks, keys: Keys, claim: str, value: str | int, reason: str
+) -> None:
     idp.add("k1", "ES256")
     if isinstance(value, int):
         value = int(time.time()) + value  # now, not at collection: the suite may run long
     with pytest.raises(Unauthenticated, match=reason):
-        verifier(idp).verify(idp.token("k1", **{claim: value}))
+        verifier(keys, idp).verify(idp.token("k1", **{claim: value}))
 
 
-def test_small_clock_skew_is_tolerated(idp: Jwks) -> None:
+def test_small_clock_skew_is_tolerated(idp: Jwks, keys: Keys) -> None:
     idp.add("k1", "ES256")
     now = int(time.time())
     skewed = idp.token("k1", exp=now - 10, nbf=now + 10)
-    assert verifier(idp).verify(skewed).subject == "alice@desk"
+    assert verifier(keys, idp).verify(skewed).subject == "alice@desk"
 
 
-def test_the_shared_secret_vouches_only_for_services(idp: Jwks) -> None:
+def test_with_a_provider_the_pinned_keys_vouch_only_for_services(idp: Jwks, keys: Keys) -> None:
     idp.add("k1", "RS256")
-    check = verifier(idp)
-    local = AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600)
-    assert check.verify(mint_token(local, "svc:ops", ["service"])).kind == "service"
+    check = verifier(keys, idp)
+    assert check.verify(keys.token("svc:ops", "service")).kind == "service"
     with pytest.raises(Unauthenticated, match="identity provider"):
-        check.verify(mint_token(local, "mallory", ["admin"]))
+        check.verify(keys.token("mallory", "admin"))
 
 
 def test_a_provider_cannot_grant_the_service_role_nor_forge_with_a_wrong_algorithm(
     idp: Jwks,
+    keys: Keys,
 ) -> None:
     idp.add("k1", "RS256")
-    check = verifier(idp)
+    check = verifier(keys, idp)
     token = idp.token("k1", realm_access={"roles": ["service", "viewer"]})
     assert check.verify(token).roles == frozenset({"viewer"})
     unsigned = jwt.encode({"sub": "x", "iss": ISSUER, "aud": AUDIENCE}, key="", algorithm="none")
@@ -207,7 +215,7 @@ def test_a_provider_cannot_grant_the_service_role_nor_forge_with_a_wrong_algorit
         check.verify(wrong)
 
 
-async def test_fetching_the_keys_does_not_stall_the_event_loop(idp: Jwks) -> None:
+async def test_fetching_the_keys_does_not_stall_the_event_loop(idp: Jwks, keys: Keys) -> None:
     """An unknown key id fetches the key set; async callers (gateway, gRPC guard) wait for it
     in a worker thread while other requests go on."""
     idp.add("k1", "RS256")
@@ -222,7 +230,7 @@ async def test_fetching_the_keys_does_not_stall_the_event_loop(idp: Jwks) -> Non
 
     running = asyncio.create_task(ticker())
     try:
-        principal = await verifier(idp).verify_async(idp.token("k1"))
+        principal = await verifier(keys, idp).verify_async(idp.token("k1"))
     finally:
         running.cancel()
     assert principal.subject == "alice@desk"

@@ -7,19 +7,16 @@ import logging
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from runtime.auth import mint_token
 from runtime.logs import JsonFormatter, scrub
-from runtime.settings import AuthSettings
-from tests.conftest import TEST_SECRET
+from tests.keys import Keys
 
 
 def _record(message: str, *args: object) -> logging.LogRecord:
     return logging.LogRecord("t", logging.WARNING, __file__, 1, message, args, None)
 
 
-def test_tokens_keys_and_passwords_are_scrubbed() -> None:
-    settings = AuthSettings(secret=TEST_SECRET, issuer="i", audience="a", token_ttl_s=60)
-    token = mint_token(settings, "alice", ["ops"])
+def test_tokens_keys_and_passwords_are_scrubbed(keys: Keys) -> None:
+    token = keys.token("alice", "ops")
     pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIB\n-----END PRIVATE KEY-----"
     text = scrub(
         f"auth=Bearer {token} raw={token} key={pem} "

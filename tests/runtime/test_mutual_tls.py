@@ -19,10 +19,8 @@ from runtime.cli import main as cli
 from runtime.grpc_server import ServiceSpec, start
 from runtime.settings import AuthSettings, SettingsError
 from runtime.tls import TlsFiles, make_certs
-from tests.conftest import TEST_SECRET
 
 SPEC = ServiceSpec(register=lambda server: None, service_names=[], rbac={})
-AUTH = AuthSettings(secret=TEST_SECRET, issuer="tradeops-dev", audience="tradeops", token_ttl_s=60)
 
 
 def _files(folder: Path, name: str) -> TlsFiles:
@@ -65,9 +63,10 @@ def test_certs_command_writes_a_ca_and_a_set_per_process_with_private_keys_close
 
 
 async def test_client_with_certificate_served_and_without_refused(
-    certs: Path, tmp_path: Path
+    certs: Path, tmp_path: Path, auth_settings: AuthSettings
 ) -> None:
-    running = await start(SPEC, "127.0.0.1:0", TokenVerifier(AUTH), _files(certs, "audit"))
+    verifier = TokenVerifier(auth_settings)
+    running = await start(SPEC, "127.0.0.1:0", verifier, _files(certs, "audit"))
     try:
         ops = _files(certs, "ops").channel_credentials()
         assert await _health(running.port, ops) == health_pb2.HealthCheckResponse.SERVING

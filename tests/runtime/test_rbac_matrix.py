@@ -17,12 +17,10 @@ import pytest
 
 import services
 import tradeops
-from runtime.auth import ROLES, SERVICE, Principal, TokenVerifier, mint_token
+from runtime.auth import ROLES, SERVICE, Principal, TokenVerifier
 from runtime.grpc_server import ServiceSpec, start
-from runtime.settings import AuthSettings
-from tests.conftest import TEST_SECRET
+from tests.keys import Keys
 
-AUTH = AuthSettings(TEST_SECRET, "tradeops-dev", "tradeops", 600)
 CALLERS = (*ROLES, SERVICE, None)  # None: no token at all
 
 
@@ -83,9 +81,10 @@ class Everything:
 
 
 async def _call(
-    channel: grpc.aio.Channel, path: str, streaming: bool, caller: str | None
+    channel: grpc.aio.Channel, path: str, streaming: bool, caller: str | None, keys: Keys
 ) -> grpc.StatusCode:
-    metadata = () if caller is None else (("authorization", f"Bearer {_token(caller)}"),)
+    token = "" if caller is None else keys.token(_subject(caller), caller)
+    metadata = () if caller is None else (("authorization", f"Bearer {token}"),)
     try:
         if streaming:
             call = channel.unary_stream(path, None, None)(b"", metadata=metadata, timeout=5)
@@ -98,8 +97,9 @@ async def _call(
     return grpc.StatusCode.OK
 
 
-def _token(role: str) -> str:
-    return mint_token(AUTH, f"user-{role}", [role])
+def _subject(role: str) -> str:
+    # A service's key speaks only for that service's own names.
+    return "svc:tests" if role == SERVICE else f"user-{role}"
 
 
 def _expected(allowed: frozenset[str], caller: str | None) -> grpc.StatusCode:
@@ -109,7 +109,9 @@ def _expected(allowed: frozenset[str], caller: str | None) -> grpc.StatusCode:
 
 
 @pytest.mark.parametrize("service", sorted(grpc_methods()))
-async def test_every_method_answers_every_role_and_no_token_as_its_table_says(service: str) -> None:
+async def test_every_method_answers_every_role_and_no_token_as_its_table_says(
+    service: str, keys: Keys
+) -> None:
     methods, table = grpc_methods()[service], rbac_tables()
     refusals: list[tuple[str, str | None]] = []
 
@@ -117,17 +119,17 @@ async def test_every_method_answers_every_role_and_no_token_as_its_table_says(se
         refusals.append((method, principal.subject if principal else None))
 
     spec = ServiceSpec(Everything(service, methods).register, [service], table, on_refused=record)
-    running = await start(spec, "127.0.0.1:0", TokenVerifier(AUTH))
+    running = await start(spec, "127.0.0.1:0", TokenVerifier(keys.settings))
     expected_refusals = []
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             for name, streaming in sorted(methods.items()):
                 path = f"/{service}/{name}"
                 for caller in CALLERS:
-                    got = await _call(channel, path, streaming, caller)
+                    got = await _call(channel, path, streaming, caller, keys)
                     assert got == _expected(table[path], caller), (path, caller)
                     if got != grpc.StatusCode.OK:
-                        expected_refusals.append((path, f"user-{caller}" if caller else None))
+                        expected_refusals.append((path, _subject(caller) if caller else None))
     finally:
         await running.stop(0)
     assert sorted(refusals, key=str) == sorted(expected_refusals, key=str)

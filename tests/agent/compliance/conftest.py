@@ -10,7 +10,6 @@ import grpc
 import pytest
 from sqlalchemy import text
 
-from runtime.auth import TokenVerifier
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, start
@@ -22,6 +21,7 @@ from services.audit.log.service.log import AuditLog
 from services.ops.grpc_api import servicer as ops_api
 from tests.agent.compliance.fakes import FakeExports, HandClock, export_spec
 from tests.audit.conftest import audit_admin_db, empty_log
+from tests.keys import verifier_for
 from tradeops.agent.v1 import compliance_service_pb2_grpc as pb_grpc
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
 from tradeops.export.v1 import export_service_pb2_grpc as export_grpc
@@ -40,7 +40,7 @@ class Served:
     stops: list[Callable[[], Awaitable[object]]]
 
     async def channel_to(self, spec: ServiceSpec) -> grpc.aio.Channel:
-        running = await start(spec, "127.0.0.1:0", TokenVerifier(self.auth))
+        running = await start(spec, "127.0.0.1:0", verifier_for(spec, self.auth))
         channel = open_channel(f"127.0.0.1:{running.port}")
         self.stops += [lambda: channel.close(None), lambda: running.stop(0)]
         return channel

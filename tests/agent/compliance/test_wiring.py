@@ -12,6 +12,7 @@ from runtime.settings import AuthSettings, ServiceSettings
 from services.agent.__main__ import compliance_spec
 from services.agent.compliance import Peers
 from services.agent.compliance.settings import Settings
+from tests.keys import settings_for
 
 
 def test_settings_default_to_a_fifteen_minute_schedule_and_no_language_model() -> None:
@@ -44,7 +45,7 @@ async def test_the_spec_serves_compliance_with_its_rbac_and_scheduler(
         database_url="postgresql://unused",
         listen="127.0.0.1:0",
         peers={"ops": "127.0.0.1:9", "audit": "127.0.0.1:9", "export": "127.0.0.1:9"},
-        auth=auth_settings,
+        auth=settings_for("agent", auth_settings),
         rpc_timeout_s=5,
         export_dir=Path("."),
         outbox_poll_s=1,

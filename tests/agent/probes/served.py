@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from runtime.auth import TokenVerifier
 from runtime.clients import open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
@@ -17,6 +16,7 @@ from runtime.settings import AuthSettings
 from services.agent.probes.grpc_api.servicer import spec
 from services.agent.tables import outbox
 from tests.agent.probes.helpers import Clock
+from tests.keys import verifier_for
 from tradeops.agent.v1 import probe_service_pb2_grpc as pb_grpc
 
 
@@ -25,7 +25,7 @@ async def serving(db: Database, auth: AuthSettings, clock: Clock) -> AsyncIterat
     served = dataclasses.replace(
         spec(db, clock=clock), on_refused=refusal_recorder(db, outbox, "agent")
     )
-    running = await start(served, "127.0.0.1:0", TokenVerifier(auth))
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth))
     try:
         yield f"127.0.0.1:{running.port}"
     finally:

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from runtime.auth import ServiceIdentity, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.grpc_server import start
@@ -34,6 +33,7 @@ from services.ops.grpc_api import servicer as ops_api
 from services.ops.tables import outbox as ops_outbox
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, events, latency_probe
+from tests.keys import identity_for, verifier_for
 from tradeops.agent.v1 import probe_service_pb2 as probe_pb
 from tradeops.agent.v1 import probe_service_pb2_grpc as probe_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
@@ -52,9 +52,8 @@ def clock() -> Clock:
 async def ops(
     ops_db: Database, auth_settings: AuthSettings
 ) -> AsyncIterator[ops_grpc.OpsServiceAsyncStub]:
-    running = await start(
-        ops_api.spec(ops_db, lambda: None), "127.0.0.1:0", TokenVerifier(auth_settings)
-    )
+    served = ops_api.spec(ops_db, lambda: None)
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth_settings))
     channel = open_channel(f"127.0.0.1:{running.port}")
     try:
         yield ops_grpc.OpsServiceStub(channel)
@@ -88,7 +87,7 @@ async def proposed_by_probe(
     if author:
         async with agent_db.transaction() as session:
             await session.execute(update(probe_rows).values(changed_by=author))
-    proposer = OpsProposer(ops, ServiceIdentity(auth_settings, "agent"), 5.0)
+    proposer = OpsProposer(ops, identity_for("agent", auth_settings), 5.0)
     agent = Agent(agent_db, proposer, RuleBook.shipped(clock))
     worker = ProbeWorker(agent_db, clock=clock, on_opened=triage_as_probe(agent))
     desk.flip(body=LAGGING)

@@ -16,6 +16,7 @@ from runtime.settings import AuthSettings, GatewaySettings
 from services.agent.probes.workers.probes import ProbeWorker
 from tests.agent.probes.desk import Desk
 from tests.agent.probes.helpers import Clock, events
+from tests.keys import settings_for
 
 Token = Callable[..., str]
 
@@ -44,7 +45,7 @@ async def rest(probe_address: str, auth_settings: AuthSettings) -> AsyncIterator
         listen_host="127.0.0.1",
         listen_port=0,
         peers={name: probe_address for name in ("agent", "ops", "audit", "export")},
-        auth=auth_settings,
+        auth=settings_for("gateway", auth_settings),
         rpc_timeout_s=5.0,
         max_body_bytes=65536,
     )

@@ -11,7 +11,6 @@ import pytest
 from google.protobuf import json_format
 from sqlalchemy import select
 
-from runtime.auth import ServiceIdentity
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.settings import AuthSettings
@@ -20,6 +19,7 @@ from services.agent.remediation.domain.playbooks import load_library
 from services.agent.remediation.service.planning import plan_remediation
 from services.agent.tables import outbox
 from tests.agent.remediation.helpers import seed_decision
+from tests.keys import identity_for
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 from tradeops.agent.v1 import remediation_service_pb2_grpc as pb_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
@@ -107,7 +107,7 @@ async def test_a_plan_made_while_ops_is_down_is_submitted_when_planned_again(
         subject="EQ-EU", metrics={"breaks": 4},
     )  # fmt: skip
     channel = open_channel("127.0.0.1:1")  # nothing listens there
-    down = OpsLink(ops_grpc.OpsServiceStub(channel), ServiceIdentity(auth_settings, "agent"), 1)
+    down = OpsLink(ops_grpc.OpsServiceStub(channel), identity_for("agent", auth_settings), 1)
     rita = principal_for("rita", "trader")
     library = load_library()
     try:
@@ -169,7 +169,8 @@ async def test_only_people_who_may_triage_can_plan(
     remediation: Stub, token_for: Tokens, metadata: object, code: grpc.StatusCode
 ) -> None:
     if isinstance(metadata, str):
-        metadata = bearer(token_for("someone", metadata))
+        subject = "svc:tests" if metadata == "service" else "someone"
+        metadata = bearer(token_for(subject, metadata))
     request = pb.PlanRemediationRequest(decision_id="anything")
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await remediation.PlanRemediation(request, metadata=metadata, timeout=5)  # type: ignore[arg-type]

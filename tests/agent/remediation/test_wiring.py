@@ -8,7 +8,6 @@ from pathlib import Path
 import grpc
 import pytest
 
-from runtime.auth import ServiceIdentity, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.db import Database
 from runtime.grpc_server import merge, start
@@ -17,6 +16,7 @@ from services.agent.__main__ import remediation_spec
 from services.agent.remediation.settings import Settings as RemediationSettings
 from services.ops.grpc_api import servicer as ops_api
 from tests.agent.remediation.helpers import Tokens
+from tests.keys import identity_for, verifier_for
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 from tradeops.agent.v1 import remediation_service_pb2_grpc as pb_grpc
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
@@ -47,7 +47,7 @@ async def test_one_server_serves_remediation_beside_another_service(
         settings(auth_settings),
         agent_db,
         ops_grpc.OpsServiceStub(channel),
-        ServiceIdentity(auth_settings, "agent"),
+        identity_for("agent", auth_settings),
         RemediationSettings.from_env(env),
         wake=lambda: None,
     )
@@ -55,7 +55,7 @@ async def test_one_server_serves_remediation_beside_another_service(
     both = merge(remediation, ops_api.spec(ops_db, lambda: None))
     assert set(both.rbac) == set(remediation.rbac) | set(ops_api.RBAC)
     both.workers = []  # the worker is not under test here
-    running = await start(both, "127.0.0.1:0", TokenVerifier(auth_settings))
+    running = await start(both, "127.0.0.1:0", verifier_for(both, auth_settings))
     served = open_channel(f"127.0.0.1:{running.port}")
     viewer = bearer(token_for("vic", "viewer"))
     try:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from runtime.auth import SERVICE, ServiceIdentity, mint_token
+from runtime.auth import SERVICE
 from runtime.backoff import Backoff
 from runtime.clients import bearer
 from runtime.db import Database
@@ -39,6 +39,7 @@ from tests.agent.workflows.peers import FakeExport, FakeOps, export_spec, ops_sp
 from tests.agent.workflows.webhook_server import Receiver, webhook_receiver
 from tests.audit.conftest import audit_admin_db, tamper
 from tests.audit.logs import running_log
+from tests.keys import identity_for
 from tradeops.agent.v1 import trigger_service_pb2_grpc as pb_grpc
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -154,7 +155,7 @@ async def harness(
     hooks = webhooks(
         json.dumps([{"name": "desk-chat", "url": receiver.url, "secret_file": str(secret)}])
     )
-    relay = OutboxRelay(agent_db, outbox, audit, ServiceIdentity(auth_settings, "agent"))
+    relay = OutboxRelay(agent_db, outbox, audit, identity_for("agent", auth_settings))
     async with httpx.AsyncClient(timeout=5) as http:
         worker = _worker(agent_db, peers, auth_settings, hooks, http)
         stub = pb_grpc.TriggerServiceStub(
@@ -170,11 +171,11 @@ def _worker(
     hooks: dict[str, Webhook],
     http: httpx.AsyncClient,
 ) -> TriggerWorker:
-    reader = ServiceIdentity(auth, "agent.triggers")
+    reader = identity_for("agent.triggers", auth)
     remote = Remote(
         db=db,
         peers=peers,
-        token=lambda subject: mint_token(auth, subject, [SERVICE], ttl_s=300),
+        token=lambda subject: reader.token_as(subject, "export", "ops", "audit", "agent"),
         limits=Limits(),
         webhooks=hooks,
         http=http,
@@ -182,8 +183,8 @@ def _worker(
     )
     return TriggerWorker(
         db=db,
-        feed=AuditFeed(peers.audit, reader.token, 5),
-        action_facts=OpsActions(peers.ops, reader.token, 5).facts,
+        feed=AuditFeed(peers.audit, lambda: reader.token("audit"), 5),
+        action_facts=OpsActions(peers.ops, lambda: reader.token("ops"), 5).facts,
         remote=remote,
         reader=READER,
         clock=lambda: datetime.now(UTC),

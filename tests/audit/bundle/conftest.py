@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings
@@ -17,6 +16,7 @@ from services.audit.log.service.log import AuditLog, append
 from tests.audit.bundle.cli import Cli
 from tests.audit.factories import events
 from tests.audit.logs import running_log
+from tests.keys import verifier_for
 
 LOG_SIZE = 30
 
@@ -48,7 +48,8 @@ async def log(empty_log: AuditLog) -> AsyncIterator[AuditLog]:
 async def cli(
     log: AuditLog, auth_settings: AuthSettings, token_for: Callable[..., str]
 ) -> AsyncIterator[Cli]:
-    running = await start(spec(log, []), "127.0.0.1:0", TokenVerifier(auth_settings))
+    served = spec(log, [])
+    running = await start(served, "127.0.0.1:0", verifier_for(served, auth_settings))
     env = {
         "TRADEOPS_AUDIT_ADDR": f"127.0.0.1:{running.port}",
         "TRADEOPS_TOKEN": token_for("carol", "compliance"),

@@ -13,9 +13,9 @@ from typing import Any
 import grpc
 from google.protobuf import json_format, struct_pb2
 
-from runtime.auth import ServiceIdentity
 from runtime.clients import bearer
 from runtime.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
+from runtime.tokens import ServiceIdentity
 from services.agent.remediation.domain.plans import Plan, PlannedStep, dry_run_dict
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
@@ -77,7 +77,7 @@ class OpsLink:
     async def _call(self, method: Any, request: Any) -> Any:
         try:
             return await method(
-                request, timeout=self._timeout_s, metadata=bearer(self._identity.token())
+                request, timeout=self._timeout_s, metadata=bearer(self._identity.token("ops"))
             )
         except grpc.aio.AioRpcError as exc:
             error = _ERRORS.get(exc.code(), Unavailable)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 from google.protobuf import struct_pb2
 
-from runtime.auth import ServiceIdentity
 from runtime.clients import bearer
 from runtime.errors import Unavailable
+from runtime.tokens import ServiceIdentity
 from services.agent.triage.domain.proposals import Proposal
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as ops_pb
@@ -26,7 +26,7 @@ class OpsProposer:
             action = await self._stub.ProposeAction(
                 request(proposal),
                 timeout=self._timeout_s,
-                metadata=bearer(self._identity.token()),
+                metadata=bearer(self._identity.token("ops")),
             )
         except grpc.aio.AioRpcError as exc:
             raise Unavailable(

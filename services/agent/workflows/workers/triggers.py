@@ -13,10 +13,10 @@ from datetime import datetime
 
 import httpx
 
-from runtime.auth import SERVICE, ServiceIdentity, mint_token
 from runtime.backoff import Backoff
 from runtime.db import Database
 from runtime.settings import AuthSettings
+from runtime.tokens import ServiceIdentity
 from services.agent.compliance import Limits, Peers
 from services.agent.workflows.clients.feed import AuditFeed, OpsActions
 from services.agent.workflows.clients.steps import Remote
@@ -88,13 +88,14 @@ def trigger_worker(
     reader = ServiceIdentity(auth, READER)
 
     def token_as(subject: str) -> str:
-        return mint_token(auth, subject, [SERVICE], ttl_s=300)
+        # What a step calls (export, a compliance run's sources), and what those read on.
+        return reader.token_as(subject, "export", "ops", "audit", "agent")
 
     http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_S)
     return TriggerWorker(
         db=db,
-        feed=AuditFeed(peers.audit, reader.token, timeout_s),
-        action_facts=OpsActions(peers.ops, reader.token, timeout_s).facts,
+        feed=AuditFeed(peers.audit, lambda: reader.token("audit"), timeout_s),
+        action_facts=OpsActions(peers.ops, lambda: reader.token("ops"), timeout_s).facts,
         remote=Remote(db, peers, token_as, limits, options.webhooks, http, clock, options.egress),
         reader=f"svc:{READER}",
         clock=clock,

@@ -1,0 +1,36 @@
+"""Token keys for a benchmark run: the issuer's, every process's and the benchmark's own (a
+desk system's key, as a desk calling gRPC directly would hold), in a folder of the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runtime import key_dir
+from runtime.keys import ISSUER, SigningKey, TrustStore
+from runtime.settings import AuthSettings
+from runtime.token_claims import service_audience
+from runtime.tokens import mint_person_token, mint_service_token
+
+BENCH = "bench"
+
+
+class BenchKeys:
+    def __init__(self, folder: Path) -> None:
+        key_dir.ensure(folder, (*key_dir.PROCESSES, BENCH))
+        self.folder = folder
+        self.auth = AuthSettings(
+            TrustStore.load(folder / "trust.json"), "tradeops-dev", "tradeops", 3600
+        )
+
+    def env(self) -> dict[str, str]:
+        return {key_dir.KEYS_DIR_ENV: str(self.folder)}
+
+    def person(self, subject: str, *roles: str) -> str:
+        issuer = SigningKey.load(self.folder / "issuer.pem", ISSUER)
+        return mint_person_token(issuer, self.auth, subject, roles)
+
+    def service(self, peer: str) -> str:
+        """The benchmark's own service token (svc:bench) for calls to `peer`."""
+        key = SigningKey.load(self.folder / "services" / f"{BENCH}.pem", BENCH)
+        audience = service_audience(self.auth, peer)
+        return mint_service_token(key, BENCH, f"svc:{BENCH}", [audience], 3600)
