@@ -42,12 +42,7 @@ class SigningKey:
 
     @classmethod
     def load(cls, path: Path, owner: str) -> SigningKey:
-        try:
-            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            raise KeyFileError(f"cannot load the {owner} key {path}: {exc}") from None
-        if not isinstance(private, Ed25519PrivateKey):
-            raise KeyFileError(f"{path} does not hold an Ed25519 private key")
+        private = load_private_key(path, f"the {owner} key")
         return cls(key_id(owner, private.public_key()), private)
 
     def public_pem(self) -> str:
@@ -55,12 +50,26 @@ class SigningKey:
 
     def save(self, path: Path) -> None:
         """Written 0600 beside `path` first, then renamed: a reader never sees half a key."""
-        pem = self.private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        write_atomically(path, pem)
+        write_atomically(path, private_pem(self.private))
+
+
+def load_private_key(path: Path, what: str) -> Ed25519PrivateKey:
+    """An Ed25519 private key, PEM PKCS8 without a password (the file's mode protects it)."""
+    try:
+        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise KeyFileError(f"cannot load {what} {path}: {exc}") from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise KeyFileError(f"{path} does not hold an Ed25519 private key")
+    return private
+
+
+def private_pem(private: Ed25519PrivateKey) -> bytes:
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def key_id(owner: str, public: Ed25519PublicKey) -> str:

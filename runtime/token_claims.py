@@ -19,7 +19,7 @@ from runtime.settings import AuthSettings
 
 ALGORITHM = "EdDSA"
 # Automations a service runs in its own process, under their own names (the agent's triggers).
-AUTOMATIONS = {"agent": ("trigger:",)}
+AUTOMATIONS = {"agent": ("trigger:", "probe:")}
 
 
 def service_audience(settings: AuthSettings, peer: str) -> str:

@@ -85,6 +85,16 @@ async def rolled_back(url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def ops_owner_db(
+    db_urls: dict[str, str], pg_server: LocalPostgres
+) -> AsyncIterator[Database]:
+    """The ops schema as its owner role, for what only an owner may do (ANALYZE, which
+    autovacuum does for the service in production)."""
+    async with rolled_back(owner_url(pg_server.url(), "ops")) as db:
+        yield db
+
+
+@pytest.fixture
 async def ops_db(db_urls: dict[str, str]) -> AsyncIterator[Database]:
     async with rolled_back(db_urls["ops"]) as db:
         yield db

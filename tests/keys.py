@@ -74,7 +74,7 @@ class Keys:
 
 
 def owner_of(subject: str) -> str:
-    if subject.startswith("trigger:"):
+    if subject.startswith(("trigger:", "probe:")):
         return "agent"
     name = subject.removeprefix("svc:").split(".")[0]
     if not subject.startswith("svc:") or name not in CALLERS:

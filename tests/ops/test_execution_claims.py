@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import start
 from runtime.settings import AuthSettings, GatewaySettings
 from services.ops.grpc_api.servicer import spec
+from tests.keys import settings_for, verifier_for
 from tests.ops.conftest import HandClock
 from tests.ops.helpers import events_for, payload
 from tests.ops.test_grpc import Tokens, propose
@@ -185,15 +185,14 @@ async def rest(
     ops_db: Database, auth_settings: AuthSettings, hand_clock: HandClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real gateway app in front of a real OpsService (sharing the `ops` stub's clock)."""
-    served = await start(
-        spec(ops_db, lambda: None, clock=hand_clock), "127.0.0.1:0", TokenVerifier(auth_settings)
-    )
+    ops = spec(ops_db, lambda: None, clock=hand_clock)
+    served = await start(ops, "127.0.0.1:0", verifier_for(ops, auth_settings))
     address = f"127.0.0.1:{served.port}"
     settings = GatewaySettings(
         listen_host="127.0.0.1",
         listen_port=0,
         peers={name: address for name in ("agent", "ops", "audit", "export")},
-        auth=auth_settings,
+        auth=settings_for("gateway", auth_settings),
         rpc_timeout_s=5.0,
         max_body_bytes=65536,
     )

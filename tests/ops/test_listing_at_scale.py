@@ -59,10 +59,10 @@ FILTERS = [
 
 
 async def test_a_filtered_first_page_reads_an_index_range_not_the_table(
-    ops_db: Database,
+    ops_owner_db: Database,
 ) -> None:
     policy = json.dumps({"id": "default", "role_requirements": []})
-    async with ops_db.transaction() as session:
+    async with ops_owner_db.transaction() as session:
         await session.execute(FILL, {"now": NOW.isoformat(), "policy": policy, "rows": PENDING})
         await session.execute(text(f"ANALYZE {actions.schema}.{actions.name}"))
         for filters in FILTERS:
@@ -70,7 +70,7 @@ async def test_a_filtered_first_page_reads_an_index_range_not_the_table(
             assert touched < 5_000, (filters, plan)
             assert '"Node Type": "Sort"' not in plan
             assert "Seq Scan" not in plan
-    page, token = await service.list_actions(ops_db, filters=FILTERS[2], page_size=50)
+    page, token = await service.list_actions(ops_owner_db, filters=FILTERS[2], page_size=50)
     assert len(page) == 50
     assert token
     assert {a.assignee for a in page} == {"user_7"}

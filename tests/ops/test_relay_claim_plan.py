@@ -28,8 +28,8 @@ def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
 
 
-async def test_a_claim_reads_one_batch_of_the_backlog_in_id_order(ops_db: Database) -> None:
-    async with ops_db.transaction() as session:
+async def test_a_claim_reads_one_batch_of_the_backlog_in_id_order(ops_owner_db: Database) -> None:
+    async with ops_owner_db.transaction() as session:
         await session.execute(FILL, {"rows": DELIVERED})  # the history, delivered
         await session.execute(DELIVER)
         await session.execute(FILL, {"rows": BACKLOG})

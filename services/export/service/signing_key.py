@@ -9,10 +9,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from runtime import keys
 from runtime.keyfiles import write_atomically
+from runtime.keys import load_private_key, private_pem
 from services.export.domain.signing import (
     KeysError,
     PinnedKeys,
@@ -31,14 +32,11 @@ class KeyFileError(Exception):
 def load_signer(path: Path, *, create_if_missing: bool = False) -> Signer:
     """The key in `path`; with create_if_missing (development), a new key is written 0600 first."""
     if create_if_missing and not path.exists():
-        write_atomically(path, _pem(Ed25519PrivateKey.generate()), keep=True)
+        write_atomically(path, private_pem(Ed25519PrivateKey.generate()), keep=True)
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise KeyFileError(f"cannot load the export signing key {path}: {exc}") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} does not hold an Ed25519 private key")
-    return Signer(key)
+        return Signer(load_private_key(path, "the export signing key"))
+    except keys.KeyFileError as exc:
+        raise KeyFileError(str(exc)) from None
 
 
 def load_pinned_keys(key_file: Path, verify_keys_file: Path, signer: Signer) -> PinnedKeys:
@@ -74,13 +72,5 @@ def rotate(key_file: Path, verify_keys_file: Path, now: datetime) -> tuple[Publi
     new = PublicKey(new_signer.key_id, new_signer.public_pem.decode(), now, None)
     listed = [new, old, *pinned.keys[1:]]
     write_atomically(verify_keys_file, public_keys_json(listed).encode(), mode=0o644)
-    write_atomically(key_file, _pem(new_signer.private_key))
+    write_atomically(key_file, private_pem(new_signer.private_key))
     return old, new
-
-
-def _pem(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )

@@ -137,9 +137,11 @@ class OpsServiceServicer:
     """
 
     def ProposeAction(self, request, context):
-        """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref: proposing
-        again with the same source_ref returns the existing action unchanged. Roles: service (the
-        agent), ops, admin.
+        """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref per proposer:
+        the same proposer proposing again with the same source_ref gets the existing action
+        unchanged (another proposer's source_ref never collides). A person's requested_by is their
+        own subject; only a service may name someone else. INVALID_ARGUMENT when the risk is below
+        the lowest the approval policy names for the kind. Roles: service (the agent), ops, admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -161,8 +163,9 @@ class OpsServiceServicer:
 
     def ApproveAction(self, request, context):
         """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
-        already voted; PERMISSION_DENIED when the caller requested the action, is the agent, or
-        lacks an approver role (ops, compliance, admin). Reaching quorum moves it to APPROVED.
+        already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
+        version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
+        with the reason. Reaching quorum moves it to APPROVED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,9 +36,11 @@ class OpsServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> OpsServiceAsyncStub: ...
     ProposeAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.ProposeActionRequest, _ops_service_pb2.Action]
-    """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref: proposing
-    again with the same source_ref returns the existing action unchanged. Roles: service (the
-    agent), ops, admin.
+    """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref per proposer:
+    the same proposer proposing again with the same source_ref gets the existing action
+    unchanged (another proposer's source_ref never collides). A person's requested_by is their
+    own subject; only a service may name someone else. INVALID_ARGUMENT when the risk is below
+    the lowest the approval policy names for the kind. Roles: service (the agent), ops, admin.
     """
     GetAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.GetActionRequest, _ops_service_pb2.Action]
     """One action with its votes. NOT_FOUND for an unknown id. Roles: viewer and above."""
@@ -46,8 +48,9 @@ class OpsServiceStub:
     """Actions, newest first, optionally filtered by state. Roles: viewer and above."""
     ApproveAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]
     """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
-    already voted; PERMISSION_DENIED when the caller requested the action, is the agent, or
-    lacks an approver role (ops, compliance, admin). Reaching quorum moves it to APPROVED.
+    already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
+    version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
+    with the reason. Reaching quorum moves it to APPROVED.
     """
     RejectAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]
     """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
@@ -115,9 +118,11 @@ class OpsServiceAsyncStub(OpsServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ProposeAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.ProposeActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
-    """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref: proposing
-    again with the same source_ref returns the existing action unchanged. Roles: service (the
-    agent), ops, admin.
+    """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref per proposer:
+    the same proposer proposing again with the same source_ref gets the existing action
+    unchanged (another proposer's source_ref never collides). A person's requested_by is their
+    own subject; only a service may name someone else. INVALID_ARGUMENT when the risk is below
+    the lowest the approval policy names for the kind. Roles: service (the agent), ops, admin.
     """
     GetAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.GetActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """One action with its votes. NOT_FOUND for an unknown id. Roles: viewer and above."""
@@ -125,8 +130,9 @@ class OpsServiceAsyncStub(OpsServiceStub):
     """Actions, newest first, optionally filtered by state. Roles: viewer and above."""
     ApproveAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
-    already voted; PERMISSION_DENIED when the caller requested the action, is the agent, or
-    lacks an approver role (ops, compliance, admin). Reaching quorum moves it to APPROVED.
+    already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
+    version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
+    with the reason. Reaching quorum moves it to APPROVED.
     """
     RejectAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
@@ -197,9 +203,11 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ops_service_pb2.ProposeActionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
-        """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref: proposing
-        again with the same source_ref returns the existing action unchanged. Roles: service (the
-        agent), ops, admin.
+        """Records a proposed action in state PENDING_APPROVAL. Idempotent on source_ref per proposer:
+        the same proposer proposing again with the same source_ref gets the existing action
+        unchanged (another proposer's source_ref never collides). A person's requested_by is their
+        own subject; only a service may name someone else. INVALID_ARGUMENT when the risk is below
+        the lowest the approval policy names for the kind. Roles: service (the agent), ops, admin.
         """
 
     @_abc_1.abstractmethod
@@ -225,8 +233,9 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ops_service_pb2.Action, _abc.Awaitable[_ops_service_pb2.Action]]:
         """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
-        already voted; PERMISSION_DENIED when the caller requested the action, is the agent, or
-        lacks an approver role (ops, compliance, admin). Reaching quorum moves it to APPROVED.
+        already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
+        version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
+        with the reason. Reaching quorum moves it to APPROVED.
         """
 
     @_abc_1.abstractmethod

@@ -13,6 +13,12 @@ from services.agent.compliance.domain.spikes import Spike, SpikeRule, spikes
 
 VOTE, APPROVED, REJECTED = "ops.action.vote_recorded", "ops.action.approved", "ops.action.rejected"
 OVERRIDDEN, DENIED = "agent.triage.overridden", "denied"
+# Records that stand for many refusals, and the payload field holding how many.
+COUNTED = {
+    "access.denied.aggregated": "count",
+    "access.denied.overflow": "count",
+    "access.denied.dropped": "dropped",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,13 @@ class Figures:
     spikes: list[Spike] = field(default_factory=list)
 
 
+def _weighted(pairs: Iterable[tuple[str, int]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for key, weight in pairs:
+        counts[key] += weight
+    return counts
+
+
 def ranked(counts: Counter[str]) -> list[tuple[str, int]]:
     """Largest first, ties by name, so the same records always give the same list."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -57,6 +70,19 @@ def _approve(record: RecordView) -> bool | None:
     except (ValueError, AttributeError):  # a redacted or non-object payload
         return None
     return value if isinstance(value, bool) else None
+
+
+def refusals(record: RecordView) -> int:
+    """How many refusals a denied record stands for: one on its own; an aggregate, an overflow
+    or a dropped-refusals record carries its count (runtime/refusals.py, gateway/refusals.py)."""
+    field = COUNTED.get(record.action.split(".", 1)[-1])
+    if field is None:
+        return 1
+    try:
+        count = json.loads(record.payload_json).get(field)
+    except (ValueError, AttributeError):  # a redacted or non-object payload
+        return 1
+    return count if isinstance(count, int) and count > 0 else 1
 
 
 def _votes(records: Iterable[RecordView]) -> Counter[bool]:
@@ -94,7 +120,7 @@ def compute(
         overrides=actions[OVERRIDDEN],
         after_hours=len(late),
         after_hours_by_actor=ranked(Counter(r.actor for r in late)),
-        denied=len(refused),
-        denied_by_actor=ranked(Counter(r.actor for r in refused)),
+        denied=sum(refusals(r) for r in refused),
+        denied_by_actor=ranked(_weighted((r.actor, refusals(r)) for r in refused)),
         spikes=spikes(records, baseline, since=since, until=until, rule=rule),
     )
