@@ -33,4 +33,4 @@ class BenchKeys:
         """The benchmark's own service token (svc:bench) for calls to `peer`."""
         key = SigningKey.load(self.folder / "services" / f"{BENCH}.pem", BENCH)
         audience = service_audience(self.auth, peer)
-        return mint_service_token(key, BENCH, f"svc:{BENCH}", [audience], 3600)
+        return mint_service_token(key, BENCH, f"svc:{BENCH}", [audience])

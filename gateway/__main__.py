@@ -27,6 +27,9 @@ def main() -> None:
             # None: uvicorn keeps its hands off logging, its records reach our JSON handler.
             log_config=None,
             access_log=False,  # gateway.access_log writes them, inside the request's span
+            # The client address is the connection's: X-Forwarded-For is whatever a caller
+            # writes, and refusals are counted per address (runtime.refusals).
+            proxy_headers=False,
         )
     finally:
         shutdown_tracing()

@@ -35,7 +35,11 @@ APPROVERS = frozenset({"ops", "compliance", "admin"})
 COMPLIANCE = frozenset({"compliance", "admin"})
 SERVICES = frozenset({SERVICE})
 
-TRUST_RELOAD_MIN_S = 1.0  # an unknown key id re-reads the trust file at most this often
+TRUST_RELOAD_MIN_S = 1.0  # the trust file is looked at again at most this often
+# Services whose key may act on people's behalf: name another requester, claim executions.
+# The agent proposes for the person or probe author behind a decision and runs the executors;
+# every other service, the gateway and desk systems speak only for themselves.
+DELEGATES = frozenset({"agent"})
 MAX_CACHED_TOKENS = 10_000  # verified tokens remembered per verifier (a few MB at most)
 
 
@@ -45,10 +49,17 @@ class Principal:
     roles: frozenset[str]
     desk: str = ""
     token: str = ""
+    # The service whose own key signed the token ("" for a person): what it may do beyond its
+    # role follows from which service it is, never from a name it claims.
+    owner: str = ""
 
     @property
     def kind(self) -> str:
         return "service" if SERVICE in self.roles else "person"
+
+    @property
+    def acts_for_others(self) -> bool:
+        return self.kind == "service" and self.owner in DELEGATES
 
     def require(self, allowed: Iterable[str]) -> None:
         if not self.roles & frozenset(allowed):
@@ -63,23 +74,25 @@ class TokenVerifier:
 
     def __init__(self, settings: AuthSettings, max_cached: int = MAX_CACHED_TOKENS) -> None:
         self._settings, self._max_cached = settings, max_cached
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._verified: dict[str, tuple[Principal, float, str]] = {}
         oidc = settings.oidc
         self._idp = (oidc, JwksKeys(oidc)) if oidc is not None else None
         self._trust, self._trust_read = settings.trust, _mtime(settings)
         self._trust_checked = time.monotonic()
 
     def verify(self, token: str) -> Principal:
+        self._refresh()
         cached = self._verified.get(token)
-        if cached is not None and time.time() < cached[1]:
+        if cached is not None and time.time() < cached[1] and self._still_trusted(cached[2]):
             return cached[0]
         self._verified.pop(token, None)
         kid = _key_id(token)
-        if self._idp is not None and self._trusted(kid) is None:
+        if self._idp is not None and self._trust.owner_of(kid) is None:
             claims, principal = _from_idp(token, *self._idp)
+            kid = ""  # the provider's keys expire on their own (runtime.jwks)
         else:
             claims, principal = self._from_trusted(token, kid)
-        self._remember(token, principal, claims["exp"])
+        self._remember(token, principal, claims["exp"], kid)
         return principal
 
     async def verify_async(self, token: str) -> Principal:
@@ -92,28 +105,30 @@ class TokenVerifier:
         return await asyncio.to_thread(self.verify, token)
 
     def _from_trusted(self, token: str, kid: str) -> tuple[dict[str, Any], Principal]:
-        self._trusted(kid)
         claims, owner = check_local(token, kid, self._trust, self._settings, LEEWAY_S)
         if owner != ISSUER:
-            return claims, Principal(str(claims["sub"]), SERVICES, "", token)
+            return claims, Principal(str(claims["sub"]), SERVICES, "", token, owner)
         if self._idp is not None:
             raise Unauthenticated("invalid token: people sign in through the identity provider")
         return claims, _principal(claims, token)
 
-    def _trusted(self, kid: str) -> tuple[str, object] | None:
-        """The owner of `kid`; an unknown id re-reads a changed trust file (a rotation)."""
-        found = self._trust.owner_of(kid)
+    def _refresh(self) -> None:
+        """Looks at the trust file at most once a second, so a rotation (a new key id) and a
+        retirement (a key id gone, after a leak) take effect in running processes."""
         path, now = self._settings.trust_file, time.monotonic()
-        if found is not None or path is None or now - self._trust_checked < TRUST_RELOAD_MIN_S:
-            return found
+        if path is None or now - self._trust_checked < TRUST_RELOAD_MIN_S:
+            return
         self._trust_checked = now
-        if _mtime(self._settings) != self._trust_read:
+        mtime = _mtime(self._settings)  # before reading: a write in between shows next time
+        if mtime != self._trust_read:
             # A file that does not parse (half edited by hand) leaves the keys we have.
             with contextlib.suppress(KeyFileError):
-                self._trust, self._trust_read = TrustStore.load(path), _mtime(self._settings)
-        return self._trust.owner_of(kid)
+                self._trust, self._trust_read = TrustStore.load(path), mtime
 
-    def _remember(self, token: str, principal: Principal, exp: object) -> None:
+    def _still_trusted(self, kid: str) -> bool:
+        return not kid or self._trust.owner_of(kid) is not None
+
+    def _remember(self, token: str, principal: Principal, exp: object, kid: str) -> None:
         if not isinstance(exp, int | float):
             return
         if len(self._verified) >= self._max_cached:
@@ -122,7 +137,7 @@ class TokenVerifier:
             while len(self._verified) >= self._max_cached:
                 del self._verified[next(iter(self._verified))]  # the oldest entry
         # Valid until PyJWT would refuse it: exp plus the same leeway.
-        self._verified[token] = (principal, float(exp) + LEEWAY_S)
+        self._verified[token] = (principal, float(exp) + LEEWAY_S, kid)
 
     async def verify_header(self, authorization: str | None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")

@@ -9,8 +9,10 @@ Deployments mount trust.json everywhere and each private key only where it belon
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from runtime.keyfiles import write_atomically
@@ -22,6 +24,16 @@ SERVICE_KEY_FILE_ENV = "TRADEOPS_SERVICE_KEY_FILE"
 ISSUER_KEY_FILE_ENV = "TRADEOPS_ISSUER_KEY_FILE"
 # Every process that calls another: the four services and the gateway (it reports refusals).
 PROCESSES = ("agent", "ops", "export", "audit", "gateway")
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One change to a keys folder at a time: two rotations at once must not each write the
+    trust file from the same old copy, losing the other's new public key."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def valid_name(name: str) -> bool:
@@ -45,9 +57,7 @@ def issuer_key_file(env: Mapping[str, str]) -> Path:
     return Path(env.get(ISSUER_KEY_FILE_ENV) or keys_dir(env) / "issuer.pem")
 
 
-def ensure(folder: Path, services: Iterable[str] = PROCESSES) -> list[str]:
-    """Creates whatever key is missing (the issuer's, each service's) and pins its public half;
-    an existing key is kept. Returns the owners given a new key."""
+def _ensure(folder: Path, services: Iterable[str] = PROCESSES) -> list[str]:
     trust_path = folder / "trust.json"
     trust = TrustStore.load(trust_path) if trust_path.exists() else TrustStore()
     missing = [(o, p) for o, p in _private_paths(folder, services) if not p.exists()]
@@ -61,10 +71,7 @@ def ensure(folder: Path, services: Iterable[str] = PROCESSES) -> list[str]:
     return [owner for owner, _, _ in new]
 
 
-def rotate(folder: Path, owner: str) -> str:
-    """A new key for `owner` (ISSUER or a service; a new name is registered): the private file
-    is replaced and the new public key added beside the old ones, which keep verifying tokens
-    already issued until they expire. Returns the new key id."""
+def _rotate(folder: Path, owner: str) -> str:
     trust_path = folder / "trust.json"
     if not trust_path.exists():
         raise KeyFileError(f"no trust file in {folder}: run `tradeops keys init` first")
@@ -74,9 +81,7 @@ def rotate(folder: Path, owner: str) -> str:
     return key.kid
 
 
-def retire(folder: Path, kid: str) -> None:
-    """Removes a public key: tokens it signed stop verifying (after a leak, or once every token
-    signed before a rotation has expired). The current key of its owner cannot be retired."""
+def _retire(folder: Path, kid: str) -> None:
     trust_path = folder / "trust.json"
     trust = TrustStore.load(trust_path)
     found = trust.owner_of(kid)
@@ -101,3 +106,25 @@ def _publish(trust_path: Path, trust: TrustStore) -> None:
     # The public half is pinned before its private key is written: a process that picks up
     # the new key finds every verifier already trusting it.
     write_atomically(trust_path, trust.to_json().encode(), mode=0o644)
+
+
+def ensure(folder: Path, services: Iterable[str] = PROCESSES) -> list[str]:
+    """Creates whatever key is missing (the issuer's, each service's) and pins its public half;
+    an existing key is kept. Returns the owners given a new key."""
+    with _exclusive(folder):
+        return _ensure(folder, services)
+
+
+def rotate(folder: Path, owner: str) -> str:
+    """A new key for `owner` (ISSUER or a service; a new name is registered): the private file
+    is replaced and the new public key added beside the old ones, which keep verifying tokens
+    already issued until they expire. Returns the new key id."""
+    with _exclusive(folder):
+        return _rotate(folder, owner)
+
+
+def retire(folder: Path, kid: str) -> None:
+    """Removes a public key: tokens it signed stop verifying (after a leak, or once every token
+    signed before a rotation has expired). The current key of its owner cannot be retired."""
+    with _exclusive(folder):
+        _retire(folder, kid)

@@ -90,6 +90,9 @@ class Tally(Generic[A]):
     targets: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # the overflow's only
+    # Refusals whose target is not among `targets`: a caller who fills the list with harmless
+    # routes first cannot make the one that matters vanish without a trace.
+    unlisted: int = 0
 
     def add(self, source: str, target: str, reason: str) -> None:
         now = datetime.now(UTC)
@@ -99,6 +102,8 @@ class Tally(Generic[A]):
         for listed, value in ((self.targets, target), (self.reasons, reason)):
             if len(listed) < MAX_LISTED and value not in listed:
                 listed.append(value)
+        if target not in self.targets:
+            self.unlisted += 1
         overflow = self.source == OVERFLOW
         if overflow and len(self.sources) < MAX_LISTED and source not in self.sources:
             self.sources.append(source)
@@ -114,6 +119,7 @@ class Tally(Generic[A]):
             "first_at": self.first_at.isoformat() if self.first_at else "",
             "last_at": self.last_at.isoformat() if self.last_at else "",
             "targets": self.targets,
+            "unlisted_targets_count": self.unlisted,
             "reasons": self.reasons,
         }
         if overflow:

@@ -9,6 +9,7 @@ and the issuer's key never yields the services' role."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -18,6 +19,9 @@ from runtime.keys import ISSUER, TrustStore
 from runtime.settings import AuthSettings
 
 ALGORITHM = "EdDSA"
+# A service's token lives at most this long (its identity re-mints before), so a key stolen and
+# retired cannot leave long-lived tokens behind.
+SERVICE_TTL_S = 900
 # Automations a service runs in its own process, under their own names (the agent's triggers).
 AUTOMATIONS = {"agent": ("trigger:", "probe:")}
 
@@ -33,7 +37,7 @@ def may_speak_for(owner: str, subject: str) -> bool:
     return (
         subject == own
         or subject.startswith(own + ".")
-        or subject.startswith(AUTOMATIONS.get(owner, ("\0",)))
+        or subject.startswith(AUTOMATIONS.get(owner, ()))
     )
 
 
@@ -64,4 +68,13 @@ def check_local(
         raise Unauthenticated(f"invalid token: {exc}") from None
     if not person and not may_speak_for(owner, str(claims["sub"])):
         raise Unauthenticated(f"invalid token: the key of {owner} cannot speak for that subject")
+    if not person and not _short_lived(claims, leeway_s):
+        raise Unauthenticated(f"invalid token: a service token lives at most {SERVICE_TTL_S} s")
     return claims, owner
+
+
+def _short_lived(claims: dict[str, Any], leeway_s: float) -> bool:
+    issued, expires = claims.get("iat"), claims["exp"]
+    if not isinstance(issued, int | float) or not isinstance(expires, int | float):
+        return False
+    return expires - issued <= SERVICE_TTL_S and issued <= time.time() + leeway_s

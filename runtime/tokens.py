@@ -13,9 +13,7 @@ import jwt
 from runtime.auth import ROLES
 from runtime.keys import SigningKey
 from runtime.settings import AuthSettings
-from runtime.token_claims import ALGORITHM, may_speak_for, service_audience
-
-SERVICE_TTL_S = 900
+from runtime.token_claims import ALGORITHM, SERVICE_TTL_S, may_speak_for, service_audience
 
 
 def mint_person_token(

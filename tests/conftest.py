@@ -16,7 +16,7 @@ from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
 from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES, AuthSettings
-from tests.keys import Keys
+from tests.keys import Keys, owner_of
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +45,8 @@ def token_for(keys: Keys) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def principal_for(token_for: Callable[..., str]) -> Callable[..., Principal]:
     def make(subject: str, *roles: str) -> Principal:
-        return Principal(subject, frozenset(roles), "", token_for(subject, *roles))
+        owner = owner_of(subject) if "service" in roles else ""
+        return Principal(subject, frozenset(roles), "", token_for(subject, *roles), owner)
 
     return make
 

@@ -70,7 +70,7 @@ class Keys:
             return mint_person_token(self.key(ISSUER), self.settings, subject, roles, desk, ttl_s)
         owner = owner_of(subject)
         audiences = [service_audience(self.settings, name) for name in CALLERS]
-        return mint_service_token(self.key(owner), owner, subject, audiences, ttl_s or 3600)
+        return mint_service_token(self.key(owner), owner, subject, audiences, ttl_s or 900)
 
 
 def owner_of(subject: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.db import service_privileges
 from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
 
@@ -96,6 +97,8 @@ manifests = Table(
     Column("prev_sha256", Text, nullable=False, unique=True),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
 )
 
 _EXPORT = "export.exports.id"
@@ -117,6 +120,8 @@ delivery_attempts = Table(
     Column("actor", Text, nullable=False, server_default=""),
     CheckConstraint("outcome IN ('delivered', 'failed')", name="ck_delivery_attempts_outcome"),
     Index("ix_delivery_attempts_export", "export_id", "at"),
+    # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
 )
 
 # One job per export and destination. next_attempt_at NULL: nothing pending. A claimed job's
@@ -150,6 +155,8 @@ verifications = Table(
     Column("fetched_from", Text, nullable=False, server_default=""),
     Column("actor", Text, nullable=False, server_default=""),
     Index("ix_verifications_export", "export_id", "checked_at"),
+    # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
 )
 
 schedules = Table(

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.db import service_privileges
 from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
 
@@ -64,7 +65,7 @@ actions = Table(
     # 0008: whose namespace source_ref is in (Action.proposer), so a person cannot take the
     # agent's predictable references first; the agent's re-proposal stays idempotent.
     Column("proposer", Text, nullable=False, server_default=""),
-    # 0010: who claimed it for execution (services.ops.domain.claims), "kind:subject"; only
+    # 0009: who claimed it for execution (services.ops.domain.claims), "kind:subject"; only
     # they record its result, so nobody else can fake it.
     Column("claimed_by", Text, nullable=False, server_default=""),
     UniqueConstraint("proposer", "source_ref", name="actions_proposer_source_ref_key"),
@@ -125,6 +126,8 @@ timeline = Table(
     Column("text", Text, nullable=False),
     Column("details", JSONB, nullable=False),
     Index("ix_timeline_action", "action_id", "at", "id"),
+    # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
 )
 
 timers = Table(

@@ -205,3 +205,19 @@ async def test_a_service_streams_an_inclusive_range(
     seqs = [r.seq async for r in audit.StreamRecords(request, metadata=service, timeout=5)]
 
     assert seqs == [1, 2, 3]
+
+
+async def test_a_service_appends_only_events_of_its_own_source(
+    audit: pb_grpc.AuditServiceAsyncStub, token_for: Token
+) -> None:
+    gateway = token_for("svc:gateway", "service")
+    with pytest.raises(grpc.aio.AioRpcError) as posing:
+        await send(audit, gateway, message())  # source "ops"
+    assert posing.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "may append only events of source 'gateway'" in (posing.value.details() or "")
+    own = message()
+    own.source = "gateway"
+    assert len((await send(audit, gateway, own)).results) == 1
+    agent_part = message()
+    agent_part.source = "agent.triggers"
+    assert len((await send(audit, token_for("svc:agent", "service"), agent_part)).results) == 1

@@ -24,7 +24,7 @@ from runtime.auth import SERVICES, TokenVerifier
 from runtime.errors import Unauthenticated
 from runtime.keys import ISSUER, SigningKey
 from runtime.settings import AuthSettings, SettingsError
-from runtime.token_claims import ALGORITHM, service_audience
+from runtime.token_claims import ALGORITHM, may_speak_for, service_audience
 from runtime.tokens import ServiceIdentity, mint_service_token
 from tests.keys import Keys
 
@@ -146,10 +146,11 @@ def test_a_rotated_service_key_signs_new_tokens_and_old_ones_verify_until_retire
     assert "rotate it first" in current.stderr
     retired = _cli(tmp_path, "keys", "retire", old_agent.service_key.kid)
     assert retired.returncode == 0, retired.stderr
-    fresh = TokenVerifier(AuthSettings.from_env(env, "ops"))
+    time.sleep(1.1)
+    # The running verifier, which remembers old_token as verified, refuses it from now on.
     with pytest.raises(Unauthenticated, match="unknown signing key"):
-        fresh.verify(old_token)
-    assert fresh.verify(new_token).subject == "svc:agent"
+        ops.verify(old_token)
+    assert ops.verify(new_token).subject == "svc:agent"
 
 
 def test_a_desk_system_gets_a_key_of_its_own_and_only_its_own_name(tmp_path: Path) -> None:
@@ -166,3 +167,24 @@ def test_a_desk_system_gets_a_key_of_its_own_and_only_its_own_name(tmp_path: Pat
     issuer = dataclasses.replace(settings, name="")  # a command-line tool takes no service token
     with pytest.raises(Unauthenticated, match="no service tokens"):
         TokenVerifier(issuer).verify(token)
+
+
+def test_a_service_token_living_longer_than_a_quarter_hour_is_refused(keys: Keys) -> None:
+    ops, now = TokenVerifier(keys.serving("ops")), int(time.time())
+    claims = {"sub": "svc:agent", "iss": "svc:agent", "aud": "tradeops/ops", "iat": now}
+    long_lived = _forge(keys.key("agent"), {**claims, "exp": now + 10 * 365 * 86400})
+    with pytest.raises(Unauthenticated, match="at most 900 s"):
+        ops.verify(long_lived)
+    no_iat = {k: v for k, v in claims.items() if k != "iat"}
+    with pytest.raises(Unauthenticated, match="at most 900 s"):
+        ops.verify(_forge_without_iat(keys.key("agent"), {**no_iat, "exp": now + 60}))
+
+
+def _forge_without_iat(key: SigningKey, claims: Mapping[str, object]) -> str:
+    return jwt.encode(dict(claims), key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def test_no_service_key_speaks_for_a_subject_outside_its_names() -> None:
+    assert not may_speak_for("gateway", "\0alice")
+    assert not may_speak_for("ops", "trigger:x@v1")
+    assert may_speak_for("agent", "probe:feed@v2")

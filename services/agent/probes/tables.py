@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.db import service_privileges
 from services.agent.tables import metadata
 
 TS = DateTime(timezone=True)
@@ -54,6 +55,8 @@ probe_versions = Table(
     Column("changed_by", Text, nullable=False),
     Column("changed_at", TS, nullable=False),
     PrimaryKeyConstraint("probe_id", "version", name="pk_probe_versions"),
+    # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
 )
 
 probe_runs = Table(

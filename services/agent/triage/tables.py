@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from runtime.db import service_privileges
 from services.agent.tables import metadata
 
 incidents = Table(
@@ -98,6 +99,8 @@ rule_sets = Table(
     Column("reason", Text, nullable=False),
     Column("created_by", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
 )
 
 feedback = Table(

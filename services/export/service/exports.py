@@ -116,14 +116,15 @@ async def _generate_and_seal(
 
 
 def requester_of(request: ExportRequest, caller: Principal) -> str:
-    """A person requests for themselves; only a service (the agent's triggers, for the rule's
-    author) names someone else, so a person cannot pin an export on another."""
+    """A person requests for themselves; only a service that acts for people (the agent's
+    triggers, for the rule's author) names someone else, so nobody else can pin an export on
+    another."""
     if not request.requested_by or request.requested_by == caller.subject:
         return caller.subject
-    if caller.kind != "service":
+    if not caller.acts_for_others:
         raise PermissionDenied(
             f"{caller.subject} cannot request an export for {request.requested_by}: "
-            "only a service can"
+            "only the agent can"
         )
     return request.requested_by
 

@@ -31,6 +31,10 @@ def executor_for(principal: Principal, executor: str) -> str:
     """The executor name a claim records: the service's, or BY_HAND for a person."""
     name = executor.strip()
     if principal.kind == "service":
+        if not principal.acts_for_others:
+            raise PermissionDenied(
+                f"{principal.subject} may not execute actions: only the agent's executors do"
+            )
         if not name:
             raise InvalidArgument("executor is required: the name of the executor that runs it")
         return name
@@ -41,6 +45,20 @@ def executor_for(principal: Principal, executor: str) -> str:
             " only one who may record its result"
         )
     return BY_HAND
+
+
+def check_hands(action: Action, principal: Principal) -> None:
+    """Whoever requested the action or wrote its parameters does not execute it by hand: they
+    would then also be the only one to say how it went."""
+    if principal.kind == "service":
+        return
+    if principal.subject in (action.requested_by, action.parameters_author):
+        role = (
+            "requested" if principal.subject == action.requested_by else "wrote the parameters of"
+        )
+        raise PermissionDenied(
+            f"{principal.subject} {role} action {action.id} and may not execute it by hand"
+        )
 
 
 def check_result(action: Action, principal: Principal, detail: str) -> None:
@@ -72,7 +90,7 @@ def _check_claimant(action: Action, principal: Principal) -> None:
             f" claimed it ({how}) and only {who} may; people resolve it once it is"
             " OUTCOME_UNKNOWN"
         )
-    # No claimant on record (claimed before 0010, with no timeline entry to backfill it from):
+    # No claimant on record (claimed before 0009, with no timeline entry to backfill it from):
     # the executors, services, may still report; people wait for OUTCOME_UNKNOWN.
     if principal.kind != "service":
         raise PermissionDenied(

@@ -41,6 +41,7 @@ async def _start_or_expire(
 ) -> Action | Conflict:
     async with db.transaction() as session:
         action = await load(session, action_id, lock=True)
+        claims.check_hands(action, actor)
         reason = overdue(action, now)
         if not reason:
             who = actor_of(actor)

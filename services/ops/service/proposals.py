@@ -51,7 +51,9 @@ async def propose(
     existing action. A risk below the kind's minimum (domain.policy) is an InvalidArgument."""
     # Only a service (the agent) proposes for someone else; a person naming another requester
     # would bar that person from voting on it, or pin the request on them.
-    requested_by = proposal.requested_by if proposer.kind == "service" else proposer.subject
+    # Only a service that acts for people (the agent) names the requester; anyone else
+    # requests for themselves.
+    requested_by = proposal.requested_by if proposer.acts_for_others else proposer.subject
     async with db.transaction() as session:
         current = await policies.current(session)
         require_minimum_risk(current, proposal.kind, proposal.risk)

@@ -10,6 +10,7 @@ from typing import Any
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, PermissionDenied
+from runtime.refusals import clip
 from services.ops.domain.transition import actor_of
 from services.ops.repository import outbox
 
@@ -23,13 +24,19 @@ async def audited(
     payload: dict[str, Any] | None = None,
     target: str = "",
 ) -> AsyncIterator[None]:
-    """Records a "denied" `verb` event when the block raises PermissionDenied or Conflict."""
+    """Records a "denied" `verb` event when the block raises PermissionDenied or Conflict. Text
+    the caller chose (a comment, an executor name, the reason quoting them) is clipped first:
+    a refusal is not a way to write a megabyte into the permanent log."""
     try:
         yield
     except (PermissionDenied, Conflict) as refusal:
-        details = {**(payload or {}), "reason": str(refusal)}
+        details = {**_clipped(payload or {}), "reason": clip(str(refusal))}
         async with db.transaction() as session:
             await outbox.record(
                 session, actor_of(principal).audit, verb, action_id, details, "denied", target
             )
         raise
+
+
+def _clipped(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: clip(v) if isinstance(v, str) else v for k, v in payload.items()}

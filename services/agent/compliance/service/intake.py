@@ -14,7 +14,7 @@ from services.agent.triage import NewIncident, create_incident
 # later versions cannot withdraw it (a version only adds kinds).
 KIND = "compliance_violation"
 SOURCE = "agent.compliance"
-CALLER = Principal("agent.compliance", frozenset({SERVICE}), "", "")
+CALLER = Principal("agent.compliance", frozenset({SERVICE}), "", "", owner="agent")
 MAX_REFS = 20
 
 

@@ -18,7 +18,9 @@ from services.agent.triage import record as _record
 
 def caller(spec: ProbeSpec, version: int) -> Principal:
     """Who a probe's incident is created by, through the agent's intake."""
-    return Principal(identity(spec.name, version), frozenset({SERVICE}), spec.incident.desk)
+    return Principal(
+        identity(spec.name, version), frozenset({SERVICE}), spec.incident.desk, owner="agent"
+    )
 
 
 def actor(name: str, version: int) -> dict[str, Any]:

@@ -51,9 +51,9 @@ def requester_for(caller: Principal, requested_by: str) -> str:
     can neither bar another from voting nor pin a request on them."""
     if not requested_by or requested_by == caller.subject:
         return caller.subject
-    if caller.kind != "service":
+    if not caller.acts_for_others:
         raise PermissionDenied(
-            f"{caller.subject} cannot request on behalf of {requested_by}: only a service can"
+            f"{caller.subject} cannot request on behalf of {requested_by}: only the agent can"
         )
     return requested_by
 

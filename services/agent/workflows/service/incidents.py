@@ -42,7 +42,7 @@ async def open_incident(
         metrics={},
         observed_at=now,
     )
-    caller = Principal(rule.automation, frozenset({SERVICE}))
+    caller = Principal(rule.automation, frozenset({SERVICE}), owner="agent")
     [accepted] = accept([report], now, await active_kinds(session))
     incident = await open_one(
         session, accepted, caller=caller, now=now, windows=Windows(), requested_by=rule.requester

@@ -46,7 +46,7 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self, request: pb.AppendEventsRequest, context: Context
     ) -> pb.AppendEventsResponse:
         events = [messages.event(index, message) for index, message in enumerate(request.events)]
-        results = await append(self._log, events)
+        results = await append(self._log, events, current_principal())
         return pb.AppendEventsResponse(
             results=[
                 pb.AppendResult(event_id=r.event_id, seq=r.seq, duplicate=r.duplicate)

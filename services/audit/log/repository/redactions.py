@@ -1,12 +1,13 @@
 """Redactions: a row in audit.redactions saying who removed a payload's text and why, and the
-payload itself set to NULL in the same transaction (its only change after the append)."""
+payload itself set to NULL in the same transaction (its only change after the append); and the
+chain's own redaction records, which alone excuse a missing payload."""
 
 from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.tables import payloads, redactions
+from services.audit.tables import payloads, records, redactions
 
 
 async def is_redacted(session: AsyncSession, seq: int) -> bool:
@@ -20,6 +21,14 @@ async def redact(session: AsyncSession, seq: int, redacted_by: str, reason: str)
     await session.execute(update(payloads).where(payloads.c.seq == seq).values(payload_json=None))
 
 
-async def redacted_seqs(session: AsyncSession, upto: int) -> set[int]:
-    rows = await session.execute(select(redactions.c.seq).where(redactions.c.seq <= upto))
-    return {row.seq for row in rows}
+async def redacted_in_chain(session: AsyncSession, upto: int, action: str) -> set[int]:
+    """The seqs that the log's own redaction records (source "audit", before `upto`) name: the
+    chain, not the redactions table, says which payloads may be missing, so a row inserted by
+    whoever holds the service's database role does not excuse a payload it erased."""
+    rows = await session.execute(
+        select(records.c.target).where(
+            records.c.action == action, records.c.source == "audit", records.c.seq < upto
+        )
+    )
+    targets = (row.target.removeprefix("record/") for row in rows)
+    return {int(seq) for seq in targets if seq.isdigit()}

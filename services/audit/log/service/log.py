@@ -18,6 +18,7 @@ from typing import Any
 from runtime.auth import Principal
 from runtime.canonical import canonical_json
 from runtime.db import Database
+from runtime.errors import PermissionDenied
 from runtime.outbox import person
 from runtime.refusal_hook import AggregatedRefusals
 from runtime.refusals import OVERFLOW, RefusalSettings, Tally
@@ -44,9 +45,26 @@ class AuditLog:
         return self.sequencer.checkpointer.keyring
 
 
-async def append(log: AuditLog, events: Sequence[Event]) -> list[AppendResult]:
-    """Idempotent on event_id; answered only after the batch holding the events committed."""
+async def append(
+    log: AuditLog, events: Sequence[Event], caller: Principal | None = None
+) -> list[AppendResult]:
+    """Idempotent on event_id; answered only after the batch holding the events committed.
+    A service appends only events of its own source (`caller`: the service appending)."""
+    if caller is not None:
+        check_sources(caller, events)
     return await log.sequencer.append(validate(events))
+
+
+def check_sources(caller: Principal, events: Sequence[Event]) -> None:
+    """Each service writes under its own name (ops, agent.triggers, ...): the gateway's or a
+    desk system's key cannot put words in another service's mouth."""
+    own = caller.owner
+    for index, event in enumerate(events):
+        if not own or (event.source != own and not event.source.startswith(own + ".")):
+            raise PermissionDenied(
+                f"events[{index}]: {caller.subject} may append only events of source "
+                f"{own or '(none)'!r} or {own}.*, not {event.source[:64]!r}"
+            )
 
 
 async def record_own(

@@ -97,7 +97,7 @@ def scheduled_creator(
 ) -> Callable[[ScheduledRun], Awaitable[Export]]:
     async def create(run: ScheduledRun) -> Export:
         schedule = run.schedule
-        caller = Principal(run.requested_by, frozenset({SERVICE}), token=token())
+        caller = Principal(run.requested_by, frozenset({SERVICE}), token=token(), owner="export")
         request = ExportRequest(
             kind=schedule.kind,
             format=schedule.format,
