@@ -21,7 +21,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from runtime.db import service_privileges
 from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
 
@@ -126,8 +125,6 @@ timeline = Table(
     Column("text", Text, nullable=False),
     Column("details", JSONB, nullable=False),
     Index("ix_timeline_action", "action_id", "at", "id"),
-    # History: written once, never changed or deleted by the service.
-    info=service_privileges("SELECT", "INSERT"),
 )
 
 timers = Table(

@@ -219,7 +219,7 @@ async def test_only_a_service_triages_on_behalf_of_someone_else(
     agent: Agent, ops: FakeProposer, principal_for: Principals
 ) -> None:
     incident = await reported(agent, principal_for, report())
-    with pytest.raises(PermissionDenied, match="only a service"):
+    with pytest.raises(PermissionDenied, match="only the agent"):
         await triage_incident(
             agent,
             incident_id=incident.id,

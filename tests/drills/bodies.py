@@ -30,7 +30,7 @@ def event() -> audit_pb2.AuditEvent:
         target=f"drill/{event_id}",
         outcome="success",
         payload_json='{"drill": true}',
-        source="drill",
+        source="drill-producer",  # appended as svc:drill-producer, its own source
     )
     message.occurred_at.FromDatetime(datetime.now(UTC))
     return message

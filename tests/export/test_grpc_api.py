@@ -377,7 +377,7 @@ async def test_a_person_cannot_export_for_someone_else(
         await stub.CreateExport(framed, metadata=carol, timeout=5)
 
     assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
-    assert "only a service" in str(error.value.details())
+    assert "only the agent" in str(error.value.details())
     listed = await stub.ListExports(pb.ListExportsRequest(), metadata=carol, timeout=5)
     assert list(listed.exports) == []
     assert fake_audit.authorizations == []

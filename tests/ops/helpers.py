@@ -18,7 +18,7 @@ from services.ops.service.proposals import Proposal
 from services.ops.tables import outbox
 
 AGENT = {"subject": "triage-agent", "logic_version": "1.4.0"}
-AGENT_PRINCIPAL = Principal("svc:agent", frozenset({"service"}))
+AGENT_PRINCIPAL = Principal("svc:agent", frozenset({"service"}), owner="agent")
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 

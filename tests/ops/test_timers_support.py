@@ -22,7 +22,7 @@ from services.ops.tables import notifications, outbox
 from tests.ops.helpers import AGENT
 
 ADMIN = Principal("ada", frozenset({"admin"}))
-AGENT_PRINCIPAL = Principal("svc:agent", frozenset({"service"}))
+AGENT_PRINCIPAL = Principal("svc:agent", frozenset({"service"}), owner="agent")
 
 
 class FakeClock:

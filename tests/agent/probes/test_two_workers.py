@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from runtime.db import Database
+from runtime.pgserver import LocalPostgres
+from runtime.provision import owner_url
 from services.agent.probes.domain.probes import RunRecord
 from services.agent.probes.tables import probe_runs, probe_versions, probes
 from services.agent.probes.workers.probes import ProbeWorker, WorkerOptions
@@ -22,13 +24,17 @@ NAMES = [f"twin-{n}" for n in range(6)]
 
 
 @pytest.fixture
-async def committed(db_urls: dict[str, str]) -> AsyncIterator[tuple[Database, Database]]:
-    """Two real connection pools; what the test committed is deleted afterwards."""
+async def committed(
+    db_urls: dict[str, str], pg_server: LocalPostgres
+) -> AsyncIterator[tuple[Database, Database]]:
+    """Two real connection pools; what the test committed is deleted afterwards, as the schema's
+    owner (the service's role may not delete probe versions)."""
     first, second = Database.connect(db_urls["agent"]), Database.connect(db_urls["agent"])
+    owner = Database.connect(owner_url(pg_server.url(), "agent"))
     try:
         yield first, second
     finally:
-        async with first.transaction() as session:
+        async with owner.transaction() as session:
             ids = select(probes.c.id).where(probes.c.name.in_(NAMES))
             targets = [f"probe/{row.id}" for row in await session.execute(ids)]
             await session.execute(
@@ -38,6 +44,7 @@ async def committed(db_urls: dict[str, str]) -> AsyncIterator[tuple[Database, Da
             await session.execute(delete(probe_runs).where(probe_runs.c.probe_id.in_(ids)))
             await session.execute(delete(probe_versions).where(probe_versions.c.probe_id.in_(ids)))
             await session.execute(delete(probes).where(probes.c.name.in_(NAMES)))
+        await owner.dispose()
         await first.dispose()
         await second.dispose()
 

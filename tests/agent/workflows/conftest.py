@@ -92,9 +92,11 @@ class Harness:
             actor=common_pb2.Actor(subject=event.get("actor", "olga"), kind="person"),
         )
         message.occurred_at.FromDatetime(datetime.now(UTC))
+        # As the service whose events these are: each service appends only its own source.
+        writer = f"svc:{message.source.split('.')[0]}"
         await self.audit.AppendEvents(
             audit_pb.AppendEventsRequest(events=[message]),
-            metadata=bearer(self.token_for("svc:ops", SERVICE)),
+            metadata=bearer(self.token_for(writer, SERVICE)),
             timeout=5,
         )
         return message.event_id
