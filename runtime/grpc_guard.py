@@ -74,7 +74,8 @@ def status_for(exc: DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
-Checker = Callable[[Mapping[str, str]], Awaitable[Principal]]
+# The call's metadata, and how to learn its peer (asked only when the call is refused).
+Checker = Callable[[Mapping[str, str], Callable[[], str]], Awaitable[Principal]]
 # Records a refused call (method, the caller when known, why) as an audit event.
 RefusalHook = Callable[[str, Principal | None, str], Awaitable[None]]
 # The calling peer ("ipv4:10.0.0.7:51234"), for a hook that tells anonymous callers apart.
@@ -116,12 +117,13 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return handler
 
     def _checker(self, method: str) -> Checker:
-        async def check(metadata: Mapping[str, str]) -> Principal:
+        async def check(metadata: Mapping[str, str], peer: Callable[[], str]) -> Principal:
             principal: Principal | None = None
             try:
                 principal = await self._verifier.verify_header(metadata.get("authorization"))
                 principal.require(self._rbac.get(method, frozenset()))
             except (Unauthenticated, PermissionDenied) as refusal:
+                _peer.set(peer() or "")
                 await self._record_refusal(method, principal, refusal)
                 raise
             set_current_principal(principal)
@@ -144,9 +146,8 @@ class Guard(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 def _unary(inner: Any, check: Checker) -> Any:
     async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         metadata = _metadata(context)
-        _peer.set(context.peer() or "")
         try:
-            await check(metadata)
+            await check(metadata, context.peer)
             with trace_context.incoming(metadata):
                 return await inner(request, context)
         except DomainError as exc:
@@ -164,9 +165,8 @@ def _stream(inner: Any, check: Checker) -> Any:
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
         metadata = _metadata(context)
-        _peer.set(context.peer() or "")
         try:
-            await check(metadata)
+            await check(metadata, context.peer)
             with trace_context.incoming(metadata):
                 async for item in inner(request, context):
                     yield item
