@@ -108,6 +108,17 @@ class Tally(Generic[A]):
         if overflow and len(self.sources) < MAX_LISTED and source not in self.sources:
             self.sources.append(source)
 
+    def absorb(self, other: Tally[A]) -> None:
+        """Takes over `other`'s counts (an overflow folding in windows it cannot keep apart)."""
+        self.count += other.count
+        self.unlisted += other.unlisted
+        times = [t for t in (self.first_at, other.first_at) if t]
+        self.first_at = min(times) if times else None
+        times = [t for t in (self.last_at, other.last_at) if t]
+        self.last_at = max(times) if times else None
+        if len(self.sources) < MAX_LISTED and other.source not in self.sources:
+            self.sources.append(other.source)
+
     def event(self, name: str, settings: RefusalSettings) -> tuple[str, str, dict[str, Any]]:
         """The closed window's (action, target, payload)."""
         overflow = self.source == OVERFLOW
@@ -173,8 +184,18 @@ class RefusalWindows(Generic[A]):
         return [tally for tally in taken if tally.count]
 
     def retry(self, tally: Tally[A]) -> None:
-        """A closed window whose event could not be recorded: returned by the next `closed`."""
+        """A closed window whose event could not be recorded: returned by the next `closed`.
+        While the log stays away, what waits is bounded too: past `max_sources` windows, the
+        oldest are folded into one overflow window that keeps their count."""
         self._closed.append(tally)
+        if len(self._closed) > self.settings.max_sources:
+            first = self._closed[0]
+            if first.source != OVERFLOW:
+                first = Tally(OVERFLOW, first.actor, first.opened, first.started_at)
+                first.absorb(self._closed[0])
+                self._closed[0] = first
+            while len(self._closed) > self.settings.max_sources:
+                first.absorb(self._closed.pop(1))
 
     def next_close_in(self) -> float | None:
         """Seconds until a window ends (0 if one already has); None when none is open."""
