@@ -25,9 +25,10 @@ import grpc
 
 from runtime.auth import Principal
 from runtime.clients import bearer
+from runtime.clipping import clip
 from runtime.outbox import ANONYMOUS, automation, new_event, person, refusal_actor
 from runtime.refusal_hook import clipped
-from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings, RefusalWindows, clip, source_of
+from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings, RefusalWindows, source_of
 from runtime.relay import audit_event
 from runtime.tokens import ServiceIdentity
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb

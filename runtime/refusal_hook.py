@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
 from runtime.auth import Principal
+from runtime.clipping import clip
 from runtime.grpc_guard import RefusalHook, current_peer
-from runtime.refusals import RefusalSettings, RefusalWindows, Tally, clip, source_of
+from runtime.refusals import RefusalSettings, RefusalWindows, Tally, source_of
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0

@@ -15,8 +15,8 @@ the refusals of sources beyond that are counted together in one
 nothing is dropped unsaid. An event on its own counts one refusal, an aggregate or overflow
 event its payload's `count`: summed over the log, that is every refusal there was.
 
-`clip` is applied to every value a refusal copies from the request (path, method, reason text,
-subject): control characters removed, and at most MAX_TEXT_BYTES of UTF-8, the cut marked."""
+Every value a refusal copies from the request (path, method, reason text, subject) goes
+through runtime.clipping.clip first."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from runtime.clipping import clip
+
 ON_THEIR_OWN = 5
 MAX_LISTED = 5
-MAX_TEXT_BYTES = 256
 OVERFLOW = "*"
 
 A = TypeVar("A")
@@ -51,24 +52,6 @@ class RefusalSettings:
 
 
 DEFAULT_REFUSALS = RefusalSettings()
-
-
-def clip(value: str, limit: int = MAX_TEXT_BYTES) -> str:
-    """`value` without control or other unprintable characters, cut to at most `limit` bytes of
-    UTF-8 including a marker of how much was cut ("…(+1234 bytes)")."""
-    if value.isprintable() and len(value) <= limit // 4:  # short and clean: the common case
-        return value
-    text = "".join(ch for ch in value if ch.isprintable()).encode()
-    if len(text) <= limit:
-        return text.decode()
-    # The marker for the whole length is at least as long as the one finally written.
-    keep = max(0, limit - len(_marker(len(text)).encode()))
-    kept = text[:keep].decode(errors="ignore")
-    return kept + _marker(len(text) - len(kept.encode()))
-
-
-def _marker(cut: int) -> str:
-    return f"…(+{cut} bytes)"
 
 
 def source_of(subject: str | None, peer_host: str) -> str:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import grpc
 
-from runtime.refusals import MAX_TEXT_BYTES, RefusalSettings
+from runtime.clipping import MAX_TEXT_BYTES
+from runtime.refusals import RefusalSettings
 from tests.gateway.conftest import Gateway, running_gateway
 from tests.keys import Keys
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb

@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from runtime.auth import TokenVerifier
 from runtime.clients import bearer, open_channel
+from runtime.clipping import MAX_TEXT_BYTES
 from runtime.db import Database
 from runtime.grpc_server import Running, start
 from runtime.outbox import refusal_recorder
-from runtime.refusals import MAX_TEXT_BYTES, RefusalSettings
+from runtime.refusals import RefusalSettings
 from runtime.settings import AuthSettings
 from services.ops.grpc_api.servicer import spec
 from services.ops.tables import outbox

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from runtime.auth import Principal
+from runtime.clipping import clip
 from runtime.db import Database
 from runtime.errors import Conflict, PermissionDenied
-from runtime.refusals import clip
 from services.ops.domain.transition import actor_of
 from services.ops.repository import outbox
 
