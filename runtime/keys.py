@@ -73,14 +73,28 @@ def private_pem(private: Ed25519PrivateKey) -> bytes:
 
 
 def key_id(owner: str, public: Ed25519PublicKey) -> str:
+    return f"{owner}-{fingerprint(public)}"
+
+
+def fingerprint(public: Ed25519PublicKey) -> str:
+    """The first 16 hex digits of the SHA-256 of the raw 32-byte key: anyone holding the public
+    key can recompute it (export key ids are this alone)."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return f"{owner}-{hashlib.sha256(raw).hexdigest()[:16]}"
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def public_pem(public: Ed25519PublicKey) -> str:
     return public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
+
+
+def load_public_pem(pem: bytes) -> Ed25519PublicKey:
+    """Raises ValueError when `pem` is not an Ed25519 SubjectPublicKeyInfo."""
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    return key
 
 
 @dataclass(frozen=True)
@@ -130,9 +144,10 @@ class TrustStore:
 
 
 def _public(owner: str, kid: str, pem: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{kid} is not an Ed25519 public key")
+    try:
+        key = load_public_pem(pem.encode())
+    except ValueError as exc:
+        raise ValueError(f"{kid}: {exc}") from None
     # The id names its owner: a key listed under one service cannot pose as another's.
     if key_id(owner, key) != kid:
         raise ValueError(f"{kid} does not match its public key")

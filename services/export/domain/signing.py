@@ -9,14 +9,15 @@ key can recompute it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from runtime import keys
+from runtime.keys import fingerprint, load_public_pem
 
 
 @dataclass(frozen=True)
@@ -118,19 +119,8 @@ def _aware(at: datetime) -> datetime:
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return fingerprint(public_key)
 
 
 def public_pem(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def load_public_pem(pem: bytes) -> Ed25519PublicKey:
-    """Raises ValueError when `pem` is not an Ed25519 SubjectPublicKeyInfo."""
-    key = serialization.load_pem_public_key(pem)
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
-    return key
+    return keys.public_pem(public_key).encode()

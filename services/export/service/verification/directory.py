@@ -16,9 +16,10 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from runtime.keys import load_public_pem
 from services.export.domain import manifest as manifests
 from services.export.domain.exports import MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, ExportFile
-from services.export.domain.signing import key_id, load_public_pem
+from services.export.domain.signing import key_id
 
 CHUNK = 1 << 20
 UNLISTED = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY, SUMS})
