@@ -61,6 +61,16 @@ class Principal:
     def acts_for_others(self) -> bool:
         return self.kind == "service" and self.owner in DELEGATES
 
+    def on_behalf_of(self, named: str, what: str) -> str:
+        """Who `what` is for: the caller, or the person a service acting for others (the agent)
+        names; anyone else naming another is refused, so nobody can pin a request on another
+        or bar them from voting."""
+        if not named or named == self.subject:
+            return self.subject
+        if not self.acts_for_others:
+            raise PermissionDenied(f"{self.subject} cannot {what} {named}: only the agent can")
+        return named
+
     def require(self, allowed: Iterable[str]) -> None:
         if not self.roles & frozenset(allowed):
             raise PermissionDenied(f"{self.subject} lacks a role among {sorted(allowed)}")

@@ -116,17 +116,8 @@ async def _generate_and_seal(
 
 
 def requester_of(request: ExportRequest, caller: Principal) -> str:
-    """A person requests for themselves; only a service that acts for people (the agent's
-    triggers, for the rule's author) names someone else, so nobody else can pin an export on
-    another."""
-    if not request.requested_by or request.requested_by == caller.subject:
-        return caller.subject
-    if not caller.acts_for_others:
-        raise PermissionDenied(
-            f"{caller.subject} cannot request an export for {request.requested_by}: "
-            "only the agent can"
-        )
-    return request.requested_by
+    """The agent's triggers export for the rule's author; anyone else for themselves."""
+    return caller.on_behalf_of(request.requested_by, "request an export for")
 
 
 async def _first(db: Database, requester: str, client_key: str) -> Export | None:

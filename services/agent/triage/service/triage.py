@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from runtime.auth import Principal
-from runtime.errors import NotFound, PermissionDenied
+from runtime.errors import NotFound
 from services.agent.triage.domain.decisions import Decision, RuleSet, snapshot
 from services.agent.triage.domain.incidents import Incident
 from services.agent.triage.domain.triage import Timer, triage
@@ -47,15 +47,8 @@ async def triage_incident(
 
 
 def requester_for(caller: Principal, requested_by: str) -> str:
-    """A person always requests for themselves; only a service names someone else, so a person
-    can neither bar another from voting nor pin a request on them."""
-    if not requested_by or requested_by == caller.subject:
-        return caller.subject
-    if not caller.acts_for_others:
-        raise PermissionDenied(
-            f"{caller.subject} cannot request on behalf of {requested_by}: only the agent can"
-        )
-    return requested_by
+    """A probe triages for its author; a person always for themselves."""
+    return caller.on_behalf_of(requested_by, "request on behalf of")
 
 
 def decide(
