@@ -26,11 +26,11 @@ class BenchKeys:
         return {key_dir.KEYS_DIR_ENV: str(self.folder)}
 
     def person(self, subject: str, *roles: str) -> str:
-        issuer = SigningKey.load(self.folder / "issuer.pem", ISSUER)
+        issuer = SigningKey.load(key_dir.private_path(self.folder, ISSUER), ISSUER)
         return mint_person_token(issuer, self.auth, subject, roles)
 
     def service(self, peer: str) -> str:
         """The benchmark's own service token (svc:bench) for calls to `peer`."""
-        key = SigningKey.load(self.folder / "services" / f"{BENCH}.pem", BENCH)
+        key = SigningKey.load(key_dir.private_path(self.folder, BENCH), BENCH)
         audience = service_audience(self.auth, peer)
         return mint_service_token(key, BENCH, f"svc:{BENCH}", [audience])

@@ -50,11 +50,11 @@ def trust_file(env: Mapping[str, str]) -> Path:
 
 
 def service_key_file(env: Mapping[str, str], name: str) -> Path:
-    return Path(env.get(SERVICE_KEY_FILE_ENV) or keys_dir(env) / "services" / f"{name}.pem")
+    return Path(env.get(SERVICE_KEY_FILE_ENV) or private_path(keys_dir(env), name))
 
 
 def issuer_key_file(env: Mapping[str, str]) -> Path:
-    return Path(env.get(ISSUER_KEY_FILE_ENV) or keys_dir(env) / "issuer.pem")
+    return Path(env.get(ISSUER_KEY_FILE_ENV) or private_path(keys_dir(env), ISSUER))
 
 
 def _ensure(folder: Path, services: Iterable[str] = PROCESSES) -> list[str]:
@@ -77,7 +77,7 @@ def _rotate(folder: Path, owner: str) -> str:
         raise KeyFileError(f"no trust file in {folder}: run `tradeops keys init` first")
     key = SigningKey.generate(owner)
     _publish(trust_path, TrustStore.load(trust_path).with_key(owner, key.private.public_key()))
-    key.save(_private_path(folder, owner))
+    key.save(private_path(folder, owner))
     return key.kid
 
 
@@ -88,17 +88,18 @@ def _retire(folder: Path, kid: str) -> None:
     if found is None:
         raise KeyFileError(f"no key {kid} in {trust_path}")
     owner = found[0]
-    path = _private_path(folder, owner)
+    path = private_path(folder, owner)
     if path.exists() and SigningKey.load(path, owner).kid == kid:
         raise KeyFileError(f"{kid} is the current key of {owner}: rotate it first")
     _publish(trust_path, TrustStore({k: v for k, v in trust.keys.items() if k != kid}))
 
 
 def _private_paths(folder: Path, services: Iterable[str]) -> list[tuple[str, Path]]:
-    return [(owner, _private_path(folder, owner)) for owner in (ISSUER, *services)]
+    return [(owner, private_path(folder, owner)) for owner in (ISSUER, *services)]
 
 
-def _private_path(folder: Path, owner: str) -> Path:
+def private_path(folder: Path, owner: str) -> Path:
+    """Where the folder keeps `owner`'s private key (ISSUER or a service's name)."""
     return folder / "issuer.pem" if owner == ISSUER else folder / "services" / f"{owner}.pem"
 
 

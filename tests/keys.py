@@ -58,8 +58,7 @@ class Keys:
         return {key_dir.KEYS_DIR_ENV: str(self.folder)}
 
     def key(self, owner: str) -> SigningKey:
-        path = self.folder / ("issuer.pem" if owner == ISSUER else f"services/{owner}.pem")
-        return SigningKey.load(path, owner)
+        return SigningKey.load(key_dir.private_path(self.folder, owner), owner)
 
     def serving(self, name: str) -> AuthSettings:
         """The settings of the process `name`: its key, and service tokens addressed to it."""
