@@ -33,12 +33,12 @@ def service_audience(settings: AuthSettings, peer: str) -> str:
 def may_speak_for(owner: str, subject: str) -> bool:
     """A service's key vouches for the service itself (svc:NAME), its parts (svc:NAME.PART) and
     its automations; never for a person or another service."""
-    own = f"svc:{owner}"
-    return (
-        subject == own
-        or subject.startswith(own + ".")
-        or subject.startswith(AUTOMATIONS.get(owner, ()))
-    )
+    return is_part_of(subject, f"svc:{owner}") or subject.startswith(AUTOMATIONS.get(owner, ()))
+
+
+def is_part_of(name: str, whole: str) -> bool:
+    """`name` is `whole` or one of its dotted parts (svc:agent.triggers of svc:agent)."""
+    return name == whole or name.startswith(whole + ".")
 
 
 def check_local(

@@ -23,6 +23,7 @@ from runtime.outbox import person
 from runtime.refusal_hook import AggregatedRefusals
 from runtime.refusals import OVERFLOW, RefusalSettings, Tally
 from runtime.telemetry import current_trace_id
+from runtime.token_claims import is_part_of
 from services.audit.log.domain.keyring import Keyring
 from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
@@ -60,7 +61,7 @@ def check_sources(caller: Principal, events: Sequence[Event]) -> None:
     desk system's key cannot put words in another service's mouth."""
     own = caller.owner
     for index, event in enumerate(events):
-        if not own or (event.source != own and not event.source.startswith(own + ".")):
+        if not own or not is_part_of(event.source, own):
             raise PermissionDenied(
                 f"events[{index}]: {caller.subject} may append only events of source "
                 f"{own or '(none)'!r} or {own}.*, not {event.source[:64]!r}"
