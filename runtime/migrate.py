@@ -18,6 +18,7 @@ from sqlalchemy import Connection, MetaData, Table, create_engine, pool, text
 from sqlalchemy.exc import DBAPIError
 
 from runtime.db import SERVICE_PRIVILEGES, sqlalchemy_url
+from runtime.provision import owner_for, role_for
 
 DEFAULT_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
@@ -58,7 +59,7 @@ def run_env(metadata: MetaData) -> None:
 
 
 def _become_owner(connection: Connection, schema: str) -> None:
-    owner = f"{schema}_owner"
+    owner = owner_for(schema)
     found = connection.execute(
         text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": owner}
     ).first()
@@ -82,7 +83,8 @@ def _become_owner(connection: Connection, schema: str) -> None:
 def grant_service_privileges(connection: Connection, metadata: MetaData) -> None:
     """Gives `<schema>_svc` exactly what each existing table of the MetaData declares."""
     schema = metadata.schema
-    role = f'"{schema}_svc"'
+    assert schema, "a service's MetaData must name its schema"
+    role = f'"{role_for(schema)}"'
     connection.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {role}'))
     connection.execute(text(f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {role}'))
     existing = set(
