@@ -73,7 +73,10 @@ def _behaviour(method: MethodDescriptor, recorder: Recorder) -> Callable[..., An
             code, details = recorder.failures[method.name]
             await context.abort(code, details)
         if isinstance(request, audit_pb.AppendEventsRequest):
-            recorder.appended.extend(request.events)
+            # Idempotent on event_id, as the audit service is: the gateway sends a batch again
+            # when it was stopped mid-call, and the log keeps each event once.
+            known = {event.event_id for event in recorder.appended}
+            recorder.appended.extend(e for e in request.events if e.event_id not in known)
         return recorder.replies.get(method.name) or reply_class()
 
     return answer
