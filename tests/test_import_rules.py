@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("services", "runtime", "gateway")
 SERVICES = ("agent", "ops", "export", "audit")
-STORAGE_AND_TRANSPORT = ("grpc", "sqlalchemy", "psycopg", "tradeops")
+STORAGE_AND_TRANSPORT = ("grpc", "sqlalchemy", "psycopg", "tradeops", "boto3", "botocore")
 
 Graph = dict[str, set[str]]
 

@@ -1,8 +1,10 @@
 """Wiring of the export service process: `python -m services.export`.
 
 Environment: runtime.settings, and the export service's own (settings.py: the signing key and
-verify-keys files, the delivery destinations). TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings)
-is how long an unfinished export may show no sign of life before the sweeper fails it."""
+verify-keys files, the delivery destinations, the S3 bucket exports are kept in). With a bucket
+that is missing or has no Object Lock the process refuses to start.
+TRADEOPS_EXPORT_STALE_AFTER_S (runtime.settings) is how long an unfinished export may show no
+sign of life before the sweeper fails it."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from services.export.clients.audit import STREAM_DEADLINE_FACTOR, GrpcAuditReade
 from services.export.clients.compliance import GrpcComplianceResults
 from services.export.clients.evidence import GrpcEvidence
 from services.export.clients.reports import GrpcReports
+from services.export.clients.store import DirectoryStore, ExportStore
+from services.export.clients.store.s3 import S3Store
 from services.export.domain.exports import Export, now
 from services.export.grpc_api.servicer import ExportServicer, spec
 from services.export.service.delivery.config import DeliveryConfig
@@ -73,7 +77,10 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     own = Settings.from_env()
     signer = load_signer(own.signing_key_file, create_if_missing=own.create_dev_key)
     keys = load_pinned_keys(own.signing_key_file, own.verify_keys_file, signer)
-    delivery = DeliveryConfig.configured(own, settings.export_dir, keys)
+    store: ExportStore = DirectoryStore(settings.export_dir)
+    if own.s3 is not None:
+        store = S3Store.open(own.s3, settings.export_dir, own.egress)
+    delivery = DeliveryConfig.configured(own, settings.export_dir, keys, store)
     exporter = Exporter(
         db,
         reader,
@@ -84,6 +91,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         deliver=partial(_deliver, db, delivery),
         compliance=compliance,
         evidence=evidence,
+        store=store,
     )
     identity = ServiceIdentity(settings.auth, "export")
     servicer = ExportServicer(exporter, delivery, on_event=relay.wake)
@@ -93,7 +101,12 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         delivery_worker(db, delivery, now, on_event=relay.wake),
         schedule_worker(db, scheduled_creator(exporter, lambda: identity.token(*READS_FROM)), now),
         stale_sweeper(
-            db, settings.export_dir, settings.export_stale_after_s, now, on_event=relay.wake
+            db,
+            settings.export_dir,
+            settings.export_stale_after_s,
+            now,
+            on_event=relay.wake,
+            store=store,
         ),
     ]
     built = spec(servicer, workers=workers)

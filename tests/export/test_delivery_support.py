@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from runtime.auth import Principal
 from runtime.db import Database
+from services.export.clients.store import ExportStore, or_directory
 from services.export.domain.exports import Export
 from services.export.domain.requests import ExportRequest, new_export
 from services.export.domain.signing import PinnedKeys, Signer
@@ -34,9 +35,15 @@ DATA = "".join(f'{{"id":{n},"desk":"Zürich rates"}}\n' for n in range(200)).enc
 
 
 async def signed_export(
-    db: Database, export_dir: Path, caller: Principal, destination: str = "", data: bytes = DATA
+    db: Database,
+    export_dir: Path,
+    caller: Principal,
+    destination: str = "",
+    data: bytes = DATA,
+    store: ExportStore | None = None,
 ) -> Export:
-    """A SIGNED export in `export_dir`/<id>/, made by the service's own sealing."""
+    """A SIGNED export in `store` (none: `export_dir`/<id>/), made by the service's own
+    sealing, staged in `export_dir`."""
     request = ExportRequest(kind="actions_report", destination=destination)
     export = new_export(request, caller.subject)
     async with db.transaction() as session:
@@ -44,7 +51,7 @@ async def signed_export(
     staging = export_dir / f".{export.id}.partial"
     written = write_whole(staging, "actions.jsonl", data)
     export = export.generated(written, (written,))
-    return await seal(db, export, SIGNER, staging, export_dir / export.id, caller)
+    return await seal(db, export, SIGNER, staging, or_directory(store, export_dir), caller)
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -255,6 +255,6 @@ async def test_sealing_an_export_the_sweeper_failed_signs_and_publishes_nothing(
     final = exporter.export_dir / swept.directory
     carol = principal_for("carol", "compliance")
     with pytest.raises(Superseded):
-        await seal(export_db, swept, exporter.signer, staging, final, carol)
+        await seal(export_db, swept, exporter.signer, staging, exporter.kept_in, carol)
     assert not final.exists()
     assert await events_for(export_db, swept.id) == []

@@ -1,6 +1,6 @@
 """Creating an export: request, generate, seal, and hand over for delivery.
 
-A failure on our or a peer's side returns the export FAILED with a reason (its directory
+A failure on our or a peer's side returns the export FAILED with a reason (its files
 removed); a peer's refusal of the caller raises, after the export has been marked FAILED too.
 Invalid requests, an audit range past the checkpoint, an unknown action or compliance run and
 unavailable kinds raise before anything is recorded. A repeated client_key returns the
@@ -18,6 +18,7 @@ from pathlib import Path
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from services.export.clients.store import ExportStore, or_directory
 from services.export.domain import requests
 from services.export.domain.exports import Checkpoint, Export, ExportState
 from services.export.domain.requests import ExportRequest
@@ -47,7 +48,8 @@ class Exporter:
     takes a SIGNED export with a destination and returns it in its state after the attempt.
     Without `compliance` or `evidence`, those kinds are refused FAILED_PRECONDITION. While an
     export is generated and sealed, its heartbeat is recorded every `heartbeat_s` seconds
-    (service/liveness.py)."""
+    (service/liveness.py). Exports are generated in `export_dir` and kept in `store` (none:
+    in `export_dir` itself)."""
 
     db: Database
     audit: AuditReader
@@ -59,6 +61,11 @@ class Exporter:
     compliance: ComplianceReader | None = None
     evidence: EvidenceSource | None = None
     heartbeat_s: float = HEARTBEAT_S
+    store: ExportStore | None = None
+
+    @property
+    def kept_in(self) -> ExportStore:
+        return or_directory(self.store, self.export_dir)
 
 
 async def create_export(exporter: Exporter, request: ExportRequest, caller: Principal) -> Export:
@@ -96,7 +103,7 @@ async def _run(
         await asyncio.shield(_fail(exporter, caller, export, "cancelled by the caller"))
         raise
     except Superseded:  # already failed and audited by the sweeper: once is the record
-        await discard_files(exporter.export_dir, export)
+        await discard_files(exporter.export_dir, exporter.kept_in, export)
         return await queries.get_export(exporter.db, export.id)
     except Exception as exc:
         return await _failure(exporter, caller, export, exc)
@@ -111,8 +118,7 @@ async def _generate_and_seal(
     staging = exporter.export_dir / export.staging
     export, files = await generate(exporter, export, checkpoint, caller, staging)
     export = export.generated(files[0], tuple(files))
-    final = exporter.export_dir / export.directory
-    return await seal(exporter.db, export, exporter.signer, staging, final, caller)
+    return await seal(exporter.db, export, exporter.signer, staging, exporter.kept_in, caller)
 
 
 def requester_of(request: ExportRequest, caller: Principal) -> str:
@@ -154,7 +160,7 @@ async def _failure(exporter: Exporter, caller: Principal, export: Export, exc: E
 async def _fail(
     exporter: Exporter, caller: Principal, export: Export, reason: str, outcome: str = "failure"
 ) -> Export:
-    await discard_files(exporter.export_dir, export)
+    await discard_files(exporter.export_dir, exporter.kept_in, export)
     async with exporter.db.transaction() as session:
         stored = await repository.locked(session, export.id)
         if stored is not None and stored.state is ExportState.FAILED:

@@ -1,24 +1,32 @@
 """Marking an export FAILED, in one shape whoever finds the failure (the generation itself or
 the stale-export sweeper): its files removed, then the FAILED row and its export.failed event
-in one transaction."""
+in one transaction. A store that cannot be reached does not stop the failure being recorded."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.export.clients.store import ExportStore, StoreError
+from services.export.clients.store.directory import remove_tree
 from services.export.domain.exports import Export
 from services.export.repository import exports as repository
 from services.export.repository import outbox
-from services.export.service.files import remove_tree
+
+log = logging.getLogger(__name__)
 
 
-async def discard_files(export_dir: Path, export: Export) -> None:
-    # Also removes a published directory: files whose manifest was never recorded must go.
-    for directory in (export.staging, export.directory):
-        await asyncio.to_thread(remove_tree, export_dir / directory)
+async def discard_files(export_dir: Path, store: ExportStore, export: Export) -> None:
+    """Removes the staging directory in `export_dir` and, from the store, anything published
+    under the export's id: files whose manifest was never recorded must go."""
+    await asyncio.to_thread(remove_tree, export_dir / export.staging)
+    try:
+        await store.discard(export.id)
+    except StoreError as exc:
+        log.warning("export %s: its published files stay: %s", export.id, exc)
 
 
 async def record_failure(

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 from typing import Any
 
+from services.export.clients.store.directory import fsync_dir
 from services.export.domain.exports import ExportFile
 from services.export.domain.formats import Encoder
 
@@ -44,7 +45,7 @@ class PartialFile:
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.part, self.final)
-        _fsync_dir(self._directory)  # makes the rename itself durable
+        fsync_dir(self._directory)  # makes the rename itself durable
         return ExportFile(self.final.name, self._size, self._hash.hexdigest(), self._count)
 
     def discard(self) -> None:
@@ -87,25 +88,3 @@ def write_whole(directory: Path, name: str, data: bytes) -> ExportFile:
 
 def make_dir(directory: Path) -> None:
     directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-
-
-def remove_tree(directory: Path) -> None:
-    """Removes an export's directory (files only: an export directory has no subdirectories)."""
-    if directory.is_dir():
-        for path in directory.iterdir():
-            path.unlink(missing_ok=True)
-        directory.rmdir()
-
-
-def publish_dir(staging: Path, final: Path) -> None:
-    """Moves a complete export directory under its final name at once."""
-    os.replace(staging, final)
-    _fsync_dir(final.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -12,6 +12,7 @@ from pathlib import Path
 from runtime.db import Database
 from runtime.grpc_server import Worker
 from runtime.settings import SettingsError
+from services.export.clients.store import ExportStore
 from services.export.service.liveness import HEARTBEAT_S
 from services.export.service.sweeping import sweep_stale
 
@@ -29,9 +30,11 @@ def stale_sweeper(
     *,
     every_s: float = 30.0,
     on_event: Callable[[], object] = lambda: None,
+    store: ExportStore | None = None,
 ) -> Worker:
     """The background worker: a pass at start, then one every `every_s` seconds; `on_event`
-    runs after a pass failed something (wire it to the outbox relay's wake)."""
+    runs after a pass failed something (wire it to the outbox relay's wake). `store`: where
+    exports are kept (none: in `export_dir`)."""
     if stale_after_s < MIN_BEATS * HEARTBEAT_S:
         raise SettingsError(
             f"TRADEOPS_EXPORT_STALE_AFTER_S must be at least {MIN_BEATS * HEARTBEAT_S:g}"
@@ -42,7 +45,7 @@ def stale_sweeper(
     async def loop() -> None:
         while True:
             try:
-                swept = await sweep_stale(db, export_dir, clock(), stale_after)
+                swept = await sweep_stale(db, export_dir, clock(), stale_after, store=store)
             except Exception:
                 log.exception("stale-export sweep failed")
                 swept = 0

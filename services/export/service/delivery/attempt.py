@@ -1,6 +1,7 @@
 """One delivery attempt, already claimed (the export DELIVERING, its job leased): send the files
-on disk, then record the attempt, the export's new state, the job's next step and an audit event
-in one transaction. Verification by fetch-back follows when the job or the configuration asks."""
+the export store keeps (read from there, so any replica can send any export), then record the
+attempt, the export's new state, the job's next step and an audit event in one transaction.
+Verification by fetch-back follows when the job or the configuration asks."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
 from services.export.clients.destinations import DeliveryError, Destination
+from services.export.clients.store import StoreError
 from services.export.domain.delivery import DELIVERED, FAILED, DeliveryAttempt
 from services.export.domain.exports import Export, ExportState
 from services.export.repository import deliveries as jobs
@@ -62,12 +64,14 @@ async def run(
 async def _send(config: DeliveryConfig, attempt: Attempt, now: datetime) -> DeliveryAttempt:
     export_id, destination = attempt.export.id, attempt.destination
     sent, detail = 0, ""
+
+    async def send() -> int:
+        async with config.kept_in.copy(export_id) as files:
+            return await destination.put_directory(files, export_id)
+
     try:
-        sent = await asyncio.wait_for(
-            destination.put_directory(config.export_dir / export_id, export_id),
-            config.attempt_timeout_s,
-        )
-    except DeliveryError as exc:
+        sent = await asyncio.wait_for(send(), config.attempt_timeout_s)
+    except (DeliveryError, StoreError) as exc:
         detail = str(exc)
     except TimeoutError:
         detail = f"timed out after {config.attempt_timeout_s:g} s"

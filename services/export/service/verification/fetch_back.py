@@ -1,10 +1,11 @@
 """Verification by fetch-back: the delivered copy is fetched from the destination it was last
-delivered to (the export's local directory when it never had one) into a temporary directory
+delivered to (the copy the export store keeps when it never had one) into a temporary directory
 and checked with verify_directory against the export's signing key and the previous manifest,
 and its manifest must be byte for byte the one this service signed for that export. A pass moves
 the export to VERIFIED; a failure of a delivered copy schedules a redelivery of the same bytes
 (verified again afterwards), and after too many failures the export is FAILED. Every
-verification is stored in export.verifications and audited."""
+verification is stored in export.verifications and audited. A store that cannot be read is
+UNAVAILABLE, with nothing recorded: it says nothing about the export."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import Database
+from runtime.errors import Unavailable
 from services.export.clients.destinations import MANIFEST, DeliveryError, Destination
+from services.export.clients.store import StoreError
 from services.export.domain.delivery import Verification, first
 from services.export.domain.exports import Export, ExportState
 from services.export.domain.requests import parse_id
@@ -84,8 +87,13 @@ async def _check(
     config: DeliveryConfig, export: Export, source: Destination | None, trusted: _Trusted
 ) -> tuple[list[str], str]:
     if source is None:
-        local = config.export_dir / export.id
-        return await asyncio.to_thread(_problems, local, trusted), str(local)
+        kept_in = config.kept_in
+        try:
+            async with kept_in.copy(export.id) as local:
+                problems = await asyncio.to_thread(_problems, local, trusted)
+        except StoreError as exc:
+            raise Unavailable(str(exc)) from None
+        return problems, kept_in.location(export.id)
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="tradeops-verify-"))
     try:
         fetch = source.fetch_directory(export.id, folder)

@@ -1,0 +1,167 @@
+"""Exports kept in an S3 bucket (AWS, MinIO, Ceph or any S3-compatible server) with Object Lock:
+each file is the object `<prefix><export id>/<name>`, written in COMPLIANCE mode with a
+retain-until date `retention_days` ahead, so no one, the bucket's owner and the root account
+included, can delete that version or shorten its retention before then (SEC 17a-4(f), FINRA).
+`open` refuses a bucket that is missing or has no Object Lock.
+
+boto3 blocks: every call runs in a worker thread. Files stream from and to disk (multipart
+above 8 MiB), never whole in memory. Credentials come from boto3's own chain. The endpoint's
+host is judged by the egress policy before every operation."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from boto3.exceptions import Boto3Error
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from runtime.egress import EgressPolicy, Refused, Unresolvable
+from services.export.clients.store import StoreError
+from services.export.clients.store.directory import remove_tree
+from services.export.domain.exports import SUMS
+from services.export.settings import S3, S3Settings
+
+COMPLIANCE = "COMPLIANCE"
+CHAIN = "boto3's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity, instance profile)"
+
+
+class S3Store:
+    def __init__(self, settings: S3Settings, scratch: Path, egress: EgressPolicy) -> None:
+        """`scratch`: a local directory for the copies `copy` downloads (TRADEOPS_EXPORT_DIR)."""
+        self.settings, self._scratch, self._egress = settings, scratch, egress
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 5},
+            connect_timeout=10,
+            read_timeout=60,
+            # Path-style keeps bucket names out of DNS: what MinIO and Ceph expect by default.
+            s3={"addressing_style": "path"} if settings.endpoint_url else {},
+        )
+        self._client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=settings.endpoint_url or None,
+            region_name=settings.region or None,
+            config=config,
+        )
+        self.endpoint = str(self._client.meta.endpoint_url)
+
+    @classmethod
+    def open(cls, settings: S3Settings, scratch: Path, egress: EgressPolicy) -> S3Store:
+        """The store, once the bucket is known to exist with Object Lock enabled; StoreError
+        otherwise. Blocking: for start-up, before the service serves anything."""
+        store = cls(settings, scratch, egress)
+        store._check_bucket()
+        return store
+
+    def location(self, export_id: str) -> str:
+        return f"s3://{self.settings.bucket}/{self._key(export_id)}"
+
+    async def publish(self, staging: Path, export_id: str) -> None:
+        await asyncio.to_thread(self._upload, staging, export_id)
+
+    @asynccontextmanager
+    async def copy(self, export_id: str) -> AsyncIterator[Path]:
+        await asyncio.to_thread(self._scratch.mkdir, parents=True, exist_ok=True)
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, ".fetch", "", self._scratch))
+        try:
+            await asyncio.to_thread(self._download, export_id, folder)
+            yield folder
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def discard(self, export_id: str) -> None:
+        await asyncio.to_thread(self._delete, export_id)
+
+    def _key(self, export_id: str, name: str = "") -> str:
+        return f"{self.settings.prefix}{export_id}/{name}"
+
+    def _check_bucket(self) -> None:
+        bucket = self.settings.bucket
+        where = f"{S3}BUCKET={bucket} at {self.endpoint}"
+        with self._failing(where):
+            try:
+                self._client.head_bucket(Bucket=bucket)
+            except ClientError as exc:
+                if _code(exc) in ("404", "NoSuchBucket"):
+                    raise StoreError(f"{where}: no such bucket") from None
+                raise
+            try:
+                found = self._client.get_object_lock_configuration(Bucket=bucket)
+                enabled = found.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
+            except ClientError as exc:
+                if _code(exc) != "ObjectLockConfigurationNotFoundError":
+                    raise
+                enabled = None
+        if enabled != "Enabled":
+            raise StoreError(
+                f"{where}: the bucket does not have Object Lock enabled, so exports there could "
+                "be deleted or overwritten; use a bucket created with Object Lock "
+                "(ObjectLockEnabledForBucket), or unset the variable to keep exports in "
+                "TRADEOPS_EXPORT_DIR"
+            )
+
+    def _upload(self, staging: Path, export_id: str) -> None:
+        until = datetime.now(UTC) + timedelta(days=self.settings.retention_days)
+        extra = {"ObjectLockMode": COMPLIANCE, "ObjectLockRetainUntilDate": until}
+        # SHA256SUMS last: a listing that holds it holds every file.
+        files = sorted(staging.iterdir(), key=lambda path: (path.name == SUMS, path.name))
+        with self._failing(f"uploading export {export_id} to {self.location(export_id)}"):
+            for path in files:
+                key = self._key(export_id, path.name)
+                self._client.upload_file(str(path), self.settings.bucket, key, ExtraArgs=extra)
+        remove_tree(staging)
+
+    def _download(self, export_id: str, folder: Path) -> None:
+        with self._failing(f"reading export {export_id} from {self.location(export_id)}"):
+            for key in self._keys(export_id):
+                name = key.removeprefix(self._key(export_id))
+                # A manifest never lists a name with a slash, so nothing nested can be an
+                # export's file; a file written there would also be nothing the export needs.
+                if name and "/" not in name:
+                    self._client.download_file(self.settings.bucket, key, str(folder / name))
+
+    def _delete(self, export_id: str) -> None:
+        """Deletes without a version id: the bucket (versioned, as Object Lock requires) gets a
+        delete marker and the locked version stays, as the lock demands, out of listings."""
+        with self._failing(f"removing export {export_id} from {self.location(export_id)}"):
+            for key in self._keys(export_id):
+                self._client.delete_object(Bucket=self.settings.bucket, Key=key)
+
+    def _keys(self, export_id: str) -> Iterator[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.settings.bucket, Prefix=self._key(export_id)
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield str(item["Key"])
+
+    @contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        """Judges the endpoint by the egress policy, then turns boto3's errors into a
+        StoreError that says what was done, where, and why it failed."""
+        try:
+            self._egress.addresses_blocking(urlsplit(self.endpoint).hostname or "")
+            yield
+        except (Refused, Unresolvable) as exc:
+            raise StoreError(f"{what}: {exc}") from None
+        except NoCredentialsError:
+            raise StoreError(f"{what}: no credentials found in {CHAIN}") from None
+        except ClientError as exc:
+            error: dict[str, Any] = exc.response.get("Error", {})
+            reason = f"{error.get('Code', '')} {error.get('Message', '')}".strip()
+            raise StoreError(f"{what}: {reason or exc}") from None
+        except (BotoCoreError, Boto3Error, OSError) as exc:
+            raise StoreError(f"{what}: {exc}") from None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
