@@ -1,9 +1,11 @@
-"""Delivery to a directory destination, verification by fetch-back, and attempt history."""
+"""Delivery to a directory destination, verification by fetch-back, and attempt history, with
+exports kept in the service's directory and in an S3 bucket with Object Lock alike."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,7 @@ from runtime.auth import Principal
 from runtime.db import Database
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from services.export.clients.destinations.directory import DirectoryDestination
+from services.export.clients.store.s3 import S3Store
 from services.export.domain.exports import ExportState
 from services.export.domain.requests import ExportRequest, new_export
 from services.export.repository import exports as repository
@@ -20,6 +23,7 @@ from services.export.service.delivery.send import deliver, redeliver
 from services.export.service.queries import list_attempts
 from services.export.service.verification.batch import verify_batch
 from services.export.service.verification.fetch_back import verify_delivered
+from tests.export.s3 import MotoS3, moto_s3, s3_credentials, s3_store
 from tests.export.test_delivery_support import (
     PINNED,
     T0,
@@ -31,32 +35,56 @@ from tests.export.test_delivery_support import (
     verification_rows,
 )
 
+__all__ = ["moto_s3", "s3_credentials", "s3_store"]  # the S3 store's fixtures, reused
+
 
 @pytest.fixture
 def carol(principal_for: Callable[..., Principal]) -> Principal:
     return principal_for("carol", "compliance")
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> DeliveryConfig:
+@pytest.fixture(params=["directory", "s3"])
+def config(request: pytest.FixtureRequest, tmp_path: Path) -> DeliveryConfig:
     vault = DirectoryDestination("vault", tmp_path / "vault")
-    return DeliveryConfig({"vault": vault}, tmp_path / "exports", keys=PINNED)
+    store = request.getfixturevalue("s3_store") if request.param == "s3" else None
+    return DeliveryConfig({"vault": vault}, tmp_path / "exports", keys=PINNED, store=store)
+
+
+async def signed(db: Database, config: DeliveryConfig, caller: Principal, to: str = "") -> Any:
+    return await signed_export(db, config.export_dir, caller, to, store=config.store)
+
+
+async def kept(config: DeliveryConfig, export_id: str) -> dict[str, str]:
+    """The digests of the files the store keeps for the export, read through the store."""
+    async with config.kept_in.copy(export_id) as files:
+        return digests(files)
+
+
+def overwrite(config: DeliveryConfig, export_id: str, name: str, data: bytes) -> None:
+    """Changes a kept file behind the service's back: in a bucket, a new version of the object
+    (Object Lock keeps the old one, but readers get the newest)."""
+    if isinstance(config.store, S3Store):
+        where = config.store.settings
+        client = MotoS3.client_for(where.endpoint_url)
+        client.put_object(Bucket=where.bucket, Key=f"{where.prefix}{export_id}/{name}", Body=data)
+    else:
+        (config.export_dir / export_id / name).write_bytes(data)
 
 
 async def test_a_signed_export_arrives_in_the_directory_byte_for_byte(
     export_db: Database, config: DeliveryConfig, carol: Principal, tmp_path: Path
 ) -> None:
-    export = await signed_export(export_db, config.export_dir, carol, "vault")
+    export = await signed(export_db, config, carol, "vault")
 
     delivered = await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
 
     copy = tmp_path / "vault" / export.id
     assert delivered.state is ExportState.DELIVERED
     assert delivered.location == str(copy)
-    assert digests(copy) == digests(config.export_dir / export.id)
+    assert digests(copy) == await kept(config, export.id)
     assert leftovers(tmp_path / "vault") == []
     [attempt] = await list_attempts(export_db, export.id)
-    size = sum((config.export_dir / export.id / name).stat().st_size for name in digests(copy))
+    size = sum((copy / name).stat().st_size for name in digests(copy))
     assert (attempt.outcome, attempt.destination, attempt.bytes) == ("delivered", "vault", size)
     event = (await events_for(export_db, f"export/{export.id}"))[-1]
     assert (event["action"], event["actor"]["subject"]) == ("export.delivered", "carol")
@@ -65,7 +93,7 @@ async def test_a_signed_export_arrives_in_the_directory_byte_for_byte(
 async def test_a_redelivery_replaces_the_copy_whole_with_the_same_bytes(
     export_db: Database, config: DeliveryConfig, carol: Principal, tmp_path: Path
 ) -> None:
-    export = await signed_export(export_db, config.export_dir, carol, "vault")
+    export = await signed(export_db, config, carol, "vault")
     await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
     copy = tmp_path / "vault" / export.id
     (copy / "actions.jsonl").write_bytes(b"garbled by the far side\n")
@@ -73,7 +101,7 @@ async def test_a_redelivery_replaces_the_copy_whole_with_the_same_bytes(
     again = await redeliver(export_db, config, export.id, "", actor=carol, now=T0)
 
     assert again.state is ExportState.DELIVERED
-    assert digests(copy) == digests(config.export_dir / export.id)
+    assert digests(copy) == await kept(config, export.id)
     assert leftovers(tmp_path / "vault") == []
     outcomes = [a.outcome for a in await list_attempts(export_db, export.id)]
     assert outcomes == ["delivered", "delivered"]
@@ -85,14 +113,14 @@ async def test_only_signed_exports_to_known_destinations_can_be_delivered(
     unsigned = new_export(ExportRequest(kind="actions_report"), carol.subject)
     async with export_db.transaction() as session:
         await repository.add(session, unsigned)
-    signed = await signed_export(export_db, config.export_dir, carol)
+    sealed = await signed(export_db, config, carol)
 
     with pytest.raises(Conflict, match="never signed"):
         await deliver(export_db, config, unsigned.id, "vault", actor=carol, now=T0)
     with pytest.raises(InvalidArgument, match="unknown destination 'moon'"):
-        await deliver(export_db, config, signed.id, "moon", actor=carol, now=T0)
+        await deliver(export_db, config, sealed.id, "moon", actor=carol, now=T0)
     with pytest.raises(InvalidArgument, match="has no destination"):
-        await redeliver(export_db, config, signed.id, "", actor=carol, now=T0)
+        await redeliver(export_db, config, sealed.id, "", actor=carol, now=T0)
     with pytest.raises(NotFound):
         await list_attempts(export_db, "00000000-0000-4000-8000-000000000000")
 
@@ -100,7 +128,7 @@ async def test_only_signed_exports_to_known_destinations_can_be_delivered(
 async def test_a_delivered_copy_that_fetches_back_intact_makes_the_export_verified(
     export_db: Database, config: DeliveryConfig, carol: Principal
 ) -> None:
-    export = await signed_export(export_db, config.export_dir, carol, "vault")
+    export = await signed(export_db, config, carol, "vault")
     await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
 
     verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
@@ -120,7 +148,7 @@ async def test_a_delivered_copy_that_fetches_back_intact_makes_the_export_verifi
 async def test_a_garbled_copy_fails_verification_and_the_worker_repairs_it_with_the_same_bytes(
     export_db: Database, config: DeliveryConfig, carol: Principal, tmp_path: Path
 ) -> None:
-    export = await signed_export(export_db, config.export_dir, carol, "vault")
+    export = await signed(export_db, config, carol, "vault")
     await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
     copy = tmp_path / "vault" / export.id
     (copy / "actions.jsonl").write_bytes(b'{"id":0,"desk":"edited"}\n')
@@ -136,7 +164,7 @@ async def test_a_garbled_copy_fails_verification_and_the_worker_repairs_it_with_
 
     assert await run_due(export_db, config, job.next_attempt_at) == 1
 
-    assert digests(copy) == digests(config.export_dir / export.id)
+    assert digests(copy) == await kept(config, export.id)
     async with export_db.transaction() as session:
         found = await repository.get(session, export.id)
     assert found is not None
@@ -146,19 +174,20 @@ async def test_a_garbled_copy_fails_verification_and_the_worker_repairs_it_with_
     assert (job.verify, job.failures, job.next_attempt_at) == (False, 0, None)
 
 
-async def test_an_export_without_destination_is_verified_from_its_own_directory(
+async def test_an_export_without_destination_is_verified_from_the_copy_the_store_keeps(
     export_db: Database, config: DeliveryConfig, carol: Principal
 ) -> None:
-    intact = await signed_export(export_db, config.export_dir, carol)
-    damaged = await signed_export(export_db, config.export_dir, carol)
-    (config.export_dir / damaged.id / "actions.jsonl").write_bytes(b"")
+    intact = await signed(export_db, config, carol)
+    damaged = await signed(export_db, config, carol)
+    overwrite(config, damaged.id, "actions.jsonl", b"")
 
     verdicts = await verify_batch(
         export_db, config, ids=[intact.id, damaged.id], actor=carol, now=T0
     )
 
     assert [v.ok for v in verdicts] == [True, False]
-    assert verdicts[0].fetched_from == str(config.export_dir / intact.id)
+    assert verdicts[0].fetched_from == config.kept_in.location(intact.id)
+    assert verdicts[0].fetched_from.startswith("s3://" if config.store else str(config.export_dir))
     async with export_db.transaction() as session:
         found = await repository.get(session, damaged.id)
     assert found is not None

@@ -5,8 +5,9 @@ included, can delete that version or shorten its retention before then (SEC 17a-
 `open` refuses a bucket that is missing or has no Object Lock.
 
 boto3 blocks: every call runs in a worker thread. Files stream from and to disk (multipart
-above 8 MiB), never whole in memory. Credentials come from boto3's own chain. The endpoint's
-host is judged by the egress policy before every operation."""
+above 8 MiB), never whole in memory. Each object's lock is read back after its upload.
+Credentials come from boto3's own chain. The endpoint's host is judged by the egress policy
+before every operation."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from services.export.domain.exports import SUMS
 from services.export.settings import S3, S3Settings
 
 COMPLIANCE = "COMPLIANCE"
+SLACK = timedelta(seconds=1)
 CHAIN = "boto3's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity, instance profile)"
 
 
@@ -118,7 +120,23 @@ class S3Store:
             for path in files:
                 key = self._key(export_id, path.name)
                 self._client.upload_file(str(path), self.settings.bucket, key, ExtraArgs=extra)
+                self._ensure_locked(key, until)
         remove_tree(staging)
+
+    def _ensure_locked(self, key: str, until: datetime) -> None:
+        """Checks the object is locked as asked; sets the lock where the server did not (some
+        S3-compatible servers drop it from multipart uploads), so nothing is sealed unlocked."""
+        head = self._client.head_object(Bucket=self.settings.bucket, Key=key)
+        held = head.get("ObjectLockRetainUntilDate")
+        # Servers may keep the date to the second or millisecond only.
+        if head.get("ObjectLockMode") == COMPLIANCE and held is not None and held >= until - SLACK:
+            return
+        self._client.put_object_retention(
+            Bucket=self.settings.bucket,
+            Key=key,
+            VersionId=head.get("VersionId"),
+            Retention={"Mode": COMPLIANCE, "RetainUntilDate": until},
+        )
 
     def _download(self, export_id: str, folder: Path) -> None:
         with self._failing(f"reading export {export_id} from {self.location(export_id)}"):
