@@ -176,6 +176,7 @@ SERVICE_ROOT = {"__init__", "__main__", "migrations", "settings", "tables", "cli
 SHARED_AT_ROOT = {"tables", "settings"}  # the schema's MetaData and outbox, the process settings
 TRANSPORT_ROLES = {"grpc_api", "clients", "cli", "__main__"}
 SQL_ROLES = {"repository", "tables", "migrations", "__main__"}
+STORE_ROLES = {"clients", "__main__"}  # object storage (the export store's S3 client)
 SESSION_TYPE = "sqlalchemy.ext.asyncio.AsyncSession"  # use cases open and pass transactions
 MAX_LINES = 210
 
@@ -224,6 +225,8 @@ def library_rule(role: str, imported: str) -> str | None:
     top = imported.split(".")[0]
     if top in ("tradeops", "grpc") and role not in TRANSPORT_ROLES:
         return f"{role} may not import gRPC or generated code"
+    if top in ("boto3", "botocore") and role not in STORE_ROLES:
+        return f"{role} may not call object storage (boto3 belongs in clients/)"
     if top in ("sqlalchemy", "psycopg") and role not in SQL_ROLES:
         if imported == SESSION_TYPE and role != "domain":
             return None
@@ -262,6 +265,7 @@ def test_the_shape_rules_name_what_is_out_of_place() -> None:
             "services.ops.repository.actions",
         ),
         ("services.ops.service.votes", "tradeops.ops.v1.ops_pb2", "tradeops.ops.v1.ops_pb2"),
+        ("services.export.service.files", "boto3.session", "boto3.session"),
         (
             "services.agent.workflows.service.rules.runs",
             "services.agent.triage.service.x",
@@ -286,6 +290,7 @@ def test_the_shape_rules_name_what_is_out_of_place() -> None:
             "services.ops.repository.votes",
         ),
         ("services.ops.grpc_api.servicer", "tradeops.ops.v1.ops_pb2", "tradeops.ops.v1.ops_pb2"),
+        ("services.export.clients.store.s3", "boto3.session", "boto3.session"),
         (
             "services.agent.workflows.service.rules.runs",
             "services.agent.triage.Incident",

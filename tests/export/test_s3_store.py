@@ -19,17 +19,21 @@ from botocore.exceptions import ClientError
 from runtime.auth import Principal
 from runtime.db import Database
 from runtime.egress import parse
+from runtime.errors import Unavailable
 from runtime.settings import SettingsError
+from services.export.clients.destinations.directory import DirectoryDestination
 from services.export.clients.store import StoreError
 from services.export.clients.store.s3 import S3Store
 from services.export.domain.exports import MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, ExportState
 from services.export.repository import exports as repository
 from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.delivery.send import deliver
+from services.export.service.queries import list_attempts
 from services.export.service.sweeping import sweep_stale
 from services.export.service.verification.fetch_back import verify_delivered
 from services.export.settings import Settings
 from tests.export.s3 import CREDENTIALS, MotoS3, moto_s3, s3_credentials, s3_store, versions
-from tests.export.test_delivery_support import PINNED, T0, signed_export
+from tests.export.test_delivery_support import PINNED, T0, signed_export, verification_rows
 from tests.export.test_stale_exports import LONG_AGO, STALE_AFTER, put_export, staging_of
 from tests.keys import Keys
 
@@ -145,6 +149,30 @@ async def test_a_swept_export_leaves_no_listing_and_its_locked_versions_stay(
     assert versions(client, bucket, prefix(s3_store, stuck.id)) == uploaded
     async with s3_store.copy(stuck.id) as files:
         assert list(files.iterdir()) == []
+
+
+async def test_a_store_that_cannot_be_read_fails_the_attempt_and_verifies_nothing(
+    export_db: Database, s3_store: S3Store, moto_s3: MotoS3, carol: Principal, tmp_path: Path
+) -> None:
+    export = await signed_export(export_db, tmp_path / "exports", carol, store=s3_store)
+    # The same service, its bucket gone from under it since it started.
+    gone = S3Store(moto_s3.settings("bucket-gone"), tmp_path / "exports", parse(""))
+    vault = DirectoryDestination("vault", tmp_path / "vault")
+    config = DeliveryConfig({"vault": vault}, tmp_path / "exports", keys=PINNED, store=gone)
+
+    with pytest.raises(
+        Unavailable, match=r"reading export .* from s3://bucket-gone/.*NoSuchBucket"
+    ):
+        await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    after = await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+
+    assert await verification_rows(export_db, export.id) == []
+    assert after.state is ExportState.SIGNED  # a retry is scheduled; nothing was lost
+    [attempt] = await list_attempts(export_db, export.id)
+    assert attempt.outcome == "failed"
+    assert "NoSuchBucket" in attempt.detail
+    assert not (tmp_path / "vault" / export.id).exists()
+    assert list((tmp_path / "exports").iterdir()) == []  # no downloaded copy left behind
 
 
 def test_a_missing_bucket_or_one_without_object_lock_is_refused_with_what_to_do(
