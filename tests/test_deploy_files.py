@@ -140,12 +140,19 @@ def test_compose_services_wait_for_a_successful_migration_and_have_healthchecks(
     for name, port in GRPC_PORTS.items():
         assert services[name]["environment"]["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}"
         assert "grpc_health" in " ".join(services[name]["healthcheck"]["test"])
-    assert "/healthz" in " ".join(services["gateway"]["healthcheck"]["test"])
+    assert "/readyz" in " ".join(services["gateway"]["healthcheck"]["test"])
 
 
 def test_compose_collector_mounts_the_shared_collector_config() -> None:
     volumes = compose_services()["otel-collector"]["volumes"]
     assert any(v.startswith("./deploy/otel-collector.yaml:") for v in volumes)
+
+
+def test_compose_starts_without_a_collector_unless_the_telemetry_profile_is_on() -> None:
+    services = compose_services()
+    assert services["otel-collector"]["profiles"] == ["telemetry"]
+    for name in SCALED:
+        assert "otel-collector" not in services[name]["depends_on"], name
 
 
 # --- Dockerfile ----------------------------------------------------------------------------
@@ -157,7 +164,9 @@ def test_dockerfile_builds_one_non_root_image_for_every_process() -> None:
     assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", text, re.M)
     assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.M)
     # Installed from the lock, not from ranges resolved on the day of the build.
-    assert re.search(r"^RUN pip install .*--require-hashes .*uv-requirements\.txt", text, re.M)
+    assert re.search(
+        r"^RUN python3 -m pip install .*--require-hashes .*uv-requirements", text, re.M
+    )
     assert re.search(r"^RUN /opt/uv/bin/uv sync --locked --no-dev\b", text, re.M)
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user, "no USER line"
