@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 BASE_IMAGE = "tradeops-base:bookworm"
 POSTGRES_IMAGE = "tradeops-postgres:15"
 LONG_RUNNING = ("postgres", "agent", "ops", "export", "audit", "gateway")
+TIMINGS: dict[str, float] = {}  # printed at the end of the run (conftest.py)
+
+
+def timed(what: str, work: Callable[[], object]) -> None:
+    start = time.monotonic()
+    work()
+    TIMINGS[what] = time.monotonic() - start
 
 
 @dataclass
@@ -95,8 +103,12 @@ class Compose:
         )
         return into
 
-    def up(self) -> None:
-        self.run("up", "-d", "--no-build")
+    def up(self, *services: str) -> None:
+        self.run("up", "-d", "--no-build", *services)
+        self.wait_healthy()
+
+    def start(self, service: str) -> None:
+        self.run("start", service)
         self.wait_healthy()
 
     def down(self) -> None:

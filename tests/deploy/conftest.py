@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from runtime.pgserver import free_port
-from tests.deploy.compose import ROOT, Compose
+from tests.deploy.compose import ROOT, TIMINGS, Compose, timed
 
 OUT = ROOT / ".tradeops" / "test-deploy"
-TIMINGS: dict[str, float] = {}
 
 if os.environ.get("TRADEOPS_TEST_DEPLOY") != "1":
     collect_ignore_glob = ["test_*.py"]
@@ -32,12 +31,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("test-deploy timings")
         for what, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{what:<28} {seconds:6.1f} s")
-
-
-def timed(what: str, work: Callable[[], object]) -> None:
-    start = time.monotonic()
-    work()
-    TIMINGS[what] = time.monotonic() - start
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +86,7 @@ def compose(engine: None, secrets: Path) -> Iterator[Compose]:
     finally:
         stack.run("logs", "--no-color", check=False)
         (OUT / f"{stack.project}.log").write_text("\n".join(stack.log))
-        stack.down()
+        timed("down --volumes", stack.down)
 
 
 @pytest.fixture(scope="session")

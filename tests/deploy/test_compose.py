@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.deploy.compose import Compose
+from tests.deploy.compose import Compose, timed
 
 INCIDENT = {
     "source": "md-gateway-ny4",
@@ -71,6 +71,12 @@ def eventually(probe: Callable[[], Any], what: str, timeout: float = 30) -> Any:
 
 
 def test_the_walkthrough_runs_against_the_published_gateway(
+    api: httpx.Client, people: dict[str, dict[str, str]], compose: Compose, tmp_path: Path
+) -> None:
+    timed("walkthrough", lambda: walkthrough(api, people, compose, tmp_path))
+
+
+def walkthrough(
     api: httpx.Client, people: dict[str, dict[str, str]], compose: Compose, tmp_path: Path
 ) -> None:
     olga, bob, dave, carol = (people[p] for p in ("olga", "bob", "dave", "carol"))
@@ -134,8 +140,7 @@ def test_a_killed_service_comes_back_with_everything_acknowledged(
     bob, carol = people["bob"], people["carol"]
     compose.run("kill", "ops")  # SIGKILL: no shutdown of its own
     assert compose.states()["ops"].startswith("exited")
-    compose.run("start", "ops")
-    compose.wait_healthy()
+    timed("ops killed, started, healthy", lambda: compose.start("ops"))
 
     assert ok(api.get(f"/incidents/{SEEN['incident']}", headers=bob))["id"] == SEEN["incident"]
     action = ok(api.get(f"/agent/ops/actions/{SEEN['action']}", headers=bob))
