@@ -27,7 +27,8 @@ fi
 
 state=running
 if ! docker info >/dev/null 2>&1; then
-  dockerd --pidfile "$OUT/dockerd.pid" >"$OUT/dockerd.log" 2>&1 &
+  # A session of its own: a Ctrl-C meant for the tests must not reach the engine mid-teardown.
+  setsid dockerd --pidfile "$OUT/dockerd.pid" >"$OUT/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 150); do
     docker info >/dev/null 2>&1 && break
     sleep 0.2
