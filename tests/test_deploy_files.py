@@ -18,6 +18,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from services.deploy import mounted
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -141,6 +143,22 @@ def test_compose_services_wait_for_a_successful_migration_and_have_healthchecks(
         assert services[name]["environment"]["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}"
         assert "grpc_health" in " ".join(services[name]["healthcheck"]["test"])
     assert "/readyz" in " ".join(services["gateway"]["healthcheck"]["test"])
+
+
+def test_compose_gives_each_role_the_password_its_service_url_carries() -> None:
+    services = compose_services()
+    migrate = services["migrate"]["environment"]
+    for name in GRPC_PORTS:
+        variable = f"${{{name.upper()}_DB_PASSWORD:"
+        assert variable in services[name]["environment"][f"TRADEOPS_{name.upper()}_DATABASE_URL"]
+        assert migrate[f"TRADEOPS_{name.upper()}_DB_PASSWORD"].startswith(variable), name
+
+
+def test_every_compose_secret_is_a_file_deploy_init_makes_for_the_containers() -> None:
+    secrets = yaml.safe_load(COMPOSE.read_text())["secrets"]
+    folder = "${TRADEOPS_COMPOSE_DIR:-./.tradeops/compose}"
+    files = {Path(s["file"].replace(folder, "/DIR")) for s in secrets.values()}
+    assert files == set(mounted(Path("/DIR")))
 
 
 def test_compose_collector_mounts_the_shared_collector_config() -> None:
