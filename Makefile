@@ -18,8 +18,8 @@ export UV_SYSTEM_CERTS ?= 1
 UPGRADE ?=
 LOCK_UPGRADE := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
 
-.PHONY: install lock lock-check run test test-matrix lint protos protos-check migrate bench \
-	token clean
+.PHONY: install lock lock-check run test test-matrix test-deploy lint protos protos-check migrate \
+	bench token compose-secrets clean
 
 $(UV): deploy/uv-requirements.txt
 	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { \
@@ -55,6 +55,12 @@ test: install
 	bash tests/peers/install.sh
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# docker-compose.yml on a real Docker engine (tests/deploy): images built, the stack up, the
+# walkthrough, a service killed and back, all torn down. Starts dockerd and builds local base
+# images when missing (tests/deploy/engine.sh); `make test` leaves these tests out.
+test-deploy: install
+	TRADEOPS_TEST_DEPLOY=1 $(PY) -m pytest -q -p no:cacheprovider tests/deploy
+
 # The tests that need no PostgreSQL, on every Python 3.11 to 3.13 the machine has, each in a
 # venv of its own made from the same lock (TEST_MATRIX_REQUIRE="3.12 3.13" fails if one is missing).
 test-matrix: lock-check $(UV)
@@ -79,6 +85,11 @@ bench: install
 
 token: install
 	$(VENV)/bin/tradeops token --sub alice --roles ops
+
+# Every key and password docker-compose.yml mounts or interpolates, made where missing
+# (then: docker-compose --env-file .tradeops/compose/compose.env up -d).
+compose-secrets: install
+	$(VENV)/bin/tradeops deploy init .tradeops/compose
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .venv-matrix .tradeops

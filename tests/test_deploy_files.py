@@ -18,6 +18,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from services.deploy import mounted
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -140,12 +142,35 @@ def test_compose_services_wait_for_a_successful_migration_and_have_healthchecks(
     for name, port in GRPC_PORTS.items():
         assert services[name]["environment"]["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}"
         assert "grpc_health" in " ".join(services[name]["healthcheck"]["test"])
-    assert "/healthz" in " ".join(services["gateway"]["healthcheck"]["test"])
+    assert "/readyz" in " ".join(services["gateway"]["healthcheck"]["test"])
+
+
+def test_compose_gives_each_role_the_password_its_service_url_carries() -> None:
+    services = compose_services()
+    migrate = services["migrate"]["environment"]
+    for name in GRPC_PORTS:
+        variable = f"${{{name.upper()}_DB_PASSWORD:"
+        assert variable in services[name]["environment"][f"TRADEOPS_{name.upper()}_DATABASE_URL"]
+        assert migrate[f"TRADEOPS_{name.upper()}_DB_PASSWORD"].startswith(variable), name
+
+
+def test_every_compose_secret_is_a_file_deploy_init_makes_for_the_containers() -> None:
+    secrets = yaml.safe_load(COMPOSE.read_text())["secrets"]
+    folder = "${TRADEOPS_COMPOSE_DIR:-./.tradeops/compose}"
+    files = {Path(s["file"].replace(folder, "/DIR")) for s in secrets.values()}
+    assert files == set(mounted(Path("/DIR")))
 
 
 def test_compose_collector_mounts_the_shared_collector_config() -> None:
     volumes = compose_services()["otel-collector"]["volumes"]
     assert any(v.startswith("./deploy/otel-collector.yaml:") for v in volumes)
+
+
+def test_compose_starts_without_a_collector_unless_the_telemetry_profile_is_on() -> None:
+    services = compose_services()
+    assert services["otel-collector"]["profiles"] == ["telemetry"]
+    for name in SCALED:
+        assert "otel-collector" not in services[name]["depends_on"], name
 
 
 # --- Dockerfile ----------------------------------------------------------------------------
@@ -157,7 +182,9 @@ def test_dockerfile_builds_one_non_root_image_for_every_process() -> None:
     assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", text, re.M)
     assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.M)
     # Installed from the lock, not from ranges resolved on the day of the build.
-    assert re.search(r"^RUN pip install .*--require-hashes .*uv-requirements\.txt", text, re.M)
+    assert re.search(
+        r"^RUN python3 -m pip install .*--require-hashes .*uv-requirements", text, re.M
+    )
     assert re.search(r"^RUN /opt/uv/bin/uv sync --locked --no-dev\b", text, re.M)
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user, "no USER line"

@@ -39,6 +39,24 @@ def load_signer(path: Path, *, create_if_missing: bool = False) -> Signer:
         raise KeyFileError(str(exc)) from None
 
 
+def create_signing_key(key_file: Path, verify_keys_file: Path, now: datetime) -> list[Path]:
+    """For a deployment (`tradeops deploy init`): a new key (0600) where `key_file` is missing,
+    and a verify-keys file pinning the current key's public part, created `now`, where that is
+    missing. Existing files are kept. Returns the files written."""
+    written = []
+    if not key_file.exists():
+        write_atomically(key_file, private_pem(Ed25519PrivateKey.generate()), keep=True)
+        written.append(key_file)
+    if not verify_keys_file.exists():
+        signer = load_signer(key_file)
+        pinned = PublicKey(signer.key_id, signer.public_pem.decode(), now, None)
+        write_atomically(
+            verify_keys_file, public_keys_json([pinned]).encode(), mode=0o644, keep=True
+        )
+        written.append(verify_keys_file)
+    return written
+
+
 def load_pinned_keys(key_file: Path, verify_keys_file: Path, signer: Signer) -> PinnedKeys:
     """The keys to trust: the signer's and those of the verify-keys file. The current key's
     created_at is its entry's there when listed, else the key file's modification time (the

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from runtime.db import Database
+from runtime.keyfiles import write_atomically
 from services.audit.log.domain.keyring import Keyring, KeyringError, generate_dev_keyring
 from services.audit.log.repository import checkpoints
 from services.audit.log.settings import ENV_KEYS_FILE, signing_keys
 
 log = logging.getLogger(__name__)
 CREATE_DEV_KEYS = "TRADEOPS_AUDIT_CREATE_DEV_KEYS"
+KEY_NAME = "tradeops.local-audit"  # the name signed notes give the log's key
 
 
 def load_keyring(env: Mapping[str, str]) -> Keyring:
@@ -25,11 +27,18 @@ def load_keyring(env: Mapping[str, str]) -> Keyring:
     (`make run` sets TRADEOPS_AUDIT_CREATE_DEV_KEYS=1), a missing key file is created with a
     fresh key, readable by its owner alone."""
     path = env.get(ENV_KEYS_FILE)
-    if path and env.get(CREATE_DEV_KEYS) == "1" and not Path(path).exists():
-        Path(path).touch(mode=0o600)
-        Path(path).write_text(generate_dev_keyring("tradeops.local-audit").to_json())
+    if path and env.get(CREATE_DEV_KEYS) == "1" and create_keyring(Path(path)):
         log.warning("created development checkpoint signing keys in %s", path)
     return signing_keys(env)
+
+
+def create_keyring(path: Path) -> bool:
+    """A keyring of one fresh key in `path`, readable by its owner alone, unless the file
+    exists (then kept as it is). True when this call wrote it."""
+    if path.exists():
+        return False
+    write_atomically(path, generate_dev_keyring(KEY_NAME).to_json().encode(), keep=True)
+    return True
 
 
 async def check_keyring(db: Database, keyring: Keyring) -> None:
