@@ -10,7 +10,8 @@ migrate Job did not give a role is refused as a real server would refuse it. A s
 OTLP/HTTP where the collector would (its image is not on this machine).
 
 Then: the Job's pod runs to completion, every Deployment's pod starts at once, and each probe
-the manifests declare is asked as the kubelet asks it. The report (JSON) says what each answered."""
+the manifests declare is asked as the kubelet asks it, and the README's walkthrough is walked
+through the gateway. The report (JSON) says what each answered."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 
 from runtime.pgserver import LocalPostgres
+from tests.deploy.walkthrough import walk
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 UNSHARE_MOUNT = ("unshare", "--mount", "--propagation", "private")
@@ -49,7 +51,8 @@ def main(plan_file: str) -> None:
     collector = OtlpStandIn(plan["otlp_port"])
     pg = LocalPostgres(run_dir / "pgdata", plan["pg_port"], durable=False)
     pg.start()
-    report: Doc = {"jobs": {}, "pods": {}, "logged_in": [], "otlp": collector.hits}
+    report: Doc = {"jobs": {}, "pods": {}, "logged_in": [], "walkthrough": {}}
+    report["otlp"] = collector.hits
     try:
         admin = require_passwords(pg, plan["admin_password"])
         for job in plan["jobs"]:
@@ -61,6 +64,8 @@ def main(plan_file: str) -> None:
                     d["name"]: probe_all(d, pods[d["name"]]) for d in plan["deployments"]
                 }
                 report["logged_in"] = logged_in(admin, plan["roles"])
+                if all(p.poll() is None for p in pods.values()):
+                    report["walkthrough"] = walk(plan["api_url"], plan["tokens"])
             finally:
                 stop_pods(pods)
     finally:

@@ -23,6 +23,7 @@ Doc = dict[str, Any]
 
 @dataclass
 class Applied:
+    work: Path  # where the commands ran: ./deploy-secrets is the `tradeops deploy init` folder
     created: list[Doc] = field(
         default_factory=list
     )  # Secrets and ConfigMaps, as kubectl makes them
@@ -62,7 +63,7 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     )
     if result.returncode != 0:
         raise AssertionError(f"the README's commands failed: {result.stderr}")
-    applied = Applied()
+    applied = Applied(work)
     for line in log.read_text().splitlines():
         _interpret(json.loads(line), work, applied)
     return applied

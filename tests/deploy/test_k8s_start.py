@@ -28,6 +28,9 @@ from typing import Any
 
 import pytest
 
+from runtime.keys import ISSUER, SigningKey
+from runtime.settings import AuthSettings
+from runtime.tokens import mint_person_token
 from tests.deploy import readme
 from tests.deploy.resolve import Cluster, Pod, Unresolved, resolve
 
@@ -208,6 +211,14 @@ def probes_of(pod: Pod) -> Doc:
     return {kind: {**probe, "budget_s": float(budget)} for kind, probe in pod.probes.items()}
 
 
+def people_tokens(keys: Path) -> dict[str, str]:
+    """Tokens as `tradeops token` would sign them with the deploy folder's issuer key."""
+    settings = AuthSettings.from_env({"TRADEOPS_TRUST_FILE": str(keys / "trust.json")})
+    issuer = SigningKey.load(keys / "issuer.pem", ISSUER)
+    people = {"olga": "ops", "bob": "ops", "carol": "compliance"}
+    return {who: mint_person_token(issuer, settings, who, [role]) for who, role in people.items()}
+
+
 @pytest.fixture(scope="module")
 def k8s_cluster(applied: readme.Applied, tmp_path_factory: pytest.TempPathFactory) -> Doc:
     if os.geteuid() != 0:
@@ -225,6 +236,8 @@ def k8s_cluster(applied: readme.Applied, tmp_path_factory: pytest.TempPathFactor
         "otlp_port": 4318,
         "admin_password": cluster.secrets["tradeops-secrets"]["postgres-password"].decode(),
         "roles": [f"{s}_svc" for s in GRPC],
+        "api_url": "http://gateway.tradeops.svc.cluster.local:8000",
+        "tokens": people_tokens(applied.work / "deploy-secrets" / "keys"),
         "jobs": [
             {
                 "name": "tradeops-migrate",
@@ -292,3 +305,15 @@ def test_every_grpc_service_is_alive_on_its_declared_liveness_probe(
     k8s_cluster: Doc, name: str
 ) -> None:
     assert k8s_cluster["pods"][name]["liveness"] == "SERVING"
+
+
+def test_the_walkthrough_works_through_the_gateway_with_the_deployed_keys(
+    k8s_cluster: Doc,
+) -> None:
+    seen = k8s_cluster["walkthrough"]
+    assert (seen.get("incident"), seen.get("triage")) == (201, 201), seen
+    assert seen["approved"] == "APPROVED", seen
+    assert "ops.action.approved" in seen["audited"], seen
+    assert seen["verified"] is True, seen
+    assert seen["export"]["state"] == "SIGNED", seen
+    assert seen["export"]["records"] > 0, seen
