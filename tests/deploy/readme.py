@@ -1,7 +1,8 @@
 """Runs the command block of deploy/k8s/README.md as written, in bash, with `kubectl` standing in
-as a recorder of its arguments and `tradeops deploy init` made by tests/deploy/deploy_dir.py, and
-reads back what the cluster would then hold: the Secrets and ConfigMaps the commands create (from
-the files and literals they name, as kubectl reads them) and the manifests applied, in order."""
+as a recorder of its arguments, and `tradeops deploy init` the real command once this checkout
+has it (tests/deploy/deploy_dir.py until then); then reads back what the cluster would hold: the
+Secrets and ConfigMaps the commands create (from the files and literals they name, as kubectl
+reads them) and the manifests applied, in order."""
 
 from __future__ import annotations
 
@@ -47,10 +48,14 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     bin_dir.mkdir(parents=True, exist_ok=True)
     (work / "deploy").symlink_to(ROOT / "deploy")
     _script(bin_dir / "kubectl", f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')")
-    _script(
-        bin_dir / "tradeops",
-        "from tests.deploy.deploy_dir import main\nraise SystemExit(main(sys.argv[1:]))",
-    )
+    real = Path(sys.executable).parent / "tradeops"
+    if has_deploy_init(real):
+        (bin_dir / "tradeops").symlink_to(real)
+    else:
+        _script(
+            bin_dir / "tradeops",
+            "from tests.deploy.deploy_dir import main\nraise SystemExit(main(sys.argv[1:]))",
+        )
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(work), **variables}
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", command_block()],
@@ -67,6 +72,14 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     for line in log.read_text().splitlines():
         _interpret(json.loads(line), work, applied)
     return applied
+
+
+def has_deploy_init(tradeops: Path) -> bool:
+    """Whether this checkout's `tradeops` has `deploy init`: then the README runs the real one."""
+    found = subprocess.run(
+        [str(tradeops), "deploy", "init", "--help"], capture_output=True, timeout=60, check=False
+    )
+    return found.returncode == 0
 
 
 def _script(path: Path, body: str) -> None:
