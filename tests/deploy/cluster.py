@@ -58,10 +58,10 @@ def main(plan_file: str) -> None:
         for job in plan["jobs"]:
             report["jobs"][job["name"]] = run_job(job, run_dir)
         if all(job["exit"] == 0 for job in report["jobs"].values()):
-            pods = start_pods(plan["deployments"], run_dir)
+            started, pods = time.monotonic(), start_pods(plan["deployments"], run_dir)
             try:
                 report["pods"] = {
-                    d["name"]: probe_all(d, pods[d["name"]]) for d in plan["deployments"]
+                    d["name"]: probe_all(d, pods[d["name"]], started) for d in plan["deployments"]
                 }
                 report["logged_in"] = logged_in(admin, plan["roles"])
                 if all(p.poll() is None for p in pods.values()):
@@ -130,9 +130,10 @@ def stop_pods(pods: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def probe_all(deployment: Doc, proc: subprocess.Popen[bytes]) -> Doc:
+def probe_all(deployment: Doc, proc: subprocess.Popen[bytes], started: float) -> Doc:
     """The startup probe until it succeeds or its failureThreshold runs out; then readiness,
-    given as long again to turn ready; then liveness, once. What each answered last."""
+    given as long again to turn ready; then liveness, once. What each answered last, and when
+    the pod was ready (seconds since every pod was started)."""
     answers: Doc = {}
     for kind in ("startup", "readiness", "liveness"):
         probe = deployment["probes"].get(kind)
@@ -142,6 +143,8 @@ def probe_all(deployment: Doc, proc: subprocess.Popen[bytes]) -> Doc:
         answers[kind] = ask_until(probe, patience, proc)
         if kind == "startup" and answers[kind] not in ("SERVING", "200"):
             break
+        if kind == "readiness":
+            answers["ready_after_s"] = round(time.monotonic() - started, 1)
     answers["exit"] = proc.poll()
     return answers
 
