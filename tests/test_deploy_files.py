@@ -3,7 +3,7 @@
 Nothing here needs a Docker engine or a cluster: compose files are rendered by Debian's
 `docker-compose config` (installed by tests/peers/install.sh) and Kubernetes manifests are checked
 against the API schemas bundled with the `kubernetes-validate` package, their NetworkPolicies
-against the calls the services' code makes. tests/deploy/test_k8s_start.py starts the manifests.
+against the calls the services' code makes. tests/k8s/test_k8s_start.py starts the manifests.
 """
 
 from __future__ import annotations

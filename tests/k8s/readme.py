@@ -1,6 +1,6 @@
 """Runs the command block of deploy/k8s/README.md as written, in bash, with `kubectl` standing in
 as a recorder of its arguments, and `tradeops deploy init` the real command once this checkout
-has it (tests/deploy/deploy_dir.py until then); then reads back what the cluster would hold: the
+has it (tests/k8s/deploy_dir.py until then); then reads back what the cluster would hold: the
 Secrets and ConfigMaps the commands create (from the files and literals they name, as kubectl
 reads them) and the manifests applied, in order."""
 
@@ -54,7 +54,7 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     else:
         _script(
             bin_dir / "tradeops",
-            "from tests.deploy.deploy_dir import main\nraise SystemExit(main(sys.argv[1:]))",
+            "from tests.k8s.deploy_dir import main\nraise SystemExit(main(sys.argv[1:]))",
         )
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(work), **variables}
     result = subprocess.run(

@@ -1,10 +1,10 @@
 """Kubernetes, where no cluster can run: the README's commands run as written (kubectl records
-what it is asked; `tradeops deploy init` is tests/deploy/deploy_dir.py until it exists), every
+what it is asked; `tradeops deploy init` is tests/k8s/deploy_dir.py until it exists), every
 Deployment's and the migrate Job's container is resolved from what they created and applied, as
-the kubelet resolves it (tests/deploy/resolve.py), and then started as a process: the Job
+the kubelet resolves it (tests/k8s/resolve.py), and then started as a process: the Job
 first, to completion, then every Deployment at once, each in its own mount namespace holding its
 volumes at their mountPaths, all in one private network namespace whose /etc/hosts sends the
-cluster's DNS names to the loopback (tests/deploy/cluster.py). No address, path or variable of any
+cluster's DNS names to the loopback (tests/k8s/cluster.py). No address, path or variable of any
 pod is rewritten. What differs from a cluster, and why:
 
 - the processes run as the test's user, from this checkout's virtualenv (the image's PATH);
@@ -31,8 +31,8 @@ import pytest
 from runtime.keys import ISSUER, SigningKey
 from runtime.settings import AuthSettings
 from runtime.tokens import mint_person_token
-from tests.deploy import readme
-from tests.deploy.resolve import Cluster, Pod, Unresolved, resolve
+from tests.k8s import readme
+from tests.k8s.resolve import Cluster, Pod, Unresolved, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "tradeops"
@@ -256,7 +256,7 @@ def k8s_cluster(applied: readme.Applied, tmp_path_factory: pytest.TempPathFactor
     }
     (run_dir / "plan.json").write_text(json.dumps(plan))
     command = ["unshare", "--net", "--mount", "--propagation", "private", "--fork"]
-    command += [sys.executable, "-m", "tests.deploy.cluster", str(run_dir / "plan.json")]
+    command += [sys.executable, "-m", "tests.k8s.cluster", str(run_dir / "plan.json")]
     result = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
     )

@@ -1,5 +1,5 @@
 """What `tradeops deploy init DIR` writes, made with the code the services already use, for the
-tests of the deployment files until that command exists (tests/deploy/readme.py then runs the
+tests of the deployment files until that command exists (tests/k8s/readme.py then runs the
 real one and this module can go):
 
     DIR/keys/trust.json, DIR/keys/issuer.pem, DIR/keys/services/<process>.pem   (runtime.key_dir)

@@ -1,5 +1,5 @@
 """One pod's container, started the way the kubelet would: run as
-`unshare --mount --propagation private python -m tests.deploy.pod SPEC.json`, it mounts each of
+`unshare --mount --propagation private python -m tests.k8s.pod SPEC.json`, it mounts each of
 the pod's volumes at its mountPath in that private mount namespace (a tmpfs holding the
 Secret's or ConfigMap's files with their modes and the pod's fsGroup, read-only when the mount
 says so; a fresh tmpfs for an emptyDir), then replaces itself with the container's command.

@@ -1,5 +1,5 @@
 """The pods of a plan, started as a cluster would start them, on this machine: run as
-`unshare --net --mount --propagation private --fork python -m tests.deploy.cluster PLAN.json`.
+`unshare --net --mount --propagation private --fork python -m tests.k8s.cluster PLAN.json`.
 
 In that private network namespace every pod has the ports its manifest declares (as in a pod's
 own network namespace; only here they share one loopback), and in that private mount namespace
@@ -34,7 +34,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 
 from runtime.pgserver import LocalPostgres
-from tests.deploy.walkthrough import walk
+from tests.k8s.walkthrough import walk
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 UNSHARE_MOUNT = ("unshare", "--mount", "--propagation", "private")
@@ -96,7 +96,7 @@ def require_passwords(pg: LocalPostgres, admin_password: str) -> str:
 def launch(pod: Doc, run_dir: Path) -> subprocess.Popen[bytes]:
     with (run_dir / f"{pod['name']}.log").open("ab") as log:
         return subprocess.Popen(
-            [*UNSHARE_MOUNT, sys.executable, "-m", "tests.deploy.pod", pod["spec_file"]],
+            [*UNSHARE_MOUNT, sys.executable, "-m", "tests.k8s.pod", pod["spec_file"]],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
