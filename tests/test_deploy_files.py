@@ -307,7 +307,11 @@ def test_exports_go_to_s3_with_optional_static_credentials_and_no_local_volume()
     assert data["TRADEOPS_EXPORT_S3_BUCKET"]
     assert "TRADEOPS_EXPORT_DIR" not in data
     export = objects("Deployment")["export"]["spec"]["template"]["spec"]
-    assert [v["name"] for v in export["volumes"] if "emptyDir" in v] == ["tmp"]
+    # Its directory is scratch space only: a pod's emptyDir holds no export another replica needs.
+    scratch = {v["name"] for v in export["volumes"] if "emptyDir" in v} - {"tmp"}
+    mounts = {m["name"]: m["mountPath"] for m in container_of(export)["volumeMounts"]}
+    env = {e["name"]: e.get("value") for e in container_of(export)["env"]}
+    assert {mounts[name] for name in scratch} == {env["TRADEOPS_EXPORT_DIR"]}
     refs = {
         e["name"]: e["valueFrom"]["secretKeyRef"]
         for e in container_of(export)["env"]

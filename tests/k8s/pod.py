@@ -23,8 +23,8 @@ def main(spec_file: str) -> None:
     spec: dict[str, Any] = json.loads(Path(spec_file).read_text())
     scratch = Path(spec["scratch"])
     mount("tmpfs", "tmpfs", str(scratch), "mode=0700")
-    # emptyDirs last: one may cover /tmp, where the scratch space and the spec live.
-    for volume in sorted(spec["mounts"], key=lambda v: v["empty_dir"]):
+    # Last, what covers the scratch space (an emptyDir on /tmp): the overlays need it first.
+    for volume in sorted(spec["mounts"], key=lambda v: scratch.is_relative_to(v["path"])):
         place(volume, spec.get("fs_group"), scratch)
     os.chdir(spec["workdir"])
     command = spec["command"]

@@ -9,9 +9,9 @@ pod is rewritten. What differs from a cluster, and why:
 
 - the processes run as the test's user, from this checkout's virtualenv (the image's PATH);
 - the collector's pod is resolved but not started (its image is not here): a stand-in takes OTLP;
-- EXPORT OVERLAY: export keeps its files in its pod's /tmp and its TRADEOPS_EXPORT_S3_* settings
-  are taken out, because no S3-compatible server runs in this test (the S3 store is tested on
-  its own); this is the one change made to any pod's environment.
+- EXPORT OVERLAY: export's TRADEOPS_EXPORT_S3_* settings are taken out, so it keeps its exports
+  in its scratch directory, because no S3-compatible server runs in this test (the S3 store is
+  tested on its own); this is the one change made to any pod's environment.
 """
 
 from __future__ import annotations
@@ -188,7 +188,6 @@ def spec_file(pod: Pod, run_dir: Path) -> str:
     env = {**IMAGE_ENV, **pod.env}
     if pod.name == "Deployment/export":  # EXPORT OVERLAY (module docstring)
         env = {k: v for k, v in env.items() if not k.startswith("TRADEOPS_EXPORT_S3_")}
-        env["TRADEOPS_EXPORT_DIR"] = "/tmp/exports"
     mounts = []
     for m in asdict(pod)["mounts"]:
         files = {k: [base64.b64encode(c).decode(), mode] for k, (c, mode) in m["files"].items()}
