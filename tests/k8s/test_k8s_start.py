@@ -294,10 +294,16 @@ def test_the_gateway_is_alive_on_its_declared_liveness_probe(k8s_cluster: Doc) -
     assert k8s_cluster["pods"]["gateway"]["liveness"] == "200"
 
 
+def liveness_served() -> bool:
+    """Whether the services' gRPC health has the liveness service the manifests probe (issue 17's
+    health work brings it); until then the probe must be refused, and is expected to be."""
+    return any('"tradeops.liveness"' in p.read_text() for p in (ROOT / "runtime").glob("*.py"))
+
+
 @pytest.mark.xfail(
+    not liveness_served(),
     strict=True,
-    reason="the gRPC health service `tradeops.liveness` comes with issue 17's health work; "
-    "remove this mark when it is merged",
+    reason="no gRPC health service `tradeops.liveness` in runtime/ yet",
 )
 @pytest.mark.parametrize("name", GRPC)
 def test_every_grpc_service_is_alive_on_its_declared_liveness_probe(
