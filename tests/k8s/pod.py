@@ -5,8 +5,10 @@ Secret's or ConfigMap's files with their modes and the pod's fsGroup, read-only 
 says so; a fresh tmpfs for an emptyDir), then replaces itself with the container's command.
 
 A mountPath whose folders do not exist on this machine (/var/run/secrets/...) is made inside an
-overlay of its nearest existing folder, so nothing outside the namespace changes. The process
-keeps the test's user: the image's uid 10001 could not read the interpreter here."""
+overlay of its nearest existing folder, so nothing outside the namespace changes; an emptyDir
+that would hide this checkout or its interpreter (a checkout under /tmp) is such an overlay of
+what is there rather than an empty folder. The process keeps the test's user: the image's uid
+10001 could not read the interpreter here."""
 
 from __future__ import annotations
 
@@ -23,18 +25,24 @@ def main(spec_file: str) -> None:
     spec: dict[str, Any] = json.loads(Path(spec_file).read_text())
     scratch = Path(spec["scratch"])
     mount("tmpfs", "tmpfs", str(scratch), "mode=0700")
+    # What the process needs from this machine: in an image they would not be under a volume.
+    needed = [Path(spec["workdir"]), Path(sys.prefix), Path(sys.executable).resolve(), scratch]
     # Last, what covers the scratch space (an emptyDir on /tmp): the overlays need it first.
     for volume in sorted(spec["mounts"], key=lambda v: scratch.is_relative_to(v["path"])):
-        place(volume, spec.get("fs_group"), scratch)
+        place(volume, spec.get("fs_group"), scratch, needed)
     os.chdir(spec["workdir"])
     command = spec["command"]
     os.execvpe(command[0], command, spec["env"])
 
 
-def place(volume: dict[str, Any], fs_group: int | None, scratch: Path) -> None:
+def place(volume: dict[str, Any], fs_group: int | None, scratch: Path, needed: list[Path]) -> None:
     target = Path(volume["path"])
     if not target.is_dir():
         make_folder(target, scratch)
+    if volume["empty_dir"] and any(path.is_relative_to(target) for path in needed):
+        # A checkout under /tmp: the pod's /tmp is a private writable layer over it instead.
+        overlay(target, scratch)
+        return
     mount("tmpfs", "tmpfs", str(target), "mode=1777" if volume["empty_dir"] else "mode=0755")
     for relative, (content, mode) in volume["files"].items():
         path = target / relative
@@ -51,14 +59,18 @@ def make_folder(target: Path, scratch: Path) -> None:
     existing = target
     while not existing.exists():
         existing = existing.parent
-    lower = existing.resolve()
-    name = str(lower).strip("/").replace("/", "_") or "root"
+    overlay(existing.resolve(), scratch)
+    target.mkdir(parents=True)
+
+
+def overlay(folder: Path, scratch: Path) -> None:
+    """`folder` as it is, with every change kept in the scratch space of this namespace."""
+    name = str(folder).strip("/").replace("/", "_") or "root"
     upper, work = scratch / f"{name}.upper", scratch / f"{name}.work"
     upper.mkdir()
     work.mkdir()
-    options = f"lowerdir={lower},upperdir={upper},workdir={work}"
-    mount("overlay", "overlay", str(lower), options)
-    target.mkdir(parents=True)
+    options = f"lowerdir={folder},upperdir={upper},workdir={work}"
+    mount("overlay", "overlay", str(folder), options)
 
 
 def mount(fstype: str, source: str, target: str, options: str) -> None:
