@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 
 from runtime.pgserver import LocalPostgres
+from tests.k8s import s3
 from tests.k8s.walkthrough import walk
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -51,6 +53,7 @@ def main(plan_file: str) -> None:
     collector = OtlpStandIn(plan["otlp_port"])
     pg = LocalPostgres(run_dir / "pgdata", plan["pg_port"], durable=False)
     pg.start()
+    store = s3.start(plan["s3"], run_dir / "s3.log") if plan.get("s3") else None
     report: Doc = {"jobs": {}, "pods": {}, "logged_in": [], "walkthrough": {}}
     report["otlp"] = collector.hits
     try:
@@ -66,11 +69,19 @@ def main(plan_file: str) -> None:
                 report["logged_in"] = logged_in(admin, plan["roles"])
                 if all(p.poll() is None for p in pods.values()):
                     report["walkthrough"] = walk(plan["api_url"], plan["tokens"])
+                if store is not None:
+                    report["s3"] = s3.locked_objects(plan["s3"])
             finally:
                 stop_pods(pods)
+    except Exception:
+        report["error"] = traceback.format_exc()
+        raise
     finally:
         pg.stop()
         collector.stop()
+        if store is not None:
+            store.terminate()
+            store.wait(timeout=30)
         Path(plan["report"]).write_text(json.dumps(report, indent=2))
 
 
