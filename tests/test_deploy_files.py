@@ -2,7 +2,8 @@
 
 Nothing here needs a Docker engine or a cluster: compose files are rendered by Debian's
 `docker-compose config` (installed by tests/peers/install.sh) and Kubernetes manifests are checked
-against the API schemas bundled with the `kubernetes-validate` package.
+against the API schemas bundled with the `kubernetes-validate` package, their NetworkPolicies
+against the calls the services' code makes. tests/k8s/test_k8s_start.py starts the manifests.
 """
 
 from __future__ import annotations
@@ -227,8 +228,10 @@ def test_every_grpc_service_deployment_probes_grpc_health_on_its_port() -> None:
     for name, port in GRPC_PORTS.items():
         c = container(deployments[name])
         assert [p["containerPort"] for p in c["ports"]] == [port], name
-        assert c["readinessProbe"]["grpc"]["port"] == port, name
-        assert c["livenessProbe"]["grpc"]["port"] == port, name
+        # Ready is the standard "" service, which follows the database; alive is the process.
+        assert c["readinessProbe"]["grpc"] == {"port": port}, name
+        assert c["startupProbe"]["grpc"] == {"port": port}, name
+        assert c["livenessProbe"]["grpc"] == {"port": port, "service": "tradeops.liveness"}, name
         env = {e["name"]: e.get("value") for e in c["env"]}
         assert env["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}", name
         assert c["command"] == ["python", "-m", f"services.{name}"], name
@@ -260,6 +263,13 @@ def test_every_deployment_has_a_service_on_its_port() -> None:
         assert [p["port"] for p in services[name]["spec"]["ports"]] == [port], name
 
 
+def test_grpc_services_are_headless_so_clients_balance_over_every_replica() -> None:
+    services = objects("Service")
+    for name in GRPC_PORTS:
+        assert services[name]["spec"]["clusterIP"] == "None", name
+    assert "clusterIP" not in services["gateway"]["spec"]
+
+
 def test_a_job_runs_tradeops_migrate_with_the_admin_url() -> None:
     migrate = ["tradeops", "migrate"]
     jobs = [j for j in objects("Job").values() if container(j)["command"] == migrate]
@@ -272,38 +282,88 @@ def test_a_job_runs_tradeops_migrate_with_the_admin_url() -> None:
     }
 
 
-def test_manifests_reference_the_secret_but_never_define_it() -> None:
+def test_manifests_reference_the_secrets_but_never_define_them() -> None:
     assert objects("Secret") == {}
+    assert "tradeops-database" not in objects("ConfigMap")
     text = "\n".join((K8S / f).read_text() for f in sorted({f for f, _ in manifests()}))
-    names = set(re.findall(r"(?:secretName|name): (tradeops-secret\S*)", text))
-    assert names == {SECRET_NAME}
+    names = set(re.findall(r"(?:secretName|name): (tradeops-s\S*)", text))
+    assert names == {SECRET_NAME, "tradeops-s3"}
 
 
 def test_configmap_holds_the_shared_non_secret_settings() -> None:
     data = objects("ConfigMap")["tradeops-config"]["data"]
     for name, port in GRPC_PORTS.items():
-        assert data[f"TRADEOPS_{name.upper()}_ADDR"] == f"{name}:{port}"
-    assert data["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+        address = f"dns:///{name}.tradeops.svc.cluster.local:{port}"
+        assert data[f"TRADEOPS_{name.upper()}_ADDR"] == address
+    collector = "http://otel-collector.tradeops.svc.cluster.local:4318"
+    assert data["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
     assert data["TRADEOPS_TRUST_FILE"] == "/var/run/secrets/tradeops/trust.json"
     assert data["TRADEOPS_SERVICE_KEY_FILE"] == "/var/run/secrets/tradeops/service.pem"
 
 
-def test_each_pod_mounts_the_public_keys_and_only_its_own_private_token_key() -> None:
+# What each pod finds in /var/run/secrets/tradeops besides trust.json and its own service.pem.
+OWN_KEYS = {
+    "audit": {"audit-signing-keys": "audit-signing-keys.json"},
+    "export": {
+        "export-signing-key": "export-signing-key.pem",
+        "export-verify-keys": "export-verify-keys.json",
+    },
+}
+
+
+def test_each_pod_mounts_the_public_keys_and_only_its_own_private_keys() -> None:
     for name, deployment in objects("Deployment").items():
         if name == "otel-collector":
             continue
         volumes = deployment["spec"]["template"]["spec"]["volumes"]
         items = [i for v in volumes if "secret" in v for i in v["secret"].get("items", [])]
-        keys = {item["key"]: item["path"] for item in items if item["key"].endswith("token-key")}
-        assert keys == {f"{name}-token-key": "service.pem"}, name
-        assert {"key": "trust-json", "path": "trust.json"} in items, name
+        expected = {"trust-json": "trust.json", f"{name}-token-key": "service.pem"}
+        assert {i["key"]: i["path"] for i in items} == expected | OWN_KEYS.get(name, {}), name
+
+
+def test_signing_key_settings_point_into_the_mounted_secret() -> None:
+    mount = "/var/run/secrets/tradeops"
+    for name, files in OWN_KEYS.items():
+        env = {e["name"]: e.get("value") for e in container(objects("Deployment")[name])["env"]}
+        wanted = {e for e in env if e.endswith(("_KEYS_FILE", "_KEY_FILE"))}
+        assert {env[e] for e in wanted} == {f"{mount}/{path}" for path in files.values()}, name
+
+
+def test_exports_go_to_s3_with_optional_static_credentials_and_no_local_volume() -> None:
+    data = objects("ConfigMap")["tradeops-config"]["data"]
+    assert data["TRADEOPS_EXPORT_S3_BUCKET"]
+    assert "TRADEOPS_EXPORT_DIR" not in data
+    export = objects("Deployment")["export"]["spec"]["template"]["spec"]
+    # Its directory is scratch space only: a pod's emptyDir holds no export another replica needs.
+    scratch = {v["name"] for v in export["volumes"] if "emptyDir" in v} - {"tmp"}
+    mounts = {m["name"]: m["mountPath"] for m in container_of(export)["volumeMounts"]}
+    env = {e["name"]: e.get("value") for e in container_of(export)["env"]}
+    assert {mounts[name] for name in scratch} == {env["TRADEOPS_EXPORT_DIR"]}
+    refs = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in container_of(export)["env"]
+        if "secretKeyRef" in e.get("valueFrom", {}) and e["name"].startswith("AWS_")
+    }
+    assert set(refs) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    # Optional: with IRSA there is no such Secret and boto3 finds the pod's role instead.
+    assert all(ref["name"] == "tradeops-s3" and ref["optional"] is True for ref in refs.values())
+    assert export["serviceAccountName"] == "export"
+
+
+def container_of(pod_spec: Doc) -> Doc:
+    containers: list[Doc] = pod_spec["containers"]
+    return containers[0]
 
 
 def test_k8s_collector_config_matches_the_compose_collector_config() -> None:
     in_k8s = yaml.safe_load(objects("ConfigMap")["otel-collector"]["data"]["config.yaml"])
     shared = yaml.safe_load((DEPLOY / "otel-collector.yaml").read_text())
     assert in_k8s == shared
-    assert shared["service"]["pipelines"]["traces"]["exporters"] == ["debug"]
+    pipelines = shared["service"]["pipelines"]
+    assert pipelines["traces"]["exporters"] == ["otlp/backend"]
+    assert pipelines["metrics"]["exporters"] == ["prometheus"]
+    assert not [p for p in pipelines.values() if "debug" in p["exporters"]]
+    assert shared["exporters"]["otlp/backend"]["endpoint"].startswith("${env:OTLP_BACKEND_ENDPOINT")
     assert set(shared["receivers"]["otlp"]["protocols"]) == {"grpc", "http"}
 
 
@@ -342,3 +402,107 @@ def test_the_secret_scanner_flags_literal_secrets(line: str) -> None:
 )
 def test_the_secret_scanner_accepts_references(line: str) -> None:
     assert literal_secrets(line) == []
+
+
+# --- network policies ----------------------------------------------------------------------
+
+
+def pod_labels() -> dict[str, dict[str, str]]:
+    """Each workload's pod labels (Deployments and the migrate Job)."""
+    workloads = {**objects("Deployment"), **objects("Job")}
+    return {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"][
+            "template"
+        ]["metadata"]["labels"]
+        for d in workloads.values()
+    }
+
+
+def selects(selector: Doc, labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def peers_in_namespace(rule_peers: list[Doc], labels: dict[str, str]) -> bool:
+    """Whether a pod of this namespace with `labels` is one of a rule's peers."""
+    return any(
+        "podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], labels)
+        for p in rule_peers
+    )
+
+
+def allowed(
+    policies: list[Doc], pod: dict[str, str], kind: str, other: dict[str, str], port: int
+) -> bool:
+    """Whether the policies selecting `pod` let it talk to `other` on `port` (kind: ingress from
+    `other`, egress to it). Every pod is selected by default-deny, so no policy means no."""
+    key = "from" if kind == "ingress" else "to"
+    for policy in policies:
+        spec = policy["spec"]
+        if not selects(spec["podSelector"], pod):
+            continue
+        for rule in spec.get(kind, []):
+            ports = {p["port"] for p in rule.get("ports", [])}
+            peer_ok = key not in rule or peers_in_namespace(rule[key], other)
+            if peer_ok and (not ports or port in ports):
+                return True
+    return False
+
+
+def calls_in_code() -> set[tuple[str, str]]:
+    """Who calls whom: the peers each service's __main__ opens; the gateway calls them all."""
+    edges = {("gateway", name) for name in GRPC_PORTS}
+    for name in GRPC_PORTS:
+        text = (ROOT / "services" / name / "__main__.py").read_text()
+        edges |= {(name, peer) for peer in re.findall(r'peers\["(\w+)"\]', text)}
+    return edges
+
+
+def test_network_policies_allow_exactly_the_calls_the_services_make() -> None:
+    policies = list(objects("NetworkPolicy").values())
+    labels = pod_labels()
+    ports = {**GRPC_PORTS, "gateway": 8000}
+    open_edges = {
+        (src, dst)
+        for src in labels
+        for dst in ports
+        if src != dst
+        and allowed(policies, labels[src], "egress", labels[dst], ports[dst])
+        and allowed(policies, labels[dst], "ingress", labels[src], ports[dst])
+    }
+    assert open_edges == calls_in_code()
+    assert {("agent", "audit"), ("export", "agent"), ("ops", "audit")} <= open_edges
+
+
+def test_network_policies_deny_by_default_and_open_dns_the_collector_and_postgres() -> None:
+    policies = objects("NetworkPolicy")
+    assert policies["default-deny"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+    }
+    dns_ports = {(p["protocol"], p["port"]) for p in policies["dns"]["spec"]["egress"][0]["ports"]}
+    assert dns_ports == {("UDP", 53), ("TCP", 53)}
+    labels, everything = pod_labels(), list(policies.values())
+    collector = labels["otel-collector"]
+    for name, pod in labels.items():
+        for port in (4317, 4318):
+            assert allowed(everything, pod, "egress", collector, port), name
+            assert allowed(everything, collector, "ingress", pod, port), name
+        to_postgres = [
+            r
+            for p in everything
+            if selects(p["spec"]["podSelector"], pod)
+            for r in p["spec"].get("egress", [])
+            if {"protocol": "TCP", "port": 5432} in r.get("ports", [])
+        ]
+        assert bool(to_postgres) == (name in {*GRPC_PORTS, "migrate"}), name
+    # Nothing may reach the gateway but on its HTTP port; nothing reaches the migrate Job.
+    assert not allowed(everything, labels["migrate"], "ingress", labels["gateway"], 8000)
+
+
+def test_the_edge_check_sees_a_missing_rule() -> None:
+    policies = [copy.deepcopy(p) for p in objects("NetworkPolicy").values()]
+    audit = next(p for p in policies if p["metadata"]["name"] == "audit")
+    audit["spec"]["ingress"][0]["from"] = audit["spec"]["ingress"][0]["from"][1:]
+    labels = pod_labels()
+    assert not allowed(policies, labels["audit"], "ingress", labels["gateway"], 50054)
+    assert allowed(policies, labels["audit"], "ingress", labels["agent"], 50054)
