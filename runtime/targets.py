@@ -65,11 +65,16 @@ def translate(address: str) -> str:
     return address
 
 
-def static_hosts(target: str) -> list[str]:
-    """The hosts of a static list (a translated target), [] for any other target."""
+def static_entries(target: str) -> list[str]:
+    """The `host:port` entries of a static list (a translated target), [] for any other."""
     if not target.startswith(("ipv4:", "ipv6:")):
         return []
-    return [_host_port(entry)[0] for entry in target.partition(":")[2].split(",")]
+    return target.partition(":")[2].split(",")
+
+
+def static_hosts(target: str) -> list[str]:
+    """The hosts of a static list (a translated target), [] for any other target."""
+    return [_host_port(entry)[0] for entry in static_entries(target)]
 
 
 def _host_port(entry: str) -> tuple[str, int]:
