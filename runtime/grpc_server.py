@@ -32,6 +32,13 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # fits, a caller padding headers to make the server buffer them does not.
 MAX_METADATA_BYTES = 16 * 1024
 GRACE_S = 10.0
+# Connections end (gracefully: GOAWAY, calls in flight finish) at this age, so that a client of
+# a name resolving to replicas (dns:///, a Kubernetes headless Service) resolves it again and
+# spreads over the replicas added since: gRPC resolves a name again only when a connection ends.
+MAX_CONNECTION_AGE_S = 300.0
+# How long calls in flight on an aged connection may still run: the longest default deadline
+# (TRADEOPS_LONG_RPC_TIMEOUT_S) and a margin.
+MAX_CONNECTION_AGE_GRACE_S = 330.0
 
 Worker = Callable[[], Coroutine[Any, Any, None]]
 
@@ -113,6 +120,8 @@ async def start(
             # would share its calls (seen as UNIMPLEMENTED from the wrong service) instead of
             # failing to bind.
             ("grpc.so_reuseport", 0),
+            ("grpc.max_connection_age_ms", int(MAX_CONNECTION_AGE_S * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(MAX_CONNECTION_AGE_GRACE_S * 1000)),
         ],
     )
     spec.register(server)

@@ -65,8 +65,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 
 @dataclass
 class DatabaseHealth:
-    """Sets `names` ("" and the RPC services) from `probe`; LIVENESS from nothing but the
-    process being up."""
+    """Sets `names` ("" and the RPC services) from `probe`; LIVENESS is not among them
+    (runtime.grpc_server sets it once, at start)."""
 
     checker: HealthServicer
     names: Sequence[str]

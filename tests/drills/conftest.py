@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ from tests.e2e.conftest import _stack_env
 from tests.keys import Keys
 
 
-@pytest.fixture(scope="session")
-def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    server = LocalPostgres(tmp_path_factory.mktemp("drill-pg") / "data", durable=True)
+@contextmanager
+def migrated_pg(data: Path) -> Iterator[LocalPostgres]:
+    """A durable PostgreSQL in `data` with every service's schema, stopped on exit."""
+    server = LocalPostgres(data, durable=True)
     server.start()
     try:
         provision(server.url())
@@ -34,6 +36,12 @@ def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    with migrated_pg(tmp_path_factory.mktemp("drill-pg") / "data") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from runtime.pgserver import LocalPostgres, free_port
 from runtime.stack import Stack
 from tests.drills import bodies
 from tests.drills.acks import key_refused
-from tests.drills.conftest import all_up, drill_env
+from tests.drills.conftest import all_up, drill_env, migrated_pg
 from tests.drills.ledger import Ledger
 from tests.drills.load import Load, wait_for_progress
 from tests.keys import Keys
@@ -40,6 +40,14 @@ AFTER_S = 3.0  # load on the survivors alone, once the work has resumed
 CLEAN = {"503", "UNAVAILABLE"}
 APPENDS_PER_REPLICA = 20
 TAKEOVER_WITHIN_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    """A PostgreSQL of this drill's own: the audit replicas sign checkpoints with keys of their
+    own, which the shared drills' log would refuse, and the log's seqs counted here are theirs."""
+    with migrated_pg(tmp_path_factory.mktemp("replica-pg") / "data") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ with a static list, and every address form refused with what is wrong."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -13,9 +14,10 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pool
 
-from runtime import retries
-from runtime.clients import open_channel
-from runtime.settings import SettingsError, peer_addresses
+from runtime import grpc_server, retries
+from runtime.auth import ANYONE, TokenVerifier
+from runtime.clients import bearer, open_channel
+from runtime.settings import AuthSettings, SettingsError, peer_addresses
 from runtime.targets import BadTarget, translate
 from runtime.tls import TlsFiles, make_certs
 from services.agent.__main__ import KEYED as AGENT_KEYED
@@ -215,3 +217,45 @@ def test_the_retried_methods_exist_read_only_but_appends_and_none_creates() -> N
         assert not {f"{service}/{m}" for m in methods} & keyed
         reads = ("Get", "List", "Verify", "Stream")
         assert [m for m in methods if not m.startswith(reads)] in ([], ["AppendEvents"])
+
+
+class Peers:
+    """Which client connections (the caller's address and port) a servicer saw."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def register(self, server: grpc.aio.Server) -> None:
+        async def answer(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+            self.seen.add(context.peer())
+            await asyncio.sleep(0.01)
+            return b"ok"
+
+        handlers = {UNSAFE[1]: grpc.unary_unary_rpc_method_handler(answer)}
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(UNSAFE[0], handlers),)
+        )
+
+
+async def test_connections_age_out_without_failing_a_call(
+    monkeypatch: pytest.MonkeyPatch, auth_settings: AuthSettings, token_for: Callable[..., str]
+) -> None:
+    """An aged connection ends so that names are resolved again (new replicas found); the calls
+    on it finish, and the next ones go over a new connection."""
+    monkeypatch.setattr(grpc_server, "MAX_CONNECTION_AGE_S", 0.3)
+    peers = Peers()
+    spec = grpc_server.ServiceSpec(peers.register, [UNSAFE[0]], {"/".join(("", *UNSAFE)): ANYONE})
+    running = await grpc_server.start(spec, "127.0.0.1:0", TokenVerifier(auth_settings))
+    token = bearer(token_for("vera", "viewer"))
+    try:
+        async with open_channel(f"127.0.0.1:{running.port}") as channel:
+            method = channel.unary_unary("/".join(("", *UNSAFE)), None, None)
+
+            async def caller() -> None:
+                for _ in range(60):
+                    await method(b"", timeout=5, metadata=token)
+
+            await asyncio.gather(*(caller() for _ in range(4)))
+    finally:
+        await running.stop(0)
+    assert len(peers.seen) > 1, "one connection all along: it never aged out"
