@@ -18,6 +18,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from runtime.health import LIVENESS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -202,6 +204,9 @@ def test_every_grpc_service_deployment_probes_grpc_health_on_its_port() -> None:
         assert [p["containerPort"] for p in c["ports"]] == [port], name
         assert c["readinessProbe"]["grpc"]["port"] == port, name
         assert c["livenessProbe"]["grpc"]["port"] == port, name
+        # Readiness ("") follows the database; liveness must not, or an outage restarts pods.
+        assert c["readinessProbe"]["grpc"].get("service", "") == "", name
+        assert c["livenessProbe"]["grpc"]["service"] == LIVENESS, name
         env = {e["name"]: e.get("value") for e in c["env"]}
         assert env["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}", name
         assert c["command"] == ["python", "-m", f"services.{name}"], name
