@@ -18,6 +18,7 @@ from runtime import grpc_server, retries
 from runtime.auth import ANYONE, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.settings import AuthSettings, SettingsError, peer_addresses
+from runtime.stack import Stack
 from runtime.targets import BadTarget, translate
 from runtime.tls import TlsFiles, make_certs
 from services.agent.__main__ import KEYED as AGENT_KEYED
@@ -259,3 +260,12 @@ async def test_connections_age_out_without_failing_a_call(
     finally:
         await running.stop(0)
     assert len(peers.seen) > 1, "one connection all along: it never aged out"
+
+
+def test_a_stack_runs_one_replica_per_entry_of_a_static_list(tmp_path: Path) -> None:
+    env = {"TRADEOPS_OPS_ADDR": "127.0.0.1:7001,127.0.0.1:7002"}
+    stack = Stack(env, tmp_path)
+    assert stack.processes() == ["audit", "ops-1", "ops-2", "agent", "export", "gateway"]
+    assert stack.replicas("ops") == {"ops-1": "127.0.0.1:7001", "ops-2": "127.0.0.1:7002"}
+    assert stack.replicas("agent") == {"agent": "127.0.0.1:50051"}
+    assert stack.address("ops") == "ipv4:127.0.0.1:7001,127.0.0.1:7002"
