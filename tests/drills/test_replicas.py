@@ -143,7 +143,8 @@ def test_one_replica_of_each_killed_under_load_loses_nothing(
     acked = load.progress()
     requests = sum(acked.values()) - acked["events"] + acked["events"] // 5 + len(load.failures)
     print(f"\nreplica drill: {requests} requests, acknowledged {acked}")
-    print(f"  failures seen by callers, by kind: {dict(Counter(f.status for f in load.failures))}")
+    kinds = Counter(f"{f.what} {f.status}" for f in load.failures)
+    print(f"  failures seen by callers, by request and status: {dict(kinds)}")
     print(f"  work resumed {recovered - killed:.2f} s after the kills (every kind acknowledged)")
     print(f"  audit log: {records} records, seqs 0..{records - 1}, no gap, no duplicate")
 
