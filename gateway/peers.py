@@ -36,7 +36,7 @@ class Peers:
 
     @classmethod
     def open(cls, addresses: Mapping[str, str]) -> Peers:
-        channels = {svc: open_channel(address) for svc, address in addresses.items()}
+        channels = {svc: open_channel(address, svc) for svc, address in addresses.items()}
         return cls(
             channels=channels,
             agent=agent_grpc.AgentServiceStub(channels["agent"]),

@@ -7,6 +7,7 @@ waits for a pooled connection instead of opening and closing short-lived ones.""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -76,6 +77,7 @@ class Database:
         # Sessions bound to one connection (tests) share it: one transaction at a time.
         self._one_at_a_time = None if self.engine is not None else asyncio.Lock()
         self._reads: _ReadConnections | None = None
+        self._pinger: RawConnection | None = None
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int | None = None) -> Database:
@@ -114,10 +116,35 @@ class Database:
         async with self.read() as connection, connection.transaction():
             yield connection
 
+    async def ping(self, timeout_s: float) -> None:
+        """`SELECT 1` on a connection of its own, outside the pool: a pool busy with work is not
+        a database out of reach. Raises when the database does not answer; the next ping then
+        connects again."""
+        engine = self.engine
+        if engine is None:
+            async with self.read() as connection:
+                await connection.execute("SELECT 1")
+            return
+        try:
+            if self._pinger is None or self._pinger.closed:
+                url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                connect_timeout = max(1, math.ceil(timeout_s))
+                self._pinger = await psycopg.AsyncConnection.connect(
+                    url, autocommit=True, connect_timeout=connect_timeout
+                )
+            await self._pinger.execute("SELECT 1")
+        except BaseException:
+            pinger, self._pinger = self._pinger, None
+            if pinger is not None:
+                await pinger.close()
+            raise
+
     def _serialised(self) -> AbstractAsyncContextManager[Any]:
         return self._one_at_a_time if self._one_at_a_time is not None else nullcontext()
 
     async def dispose(self) -> None:
+        if self._pinger is not None:
+            await self._pinger.close()
         if self._reads is not None:
             await self._reads.close()
         bind = self._sessions.kw.get("bind")

@@ -1,6 +1,7 @@
 """gRPC server bootstrap shared by the four services: the guard interceptor, the standard
-health service, server reflection, message size limits, background workers, and a graceful
-stop on SIGTERM/SIGINT (health goes NOT_SERVING, in-flight calls get `grace` seconds)."""
+health service (following the database when given a probe: runtime.health), server reflection,
+message size limits, background workers, and a graceful stop on SIGTERM/SIGINT (health goes
+NOT_SERVING, in-flight calls get `grace` seconds)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from runtime.auth import TokenVerifier
 from runtime.grpc_guard import Guard, Rbac, RefusalHook
 from runtime.grpc_metrics import RpcMetrics
+from runtime.health import DEFAULT, LIVENESS, DatabaseHealth, HealthSettings, Probe
 from runtime.idempotency import Idempotent, KeyedCalls
 from runtime.refusal_hook import AggregatedRefusals
 from runtime.tls import TlsFiles
@@ -30,6 +32,13 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # fits, a caller padding headers to make the server buffer them does not.
 MAX_METADATA_BYTES = 16 * 1024
 GRACE_S = 10.0
+# Connections end (gracefully: GOAWAY, calls in flight finish) at this age, so that a client of
+# a name resolving to replicas (dns:///, a Kubernetes headless Service) resolves it again and
+# spreads over the replicas added since: gRPC resolves a name again only when a connection ends.
+MAX_CONNECTION_AGE_S = 300.0
+# How long calls in flight on an aged connection may still run: the longest default deadline
+# (TRADEOPS_LONG_RPC_TIMEOUT_S) and a margin.
+MAX_CONNECTION_AGE_GRACE_S = 330.0
 
 Worker = Callable[[], Coroutine[Any, Any, None]]
 
@@ -88,11 +97,15 @@ async def start(
     verifier: TokenVerifier,
     tls: TlsFiles | None = None,
     max_receive_bytes: int = MAX_MESSAGE_BYTES,
+    ready: Probe | None = None,
+    health: HealthSettings = DEFAULT,
 ) -> Running:
     """Starts serving on `listen` (port 0 picks a free port) and launches the workers. With
     `tls`, only mutual TLS is served: a client without a certificate from the CA is refused.
     A request over `max_receive_bytes` (runtime.settings.grpc_message_limit) fails with
-    RESOURCE_EXHAUSTED before any handler runs."""
+    RESOURCE_EXHAUSTED before any handler runs. With `ready` (the database's ping), health
+    says SERVING only while it answers, checked once before this returns and then every
+    `health.every_s`; without, SERVING from the start."""
     # After the guard: a key belongs to the authenticated caller.
     keyed = [KeyedCalls(spec.idempotent)] if spec.idempotent is not None else []
     server = grpc.aio.server(
@@ -107,6 +120,8 @@ async def start(
             # would share its calls (seen as UNIMPLEMENTED from the wrong service) instead of
             # failing to bind.
             ("grpc.so_reuseport", 0),
+            ("grpc.max_connection_age_ms", int(MAX_CONNECTION_AGE_S * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(MAX_CONNECTION_AGE_GRACE_S * 1000)),
         ],
     )
     spec.register(server)
@@ -119,9 +134,15 @@ async def start(
     else:
         port = server.add_secure_port(listen, tls.server_credentials())
     await server.start()
-    for name in ["", *spec.service_names]:
-        await checker.set(name, health_pb2.HealthCheckResponse.SERVING)
+    await checker.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
     workers = list(spec.workers)
+    if ready is None:
+        for name in ["", *spec.service_names]:
+            await checker.set(name, health_pb2.HealthCheckResponse.SERVING)
+    else:
+        follower = DatabaseHealth(checker, spec.service_names, ready, health)
+        await follower.check()
+        workers.append(follower.run)
     if isinstance(spec.on_refused, AggregatedRefusals):
         workers.append(spec.on_refused.run)  # without it, counted refusals would never be written
     tasks = [asyncio.create_task(worker()) for worker in workers]

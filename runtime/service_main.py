@@ -13,6 +13,7 @@ from runtime import collector
 from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, serve_until_signalled, start
+from runtime.health import HealthSettings
 from runtime.logs import setup_logging
 from runtime.settings import ServiceSettings
 from runtime.telemetry import (
@@ -43,10 +44,13 @@ async def _serve(settings: ServiceSettings, build: Build) -> None:
     assert db.engine is not None
     instrument_engine(db.engine)
     tls = TlsFiles.from_env(os.environ)
+    health = HealthSettings.from_env(os.environ)
     spec = build(settings, db)
     collector.settle()
     verifier = TokenVerifier(settings.auth)
-    running = await start(spec, settings.listen, verifier, tls, settings.max_message_bytes)
+    running = await start(
+        spec, settings.listen, verifier, tls, settings.max_message_bytes, db.ping, health
+    )
     try:
         await serve_until_signalled(running)
     finally:

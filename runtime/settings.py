@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime import egress, key_dir
+from runtime import egress, key_dir, targets
 from runtime.keys import KeyFileError, SigningKey, TrustStore
 from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings
 
@@ -183,11 +183,11 @@ def grpc_message_limit(name: str, env: Mapping[str, str]) -> int:
 
 
 def peer_addresses(env: Mapping[str, str]) -> dict[str, str]:
-    """host:port of each service, from TRADEOPS_<SVC>_ADDR."""
-    return {
-        svc: env.get(f"TRADEOPS_{svc.upper()}_ADDR", f"127.0.0.1:{port}")
-        for svc, port in DEFAULT_PORTS.items()
-    }
+    """Each service's gRPC target, from TRADEOPS_<SVC>_ADDR (one or several: runtime.targets)."""
+    try:
+        return targets.from_env(env, DEFAULT_PORTS)
+    except targets.BadTarget as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def database_url(service: str, env: Mapping[str, str]) -> str:

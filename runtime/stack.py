@@ -1,6 +1,11 @@
 """Runs the four services and the gateway as separate processes and waits until each answers
 its health check. Used by `make run` and by the end-to-end tests, so both start the system the
-same way."""
+same way.
+
+A service whose TRADEOPS_<SVC>_ADDR is a static list of several addresses (runtime.targets)
+runs as one replica per address, named `ops-1`, `ops-2`, ... (each listening on its own entry,
+all sharing the database and the export directory); its peers reach them all through the
+list. Only the first replica of a service gets its TRADEOPS_<SVC>_METRICS_PORT."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from runtime.settings import peer_addresses
+from runtime.targets import static_entries
 from runtime.tls import TlsFiles
 
 ORDER = ("audit", "ops", "agent", "export", "gateway")
@@ -32,11 +38,28 @@ class Stack:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name in ORDER:
+        for name in self.processes():
             self.start_one(name)
 
+    def processes(self) -> list[str]:
+        """Every process, in the order they start: a service's replicas, then the next's."""
+        return [name for service in ORDER for name in self.replicas(service)]
+
+    def replicas(self, service: str) -> dict[str, str]:
+        """A service's processes, each with the address it listens on."""
+        if service == "gateway":
+            return {"gateway": ""}
+        entries = static_entries(self.address(service))
+        if len(entries) < 2:
+            return {service: self.address(service)}
+        return {f"{service}-{n}": entry for n, entry in enumerate(entries, 1)}
+
+    def _own_address(self, name: str) -> str:
+        return self.replicas(name.rpartition("-")[0] or name)[name]
+
     def start_one(self, name: str) -> None:
-        module = "gateway" if name == "gateway" else f"services.{name}"
+        service = name.rpartition("-")[0] or name
+        module = "gateway" if name == "gateway" else f"services.{service}"
         env = {**self.env, **self._listen_env(name)}
         with (self.log_dir / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
@@ -50,14 +73,15 @@ class Stack:
 
     def _listen_env(self, name: str) -> dict[str, str]:
         env = {}
+        service, _, replica = name.rpartition("-") if "-" in name else (name, "", "")
         # One variable per process (TRADEOPS_AUDIT_METRICS_PORT, ...): they share one environment.
-        metrics_port = self.env.get(f"TRADEOPS_{name.upper()}_METRICS_PORT")
-        if metrics_port:
+        metrics_port = self.env.get(f"TRADEOPS_{service.upper()}_METRICS_PORT")
+        if metrics_port and replica in ("", "1"):
             env["TRADEOPS_METRICS_PORT"] = metrics_port
         if name != "gateway":
-            env["TRADEOPS_GRPC_LISTEN"] = self.address(name)
+            env["TRADEOPS_GRPC_LISTEN"] = self._own_address(name)
         if self.env.get("TRADEOPS_TLS_DIR"):
-            env["TRADEOPS_TLS_NAME"] = name
+            env["TRADEOPS_TLS_NAME"] = service
         return env
 
     def metrics_url(self, name: str) -> str:
@@ -93,7 +117,7 @@ class Stack:
                 return httpx.get(f"{self.gateway_url()}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
-        return grpc_serving(self.address(name), self._client_tls)
+        return grpc_serving(self._own_address(name), self._client_tls)
 
     @functools.cached_property
     def _client_tls(self) -> TlsFiles | None:
@@ -115,7 +139,7 @@ class Stack:
             proc.wait()
 
     def stop(self) -> None:
-        for name in reversed(ORDER):
+        for name in reversed(self.processes()):
             self.stop_one(name)
 
 

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from services.deploy import mounted
+from runtime.health import LIVENESS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -231,7 +232,7 @@ def test_every_grpc_service_deployment_probes_grpc_health_on_its_port() -> None:
         # Ready is the standard "" service, which follows the database; alive is the process.
         assert c["readinessProbe"]["grpc"] == {"port": port}, name
         assert c["startupProbe"]["grpc"] == {"port": port}, name
-        assert c["livenessProbe"]["grpc"] == {"port": port, "service": "tradeops.liveness"}, name
+        assert c["livenessProbe"]["grpc"] == {"port": port, "service": LIVENESS}, name
         env = {e["name"]: e.get("value") for e in c["env"]}
         assert env["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}", name
         assert c["command"] == ["python", "-m", f"services.{name}"], name

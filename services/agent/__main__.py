@@ -68,11 +68,11 @@ KEYED = frozenset(
 
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     identity = ServiceIdentity(settings.auth, "agent")
-    audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"]))
+    audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"], "audit"))
     relay = OutboxRelay(
         db, outbox, audit, identity, poll_s=settings.outbox_poll_s, timeout_s=settings.rpc_timeout_s
     )
-    ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"]))
+    ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"], "ops"))
     proposer = OpsProposer(ops, identity, settings.rpc_timeout_s)
     triage_settings = TriageSettings.from_env()
     proposal_retry = functools.partial(

@@ -52,7 +52,7 @@ READS_FROM = ("audit", "ops", "agent")
 def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     # One channel serves both directions of our traffic to the audit service: the relay appends
     # our events under our own identity, the reader streams records under the caller's.
-    audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"]))
+    audit = audit_grpc.AuditServiceStub(open_channel(settings.peers["audit"], "audit"))
     relay = OutboxRelay(
         db,
         outbox,
@@ -66,8 +66,8 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         timeout_s=settings.rpc_timeout_s,
         stream_timeout_s=settings.rpc_timeout_s * STREAM_DEADLINE_FACTOR,
     )
-    ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"]))
-    agent_channel = open_channel(settings.peers["agent"])  # also serves ComplianceService
+    ops = ops_grpc.OpsServiceStub(open_channel(settings.peers["ops"], "ops"))
+    agent_channel = open_channel(settings.peers["agent"], "agent")  # also serves ComplianceService
     agent = agent_grpc.AgentServiceStub(agent_channel)
     reports = GrpcReports(ops, agent, timeout_s=settings.rpc_timeout_s)
     compliance = GrpcComplianceResults(

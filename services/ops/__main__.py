@@ -41,7 +41,7 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     relay = OutboxRelay(
         db,
         outbox,
-        AuditServiceStub(open_channel(settings.peers["audit"])),
+        AuditServiceStub(open_channel(settings.peers["audit"], "audit")),
         ServiceIdentity(settings.auth, "ops"),
         poll_s=settings.outbox_poll_s,
         timeout_s=settings.rpc_timeout_s,

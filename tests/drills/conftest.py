@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,16 +17,17 @@ from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
 from runtime.provision import owner_url, provision, service_url
 from runtime.settings import SERVICES
-from runtime.stack import ORDER, Stack
+from runtime.stack import Stack
 from tests.drills.ledger import Ledger
 from tests.drills.load import Load
 from tests.e2e.conftest import _stack_env
 from tests.keys import Keys
 
 
-@pytest.fixture(scope="session")
-def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    server = LocalPostgres(tmp_path_factory.mktemp("drill-pg") / "data", durable=True)
+@contextmanager
+def migrated_pg(data: Path) -> Iterator[LocalPostgres]:
+    """A durable PostgreSQL in `data` with every service's schema, stopped on exit."""
+    server = LocalPostgres(data, durable=True)
     server.start()
     try:
         provision(server.url())
@@ -36,16 +39,17 @@ def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres
 
 
 @pytest.fixture(scope="session")
+def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    with migrated_pg(tmp_path_factory.mktemp("drill-pg") / "data") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def drill_stack(
     drill_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, keys: Keys
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("drill-stack")
-    db_urls = {service: service_url(drill_pg.url(), service) for service in SERVICES}
-    env = {**os.environ, **_stack_env(db_urls, home, "", keys)}
-    # No OTLP receiver here: spans and metrics would only pile up in the exporters' retries.
-    env.update({"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"})
-    env.update({"TRADEOPS_TRACING": "off", "OTEL_EXPORTER_OTLP_ENDPOINT": ""})
-    running = Stack(env, home / "logs")
+    running = Stack(drill_env(drill_pg, home, keys), home / "logs")
     try:
         running.start()
         yield running
@@ -53,16 +57,30 @@ def drill_stack(
         running.stop()
 
 
+def drill_env(pg: LocalPostgres, home: Path, keys: Keys) -> dict[str, str]:
+    db_urls = {service: service_url(pg.url(), service) for service in SERVICES}
+    env = {**os.environ, **_stack_env(db_urls, home, "", keys)}
+    # No OTLP receiver here: spans and metrics would only pile up in the exporters' retries.
+    env.update({"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"})
+    env.update({"TRADEOPS_TRACING": "off", "OTEL_EXPORTER_OTLP_ENDPOINT": ""})
+    return env
+
+
+def all_up(stack: Stack, pg: LocalPostgres) -> Stack:
+    """`stack` with every process up (a failed drill may have left one down)."""
+    if not pg.running():
+        pg.start()
+    for name in stack.processes():
+        if name not in stack.procs or stack.procs[name].poll() is not None:
+            stack.stop_one(name)
+            stack.start_one(name)
+    return stack
+
+
 @pytest.fixture
 def stack(drill_stack: Stack, drill_pg: LocalPostgres) -> Stack:
-    """The shared stack with every process up (a failed drill may have left one down)."""
-    if not drill_pg.running():
-        drill_pg.start()
-    for name in ORDER:
-        if name not in drill_stack.procs or drill_stack.procs[name].poll() is not None:
-            drill_stack.stop_one(name)
-            drill_stack.start_one(name)
-    return drill_stack
+    """The shared stack with every process up."""
+    return all_up(drill_stack, drill_pg)
 
 
 @pytest.fixture

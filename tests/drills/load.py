@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import httpx
 
+from runtime.clients import SERVICE_CONFIG
 from runtime.stack import Stack
 from tests.drills import bodies
 from tests.drills.acks import Acks, Failure, key_refused
@@ -143,7 +144,9 @@ class Load:
         metadata = (("authorization", f"Bearer {self._service_token}"),)
         events = [bodies.event() for _ in range(EVENTS_PER_CALL)]
         request = audit_pb2.AppendEventsRequest(events=events)
-        with grpc.insecure_channel(self._stack.address("audit")) as channel:
+        # Round robin over audit's replicas, as runtime.clients' channels go.
+        options = [SERVICE_CONFIG]
+        with grpc.insecure_channel(self._stack.address("audit"), options=options) as channel:
             stub = audit_grpc.AuditServiceStub(channel)
             while not self._stopping.is_set():
                 started = time.monotonic()

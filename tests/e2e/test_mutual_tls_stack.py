@@ -1,11 +1,13 @@
 """The whole system with mutual TLS switched on by its one setting: a second set of the five
 processes (replicas on the same database, as a deployment would run them) started with
 TRADEOPS_TLS_DIR from `tradeops certs` serves a request end to end, and a peer without a
-certificate is refused."""
+certificate is refused. Ops runs as two replicas reached through a static address list, whose
+certificates are checked against ops' name."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from runtime.cli import main as cli
 from runtime.pgserver import free_port
 from runtime.settings import SERVICES
 from runtime.stack import Stack
+from tests.e2e.conftest import eventually
 from tests.e2e.test_seed_flow import LATENCY_INCIDENT
 
 
@@ -29,6 +32,8 @@ def tls_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env["TRADEOPS_GATEWAY_PORT"] = str(free_port())
     for service in SERVICES:
         env[f"TRADEOPS_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
+    # Two replicas of ops behind a static list: each must present ops' certificate.
+    env["TRADEOPS_OPS_ADDR"] = f"127.0.0.1:{free_port()},127.0.0.1:{free_port()}"
     for process in (*SERVICES, "gateway"):
         env.pop(f"TRADEOPS_{process.upper()}_METRICS_PORT", None)
     running = Stack(env, home / "logs")
@@ -51,6 +56,30 @@ def test_a_request_crosses_every_hop_over_mutual_tls(
         )
         assert decision.status_code == 201, decision.text
         assert decision.json()["action_id"]  # the agent reached ops over TLS
+
+
+def test_each_ops_replica_is_reached_over_mutual_tls_through_the_list(
+    tls_stack: Stack, auth_header: Callable[..., dict[str, str]]
+) -> None:
+    headers = auth_header("olga", "ops")
+
+    def proposed(api: httpx.Client) -> str:
+        """The action the agent proposed to ops for a fresh incident; "" when ops was not
+        reached (the agent's channel may still be waiting to reconnect to a replica back up)."""
+        fresh = {**LATENCY_INCIDENT, "subject": f"XNAS-ITCH-{secrets.token_hex(4)}"}
+        incident = api.post("/incidents", json=fresh, headers=headers)
+        triage = {"incident_id": incident.json()["id"]}
+        decision = api.post("/agent/triage", json=triage, headers=headers)
+        assert decision.status_code == 201, decision.text
+        return str(decision.json()["action_id"])
+
+    with httpx.Client(base_url=tls_stack.gateway_url(), timeout=15) as api:
+        for down in ("ops-1", "ops-2"):
+            tls_stack.stop_one(down)  # the other one alone must answer
+            try:
+                eventually(lambda: proposed(api), what=f"ops reached with {down} down")
+            finally:
+                tls_stack.start_one(down)
 
 
 def test_a_peer_without_a_certificate_is_refused(tls_stack: Stack) -> None:

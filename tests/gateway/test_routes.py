@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from grpc_health.v1 import health_pb2
+
 from tests.gateway.conftest import Gateway, assert_forwarded
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
@@ -186,3 +188,18 @@ async def test_readiness_names_the_peer_that_is_down(gateway: Gateway) -> None:
     assert response.status_code == 503
     assert response.json()["down"] == ["export"]
     assert response.json()["peers"]["agent"] == "SERVING"
+
+
+async def test_readiness_names_the_peers_that_say_they_are_not_serving(gateway: Gateway) -> None:
+    """A peer that lost its database answers health NOT_SERVING (runtime.health)."""
+    for name in ("ops", "audit"):
+        await gateway.fakes[name].health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+    response = await gateway.client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["down"] == ["audit", "ops"]
+    assert response.json()["peers"]["ops"] == "NOT_SERVING"
+
+    await gateway.fakes["ops"].health.set("", health_pb2.HealthCheckResponse.SERVING)
+    await gateway.fakes["audit"].health.set("", health_pb2.HealthCheckResponse.SERVING)
+    assert (await gateway.client.get("/readyz")).status_code == 200

@@ -78,7 +78,7 @@ async def export(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     timeout_s = float(env.get("TRADEOPS_RPC_TIMEOUT_S", "5"))
     address = peer_addresses(env)["audit"]
     try:
-        async with open_channel(address) as channel:
+        async with open_channel(address, "audit") as channel:
             reader = AuditReader(pb_grpc.AuditServiceStub(channel), token, timeout_s)
             seqs = (args.from_seq, args.to_seq)
             info = await export_bundle(reader, args.dir, seqs, partial(_bar, args.progress))

@@ -41,9 +41,9 @@ class Peers:
     def open(cls, addresses: Mapping[str, str], timeout_s: float) -> Peers:
         """Channels to the "ops", "audit" and "export" addresses of the process settings."""
         return cls(
-            ops=ops_grpc.OpsServiceStub(open_channel(addresses["ops"])),
-            audit=audit_grpc.AuditServiceStub(open_channel(addresses["audit"])),
-            export=export_grpc.ExportServiceStub(open_channel(addresses["export"])),
+            ops=ops_grpc.OpsServiceStub(open_channel(addresses["ops"], "ops")),
+            audit=audit_grpc.AuditServiceStub(open_channel(addresses["audit"], "audit")),
+            export=export_grpc.ExportServiceStub(open_channel(addresses["export"], "export")),
             timeout_s=timeout_s,
         )
 
