@@ -53,10 +53,11 @@ def main(plan_file: str) -> None:
     collector = OtlpStandIn(plan["otlp_port"])
     pg = LocalPostgres(run_dir / "pgdata", plan["pg_port"], durable=False)
     pg.start()
-    store = s3.start(plan["s3"], run_dir / "s3.log") if plan.get("s3") else None
+    store: subprocess.Popen[bytes] | None = None
     report: Doc = {"jobs": {}, "pods": {}, "logged_in": [], "walkthrough": {}}
     report["otlp"] = collector.hits
     try:
+        store = s3.start(plan["s3"], run_dir / "s3.log")
         admin = require_passwords(pg, plan["admin_password"])
         for job in plan["jobs"]:
             report["jobs"][job["name"]] = run_job(job, run_dir)
@@ -69,8 +70,7 @@ def main(plan_file: str) -> None:
                 report["logged_in"] = logged_in(admin, plan["roles"])
                 if all(p.poll() is None for p in pods.values()):
                     report["walkthrough"] = walk(plan["api_url"], plan["tokens"])
-                if store is not None:
-                    report["s3"] = s3.locked_objects(plan["s3"])
+                report["s3"] = s3.locked_objects(plan["s3"])
             finally:
                 stop_pods(pods)
     except Exception:

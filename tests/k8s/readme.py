@@ -1,8 +1,7 @@
 """Runs the command block of deploy/k8s/README.md as written, in bash, with `kubectl` standing in
-as a recorder of its arguments, and `tradeops deploy init` the real command once this checkout
-has it (tests/k8s/deploy_dir.py until then); then reads back what the cluster would hold: the
-Secrets and ConfigMaps the commands create (from the files and literals they name, as kubectl
-reads them) and the manifests applied, in order."""
+as a recorder of its arguments and `tradeops` the real one of this checkout's virtualenv; then
+reads back what the cluster would hold: the Secrets and ConfigMaps the commands create (from the
+files and literals they name, as kubectl reads them) and the manifests applied, in order."""
 
 from __future__ import annotations
 
@@ -49,13 +48,9 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     (work / "deploy").symlink_to(ROOT / "deploy")
     _script(bin_dir / "kubectl", f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')")
     real = Path(sys.executable).parent / "tradeops"
-    if has_deploy_init(real):
-        (bin_dir / "tradeops").symlink_to(real)
-    else:
-        _script(
-            bin_dir / "tradeops",
-            "from tests.k8s.deploy_dir import main\nraise SystemExit(main(sys.argv[1:]))",
-        )
+    if not real.is_file():
+        raise AssertionError(f"{real} does not exist: run `make install`")
+    (bin_dir / "tradeops").symlink_to(real)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(work), **variables}
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", command_block()],
@@ -74,18 +69,8 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     return applied
 
 
-def has_deploy_init(tradeops: Path) -> bool:
-    """Whether this checkout's `tradeops` has `deploy init`: then the README runs the real one."""
-    found = subprocess.run(
-        [str(tradeops), "deploy", "init", "--help"], capture_output=True, timeout=60, check=False
-    )
-    return found.returncode == 0
-
-
 def _script(path: Path, body: str) -> None:
-    path.write_text(
-        f"#!{sys.executable}\nimport json, sys\nsys.path.insert(0, {str(ROOT)!r})\n{body}\n"
-    )
+    path.write_text(f"#!{sys.executable}\nimport json, sys\n{body}\n")
     path.chmod(0o755)
 
 

@@ -1,28 +1,20 @@
-"""The S3-compatible server the export pods use in the start test, once this checkout has the
-export S3 store and moto (issue 17's S3 work): moto in server mode inside the pods' network, the
-bucket of the ConfigMap made with Object Lock as the README asks, with the credentials of the
-Secret tradeops-s3. Imported by name only, so checkouts without boto3 still load this module."""
+"""The S3-compatible server the export pods use in the start test: moto in server mode inside the
+pods' network, the bucket of the ConfigMap made with Object Lock as the README asks, with the
+credentials of the Secret tradeops-s3."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 
 ENDPOINT_HOST = "minio.storage.svc.cluster.local"  # an S3-compatible store in the cluster
 PORT = 9000
-
-
-def available(root: Path) -> bool:
-    """Whether export has an S3 store and moto is installed."""
-    settings = (root / "services" / "export" / "settings.py").read_text()
-    return "TRADEOPS_EXPORT_S3_BUCKET" in settings and importlib.util.find_spec("moto") is not None
 
 
 def start(plan: dict[str, Any], log: Path) -> subprocess.Popen[bytes]:
@@ -47,7 +39,6 @@ def start(plan: dict[str, Any], log: Path) -> subprocess.Popen[bytes]:
 
 
 def client(plan: dict[str, Any]) -> Any:
-    boto3 = importlib.import_module("boto3")
     return boto3.session.Session().client(
         "s3",
         endpoint_url=f"http://127.0.0.1:{PORT}",

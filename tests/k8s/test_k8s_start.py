@@ -1,19 +1,17 @@
 """Kubernetes, where no cluster can run: the README's commands run as written (kubectl records
-what it is asked; `tradeops deploy init` is tests/k8s/deploy_dir.py until it exists), every
-Deployment's and the migrate Job's container is resolved from what they created and applied, as
-the kubelet resolves it (tests/k8s/resolve.py), and then started as a process: the Job
-first, to completion, then every Deployment at once, each in its own mount namespace holding its
-volumes at their mountPaths, all in one private network namespace whose /etc/hosts sends the
-cluster's DNS names to the loopback (tests/k8s/cluster.py). No address, path or variable of any
-pod is rewritten. What differs from a cluster, and why:
+what it is asked; `tradeops deploy init` is the real command), every Deployment's and the migrate
+Job's container is resolved from what they created and applied, as the kubelet resolves it
+(tests/k8s/resolve.py), and then started as a process: the Job first, to completion, then every
+Deployment at once, each in its own mount namespace holding its volumes at their mountPaths, all
+in one private network namespace whose /etc/hosts sends the cluster's DNS names to the loopback
+(tests/k8s/cluster.py). No address, path or variable of any pod is rewritten. What differs from a
+cluster, and why:
 
 - the processes run as the test's user, from this checkout's virtualenv (the image's PATH);
 - the collector's pod is resolved but not started (its image is not here): a stand-in takes OTLP;
-- exports: once this checkout has the export S3 store and moto, an S3-compatible server (moto)
-  runs in the pods' network with the ConfigMap's bucket made with Object Lock, and the ConfigMap
-  gets TRADEOPS_EXPORT_S3_ENDPOINT_URL, as config.yaml tells operators of such stores to add;
-  until then (EXPORT OVERLAY) export's TRADEOPS_EXPORT_S3_* settings are taken out, so it keeps
-  its exports in its scratch directory. That is the one change made to any pod's environment.
+- exports go to an S3-compatible server (moto) in the pods' network, with the ConfigMap's bucket
+  made with Object Lock, and the ConfigMap gets TRADEOPS_EXPORT_S3_ENDPOINT_URL, as config.yaml
+  tells operators of such stores to add. That is the one change made to any pod's environment.
 """
 
 from __future__ import annotations
@@ -53,7 +51,6 @@ IMAGE_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 NOT_STARTED = {"Deployment/otel-collector"}
-S3_STORE = s3.available(ROOT)
 Doc = dict[str, Any]
 
 
@@ -189,8 +186,6 @@ def test_without_the_s3_secret_export_still_resolves_for_a_pod_role(
 
 def spec_file(pod: Pod, run_dir: Path) -> str:
     env = {**IMAGE_ENV, **pod.env}
-    if pod.name == "Deployment/export" and not S3_STORE:  # EXPORT OVERLAY (module docstring)
-        env = {k: v for k, v in env.items() if not k.startswith("TRADEOPS_EXPORT_S3_")}
     mounts = []
     for m in asdict(pod)["mounts"]:
         files = {k: [base64.b64encode(c).decode(), mode] for k, (c, mode) in m["files"].items()}
@@ -239,8 +234,7 @@ def k8s_cluster(applied: readme.Applied, tmp_path_factory: pytest.TempPathFactor
     run_dir = tmp_path_factory.mktemp("k8s-run")
     cluster, workloads = cluster_of(applied)
     config = cluster.config_maps["tradeops-config"]
-    if S3_STORE:
-        config["TRADEOPS_EXPORT_S3_ENDPOINT_URL"] = f"http://{s3.ENDPOINT_HOST}:{s3.PORT}"
+    config["TRADEOPS_EXPORT_S3_ENDPOINT_URL"] = f"http://{s3.ENDPOINT_HOST}:{s3.PORT}"
     pods = {p.name: p for p in (resolve(w, cluster) for w in workloads)}
     order = ["audit", "ops", "agent", "export", "gateway"]  # gateway last: it asks the others
     plan = {
@@ -254,7 +248,7 @@ def k8s_cluster(applied: readme.Applied, tmp_path_factory: pytest.TempPathFactor
         "roles": [f"{s}_svc" for s in GRPC],
         "api_url": "http://gateway.tradeops.svc.cluster.local:8000",
         "tokens": people_tokens(applied.work / "deploy-secrets" / "keys"),
-        "s3": s3_plan(cluster) if S3_STORE else None,
+        "s3": s3_plan(cluster),
         "jobs": [
             {
                 "name": "tradeops-migrate",
@@ -313,17 +307,6 @@ def test_the_gateway_is_alive_on_its_declared_liveness_probe(k8s_cluster: Doc) -
     assert k8s_cluster["pods"]["gateway"]["liveness"] == "200"
 
 
-def liveness_served() -> bool:
-    """Whether the services' gRPC health has the liveness service the manifests probe (issue 17's
-    health work brings it); until then the probe must be refused, and is expected to be."""
-    return any('"tradeops.liveness"' in p.read_text() for p in (ROOT / "runtime").glob("*.py"))
-
-
-@pytest.mark.xfail(
-    not liveness_served(),
-    strict=True,
-    reason="no gRPC health service `tradeops.liveness` in runtime/ yet",
-)
 @pytest.mark.parametrize("name", GRPC)
 def test_every_grpc_service_is_alive_on_its_declared_liveness_probe(
     k8s_cluster: Doc, name: str
@@ -343,9 +326,6 @@ def test_the_walkthrough_works_through_the_gateway_with_the_deployed_keys(
     assert seen["export"]["records"] > 0, seen
 
 
-@pytest.mark.xfail(
-    not S3_STORE, strict=True, reason="no export S3 store (or no moto) in this checkout yet"
-)
 def test_the_signed_export_is_kept_in_the_bucket_under_compliance_lock(k8s_cluster: Doc) -> None:
     assert k8s_cluster["walkthrough"]["export"]["state"] == "SIGNED"
     kept = k8s_cluster.get("s3", {})
