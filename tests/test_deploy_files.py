@@ -19,8 +19,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.deploy import mounted
 from runtime.health import LIVENESS
+from services.deploy import mounted
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
