@@ -19,37 +19,19 @@ import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.settings import SettingsError, egress_policy
+from services.audit.siem.settings.destination import (
+    DEFAULT_FORMAT,
+    FORMATS,
+    Destination,
+    problems,
+)
+
+__all__ = ["DEFAULT_FORMAT", "ENV", "FORMATS", "ConfigError", "Destination", "Settings", "parse"]
 
 ENV = "TRADEOPS_SIEM_DESTINATIONS"
-DEFAULT_FORMAT = {"tcp": "rfc5424", "tls": "rfc5424", "http": "json"}
-FORMATS = {"tcp": ("rfc5424", "cef"), "tls": ("rfc5424", "cef"), "http": ("json",)}
-
-
-@dataclass(frozen=True)
-class Destination:
-    name: str
-    transport: str
-    format: str = ""
-    host: str = ""
-    port: int = 0
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-    server_name: str = ""
-    url: str = ""
-    # A path: the token itself is read when the sender opens, never kept here or logged.
-    token_file: str = ""
-    facility: int = 13
-    hostname: str = ""
-    confirm_after_s: float = 2.0
-    backoff_cap_s: float = 30.0
-    batch_size: int = 500
-    poll_s: float = 1.0
-    timeout_s: float = 10.0
 
 
 class ConfigError(ValueError):
@@ -147,58 +129,3 @@ def _check_unique(destinations: tuple[Destination, ...]) -> None:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ConfigError(f"{ENV}: destination names must be unique ({', '.join(repeated)})")
-
-
-# --- the semantic checks of a destination, one message per problem ---
-
-
-def problems(destination: Destination) -> Iterator[str]:
-    if not destination.name.strip():
-        yield "name must not be empty"
-    if destination.transport not in FORMATS:
-        yield f"unknown transport {destination.transport!r} (expected tcp, tls or http)"
-        return
-    allowed = FORMATS[destination.transport]
-    if destination.format not in allowed:
-        expected = " or ".join(allowed)
-        yield f"format {destination.format!r} cannot go over {destination.transport} ({expected})"
-    if destination.transport == "http":
-        yield from _http(destination)
-    else:
-        yield from _stream(destination)
-    yield from _common(destination)
-
-
-def _stream(destination: Destination) -> Iterator[str]:
-    if not destination.host:
-        yield f"{destination.transport} needs a host"
-    if not 0 < destination.port < 65536:
-        yield f"{destination.transport} needs a port between 1 and 65535"
-    if bool(destination.cert_file) != bool(destination.key_file):
-        yield "cert_file and key_file go together (mutual TLS needs both)"
-    if destination.transport == "tcp" and (destination.ca_file or destination.cert_file):
-        yield "ca_file, cert_file and key_file need transport tls"
-
-
-def _http(destination: Destination) -> Iterator[str]:
-    url = urlsplit(destination.url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        yield "http needs a url starting with http:// or https://"
-    if not destination.token_file:
-        yield "http needs a token_file (the file holding the collector token)"
-    if bool(destination.cert_file) != bool(destination.key_file):
-        yield "cert_file and key_file go together (mutual TLS needs both)"
-
-
-def _common(destination: Destination) -> Iterator[str]:
-    if not 0 <= destination.facility <= 23:
-        yield "facility must be between 0 and 23"
-    if not destination.hostname.isascii() or not destination.hostname.isprintable():
-        yield "hostname must be printable US-ASCII"
-    elif " " in destination.hostname or len(destination.hostname) > 255:
-        yield "hostname must have no spaces and at most 255 characters"
-    for key in ("confirm_after_s", "backoff_cap_s", "poll_s", "timeout_s"):
-        if getattr(destination, key) <= 0:
-            yield f"{key} must be positive"
-    if destination.batch_size < 1:
-        yield "batch_size must be at least 1"
