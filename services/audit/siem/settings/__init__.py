@@ -25,11 +25,21 @@ from runtime.settings import SettingsError, egress_policy
 from services.audit.siem.settings.destination import (
     DEFAULT_FORMAT,
     FORMATS,
+    RELP,
     Destination,
     problems,
 )
 
-__all__ = ["DEFAULT_FORMAT", "ENV", "FORMATS", "ConfigError", "Destination", "Settings", "parse"]
+__all__ = [
+    "DEFAULT_FORMAT",
+    "ENV",
+    "FORMATS",
+    "RELP",
+    "ConfigError",
+    "Destination",
+    "Settings",
+    "parse",
+]
 
 ENV = "TRADEOPS_SIEM_DESTINATIONS"
 

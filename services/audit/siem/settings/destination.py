@@ -6,8 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-DEFAULT_FORMAT = {"tcp": "rfc5424", "tls": "rfc5424", "http": "json"}
-FORMATS = {"tcp": ("rfc5424", "cef"), "tls": ("rfc5424", "cef"), "http": ("json",)}
+SYSLOG = ("rfc5424", "cef")
+FORMATS = {"tcp": SYSLOG, "tls": SYSLOG, "relp": SYSLOG, "relp+tls": SYSLOG, "http": ("json",)}
+DEFAULT_FORMAT = {transport: formats[0] for transport, formats in FORMATS.items()}
+TLS = ("tls", "relp+tls")  # the syslog transports that run over TLS
+RELP = ("relp", "relp+tls")
+MAX_WINDOW = 10_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,12 @@ class Destination:
     batch_size: int = 500
     poll_s: float = 1.0
     timeout_s: float = 10.0
+    # RELP: frames sent and not yet acknowledged, at most (librelp's default is 128).
+    window: int = 128
+
+    @property
+    def tls(self) -> bool:
+        return self.transport in TLS
 
 
 # --- the semantic checks of a destination, one message per problem ---
@@ -40,7 +50,8 @@ def problems(destination: Destination) -> Iterator[str]:
     if not destination.name.strip():
         yield "name must not be empty"
     if destination.transport not in FORMATS:
-        yield f"unknown transport {destination.transport!r} (expected tcp, tls or http)"
+        expected = "tcp, tls, relp, relp+tls or http"
+        yield f"unknown transport {destination.transport!r} (expected {expected})"
         return
     allowed = FORMATS[destination.transport]
     if destination.format not in allowed:
@@ -60,8 +71,10 @@ def _stream(destination: Destination) -> Iterator[str]:
         yield f"{destination.transport} needs a port between 1 and 65535"
     if bool(destination.cert_file) != bool(destination.key_file):
         yield "cert_file and key_file go together (mutual TLS needs both)"
-    if destination.transport == "tcp" and (destination.ca_file or destination.cert_file):
-        yield "ca_file, cert_file and key_file need transport tls"
+    if not destination.tls and (destination.ca_file or destination.cert_file):
+        yield "ca_file, cert_file and key_file need transport tls or relp+tls"
+    if not 1 <= destination.window <= MAX_WINDOW:
+        yield f"window must be between 1 and {MAX_WINDOW}"
 
 
 def _http(destination: Destination) -> Iterator[str]:
