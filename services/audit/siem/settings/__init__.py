@@ -2,10 +2,17 @@
 list of objects (unset or empty: no forwarding). Every mistake is a ConfigError naming the
 entry and the key.
 
-Formats by transport: "tcp" and "tls" carry syslog, so "rfc5424" (the default) or "cef" (a CEF
-line as the MSG of an RFC 5424 message); "http" carries "json" only (Splunk HEC events). JSON
-over syslog is refused: receivers would parse it as free text and the audit fields would be
-lost, while the structured data of RFC 5424 keeps them.
+Formats by transport: "tcp", "tls", "relp" and "relp+tls" carry syslog, so "rfc5424" (the
+default) or "cef" (a CEF line as the MSG of an RFC 5424 message); "http" carries "json" only
+(Splunk HEC events). JSON over syslog is refused: receivers would parse it as free text and the
+audit fields would be lost, while the structured data of RFC 5424 keeps them.
+
+"relp" is rsyslog's Reliable Event Logging Protocol (imrelp), "relp+tls" the same over TLS
+(ca_file, optional cert_file/key_file for mutual TLS, server_name to check instead of host). A
+record is confirmed only once the receiver answered its frame 200 OK; `window` (default 128,
+1 to 10000) bounds the frames in flight without an answer, and `timeout_s` is also how long an
+answer may take before the connection is given up and everything unanswered is sent again.
+`confirm_after_s` is for tcp and tls only.
 
 Every destination's host follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py):
 checked here at start, and on the resolved addresses before each connection (clients/)."""
