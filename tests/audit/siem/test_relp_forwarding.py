@@ -166,7 +166,7 @@ async def test_a_clean_close_is_answered_before_the_socket_closes(tmp_path: Path
     with receiver(tmp_path / "rsyslog", relp=True) as syslog:
         link = RelpLink(destination("relp", host="127.0.0.1", port=syslog.port))
         await link.open()
-        await link.send([b"<110>1 2024-05-01T12:00:00Z h app - audit - bye"], Position(0, 0))
+        await link.send([b"<110>1 2024-05-01T12:00:00Z h app - audit - bye"], [Position(0, 0)])
         await asyncio.sleep(0.2)
         assert link.confirmed() == Position(0, 0)
         await link.close()

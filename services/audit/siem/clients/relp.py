@@ -1,7 +1,7 @@
 """Syslog over RELP (rsyslog's imrelp), plain or TLS: each message is a `syslog` frame and
 counts as delivered only once the receiver answered it `200 OK`. Up to `window` frames are in
-flight; the log position a send reached is confirmed only when its frames and every frame
-before them were acknowledged (domain/acks.py). A broken connection, a `serverclose`, an answer
+flight; the log position a message reaches is confirmed only when its frame and every frame
+before it were acknowledged (domain/acks.py). A broken connection, a `serverclose`, an answer
 other than 200 or no answer within `timeout_s` fail the link: the forwarder reconnects and
 sends again from its cursor, so the receiver may see a record twice but never misses one."""
 
@@ -69,12 +69,11 @@ class RelpLink:
             self._dispatch(frame)
         self._listening = asyncio.create_task(self._listen())
 
-    async def send(self, messages: Sequence[bytes], upto: Position) -> None:
-        last = len(messages) - 1
-        for index, message in enumerate(messages):
+    async def send(self, messages: Sequence[bytes], marks: Sequence[Position]) -> None:
+        for message, mark in zip(messages, marks, strict=True):
             await self._room()
             txnr = self._write(relp.SYSLOG, message)
-            self._unacked.sent(txnr, time.monotonic(), upto if index == last else None)
+            self._unacked.sent(txnr, time.monotonic(), mark)
         # drain() waits while the receiver is slow: pressure becomes lag, never a drop.
         await asyncio.wait_for(self._connected().drain(), self._destination.timeout_s)
 

@@ -36,12 +36,12 @@ class StreamLink:
     async def open(self) -> None:
         self._reader, self._writer = await connect(self._destination, self._egress)
 
-    async def send(self, messages: Sequence[bytes], upto: Position) -> None:
+    async def send(self, messages: Sequence[bytes], marks: Sequence[Position]) -> None:
         writer = self._connected()
         writer.write(b"".join(frame(message) for message in messages))
         # drain() waits while the receiver is slow: pressure becomes lag, never a drop.
         await asyncio.wait_for(writer.drain(), self._destination.timeout_s)
-        self._window.sent(time.monotonic(), upto)
+        self._window.sent(time.monotonic(), marks[-1])
 
     def confirmed(self) -> Position | None:
         self._check_healthy()
