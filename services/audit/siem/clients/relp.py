@@ -58,8 +58,10 @@ class RelpLink:
         self._reader, self._writer = await connect(d, self._egress)
         txnr = self._write(relp.OPEN, relp.offers(software()))
         frames = await asyncio.wait_for(self._first_frames(), d.timeout_s)
+        if frames[0].txnr != txnr:
+            raise relp.ProtocolError(f"frame {frames[0].txnr} came first, not the answer to open")
         answer = relp.response(frames[0])
-        if frames[0].txnr != txnr or answer.code != relp.OK:
+        if answer.code != relp.OK:
             said = f"{answer.code} {answer.text}".strip()
             raise Refused(f"{d.name}: the receiver refused the RELP session: {said}")
         offered = relp.parse_offers(answer.body)
