@@ -28,6 +28,10 @@ fi
 if ! dpkg -s rsyslog-openssl >/dev/null 2>&1; then
   apt_install rsyslog-openssl
 fi
+# RELP (imrelp), the acknowledging transport, is packaged separately too.
+if ! dpkg -s rsyslog-relp >/dev/null 2>&1; then
+  apt_install rsyslog-relp
+fi
 
 # --- openssh-server: a private sshd as a real SFTP peer for export delivery (tests/export/sshd.py) ---
 # sshd lives in /usr/sbin, which is not on every root PATH: check the file, not `command -v`.

@@ -1,6 +1,12 @@
-"""A private rsyslogd for tests: imtcp on 127.0.0.1 (plain or TLS through the OpenSSL driver),
-RFC 5424 structured data parsed by mmpstrucdata, one JSON line per message (jsonmesg) in a file.
-No imuxsock: the system's /dev/log is left alone. `with receiver(...) as syslog:` stops it."""
+"""A private rsyslogd for tests: imtcp on 127.0.0.1 (plain or TLS through the OpenSSL driver)
+or, with `relp=True`, imrelp (plain or TLS, librelp's OpenSSL driver), RFC 5424 structured data
+parsed by mmpstrucdata, one JSON line per message (jsonmesg) in a file. No imuxsock: the
+system's /dev/log is left alone. `with receiver(...) as syslog:` stops it.
+
+Over RELP the rules run in the input's own thread (a Direct queue), so rsyslogd acknowledges a
+message only once the file action wrote it: what it acknowledged survives a kill -9 and the
+file is the truth about acknowledgements. (With the default in-memory main queue rsyslogd
+acknowledges on enqueue; its durability after that is its own configuration's business.)"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +33,7 @@ class Rsyslog:
     port: int = 0
     pki: Pki | None = None
     mutual: bool = False
+    relp: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -36,12 +43,16 @@ class Rsyslog:
     def start(self) -> None:
         conf, port_file = self.folder / "rsyslog.conf", self.folder / "port"
         port_file.unlink(missing_ok=True)
+        if self.relp and not self.port:
+            self.port = _free_port()  # imrelp has no listenPortFileName
         conf.write_text(self._config(port_file))
         _check(conf)
         command = ["rsyslogd", "-n", "-f", str(conf), "-i", str(self.folder / "rsyslogd.pid")]
         with (self.folder / "rsyslogd.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
-        if self.port:
+        if self.relp:
+            _wait_for_listener(self.port, self.process, probe=_listens)
+        elif self.port:
             _wait_for_listener(self.port, self.process)
         else:
             self.port = _wait_for_port(port_file, self.process)
@@ -67,6 +78,8 @@ class Rsyslog:
         return [json.loads(line) for line in lines]
 
     def _config(self, port_file: Path) -> str:
+        if self.relp:
+            return self._relp_config()
         tls, driver = "", ""
         if self.pki is not None:
             p = self.pki
@@ -88,6 +101,17 @@ class Rsyslog:
             output=self.output,
         )
 
+    def _relp_config(self) -> str:
+        tls = ""
+        if self.pki is not None:
+            p = self.pki
+            tls = (
+                f' tls="on" tls.cacert="{p.ca_file}" tls.mycert="{p.server_cert}"'
+                f' tls.myprivkey="{p.server_key}"'
+            )
+            tls += ' tls.authmode="certvalid"' if self.mutual else ""
+        return RELP_CONFIG.format(work=self.folder, port=self.port, tls=tls, output=self.output)
+
 
 CONFIG = """
 global(workDirectory="{work}" parser.escapeControlCharactersOnReceive="off"{tls})
@@ -101,6 +125,26 @@ ruleset(name="siem") {{
 input(type="imtcp" address="127.0.0.1" port="{port}" listenPortFileName="{port_file}"
       ruleset="siem")
 """
+
+
+RELP_CONFIG = """
+global(workDirectory="{work}" parser.escapeControlCharactersOnReceive="off")
+module(load="imrelp" tls.tlslib="openssl")
+module(load="mmpstrucdata")
+template(name="jsonline" type="list") {{ property(name="jsonmesg") constant(value="\\n") }}
+ruleset(name="siem" queue.type="Direct") {{
+  action(type="mmpstrucdata")
+  action(type="omfile" file="{output}" template="jsonline")
+}}
+input(type="imrelp" address="127.0.0.1" port="{port}" ruleset="siem"{tls})
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _check(conf: Path) -> None:
@@ -121,13 +165,29 @@ def _wait_for_port(port_file: Path, process: subprocess.Popen[bytes]) -> int:
     raise TimeoutError("rsyslogd did not start listening")
 
 
-def _wait_for_listener(port: int, process: subprocess.Popen[bytes]) -> None:
+def _connects(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        return True
+    return False
+
+
+def _listens(port: int) -> bool:
+    """A listening socket on 127.0.0.1:port, seen in /proc: imrelp would log a connection
+    that closes without a RELP session as an error."""
+    local = f"0100007F:{port:04X}"
+    rows = (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:])
+    return any(row[1] == local and row[3] == "0A" for row in rows)
+
+
+def _wait_for_listener(
+    port: int, process: subprocess.Popen[bytes], probe: Callable[[int], bool] = _connects
+) -> None:
     # listenPortFileName is written only for port 0; a fixed port is probed instead.
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"rsyslogd exited with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        if probe(port):
             return
         time.sleep(0.02)
     raise TimeoutError(f"rsyslogd did not listen on port {port}")

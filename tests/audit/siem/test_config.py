@@ -62,9 +62,39 @@ def test_the_hostname_defaults_to_this_machine_and_http_to_json() -> None:
     assert hec.hostname
 
 
+def test_relp_destinations_are_read_with_a_window_of_128_unless_told() -> None:
+    plain, secure = configured(
+        {"name": "relp", "transport": "relp", "host": "siem.example", "port": 2514},
+        {
+            "name": "relps",
+            "transport": "relp+tls",
+            "host": "siem.example",
+            "port": 6514,
+            "ca_file": "/etc/ca.pem",
+            "cert_file": "/etc/c.pem",
+            "key_file": "/etc/c.key",
+            "format": "cef",
+            "window": 16,
+        },
+    )
+
+    assert (plain.format, plain.window, plain.tls) == ("rfc5424", 128, False)
+    assert (secure.format, secure.window, secure.tls) == ("cef", 16, True)
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
+        (
+            {"name": "x", "transport": "relp", "host": "h", "port": 1, "ca_file": "c"},
+            "ca_file, cert_file and key_file need transport tls or relp+tls",
+        ),
+        ({"name": "x", "transport": "relp", "host": "h", "port": 1, "window": 0}, "window must"),
+        ({"name": "x", "transport": "relp+tls", "port": 1}, "relp+tls needs a host"),
+        (
+            {"name": "x", "transport": "relp", "host": "h", "port": 1, "format": "json"},
+            "format 'json' cannot go over relp (rfc5424 or cef)",
+        ),
         ({"name": "x", "transport": "udp", "host": "h", "port": 514}, "unknown transport 'udp'"),
         ({"name": "x", "transport": "tcp", "port": 514}, "tcp needs a host"),
         ({"name": "x", "transport": "tls", "host": "h"}, "tls needs a port"),

@@ -71,6 +71,6 @@ async def test_a_collector_resolving_to_a_metadata_address_is_never_posted_to(
     await link.open()
     try:
         with pytest.raises(Refused, match=r"hec.example \(100.100.100.200\)"):
-            await link.send([b"{}"], Position(0, 0))
+            await link.send([b"{}"], [Position(0, 0)])
     finally:
         await link.close()

@@ -37,7 +37,7 @@ class HttpLink:
             verify=client_context(self._destination),
         )
 
-    async def send(self, messages: Sequence[bytes], upto: Position) -> None:
+    async def send(self, messages: Sequence[bytes], marks: Sequence[Position]) -> None:
         if self._client is None:
             raise Refused("not open")
         body = b"\n".join(messages)
@@ -45,7 +45,7 @@ class HttpLink:
         response = await send(self._client, self._egress, request)
         if not response.is_success:
             raise Refused(f"the collector answered {response.status_code}")
-        self._delivered = upto
+        self._delivered = marks[-1]
 
     def confirmed(self) -> Position | None:
         delivered, self._delivered = self._delivered, None

@@ -7,14 +7,15 @@ from typing import Protocol
 
 from runtime.egress import EgressPolicy
 from services.audit.siem.clients.http import HttpLink
+from services.audit.siem.clients.relp import RelpLink
 from services.audit.siem.clients.syslog import StreamLink
 from services.audit.siem.domain.batches import Position
-from services.audit.siem.settings import Destination
+from services.audit.siem.settings import RELP, Destination
 
 
 class Link(Protocol):
     async def open(self) -> None: ...
-    async def send(self, messages: Sequence[bytes], upto: Position) -> None: ...
+    async def send(self, messages: Sequence[bytes], marks: Sequence[Position]) -> None: ...
     def confirmed(self) -> Position | None: ...
     async def close(self) -> None: ...
 
@@ -22,4 +23,6 @@ class Link(Protocol):
 def link_for(destination: Destination, egress: EgressPolicy) -> Link:
     if destination.transport == "http":
         return HttpLink(destination, egress)
+    if destination.transport in RELP:
+        return RelpLink(destination, egress)
     return StreamLink(destination, egress)

@@ -1,6 +1,5 @@
-"""Syslog over TCP or TLS with RFC 6587 octet-counted framing ("LEN SP MSG"). The host is
-resolved once and judged by the egress policy; the connection goes to a checked address (TLS
-still names and verifies the configured host), so a second lookup cannot lead elsewhere."""
+"""Syslog over TCP or TLS with RFC 6587 octet-counted framing ("LEN SP MSG"), on a connection
+to an address the egress policy checked (clients/streams.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import time
 from collections.abc import Sequence
 
 from runtime.egress import DEFAULT, EgressPolicy
-from services.audit.siem.clients.tls import client_context
+from services.audit.siem.clients.streams import connect
 from services.audit.siem.domain.batches import Position
 from services.audit.siem.domain.window import Window
 from services.audit.siem.settings import Destination
@@ -35,29 +34,14 @@ class StreamLink:
         self._writer: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
-        d = self._destination
-        tls = d.transport == "tls"
-        addresses = await self._egress.addresses(d.host)  # egress.Refused: retried, logged
-        for index, address in enumerate(addresses):
-            connecting = asyncio.open_connection(
-                str(address),
-                d.port,
-                ssl=client_context(d) if tls else None,
-                server_hostname=(d.server_name or d.host) if tls else None,
-            )
-            try:
-                self._reader, self._writer = await asyncio.wait_for(connecting, d.timeout_s)
-                return
-            except OSError:
-                if index == len(addresses) - 1:
-                    raise
+        self._reader, self._writer = await connect(self._destination, self._egress)
 
-    async def send(self, messages: Sequence[bytes], upto: Position) -> None:
+    async def send(self, messages: Sequence[bytes], marks: Sequence[Position]) -> None:
         writer = self._connected()
         writer.write(b"".join(frame(message) for message in messages))
         # drain() waits while the receiver is slow: pressure becomes lag, never a drop.
         await asyncio.wait_for(writer.drain(), self._destination.timeout_s)
-        self._window.sent(time.monotonic(), upto)
+        self._window.sent(time.monotonic(), marks[-1])
 
     def confirmed(self) -> Position | None:
         self._check_healthy()

@@ -42,5 +42,12 @@ class Batch:
         size = self.checkpoints[-1].tree_size if self.checkpoints else self.after.checkpoint_size
         return Position(seq, size)
 
+    def marks(self) -> list[Position]:
+        """The position each message reaches once delivered with all before it: the records
+        in order, then the checkpoints they complete."""
+        size, seq = self.after.checkpoint_size, self.end.seq
+        records = [Position(record.seq, size) for record in self.records]
+        return records + [Position(seq, signed.tree_size) for signed in self.checkpoints]
+
     def __bool__(self) -> bool:
         return bool(self.records or self.checkpoints)

@@ -1,13 +1,14 @@
 """The forwarding worker of one destination, at least once: read after the durable cursor,
-send, and move the cursor only to what the link confirms. Any failure (receiver, collector or
-database) closes the link, waits a jittered backoff and starts again from the cursor, so what
-was sent but not confirmed is sent again. Nothing is buffered in memory: a slow destination
-just lags behind the log. `forwarders` gives the process one per configured destination,
-sharing one lag gauge."""
+send, and move the cursor only to what the link confirms (up to the failure, when one comes).
+Any failure (receiver, collector or database) closes the link, waits a jittered backoff and
+starts again from the cursor, so what was sent but not confirmed is sent again. Nothing is
+buffered in memory: a slow destination just lags behind the log. `forwarders` gives the
+process one per configured destination, sharing one lag gauge."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -76,15 +77,22 @@ class Forwarder:
     async def _forward(self, link: Link) -> None:
         name = self._destination.name
         confirmed = sent = await forwarding.confirmed(self._db, name)
-        while await self._claim.held():
-            batch = await forwarding.next_batch(self._db, sent, self._destination.batch_size)
-            if batch:
-                await link.send(self._messages(batch), batch.end)
-                sent = batch.end
-            confirmed = await self._confirm(link, confirmed)
-            self._board.set(name, batch.head_size - 1 - confirmed.seq)
-            if not batch:
-                await asyncio.sleep(self._destination.poll_s)
+        try:
+            while await self._claim.held():
+                batch = await forwarding.next_batch(self._db, sent, self._destination.batch_size)
+                if batch:
+                    await link.send(self._messages(batch), batch.marks())
+                    sent = batch.end
+                confirmed = await self._confirm(link, confirmed)
+                self._board.set(name, batch.head_size - 1 - confirmed.seq)
+                if not batch:
+                    await asyncio.sleep(self._destination.poll_s)
+        except Exception:
+            # What an acknowledging receiver (RELP) answered before the failure still moves the
+            # cursor, so that less is sent twice; a link with nothing settled raises again here.
+            with contextlib.suppress(Exception):
+                await self._confirm(link, confirmed)
+            raise
 
     async def _confirm(self, link: Link, confirmed: Position) -> Position:
         settled = link.confirmed()

@@ -2,10 +2,17 @@
 list of objects (unset or empty: no forwarding). Every mistake is a ConfigError naming the
 entry and the key.
 
-Formats by transport: "tcp" and "tls" carry syslog, so "rfc5424" (the default) or "cef" (a CEF
-line as the MSG of an RFC 5424 message); "http" carries "json" only (Splunk HEC events). JSON
-over syslog is refused: receivers would parse it as free text and the audit fields would be
-lost, while the structured data of RFC 5424 keeps them.
+Formats by transport: "tcp", "tls", "relp" and "relp+tls" carry syslog, so "rfc5424" (the
+default) or "cef" (a CEF line as the MSG of an RFC 5424 message); "http" carries "json" only
+(Splunk HEC events). JSON over syslog is refused: receivers would parse it as free text and the
+audit fields would be lost, while the structured data of RFC 5424 keeps them.
+
+"relp" is rsyslog's Reliable Event Logging Protocol (imrelp), "relp+tls" the same over TLS
+(ca_file, optional cert_file/key_file for mutual TLS, server_name to check instead of host). A
+record is confirmed only once the receiver answered its frame 200 OK; `window` (default 128,
+1 to 10000) bounds the frames in flight without an answer, and `timeout_s` is also how long an
+answer may take before the connection is given up and everything unanswered is sent again.
+`confirm_after_s` is for tcp and tls only.
 
 Every destination's host follows the egress policy (TRADEOPS_EGRESS_ALLOW, runtime/egress.py):
 checked here at start, and on the resolved addresses before each connection (clients/)."""
@@ -19,37 +26,29 @@ import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from runtime.egress import DEFAULT, EgressPolicy, Refused
 from runtime.settings import SettingsError, egress_policy
+from services.audit.siem.settings.destination import (
+    DEFAULT_FORMAT,
+    FORMATS,
+    RELP,
+    Destination,
+    problems,
+)
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "ENV",
+    "FORMATS",
+    "RELP",
+    "ConfigError",
+    "Destination",
+    "Settings",
+    "parse",
+]
 
 ENV = "TRADEOPS_SIEM_DESTINATIONS"
-DEFAULT_FORMAT = {"tcp": "rfc5424", "tls": "rfc5424", "http": "json"}
-FORMATS = {"tcp": ("rfc5424", "cef"), "tls": ("rfc5424", "cef"), "http": ("json",)}
-
-
-@dataclass(frozen=True)
-class Destination:
-    name: str
-    transport: str
-    format: str = ""
-    host: str = ""
-    port: int = 0
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-    server_name: str = ""
-    url: str = ""
-    # A path: the token itself is read when the sender opens, never kept here or logged.
-    token_file: str = ""
-    facility: int = 13
-    hostname: str = ""
-    confirm_after_s: float = 2.0
-    backoff_cap_s: float = 30.0
-    batch_size: int = 500
-    poll_s: float = 1.0
-    timeout_s: float = 10.0
 
 
 class ConfigError(ValueError):
@@ -147,58 +146,3 @@ def _check_unique(destinations: tuple[Destination, ...]) -> None:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ConfigError(f"{ENV}: destination names must be unique ({', '.join(repeated)})")
-
-
-# --- the semantic checks of a destination, one message per problem ---
-
-
-def problems(destination: Destination) -> Iterator[str]:
-    if not destination.name.strip():
-        yield "name must not be empty"
-    if destination.transport not in FORMATS:
-        yield f"unknown transport {destination.transport!r} (expected tcp, tls or http)"
-        return
-    allowed = FORMATS[destination.transport]
-    if destination.format not in allowed:
-        expected = " or ".join(allowed)
-        yield f"format {destination.format!r} cannot go over {destination.transport} ({expected})"
-    if destination.transport == "http":
-        yield from _http(destination)
-    else:
-        yield from _stream(destination)
-    yield from _common(destination)
-
-
-def _stream(destination: Destination) -> Iterator[str]:
-    if not destination.host:
-        yield f"{destination.transport} needs a host"
-    if not 0 < destination.port < 65536:
-        yield f"{destination.transport} needs a port between 1 and 65535"
-    if bool(destination.cert_file) != bool(destination.key_file):
-        yield "cert_file and key_file go together (mutual TLS needs both)"
-    if destination.transport == "tcp" and (destination.ca_file or destination.cert_file):
-        yield "ca_file, cert_file and key_file need transport tls"
-
-
-def _http(destination: Destination) -> Iterator[str]:
-    url = urlsplit(destination.url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        yield "http needs a url starting with http:// or https://"
-    if not destination.token_file:
-        yield "http needs a token_file (the file holding the collector token)"
-    if bool(destination.cert_file) != bool(destination.key_file):
-        yield "cert_file and key_file go together (mutual TLS needs both)"
-
-
-def _common(destination: Destination) -> Iterator[str]:
-    if not 0 <= destination.facility <= 23:
-        yield "facility must be between 0 and 23"
-    if not destination.hostname.isascii() or not destination.hostname.isprintable():
-        yield "hostname must be printable US-ASCII"
-    elif " " in destination.hostname or len(destination.hostname) > 255:
-        yield "hostname must have no spaces and at most 255 characters"
-    for key in ("confirm_after_s", "backoff_cap_s", "poll_s", "timeout_s"):
-        if getattr(destination, key) <= 0:
-            yield f"{key} must be positive"
-    if destination.batch_size < 1:
-        yield "batch_size must be at least 1"
