@@ -22,6 +22,8 @@ class Refused(ConnectionError):
 
 
 class HttpLink:
+    acknowledges = True
+
     def __init__(self, destination: Destination, egress: EgressPolicy = DEFAULT) -> None:
         self._destination, self._egress = destination, egress
         self._client: httpx.AsyncClient | None = None

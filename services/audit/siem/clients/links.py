@@ -14,6 +14,10 @@ from services.audit.siem.settings import RELP, Destination
 
 
 class Link(Protocol):
+    # Whether confirmed() reports the receiver's own answers (RELP, HTTP), which stay true
+    # after the link failed, rather than time on a connection that looked healthy (TCP, TLS).
+    acknowledges: bool
+
     async def open(self) -> None: ...
     async def send(self, messages: Sequence[bytes], marks: Sequence[Position]) -> None: ...
     def confirmed(self) -> Position | None: ...

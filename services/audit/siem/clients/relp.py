@@ -41,6 +41,8 @@ def software() -> str:
 
 
 class RelpLink:
+    acknowledges = True
+
     def __init__(self, destination: Destination, egress: EgressPolicy = DEFAULT) -> None:
         self._destination, self._egress = destination, egress
         self._unacked = Unacknowledged(destination.window)

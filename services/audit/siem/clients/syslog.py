@@ -25,7 +25,10 @@ def frame(message: bytes) -> bytes:
 
 class StreamLink:
     """One connection. Confirmation is by time on a healthy connection (see domain/window.py);
-    any failure raises, and the forwarder then reconnects and replays from the cursor."""
+    any failure raises, and the forwarder then reconnects and replays from the cursor: what
+    this connection sent, however long ago, may still have sat in a send buffer."""
+
+    acknowledges = False
 
     def __init__(self, destination: Destination, egress: EgressPolicy = DEFAULT) -> None:
         self._destination, self._egress = destination, egress

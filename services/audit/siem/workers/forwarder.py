@@ -1,5 +1,6 @@
 """The forwarding worker of one destination, at least once: read after the durable cursor,
-send, and move the cursor only to what the link confirms (up to the failure, when one comes).
+send, and move the cursor only to what the link confirms (up to the failure, when one comes,
+if the receiver acknowledges: a TCP/TLS link that failed confirms nothing).
 Any failure (receiver, collector or database) closes the link, waits a jittered backoff and
 starts again from the cursor, so what was sent but not confirmed is sent again. Nothing is
 buffered in memory: a slow destination just lags behind the log. `forwarders` gives the
@@ -88,10 +89,13 @@ class Forwarder:
                 if not batch:
                     await asyncio.sleep(self._destination.poll_s)
         except Exception:
-            # What an acknowledging receiver (RELP) answered before the failure still moves the
-            # cursor, so that less is sent twice; a link with nothing settled raises again here.
-            with contextlib.suppress(Exception):
-                await self._confirm(link, confirmed)
+            # What an acknowledging receiver (RELP, HTTP) answered before the failure still
+            # moves the cursor, so that less is sent twice. Over TCP/TLS only time confirms, and
+            # a stalled receiver looks healthy until drain() gives up: what went out earlier may
+            # still sit in our send buffer, so that link confirms nothing once it failed.
+            if link.acknowledges:
+                with contextlib.suppress(Exception):
+                    await self._confirm(link, confirmed)
             raise
 
     async def _confirm(self, link: Link, confirmed: Position) -> Position:
