@@ -1,8 +1,9 @@
 """SIEM forwarding throughput: records/s confirmed (the cursor at the end of the log) over RELP
 with TLS (`relp+tls`, every record answered by the receiver) against syslog over TLS (`tls`,
 confirmed after `confirm_after_s` on a healthy connection, 0.2 s here), from the same durable
-log to the same kind of private rsyslogd (imrelp or imtcp, OpenSSL, the same rules writing one
-line per message to a file). Each transport runs twice, alternating, and the better run counts.
+log to the tests' private rsyslogd (tests/audit/siem/rsyslog.py: imrelp or imtcp, OpenSSL, the
+same rules writing one line per message to a file). Each transport runs twice, alternating,
+and the better run counts.
 Target: ratio >= 0.5 (acknowledgements may cost, but not most of the throughput).
 
     .venv/bin/python bench/siem_relp.py [--records N] [--window W]
@@ -13,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,70 +24,15 @@ from _common import Cluster, postgres, result, scratch
 from _populated import populate
 
 from runtime.db import Database
-from runtime.pgserver import free_port
-from runtime.tls import make_certs
 from services.audit.log.domain.keyring import generate_dev_keyring
 from services.audit.siem.service import forwarding
 from services.audit.siem.settings import Destination
 from services.audit.siem.workers.forwarder import Forwarder
 from services.audit.siem.workers.lag import LagBoard
+from tests.audit.siem.certs import Pki, make_pki
+from tests.audit.siem.rsyslog import receiver
 
 TARGET = 0.5
-RULES = """
-global(workDirectory="{work}"{tls_global})
-module(load="{module}"{driver})
-ruleset(name="siem" queue.type="Direct") {{
-  action(type="omfile" file="{work}/messages.log" template="RSYSLOG_FileFormat")
-}}
-input(type="{module}" address="127.0.0.1" port="{port}" ruleset="siem"{tls_input})
-"""
-
-
-def config(work: Path, transport: str, certs: Path, port: int) -> str:
-    ca, cert, key = certs / "ca.pem", certs / "gateway.pem", certs / "gateway.key"
-    if transport == "relp+tls":
-        tls_input = f' tls="on" tls.cacert="{ca}" tls.mycert="{cert}" tls.myprivkey="{key}"'
-        return RULES.format(
-            work=work,
-            tls_global="",
-            module="imrelp",
-            driver=' tls.tlslib="openssl"',
-            port=port,
-            tls_input=tls_input,
-        )
-    tls_global = (
-        f' DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="{ca}"'
-        f' DefaultNetstreamDriverCertFile="{cert}" DefaultNetstreamDriverKeyFile="{key}"'
-    )
-    driver = ' StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon"'
-    return RULES.format(
-        work=work, tls_global=tls_global, module="imtcp", driver=driver, port=port, tls_input=""
-    )
-
-
-@contextlib.contextmanager
-def rsyslogd(work: Path, transport: str, certs: Path) -> Iterator[int]:
-    work.mkdir(parents=True)
-    port = free_port()
-    conf = work / "rsyslog.conf"
-    conf.write_text(config(work, transport, certs, port))
-    subprocess.run(["rsyslogd", "-N1", "-f", str(conf)], check=True, capture_output=True)
-    command = ["rsyslogd", "-n", "-f", str(conf), "-i", str(work / "pid")]
-    with (work / "rsyslogd.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log)
-    try:
-        listening = f"0100007F:{port:04X}"
-        while not any(
-            line.split()[1] == listening and line.split()[3] == "0A"
-            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
-        ):
-            if process.poll() is not None:
-                raise RuntimeError(f"rsyslogd exited: {(work / 'rsyslogd.log').read_text()}")
-            time.sleep(0.02)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def confirmed_per_s(url: str, target: Destination, records: int) -> float:
@@ -110,17 +54,17 @@ async def confirmed_per_s(url: str, target: Destination, records: int) -> float:
 
 
 def run(
-    cluster: Cluster, work: Path, transport: str, attempt: int, args: argparse.Namespace
+    cluster: Cluster, work: Path, pki: Pki, transport: str, attempt: int, args: argparse.Namespace
 ) -> float:
-    certs = work / "certs"
-    with rsyslogd(work / f"{transport}-{attempt}", transport, certs) as port:
+    folder = work / f"{transport}-{attempt}"
+    with receiver(folder, relp=transport == "relp+tls", pki=pki) as syslog:
         target = Destination(
             f"bench-{transport}-{attempt}",
             transport,
             "rfc5424",
             host="127.0.0.1",
-            port=port,
-            ca_file=str(certs / "ca.pem"),
+            port=syslog.port,
+            ca_file=str(pki.ca_file),
             server_name="localhost",
             hostname="bench",
             confirm_after_s=0.2,
@@ -141,11 +85,12 @@ def main() -> None:
         print(f"populating a log of {args.records:,} records", flush=True)
         keyring = generate_dev_keyring("tradeops.bench-siem")
         asyncio.run(populate(cluster, keyring, args.records))
-        make_certs(work / "certs")
+        (work / "certs").mkdir()
+        pki = make_pki(work / "certs")
         rates: dict[str, list[float]] = {"tls": [], "relp+tls": []}
         for attempt in range(2):
             for transport in rates:
-                rates[transport].append(run(cluster, work, transport, attempt, args))
+                rates[transport].append(run(cluster, work, pki, transport, attempt, args))
     relp, tls = max(rates["relp+tls"]), max(rates["tls"])
     ratio = relp / tls
     result("siem_relp_tls", relp, "records/s", tls, f"ratio>={TARGET}", ratio >= TARGET)

@@ -1,12 +1,14 @@
-"""A private rsyslogd for tests: imtcp on 127.0.0.1 (plain or TLS through the OpenSSL driver)
-or, with `relp=True`, imrelp (plain or TLS, librelp's OpenSSL driver), RFC 5424 structured data
-parsed by mmpstrucdata, one JSON line per message (jsonmesg) in a file. No imuxsock: the
-system's /dev/log is left alone. `with receiver(...) as syslog:` stops it.
+"""A private rsyslogd for tests and for bench/siem_relp.py: imtcp on 127.0.0.1 (plain or TLS
+through the OpenSSL driver) or, with `relp=True`, imrelp (plain or TLS, librelp's OpenSSL
+driver), RFC 5424 structured data parsed by mmpstrucdata, one JSON line per message (jsonmesg)
+in a file. No imuxsock: the system's /dev/log is left alone. `with receiver(...) as syslog:`
+stops it.
 
-Over RELP the rules run in the input's own thread (a Direct queue), so rsyslogd acknowledges a
-message only once the file action wrote it: what it acknowledged survives a kill -9 and the
-file is the truth about acknowledgements. (With the default in-memory main queue rsyslogd
-acknowledges on enqueue; its durability after that is its own configuration's business.)"""
+Both inputs run the same rules in the input's own thread (a Direct queue), so a benchmark
+comparing them compares the transports. Over RELP rsyslogd then acknowledges a message only
+once the file action wrote it: what it acknowledged survives a kill -9 and the file is the
+truth about acknowledgements. (With the default in-memory main queue rsyslogd acknowledges on
+enqueue; its durability after that is its own configuration's business.)"""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runtime.pgserver import free_port
 from tests.audit.siem.certs import Pki
 
 START_TIMEOUT_S = 5.0
@@ -44,7 +47,7 @@ class Rsyslog:
         conf, port_file = self.folder / "rsyslog.conf", self.folder / "port"
         port_file.unlink(missing_ok=True)
         if self.relp and not self.port:
-            self.port = _free_port()  # imrelp has no listenPortFileName
+            self.port = free_port()  # imrelp has no listenPortFileName
         conf.write_text(self._config(port_file))
         _check(conf)
         command = ["rsyslogd", "-n", "-f", str(conf), "-i", str(self.folder / "rsyslogd.pid")]
@@ -113,38 +116,37 @@ class Rsyslog:
         return RELP_CONFIG.format(work=self.folder, port=self.port, tls=tls, output=self.output)
 
 
-CONFIG = """
-global(workDirectory="{work}" parser.escapeControlCharactersOnReceive="off"{tls})
-module(load="imtcp"{driver})
-module(load="mmpstrucdata")
-template(name="jsonline" type="list") {{ property(name="jsonmesg") constant(value="\\n") }}
-ruleset(name="siem") {{
-  action(type="mmpstrucdata")
-  action(type="omfile" file="{output}" template="jsonline")
-}}
-input(type="imtcp" address="127.0.0.1" port="{port}" listenPortFileName="{port_file}"
-      ruleset="siem")
-"""
-
-
-RELP_CONFIG = """
-global(workDirectory="{work}" parser.escapeControlCharactersOnReceive="off")
-module(load="imrelp" tls.tlslib="openssl")
+RULES = """
 module(load="mmpstrucdata")
 template(name="jsonline" type="list") {{ property(name="jsonmesg") constant(value="\\n") }}
 ruleset(name="siem" queue.type="Direct") {{
   action(type="mmpstrucdata")
   action(type="omfile" file="{output}" template="jsonline")
 }}
-input(type="imrelp" address="127.0.0.1" port="{port}" ruleset="siem"{tls})
 """
 
+CONFIG = (
+    """
+global(workDirectory="{work}" parser.escapeControlCharactersOnReceive="off"{tls})
+module(load="imtcp"{driver})
+"""
+    + RULES
+    + """
+input(type="imtcp" address="127.0.0.1" port="{port}" listenPortFileName="{port_file}"
+      ruleset="siem")
+"""
+)
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+RELP_CONFIG = (
+    """
+global(workDirectory="{work}" parser.escapeControlCharactersOnReceive="off")
+module(load="imrelp" tls.tlslib="openssl")
+"""
+    + RULES
+    + """
+input(type="imrelp" address="127.0.0.1" port="{port}" ruleset="siem"{tls})
+"""
+)
 
 
 def _check(conf: Path) -> None:
