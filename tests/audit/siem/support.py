@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -22,7 +23,11 @@ from services.audit.siem.domain.batches import Position
 from services.audit.siem.settings import DEFAULT_FORMAT, Destination
 from services.audit.siem.workers.forwarder import Forwarder
 from services.audit.siem.workers.lag import LagBoard
+from tests.audit.factories import events
 from tests.audit.logs import running_log
+from tests.audit.siem.certs import make_pki
+from tests.audit.siem.rsyslog import receiver
+from tests.audit.siem.syslog_view import audit_fields, expected_fields, received
 
 FAST = {"confirm_after_s": 0.2, "backoff_cap_s": 0.2, "poll_s": 0.05, "timeout_s": 2.0}
 
@@ -92,3 +97,34 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within_s: 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not within {within_s} s: {what}")
         await asyncio.sleep(0.05)
+
+
+async def three_records_arrive_over_mutual_tls(
+    db: Database, folder: Path, transport: str, server_name: str
+) -> None:
+    """Forwards three records to an rsyslogd that wants a client certificate (over RELP for
+    `relp+tls`) and checks each arrived with its audit fields."""
+    pki = make_pki(folder)
+    relp = transport == "relp+tls"
+    with receiver(folder / "rsyslog", relp=relp, pki=pki, mutual=True) as syslog:
+        target = destination(
+            transport,
+            host="127.0.0.1",
+            port=syslog.port,
+            ca_file=str(pki.ca_file),
+            cert_file=str(pki.client_cert),
+            key_file=str(pki.client_key),
+            server_name=server_name,
+        )
+        await start_at_head(db, target.name)
+        async with audit_log(db) as log:
+            seqs = await append(log, events(3))
+        async with forwarding(db, target):
+
+            async def confirmed() -> bool:
+                return (await cursor_of(db, target.name)).seq == seqs[-1]
+
+            await eventually(confirmed, "the cursor reaches the last record")
+        by_seq = {int(audit_fields(m)["seq"]): m for m in received(syslog, "audit")}
+        for record in await records(db, seqs):
+            assert audit_fields(by_seq[record.seq]) == expected_fields(record)

@@ -28,8 +28,8 @@ from tests.audit.siem.support import (
     forwarding,
     records,
     start_at_head,
+    three_records_arrive_over_mutual_tls,
 )
-from tests.audit.siem.syslog_view import audit_fields, expected_fields, received
 
 
 @pytest.mark.parametrize("format", ["rfc5424", "cef"])
@@ -59,29 +59,7 @@ async def test_records_and_their_checkpoint_reach_rsyslog_over_relp_as_over_tcp(
 async def test_records_reach_rsyslog_over_relp_with_mutual_tls(
     live_db: Database, tmp_path: Path
 ) -> None:
-    pki = make_pki(tmp_path)
-    with receiver(tmp_path / "rsyslog", relp=True, pki=pki, mutual=True) as syslog:
-        target = destination(
-            "relp+tls",
-            host="127.0.0.1",
-            port=syslog.port,
-            ca_file=str(pki.ca_file),
-            cert_file=str(pki.client_cert),
-            key_file=str(pki.client_key),
-            server_name="localhost",
-        )
-        await start_at_head(live_db, target.name)
-        async with audit_log(live_db) as log:
-            seqs = await append(log, events(3))
-        async with forwarding(live_db, target):
-
-            async def confirmed() -> bool:
-                return (await cursor_of(live_db, target.name)).seq == seqs[-1]
-
-            await eventually(confirmed, "the cursor reaches the last record")
-        by_seq = {int(audit_fields(m)["seq"]): m for m in received(syslog, "audit")}
-        for record in await records(live_db, seqs):
-            assert audit_fields(by_seq[record.seq]) == expected_fields(record)
+    await three_records_arrive_over_mutual_tls(live_db, tmp_path, "relp+tls", "localhost")
 
 
 async def test_a_relp_receiver_that_wants_a_client_certificate_refuses_a_link_without_one(
