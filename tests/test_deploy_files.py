@@ -9,11 +9,12 @@ against the calls the services' code makes. tests/k8s/test_k8s_start.py starts t
 from __future__ import annotations
 
 import copy
+import posixpath
 import re
 import shutil
 import subprocess
 from ipaddress import IPv4Network
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import kubernetes_validate
@@ -113,6 +114,43 @@ def deploy_files() -> list[Path]:
     return [COMPOSE, *sorted(files)]
 
 
+def init_folders() -> set[str]:
+    """Every folder the READMEs and the Makefile tell `tradeops deploy init` to fill, and
+    deploy-secrets, the one an earlier deploy/k8s/README.md named."""
+    names = ("README.md", "deploy/k8s/README.md", "Makefile")
+    texts = [(ROOT / name).read_text() for name in names]
+    found = {m for text in texts for m in re.findall(r"tradeops deploy init ([.\w/-]+)", text)}
+    return {posixpath.normpath(f) for f in found - {"DIR"}} | {"deploy-secrets"}
+
+
+def git_ignores(path: str) -> bool:
+    result = subprocess.run(
+        ["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False
+    )
+    assert result.returncode in (0, 1), f"git check-ignore {path}: exit {result.returncode}"
+    return result.returncode == 0
+
+
+def docker_ignores(path: str) -> bool:
+    """Whether .dockerignore keeps `path` out of the build context, as Docker reads it: the last
+    pattern matching the path or one of its folders decides, `!` takes back, `*` stays within a
+    folder and `**` spans any number of them."""
+    parts = PurePosixPath(path).parts
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        negated = pattern.startswith("!")
+        pattern = posixpath.normpath(pattern.removeprefix("!").strip()).lstrip("/")
+        regex = re.escape(pattern).replace(r"\*\*/", "(.*/)?").replace(r"\*\*", ".*")
+        regex = regex.replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        if any(re.fullmatch(regex, c) for c in candidates):
+            excluded = not negated
+    return excluded
+
+
 # --- docker-compose ------------------------------------------------------------------------
 
 
@@ -162,6 +200,20 @@ def test_every_compose_secret_is_a_file_deploy_init_makes_for_the_containers() -
     folder = "${TRADEOPS_COMPOSE_DIR:-./.tradeops/compose}"
     files = {Path(s["file"].replace(folder, "/DIR")) for s in secrets.values()}
     assert files == set(mounted(Path("/DIR")))
+
+
+def test_no_deploy_init_folder_goes_into_git_or_the_image() -> None:
+    folders = init_folders()
+    assert {".tradeops/compose", ".tradeops/deploy"} <= folders
+    for folder in folders:
+        for path in (f"{folder}/keys/issuer.pem", f"{folder}/passwords/postgres"):
+            assert git_ignores(path), f"{path}: not in .gitignore"
+            assert docker_ignores(path), f"{path}: not in .dockerignore"
+    # Both checks tell a kept file from a left-out one.
+    assert not git_ignores("services/deploy.py")
+    assert not docker_ignores("services/deploy.py")
+    assert docker_ignores("services/__pycache__/deploy.pyc")
+    assert docker_ignores("tests/keys.py")
 
 
 def test_compose_collector_mounts_the_shared_collector_config() -> None:
