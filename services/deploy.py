@@ -12,7 +12,8 @@ docker-compose.yml (`make compose-secrets` fills .tradeops/compose) and the Kube
 Files are 0600 (public keys 0644) in 0700 folders. What exists is kept, never replaced: a second
 run fills in only what is missing, and refuses a compose.env that disagrees with the password
 files. Run as root, the files the containers mount are handed to the image's user (uid 10001,
-deploy/Dockerfile): Compose mounts secret files as they are, owner and mode included."""
+deploy/Dockerfile): Compose mounts secret files as they are, owner and mode included. Run as
+anyone else, it prints the `sudo chown` that does so."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import argparse
 import os
 import re
 import secrets
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,10 +59,12 @@ def run_init(args: argparse.Namespace) -> int:
     made = init(folder)
     print(f"made in {folder}: {', '.join(made)}" if made else f"{folder}: everything exists")
     if os.geteuid() != 0:
+        # Not "run this as root": that would leave compose.env and issuer.pem, which the
+        # operator reads, to root as well.
         print(
-            f"tradeops: not root, so the files the containers mount still belong to you: "
-            f"`sudo chown {CONTAINER_UID}:{CONTAINER_UID}` them (see docker-compose.yml) or run "
-            "this as root",
+            f"tradeops: not root, so the files the containers mount still belong to you and "
+            f"their user (uid {CONTAINER_UID}) cannot read them; hand them over with\n"
+            f"{chown_command(folder)}",
             file=sys.stderr,
         )
     print(f"next: docker-compose --env-file {folder / COMPOSE_ENV} up -d")
@@ -100,6 +104,12 @@ def mounted(folder: Path) -> list[Path]:
     services = [key_dir.private_path(folder / "keys", name) for name in key_dir.PROCESSES]
     files = [folder / AUDIT_KEYRING, folder / EXPORT_KEY, folder / EXPORT_VERIFY_KEYS]
     return [folder / "keys" / "trust.json", *services, *files]
+
+
+def chown_command(folder: Path) -> str:
+    """What a non-root operator runs to hand the mounted files to the containers' user."""
+    owner = f"{CONTAINER_UID}:{CONTAINER_UID}"
+    return shlex.join(["sudo", "chown", owner, *(str(p) for p in mounted(folder))])
 
 
 def _password(path: Path) -> str:

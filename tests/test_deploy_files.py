@@ -9,10 +9,12 @@ against the calls the services' code makes. tests/k8s/test_k8s_start.py starts t
 from __future__ import annotations
 
 import copy
+import posixpath
 import re
 import shutil
 import subprocess
-from pathlib import Path
+from ipaddress import IPv4Network
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import kubernetes_validate
@@ -112,6 +114,43 @@ def deploy_files() -> list[Path]:
     return [COMPOSE, *sorted(files)]
 
 
+def init_folders() -> set[str]:
+    """Every folder the READMEs and the Makefile tell `tradeops deploy init` to fill, and
+    deploy-secrets, the one an earlier deploy/k8s/README.md named."""
+    names = ("README.md", "deploy/k8s/README.md", "Makefile")
+    texts = [(ROOT / name).read_text() for name in names]
+    found = {m for text in texts for m in re.findall(r"tradeops deploy init ([.\w/-]+)", text)}
+    return {posixpath.normpath(f) for f in found - {"DIR"}} | {"deploy-secrets"}
+
+
+def git_ignores(path: str) -> bool:
+    result = subprocess.run(
+        ["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False
+    )
+    assert result.returncode in (0, 1), f"git check-ignore {path}: exit {result.returncode}"
+    return result.returncode == 0
+
+
+def docker_ignores(path: str) -> bool:
+    """Whether .dockerignore keeps `path` out of the build context, as Docker reads it: the last
+    pattern matching the path or one of its folders decides, `!` takes back, `*` stays within a
+    folder and `**` spans any number of them."""
+    parts = PurePosixPath(path).parts
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        negated = pattern.startswith("!")
+        pattern = posixpath.normpath(pattern.removeprefix("!").strip()).lstrip("/")
+        regex = re.escape(pattern).replace(r"\*\*/", "(.*/)?").replace(r"\*\*", ".*")
+        regex = regex.replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        if any(re.fullmatch(regex, c) for c in candidates):
+            excluded = not negated
+    return excluded
+
+
 # --- docker-compose ------------------------------------------------------------------------
 
 
@@ -161,6 +200,20 @@ def test_every_compose_secret_is_a_file_deploy_init_makes_for_the_containers() -
     folder = "${TRADEOPS_COMPOSE_DIR:-./.tradeops/compose}"
     files = {Path(s["file"].replace(folder, "/DIR")) for s in secrets.values()}
     assert files == set(mounted(Path("/DIR")))
+
+
+def test_no_deploy_init_folder_goes_into_git_or_the_image() -> None:
+    folders = init_folders()
+    assert {".tradeops/compose", ".tradeops/deploy"} <= folders
+    for folder in folders:
+        for path in (f"{folder}/keys/issuer.pem", f"{folder}/passwords/postgres"):
+            assert git_ignores(path), f"{path}: not in .gitignore"
+            assert docker_ignores(path), f"{path}: not in .dockerignore"
+    # Both checks tell a kept file from a left-out one.
+    assert not git_ignores("services/deploy.py")
+    assert not docker_ignores("services/deploy.py")
+    assert docker_ignores("services/__pycache__/deploy.pyc")
+    assert docker_ignores("tests/keys.py")
 
 
 def test_compose_collector_mounts_the_shared_collector_config() -> None:
@@ -419,23 +472,45 @@ def pod_labels() -> dict[str, dict[str, str]]:
     }
 
 
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # Kubernetes sets it on every namespace
+# Pod and service ranges of kubeadm, flannel, k3s and Calico, and link-local (cloud metadata):
+# an ipBlock for an outside peer must except them all (deploy/k8s/README.md lists the same).
+CLUSTER_RANGES = [
+    IPv4Network(c)
+    for c in ("10.96.0.0/12", "10.244.0.0/16", "10.42.0.0/15", "192.168.0.0/16", "169.254.0.0/16")
+]
+
+
 def selects(selector: Doc, labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
 
 
-def peers_in_namespace(rule_peers: list[Doc], labels: dict[str, str]) -> bool:
-    """Whether a pod of this namespace with `labels` is one of a rule's peers."""
-    return any(
-        "podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], labels)
-        for p in rule_peers
-    )
+def peers_admit(rule_peers: list[Doc], labels: dict[str, str], namespace: str) -> bool:
+    """Whether a pod with `labels` in `namespace` is one of a rule's peers (a peer without a
+    namespaceSelector means the policy's own namespace; `{}` selects every namespace)."""
+    for peer in rule_peers:
+        if "ipBlock" in peer:
+            continue
+        if "namespaceSelector" in peer:
+            in_namespace = selects(peer["namespaceSelector"], {NAMESPACE_LABEL: namespace})
+        else:
+            in_namespace = namespace == "tradeops"
+        if in_namespace and selects(peer.get("podSelector", {}), labels):
+            return True
+    return False
 
 
 def allowed(
-    policies: list[Doc], pod: dict[str, str], kind: str, other: dict[str, str], port: int
+    policies: list[Doc],
+    pod: dict[str, str],
+    kind: str,
+    other: dict[str, str],
+    port: int,
+    namespace: str = "tradeops",
 ) -> bool:
-    """Whether the policies selecting `pod` let it talk to `other` on `port` (kind: ingress from
-    `other`, egress to it). Every pod is selected by default-deny, so no policy means no."""
+    """Whether the policies selecting `pod` let it talk to `other`, a pod of `namespace`, on
+    `port` (kind: ingress from `other`, egress to it). Every pod is selected by default-deny, so
+    no policy means no."""
     key = "from" if kind == "ingress" else "to"
     for policy in policies:
         spec = policy["spec"]
@@ -443,7 +518,7 @@ def allowed(
             continue
         for rule in spec.get(kind, []):
             ports = {p["port"] for p in rule.get("ports", [])}
-            peer_ok = key not in rule or peers_in_namespace(rule[key], other)
+            peer_ok = key not in rule or peers_admit(rule[key], other, namespace)
             if peer_ok and (not ports or port in ports):
                 return True
     return False
@@ -507,3 +582,75 @@ def test_the_edge_check_sees_a_missing_rule() -> None:
     labels = pod_labels()
     assert not allowed(policies, labels["audit"], "ingress", labels["gateway"], 50054)
     assert allowed(policies, labels["audit"], "ingress", labels["agent"], 50054)
+
+
+def loose_peers(policies: list[Doc]) -> list[str]:
+    """Peers wider than drawn: a namespaceSelector naming no namespace (any namespace's pods
+    with the label get in), or an ipBlock reaching a cluster range it does not except (then the
+    port of an outside peer reaches other pods too)."""
+    found = []
+    for policy in policies:
+        for kind, key in (("ingress", "from"), ("egress", "to")):
+            for rule in policy["spec"].get(kind, []):
+                for peer in rule.get(key, []):
+                    where = f"{policy['metadata']['name']} {kind}"
+                    selector = peer.get("namespaceSelector")
+                    if selector is not None and NAMESPACE_LABEL not in selector.get(
+                        "matchLabels", {}
+                    ):
+                        found.append(f"{where}: namespaceSelector {selector}")
+                    if "ipBlock" in peer:
+                        block = IPv4Network(peer["ipBlock"]["cidr"])
+                        excepted = [IPv4Network(c) for c in peer["ipBlock"].get("except", [])]
+                        found += [
+                            f"{where}: {block} reaches {inside}"
+                            for inside in CLUSTER_RANGES
+                            if inside.overlaps(block)
+                            and not any(e.supernet_of(inside) for e in excepted)
+                        ]
+    return found
+
+
+def desk_namespaces(policies: list[Doc]) -> set[str | None]:
+    """The namespaces each desk-system peer names (None: it names none)."""
+    return {
+        peer.get("namespaceSelector", {}).get("matchLabels", {}).get(NAMESPACE_LABEL)
+        for policy in policies
+        for rule in policy["spec"].get("ingress", [])
+        for peer in rule.get("from", [])
+        if "tradeops.io/grpc-client" in peer.get("podSelector", {}).get("matchLabels", {})
+    }
+
+
+def test_no_policy_admits_any_namespace_or_sends_outside_peers_ports_to_pods() -> None:
+    assert loose_peers(list(objects("NetworkPolicy").values())) == []
+
+
+def test_desk_systems_reach_the_grpc_services_from_their_namespace_only() -> None:
+    policies, labels = list(objects("NetworkPolicy").values()), pod_labels()
+    namespaces = desk_namespaces(policies)
+    assert None not in namespaces, namespaces
+    assert len(namespaces) == 1, namespaces
+    namespace = str(namespaces.pop())
+    desk = {"tradeops.io/grpc-client": "true"}
+    for name, port in GRPC_PORTS.items():
+        assert allowed(policies, labels[name], "ingress", desk, port, namespace), name
+        assert not allowed(policies, labels[name], "ingress", desk, port, "elsewhere"), name
+        assert not allowed(policies, labels[name], "ingress", {}, port, namespace), name
+    # A placeholder: the README tells operators to set it.
+    assert f"`{namespace}`" in (K8S / "README.md").read_text()
+
+
+def test_the_peer_checks_see_any_namespace_and_an_ipblock_without_except() -> None:
+    policies = [copy.deepcopy(p) for p in objects("NetworkPolicy").values()]
+    audit = next(p for p in policies if p["metadata"]["name"] == "audit")
+    audit["spec"]["ingress"][0]["from"][-1]["namespaceSelector"] = {}
+    del audit["spec"]["egress"][-1]["to"][0]["ipBlock"]["except"]
+
+    assert loose_peers(policies) == [
+        "audit ingress: namespaceSelector {}",
+        *(f"audit egress: 0.0.0.0/0 reaches {inside}" for inside in CLUSTER_RANGES),
+    ]
+    assert None in desk_namespaces(policies)
+    desk = {"tradeops.io/grpc-client": "true"}
+    assert allowed(policies, pod_labels()["audit"], "ingress", desk, 50054, "elsewhere")

@@ -4,12 +4,16 @@ disagrees with the password files is refused by name. (tests/deploy starts Compo
 
 from __future__ import annotations
 
+import os
+import shlex
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from runtime.keys import ISSUER, SigningKey, TrustStore
+from services import deploy
 from services.audit.log.settings import keys_file
 from services.cli import main
 from services.export.service.signing_key import earlier_keys, load_signer
@@ -103,3 +107,28 @@ def test_a_password_that_cannot_go_into_a_url_is_refused(
 
     assert code == 2
     assert "passwords/agent" in err
+
+
+def test_not_root_it_prints_the_chown_that_hands_over_only_what_containers_mount(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a docker-group user sees (README: run the line it prints, not `sudo make`)."""
+    folder = tmp_path / "compose"
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    code, err = init(folder, capsys)
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("sudo chown ")]
+    assert len(lines) == 1, err
+    argv = shlex.split(lines[0])
+
+    assert argv[:3] == ["sudo", "chown", "10001:10001"]
+    # The files docker-compose.yml mounts (tests/test_deploy_files.py ties the two): what the
+    # operator reads (compose.env, issuer.pem, the passwords) stays theirs.
+    assert sorted(argv[3:]) == sorted(str(p) for p in deploy.mounted(folder))
+    monkeypatch.undo()
+    if os.geteuid() != 0:
+        pytest.skip("running the printed chown needs root")
+    subprocess.run(argv[1:], check=True)  # as root already: no sudo on a bare machine
+    owners = {str(p.relative_to(folder)): p.stat().st_uid for p in folder.rglob("*")}
+    handed = {str(p.relative_to(folder)) for p in deploy.mounted(folder)}
+    assert {name for name, uid in owners.items() if uid == 10001} == handed

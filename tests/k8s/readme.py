@@ -1,5 +1,5 @@
 """Runs the command block of deploy/k8s/README.md as written, in bash, with `kubectl` standing in
-as a recorder of its arguments and `tradeops` the real one of this checkout's virtualenv; then
+as a recorder of its arguments and `.venv/bin/tradeops` the real one of this checkout; then
 reads back what the cluster would hold: the Secrets and ConfigMaps the commands create (from the
 files and literals they name, as kubectl reads them) and the manifests applied, in order."""
 
@@ -23,7 +23,7 @@ Doc = dict[str, Any]
 
 @dataclass
 class Applied:
-    work: Path  # where the commands ran: ./deploy-secrets is the `tradeops deploy init` folder
+    work: Path  # where the commands ran, as the repository's root
     created: list[Doc] = field(
         default_factory=list
     )  # Secrets and ConfigMaps, as kubectl makes them
@@ -31,18 +31,26 @@ class Applied:
     steps: list[str] = field(default_factory=list)  # "apply FILE", "wait job/NAME", ...
 
 
+INIT = ".venv/bin/tradeops deploy init "
+
+
 def command_block() -> str:
-    """The README's block that starts with `tradeops deploy init`."""
+    """The README's block that starts with `.venv/bin/tradeops deploy init`."""
     blocks = re.findall(r"```sh\n(.*?)```", README.read_text(), re.S)
-    found = [b for b in blocks if b.lstrip().startswith("tradeops deploy init")]
+    found = [b for b in blocks if b.lstrip().startswith(INIT)]
     if len(found) != 1:
-        raise AssertionError(f"{README}: expected one ```sh block starting `tradeops deploy init`")
+        raise AssertionError(f"{README}: expected one ```sh block starting `{INIT.strip()}`")
     return str(found[0])
 
 
+def init_folder() -> str:
+    """The folder the block's `deploy init` fills, relative to the repository's root."""
+    return command_block().lstrip().removeprefix(INIT).split()[0]
+
+
 def run(work: Path, variables: dict[str, str]) -> Applied:
-    """Runs the block in `work` (where `deploy/` leads to the repository's) and interprets what
-    kubectl was asked."""
+    """Runs the block in `work` (where `deploy/` and `.venv/bin/tradeops` lead to the
+    repository's) and interprets what kubectl was asked."""
     bin_dir, log = work / "bin", work / "kubectl.jsonl"
     bin_dir.mkdir(parents=True, exist_ok=True)
     (work / "deploy").symlink_to(ROOT / "deploy")
@@ -50,7 +58,9 @@ def run(work: Path, variables: dict[str, str]) -> Applied:
     real = Path(sys.executable).parent / "tradeops"
     if not real.is_file():
         raise AssertionError(f"{real} does not exist: run `make install`")
-    (bin_dir / "tradeops").symlink_to(real)
+    # Only kubectl is on PATH: a bare `tradeops` in the README fails here as on a fresh clone.
+    (work / ".venv" / "bin").mkdir(parents=True)
+    (work / ".venv" / "bin" / "tradeops").symlink_to(real)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(work), **variables}
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", command_block()],

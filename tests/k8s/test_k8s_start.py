@@ -247,7 +247,7 @@ def k8s_cluster(applied: readme.Applied, tmp_path_factory: pytest.TempPathFactor
         "admin_password": cluster.secrets["tradeops-secrets"]["postgres-password"].decode(),
         "roles": [f"{s}_svc" for s in GRPC],
         "api_url": "http://gateway.tradeops.svc.cluster.local:8000",
-        "tokens": people_tokens(applied.work / "deploy-secrets" / "keys"),
+        "tokens": people_tokens(applied.work / readme.init_folder() / "keys"),
         "s3": s3_plan(cluster),
         "jobs": [
             {
