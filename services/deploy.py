@@ -29,8 +29,8 @@ from pathlib import Path
 from runtime import key_dir
 from runtime.keyfiles import write_atomically
 from runtime.settings import SERVICES, SettingsError
-from services.audit.log.service.keyring import create_keyring
-from services.export.service.signing_key import create_signing_key
+from services.audit.log import create_keyring
+from services.export import create_signing_key
 
 CONTAINER_UID = 10001  # deploy/Dockerfile's tradeops user
 AUDIT_KEYRING = "audit-signing-keys.json"

@@ -310,6 +310,31 @@ def test_the_shape_rules_name_what_is_out_of_place() -> None:
     assert misplaced("services.ops.repository.votes") is None
 
 
+def wiring_faults() -> Iterator[str]:
+    """Imports by the command wiring beside the services (services/cli.py, services/deploy.py)
+    that reach into a service's internals: it may use a context's package (its public surface)
+    or the context's cli module, which holds its commands, and nothing else."""
+    known = modules()
+    for name, path in sorted(known.items()):
+        if name.count(".") != 1 or name.split(".")[1] in SERVICES:
+            continue
+        for imported in imported_names(name, path):
+            parts = imported.split(".")
+            if parts[0] != "services" or len(parts) < 2 or parts[1] not in SERVICES:
+                continue
+            owner = imported
+            while owner and owner not in known:
+                owner = owner.rpartition(".")[0]
+            service, context, role = place(owner)
+            surface = f"services.{service}" + (f".{context}" if context else "")
+            if owner != surface and role != "cli":
+                yield f"{name} -> {imported}: goes round {surface}'s public surface"
+
+
+def test_the_command_wiring_uses_only_the_services_public_surfaces() -> None:
+    assert list(wiring_faults()) == []
+
+
 @pytest.mark.parametrize("service", SHAPED)
 def test_every_module_of_a_reshaped_service_sits_in_its_role(service: str) -> None:
     assert list(shape_faults(service)) == []

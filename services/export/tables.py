@@ -1,6 +1,7 @@
 """The export schema: export jobs, the manifest chain, signing keys' public parts, delivery
 attempts, the durable (re)delivery jobs, verifications, schedules, the outbox and idempotency
-keys (the delivery and scheduling tables came with migration 0004_export_delivery)."""
+keys (the delivery and scheduling tables came with migration 0004_export_delivery), and the S3
+object versions of sealed exports."""
 
 from __future__ import annotations
 
@@ -98,6 +99,18 @@ manifests = Table(
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # History: written once, never changed or deleted by the service.
+    info=service_privileges("SELECT", "INSERT"),
+)
+
+# The version of each object an S3 store holds for a sealed export, as the upload returned
+# it: every later read asks for exactly that version, never the newest (migration 0009).
+object_versions = Table(
+    "object_versions",
+    metadata,
+    Column("export_id", UUID(as_uuid=False), ForeignKey("export.exports.id"), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("version_id", Text, nullable=False),
+    # History: written once with the manifest, never changed or deleted by the service.
     info=service_privileges("SELECT", "INSERT"),
 )
 

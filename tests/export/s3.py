@@ -32,8 +32,11 @@ CREDENTIALS = {
 
 
 class MotoS3:
-    def __init__(self, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
+    """moto's server on loopback `port` (a free one when none is given), logging to `log`; the
+    one starter for every test that needs S3 (tests/k8s/s3.py too)."""
+
+    def __init__(self, log: Path, port: int | None = None) -> None:
+        self.url = f"http://127.0.0.1:{port or free_port()}"
         self._log = log
         self._proc: subprocess.Popen[bytes] | None = None
 

@@ -1,5 +1,6 @@
-"""The delivery and scheduling tables as migrated (0004_export_delivery) match their definitions
-in services.export.tables."""
+"""The delivery and scheduling tables as migrated (0004_export_delivery), and the S3 object
+versions (0009_export_object_versions), match their definitions in services.export.tables; the
+service's role may add object versions but never change or remove one."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, create_engine, text
 
 from runtime.db import sqlalchemy_url
 from services.export.tables import metadata
 
-OURS = {"delivery_attempts", "deliveries", "verifications", "schedules"}
+OURS = {"delivery_attempts", "deliveries", "verifications", "schedules", "object_versions"}
 
 
 def _schema(name: str | None, type_: str, parent: dict[str, Any]) -> bool:
@@ -46,3 +47,25 @@ def test_the_migrated_delivery_tables_match_their_definitions(db_urls: dict[str,
             assert _differences(connection) == []
     finally:
         engine.dispose()
+
+
+def test_the_service_role_may_add_object_versions_but_never_change_one(
+    db_urls: dict[str, str],
+) -> None:
+    engine = create_engine(sqlalchemy_url(db_urls["export"]))
+    asked = "SELECT has_table_privilege(current_user, 'export.object_versions', :privilege)"
+    try:
+        with engine.connect() as connection:
+            held = {
+                privilege: connection.execute(text(asked), {"privilege": privilege}).scalar()
+                for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            }
+    finally:
+        engine.dispose()
+    assert held == {
+        "SELECT": True,
+        "INSERT": True,
+        "UPDATE": False,
+        "DELETE": False,
+        "TRUNCATE": False,
+    }

@@ -1,11 +1,13 @@
 """Exports kept in an S3 bucket with Object Lock, against a real S3-compatible server (moto in
 server mode, tests/export/s3.py): every object is locked in COMPLIANCE mode for the retention,
 multipart uploads included; the lock refuses deletion (a governance bypass changes nothing);
-a sweep hides what a failed export left and the locked versions stay; a missing bucket, one
+reads take the versions recorded at sealing, whatever is written over them since; a sweep
+leaves what a failed export uploaded (nothing is deleted); a missing bucket, one
 without Object Lock and an endpoint outside the egress policy are refused at start."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -27,13 +29,20 @@ from services.export.clients.store.s3 import S3Store
 from services.export.domain.exports import MANIFEST, PUBLIC_KEY, SIGNATURE, SUMS, ExportState
 from services.export.repository import exports as repository
 from services.export.service.delivery.config import DeliveryConfig
-from services.export.service.delivery.send import deliver
+from services.export.service.delivery.send import deliver, redeliver
+from services.export.service.kept import kept_copy
 from services.export.service.queries import list_attempts
 from services.export.service.sweeping import sweep_stale
 from services.export.service.verification.fetch_back import verify_delivered
 from services.export.settings import Settings
 from tests.export.s3 import CREDENTIALS, MotoS3, moto_s3, s3_credentials, s3_store, versions
-from tests.export.test_delivery_support import PINNED, T0, signed_export, verification_rows
+from tests.export.test_delivery_support import (
+    PINNED,
+    T0,
+    digests,
+    signed_export,
+    verification_rows,
+)
 from tests.export.test_stale_exports import LONG_AGO, STALE_AFTER, put_export, staging_of
 from tests.keys import Keys
 
@@ -101,6 +110,40 @@ async def test_object_lock_refuses_to_delete_a_locked_export_even_with_governanc
     assert (verdict.ok, verdict.fetched_from) == (True, s3_store.location(export.id))
 
 
+async def test_new_versions_and_delete_markers_made_with_the_service_credentials_change_nothing(
+    export_db: Database, s3_store: S3Store, moto_s3: MotoS3, carol: Principal, tmp_path: Path
+) -> None:
+    export = await signed_export(export_db, tmp_path / "exports", carol, store=s3_store)
+    # The very credentials the service holds (CREDENTIALS): someone who has them can add a
+    # version over a locked object or hide it behind a delete marker, never change the version.
+    client, bucket, base = moto_s3.client(), s3_store.settings.bucket, prefix(s3_store, export.id)
+    published = {
+        key.rsplit("/", 1)[1]: client.get_object(Bucket=bucket, Key=key, VersionId=version)
+        for key, version in versions(client, bucket, base)
+    }
+    original = {
+        name: hashlib.sha256(got["Body"].read()).hexdigest() for name, got in published.items()
+    }
+    client.put_object(Bucket=bucket, Key=f"{base}actions.jsonl", Body=b'{"id":0,"forged":1}\n')
+    client.delete_object(Bucket=bucket, Key=f"{base}{SUMS}")
+    client.delete_object(Bucket=bucket, Key=f"{base}{MANIFEST}")
+    assert len(versions(client, bucket, base)) == len(original) + 1
+    vault = DirectoryDestination("vault", tmp_path / "vault")
+    config = DeliveryConfig({"vault": vault}, tmp_path / "exports", keys=PINNED, store=s3_store)
+
+    verdict = await verify_delivered(export_db, config, export.id, actor=carol, now=T0)
+    await deliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+    (tmp_path / "vault" / export.id / "actions.jsonl").write_bytes(b"garbled\n")
+    await redeliver(export_db, config, export.id, "vault", actor=carol, now=T0)
+
+    assert (verdict.ok, verdict.problems) == (True, ())
+    assert digests(tmp_path / "vault" / export.id) == original
+    async with export_db.transaction() as session:
+        found = await repository.get(session, export.id)
+    assert found is not None
+    assert found.state is ExportState.DELIVERED
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=pytest.fail.Exception,  # "DID NOT RAISE" only: any other error fails
@@ -126,8 +169,12 @@ async def test_object_lock_refuses_to_shorten_the_retention_of_a_locked_export(
             )
 
 
-async def test_a_swept_export_leaves_no_listing_and_its_locked_versions_stay(
-    export_db: Database, s3_store: S3Store, moto_s3: MotoS3, tmp_path: Path
+async def test_a_swept_export_leaves_its_locked_objects_untouched_and_says_so(
+    export_db: Database,
+    s3_store: S3Store,
+    moto_s3: MotoS3,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Its upload finished, then its process died before the SIGNED row was committed.
     stuck = await put_export(export_db, ExportState.GENERATING, quiet_for=LONG_AGO)
@@ -144,10 +191,13 @@ async def test_a_swept_export_leaves_no_listing_and_its_locked_versions_stay(
         found = await repository.get(session, stuck.id)
     assert found is not None
     assert found.state is ExportState.FAILED
-    listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix(s3_store, stuck.id))
-    assert listed.get("KeyCount") == 0
+    # The service holds no s3:DeleteObject: nothing is deleted or hidden, and it says so.
     assert versions(client, bucket, prefix(s3_store, stuck.id)) == uploaded
-    async with s3_store.copy(stuck.id) as files:
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix(s3_store, stuck.id))
+    assert listed.get("KeyCount") == len(uploaded)
+    assert f"export {stuck.id}: its objects stay in {s3_store.location(stuck.id)}" in caplog.text
+    # No version was recorded for it: a read through the service finds nothing.
+    async with kept_copy(export_db, s3_store, stuck.id) as files:
         assert list(files.iterdir()) == []
 
 

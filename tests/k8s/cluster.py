@@ -35,6 +35,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 
 from runtime.pgserver import LocalPostgres
+from tests.export.s3 import MotoS3
 from tests.k8s import s3
 from tests.k8s.walkthrough import walk
 
@@ -53,7 +54,7 @@ def main(plan_file: str) -> None:
     collector = OtlpStandIn(plan["otlp_port"])
     pg = LocalPostgres(run_dir / "pgdata", plan["pg_port"], durable=False)
     pg.start()
-    store: subprocess.Popen[bytes] | None = None
+    store: MotoS3 | None = None
     report: Doc = {"jobs": {}, "pods": {}, "logged_in": [], "walkthrough": {}}
     report["otlp"] = collector.hits
     try:
@@ -80,8 +81,7 @@ def main(plan_file: str) -> None:
         pg.stop()
         collector.stop()
         if store is not None:
-            store.terminate()
-            store.wait(timeout=30)
+            store.stop()
         Path(plan["report"]).write_text(json.dumps(report, indent=2))
 
 

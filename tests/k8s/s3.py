@@ -4,38 +4,26 @@ credentials of the Secret tradeops-s3."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
+
+from tests.export.s3 import MotoS3
 
 ENDPOINT_HOST = "minio.storage.svc.cluster.local"  # an S3-compatible store in the cluster
 PORT = 9000
 
 
-def start(plan: dict[str, Any], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(PORT)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{PORT}/moto-api/", timeout=1)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"moto did not start: {log.read_text()[-2000:]}") from None
-            time.sleep(0.2)
-    client(plan).create_bucket(Bucket=plan["bucket"], ObjectLockEnabledForBucket=True)
-    return proc
+def start(plan: dict[str, Any], log: Path) -> MotoS3:
+    server = MotoS3(log, PORT)
+    server.start()
+    try:
+        client(plan).create_bucket(Bucket=plan["bucket"], ObjectLockEnabledForBucket=True)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def client(plan: dict[str, Any]) -> Any:

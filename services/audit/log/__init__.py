@@ -3,7 +3,8 @@ Merkle tree, signed checkpoints and their keys, proofs and verification.
 
 The other contexts of the service use it only through the names below: SIEM forwarding reads
 pages of records (in its own transaction) to send them on; offline bundles re-check records,
-proofs and signed checkpoints with the very rules the log uses."""
+proofs and signed checkpoints with the very rules the log uses; `tradeops deploy init`
+(services/deploy.py) makes a deployment's checkpoint keyring."""
 
 from services.audit.log.domain.checkpoints.format import Checkpoint, open_checkpoint
 from services.audit.log.domain.keyring import PublicKey
@@ -19,6 +20,7 @@ from services.audit.log.domain.records import (
 )
 from services.audit.log.domain.verification import ChainVerifier, SignedRoot, Trust, Verdict
 from services.audit.log.repository.records import page as read_records
+from services.audit.log.service.keyring import create_keyring
 
 __all__ = [
     "Actor",
@@ -34,6 +36,7 @@ __all__ = [
     "Trust",
     "Verdict",
     "Verifier",
+    "create_keyring",
     "open_checkpoint",
     "payload_sha256",
     "read_records",

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 async def discard_files(export_dir: Path, store: ExportStore, export: Export) -> None:
     """Removes the staging directory in `export_dir` and, from the store, anything published
-    under the export's id: files whose manifest was never recorded must go."""
+    under the export's id, as far as the store allows (an S3 bucket keeps them, locked and
+    unread: no version of them is recorded)."""
     await asyncio.to_thread(remove_tree, export_dir / export.staging)
     try:
         await store.discard(export.id)

@@ -2,8 +2,9 @@
 raw Ed25519 signature and SHA256SUMS, written into the staging directory, which the export
 store then keeps as the export's (clients/store/: renamed to <export_dir>/<id>, or uploaded
 under Object Lock). The chain is locked while this runs, so manifests are linked in signing
-order even across replicas; the manifest row and the SIGNED state commit together, after the
-store holds every file, so an export is SIGNED only once any replica can read it."""
+order even across replicas; the manifest row, the object versions the store made (S3) and the
+SIGNED state commit together, after the store holds every file, so an export is SIGNED only
+once any replica can read it."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from services.export.domain.exports import (
 from services.export.domain.manifest import manifest_bytes, sums_text
 from services.export.domain.signing import Signer
 from services.export.repository import exports as repository
-from services.export.repository import manifests, outbox
+from services.export.repository import manifests, object_versions, outbox
 from services.export.service.files import write_whole
 
 
@@ -46,8 +47,9 @@ async def seal(
         body = manifest_bytes(export, prev, signer.key_id)
         signed = export.signed(hashlib.sha256(body).hexdigest(), prev, signer.key_id)
         await asyncio.to_thread(write_sealed, staging, export.files, body, signer)
-        await store.publish(staging, export.id)
+        versions = await store.publish(staging, export.id)
         await manifests.add_manifest(session, position, signed, body)
+        await object_versions.add_versions(session, export.id, versions)
         await repository.save(session, signed)
         await outbox.emit(session, caller, "export.signed", signed, outbox.signed_payload(signed))
     return signed

@@ -32,11 +32,17 @@ class KeyFileError(Exception):
 def load_signer(path: Path, *, create_if_missing: bool = False) -> Signer:
     """The key in `path`; with create_if_missing (development), a new key is written 0600 first."""
     if create_if_missing and not path.exists():
-        write_atomically(path, private_pem(Ed25519PrivateKey.generate()), keep=True)
+        write_new_key(path)
     try:
         return Signer(load_private_key(path, "the export signing key"))
     except keys.KeyFileError as exc:
         raise KeyFileError(str(exc)) from None
+
+
+def write_new_key(path: Path) -> None:
+    """A fresh Ed25519 key in `path`, PEM PKCS8, readable by its owner alone; a file that
+    appeared there meanwhile is kept."""
+    write_atomically(path, private_pem(Ed25519PrivateKey.generate()), keep=True)
 
 
 def create_signing_key(key_file: Path, verify_keys_file: Path, now: datetime) -> list[Path]:
@@ -45,7 +51,7 @@ def create_signing_key(key_file: Path, verify_keys_file: Path, now: datetime) ->
     missing. Existing files are kept. Returns the files written."""
     written = []
     if not key_file.exists():
-        write_atomically(key_file, private_pem(Ed25519PrivateKey.generate()), keep=True)
+        write_new_key(key_file)
         written.append(key_file)
     if not verify_keys_file.exists():
         signer = load_signer(key_file)

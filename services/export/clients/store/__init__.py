@@ -6,17 +6,20 @@ through the store:
 
 - `location(export_id)`: where the export is kept, for people and the verification record.
 - `publish(staging, export_id)`: keeps the staging directory's files as the export's (the
-  staging directory is gone afterwards).
-- `copy(export_id)`: an async context manager giving a local directory with the export's files
-  (the directory itself for directory.py, a temporary download for s3.py), for delivery and
-  verification; empty when nothing is kept under the id.
-- `discard(export_id)`: removes an export whose manifest was never recorded (as far as the
-  store allows: a locked object cannot be removed before its retention ends).
+  staging directory is gone afterwards); returns the version the store gave each file, by name
+  (S3; nothing for a directory), to be recorded with the manifest.
+- `copy(export_id, versions)`: an async context manager giving a local directory with the
+  export's files (the directory itself for directory.py; for s3.py a temporary download of
+  exactly the recorded `versions`, never whatever is newest under the key), for delivery and
+  verification; without a file that is not kept (or not recorded).
+- `discard(export_id)`: removes an export whose manifest was never recorded, as far as the
+  store allows (s3.py leaves the locked objects and says so).
 
 Failures to reach the store raise StoreError, naming where and why."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Protocol
@@ -31,9 +34,11 @@ class StoreError(Exception):
 class ExportStore(Protocol):
     def location(self, export_id: str) -> str: ...
 
-    async def publish(self, staging: Path, export_id: str) -> None: ...
+    async def publish(self, staging: Path, export_id: str) -> dict[str, str]: ...
 
-    def copy(self, export_id: str) -> AbstractAsyncContextManager[Path]: ...
+    def copy(
+        self, export_id: str, versions: Mapping[str, str]
+    ) -> AbstractAsyncContextManager[Path]: ...
 
     async def discard(self, export_id: str) -> None: ...
 

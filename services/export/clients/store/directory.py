@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,11 +18,12 @@ class DirectoryStore:
     def location(self, export_id: str) -> str:
         return str(self.directory / export_id)
 
-    async def publish(self, staging: Path, export_id: str) -> None:
+    async def publish(self, staging: Path, export_id: str) -> dict[str, str]:
         await asyncio.to_thread(publish_dir, staging, self.directory / export_id)
+        return {}  # a file has one version here: the directory's
 
     @asynccontextmanager
-    async def copy(self, export_id: str) -> AsyncIterator[Path]:
+    async def copy(self, export_id: str, versions: Mapping[str, str]) -> AsyncIterator[Path]:
         yield self.directory / export_id  # read in place: nothing to copy or clean up
 
     async def discard(self, export_id: str) -> None:

@@ -4,17 +4,25 @@ retain-until date `retention_days` ahead, so no one, the bucket's owner and the 
 included, can delete that version or shorten its retention before then (SEC 17a-4(f), FINRA).
 `open` refuses a bucket that is missing or has no Object Lock.
 
+`publish` returns the version id each upload made (s3_upload.py), which the service records
+with the manifest; `copy` reads exactly those versions. So whoever holds the same credentials
+can add a newer version or a delete marker, but the service still reads the locked version it
+wrote. Nothing is ever deleted: `discard` leaves a failed export's objects where they are
+(locked, they could not go before their retention ends anyway), and the service needs no
+s3:DeleteObject.
+
 boto3 blocks: every call runs in a worker thread. Files stream from and to disk (multipart
 above 8 MiB), never whole in memory. Each object's lock is read back after its upload.
 Credentials come from boto3's own chain. The endpoint's host is judged by the egress policy
-before every operation."""
+before every operation; with an endpoint URL set, S3 region redirects are not followed."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,11 +37,13 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from runtime.egress import EgressPolicy, Refused, Unresolvable
 from services.export.clients.store import StoreError
 from services.export.clients.store.directory import remove_tree
+from services.export.clients.store.s3_upload import upload
 from services.export.domain.exports import SUMS
 from services.export.settings import S3, S3Settings
 
 COMPLIANCE = "COMPLIANCE"
 SLACK = timedelta(seconds=1)
+log = logging.getLogger(__name__)
 CHAIN = "boto3's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity, instance profile)"
 
 
@@ -55,6 +65,8 @@ class S3Store:
             config=config,
         )
         self.endpoint = str(self._client.meta.endpoint_url)
+        if settings.endpoint_url:
+            self._client.meta.events.register("before-call.s3", _no_region_redirect)
 
     @classmethod
     def open(cls, settings: S3Settings, scratch: Path, egress: EgressPolicy) -> S3Store:
@@ -67,21 +79,27 @@ class S3Store:
     def location(self, export_id: str) -> str:
         return f"s3://{self.settings.bucket}/{self._key(export_id)}"
 
-    async def publish(self, staging: Path, export_id: str) -> None:
-        await asyncio.to_thread(self._upload, staging, export_id)
+    async def publish(self, staging: Path, export_id: str) -> dict[str, str]:
+        return await asyncio.to_thread(self._upload, staging, export_id)
 
     @asynccontextmanager
-    async def copy(self, export_id: str) -> AsyncIterator[Path]:
+    async def copy(self, export_id: str, versions: Mapping[str, str]) -> AsyncIterator[Path]:
         await asyncio.to_thread(self._scratch.mkdir, parents=True, exist_ok=True)
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, ".fetch", "", self._scratch))
         try:
-            await asyncio.to_thread(self._download, export_id, folder)
+            await asyncio.to_thread(self._download, export_id, versions, folder)
             yield folder
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def discard(self, export_id: str) -> None:
-        await asyncio.to_thread(self._delete, export_id)
+        log.warning(
+            "export %s: its objects stay in %s, locked until their retention ends (the service "
+            "deletes nothing in the bucket); no version of them was recorded, so nothing reads "
+            "them",
+            export_id,
+            self.location(export_id),
+        )
 
     def _key(self, export_id: str, name: str = "") -> str:
         return f"{self.settings.prefix}{export_id}/{name}"
@@ -111,22 +129,24 @@ class S3Store:
                 "TRADEOPS_EXPORT_DIR"
             )
 
-    def _upload(self, staging: Path, export_id: str) -> None:
+    def _upload(self, staging: Path, export_id: str) -> dict[str, str]:
         until = datetime.now(UTC) + timedelta(days=self.settings.retention_days)
         extra = {"ObjectLockMode": COMPLIANCE, "ObjectLockRetainUntilDate": until}
         # SHA256SUMS last: a listing that holds it holds every file.
         files = sorted(staging.iterdir(), key=lambda path: (path.name == SUMS, path.name))
+        versions: dict[str, str] = {}
         with self._failing(f"uploading export {export_id} to {self.location(export_id)}"):
             for path in files:
                 key = self._key(export_id, path.name)
-                self._client.upload_file(str(path), self.settings.bucket, key, ExtraArgs=extra)
-                self._ensure_locked(key, until)
+                versions[path.name] = upload(self._client, self.settings.bucket, key, path, extra)
+                self._ensure_locked(key, versions[path.name], until)
         remove_tree(staging)
+        return versions
 
-    def _ensure_locked(self, key: str, until: datetime) -> None:
-        """Checks the object is locked as asked; sets the lock where the server did not (some
+    def _ensure_locked(self, key: str, version: str, until: datetime) -> None:
+        """Checks the version is locked as asked; sets the lock where the server did not (some
         S3-compatible servers drop it from multipart uploads), so nothing is sealed unlocked."""
-        head = self._client.head_object(Bucket=self.settings.bucket, Key=key)
+        head = self._client.head_object(Bucket=self.settings.bucket, Key=key, VersionId=version)
         held = head.get("ObjectLockRetainUntilDate")
         # Servers may keep the date to the second or millisecond only.
         if head.get("ObjectLockMode") == COMPLIANCE and held is not None and held >= until - SLACK:
@@ -134,33 +154,19 @@ class S3Store:
         self._client.put_object_retention(
             Bucket=self.settings.bucket,
             Key=key,
-            VersionId=head.get("VersionId"),
+            VersionId=version,
             Retention={"Mode": COMPLIANCE, "RetainUntilDate": until},
         )
 
-    def _download(self, export_id: str, folder: Path) -> None:
+    def _download(self, export_id: str, versions: Mapping[str, str], folder: Path) -> None:
+        bucket = self.settings.bucket
         with self._failing(f"reading export {export_id} from {self.location(export_id)}"):
-            for key in self._keys(export_id):
-                name = key.removeprefix(self._key(export_id))
-                # A manifest never lists a name with a slash, so nothing nested can be an
-                # export's file; a file written there would also be nothing the export needs.
-                if name and "/" not in name:
-                    self._client.download_file(self.settings.bucket, key, str(folder / name))
-
-    def _delete(self, export_id: str) -> None:
-        """Deletes without a version id: the bucket (versioned, as Object Lock requires) gets a
-        delete marker and the locked version stays, as the lock demands, out of listings."""
-        with self._failing(f"removing export {export_id} from {self.location(export_id)}"):
-            for key in self._keys(export_id):
-                self._client.delete_object(Bucket=self.settings.bucket, Key=key)
-
-    def _keys(self, export_id: str) -> Iterator[str]:
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.settings.bucket, Prefix=self._key(export_id)
-        )
-        for page in pages:
-            for item in page.get("Contents", []):
-                yield str(item["Key"])
+            for name, version in sorted(versions.items()):
+                key = self._key(export_id, name)
+                got = self._client.get_object(Bucket=bucket, Key=key, VersionId=version)
+                with (folder / name).open("wb") as out:
+                    for chunk in got["Body"].iter_chunks(1024 * 1024):
+                        out.write(chunk)
 
     @contextmanager
     def _failing(self, what: str) -> Iterator[None]:
@@ -183,3 +189,10 @@ class S3Store:
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _no_region_redirect(context: dict[str, Any], **_: Any) -> None:
+    """Marks a request as redirected already, so botocore's S3 region redirector leaves it be:
+    the endpoint named in the settings is the one the egress policy judged, and an answer
+    naming another region must not make boto3 sign and send the request again elsewhere."""
+    context.setdefault("s3_redirect", {})["redirected"] = True

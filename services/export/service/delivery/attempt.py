@@ -23,6 +23,7 @@ from services.export.repository import delivery_attempts, outbox
 from services.export.repository.outbox import Actor
 from services.export.service.delivery import state
 from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.kept import kept_copy
 from services.export.service.verification.fetch_back import verify_delivered
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def run(
     db: Database, config: DeliveryConfig, attempt: Attempt, *, actor: Actor, now: datetime
 ) -> Export:
     """Runs the attempt and records its outcome; returns the export afterwards."""
-    result = await _send(config, attempt, now)
+    result = await _send(db, config, attempt, now)
     async with db.transaction() as session:
         export = await state.locked(session, attempt.export.id)
         await delivery_attempts.add_attempt(session, result, actor)
@@ -61,12 +62,14 @@ async def run(
     return export
 
 
-async def _send(config: DeliveryConfig, attempt: Attempt, now: datetime) -> DeliveryAttempt:
+async def _send(
+    db: Database, config: DeliveryConfig, attempt: Attempt, now: datetime
+) -> DeliveryAttempt:
     export_id, destination = attempt.export.id, attempt.destination
     sent, detail = 0, ""
 
     async def send() -> int:
-        async with config.kept_in.copy(export_id) as files:
+        async with kept_copy(db, config.kept_in, export_id) as files:
             return await destination.put_directory(files, export_id)
 
     try:

@@ -31,6 +31,7 @@ from services.export.repository.outbox import Actor
 from services.export.repository.verifications import add_verification
 from services.export.service.delivery import state
 from services.export.service.delivery.config import DeliveryConfig
+from services.export.service.kept import kept_copy
 from services.export.service.verification.directory import verify_directory
 
 
@@ -61,7 +62,7 @@ async def verify_delivered(
         name = destination_name or last or export.destination
         trusted = await _trusted(session, config, export)
     source = config.destination_named(name) if name else None
-    problems, fetched_from = await _check(config, export, source, trusted)
+    problems, fetched_from = await _check(db, config, export, source, trusted)
     verdict = Verification(export.id, not problems, now, tuple(problems), fetched_from)
     async with db.transaction() as session:
         export = await state.locked(session, export.id)
@@ -84,12 +85,16 @@ async def _trusted(session: AsyncSession, config: DeliveryConfig, export: Export
 
 
 async def _check(
-    config: DeliveryConfig, export: Export, source: Destination | None, trusted: _Trusted
+    db: Database,
+    config: DeliveryConfig,
+    export: Export,
+    source: Destination | None,
+    trusted: _Trusted,
 ) -> tuple[list[str], str]:
     if source is None:
         kept_in = config.kept_in
         try:
-            async with kept_in.copy(export.id) as local:
+            async with kept_copy(db, kept_in, export.id) as local:
                 problems = await asyncio.to_thread(_problems, local, trusted)
         except StoreError as exc:
             raise Unavailable(str(exc)) from None
