@@ -4,7 +4,10 @@ target names (runtime.targets), and gRPC's own retry of the calls that are safe 
 A call is retried (up to twice more, after 0.1 s then 0.2 s, on another replica when one is up)
 only on UNAVAILABLE, which gRPC returns when the replica it reached went away or could not be
 reached, and only if it is listed in SAFE: reads, and AppendEvents, which is idempotent on its
-event ids. Nothing that creates or changes something is retried here, keyed or not: the same
+event ids. A read that audits itself (ListRecords, the proofs) is recorded once per attempt that
+reached the service, each a read that happened. Verifications are not reads: VerifyExport
+stores its result and counts failures toward FAILED, VerifyChain appends an alert when it fails.
+Nothing that creates or changes something is retried here, keyed or not: the same
 method is called with and without an `idempotency-key`, and a call without one cut off by a
 replica's death may have committed (its caller sees UNAVAILABLE, 503 at the gateway, and
 decides; with a key, runtime.idempotency makes the caller's retry safe). Retry throttling stops
@@ -47,8 +50,6 @@ SAFE: Mapping[str, tuple[str, ...]] = {
     "tradeops.export.v1.ExportService": (
         "GetExport",
         "ListExports",
-        "VerifyExport",
-        "VerifyExports",
         "ListAttempts",
         "ListSchedules",
         "ListPublicKeys",
@@ -58,7 +59,6 @@ SAFE: Mapping[str, tuple[str, ...]] = {
         "ListRecords",
         "StreamRecords",
         "StreamRecordPages",
-        "VerifyChain",
         "GetInclusionProof",
         "GetConsistencyProof",
         "GetCheckpoint",
