@@ -1,5 +1,6 @@
 """What every channel (runtime.clients) is configured with: round robin over every backend its
-target names (runtime.targets), and gRPC's own retry of the calls that are safe to send twice.
+target names (runtime.targets) whose health is SERVING, and gRPC's own retry of the calls that
+are safe to send twice.
 
 A call is retried (up to twice more, after 0.1 s then 0.2 s, on another replica when one is up)
 only on UNAVAILABLE, which gRPC returns when the replica it reached went away or could not be
@@ -81,6 +82,10 @@ def service_config() -> str:
     return json.dumps(
         {
             "loadBalancingConfig": [{"round_robin": {}}],
+            # Round robin watches each replica's overall health ("": its database answers,
+            # runtime.health) and skips one that is NOT_SERVING; a server without the health
+            # service counts as serving.
+            "healthCheckConfig": {"serviceName": ""},
             "methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}],
             "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
         }
