@@ -119,25 +119,37 @@ class Database:
     async def ping(self, timeout_s: float) -> None:
         """`SELECT 1` on a connection of its own, outside the pool: a pool busy with work is not
         a database out of reach. Raises when the database does not answer; the next ping then
-        connects again."""
+        connects again. A connection the server ended (a restart ends every session) is
+        replaced at once: a database that is back answers this ping."""
         engine = self.engine
         if engine is None:
             async with self.read() as connection:
                 await connection.execute("SELECT 1")
             return
+        if self._pinger is not None and not self._pinger.closed:
+            try:
+                await self._pinger.execute("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                await self._drop_pinger()  # the server ended it: a new one answers or says why
+            except BaseException:
+                await self._drop_pinger()
+                raise
         try:
-            if self._pinger is None or self._pinger.closed:
-                url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-                connect_timeout = max(1, math.ceil(timeout_s))
-                self._pinger = await psycopg.AsyncConnection.connect(
-                    url, autocommit=True, connect_timeout=connect_timeout
-                )
+            url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            connect_timeout = max(1, math.ceil(timeout_s))
+            self._pinger = await psycopg.AsyncConnection.connect(
+                url, autocommit=True, connect_timeout=connect_timeout
+            )
             await self._pinger.execute("SELECT 1")
         except BaseException:
-            pinger, self._pinger = self._pinger, None
-            if pinger is not None:
-                await pinger.close()
+            await self._drop_pinger()
             raise
+
+    async def _drop_pinger(self) -> None:
+        pinger, self._pinger = self._pinger, None
+        if pinger is not None:
+            await pinger.close()
 
     def _serialised(self) -> AbstractAsyncContextManager[Any]:
         return self._one_at_a_time if self._one_at_a_time is not None else nullcontext()

@@ -15,13 +15,12 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from runtime.auth import TokenVerifier
 from runtime.grpc_guard import Guard, Rbac, RefusalHook
 from runtime.grpc_metrics import RpcMetrics
-from runtime.health import DEFAULT, LIVENESS, DatabaseHealth, HealthSettings, Probe
+from runtime.health import DEFAULT, LIVENESS, DatabaseHealth, Health, HealthSettings, Probe
 from runtime.idempotency import Idempotent, KeyedCalls
 from runtime.refusal_hook import AggregatedRefusals
 from runtime.tls import TlsFiles
@@ -78,7 +77,7 @@ def merge(*specs: ServiceSpec) -> ServiceSpec:
 class Running:
     server: grpc.aio.Server
     port: int
-    health: HealthServicer
+    health: Health
     tasks: list[asyncio.Task[None]]
 
     async def stop(self, grace: float = GRACE_S) -> None:
@@ -125,7 +124,7 @@ async def start(
         ],
     )
     spec.register(server)
-    checker = HealthServicer()
+    checker = Health()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
     reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)

@@ -2,26 +2,30 @@
 a worker runs `probe` (Database.ping: `SELECT 1` on a connection of its own) every `every_s`
 seconds, bounded by `timeout_s`, and sets the overall status "" and every RPC service name to
 SERVING or NOT_SERVING from the answer, so a replica that lost its database is taken out of
-rotation (Kubernetes readiness, the gateway's /readyz, client-side round robin) within about
-`every_s + timeout_s` seconds, and put back as soon as the database answers again.
+rotation (Kubernetes readiness, the gateway's /readyz, and its callers' round robin, which
+watches "": runtime.retries) within about `every_s + timeout_s` seconds, and put back at the
+first check after the database answers again (at most `every_s` later; a connection the
+restart ended is replaced within that check).
 
 LIVENESS stays SERVING while the process runs (until the graceful stop turns everything
 NOT_SERVING): a pod that only lost its database must not be restarted for it, since a restart
-cannot bring the database back. Kubernetes' liveness probe asks for it, its readiness probe for
-"".
+cannot bring the database back. Kubernetes' startup and liveness probes ask for it (a pod
+starting during a database outage is not killed), its readiness probe for "".
 
 TRADEOPS_HEALTH_CHECK_S (default 1) and TRADEOPS_HEALTH_TIMEOUT_S (default 2) set the two
-periods."""
+periods. Health serves the statuses (Check, List, and Watch, which round robin keeps open to each
+replica)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import grpc
 from grpc_health.v1 import health_pb2
-from grpc_health.v1._async import HealthServicer
 
 from runtime.settings import SettingsError
 
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 LIVENESS = "tradeops.liveness"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 EVERY_ENV, TIMEOUT_ENV = "TRADEOPS_HEALTH_CHECK_S", "TRADEOPS_HEALTH_TIMEOUT_S"
 
 Probe = Callable[[float], Awaitable[None]]
@@ -63,12 +68,72 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+class Health:
+    """The standard health service (grpc.health.v1) as grpc_health's servicer serves it, with
+    Watch (what round robin asks each replica) an async generator: the interceptors that wrap
+    server streams (runtime.grpc_metrics, OpenTelemetry's) iterate them, and grpc_health's Watch
+    writes with context.write instead, which fails through them."""
+
+    def __init__(self) -> None:
+        self._status: dict[str, int] = {"": SERVING}
+        self._changed = asyncio.Condition()
+        self._stopping = False
+
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthCheckResponse:
+        status = self._status.get(request.service)
+        if status is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no health for {request.service!r}")
+        return health_pb2.HealthCheckResponse(status=status)
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthListResponse:
+        statuses = {
+            name: health_pb2.HealthCheckResponse(status=s) for name, s in self._status.items()
+        }
+        return health_pb2.HealthListResponse(statuses=statuses)
+
+    async def Watch(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
+        sent = None
+        while True:
+            status = self._status.get(request.service, UNKNOWN)
+            if status != sent:
+                sent = status
+                yield health_pb2.HealthCheckResponse(status=status)
+                continue  # it may have changed while this was being sent
+            async with self._changed:  # statuses change under this lock: none is missed
+                if self._status.get(request.service, UNKNOWN) == sent:
+                    await self._changed.wait()
+
+    async def set(self, service: str, status: int) -> None:
+        """Sets `service`'s status, unless the graceful stop has begun."""
+        if not self._stopping:
+            await self._set(service, status)
+
+    async def enter_graceful_shutdown(self) -> None:
+        """Every status NOT_SERVING, for good."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for service in list(self._status):
+            await self._set(service, NOT_SERVING)
+
+    async def _set(self, service: str, status: int) -> None:
+        async with self._changed:
+            self._status[service] = status
+            self._changed.notify_all()
+
+
 @dataclass
 class DatabaseHealth:
     """Sets `names` ("" and the RPC services) from `probe`; LIVENESS is not among them
     (runtime.grpc_server sets it once, at start)."""
 
-    checker: HealthServicer
+    checker: Health
     names: Sequence[str]
     probe: Probe
     settings: HealthSettings = DEFAULT

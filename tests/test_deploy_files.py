@@ -282,9 +282,10 @@ def test_every_grpc_service_deployment_probes_grpc_health_on_its_port() -> None:
     for name, port in GRPC_PORTS.items():
         c = container(deployments[name])
         assert [p["containerPort"] for p in c["ports"]] == [port], name
-        # Ready is the standard "" service, which follows the database; alive is the process.
+        # Ready is the standard "" service, which follows the database; started and alive are
+        # the process, so a pod starting during a database outage is not killed for it.
         assert c["readinessProbe"]["grpc"] == {"port": port}, name
-        assert c["startupProbe"]["grpc"] == {"port": port}, name
+        assert c["startupProbe"]["grpc"] == {"port": port, "service": LIVENESS}, name
         assert c["livenessProbe"]["grpc"] == {"port": port, "service": LIVENESS}, name
         env = {e["name"]: e.get("value") for e in c["env"]}
         assert env["TRADEOPS_GRPC_LISTEN"] == f"0.0.0.0:{port}", name

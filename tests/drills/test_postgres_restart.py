@@ -1,21 +1,39 @@
 """Drill: PostgreSQL restarted under load. The processes reconnect by themselves (none is
-restarted), lose nothing acknowledged, and answer 503 / UNAVAILABLE during the outage."""
+restarted), lose nothing acknowledged, and answer 503 / UNAVAILABLE during the outage.
+
+PostgreSQL is "back" once every service's health is SERVING again (the gateway's /readyz 200),
+not when its server starts: each service checks its database every TRADEOPS_HEALTH_CHECK_S (1 s)
+and until that check its callers' round robin skips it (runtime.health, runtime.retries), so
+calls sent in that period, at most one health period after PostgreSQL started, may still fail
+cleanly."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+import httpx
+
 from runtime.pgserver import LocalPostgres
 from runtime.stack import Stack
 from tests.drills.acks import key_refused
 from tests.drills.ledger import Ledger
-from tests.drills.load import TIMEOUT_S, Load, wait_for_progress
+from tests.drills.load import RECOVERY_TIMEOUT_S, TIMEOUT_S, Load, wait_for_progress
 
 RESTART_AFTER_S = 2.0
 OUTAGE_S = 3.0
 WARM_UP_S = 2.0
 STALE_FAILURES_AT_MOST = 5  # a few unpinged pooled connections, each failing one call
+
+
+def serving_again(stack: Stack) -> float:
+    """When the gateway's /readyz says 200 again: every peer's health SERVING, as its channels
+    see it."""
+    deadline = time.monotonic() + RECOVERY_TIMEOUT_S
+    while httpx.get(f"{stack.gateway_url()}/readyz", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline, f"not ready {RECOVERY_TIMEOUT_S} s after PostgreSQL"
+        time.sleep(0.05)
+    return time.monotonic()
 
 
 def test_postgres_restarted_under_load_loses_nothing_and_fails_cleanly_meanwhile(
@@ -28,7 +46,7 @@ def test_postgres_restarted_under_load_loses_nothing_and_fails_cleanly_meanwhile
     time.sleep(OUTAGE_S)
     before = load.progress()
     drill_pg.start()
-    back = time.monotonic()
+    back = serving_again(stack)
     wait_for_progress(load, before)
     load.stop()
 
@@ -40,20 +58,22 @@ def test_postgres_restarted_under_load_loses_nothing_and_fails_cleanly_meanwhile
     assert all('"UNAVAILABLE"' in f.body for f in failures if f.status == "503")
     assert max(f.seconds for f in failures) < TIMEOUT_S
     late = [f for f in failures if f.at - f.seconds > back]
-    assert late == [], "requests sent after PostgreSQL was back still failed"
+    assert late == [], "requests sent after health was SERVING again still failed"
     ledger.assert_nothing_lost(load.acks)
 
 
 def test_after_a_quiet_postgres_restart_the_work_resumes_at_once(
     stack: Stack, drill_pg: LocalPostgres, load: Load, token_for: Callable[..., str]
 ) -> None:
-    """Pooled connections died with the old server. A pool that is not pinged on checkout (the
-    audit writer's, by design) fails a call once per dead connection, cleanly; then it works."""
+    """Pooled connections died with the old server. Once health is SERVING again, a pool that is
+    not pinged on checkout (the audit writer's, by design) fails a call once per dead
+    connection, cleanly; then it works."""
     load.start()
     time.sleep(WARM_UP_S)
     load.stop()
     drill_pg.stop()
     drill_pg.start()
+    serving_again(stack)  # the health ping has a connection of its own: the pools' stay stale
     after = Load(stack, token_for)
     after.start()
     time.sleep(WARM_UP_S)

@@ -19,7 +19,7 @@ from runtime.auth import TokenVerifier
 from runtime.db import Database
 from runtime.grpc_server import Running, ServiceSpec, start
 from runtime.health import LIVENESS, HealthSettings
-from runtime.pgserver import free_port
+from runtime.pgserver import LocalPostgres, free_port
 from runtime.settings import AuthSettings, SettingsError
 
 SERVICE = "t.Thing"
@@ -124,6 +124,26 @@ async def test_the_ping_answers_from_a_live_database_outside_its_pool(
         async with db.transaction():  # the pool's one connection is busy
             await db.ping(2.0)
             await db.ping(2.0)  # the same connection again
+    finally:
+        await db.dispose()
+
+
+async def test_a_ping_whose_connection_the_server_ended_connects_again_at_once(
+    db_urls: dict[str, str], pg_server: LocalPostgres
+) -> None:
+    """A restarted PostgreSQL ends every session, the ping's own too: the first ping after it
+    answers from a new connection, so health never reads NOT_SERVING for a database that is
+    back (round robin would skip the replica for a whole health period)."""
+    db = Database.connect(db_urls["ops"])
+    try:
+        await db.ping(2.0)
+        assert db._pinger is not None
+        pid = db._pinger.info.backend_pid
+        with psycopg.connect(pg_server.url(), autocommit=True) as admin:
+            ended = admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()
+        assert ended == (True,)
+        await db.ping(2.0)
+        assert db._pinger.info.backend_pid != pid
     finally:
         await db.dispose()
 
