@@ -13,6 +13,7 @@ import psycopg
 
 from runtime.stack import Stack
 from tests.drills.acks import Acks
+from tests.drills.load import RECOVERY_TIMEOUT_S
 
 OUTBOXES = ("agent.outbox", "ops.outbox", "export.outbox")
 DRAIN_TIMEOUT_S = 75.0  # generous: a refused batch backs off up to 30 s (runtime.relay)
@@ -126,11 +127,24 @@ class Ledger:
         assert count == last + 1, f"audit.records has gaps: {count} records, last seq {last}"
 
     def assert_log_verifies(self) -> None:
+        # As an operator would, once the gateway says it is ready: right after a restart its
+        # channel may still be waiting out the reconnect delay and answer a clean 503.
+        wait_ready(self._stack)
         reply = httpx.post(
             f"{self._stack.gateway_url()}/audit/verify", headers=self._headers, timeout=60
         )
         assert reply.status_code == 200, reply.text
         assert reply.json()["ok"] is True, reply.json()
+
+
+def wait_ready(stack: Stack) -> float:
+    """When the gateway's /readyz says 200 again: every peer's health SERVING, as its channels
+    see it; fails after RECOVERY_TIMEOUT_S."""
+    deadline = time.monotonic() + RECOVERY_TIMEOUT_S
+    while httpx.get(f"{stack.gateway_url()}/readyz", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline, f"the gateway not ready within {RECOVERY_TIMEOUT_S} s"
+        time.sleep(0.05)
+    return time.monotonic()
 
 
 def _owned_ids(acks: Acks) -> dict[str, list[str]]:

@@ -12,28 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import httpx
-
 from runtime.pgserver import LocalPostgres
 from runtime.stack import Stack
 from tests.drills.acks import key_refused
-from tests.drills.ledger import Ledger
-from tests.drills.load import RECOVERY_TIMEOUT_S, TIMEOUT_S, Load, wait_for_progress
+from tests.drills.ledger import Ledger, wait_ready
+from tests.drills.load import TIMEOUT_S, Load, wait_for_progress
 
 RESTART_AFTER_S = 2.0
 OUTAGE_S = 3.0
 WARM_UP_S = 2.0
 STALE_FAILURES_AT_MOST = 5  # a few unpinged pooled connections, each failing one call
-
-
-def serving_again(stack: Stack) -> float:
-    """When the gateway's /readyz says 200 again: every peer's health SERVING, as its channels
-    see it."""
-    deadline = time.monotonic() + RECOVERY_TIMEOUT_S
-    while httpx.get(f"{stack.gateway_url()}/readyz", timeout=5).status_code != 200:
-        assert time.monotonic() < deadline, f"not ready {RECOVERY_TIMEOUT_S} s after PostgreSQL"
-        time.sleep(0.05)
-    return time.monotonic()
 
 
 def test_postgres_restarted_under_load_loses_nothing_and_fails_cleanly_meanwhile(
@@ -46,7 +34,7 @@ def test_postgres_restarted_under_load_loses_nothing_and_fails_cleanly_meanwhile
     time.sleep(OUTAGE_S)
     before = load.progress()
     drill_pg.start()
-    back = serving_again(stack)
+    back = wait_ready(stack)
     wait_for_progress(load, before)
     load.stop()
 
@@ -73,7 +61,7 @@ def test_after_a_quiet_postgres_restart_the_work_resumes_at_once(
     load.stop()
     drill_pg.stop()
     drill_pg.start()
-    serving_again(stack)  # the health ping has a connection of its own: the pools' stay stale
+    wait_ready(stack)  # the health ping has a connection of its own: the pools' stay stale
     after = Load(stack, token_for)
     after.start()
     time.sleep(WARM_UP_S)
