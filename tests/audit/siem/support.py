@@ -23,7 +23,7 @@ from services.audit.siem.domain.batches import Position
 from services.audit.siem.settings import DEFAULT_FORMAT, Destination
 from services.audit.siem.workers.forwarder import Forwarder
 from services.audit.siem.workers.lag import LagBoard
-from tests.audit.factories import events
+from tests.audit.factories import event, events
 from tests.audit.logs import running_log
 from tests.audit.siem.certs import make_pki
 from tests.audit.siem.rsyslog import receiver
@@ -97,6 +97,26 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within_s: 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not within {within_s} s: {what}")
         await asyncio.sleep(0.05)
+
+
+async def five_records_and_their_checkpoint_forwarded(
+    db: Database, target: Destination
+) -> tuple[list[int], int]:
+    """Appends five records (the first with a target that needs quoting in every format), lets
+    `target`'s forwarder run until its cursor covers them and their checkpoint with nothing
+    lagging, and returns their seqs and the checkpoint's size."""
+    start = await start_at_head(db, target.name)
+    async with audit_log(db) as log:
+        seqs = await append(log, [event(target='desk "fx]\\eu'), *events(4)])
+    (size,) = await checkpoint_sizes(db, after=start.checkpoint_size)
+    async with forwarding(db, target) as board:
+
+        async def confirmed() -> bool:
+            return await cursor_of(db, target.name) == Position(seqs[-1], size)
+
+        await eventually(confirmed, "the cursor reaches the last record and checkpoint")
+    assert board.snapshot() == {target.name: 0}
+    return seqs, size
 
 
 async def three_records_arrive_over_mutual_tls(

@@ -14,17 +14,17 @@ from runtime.db import Database
 from services.audit.siem.clients.formats import formatter_for
 from services.audit.siem.clients.relp import Refused, RelpLink
 from services.audit.siem.domain.batches import Position
-from tests.audit.factories import event, events
+from tests.audit.factories import events
 from tests.audit.siem.certs import make_pki
 from tests.audit.siem.fake_relp import RSYSLOG_OFFERS, fake_relp
 from tests.audit.siem.rsyslog import receiver
 from tests.audit.siem.support import (
     append,
     audit_log,
-    checkpoint_sizes,
     cursor_of,
     destination,
     eventually,
+    five_records_and_their_checkpoint_forwarded,
     forwarding,
     records,
     start_at_head,
@@ -38,17 +38,7 @@ async def test_records_and_their_checkpoint_reach_rsyslog_over_relp_as_over_tcp(
 ) -> None:
     with receiver(tmp_path / "rsyslog", relp=True) as syslog:
         target = destination("relp", host="127.0.0.1", port=syslog.port, format=format)
-        start = await start_at_head(live_db, target.name)
-        async with audit_log(live_db) as log:
-            seqs = await append(log, [event(target='desk "fx]\\eu'), *events(4)])
-        (size,) = await checkpoint_sizes(live_db, after=start.checkpoint_size)
-        async with forwarding(live_db, target) as board:
-
-            async def confirmed() -> bool:
-                return await cursor_of(live_db, target.name) == Position(seqs[-1], size)
-
-            await eventually(confirmed, "the cursor reaches the last record and checkpoint")
-        assert board.snapshot() == {target.name: 0}
+        seqs, _ = await five_records_and_their_checkpoint_forwarded(live_db, target)
         sent = [formatter_for(target).record(r).decode() for r in await records(live_db, seqs)]
         raw = [message["rawmsg"] for message in syslog.messages()]
         assert raw[: len(sent)] == sent, "every record, byte for byte, in order"

@@ -10,7 +10,7 @@ from runtime.db import Database
 from services.audit.log.service.log import AuditLog
 from services.audit.siem.clients.formats import formatter_for
 from services.audit.siem.domain.batches import Position
-from tests.audit.factories import event, events
+from tests.audit.factories import events
 from tests.audit.siem.rsyslog import receiver
 from tests.audit.siem.support import (
     append,
@@ -19,6 +19,7 @@ from tests.audit.siem.support import (
     cursor_of,
     destination,
     eventually,
+    five_records_and_their_checkpoint_forwarded,
     forwarding,
     records,
     start_at_head,
@@ -44,17 +45,7 @@ async def test_records_and_their_checkpoint_reach_rsyslog_over_tcp_with_the_audi
 ) -> None:
     with receiver(tmp_path / "rsyslog") as syslog:
         target = destination("tcp", host="127.0.0.1", port=syslog.port)
-        start = await start_at_head(live_db, target.name)
-        async with audit_log(live_db) as log:
-            seqs = await append(log, [event(target='desk "fx]\\eu'), *events(4)])
-        (size,) = await checkpoint_sizes(live_db, after=start.checkpoint_size)
-        async with forwarding(live_db, target) as board:
-
-            async def confirmed() -> bool:
-                return await cursor_of(live_db, target.name) == Position(seqs[-1], size)
-
-            await eventually(confirmed, "the cursor reaches the last record and checkpoint")
-        assert board.snapshot() == {target.name: 0}
+        seqs, size = await five_records_and_their_checkpoint_forwarded(live_db, target)
         by_seq = {int(audit_fields(m)["seq"]): m for m in received(syslog, "audit")}
         for record in await records(live_db, seqs):
             message = by_seq[record.seq]
