@@ -105,8 +105,12 @@ class Health:
                 sent = status
                 yield health_pb2.HealthCheckResponse(status=status)
                 continue  # it may have changed while this was being sent
+            if self._stopping:
+                # NOT_SERVING was the last word: the stream ends cleanly, so the graceful stop
+                # need not wait out its grace for the watchers and cancel them.
+                return
             async with self._changed:  # statuses change under this lock: none is missed
-                if self._status.get(request.service, UNKNOWN) == sent:
+                if self._status.get(request.service, UNKNOWN) == sent and not self._stopping:
                     await self._changed.wait()
 
     async def set(self, service: str, status: int) -> None:
@@ -116,11 +120,10 @@ class Health:
 
     async def enter_graceful_shutdown(self) -> None:
         """Every status NOT_SERVING, for good."""
-        if self._stopping:
-            return
-        self._stopping = True
-        for service in list(self._status):
-            await self._set(service, NOT_SERVING)
+        async with self._changed:  # all at once: a watcher seeing the stop sees NOT_SERVING
+            self._stopping = True
+            self._status = dict.fromkeys(self._status, NOT_SERVING)
+            self._changed.notify_all()
 
     async def _set(self, service: str, status: int) -> None:
         async with self._changed:
