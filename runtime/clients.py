@@ -14,10 +14,12 @@ from runtime.grpc_server import MAX_MESSAGE_BYTES
 from runtime.settings import SettingsError
 from runtime.tls import TlsFiles
 
+KEEPALIVE_S = 30.0
 OPTIONS = (
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", 30_000),
+    # No more often than servers allow (runtime.grpc_server.MIN_PING_INTERVAL_S).
+    ("grpc.keepalive_time_ms", int(KEEPALIVE_S * 1000)),
     # gRPC's own reconnect backoff grows to 120 s by default, and while it waits every call
     # fails at once: a peer back after a minute's outage would stay unreachable for up to two
     # more. Capped, a restarted service is reached again within a few seconds.

@@ -31,6 +31,7 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # fits, a caller padding headers to make the server buffer them does not.
 MAX_METADATA_BYTES = 16 * 1024
 GRACE_S = 10.0
+SETTLE_S = 1.0
 # Connections end (gracefully: GOAWAY, calls in flight finish) at this age, so that a client of
 # a name resolving to replicas (dns:///, a Kubernetes headless Service) resolves it again and
 # spreads over the replicas added since: gRPC resolves a name again only when a connection ends.
@@ -38,6 +39,11 @@ MAX_CONNECTION_AGE_S = 300.0
 # How long calls in flight on an aged connection may still run: the longest default deadline
 # (TRADEOPS_LONG_RPC_TIMEOUT_S) and a margin.
 MAX_CONNECTION_AGE_GRACE_S = 330.0
+# Clients ping an open connection every KEEPALIVE_S (runtime.clients) to find a dead peer; a
+# server allows pings no closer than this and, past two that are, ends the connection
+# ("too_many_pings"), failing every call on it. gRPC's own floor is 5 minutes: with round robin
+# keeping a health Watch open on each connection, clients were cut off every minute or two.
+MIN_PING_INTERVAL_S = 10.0
 
 Worker = Callable[[], Coroutine[Any, Any, None]]
 
@@ -121,6 +127,7 @@ async def start(
             ("grpc.so_reuseport", 0),
             ("grpc.max_connection_age_ms", int(MAX_CONNECTION_AGE_S * 1000)),
             ("grpc.max_connection_age_grace_ms", int(MAX_CONNECTION_AGE_GRACE_S * 1000)),
+            ("grpc.http2.min_ping_interval_without_data_ms", int(MIN_PING_INTERVAL_S * 1000)),
         ],
     )
     spec.register(server)
@@ -157,3 +164,13 @@ async def serve_until_signalled(running: Running) -> None:
     await stop.wait()
     log.info("draining in-flight calls")
     await running.stop()
+    await _settle(SETTLE_S)
+
+
+async def _settle(timeout_s: float) -> None:
+    """Waits (a bounded while) for the loop's other tasks to end. The server stops once its
+    calls ended in gRPC's core, which can be before the tasks running them have seen it: the
+    process's exit would cancel those tasks, and gRPC reports each as an unhandled error."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        await asyncio.wait(others, timeout=timeout_s)
