@@ -52,7 +52,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sender.cancel()
         await refusals.drain()
         await peers.close()
-        collector.unsettle()
 
 
 def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None = None) -> FastAPI:
