@@ -4,6 +4,8 @@ chain's own redaction records, which alone excuse a missing payload."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,3 +34,18 @@ async def redacted_in_chain(session: AsyncSession, upto: int, action: str) -> se
     )
     targets = (row.target.removeprefix("record/") for row in rows)
     return {int(seq) for seq in targets if seq.isdigit()}
+
+
+async def named_in_chain(session: AsyncSession, seqs: Collection[int], action: str) -> set[int]:
+    """Which of `seqs` the log's own redaction records name, wherever in the log they lie (one
+    lookup by target, however long the log)."""
+    if not seqs:
+        return set()
+    rows = await session.execute(
+        select(records.c.target).where(
+            records.c.target.in_([f"record/{seq}" for seq in seqs]),
+            records.c.action == action,
+            records.c.source == "audit",
+        )
+    )
+    return {int(row.target.removeprefix("record/")) for row in rows}

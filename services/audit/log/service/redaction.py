@@ -4,6 +4,10 @@ says who and why, and the act itself is an audit event, which is what verificati
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from runtime.auth import Principal
 from runtime.errors import Conflict, InvalidArgument, NotFound
 from services.audit.log.domain.records import Record
@@ -35,3 +39,9 @@ async def redacted_seqs(log: AuditLog, upto: int) -> set[int]:
     """The seqs whose payload the chain's records below `upto` allow to be missing."""
     async with log.db.transaction() as session:
         return await redactions.redacted_in_chain(session, upto, REDACTED)
+
+
+async def redacted_among(session: AsyncSession, seqs: Collection[int]) -> set[int]:
+    """Which of `seqs` the chain's redaction records name, at any seq: a redaction made during a
+    verification is recorded beyond the head that run checks (the next run checks it)."""
+    return await redactions.named_in_chain(session, seqs, REDACTED)
