@@ -62,10 +62,15 @@ class ApiError(HTTPException):
     """An HTTP error with a machine-readable code, raised by the gateway's own checks."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        fields: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(status, message, dict(headers) if headers else None)
-        self.code = code
+        self.code, self.fields = code, fields
 
 
 def error_response(
@@ -89,7 +94,9 @@ async def on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = getattr(exc, "code", None) or HTTPStatus(exc.status_code).name
-    return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+    fields = getattr(exc, "fields", None)
+    extra = {"fields": fields} if fields else {}
+    return error_response(exc.status_code, code, str(exc.detail), exc.headers, **extra)
 
 
 async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:

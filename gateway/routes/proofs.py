@@ -11,10 +11,11 @@ from fastapi.responses import PlainTextResponse
 from gateway.bodies.base import MAX_INT64
 from gateway.bodies.proofs import ConsistencyQuery, InclusionQuery
 from gateway.deps import Json, Rpc, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 
 LATEST = 0  # GetCheckpoint's "the latest one"
 
