@@ -106,6 +106,12 @@ async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "INVALID_ARGUMENT", message, fields=fields)
 
 
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: JSON like every other error, instead of Starlette's plain-text 500. Starlette
+    raises the exception on after this answer, so the server logs it."""
+    return error_response(500, "INTERNAL", "the gateway failed; the error is logged")
+
+
 def _describe(error: Mapping[str, Any]) -> dict[str, str]:
     location: Sequence[str | int] = error.get("loc", ())
     if error.get("type") == "json_invalid":
@@ -118,3 +124,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(grpc.aio.AioRpcError, on_rpc_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(Exception, on_unexpected)
