@@ -13,7 +13,8 @@ A protected request meets, in this order, each answered before the next is looke
 2. 401 no or bad token; 403 no role the route admits;
 3. 413 body over the limit, as it is read (gateway.limits); a route that takes no body
    never reads one, whatever its size;
-4. 422 body not UTF-8, not JSON, or not what the route takes (one error shape, field `body`);
+4. 422 body not UTF-8 or not JSON; then 422 naming every path, query or body value that is
+   not what the route takes;
 5. the route's own checks and the service's answer.
 
 A JSON body must be UTF-8 (RFC 8259): FastAPI leaves the decoding to `json.loads`, which also
