@@ -18,6 +18,7 @@ from gateway import errors, routes
 from gateway.access_log import QUIET_PATHS, AccessLog
 from gateway.deps import document_idempotency
 from gateway.limits import BodyLimit
+from gateway.paths import PathMethods
 from gateway.peers import Peers
 from gateway.rbac import authorize, document
 from gateway.refusals import RefusalReporter
@@ -66,6 +67,7 @@ def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings.auth)
     errors.install(app)
+    app.add_middleware(PathMethods, routes=app.routes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # Added after BodyLimit, so outside it (a refused body is logged too), and inside the
     # request's span, which FastAPI's telemetry opens around the whole app: each line carries

@@ -23,9 +23,15 @@ bearer_scheme = HTTPBearer(
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
+# The scope key of the caller gateway.guard admitted before the body was read.
+ADMITTED = "gateway.admitted"
+
 
 async def authenticate(request: Request, credentials: Credentials) -> Principal:
     # async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
+    admitted: Principal | None = request.scope.get(ADMITTED)
+    if admitted is not None:
+        return admitted
     if credentials is None:
         report_refusal(request, None, 401, "missing bearer token")
         raise _unauthenticated("missing bearer token", 'Bearer realm="tradeops"')

@@ -62,10 +62,15 @@ class ApiError(HTTPException):
     """An HTTP error with a machine-readable code, raised by the gateway's own checks."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        fields: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(status, message, dict(headers) if headers else None)
-        self.code = code
+        self.code, self.fields = code, fields
 
 
 def error_response(
@@ -89,7 +94,9 @@ async def on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = getattr(exc, "code", None) or HTTPStatus(exc.status_code).name
-    return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+    fields = getattr(exc, "fields", None)
+    extra = {"fields": fields} if fields else {}
+    return error_response(exc.status_code, code, str(exc.detail), exc.headers, **extra)
 
 
 async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -97,6 +104,12 @@ async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     fields = [_describe(error) for error in exc.errors()]
     message = "invalid request: " + "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
     return error_response(422, "INVALID_ARGUMENT", message, fields=fields)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: JSON like every other error, instead of Starlette's plain-text 500. Starlette
+    raises the exception on after this answer, so the server logs it."""
+    return error_response(500, "INTERNAL", "the gateway failed; the error is logged")
 
 
 def _describe(error: Mapping[str, Any]) -> dict[str, str]:
@@ -111,3 +124,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(grpc.aio.AioRpcError, on_rpc_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(Exception, on_unexpected)

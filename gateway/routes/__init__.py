@@ -1,4 +1,5 @@
-"""The REST routes, one module per area. PROTECTED routers need a token and an RBAC entry."""
+"""The REST routes, one module per area. PROTECTED routers need a token and an RBAC entry, and
+build their routes as gateway.guard.GuardedRoute, so both are checked before a body is read."""
 
 from __future__ import annotations
 

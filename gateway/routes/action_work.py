@@ -16,10 +16,13 @@ from gateway.bodies.actions import (
     NewComment,
 )
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
-router = APIRouter(prefix="/agent/ops/actions/{action_id}", tags=["actions"])
+router = APIRouter(
+    prefix="/agent/ops/actions/{action_id}", tags=["actions"], route_class=GuardedRoute
+)
 
 
 @router.post("/assign", response_model=json_of(pb.Action))

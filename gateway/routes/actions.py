@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.actions import ActionQuery, Cancellation, NewParameters, Vote
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
-router = APIRouter(prefix="/agent/ops/actions", tags=["actions"])
+router = APIRouter(prefix="/agent/ops/actions", tags=["actions"], route_class=GuardedRoute)
 
 
 @router.get("", response_model=json_of(pb.ListActionsResponse))

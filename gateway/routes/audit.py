@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query
 from gateway.bodies.audit import RecordQuery, Redaction
 from gateway.bodies.base import MAX_INT64
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.audit.v1 import audit_service_pb2 as pb
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 
 
 @router.get("/records", response_model=json_of(pb.ListRecordsResponse))

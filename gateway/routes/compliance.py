@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.compliance import AuditWindow, ChecksRun, RecentLimit, ResultQuery
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.agent.v1 import compliance_service_pb2 as pb
 
-router = APIRouter(prefix="/agent", tags=["compliance"])
+router = APIRouter(prefix="/agent", tags=["compliance"], route_class=GuardedRoute)
 
 
 @router.post("/compliance/run", status_code=201, response_model=json_of(pb.ComplianceRun))

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Header, Query, Response
 
 from gateway.bodies.exports import ExportQuery, NewExport, Redelivery, ScheduleBody, VerifyMany
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.export.v1 import export_service_pb2 as pb
 
-router = APIRouter(prefix="/exports", tags=["exports"])
+router = APIRouter(prefix="/exports", tags=["exports"], route_class=GuardedRoute)
 
 IdempotencyKey = Annotated[
     str | None,

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.incidents import DecisionQuery, IncidentQuery, NewIncident
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
-router = APIRouter(tags=["incidents"])
+router = APIRouter(tags=["incidents"], route_class=GuardedRoute)
 
 
 @router.post("/incidents", status_code=201, response_model=json_of(pb.Incident))

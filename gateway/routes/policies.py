@@ -16,10 +16,11 @@ from gateway.bodies.policies import (
     PolicyQuery,
 )
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
 
-router = APIRouter(prefix="/agent/ops", tags=["policies"])
+router = APIRouter(prefix="/agent/ops", tags=["policies"], route_class=GuardedRoute)
 
 PolicyId = Annotated[
     str, Path(min_length=1, max_length=64, pattern=POLICY_ID, examples=["kill-switch"])

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.probes import ProbeBody, ProbeLimit
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
-router = APIRouter(prefix="/probes", tags=["probes"])
+router = APIRouter(prefix="/probes", tags=["probes"], route_class=GuardedRoute)
 
 
 @router.get("", response_model=json_of(pb.ListProbesResponse))

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.remediation import ExecutionQuery
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.agent.v1 import remediation_service_pb2 as pb
 
-router = APIRouter(prefix="/agent", tags=["remediation"])
+router = APIRouter(prefix="/agent", tags=["remediation"], route_class=GuardedRoute)
 
 
 @router.post("/remediation/{decision_id}/plan", response_model=json_of(pb.RemediationPlan))

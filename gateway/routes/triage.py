@@ -17,10 +17,11 @@ from gateway.bodies.triage import (
     TriageRequest,
 )
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.agent.v1 import agent_service_pb2 as pb
 
-router = APIRouter(prefix="/agent", tags=["triage"])
+router = APIRouter(prefix="/agent", tags=["triage"], route_class=GuardedRoute)
 
 Version = Annotated[int, Path(ge=0, le=2**31 - 1, description="0: the active version")]
 

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 
 from gateway.bodies.triggers import DisableBody, FiringQuery, TriggerBody, VersionQuery
 from gateway.deps import Json, RpcDep, as_json
+from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 
-router = APIRouter(tags=["triggers"])
+router = APIRouter(tags=["triggers"], route_class=GuardedRoute)
 
 
 @router.get("/triggers", response_model=json_of(pb.ListTriggersResponse))

@@ -122,6 +122,7 @@ async def test_replaying_an_unknown_decision_is_not_found(
         (version_two(version=3), "skip", Conflict, "version must be 2"),
         (version_two(version=1), "again", Conflict, "version must be 2"),
         ('{"name": "x"', "broken", InvalidArgument, "not a valid rule set"),
+        ('{"version": 2}', "empty", InvalidArgument, "refused: a rule set: 'rules' is missing"),
         (version_two().replace('"P1"', '"P0"', 1), "typo", InvalidArgument, "severity 'P0'"),
         (version_two(), "  ", InvalidArgument, "a reason"),
     ],

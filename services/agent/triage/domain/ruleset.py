@@ -23,6 +23,16 @@ from services.agent.triage.domain.decisions import (
     RuleSet,
 )
 from services.agent.triage.domain.kinds import Kind, KindError, check_name, parse_kinds
+from services.agent.triage.domain.rule_fields import (
+    RuleSetError as RuleSetError,  # where callers have always found it
+)
+from services.agent.triage.domain.rule_fields import (
+    a_list,
+    a_number,
+    an_object,
+    choice,
+    text,
+)
 
 BASELINE = Path(__file__).resolve().parent.parent / "rules" / "baseline.json"
 
@@ -39,27 +49,27 @@ class StoredRuleSet:
     created_at: datetime
 
 
-class RuleSetError(ValueError):
-    """The document is malformed; the message names the first problem."""
-
-
 def load_rule_set(path: Path = BASELINE) -> RuleSet:
     return parse_rule_set(path.read_bytes())
 
 
 def parse_rule_set(raw: bytes) -> RuleSet:
+    """Raises RuleSetError naming the first problem (rule_fields reads every value)."""
     try:
         doc = json.loads(raw)
-        return _rule_set(doc, raw)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        if isinstance(exc, RuleSetError | KindError):
-            raise RuleSetError(str(exc)) from None
-        raise RuleSetError(f"not a valid rule set: {type(exc).__name__}: {exc}") from None
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise RuleSetError(f"not a valid rule set: {exc}") from None
+    try:
+        return _rule_set(an_object(doc, "a rule set"), raw)
+    except KindError as exc:
+        raise RuleSetError(str(exc)) from None
 
 
 def _rule_set(doc: dict[str, Any], raw: bytes) -> RuleSet:
-    features = {name: _ratio(name, item) for name, item in doc.get("features", {}).items()}
-    rules = tuple(_rule(item) for item in doc["rules"])
+    declared = an_object(doc.get("features", {}), "features")
+    features = {name: _ratio(name, item) for name, item in declared.items()}
+    listed = a_list(doc, "rules", "a rule set")
+    rules = tuple(_rule(an_object(item, f"rule #{n}"), n) for n, item in enumerate(listed, 1))
     if len({rule.id for rule in rules}) != len(rules):
         raise RuleSetError("rule ids must be unique")
     kinds = parse_kinds(doc["kinds"]) if "kinds" in doc else _derived(rules, features)
@@ -69,11 +79,11 @@ def _rule_set(doc: dict[str, Any], raw: bytes) -> RuleSet:
         raise RuleSetError("'version' must be a positive integer")
     digest = hashlib.sha256(raw).hexdigest()
     return RuleSet(
-        name=_text(doc, "name"),
+        name=text(doc, "name", "a rule set"),
         version=version,
         digest=digest[:12],
         rules=rules,
-        fallback=_fallback(doc.get("fallback", {})),
+        fallback=_fallback(an_object(doc.get("fallback", {}), "fallback")),
         features=features,
         sha256=digest,
         kinds=kinds,
@@ -116,37 +126,40 @@ def _rules_declared(
             )
 
 
-def _ratio(name: str, item: dict[str, Any]) -> Ratio:
-    parts = item.get("ratio")
+def _ratio(name: str, item: Any) -> Ratio:
+    parts = an_object(item, f"feature {name!r}").get("ratio")
     if not isinstance(parts, list) or len(parts) != 2 or not all(isinstance(p, str) for p in parts):
         raise RuleSetError(f"feature {name!r}: 'ratio' must name two metrics")
     return Ratio(parts[0], parts[1])
 
 
 def _fallback(item: dict[str, Any]) -> Fallback:
-    default = Fallback()
+    default, where = Fallback(), "fallback"
     return Fallback(
-        severity=_choice(item, "severity", SEVERITIES) if "severity" in item else default.severity,
-        category=_text(item, "category") if "category" in item else default.category,
-        confidence=float(item.get("confidence", default.confidence)),
+        severity=choice(item, "severity", SEVERITIES, where)
+        if "severity" in item
+        else default.severity,
+        category=text(item, "category", where) if "category" in item else default.category,
+        confidence=a_number(item, "confidence", where, default.confidence),
     )
 
 
-def _rule(item: dict[str, Any]) -> Rule:
+def _rule(item: dict[str, Any], n: int) -> Rule:
+    where = f"rule {text(item, 'id', f'rule #{n}')}"
     rule = Rule(
-        id=_text(item, "id"),
-        kind=_text(item, "kind"),
-        metric=item.get("metric"),
+        id=text(item, "id", where),
+        kind=text(item, "kind", where),
+        metric=None if item.get("metric") is None else text(item, "metric", where),
         comparison=item.get("comparison"),
-        threshold=None if item.get("threshold") is None else float(item["threshold"]),
-        severity=_choice(item, "severity", SEVERITIES),
-        category=_text(item, "category"),
-        confidence=float(item["confidence"]),
-        explanation=_text(item, "explanation"),
-        recommendation=_recommendation(item.get("recommendation")),
+        threshold=None if item.get("threshold") is None else a_number(item, "threshold", where),
+        severity=choice(item, "severity", SEVERITIES, where),
+        category=text(item, "category", where),
+        confidence=a_number(item, "confidence", where),
+        explanation=text(item, "explanation", where),
+        recommendation=_recommendation(item.get("recommendation"), where),
     )
     if rule.metric is not None:
-        _choice(item, "comparison", tuple(COMPARISONS))
+        choice(item, "comparison", tuple(COMPARISONS), where)
         if rule.threshold is None or not math.isfinite(rule.threshold):
             raise RuleSetError(f"rule {rule.id}: a metric rule needs a finite threshold")
     if not 0.0 <= rule.confidence <= 1.0:
@@ -154,29 +167,18 @@ def _rule(item: dict[str, Any]) -> Rule:
     return rule
 
 
-def _recommendation(item: dict[str, Any] | None) -> Recommendation | None:
+def _recommendation(item: Any, where: str) -> Recommendation | None:
     if item is None:
         return None
+    where = f"{where}: recommendation"
+    item = an_object(item, where)
+    parameters = an_object(item.get("parameters", {}), f"{where}: 'parameters'")
     return Recommendation(
-        action=_text(item, "action"),
-        risk=_choice(item, "risk", RISKS),
-        parameters=dict(item.get("parameters", {})),
-        rationale=_text(item, "rationale"),
+        action=text(item, "action", where),
+        risk=choice(item, "risk", RISKS, where),
+        parameters=dict(parameters),
+        rationale=text(item, "rationale", where),
     )
-
-
-def _text(item: dict[str, Any], key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise RuleSetError(f"{key!r} must be a non-empty string in {item.get('id', item)}")
-    return value
-
-
-def _choice(item: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
-    value = _text(item, key)
-    if value not in allowed:
-        raise RuleSetError(f"{key} {value!r} is not one of {', '.join(allowed)}")
-    return value
 
 
 def stored_version(
