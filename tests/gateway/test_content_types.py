@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from gateway.rbac import RBAC
 from runtime.auth import ROLES
 from tests.gateway.conftest import Gateway
-from tests.gateway.test_rbac import BODIES, QUERIES, concrete, openapi_routes
+from tests.gateway.test_rbac import call, openapi_routes
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 
 NOTE = "/audit/checkpoints/latest.txt"
@@ -68,13 +68,7 @@ async def test_every_operation_answers_in_a_content_type_it_declares(gateway: Ga
         outsiders = sorted(set(ROLES) - allowed)
         attempts = [gateway.auth(sorted(allowed)[0]), {}, gateway.auth(*outsiders[:1])]
         for headers in attempts[: 3 if outsiders else 2]:
-            response = await gateway.client.request(
-                method,
-                concrete(path),
-                params=QUERIES.get((method, path)),
-                json=BODIES.get((method, path)),
-                headers=headers,
-            )
+            response = await call(gateway, method, path, headers)
             assert_declared(doc, method, path, response)
             seen.add((response.status_code, response.headers.get("content-type")))
     # The walk met successes, refusals and the plain-text note.

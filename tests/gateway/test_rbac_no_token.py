@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from gateway.rbac import PUBLIC
 from tests.gateway.conftest import Gateway
-from tests.gateway.test_rbac import BODIES, QUERIES, concrete, openapi_routes
+from tests.gateway.test_rbac import call, openapi_routes
 
 
 async def test_every_protected_route_refuses_a_missing_or_bad_token(gateway: Gateway) -> None:
     forged = gateway.auth("admin")["Authorization"] + "x"
     for method, path in sorted(openapi_routes(gateway) - PUBLIC):
         for headers in ({}, {"Authorization": forged}, {"Authorization": "Basic YTpi"}):
-            response = await gateway.client.request(
-                method,
-                concrete(path),
-                params=QUERIES.get((method, path)),
-                json=BODIES.get((method, path)),
-                headers=headers,
-            )
+            response = await call(gateway, method, path, headers)
             assert response.status_code == 401, (method, path, headers, response.text)
             assert response.headers["www-authenticate"].startswith("Bearer")
     assert gateway.recorder.calls == []
