@@ -16,6 +16,7 @@ from starlette.types import Scope
 
 from gateway import errors, routes
 from gateway.access_log import QUIET_PATHS, AccessLog
+from gateway.contract import complete
 from gateway.deps import document_idempotency
 from gateway.limits import BodyLimit
 from gateway.peers import Peers
@@ -101,8 +102,10 @@ def _quiet(scope: Scope) -> bool:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table
-    and the schemas of the replies (gateway.rest_schema)."""
+    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table,
+    the schemas of the replies (gateway.rest_schema), and its errors, examples and rules
+    (gateway.contract)."""
     if app.openapi_schema is None:
-        app.openapi_schema = add_components(document_idempotency(document(FastAPI.openapi(app))))
+        base = document_idempotency(document(FastAPI.openapi(app)))
+        app.openapi_schema = complete(add_components(base))
     return app.openapi_schema

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from uuid import UUID
 
 from pydantic import (
@@ -95,6 +96,39 @@ def _check_text(value: Any) -> None:
 
 class StrictModel(StorableText):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers(cls, data: Any) -> Any:
+        """JSON Schema's integer is any number without a fraction, so 59.0 is one: an integer
+        field takes it as 59 (strict parsing alone would refuse it)."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: _whole(value) if _takes_int(cls, key) else value for key, value in data.items()
+        }
+
+
+def _takes_int(model: type[BaseModel], name: Any) -> bool:
+    field = model.model_fields.get(name) if isinstance(name, str) else None
+    if field is None:
+        return False
+    kinds = get_args(field.annotation) if get_origin(field.annotation) in (Union, UnionType) else ()
+    return int in {get_args(kind)[0] if get_args(kind) else kind for kind in kinds} or (
+        field.annotation is int
+    )
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT64:
+        return int(value)
+    return value
+
+
+def example(body: dict[str, Any]) -> ConfigDict:
+    """A model's example request body, in the document as its schema's `examples`; the tests
+    send each to its routes, so it is one they accept."""
+    return ConfigDict(json_schema_extra={"examples": [body]})
 
 
 def check_window(since: datetime | None, until: datetime | None) -> None:

@@ -7,13 +7,33 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from gateway.bodies.base import Metric, Name, PageSize, QueryModel, Rfc3339, StrictModel
+from gateway.bodies.base import (
+    Metric,
+    Name,
+    PageSize,
+    QueryModel,
+    Rfc3339,
+    StrictModel,
+    example,
+)
 from runtime.proto_time import timestamp
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.common.v1 import common_pb2
 
+INCIDENT = {
+    "source": "md-gateway-ny4",
+    "kind": "market_data_latency",
+    "desk": "equities",
+    "subject": "XNAS-ITCH",
+    "summary": "ITCH feed 850 ms behind the consolidated tape",
+    "metrics": {"latency_ms": 850},
+    "venue": "XNAS",
+}
+
 
 class NewIncident(StrictModel):
+    model_config = example(INCIDENT)
+
     source: Name = Field(examples=["md-gateway-ny4"])
     kind: Annotated[str, Field(min_length=1, max_length=64, examples=["market_data_latency"])]
     desk: Annotated[str, Field(max_length=64)] = ""

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from gateway.bodies.base import Metric, QueryModel, StrictModel
+from gateway.bodies.base import Metric, QueryModel, StrictModel, example
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 Text = Annotated[str, Field(max_length=2000)]
@@ -58,6 +58,23 @@ class IncidentBody(StrictModel):
 
 
 class ProbeBody(StrictModel):
+    model_config = example(
+        {
+            "name": "itch-lag",
+            "url": "http://md-gateway-ny4:9100/metrics",
+            "reading": {"type": "prometheus", "metric": "feed_lag_ms", "labels": {"feed": "ITCH"}},
+            "rule": {"type": "threshold", "op": ">", "value": 500},
+            "interval_s": 30,
+            "timeout_s": 2,
+            "incident": {
+                "kind": "market_data_latency",
+                "subject": "XNAS-ITCH",
+                "summary": "the ITCH feed lags",
+                "value_metric": "latency_ms",
+            },
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
     url: Annotated[str, Field(min_length=1, max_length=2000)]
     description: Text = ""
