@@ -103,7 +103,7 @@ def _quiet(scope: Scope) -> bool:
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document (cached on the app) with each operation's roles from the RBAC table,
-    the schemas of the replies (gateway.rest_schema), and its errors, examples and rules
+    the schemas of the replies (gateway.rest_schema), and its errors, examples, rules and links
     (gateway.contract)."""
     if app.openapi_schema is None:
         base = document_idempotency(document(FastAPI.openapi(app)))
