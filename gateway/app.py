@@ -17,6 +17,8 @@ from starlette.types import Scope
 from gateway import errors, routes
 from gateway.access_log import QUIET_PATHS, AccessLog
 from gateway.contract import complete
+from gateway.contract.kinds import KindsOnFetch
+from gateway.contract.kinds import declare as declare_kinds
 from gateway.deps import document_idempotency
 from gateway.limits import BodyLimit
 from gateway.peers import Peers
@@ -72,6 +74,7 @@ def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None
     # request's span, which FastAPI's telemetry opens around the whole app: each line carries
     # its trace id.
     app.add_middleware(AccessLog)
+    app.add_middleware(KindsOnFetch, path=app.openapi_url or "")
     for router in routes.PROTECTED:
         app.include_router(
             router, dependencies=[Depends(authorize)], responses=errors.ERROR_RESPONSES
@@ -108,4 +111,4 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         base = document_idempotency(document(FastAPI.openapi(app)))
         app.openapi_schema = complete(add_components(base))
-    return app.openapi_schema
+    return declare_kinds(app.openapi_schema, getattr(app.state, "incident_kinds", ()))

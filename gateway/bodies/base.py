@@ -66,6 +66,22 @@ Metric = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+KIND_MARK = "x-incident-kind"  # gateway.contract.kinds lists the kinds in force here
+
+
+IncidentKind = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        examples=["market_data_latency"],
+        description="A kind the active rule set declares (GET /agent/rulesets/0); the agent also"
+        " takes one in capitals, or with - or a space for _",
+        json_schema_extra={KIND_MARK: True},
+    ),
+]
+
+
 class StorableText(BaseModel):
     """Refuses text a service could not store: JSON may escape a lone surrogate ("\\ud800"),
     which protobuf cannot encode, and NUL, which a Postgres text or jsonb value cannot hold."""

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from gateway.bodies.base import (
+    IncidentKind,
     Metric,
     Name,
     PageSize,
@@ -35,7 +36,7 @@ class NewIncident(StrictModel):
     model_config = example(INCIDENT)
 
     source: Name = Field(examples=["md-gateway-ny4"])
-    kind: Annotated[str, Field(min_length=1, max_length=64, examples=["market_data_latency"])]
+    kind: IncidentKind
     desk: Annotated[str, Field(max_length=64)] = ""
     subject: Annotated[str, Field(min_length=1, max_length=256, examples=["XNAS-ITCH"])]
     summary: Annotated[str, Field(max_length=4000)] = ""

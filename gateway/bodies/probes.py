@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from gateway.bodies.base import Metric, QueryModel, StrictModel, example
+from gateway.bodies.base import IncidentKind, Metric, QueryModel, StrictModel, example
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 Text = Annotated[str, Field(max_length=2000)]
@@ -49,7 +49,7 @@ class StalenessRule(StrictModel):
 
 
 class IncidentBody(StrictModel):
-    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: IncidentKind
     desk: Short = ""
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     summary: Annotated[str, Field(min_length=1, max_length=1000)]
