@@ -12,6 +12,11 @@ from tradeops.agent.v1 import probe_service_pb2 as pb
 Text = Annotated[str, Field(max_length=2000)]
 
 
+# What the agent takes (http or https, a host, a valid port, no blanks), in ASCII.
+PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+URL = rf"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:({PORT}))?([/?#][!-~]*)?$"
+
+
 Short = Annotated[str, Field(max_length=200)]
 
 
@@ -76,7 +81,7 @@ class ProbeBody(StrictModel):
     )
 
     name: Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    url: Annotated[str, Field(min_length=1, max_length=2000, pattern=URL)]
     description: Text = ""
     reading: Annotated[JsonReading | PrometheusReading, Field(discriminator="type")]
     rule: Annotated[ThresholdRule | StalenessRule, Field(discriminator="type")]

@@ -3,14 +3,15 @@ from the routes (after gateway.rest_schema has added the replies' schemas): each
 errors, derived from what it takes and who may call it (gateway.contract.errors); an example of
 each reply, written as the gateway writes replies (gateway.contract.examples); the text and
 number rules the request models enforce but JSON Schema cannot learn from pydantic
-(gateway.contract.rules); and links from each create to what uses what it made
-(gateway.contract.links)."""
+(gateway.contract.rules); links from each create to what uses what it made
+(gateway.contract.links); and, in each operation's description, the rules only the service can
+check (gateway.contract.checked)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.contract import errors, examples, links, rules
+from gateway.contract import checked, errors, examples, links, rules
 
 Document = dict[str, Any]
 
@@ -20,4 +21,5 @@ def complete(document: Document) -> Document:
     examples.declare(document)
     rules.declare(document)
     links.declare(document)
+    checked.declare(document)
     return document

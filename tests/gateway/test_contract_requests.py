@@ -218,3 +218,47 @@ async def test_export_parameters_are_the_filters_the_export_service_knows(
     assert response.status_code == 422
     assert "parameters.feed" in response.text
     assert gateway.recorder.calls == []
+
+
+async def test_the_rules_only_the_service_checks_are_named_where_they_apply(
+    gateway: Gateway,
+) -> None:
+    document = await document_of(gateway)
+    described = {
+        (method, path): operation.get("description", "")
+        for method, path, operation in operations(document)
+    }
+
+    lead = "Checked by the service, not the schema"
+    assert "observed_at not in the future" in described["post", "/incidents"]
+    assert "ids or a time range, not both" in described["post", "/exports/verify"]
+    assert "active version + 1" in described["put", "/agent/rulesets"]
+    # Every list that pages by a server-issued cursor says so.
+    paged = [
+        (method, path)
+        for method, path, operation in operations(document)
+        if any(p["name"] == "page_token" for p in operation.get("parameters", []))
+    ]
+    assert len(paged) >= 5
+    unsaid = [key for key in paged if "next_page_token this server gave" not in described[key]]
+    assert unsaid == []
+    assert all(text.count(lead) <= 1 for text in described.values())
+
+
+async def test_a_probe_url_the_agent_refuses_is_refused_by_the_schema_and_the_gateway(
+    gateway: Gateway,
+) -> None:
+    document = await document_of(gateway)
+    schema = document["components"]["schemas"]["ProbeBody"]
+    url = validator(document, schema["properties"]["url"])
+    probe = schema["examples"][0]
+    gateway.recorder.calls.clear()
+
+    for refused in ("ftp://md-gateway-ny4/metrics", "http:///metrics", "http://a:65536/", "x"):
+        assert not url.is_valid(refused)
+        response = await gateway.client.post(
+            "/probes", json={**probe, "url": refused}, headers=gateway.auth("admin")
+        )
+        assert response.status_code == 422
+    assert gateway.recorder.calls == []
+    assert url.is_valid("HTTPS://md-gateway-ny4.example:65535/metrics?x=1")
