@@ -79,3 +79,9 @@ class ResultQuery(QueryModel):
 
 # Runs and audit summaries: newest first, at most 200.
 RecentLimit = Annotated[int, Field(ge=1, le=200)]
+
+
+class RecentQuery(QueryModel):
+    """A model, so an unknown query parameter is refused (422) as on every other list."""
+
+    limit: RecentLimit = 20

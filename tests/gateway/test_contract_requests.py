@@ -262,3 +262,21 @@ async def test_a_probe_url_the_agent_refuses_is_refused_by_the_schema_and_the_ga
         assert response.status_code == 422
     assert gateway.recorder.calls == []
     assert url.is_valid("HTTPS://md-gateway-ny4.example:65535/metrics?x=1")
+
+
+async def test_a_route_that_declares_query_parameters_refuses_an_undeclared_one(
+    gateway: Gateway,
+) -> None:
+    document = await document_of(gateway)
+    taken = []
+
+    for method, path, operation in operations(document):
+        if not any(p["in"] == "query" for p in operation.get("parameters", [])):
+            continue
+        response = await gateway.client.request(
+            method, url_of(path, operation), params={"colour": "red"}, headers=gateway.auth("admin")
+        )
+        if response.status_code != 422:
+            taken.append(f"{method.upper()} {path}: {response.status_code}")
+
+    assert taken == []
