@@ -1,6 +1,7 @@
 """What every request model shares: strict parsing (unknown fields, wrong JSON types and
-oversized or unstorable strings are refused with 422 before any service is called), the value
-types of bodies and query strings, and JSON parameters a protobuf Struct can carry exactly."""
+oversized or unstorable strings are refused with 422 before any service is called; a whole
+number written 59.0 is an integer, as JSON Schema says), the value types of bodies and query
+strings, each model's example body, and JSON parameters a protobuf Struct can carry exactly."""
 
 from __future__ import annotations
 
