@@ -142,10 +142,11 @@ def _whole(value: Any) -> Any:
     return value
 
 
-def example(body: dict[str, Any]) -> ConfigDict:
-    """A model's example request body, in the document as its schema's `examples`; the tests
-    send each to its routes, so it is one they accept."""
-    return ConfigDict(json_schema_extra={"examples": [body]})
+def example(body: dict[str, Any], **rules: Any) -> ConfigDict:
+    """A model's example request body, in the document as its schema's `examples` (the tests
+    send each to its routes, so it is one they accept), and any JSON Schema `rules` that state
+    what its validators check across fields."""
+    return ConfigDict(json_schema_extra={"examples": [body], **rules})
 
 
 def check_window(since: datetime | None, until: datetime | None) -> None:

@@ -59,11 +59,25 @@ class IncidentBatch(StrictModel):
         return agent_pb.TriageBatchRequest(incidents=[i.to_message() for i in self.incidents])
 
 
+CORRECTIONS = ("corrected_severity", "corrected_category")
+NOT_NULL = {"not": {"type": "null"}}
+
+
 class FeedbackBody(StrictModel):
     """An override needs a reason and at least one correction; an agreement takes none."""
 
+    # _consistent's rule, stated in the schema too so that clients can know it up front.
     model_config = example(
-        {"verdict": "override", "corrected_severity": "P1", "reason": "the whole book is stale"}
+        {"verdict": "override", "corrected_severity": "P1", "reason": "the whole book is stale"},
+        **{
+            "if": {"properties": {"verdict": {"const": "agree"}}},
+            "then": {"properties": {f: {"type": "null"} for f in CORRECTIONS}},
+            "else": {
+                "required": ["reason"],
+                "properties": {"reason": {"pattern": r"\S"}},
+                "anyOf": [{"required": [f], "properties": {f: NOT_NULL}} for f in CORRECTIONS],
+            },
+        },
     )
 
     verdict: Literal["agree", "override"]

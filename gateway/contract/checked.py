@@ -29,8 +29,6 @@ IN_CODE: dict[tuple[str, str], str] = {
     ("get", "/incidents/{incident_id}/decisions"): CURSOR,
     ("post", "/agent/triage/batch"): f"for each incident: {INCIDENT}",
     ("get", "/agent/triage/metrics"): WINDOW,
-    ("post", "/agent/triage/{decision_id}/feedback"): "an override names corrected_severity or"
-    " corrected_category and gives a reason; an agreement carries neither",
     ("put", "/agent/rulesets"): "a whole rule file (baseline.json's format), the active"
     " version + 1 (409 otherwise), declaring every kind the active one does",
     ("post", "/agent/compliance/run"): "check_ids among GET /agent/compliance/checks",

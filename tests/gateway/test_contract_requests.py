@@ -280,3 +280,31 @@ async def test_a_route_that_declares_query_parameters_refuses_an_undeclared_one(
             taken.append(f"{method.upper()} {path}: {response.status_code}")
 
     assert taken == []
+
+
+async def test_the_feedback_schema_states_what_an_override_and_an_agreement_carry(
+    gateway: Gateway,
+) -> None:
+    document = await document_of(gateway)
+    fits = validator(document, {"$ref": "#/components/schemas/FeedbackBody"})
+    url = "/agent/triage/0b7d8f6e-2c1a-4e8b-9f3d-5a6c7e8f9a0b/feedback"
+    bodies = {
+        "an agreement": ({"verdict": "agree"}, True),
+        "an agreement with a reason": ({"verdict": "agree", "reason": "right call"}, True),
+        "an agreement with a correction": ({"verdict": "agree", "corrected_severity": "P1"}, False),
+        "an override": ({"verdict": "override", "corrected_category": "fx", "reason": "fx"}, True),
+        "an override without a reason": (
+            {"verdict": "override", "corrected_severity": "P1"},
+            False,
+        ),
+        "an override with a blank reason": (
+            {"verdict": "override", "corrected_severity": "P1", "reason": "  "},
+            False,
+        ),
+        "an override correcting nothing": ({"verdict": "override", "reason": "wrong"}, False),
+    }
+
+    for what, (body, valid) in bodies.items():
+        assert fits.is_valid(body) is valid, what
+        response = await gateway.client.post(url, json=body, headers=gateway.auth("trader"))
+        assert (response.status_code == 201) is valid, (what, response.text)
