@@ -10,7 +10,6 @@ from pydantic import Field, model_validator
 from gateway.bodies.base import (
     IncidentKind,
     Metric,
-    Name,
     PageSize,
     QueryModel,
     Rfc3339,
@@ -32,15 +31,23 @@ INCIDENT = {
 }
 
 
+# The agent's limits (services/agent/triage/domain/incidents.py), so the schema says what it takes.
+MetricName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
+
+
 class NewIncident(StrictModel):
     model_config = example(INCIDENT)
 
-    source: Name = Field(examples=["md-gateway-ny4"])
+    source: Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S")] = Field(
+        examples=["md-gateway-ny4"]
+    )
     kind: IncidentKind
     desk: Annotated[str, Field(max_length=64)] = ""
-    subject: Annotated[str, Field(min_length=1, max_length=256, examples=["XNAS-ITCH"])]
-    summary: Annotated[str, Field(max_length=4000)] = ""
-    metrics: Annotated[dict[Name, Metric], Field(max_length=64)] = Field(
+    subject: Annotated[
+        str, Field(min_length=1, max_length=200, pattern=r"\S", examples=["XNAS-ITCH"])
+    ]
+    summary: Annotated[str, Field(max_length=2000)] = ""
+    metrics: Annotated[dict[MetricName, Metric], Field(max_length=50)] = Field(
         default_factory=dict, examples=[{"latency_ms": 850}]
     )
     observed_at: Rfc3339 | None = None

@@ -28,7 +28,9 @@ Number = Annotated[float, Field(allow_inf_nan=False, strict=False)]
 
 class JsonReading(StrictModel):
     type: Literal["json"]
-    path: Annotated[str, Field(min_length=1, max_length=500, description="e.g. $.feeds[0].lag")]
+    path: Annotated[
+        str, Field(min_length=1, max_length=500, pattern=r"^\$", description="e.g. $.feeds[0].lag")
+    ]
 
 
 class PrometheusReading(StrictModel):

@@ -35,8 +35,8 @@ IN_CODE: dict[tuple[str, str], str] = {
     ("get", "/agent/compliance/results"): f"{ONE_SIZE}; {CURSOR}",
     ("post", "/agent/audit-summaries"): f"{WINDOW}, by at most 31 days",
     ("get", "/agent/ops/actions"): CURSOR,
-    ("put", "/agent/ops/policies/{policy_id}"): "escalation_policy_id an existing escalation"
-    " policy (PUT it first)",
+    ("put", "/agent/ops/policies/{policy_id}"): "role_requirements' counts adding up to at most"
+    " approvals_required; escalation_policy_id an existing escalation policy (PUT it first)",
     ("get", "/agent/ops/metrics"): WINDOW,
     ("get", "/audit/records"): WINDOW,
     ("get", "/audit/proofs/inclusion"): "seq below tree_size, which is at most the latest"

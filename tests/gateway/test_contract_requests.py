@@ -8,6 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.bodies.base import MAX_INT64
+from services.agent.triage.domain.incidents import (
+    MAX_METRIC_NAME,
+    MAX_METRICS,
+    MAX_SUMMARY,
+    MAX_TEXT,
+)
 from services.export.domain.requests import FILTERS, STATUSES
 from tests.gateway.conftest import Gateway
 from tests.gateway.document import (
@@ -308,3 +314,20 @@ async def test_the_feedback_schema_states_what_an_override_and_an_agreement_carr
         assert fits.is_valid(body) is valid, what
         response = await gateway.client.post(url, json=body, headers=gateway.auth("trader"))
         assert (response.status_code == 201) is valid, (what, response.text)
+
+
+async def test_an_incident_schema_has_the_agents_limits(gateway: Gateway) -> None:
+    document = await document_of(gateway)
+    fields = document["components"]["schemas"]["NewIncident"]["properties"]
+    metrics = fields["metrics"]
+
+    assert fields["subject"]["maxLength"] <= MAX_TEXT
+    assert fields["source"]["maxLength"] <= MAX_TEXT
+    assert fields["summary"]["maxLength"] <= MAX_SUMMARY
+    assert metrics["maxProperties"] <= MAX_METRICS
+    assert metrics["propertyNames"]["maxLength"] <= MAX_METRIC_NAME
+    fits = validator(document, {"$ref": "#/components/schemas/NewIncident"})
+    example = document["components"]["schemas"]["NewIncident"]["examples"][0]
+    for field, refused in (("subject", "x" * (MAX_TEXT + 1)), ("subject", " "), ("source", " ")):
+        assert not fits.is_valid({**example, field: refused}), field
+    assert not fits.is_valid({**example, "metrics": {"m" * (MAX_METRIC_NAME + 1): 1}})
