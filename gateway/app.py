@@ -16,6 +16,9 @@ from starlette.types import Scope
 
 from gateway import errors, routes
 from gateway.access_log import QUIET_PATHS, AccessLog
+from gateway.contract import complete
+from gateway.contract.kinds import KindsOnFetch
+from gateway.contract.kinds import declare as declare_kinds
 from gateway.deps import document_idempotency
 from gateway.limits import BodyLimit
 from gateway.paths import PathMethods
@@ -73,6 +76,7 @@ def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None
     # request's span, which FastAPI's telemetry opens around the whole app: each line carries
     # its trace id.
     app.add_middleware(AccessLog)
+    app.add_middleware(KindsOnFetch, path=app.openapi_url or "")
     for router in routes.PROTECTED:
         app.include_router(
             router, dependencies=[Depends(authorize)], responses=errors.ERROR_RESPONSES
@@ -103,8 +107,10 @@ def _quiet(scope: Scope) -> bool:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table
-    and the schemas of the replies (gateway.rest_schema)."""
+    """FastAPI's document (cached on the app) with each operation's roles from the RBAC table,
+    the schemas of the replies (gateway.rest_schema), and its errors, examples, rules and links
+    (gateway.contract)."""
     if app.openapi_schema is None:
-        app.openapi_schema = add_components(document_idempotency(document(FastAPI.openapi(app))))
-    return app.openapi_schema
+        base = document_idempotency(document(FastAPI.openapi(app)))
+        app.openapi_schema = complete(add_components(base))
+    return declare_kinds(app.openapi_schema, getattr(app.state, "incident_kinds", ()))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from google.protobuf.struct_pb2 import Struct
 from pydantic import Field
 
-from gateway.bodies.base import Parameters, QueryModel, StrictModel, Who
+from gateway.bodies.base import Parameters, QueryModel, StrictModel, Who, example
 from gateway.rest_json import number_of
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
@@ -52,6 +52,8 @@ class ActionQuery(QueryModel):
 
 
 class Vote(StrictModel):
+    model_config = example({"comment": "checked with the desk"})
+
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -62,6 +64,8 @@ Reason = Annotated[
 
 
 class Cancellation(StrictModel):
+    model_config = example({"reason": "feed recovered on its own"})
+
     reason: Reason
 
     def to_message(self, action_id: str) -> pb.CancelActionRequest:
@@ -70,6 +74,10 @@ class Cancellation(StrictModel):
 
 class NewParameters(StrictModel):
     """The whole new parameter object; every earlier vote is voided."""
+
+    model_config = example(
+        {"parameters": {"feed": "XNAS-ITCH", "to": "secondary"}, "reason": "primary line is down"}
+    )
 
     parameters: Parameters
     reason: Reason
@@ -82,6 +90,8 @@ class NewParameters(StrictModel):
 
 class Assignment(StrictModel):
     """Neither assignee nor team: the caller takes it (self-assign)."""
+
+    model_config = example({"assignee": "bob", "team": "md-support"})
 
     assignee: Who = Field("", description="A user subject")
     team: Who = ""
@@ -98,6 +108,8 @@ class Acknowledgement(StrictModel):
 
 
 class Escalation(StrictModel):
+    model_config = example({"reason": "no answer from the desk in 15 minutes"})
+
     reason: Reason
 
     def to_message(self, action_id: str) -> pb.EscalateActionRequest:
@@ -105,6 +117,8 @@ class Escalation(StrictModel):
 
 
 class NewComment(StrictModel):
+    model_config = example({"text": "desk confirms the lag"})
+
     text: Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S")]
 
     def to_message(self, action_id: str) -> pb.AddCommentRequest:
@@ -122,6 +136,8 @@ class ExecutionStart(StrictModel):
 
 
 class ExecutionResult(StrictModel):
+    model_config = example({"outcome": "EXECUTED", "detail": "failed over at 09:31"})
+
     outcome: Literal["EXECUTED", "FAILED", "OUTCOME_UNKNOWN"]
     detail: Annotated[str, Field(max_length=4000)] = ""
 

@@ -13,11 +13,14 @@ from gateway.bodies.base import (
     StrictModel,
     check_window,
     copy_window,
+    example,
 )
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 
 
 class Redaction(StrictModel):
+    model_config = example({"reason": "GDPR erasure request #1234"})
+
     reason: Annotated[
         str,
         Field(

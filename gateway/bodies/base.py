@@ -1,13 +1,15 @@
 """What every request model shares: strict parsing (unknown fields, wrong JSON types and
-oversized or unstorable strings are refused with 422 before any service is called), the value
-types of bodies and query strings, and JSON parameters a protobuf Struct can carry exactly."""
+oversized or unstorable strings are refused with 422 before any service is called; a whole
+number written 59.0 is an integer, as JSON Schema says), the value types of bodies and query
+strings, each model's example body, and JSON parameters a protobuf Struct can carry exactly."""
 
 from __future__ import annotations
 
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from uuid import UUID
 
 from pydantic import (
@@ -65,6 +67,22 @@ Metric = Annotated[float, Field(allow_inf_nan=False)]
 Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+KIND_MARK = "x-incident-kind"  # gateway.contract.kinds lists the kinds in force here
+
+
+IncidentKind = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        examples=["market_data_latency"],
+        description="A kind the active rule set declares (GET /agent/rulesets/0); the agent also"
+        " takes one in capitals, or with - or a space for _",
+        json_schema_extra={KIND_MARK: True},
+    ),
+]
+
+
 class StorableText(BaseModel):
     """Refuses text a service could not store: JSON may escape a lone surrogate ("\\ud800"),
     which protobuf cannot encode, and NUL, which a Postgres text or jsonb value cannot hold."""
@@ -95,6 +113,40 @@ def _check_text(value: Any) -> None:
 
 class StrictModel(StorableText):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers(cls, data: Any) -> Any:
+        """JSON Schema's integer is any number without a fraction, so 59.0 is one: an integer
+        field takes it as 59 (strict parsing alone would refuse it)."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: _whole(value) if _takes_int(cls, key) else value for key, value in data.items()
+        }
+
+
+def _takes_int(model: type[BaseModel], name: Any) -> bool:
+    field = model.model_fields.get(name) if isinstance(name, str) else None
+    if field is None:
+        return False
+    kinds = get_args(field.annotation) if get_origin(field.annotation) in (Union, UnionType) else ()
+    return int in {get_args(kind)[0] if get_args(kind) else kind for kind in kinds} or (
+        field.annotation is int
+    )
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INT64:
+        return int(value)
+    return value
+
+
+def example(body: dict[str, Any], **rules: Any) -> ConfigDict:
+    """A model's example request body, in the document as its schema's `examples` (the tests
+    send each to its routes, so it is one they accept), and any JSON Schema `rules` that state
+    what its validators check across fields."""
+    return ConfigDict(json_schema_extra={"examples": [body], **rules})
 
 
 def check_window(since: datetime | None, until: datetime | None) -> None:

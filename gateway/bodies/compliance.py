@@ -14,6 +14,7 @@ from gateway.bodies.base import (
     StrictModel,
     check_window,
     copy_window,
+    example,
 )
 from tradeops.agent.v1 import compliance_service_pb2 as compliance_pb
 from tradeops.common.v1 import common_pb2
@@ -34,6 +35,8 @@ class ChecksRun(StrictModel):
 
 
 class AuditWindow(StrictModel):
+    model_config = example({"since": "2026-01-01T00:00:00Z", "until": "2026-01-31T00:00:00Z"})
+
     since: Rfc3339
     until: Rfc3339 | None = Field(None, description="Absent: now")
 
@@ -76,3 +79,9 @@ class ResultQuery(QueryModel):
 
 # Runs and audit summaries: newest first, at most 200.
 RecentLimit = Annotated[int, Field(ge=1, le=200)]
+
+
+class RecentQuery(QueryModel):
+    """A model, so an unknown query parameter is refused (422) as on every other list."""
+
+    limit: RecentLimit = 20

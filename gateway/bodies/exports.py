@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from google.protobuf.struct_pb2 import Struct
 from pydantic import Field, model_validator
 
 from gateway.bodies.base import (
     MAX_INT64,
     Id,
-    Parameters,
     QueryModel,
     Rfc3339,
     Seq,
     StrictModel,
     check_window,
     copy_window,
+    example,
 )
+from gateway.bodies.export_parameters import ExportParameters, struct_of
 from gateway.rest_json import number_of
 from tradeops.common.v1 import common_pb2
 from tradeops.export.v1 import export_service_pb2 as pb
@@ -46,12 +46,6 @@ ClientKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 ToSeq = Annotated[int, Field(ge=-1, le=MAX_INT64, description="-1: up to the latest checkpoint")]
 
 
-def _struct(parameters: dict[str, Any]) -> Struct:
-    message = Struct()
-    message.update(parameters)
-    return message
-
-
 class _Window(StrictModel):
     since: Rfc3339 | None = Field(None, description="At or after (RFC 3339)")
     until: Rfc3339 | None = Field(None, description="Before (RFC 3339)")
@@ -64,7 +58,17 @@ class _Window(StrictModel):
 
 class NewExport(_Window):
     """An audit extract takes a seq range (from_seq..to_seq) or a time range (since/until),
-    not both; the reports take a time range."""
+    not both; the reports take a time range, an evidence pack neither."""
+
+    model_config = example(
+        {
+            "kind": "actions_report",
+            "format": "csv",
+            "since": "2026-01-01T00:00:00Z",
+            "until": "2026-02-01T00:00:00Z",
+            "parameters": {"state": "EXECUTED"},
+        }
+    )
 
     kind: Kind
     format: Format = "jsonl"
@@ -72,7 +76,7 @@ class NewExport(_Window):
     to_seq: ToSeq | None = None
     destination: Destination = ""
     client_key: ClientKey | None = None
-    parameters: Parameters = Field(default_factory=dict)
+    parameters: ExportParameters = Field(default_factory=ExportParameters)
 
     @model_validator(mode="after")
     def _one_range(self) -> NewExport:
@@ -95,7 +99,7 @@ class NewExport(_Window):
             to_seq=(-1 if self.to_seq is None else self.to_seq) if by_seq else 0,
             destination=self.destination,
             client_key=self.client_key or idempotency_key or "",
-            parameters=_struct(self.parameters) if self.parameters else None,
+            parameters=struct_of(self.parameters),
         )
         copy_window(message, self.since, self.until)
         return message
@@ -103,6 +107,8 @@ class NewExport(_Window):
 
 class VerifyMany(_Window):
     """Either ids, or every signed export created in [since, until)."""
+
+    model_config = example({"ids": ["9a1b7c3d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"]})
 
     ids: Annotated[list[Id], Field(max_length=500)] = Field(default_factory=list)
 
@@ -126,6 +132,16 @@ class Redelivery(StrictModel):
 
 
 class ScheduleBody(StrictModel):
+    model_config = example(
+        {
+            "name": "daily-audit-to-regulator",
+            "cron": "0 6 * * 1-5",
+            "time_zone": "Europe/London",
+            "kind": "audit_extract",
+            "format": "jsonl",
+        }
+    )
+
     name: Annotated[
         str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     ] = Field(examples=["daily-audit-to-regulator"])
@@ -133,7 +149,7 @@ class ScheduleBody(StrictModel):
     time_zone: Annotated[str, Field(max_length=64, examples=["Europe/London"])] = ""
     kind: Kind
     format: Format = "jsonl"
-    parameters: Parameters = Field(default_factory=dict)
+    parameters: ExportParameters = Field(default_factory=ExportParameters)
     destination: Destination = ""
     enabled: bool = True
 
@@ -141,7 +157,7 @@ class ScheduleBody(StrictModel):
         schedule = pb.Schedule(
             id=schedule_id,
             **self.model_dump(exclude={"parameters"}),
-            parameters=_struct(self.parameters) if self.parameters else None,
+            parameters=struct_of(self.parameters),
         )
         return pb.PutScheduleRequest(schedule=schedule)
 

@@ -7,19 +7,47 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from gateway.bodies.base import Metric, Name, PageSize, QueryModel, Rfc3339, StrictModel
+from gateway.bodies.base import (
+    IncidentKind,
+    Metric,
+    PageSize,
+    QueryModel,
+    Rfc3339,
+    StrictModel,
+    example,
+)
 from runtime.proto_time import timestamp
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 from tradeops.common.v1 import common_pb2
 
+INCIDENT = {
+    "source": "md-gateway-ny4",
+    "kind": "market_data_latency",
+    "desk": "equities",
+    "subject": "XNAS-ITCH",
+    "summary": "ITCH feed 850 ms behind the consolidated tape",
+    "metrics": {"latency_ms": 850},
+    "venue": "XNAS",
+}
+
+
+# The agent's limits (services/agent/triage/domain/incidents.py), so the schema says what it takes.
+MetricName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
+
 
 class NewIncident(StrictModel):
-    source: Name = Field(examples=["md-gateway-ny4"])
-    kind: Annotated[str, Field(min_length=1, max_length=64, examples=["market_data_latency"])]
+    model_config = example(INCIDENT)
+
+    source: Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S")] = Field(
+        examples=["md-gateway-ny4"]
+    )
+    kind: IncidentKind
     desk: Annotated[str, Field(max_length=64)] = ""
-    subject: Annotated[str, Field(min_length=1, max_length=256, examples=["XNAS-ITCH"])]
-    summary: Annotated[str, Field(max_length=4000)] = ""
-    metrics: Annotated[dict[Name, Metric], Field(max_length=64)] = Field(
+    subject: Annotated[
+        str, Field(min_length=1, max_length=200, pattern=r"\S", examples=["XNAS-ITCH"])
+    ]
+    summary: Annotated[str, Field(max_length=2000)] = ""
+    metrics: Annotated[dict[MetricName, Metric], Field(max_length=50)] = Field(
         default_factory=dict, examples=[{"latency_ms": 850}]
     )
     observed_at: Rfc3339 | None = None

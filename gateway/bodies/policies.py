@@ -15,6 +15,7 @@ from gateway.bodies.base import (
     Who,
     check_window,
     copy_window,
+    example,
 )
 from gateway.rest_json import number_of
 from tradeops.ops.v1 import ops_service_pb2 as pb
@@ -46,6 +47,19 @@ class RoleRequirement(StrictModel):
 
 
 class ApprovalPolicyBody(StrictModel):
+    model_config = example(
+        {
+            "action_kind": "failover_market_data_feed",
+            "risk": "HIGH",
+            "approvals_required": 2,
+            "rejections_to_reject": 1,
+            "role_requirements": [{"role": "ops", "count": 1}],
+            "pending_ttl_s": 3600,
+            "validity_s": 900,
+            "change_reason": "two approvers for feed failovers",
+        }
+    )
+
     action_kind: Annotated[
         str, Field(min_length=1, max_length=64, pattern=r"^\S+$", description='"*": any kind')
     ] = "*"
@@ -90,6 +104,16 @@ class EscalationLevel(StrictModel):
 
 
 class EscalationPolicyBody(StrictModel):
+    model_config = example(
+        {
+            "levels": [
+                {"after_s": 300, "notify": ["pager:md-support"]},
+                {"after_s": 900, "assign_team": "md-leads"},
+            ],
+            "repeat_limit": 1,
+        }
+    )
+
     levels: Annotated[list[EscalationLevel], Field(min_length=1, max_length=20)]
     repeat_limit: Annotated[int, Field(ge=0, le=100)] = 0
     remind_before_expiry_s: Annotated[int, Field(ge=0, le=YEAR_S)] = 0

@@ -6,10 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from gateway.bodies.base import Metric, QueryModel, StrictModel
+from gateway.bodies.base import IncidentKind, Metric, QueryModel, StrictModel, example
 from tradeops.agent.v1 import probe_service_pb2 as pb
 
 Text = Annotated[str, Field(max_length=2000)]
+
+
+# What the agent takes (http or https, a host, a valid port, no blanks), in ASCII.
+PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
+URL = rf"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:({PORT}))?([/?#][!-~]*)?$"
 
 
 Short = Annotated[str, Field(max_length=200)]
@@ -23,7 +28,9 @@ Number = Annotated[float, Field(allow_inf_nan=False, strict=False)]
 
 class JsonReading(StrictModel):
     type: Literal["json"]
-    path: Annotated[str, Field(min_length=1, max_length=500, description="e.g. $.feeds[0].lag")]
+    path: Annotated[
+        str, Field(min_length=1, max_length=500, pattern=r"^\$", description="e.g. $.feeds[0].lag")
+    ]
 
 
 class PrometheusReading(StrictModel):
@@ -49,7 +56,7 @@ class StalenessRule(StrictModel):
 
 
 class IncidentBody(StrictModel):
-    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: IncidentKind
     desk: Short = ""
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     summary: Annotated[str, Field(min_length=1, max_length=1000)]
@@ -58,8 +65,25 @@ class IncidentBody(StrictModel):
 
 
 class ProbeBody(StrictModel):
+    model_config = example(
+        {
+            "name": "itch-lag",
+            "url": "http://md-gateway-ny4:9100/metrics",
+            "reading": {"type": "prometheus", "metric": "feed_lag_ms", "labels": {"feed": "ITCH"}},
+            "rule": {"type": "threshold", "op": ">", "value": 500},
+            "interval_s": 30,
+            "timeout_s": 2,
+            "incident": {
+                "kind": "market_data_latency",
+                "subject": "XNAS-ITCH",
+                "summary": "the ITCH feed lags",
+                "value_metric": "latency_ms",
+            },
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    url: Annotated[str, Field(min_length=1, max_length=2000, pattern=URL)]
     description: Text = ""
     reading: Annotated[JsonReading | PrometheusReading, Field(discriminator="type")]
     rule: Annotated[ThresholdRule | StalenessRule, Field(discriminator="type")]

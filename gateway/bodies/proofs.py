@@ -27,7 +27,8 @@ class InclusionQuery(QueryModel):
 
 
 class ConsistencyQuery(QueryModel):
-    first_size: Seq
+    # The empty tree is a prefix of every tree: the audit service proves nothing about it.
+    first_size: Annotated[int, Field(ge=1, le=MAX_INT64)]
     second_size: Latest = 0
 
     @model_validator(mode="after")

@@ -15,13 +15,16 @@ from gateway.bodies.base import (
     check_window,
     checked_json,
     copy_window,
+    example,
 )
-from gateway.bodies.incidents import NewIncident
+from gateway.bodies.incidents import INCIDENT, NewIncident
 from runtime.canonical import canonical_json
 from tradeops.agent.v1 import agent_service_pb2 as agent_pb
 
 
 class TriageRequest(StrictModel):
+    model_config = example({"incident_id": "0b7d8f6e-2c1a-4e8b-9f3d-5a6c7e8f9a0b"})
+
     incident_id: Id
 
     def to_message(self) -> agent_pb.TriageIncidentRequest:
@@ -48,14 +51,34 @@ RuleDocument = Annotated[
 
 
 class IncidentBatch(StrictModel):
+    model_config = example({"incidents": [INCIDENT]})
+
     incidents: Annotated[list[NewIncident], Field(min_length=1, max_length=MAX_BATCH)]
 
     def to_message(self) -> agent_pb.TriageBatchRequest:
         return agent_pb.TriageBatchRequest(incidents=[i.to_message() for i in self.incidents])
 
 
+CORRECTIONS = ("corrected_severity", "corrected_category")
+NOT_NULL = {"not": {"type": "null"}}
+
+
 class FeedbackBody(StrictModel):
     """An override needs a reason and at least one correction; an agreement takes none."""
+
+    # _consistent's rule, stated in the schema too so that clients can know it up front.
+    model_config = example(
+        {"verdict": "override", "corrected_severity": "P1", "reason": "the whole book is stale"},
+        **{
+            "if": {"properties": {"verdict": {"const": "agree"}}},
+            "then": {"properties": {f: {"type": "null"} for f in CORRECTIONS}},
+            "else": {
+                "required": ["reason"],
+                "properties": {"reason": {"pattern": r"\S"}},
+                "anyOf": [{"required": [f], "properties": {f: NOT_NULL}} for f in CORRECTIONS],
+            },
+        },
+    )
 
     verdict: Literal["agree", "override"]
     corrected_severity: Severity | None = None

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from google.protobuf import struct_pb2
 from pydantic import Field
 
-from gateway.bodies.base import QueryModel, StrictModel
+from gateway.bodies.base import QueryModel, StrictModel, example
 from tradeops.agent.v1 import trigger_service_pb2 as pb
 from tradeops.common.v1 import common_pb2
 
@@ -51,6 +51,21 @@ class StepBody(StrictModel):
 class TriggerBody(StrictModel):
     """A rule definition; every PUT of it is a new version, the old ones kept."""
 
+    model_config = example(
+        {
+            "name": "kill-switch-evidence",
+            "match": {
+                "action": "ops.action.executed",
+                "conditions": {"action.kind": "disable_strategy_kill_switch"},
+            },
+            "step": {
+                "kind": "create_export",
+                "parameters": {"kind": "evidence_pack", "parameters": {"action_id": "{target_id}"}},
+            },
+            "reason": "evidence for every kill switch pulled",
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=100, examples=["kill-switch-evidence"])]
     enabled: bool = True
     match: MatchBody
@@ -73,6 +88,8 @@ class TriggerBody(StrictModel):
 
 
 class DisableBody(StrictModel):
+    model_config = example({"reason": "replaced by kill-switch-evidence-v2"})
+
     reason: Reason
 
 

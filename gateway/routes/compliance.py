@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from gateway.bodies.compliance import AuditWindow, ChecksRun, RecentLimit, ResultQuery
+from gateway.bodies.compliance import AuditWindow, ChecksRun, RecentQuery, ResultQuery
 from gateway.deps import Json, RpcDep, as_json
 from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
@@ -35,9 +35,9 @@ async def list_checks(rpc: RpcDep) -> Json:
 
 
 @router.get("/compliance/runs", response_model=json_of(pb.ListRunsResponse))
-async def list_runs(rpc: RpcDep, limit: Annotated[RecentLimit, Query()] = 20) -> Json:
+async def list_runs(rpc: RpcDep, query: Annotated[RecentQuery, Query()]) -> Json:
     reply = await rpc.peers.compliance.ListRuns(
-        pb.ListRunsRequest(limit=limit), timeout=rpc.timeout, metadata=rpc.metadata
+        pb.ListRunsRequest(limit=query.limit), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(reply)
 
@@ -73,9 +73,9 @@ async def summarise_audit(body: AuditWindow, rpc: RpcDep) -> Json:
 @router.get(
     "/audit-summaries", tags=["audit"], response_model=json_of(pb.ListAuditSummariesResponse)
 )
-async def list_audit_summaries(rpc: RpcDep, limit: Annotated[RecentLimit, Query()] = 20) -> Json:
+async def list_audit_summaries(rpc: RpcDep, query: Annotated[RecentQuery, Query()]) -> Json:
     reply = await rpc.peers.compliance.ListAuditSummaries(
-        pb.ListAuditSummariesRequest(limit=limit), timeout=rpc.timeout, metadata=rpc.metadata
+        pb.ListAuditSummariesRequest(limit=query.limit), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(reply)
 

@@ -4,11 +4,14 @@ standard gRPC health service (short deadline, all at once) and names the peers t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Literal
 
 import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from grpc_health.v1 import health_pb2
+from pydantic import BaseModel, Field
 
 from gateway.peers import Peers
 
@@ -18,12 +21,39 @@ PROBE_TIMEOUT_S = 1.0
 SERVING = "SERVING"
 
 
-@router.get("/healthz")
+class Alive(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    peers: dict[str, str] = Field(description="Each peer's health status, or the gRPC error code")
+    down: list[str] = Field(description="The peers not SERVING, by name")
+
+
+READY = {"status": "ready", "peers": {"agent": SERVING, "ops": SERVING}, "down": []}
+DOWN = {"status": "unavailable", "peers": {"agent": SERVING, "ops": "UNAVAILABLE"}, "down": ["ops"]}
+
+
+def _example(body: Mapping[str, object]) -> dict[str, object]:
+    return {"application/json": {"example": body}}
+
+
+@router.get(
+    "/healthz", response_model=Alive, responses={200: {"content": _example({"status": "ok"})}}
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        200: {"content": _example(READY)},
+        503: {"model": Readiness, "description": "A peer is down", "content": _example(DOWN)},
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     peers: Peers = request.app.state.peers
     deadline = min(PROBE_TIMEOUT_S, request.app.state.settings.rpc_timeout_s)

@@ -83,8 +83,9 @@ async def record_feedback(decision_id: UUID, body: FeedbackBody, rpc: RpcDep) ->
 
 @router.put("/rulesets", tags=["rulesets"], response_model=json_of(pb.RuleSetVersion))
 async def put_rule_set(body: RuleSetBody, rpc: RpcDep) -> Json:
-    """Stores the next rule set version and makes it active; its "version" must be the active
-    version + 1 (409 otherwise)."""
+    """Stores the next rule set version and makes it active. Checked by the agent, as they need
+    the active version: its "version" must be the active version + 1 (409 otherwise), and it
+    must declare every incident kind the active version declares (422 otherwise)."""
     version = await rpc.peers.agent.PutRuleSet(
         body.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
     )
