@@ -1,8 +1,8 @@
 """Which errors each operation can answer, derived from what it takes and who may call it, each
 with the one error body (gateway.errors.ErrorBody): a token and a role for a protected route
 (401, 403); the failures of the peer every protected route calls (429 for a message over a
-peer's size limit, 502, 503, 504); input to refuse (422), and a body to refuse (400 when it is
-not UTF-8 text, 413 over the size limit); an id to look up (404); a change the resource's state
+peer's size limit, 502, 503, 504); input to refuse (422, a body that is not UTF-8 JSON too), a
+body over the size limit (413); an id to look up (404); a change the resource's state
 or a running retry with the same Idempotency-Key can forbid (409)."""
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ NOTHING_YET = frozenset(
     }
 )
 MEANING = {
-    400: "The body is not UTF-8 text.",
     401: "No bearer token, or one that is expired, malformed or not signed by a trusted key.",
     403: "None of the caller's roles may do this.",
     404: "Nothing has the id given (or nothing exists yet).",
     409: "The resource's state forbids this now, or a request with the same Idempotency-Key "
     "is still running.",
     413: "The body is over the gateway's size limit.",
-    422: 'The request breaks a rule; `error.fields` names each ({"field", "problem"}).',
+    422: "The request breaks a rule, or its body is not UTF-8 JSON; `error.fields` names each "
+    '({"field", "problem"}).',
     429: "A message is over a backing service's size limit.",
     502: "A backing service failed.",
     503: "A backing service is unavailable; retry later.",
@@ -66,7 +66,7 @@ def statuses(method: str, path: str, operation: Schema, schemas: Schema) -> set[
     if parameters or body is not None:
         found.add(422)
     if body is not None:
-        found |= {400, 413}  # 400: FastAPI's answer to a body that is not UTF-8
+        found.add(413)
     ids = [p["name"] for p in parameters if p["in"] in ("path", "query")]
     ids += list((body or {}).get("properties", {}))
     if (

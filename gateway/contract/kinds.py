@@ -4,11 +4,17 @@ add one at any moment. So the document lists them as the enum of each schema ask
 incident kind (marked with gateway.bodies.base.KIND_MARK), as the agent says they stand each
 time the document is fetched (KindsOnFetch asks it, GetRuleSet of the active version, with the
 gateway's own service token). Until the agent has answered once, such a field is a free string,
-and the agent still checks it; when it cannot answer, the last list it gave stays."""
+and the agent still checks it; when it cannot answer, the last list it gave stays.
+
+The document is public, so a fetch must not turn into a call on the agent each time: the kinds
+are asked at most every REFRESH_S, by one fetch at a time; the others are served the last list.
+An admin's new kind shows within REFRESH_S."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import grpc
@@ -22,6 +28,7 @@ from tradeops.agent.v1 import agent_service_pb2 as pb
 
 Schema = dict[str, Any]
 ACTIVE = 0  # GetRuleSet's "the active version"
+REFRESH_S = 5.0
 
 
 class KindsOnFetch:
@@ -29,11 +36,20 @@ class KindsOnFetch:
 
     def __init__(self, app: ASGIApp, path: str) -> None:
         self.app, self.path = app, path
+        self._asking = asyncio.Lock()
+        self._asked_at = -REFRESH_S
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.path:
-            await refresh(scope["app"])
+        if scope["type"] == "http" and scope["path"] == self.path and scope["method"] == "GET":
+            await self._refresh(scope["app"])
         await self.app(scope, receive, send)
+
+    async def _refresh(self, app: FastAPI) -> None:
+        if self._asking.locked() or time.monotonic() - self._asked_at < REFRESH_S:
+            return
+        async with self._asking:
+            await refresh(app)
+            self._asked_at = time.monotonic()
 
 
 async def refresh(app: FastAPI) -> None:
