@@ -22,6 +22,9 @@ Checks turned off, and operations excluded (each with why):
   not see each other's objects, and in tradeops what a role may read it reads whole (no object
   belongs to one person).
 - `max_response_time`: no time limit, this suite has no timed tests.
+- tests/e2e/fuzz_hooks.py keeps generated requests within the rules a schema cannot state
+  (`until` after `since`, not both `page_size` and its deprecated alias `limit`, no invented
+  `page_token`, a fresh `Idempotency-Key` per request); its docstring says why for each.
 - `negative_data_rejection` also takes 413 as a rejection (a body past the size limit).
 - The stateful phase's link inference is off: it follows the links the document declares, so
   a create without links to what uses it shows as chains not run, not as schemathesis's guess.
@@ -50,6 +53,7 @@ CREATE_EXAMPLES = 50
 OTHER_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SEED = 18
 SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
+HOOKS = Path(__file__).resolve().with_name("fuzz_hooks.py")
 # Refusals only server state explains, for a request the schema allows (see the docstring).
 STATE_REFUSALS = ["2xx", "403", "404", "409", "5xx"]  # 5xx: not_a_server_error reports those
 VIEWER_READS = ["2xx", "404", "409", "5xx"]
@@ -141,6 +145,7 @@ def _config(base_url: str, document: dict[str, Any], role: str, token: str) -> s
         f"base-url = {json.dumps(base_url)}",
         f"seed = {SEED}",
         "workers = 2",
+        f"hooks = {json.dumps(str(HOOKS))}",
         "continue-on-failure = true",
         "request-timeout = 30",
         'suppress-health-check = ["all"]',
