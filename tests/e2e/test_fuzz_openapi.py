@@ -17,7 +17,7 @@ type), with a configuration written from the document itself:
 The seed is fixed, so a run is reproducible. Output hides the token and nothing else, so each
 failure's curl line is the request that was sent.
 
-Checks turned off, and operations excluded (each with why):
+What is relaxed, turned off or excluded (each with why):
 - `object_level_authorization` stays on but has nothing to compare: it needs two users who must
   not see each other's objects, and in tradeops what a role may read it reads whole (no object
   belongs to one person).
@@ -27,7 +27,8 @@ Checks turned off, and operations excluded (each with why):
   `page_token`, a fresh `Idempotency-Key` per request); its docstring says why for each.
 - `negative_data_rejection` also takes 413 as a rejection (a body past the size limit).
 - The stateful phase's link inference is off: it follows the links the document declares, so
-  a create without links to what uses it shows as chains not run, not as schemathesis's guess.
+  a create without links to what uses it shows as chains not run, not as schemathesis's guess;
+  a document without links fails the test ("the stateful phase did not run").
 - No operation is excluded.
 
 On failure the message gives each failing check with the operations it hit, and the full
