@@ -2,8 +2,12 @@
 document so that what it allows is what the gateway takes:
 - text: no NUL anywhere (gateway.bodies.base.StorableText), so every string, object key and
   free JSON value of a request says so with a pattern;
-- free JSON (an action's parameters, a rule set's document) is `PlainJson`, the JSON whose text
-  holds no NUL; its depth and integer range stay in code (gateway.bodies.base.checked_json);
+- free JSON (an action's parameters, a rule set's document) is `PlainJson`: its own text holds
+  no NUL; what nests inside it is declared as any JSON, and the rest of the rule (no NUL at any
+  depth, at most gateway.bodies.base.MAX_DEPTH levels, the integer range) stays in code
+  (gateway.bodies.base.checked_json) and in the description. A schema that says it all must
+  refer to itself, and client generators (openapi-python-client) cannot read such a union: they
+  dropped every operation that takes free JSON;
 - integer bounds exactly: FastAPI's document model holds bounds as floats, which turns the int64
   limit 2**63 - 1 into 2**63, a value the server refuses."""
 
@@ -12,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.bodies.base import MAX_INT64
+from gateway.bodies.base import MAX_DEPTH, MAX_INT64
 
 Schema = dict[str, Any]
 NUL_FREE = "^[^\\u0000]*$"
@@ -20,14 +24,15 @@ PLAIN_JSON = "PlainJson"
 _PLAIN_REF = {"$ref": f"#/components/schemas/{PLAIN_JSON}"}
 _KEYS = {"type": "string", "pattern": NUL_FREE}
 PLAIN_JSON_SCHEMA: Schema = {
-    "description": "Any JSON value whose text (keys included) holds no NUL",
+    "description": f"Any JSON value whose text (keys included) holds no NUL, nesting at most "
+    f"{MAX_DEPTH} levels",
     "anyOf": [
         {"type": "string", "pattern": NUL_FREE},
         {"type": "number"},
         {"type": "boolean"},
         {"type": "null"},
-        {"type": "array", "items": _PLAIN_REF},
-        {"type": "object", "propertyNames": _KEYS, "additionalProperties": _PLAIN_REF},
+        {"type": "array", "items": {}},
+        {"type": "object", "propertyNames": _KEYS, "additionalProperties": True},
     ],
 }
 # A pattern of anchored character classes that leave NUL out already needs no second rule.

@@ -38,6 +38,7 @@ from tradeops_client.models import (
     NewExport,
     NewExportKind,
     NewIncident,
+    NewIncidentKind,
     NewIncidentMetrics,
     OpsV1Action,
     OpsV1ActionState,
@@ -67,7 +68,7 @@ def main(api: str, olga_token: str, bob_token: str, carol_token: str) -> None:
     metrics["latency_ms"] = 850
     new_incident = NewIncident(
         source="md-gateway-ny4",
-        kind="market_data_latency",
+        kind=NewIncidentKind.MARKET_DATA_LATENCY,  # the kinds of the rule set in force
         desk="equities",
         subject="XNAS-ITCH",
         summary="ITCH latency above 800 ms",

@@ -7,7 +7,10 @@ docstring. Only requests generated to be valid are changed, and only so that the
 - `limit` left out when `page_size` is given: the deprecated alias and its successor, not both;
 - no invented `page_token`: only one the server issued is valid, and none can be generated;
 - a fresh `Idempotency-Key` for each request: the same key with another body is refused (422),
-  as documented, and generated keys repeat."""
+  as documented, and generated keys repeat;
+- no NUL inside free JSON (an action's parameters, ...): the document states it only for the
+  free value's own text (gateway.contract.rules, PlainJson), since a schema saying it at every
+  depth refers to itself, which client generators cannot read."""
 
 from __future__ import annotations
 
@@ -43,6 +46,17 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
         _since_before_until(query)
     if isinstance(case.body, dict):
         _since_before_until(case.body)
+        case.body = _without_nul(case.body)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _since_before_until(values: dict[str, Any]) -> None:

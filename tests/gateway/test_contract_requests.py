@@ -192,8 +192,18 @@ async def test_nul_is_refused_by_every_text_rule_the_document_declares(gateway: 
     ]
 
     assert allowed == []
-    assert not validator(document, plain).is_valid({"feed": ["a\x00"]})
+    assert not validator(document, plain).is_valid("a\x00")
+    assert not validator(document, plain).is_valid({"fe\x00ed": 1})
     assert validator(document, plain).is_valid({"feed": ["XNAS-ITCH", 1, None]})
+    # Deeper, the schema cannot say it (it would refer to itself, which client generators
+    # cannot read): the description does, and the gateway refuses it.
+    assert "no NUL" in document["components"]["schemas"]["PlainJson"]["description"]
+    nested = await gateway.client.put(
+        "/agent/ops/actions/0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a002/parameters",
+        json={"parameters": {"feed": ["a\x00"]}},
+        headers=gateway.auth("ops"),
+    )
+    assert nested.status_code == 422, nested.text
     response = await gateway.client.post(
         "/agent/ops/actions/0b0e3f55-9c1d-4a44-9a2a-6f6f35f1a002/comments",
         json={"text": "a\x00b"},
