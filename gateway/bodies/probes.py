@@ -12,9 +12,11 @@ from tradeops.agent.v1 import probe_service_pb2 as pb
 Text = Annotated[str, Field(max_length=2000)]
 
 
-# What the agent takes (http or https, a host, a valid port, no blanks), in ASCII.
+# What the agent takes (http or https, a host: a name or an address, IPv6 in brackets, a valid
+# port, no blanks), in ASCII; whether the host may be reached is the egress policy's to say.
 PORT = r"[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]"
-URL = rf"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:({PORT}))?([/?#][!-~]*)?$"
+HOST = r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]"
+URL = rf"^[Hh][Tt][Tt][Pp][Ss]?://({HOST})(:({PORT}))?([/?#][!-~]*)?$"
 
 
 Short = Annotated[str, Field(max_length=200)]
@@ -23,7 +25,7 @@ Short = Annotated[str, Field(max_length=200)]
 MetricName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-Number = Annotated[float, Field(allow_inf_nan=False, strict=False)]
+Number = Annotated[float, Field(allow_inf_nan=False)]  # an integer is a number; true is not
 
 
 class JsonReading(StrictModel):
@@ -33,9 +35,16 @@ class JsonReading(StrictModel):
     ]
 
 
+# The names Prometheus takes, as the agent checks them (services/agent/probes/domain/validation).
+PromMetric = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+]
+PromLabel = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+
+
 class PrometheusReading(StrictModel):
     type: Literal["prometheus"]
-    metric: Annotated[str, Field(min_length=1, max_length=200)]
+    metric: PromMetric
     labels: Annotated[dict[Short, Short], Field(max_length=20, default_factory=dict)]
 
 
@@ -51,7 +60,7 @@ class StalenessRule(StrictModel):
     """The probe fails when the reading (a timestamp, or an age in seconds) is older."""
 
     type: Literal["staleness"]
-    max_age_s: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)]
+    max_age_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     value_is: Literal["timestamp", "age"] = "timestamp"
 
 
@@ -88,7 +97,7 @@ class ProbeBody(StrictModel):
     reading: Annotated[JsonReading | PrometheusReading, Field(discriminator="type")]
     rule: Annotated[ThresholdRule | StalenessRule, Field(discriminator="type")]
     interval_s: Annotated[int, Field(ge=1, le=86_400)]
-    timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False, strict=False)]
+    timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)]
     incident: IncidentBody
 
     def to_message(self, probe_id: str = "") -> pb.PutProbeRequest:
