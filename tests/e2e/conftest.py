@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,17 +33,42 @@ def otlp() -> Iterator[OtlpReceiver]:
     receiver.stop()
 
 
+@contextmanager
+def database(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalPostgres]:
+    """A PostgreSQL server of its own, provisioned and migrated for every service."""
+    server = LocalPostgres(tmp_path_factory.mktemp(name) / "data", durable=False)
+    server.start()
+    try:
+        provision(server.url())
+        for service in SERVICES:
+            upgrade(service, owner_url(server.url(), service))
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def system(
+    pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver, keys: Keys
+) -> Iterator[Stack]:
+    """The four services and the gateway on `pg`, until the block ends."""
+    home = tmp_path_factory.mktemp("stack")
+    db_urls = {service: service_url(pg.url(), service) for service in SERVICES}
+    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint, keys)}
+    running = Stack(env, home / "logs")
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture(scope="session")
 def e2e_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
     """A server of its own: the running services commit for real, and other tests' outboxes
     and tables must not see their rows."""
-    server = LocalPostgres(tmp_path_factory.mktemp("e2e-pg") / "data", durable=False)
-    server.start()
-    provision(server.url())
-    for service in SERVICES:
-        upgrade(service, owner_url(server.url(), service))
-    yield server
-    server.stop()
+    with database(tmp_path_factory, "e2e-pg") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -52,15 +78,8 @@ def stack(
     otlp: OtlpReceiver,
     keys: Keys,
 ) -> Iterator[Stack]:
-    home = tmp_path_factory.mktemp("stack")
-    db_urls = {service: service_url(e2e_pg.url(), service) for service in SERVICES}
-    env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint, keys)}
-    running = Stack(env, home / "logs")
-    try:
-        running.start()
+    with system(e2e_pg, tmp_path_factory, otlp, keys) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _stack_env(
