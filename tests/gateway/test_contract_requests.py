@@ -278,6 +278,25 @@ async def test_a_probe_url_the_agent_refuses_is_refused_by_the_schema_and_the_ga
         assert response.status_code == 422
     assert gateway.recorder.calls == []
     assert url.is_valid("HTTPS://md-gateway-ny4.example:65535/metrics?x=1")
+    assert url.is_valid("http://[2001:db8::7]:9100/metrics")  # the egress policy judges hosts
+
+
+async def test_a_probe_refuses_what_its_schema_refuses_in_numbers_and_metric_names(
+    gateway: Gateway,
+) -> None:
+    document = await document_of(gateway)
+    probe = document["components"]["schemas"]["ProbeBody"]["examples"][0]
+    gateway.recorder.calls.clear()  # the document's fetch asked the agent for its kinds
+    refused = [
+        {**probe, "rule": {**probe["rule"], "value": False}},  # was taken as 0
+        {**probe, "timeout_s": True},
+        {**probe, "reading": {**probe["reading"], "metric": "0-lag"}},
+    ]
+    for body in refused:
+        assert not validator(document, {"$ref": "#/components/schemas/ProbeBody"}).is_valid(body)
+        response = await gateway.client.post("/probes", json=body, headers=gateway.auth("admin"))
+        assert response.status_code == 422, body
+    assert gateway.recorder.calls == []
 
 
 async def test_a_route_that_declares_query_parameters_refuses_an_undeclared_one(
