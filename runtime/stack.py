@@ -142,6 +142,18 @@ class Stack:
         for name in reversed(self.processes()):
             self.stop_one(name)
 
+    def __enter__(self) -> Stack:
+        """Started; stopped when the block ends, even when starting failed halfway."""
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 def grpc_serving(address: str, tls: TlsFiles | None = None) -> bool:
     try:

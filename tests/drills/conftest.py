@@ -6,41 +6,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
-from runtime.provision import owner_url, provision, service_url
+from runtime.provision import service_url
 from runtime.settings import SERVICES
 from runtime.stack import Stack
 from tests.drills.ledger import Ledger
 from tests.drills.load import Load
-from tests.e2e.conftest import _stack_env
+from tests.e2e.conftest import _stack_env, migrated_pg
 from tests.keys import Keys
-
-
-@contextmanager
-def migrated_pg(data: Path) -> Iterator[LocalPostgres]:
-    """A durable PostgreSQL in `data` with every service's schema, stopped on exit."""
-    server = LocalPostgres(data, durable=True)
-    server.start()
-    try:
-        provision(server.url())
-        for service in SERVICES:
-            upgrade(service, owner_url(server.url(), service))
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
 def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    with migrated_pg(tmp_path_factory.mktemp("drill-pg") / "data") as server:
+    with migrated_pg(tmp_path_factory.mktemp("drill-pg") / "data", durable=True) as server:
         yield server
 
 
@@ -49,12 +33,8 @@ def drill_stack(
     drill_pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, keys: Keys
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("drill-stack")
-    running = Stack(drill_env(drill_pg, home, keys), home / "logs")
-    try:
-        running.start()
+    with Stack(drill_env(drill_pg, home, keys), home / "logs") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def drill_env(pg: LocalPostgres, home: Path, keys: Keys) -> dict[str, str]:

@@ -26,9 +26,10 @@ from runtime.pgserver import LocalPostgres, free_port
 from runtime.stack import Stack
 from tests.drills import bodies
 from tests.drills.acks import key_refused
-from tests.drills.conftest import all_up, drill_env, migrated_pg
+from tests.drills.conftest import all_up, drill_env
 from tests.drills.ledger import Ledger
 from tests.drills.load import Load, wait_for_progress
+from tests.e2e.conftest import migrated_pg
 from tests.keys import Keys
 from tradeops.audit.v1 import audit_service_pb2 as audit_pb2
 from tradeops.audit.v1 import audit_service_pb2_grpc as audit_grpc
@@ -46,7 +47,7 @@ TAKEOVER_WITHIN_S = 30.0
 def drill_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
     """A PostgreSQL of this drill's own: the audit replicas sign checkpoints with keys of their
     own, which the shared drills' log would refuse, and the log's seqs counted here are theirs."""
-    with migrated_pg(tmp_path_factory.mktemp("replica-pg") / "data") as server:
+    with migrated_pg(tmp_path_factory.mktemp("replica-pg") / "data", durable=True) as server:
         yield server
 
 
@@ -62,12 +63,8 @@ def replica_stack(
         env.pop(f"TRADEOPS_{name.upper()}_METRICS_PORT", None)
     vault = {"name": "vault", "type": "directory", "path": str(home / "vault")}
     env["TRADEOPS_EXPORT_DESTINATIONS"] = json.dumps([vault])
-    running = Stack(env, home / "logs")
-    try:
-        running.start()
+    with Stack(env, home / "logs") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

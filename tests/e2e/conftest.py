@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,9 +34,9 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 
 @contextmanager
-def database(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalPostgres]:
-    """A PostgreSQL server of its own, provisioned and migrated for every service."""
-    server = LocalPostgres(tmp_path_factory.mktemp(name) / "data", durable=False)
+def migrated_pg(data: Path, *, durable: bool) -> Iterator[LocalPostgres]:
+    """A PostgreSQL in `data` with every service's schema, stopped on exit."""
+    server = LocalPostgres(data, durable=durable)
     server.start()
     try:
         provision(server.url())
@@ -47,6 +47,14 @@ def database(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Lo
         server.stop()
 
 
+def database(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> AbstractContextManager[LocalPostgres]:
+    """A PostgreSQL server of its own for the end-to-end tests (durability is not their
+    subject), provisioned and migrated for every service."""
+    return migrated_pg(tmp_path_factory.mktemp(name) / "data", durable=False)
+
+
 @contextmanager
 def system(
     pg: LocalPostgres, tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver, keys: Keys
@@ -55,12 +63,8 @@ def system(
     home = tmp_path_factory.mktemp("stack")
     db_urls = {service: service_url(pg.url(), service) for service in SERVICES}
     env = {**os.environ, **_stack_env(db_urls, home, otlp.endpoint, keys)}
-    running = Stack(env, home / "logs")
-    try:
-        running.start()
+    with Stack(env, home / "logs") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -36,12 +36,9 @@ def tls_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env["TRADEOPS_OPS_ADDR"] = f"127.0.0.1:{free_port()},127.0.0.1:{free_port()}"
     for process in (*SERVICES, "gateway"):
         env.pop(f"TRADEOPS_{process.upper()}_METRICS_PORT", None)
-    running = Stack(env, home / "logs")
-    try:
-        running.start()  # readiness is checked over mutual TLS with the "cli" certificate
+    # Readiness is checked over mutual TLS with the "cli" certificate.
+    with Stack(env, home / "logs") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_request_crosses_every_hop_over_mutual_tls(
