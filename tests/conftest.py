@@ -126,7 +126,9 @@ def repo_root() -> Path:
 
 # Fixtures that start a PostgreSQL server. A test that uses one, directly or through another
 # fixture, is marked `postgres`; `make test-matrix` runs the others on every supported Python.
-POSTGRES_FIXTURES = frozenset({"pg_server", "e2e_pg", "drill_pg", "own_pg", "k8s_cluster"})
+POSTGRES_FIXTURES = frozenset(
+    {"pg_server", "e2e_pg", "drill_pg", "own_pg", "k8s_cluster", "fuzzed"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
