@@ -3,16 +3,14 @@ checkpoints and the public keys that verify them. The audit service answers all 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.openapi.constants import REF_PREFIX
 from fastapi.responses import PlainTextResponse
 
 from gateway.bodies.base import MAX_INT64
 from gateway.bodies.proofs import ConsistencyQuery, InclusionQuery
 from gateway.deps import Json, Rpc, RpcDep, as_json
-from gateway.errors import ERROR_RESPONSES
 from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.audit.v1 import audit_service_pb2 as pb
@@ -52,20 +50,11 @@ async def latest_checkpoint(rpc: RpcDep) -> Json:
     return as_json(await _checkpoint(rpc, LATEST))
 
 
-# Its errors are JSON like every route's; FastAPI would declare them as the route's text/plain.
-JSON_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": declared["description"],
-        "content": {"application/json": {"schema": {"$ref": f"{REF_PREFIX}ErrorBody"}}},
-    }
-    for status, declared in ERROR_RESPONSES.items()
-}
-
-
 @router.get(
     "/checkpoints/latest.txt",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"example": NOTE_EXAMPLE}}}, **JSON_ERRORS},
+    # Its errors are declared as JSON like every route's (gateway.contract.errors).
+    responses={200: {"content": {"text/plain": {"example": NOTE_EXAMPLE}}}},
 )
 async def latest_checkpoint_note(rpc: RpcDep) -> PlainTextResponse:
     """The newest checkpoint's signed note, byte for byte as signed, for note verifiers."""
