@@ -19,7 +19,7 @@ UPGRADE ?=
 LOCK_UPGRADE := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
 
 .PHONY: install lock lock-check run test test-matrix test-deploy lint protos protos-check migrate \
-	bench token compose-secrets clean
+	bench token compose-secrets clean vendor-apidocs
 
 $(UV): deploy/uv-requirements.txt
 	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { \
@@ -71,6 +71,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+
+# Refetch the npm files /docs and /redoc serve (gateway/apidocs/static/vendored.json names them,
+# with versions, integrity and patches); the one step here that needs the npm registry.
+vendor-apidocs: install
+	$(PY) -m gateway.apidocs.vendor
 
 # Generated code lives in tradeops/ (mirrors the proto packages, so imports need no rewriting).
 protos: install

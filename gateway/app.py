@@ -65,6 +65,9 @@ def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None
         description=DESCRIPTION,
         version="1",
         lifespan=lifespan,
+        # gateway.apidocs serves both, with nothing fetched from outside the machine.
+        docs_url=None,
+        redoc_url=None,
         telemetry=_telemetry(tracer_provider),
     )
     app.state.settings = settings

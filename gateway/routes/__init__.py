@@ -3,6 +3,7 @@ build their routes as gateway.guard.GuardedRoute, so both are checked before a b
 
 from __future__ import annotations
 
+from gateway.apidocs import pages as apidocs
 from gateway.routes import (
     action_work,
     actions,
@@ -33,4 +34,4 @@ PROTECTED = (
     probes.router,
     triggers.router,
 )
-PUBLIC = (health.router,)
+PUBLIC = (health.router, apidocs.router)

@@ -39,4 +39,19 @@ if [[ ! -x /usr/sbin/sshd ]] && ! command -v sshd >/dev/null 2>&1; then
   apt_install openssh-server
 fi
 
+# --- chromium: the real browser for the pages the gateway serves (tests/browser.py, Playwright
+# drives it; no browser is downloaded) ---
+if [[ ! -x /usr/bin/chromium ]]; then
+  apt_install chromium
+fi
+
+# --- strace and ip: the closed-network drill (tests/offline/) traces the stack's connections
+# inside a network namespace of its own ---
+if ! command -v strace >/dev/null 2>&1; then
+  apt_install strace
+fi
+if ! command -v ip >/dev/null 2>&1; then
+  apt_install iproute2
+fi
+
 exit 0
