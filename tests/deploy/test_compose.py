@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -152,3 +153,15 @@ def test_a_killed_service_comes_back_with_everything_acknowledged(
     incident = ok(api.post("/incidents", json=INCIDENT, headers=people["olga"]), 201)
     triage = {"incident_id": incident["id"]}
     assert ok(api.post("/agent/triage", json=triage, headers=people["olga"]), 201)["action_id"]
+
+
+def test_the_image_serves_the_api_docs_and_every_file_they_load(api: httpx.Client) -> None:
+    """The image installs the project as a wheel: the docs' files must be in it (package data)."""
+    page = api.get("/docs")
+    assert page.status_code == 200
+    files = re.findall(r'(?:src|href)="(docs/assets/[^"]+)"', page.text)
+    assert len(files) == 4
+    for file in files:
+        response = api.get(f"/{file}")
+        assert response.status_code == 200, file
+        assert len(response.content) > 500, file
