@@ -141,6 +141,36 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The console's sessions and sign-in (gateway/console/)."""
+
+    # 32 random bytes, hex, that encrypt and authenticate session cookies: every gateway
+    # replica needs the same file. Unset: a key made at start, so sessions end with the
+    # process and hold on one replica only (the gateway logs a warning).
+    session_key_file: Path | None = None
+    session_ttl_s: int = 8 * 3600
+    # How long a one-time sign-in link (`tradeops console-link`) may wait to be used.
+    link_ttl_s: int = 600
+    # Sign-in through the identity provider (TRADEOPS_OIDC_ISSUER): the console is its client.
+    oidc_client_id: str = ""
+    oidc_client_secret_file: Path | None = None
+    oidc_scope: str = "openid profile"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ConsoleSettings:
+        key = env.get("TRADEOPS_CONSOLE_SESSION_KEY_FILE", "")
+        secret = env.get("TRADEOPS_CONSOLE_OIDC_CLIENT_SECRET_FILE", "")
+        return cls(
+            session_key_file=Path(key) if key else None,
+            session_ttl_s=int(env.get("TRADEOPS_CONSOLE_SESSION_TTL_S", str(8 * 3600))),
+            link_ttl_s=int(env.get("TRADEOPS_CONSOLE_LINK_TTL_S", "600")),
+            oidc_client_id=env.get("TRADEOPS_CONSOLE_OIDC_CLIENT_ID", ""),
+            oidc_client_secret_file=Path(secret) if secret else None,
+            oidc_scope=env.get("TRADEOPS_CONSOLE_OIDC_SCOPE", "openid profile"),
+        )
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     listen_host: str
     listen_port: int
@@ -152,6 +182,7 @@ class GatewaySettings:
     # and redelivering exports, verifying the audit log): past it the service drops the work.
     long_rpc_timeout_s: float = 300.0
     refusals: RefusalSettings = DEFAULT_REFUSALS  # how 401s and 403s are audited
+    console: ConsoleSettings = ConsoleSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -165,6 +196,7 @@ class GatewaySettings:
             max_body_bytes=max_body_bytes(env),
             long_rpc_timeout_s=float(env.get("TRADEOPS_LONG_RPC_TIMEOUT_S", "300")),
             refusals=RefusalSettings.from_env(env),
+            console=ConsoleSettings.from_env(env),
         )
 
 

@@ -1,0 +1,1 @@
+"""The console: web pages for the people in the loop, served at /console/."""
