@@ -14,7 +14,7 @@ from fastapi.telemetry import TelemetryConfig
 from opentelemetry.trace import TracerProvider
 from starlette.types import Scope
 
-from gateway import errors, routes
+from gateway import console, errors, routes
 from gateway.access_log import QUIET_PATHS, AccessLog
 from gateway.contract import complete
 from gateway.contract.kinds import KindsOnFetch
@@ -44,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     peers = Peers.open(settings.peers)
     app.state.peers = peers
     identity = ServiceIdentity(settings.auth, "gateway")
+    app.state.identity = identity
     refusals = RefusalReporter(
         peers.audit, identity, settings.rpc_timeout_s, settings=settings.refusals
     )
@@ -86,6 +87,7 @@ def create_app(settings: GatewaySettings, tracer_provider: TracerProvider | None
         )
     for router in routes.PUBLIC:
         app.include_router(router)
+    console.install(app)
     app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
     return app
 

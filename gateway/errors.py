@@ -80,15 +80,21 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, grpc.aio.AioRpcError)
+def rpc_failure(request: Request, exc: grpc.aio.AioRpcError) -> tuple[int, str, str]:
+    """A peer's error as the caller may see it: HTTP status, code and message (a 5xx's
+    details go to the log only)."""
     code = exc.code()
     status = HTTP_STATUS_FOR.get(code, UPSTREAM_FAILURE)
     message = exc.details() or code.name
     if status >= 500:
         log.warning("%s %s: peer answered %s: %s", request.method, request.url.path, code, message)
         message = _SERVER_SIDE_MESSAGES.get(status, _SERVER_SIDE_MESSAGES[UPSTREAM_FAILURE])
-    return error_response(status, code.name, message)
+    return status, code.name, message
+
+
+async def on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, grpc.aio.AioRpcError)
+    return error_response(*rpc_failure(request, exc))
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,7 @@
 """`tradeops` command line: development tokens, token keys, certificates and migrations.
 
     tradeops token --sub alice --roles ops[,compliance] [--desk D] [--ttl SECONDS]
+    tradeops console-link --sub alice --roles ops [--desk D] [--url http://127.0.0.1:8000]
     tradeops keys init [--dir DIR]
     tradeops keys rotate issuer|service NAME [--dir DIR]
     tradeops keys retire KID [--dir DIR]
@@ -19,14 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeAlias
 
 from runtime import key_dir
 from runtime.auth import ROLES
 from runtime.keys import ISSUER, KeyFileError, SigningKey
-from runtime.settings import SERVICES, AuthSettings, SettingsError
-from runtime.tokens import mint_person_token
+from runtime.settings import SERVICES, AuthSettings, ConsoleSettings, SettingsError
+from runtime.tokens import mint_console_link, mint_person_token
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +59,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, Subcommands, Subcommands]:
     token.add_argument("--desk", default="")
     token.add_argument("--ttl", type=int, default=0, help="lifetime in seconds")
     token.set_defaults(run=_token)
+    link = commands.add_parser("console-link", help="print a one-time console sign-in link")
+    link.add_argument("--sub", required=True, help="subject (user name)")
+    link.add_argument("--roles", required=True, help=f"comma-separated: {', '.join(ROLES)}")
+    link.add_argument("--desk", default="")
+    link.add_argument("--url", default="", help="the gateway (default TRADEOPS_CONSOLE_URL)")
+    link.set_defaults(run=_console_link)
     key_kinds = add_keys_commands(commands)
     migrate = commands.add_parser("migrate", help="provision roles and schemas, run migrations")
     migrate.set_defaults(run=_migrate)
@@ -70,14 +78,39 @@ def build_parser() -> tuple[argparse.ArgumentParser, Subcommands, Subcommands]:
 
 
 def _token(args: argparse.Namespace) -> int:
+    settings = AuthSettings.from_env(os.environ)
+    print(mint_person_token(_issuer(), settings, args.sub, _roles(args), args.desk, args.ttl))
+    return 0
+
+
+def _console_link(args: argparse.Namespace) -> int:
+    url = args.url or os.environ.get("TRADEOPS_CONSOLE_URL", "http://127.0.0.1:8000")
+    print(console_link(url, _issuer(), os.environ, args.sub, _roles(args), args.desk))
+    return 0
+
+
+def console_link(
+    url: str, issuer: SigningKey, env: Mapping[str, str], sub: str, roles: list[str], desk: str = ""
+) -> str:
+    """A one-time sign-in link (gateway.console.signin); the token rides in the query, which
+    the gateway's access log leaves out."""
+    console = ConsoleSettings.from_env(env)
+    auth = AuthSettings.from_env(env)
+    token = mint_console_link(
+        issuer, auth, sub, roles, console.link_ttl_s, console.session_ttl_s, desk
+    )
+    return f"{url.rstrip('/')}/console/link?t={token}"
+
+
+def _issuer() -> SigningKey:
     path = key_dir.issuer_key_file(os.environ)
     if not path.exists():
         raise SettingsError(f"no issuer key at {path}: run `make run` or `tradeops keys init`")
-    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-    issuer = SigningKey.load(path, ISSUER)
-    settings = AuthSettings.from_env(os.environ)
-    print(mint_person_token(issuer, settings, args.sub, roles, args.desk, args.ttl))
-    return 0
+    return SigningKey.load(path, ISSUER)
+
+
+def _roles(args: argparse.Namespace) -> list[str]:
+    return [r.strip() for r in args.roles.split(",") if r.strip()]
 
 
 def add_keys_commands(commands: Subcommands) -> Subcommands:

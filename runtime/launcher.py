@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime import key_dir
+from runtime.cli import console_link
 from runtime.keys import ISSUER, SigningKey
 from runtime.migrate import upgrade
 from runtime.pgserver import LocalPostgres
@@ -100,10 +101,14 @@ def banner(stack: Stack, env: dict[str, Any]) -> str:
         issuer, AuthSettings.from_env(env), "admin", ["admin"], ttl_s=12 * 3600
     )
     url = stack.gateway_url()
+    link = console_link(url, issuer, env, "admin", ["admin"])
     return "\n".join(
         [
             "",
             "tradeops is running",
+            f"  console  {link}",
+            "           (one-time sign-in link for admin; more: .venv/bin/tradeops console-link "
+            "--sub bob --roles ops)",
             f"  API      {url}",
             f"  docs     {url}/docs",
             f"  logs     {stack.log_dir} (JSON lines)",

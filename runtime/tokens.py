@@ -4,6 +4,7 @@ banner), a service's with its own key, one token per peer."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -23,6 +24,7 @@ def mint_person_token(
     roles: Iterable[str],
     desk: str = "",
     ttl_s: int = 0,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     """A person's token, signed with the local issuer's key (`tradeops token`)."""
     unknown = set(roles) - set(ROLES)
@@ -40,7 +42,29 @@ def mint_person_token(
     }
     if desk:
         claims["desk"] = desk
+    claims.update(extra or {})
     return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+LINK_CLAIM = "console_link"
+
+
+def mint_console_link(
+    key: SigningKey,
+    settings: AuthSettings,
+    subject: str,
+    roles: Iterable[str],
+    link_ttl_s: int,
+    session_ttl_s: int,
+    desk: str = "",
+) -> str:
+    """The token of a one-time console sign-in link: a person's token for the session's length
+    (the console forwards it to the services), usable to sign in once (gateway.console.signin
+    audits each use under an id derived from the token) until `redeem_by`. Its own `jti`
+    keeps two links minted in the same second apart."""
+    redeem_by = int(time.time()) + link_ttl_s
+    extra = {"jti": secrets.token_urlsafe(16), LINK_CLAIM: {"redeem_by": redeem_by}}
+    return mint_person_token(key, settings, subject, roles, desk, session_ttl_s, extra)
 
 
 def mint_service_token(

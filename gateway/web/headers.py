@@ -29,7 +29,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Nothing to other sites; our own get an Origin (no-referrer makes a form's Origin "null",
+    # and the console checks it on every POST).
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-cache",
 }
