@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from gateway.bodies.base import MAX_INT64
 from gateway.console.guard import SignedIn
 from gateway.console.render import render
 from gateway.deps import as_json
@@ -67,6 +68,21 @@ async def audit(
     return render(
         request, "audit.html", person=person, nav="audit", filters=filters, **as_json(reply)
     )
+
+
+@router.get("/audit/{seq}")
+async def record(
+    request: Request, person: SignedIn, seq: Annotated[int, Path(ge=0, le=MAX_INT64)]
+) -> HTMLResponse:
+    """One record, and its check in the reader's browser against the latest signed checkpoint
+    (static/verify-page.js, with the audit reads of gateway.console.data)."""
+    rpc = person.rpc(request)
+    query = audit_pb.ListRecordsRequest(after_seq=seq - 1, limit=1)
+    reply = await rpc.peers.audit.ListRecords(query, timeout=rpc.timeout, metadata=rpc.metadata)
+    found = [r for r in as_json(reply)["records"] if r["seq"] == seq]
+    if not found:
+        raise ApiError(404, "NOT_FOUND", f"the audit log has no record {seq}")
+    return render(request, "record.html", person=person, nav="audit", record=found[0])
 
 
 def _set_time(field: Timestamp, text: str, name: str) -> None:

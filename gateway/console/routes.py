@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from gateway import errors
-from gateway.console import actions, browse, exports, signin
+from gateway.console import actions, browse, data, exports, signin
 from gateway.console.guard import SignInRequired, sign_in_url
 from gateway.console.render import render
 from gateway.console.session import Sealer
@@ -24,7 +24,7 @@ from gateway.web import assets
 from gateway.web.assets import Asset
 
 STATIC = Path(__file__).resolve().parent / "static"
-ROUTERS = (signin.router, actions.router, browse.router, exports.router)
+ROUTERS = (signin.router, actions.router, browse.router, exports.router, data.router)
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -57,6 +57,8 @@ def install(app: FastAPI) -> None:
 
 async def on_sign_in_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
+    if request.url.path.startswith(f"{data.PREFIX}/"):
+        return errors.error_response(401, "UNAUTHENTICATED", "the console session ended")
     return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
 
 
@@ -81,4 +83,5 @@ def as_page(json_handler: Handler) -> Handler:
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/console/") and not path.startswith("/console/assets/")
+    own = path.startswith(("/console/assets/", f"{data.PREFIX}/"))
+    return path.startswith("/console/") and not own

@@ -45,6 +45,18 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt_install chromium
 fi
 
+# --- axe-core: the accessibility checker the console's tests run in chromium, exactly as
+# tests/peers/axe/package-lock.json pins it ---
+AXE=tests/peers/axe
+# A copy of the lock it was installed from says whether node_modules is current.
+if ! cmp -s "$AXE/package-lock.json" "$AXE/node_modules/.installed-from-lock" 2>/dev/null; then
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install npm
+  fi
+  (cd "$AXE" && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.installed-from-lock)
+fi
+
 # --- strace and ip: the closed-network drill (tests/offline/) traces the stack's connections
 # inside a network namespace of its own ---
 if ! command -v strace >/dev/null 2>&1; then
