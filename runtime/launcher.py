@@ -10,6 +10,7 @@ processes, prints where everything is, and stops it all on Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
 import time
@@ -34,6 +35,7 @@ def main() -> int:
     env.setdefault(key_dir.KEYS_DIR_ENV, str(home / "keys"))
     if key_dir.TRUST_FILE_ENV not in env:
         key_dir.ensure(key_dir.keys_dir(env))  # the issuer's and every process's token keys
+    env.setdefault("TRADEOPS_CONSOLE_SESSION_KEY_FILE", str(console_key(home / "keys")))
     env.setdefault("TRADEOPS_EXPORT_DIR", str(home / "exports"))
     # The export service creates a development signing key here on first start.
     env.setdefault("TRADEOPS_EXPORT_SIGNING_KEY_FILE", str(home / "export-signing-key.pem"))
@@ -53,6 +55,17 @@ def main() -> int:
     finally:
         if pg is not None:
             pg.stop()
+
+
+def console_key(folder: Path) -> Path:
+    """The console's session key, made once: sessions outlive a restart of `make run`."""
+    path = folder / "console-session.key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+    return path
 
 
 def prepare_database(env: dict[str, str], home: Path) -> LocalPostgres | None:
