@@ -35,7 +35,7 @@ def main() -> int:
     env.setdefault(key_dir.KEYS_DIR_ENV, str(home / "keys"))
     if key_dir.TRUST_FILE_ENV not in env:
         key_dir.ensure(key_dir.keys_dir(env))  # the issuer's and every process's token keys
-    env.setdefault("TRADEOPS_CONSOLE_SESSION_KEY_FILE", str(console_key(home / "keys")))
+    env.setdefault("TRADEOPS_CONSOLE_SESSION_KEY_FILE", str(console_key(key_dir.keys_dir(env))))
     env.setdefault("TRADEOPS_EXPORT_DIR", str(home / "exports"))
     # The export service creates a development signing key here on first start.
     env.setdefault("TRADEOPS_EXPORT_SIGNING_KEY_FILE", str(home / "export-signing-key.pem"))
