@@ -45,6 +45,19 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt_install chromium
 fi
 
+# --- oidc-provider: a real OpenID Connect provider on Node for the console's sign-in
+# (tests/console/oidc_peer.py), exactly as tests/peers/oidc/package-lock.json pins it; installed
+# again only when the lock changed (a copy of the lock it was installed from is kept beside it) ---
+OIDC_PEER="$(dirname "$0")/oidc"
+if ! cmp -s "$OIDC_PEER/package-lock.json" "$OIDC_PEER/node_modules/.installed-from.json"; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "tests/peers/install.sh: Node.js (20 or later) with npm is needed for tests/console" >&2
+    exit 1
+  fi
+  (cd "$OIDC_PEER" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp "$OIDC_PEER/package-lock.json" "$OIDC_PEER/node_modules/.installed-from.json"
+fi
+
 # --- strace and ip: the closed-network drill (tests/offline/) traces the stack's connections
 # inside a network namespace of its own ---
 if ! command -v strace >/dev/null 2>&1; then
