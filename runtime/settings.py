@@ -155,6 +155,9 @@ class ConsoleSettings:
     oidc_client_id: str = ""
     oidc_client_secret_file: Path | None = None
     oidc_scope: str = "openid profile"
+    # Where the provider sends the browser back: unset, the callback's URL as the gateway sees
+    # the request; set it when a proxy in front changes the scheme, host or path.
+    oidc_redirect_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConsoleSettings:
@@ -167,6 +170,7 @@ class ConsoleSettings:
             oidc_client_id=env.get("TRADEOPS_CONSOLE_OIDC_CLIENT_ID", ""),
             oidc_client_secret_file=Path(secret) if secret else None,
             oidc_scope=env.get("TRADEOPS_CONSOLE_OIDC_SCOPE", "openid profile"),
+            oidc_redirect_url=env.get("TRADEOPS_CONSOLE_OIDC_REDIRECT_URL", ""),
         )
 
 

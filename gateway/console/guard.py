@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, Request
 
@@ -22,6 +22,8 @@ from gateway.rbac import allowed_roles
 from runtime.auth import Principal, TokenVerifier
 from runtime.clients import bearer
 from runtime.errors import Unauthenticated
+
+HOME = "/console/"
 
 
 class SignInRequired(Exception):
@@ -86,14 +88,16 @@ def sign_in_url(next_path: str) -> str:
     return f"/console/signin?next={quote(safe_next(next_path), safe='/')}"
 
 
-def safe_next(next_path: str) -> str:
-    """Only a path of the console itself: never another site (no open redirect)."""
-    parts = urlsplit(next_path)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
-        return "/console/"
-    if "\\" in next_path or next_path.startswith("//"):
-        return "/console/"
-    return next_path
+def safe_next(value: str) -> str:
+    """`value` when it is a path under /console/ of this origin, else /console/: an absolute URL,
+    `//host` or `/\\host` would send the person elsewhere after signing in (an open redirect)."""
+    path = unquote(value.split("?", 1)[0])
+    unsafe = (
+        not value.startswith(HOME)
+        or any(char == "\\" or ord(char) < 0x21 or ord(char) == 0x7F for char in value + path)
+        or ".." in path.split("/")
+    )
+    return HOME if unsafe else value
 
 
 def same_origin(request: Request) -> bool:

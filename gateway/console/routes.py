@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from gateway import errors
-from gateway.console import actions, browse, data, exports, signin
+from gateway.console import actions, browse, data, exports, oidc, signin
 from gateway.console.guard import SignInRequired, sign_in_url
 from gateway.console.render import render
 from gateway.console.session import Sealer
@@ -24,7 +24,14 @@ from gateway.web import assets
 from gateway.web.assets import Asset
 
 STATIC = Path(__file__).resolve().parent / "static"
-ROUTERS = (signin.router, actions.router, browse.router, exports.router, data.router)
+ROUTERS = (
+    signin.router,
+    oidc.router,
+    actions.router,
+    browse.router,
+    exports.router,
+    data.router,
+)
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 

@@ -1,22 +1,39 @@
 """The console against the whole system: real processes on a PostgreSQL of their own, and
 Debian's chromium driving the pages (tests/browser.py). People sign in with one-time links,
-as `make run`'s banner and `tradeops console-link` give them."""
+as `make run`'s banner and `tradeops console-link` give them.
+
+The sign-in through a real identity provider (tests/console/oidc_peer.py) has a gateway of its
+own, served by uvicorn on a socket bound before either starts (the provider must know the
+callback URL, the gateway the provider), in a thread of this process, so a test can read the
+app's own state: its session sealer, its token verifier."""
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page
 
+from gateway.app import create_app
+from gateway.console.session import Sealer, Session
 from runtime.cli import console_link
 from runtime.keys import ISSUER
 from runtime.pgserver import LocalPostgres
+from runtime.settings import SERVICES, ConsoleSettings, GatewaySettings, OidcSettings
 from runtime.stack import Stack
 from tests.browser import chromium
+from tests.console.oidc_peer import AUDIENCE, OidcPeer
+from tests.console.oidc_peer import oidc_peer as oidc_peer
 from tests.e2e.conftest import database, system
 from tests.e2e.otlp import OtlpReceiver
 from tests.keys import Keys
@@ -50,8 +67,10 @@ def console_stack(
         receiver.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One per module: Playwright's sync API holds the thread's event loop while it runs, so it
+    must stop before a module of async tests starts pytest-asyncio's."""
     with chromium() as running:
         yield running
 
@@ -96,3 +115,82 @@ def proposed(console_stack: Stack, token_for: Callable[..., str]) -> Callable[[]
             return action
 
     return make
+
+
+STARTED_WITHIN_S = 10.0
+
+
+@dataclass(frozen=True)
+class Console:
+    app: FastAPI
+    url: str  # http://127.0.0.1:PORT
+    peer: OidcPeer
+
+    @property
+    def sealer(self) -> Sealer:
+        sealer: Sealer = self.app.state.console_sealer
+        return sealer
+
+    def session(self, cookie: str) -> Session | None:
+        return self.sealer.open(cookie)
+
+
+@pytest.fixture(scope="module")
+def console_socket() -> Iterator[socket.socket]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    yield sock
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def console_redirect_uri(console_socket: socket.socket) -> str:
+    return f"http://127.0.0.1:{console_socket.getsockname()[1]}/console/signin/oidc/callback"
+
+
+@pytest.fixture(scope="module")
+def console(keys: Keys, oidc_peer: OidcPeer, console_socket: socket.socket) -> Iterator[Console]:
+    app = console_app(settings_for(keys, oidc_peer))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [console_socket]})
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        yield Console(app, f"http://127.0.0.1:{console_socket.getsockname()[1]}", oidc_peer)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def settings_for(keys: Keys, peer: OidcPeer | None) -> GatewaySettings:
+    """People's tokens from the provider (none: from the local issuer, and no sign-in through a
+    provider); no service runs, as signing in calls none."""
+    auth, console = keys.serving("gateway"), ConsoleSettings()
+    if peer is not None:
+        oidc = OidcSettings(jwks_url=peer.jwks_url, issuer=peer.issuer, audience=AUDIENCE)
+        auth = dataclasses.replace(auth, oidc=oidc)
+        console = ConsoleSettings(
+            oidc_client_id=peer.client_id, oidc_client_secret_file=peer.secret_file
+        )
+    return GatewaySettings(
+        listen_host="127.0.0.1",
+        listen_port=0,
+        peers={name: "127.0.0.1:1" for name in SERVICES},
+        auth=auth,
+        rpc_timeout_s=3.0,
+        max_body_bytes=64 * 1024,
+        console=console,
+    )
+
+
+def console_app(settings: GatewaySettings) -> FastAPI:
+    return create_app(settings)
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTED_WITHIN_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the console's gateway did not start")
+        time.sleep(0.05)

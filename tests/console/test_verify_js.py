@@ -29,7 +29,7 @@ from runtime.stack import Stack
 from services.audit.log.domain.keyring import Keyring, SigningKey
 from services.audit.log.domain.note import Signer, sign
 from services.audit.log.domain.records import canonical_record
-from tests.browser import chromium, watched_page
+from tests.browser import watched_page
 from tests.console.signed_log import SignedLog, event
 from tests.console.verify_harness import Refused, Site, call, serving
 from tests.e2e.conftest import e2e_pg, eventually, otlp, stack
@@ -47,12 +47,6 @@ Inputs = dict[str, Any]
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
     with serving() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
         yield running
 
 

@@ -45,17 +45,23 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt_install chromium
 fi
 
-# --- axe-core: the accessibility checker the console's tests run in chromium, exactly as
-# tests/peers/axe/package-lock.json pins it ---
-AXE=tests/peers/axe
-# A copy of the lock it was installed from says whether node_modules is current.
-if ! cmp -s "$AXE/package-lock.json" "$AXE/node_modules/.installed-from-lock" 2>/dev/null; then
-  if ! command -v npm >/dev/null 2>&1; then
-    apt_install npm
+# --- Node packages the console's tests run, each folder installed exactly as its
+# package-lock.json pins it, and again only when the lock changed (a copy of the lock it was
+# installed from is kept beside it): axe-core, the accessibility checker run in chromium, and
+# oidc-provider, a real OpenID Connect provider (tests/console/oidc_peer.py) ---
+npm_peer() {
+  local folder="$1"
+  if cmp -s "$folder/package-lock.json" "$folder/node_modules/.installed-from-lock" 2>/dev/null; then
+    return
   fi
-  (cd "$AXE" && npm ci --no-audit --no-fund --loglevel=error &&
-    cp package-lock.json node_modules/.installed-from-lock)
-fi
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  (cd "$folder" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp "$folder/package-lock.json" "$folder/node_modules/.installed-from-lock"
+}
+npm_peer "$(dirname "$0")/axe"
+npm_peer "$(dirname "$0")/oidc"
 
 # --- strace and ip: the closed-network drill (tests/offline/) traces the stack's connections
 # inside a network namespace of its own ---
