@@ -26,8 +26,9 @@ from typing import TypeAlias
 
 from runtime import key_dir
 from runtime.auth import ROLES
+from runtime.console_settings import ConsoleSettings
 from runtime.keys import ISSUER, KeyFileError, SigningKey
-from runtime.settings import SERVICES, AuthSettings, ConsoleSettings, SettingsError
+from runtime.settings import SERVICES, AuthSettings, SettingsError
 from runtime.tokens import mint_console_link, mint_person_token
 
 

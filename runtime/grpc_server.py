@@ -107,7 +107,7 @@ async def start(
 ) -> Running:
     """Starts serving on `listen` (port 0 picks a free port) and launches the workers. With
     `tls`, only mutual TLS is served: a client without a certificate from the CA is refused.
-    A request over `max_receive_bytes` (runtime.settings.grpc_message_limit) fails with
+    A request over `max_receive_bytes` (runtime.message_limits.grpc_message_limit) fails with
     RESOURCE_EXHAUSTED before any handler runs. With `ready` (the database's ping), health
     says SERVING only while it answers, checked once before this returns and then every
     `health.every_s`; without, SERVING from the start."""

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime import egress, key_dir, targets
+from runtime.console_settings import ConsoleSettings
 from runtime.keys import KeyFileError, SigningKey, TrustStore
+from runtime.message_limits import grpc_message_limit, max_body_bytes
 from runtime.refusals import DEFAULT_REFUSALS, RefusalSettings
 
 SERVICES = ("agent", "ops", "export", "audit")
@@ -141,40 +143,6 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
-class ConsoleSettings:
-    """The console's sessions and sign-in (gateway/console/)."""
-
-    # 32 random bytes, hex, that encrypt and authenticate session cookies: every gateway
-    # replica needs the same file. Unset: a key made at start, so sessions end with the
-    # process and hold on one replica only (the gateway logs a warning).
-    session_key_file: Path | None = None
-    session_ttl_s: int = 8 * 3600
-    # How long a one-time sign-in link (`tradeops console-link`) may wait to be used.
-    link_ttl_s: int = 600
-    # Sign-in through the identity provider (TRADEOPS_OIDC_ISSUER): the console is its client.
-    oidc_client_id: str = ""
-    oidc_client_secret_file: Path | None = None
-    oidc_scope: str = "openid profile"
-    # Where the provider sends the browser back: unset, the callback's URL as the gateway sees
-    # the request; set it when a proxy in front changes the scheme, host or path.
-    oidc_redirect_url: str = ""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ConsoleSettings:
-        key = env.get("TRADEOPS_CONSOLE_SESSION_KEY_FILE", "")
-        secret = env.get("TRADEOPS_CONSOLE_OIDC_CLIENT_SECRET_FILE", "")
-        return cls(
-            session_key_file=Path(key) if key else None,
-            session_ttl_s=int(env.get("TRADEOPS_CONSOLE_SESSION_TTL_S", str(8 * 3600))),
-            link_ttl_s=int(env.get("TRADEOPS_CONSOLE_LINK_TTL_S", "600")),
-            oidc_client_id=env.get("TRADEOPS_CONSOLE_OIDC_CLIENT_ID", ""),
-            oidc_client_secret_file=Path(secret) if secret else None,
-            oidc_scope=env.get("TRADEOPS_CONSOLE_OIDC_SCOPE", "openid profile"),
-            oidc_redirect_url=env.get("TRADEOPS_CONSOLE_OIDC_REDIRECT_URL", ""),
-        )
-
-
-@dataclass(frozen=True)
 class GatewaySettings:
     listen_host: str
     listen_port: int
@@ -186,7 +154,7 @@ class GatewaySettings:
     # and redelivering exports, verifying the audit log): past it the service drops the work.
     long_rpc_timeout_s: float = 300.0
     refusals: RefusalSettings = DEFAULT_REFUSALS  # how 401s and 403s are audited
-    console: ConsoleSettings = ConsoleSettings()
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -202,20 +170,6 @@ class GatewaySettings:
             refusals=RefusalSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
         )
-
-
-def max_body_bytes(env: Mapping[str, str]) -> int:
-    return int(env.get("TRADEOPS_MAX_BODY_BYTES", str(64 * 1024)))
-
-
-def grpc_message_limit(name: str, env: Mapping[str, str]) -> int:
-    """The largest gRPC request a service accepts: twice the REST body limit, so a desk system
-    calling gRPC directly gets no more room than through REST (the factor covers the few shapes
-    whose protobuf outgrows their JSON, and what the gateway adds). Audit is called by the other
-    services only, and its relay batches of up to 200 events need more: it keeps 4 MiB."""
-    if name == "audit":
-        return 4 * 1024 * 1024
-    return 2 * max_body_bytes(env)
 
 
 def peer_addresses(env: Mapping[str, str]) -> dict[str, str]:

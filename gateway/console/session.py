@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from starlette.requests import Request
 from starlette.responses import Response
 
-from runtime.settings import ConsoleSettings, SettingsError
+from runtime.console_settings import ConsoleSettings
+from runtime.settings import SettingsError
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,10 @@ from playwright.sync_api import Browser, Page
 from gateway.app import create_app
 from gateway.console.session import Sealer, Session
 from runtime.cli import console_link
+from runtime.console_settings import ConsoleSettings
 from runtime.keys import ISSUER
 from runtime.pgserver import LocalPostgres
-from runtime.settings import SERVICES, ConsoleSettings, GatewaySettings, OidcSettings
+from runtime.settings import SERVICES, GatewaySettings, OidcSettings
 from runtime.stack import Stack
 from tests.browser import chromium
 from tests.console.oidc_peer import AUDIENCE, OidcPeer

@@ -17,7 +17,8 @@ from gateway.console.oidc import flow as flows
 from gateway.console.oidc.discovery import endpoints_of
 from gateway.console.oidc.failures import SignInFailed
 from runtime import egress
-from runtime.settings import ConsoleSettings, OidcSettings
+from runtime.console_settings import ConsoleSettings
+from runtime.settings import OidcSettings
 from tests.console.conftest import console_app, settings_for
 from tests.console.oidc_peer import AUDIENCE
 from tests.keys import Keys

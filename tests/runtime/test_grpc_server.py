@@ -13,7 +13,8 @@ from runtime.auth import ANYONE, Principal, TokenVerifier
 from runtime.clients import bearer, open_channel
 from runtime.errors import NotFound
 from runtime.grpc_server import MAX_METADATA_BYTES, Running, ServiceSpec, start
-from runtime.settings import AuthSettings, grpc_message_limit
+from runtime.message_limits import grpc_message_limit
+from runtime.settings import AuthSettings
 
 
 class SlowService:

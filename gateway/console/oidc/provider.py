@@ -28,10 +28,11 @@ from joserfc.jwk import KeySet, KeySetSerialization
 from gateway.console.oidc.discovery import Endpoints, body_of, endpoints_of, json_object
 from gateway.console.oidc.failures import SignInFailed, misconfigured
 from gateway.console.oidc.flow import Flow
+from runtime.console_settings import ConsoleSettings
 from runtime.egress import Refused, Unresolvable
 from runtime.jwks import LEEWAY_S
 from runtime.pinning import send
-from runtime.settings import ConsoleSettings, OidcSettings
+from runtime.settings import OidcSettings
 
 log = logging.getLogger(__name__)
 DISCOVERY_MAX_AGE_S = 3600.0
