@@ -18,20 +18,16 @@ import jwt
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gateway.console import audit
 from gateway.console import session as sessions
 from gateway.console.guard import check_form, safe_next, signed_in
 from gateway.console.render import render
 from runtime.auth import Principal, TokenVerifier
-from runtime.clients import bearer
 from runtime.errors import Unauthenticated
-from runtime.outbox import new_event, person
-from runtime.relay import audit_event
 from runtime.tokens import LINK_CLAIM
-from tradeops.audit.v1 import audit_service_pb2 as audit_pb
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-SOURCE = "gateway.console"
 # Link uses get event ids in a namespace of their own.
 LINK_USES = uuid.UUID("4f0b3a52-6c1e-4d8e-9a57-2f8c1c0e7d11")
 
@@ -72,7 +68,7 @@ async def use_link(request: Request, t: Annotated[str, Form()] = "") -> Response
 async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     person_ = await signed_in(request)
     check_form(request, person_.session, csrf)
-    await _audit(request, person_.principal, "console.signed_out", str(uuid.uuid4()), {})
+    await audit.record(request, person_.principal, "console.signed_out", {})
     response = RedirectResponse("/console/signin?signed_out=1", status_code=303)
     sessions.clear(request, response)
     return response
@@ -102,25 +98,4 @@ def _claims(token: str) -> dict[str, Any]:
 async def _used_before(request: Request, principal: Principal, token: str) -> bool:
     digest = hashlib.sha256(token.encode()).hexdigest()
     event_id = str(uuid.uuid5(LINK_USES, digest))
-    return await _audit(request, principal, "console.signed_in", event_id, {"via": "link"})
-
-
-async def _audit(
-    request: Request, principal: Principal, action: str, event_id: str, payload: dict[str, Any]
-) -> bool:
-    """Appends the event and waits for it to be durable; True when its id was there before."""
-    fresh = new_event(
-        source=SOURCE,
-        actor=person(principal),
-        action=action,
-        target=f"person/{principal.subject}",
-        payload=payload,
-    )
-    event = {**fresh, "event_id": event_id}
-    state = request.app.state
-    reply = await state.peers.audit.AppendEvents(
-        audit_pb.AppendEventsRequest(events=[audit_event(event)]),
-        timeout=state.settings.rpc_timeout_s,
-        metadata=bearer(state.identity.token("audit")),
-    )
-    return bool(reply.results[0].duplicate)
+    return await audit.record(request, principal, "console.signed_in", {"via": "link"}, event_id)

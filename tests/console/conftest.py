@@ -33,6 +33,7 @@ from runtime.pgserver import LocalPostgres
 from runtime.settings import SERVICES, GatewaySettings, OidcSettings
 from runtime.stack import Stack
 from tests.browser import chromium
+from tests.console.audit_sink import AuditSink, audit_sink
 from tests.console.oidc_peer import AUDIENCE, OidcPeer
 from tests.console.oidc_peer import oidc_peer as oidc_peer
 from tests.e2e.conftest import database, system
@@ -126,6 +127,7 @@ class Console:
     app: FastAPI
     url: str  # http://127.0.0.1:PORT
     peer: OidcPeer
+    audit: AuditSink
 
     @property
     def sealer(self) -> Sealer:
@@ -152,21 +154,23 @@ def console_redirect_uri(console_socket: socket.socket) -> str:
 
 @pytest.fixture(scope="module")
 def console(keys: Keys, oidc_peer: OidcPeer, console_socket: socket.socket) -> Iterator[Console]:
-    app = console_app(settings_for(keys, oidc_peer))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [console_socket]})
-    thread.start()
-    try:
-        _wait_started(server, thread)
-        yield Console(app, f"http://127.0.0.1:{console_socket.getsockname()[1]}", oidc_peer)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with audit_sink() as sink:
+        app = console_app(settings_for(keys, oidc_peer, sink.address))
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [console_socket]})
+        thread.start()
+        try:
+            _wait_started(server, thread)
+            url = f"http://127.0.0.1:{console_socket.getsockname()[1]}"
+            yield Console(app, url, oidc_peer, sink)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
 
 
-def settings_for(keys: Keys, peer: OidcPeer | None) -> GatewaySettings:
+def settings_for(keys: Keys, peer: OidcPeer | None, audit: str = "127.0.0.1:1") -> GatewaySettings:
     """People's tokens from the provider (none: from the local issuer, and no sign-in through a
-    provider); no service runs, as signing in calls none."""
+    provider); no service runs but a stand-in audit log, which signing in calls."""
     auth, console = keys.serving("gateway"), ConsoleSettings()
     if peer is not None:
         oidc = OidcSettings(jwks_url=peer.jwks_url, issuer=peer.issuer, audience=AUDIENCE)
@@ -177,7 +181,7 @@ def settings_for(keys: Keys, peer: OidcPeer | None) -> GatewaySettings:
     return GatewaySettings(
         listen_host="127.0.0.1",
         listen_port=0,
-        peers={name: "127.0.0.1:1" for name in SERVICES},
+        peers={**{name: "127.0.0.1:1" for name in SERVICES}, "audit": audit},
         auth=auth,
         rpc_timeout_s=3.0,
         max_body_bytes=64 * 1024,

@@ -123,6 +123,7 @@ def test_a_person_signs_in_at_the_provider_and_holds_a_session_with_their_access
     claims = jwt.decode(signed_in.token, options={"verify_signature": False})
     assert (claims["iss"], claims["aud"]) == (console.peer.issuer, "tradeops")
     assert signed_in.expires_at <= claims["exp"]
+    assert ("console.signed_in", "alice") in console.audit.actions()
     hosts = {urlsplit(url).netloc for url in watched.requests}
     assert hosts == {urlsplit(console.url).netloc, urlsplit(console.peer.issuer).netloc}
 

@@ -19,7 +19,7 @@ import jwt
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.console import session
+from gateway.console import audit, session
 from gateway.console.guard import HOME, safe_next
 from gateway.console.oidc import flow as flows
 from gateway.console.oidc.failures import SignInFailed, answer
@@ -55,6 +55,7 @@ async def callback(request: Request) -> Response:
         principal = await _verified(request, token)
     except SignInFailed as failed:
         return answer(request, failed)
+    await audit.record(request, principal, "console.signed_in", {"via": "oidc"})
     settings: GatewaySettings = request.app.state.settings
     person = session.new_session(
         token, principal.subject, principal.roles, _expiry(token), settings.console.session_ttl_s
