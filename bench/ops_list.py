@@ -26,9 +26,9 @@ from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 KINDS = tuple(f"kind_{n}" for n in range(10))  # 10,000 pending actions of each kind
 
 
-def populate(sys_: System, template_id: str, count: int) -> list[str]:
+def populate(admin_url: str, template_id: str, count: int) -> list[str]:
     """COPYs `count` pending actions shaped like the template; returns their ids."""
-    with psycopg.connect(sys_.admin_url, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         buffer = io.StringIO()
         with conn.cursor().copy(
             "COPY (SELECT * FROM ops.actions WHERE id = %s) TO STDOUT", (template_id,)
@@ -104,7 +104,7 @@ async def measure(sys_: System, ids: list[str], calls: int, concurrency: int) ->
 
 async def run(sys_: System, args: argparse.Namespace) -> bool:
     template_id = await template(sys_)
-    ids = await asyncio.to_thread(populate, sys_, template_id, args.actions)
+    ids = await asyncio.to_thread(populate, sys_.admin_url, template_id, args.actions)
     return await measure(sys_, ids, args.calls, args.concurrency)
 
 
