@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -21,7 +21,7 @@ from services.export.grpc_api.messages import (
     schedule_spec,
     verification_message,
 )
-from services.export.service import queries
+from services.export.service import queries, reading
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.delivery.send import redeliver
 from services.export.service.exports import Exporter, create_export
@@ -45,6 +45,8 @@ _RBAC = {
     "ListSchedules": ANYONE,
     "DeleteSchedule": COMPLIANCE,
     "ListPublicKeys": ANYONE | SERVICES,
+    # An export's contents, not its listing: the roles that create and verify exports.
+    "ReadExportFile": COMPLIANCE,
 }
 RBAC = {f"/{SERVICE_NAME}/{method}": roles for method, roles in _RBAC.items()}
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -172,6 +174,28 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
         finally:
             self._on_event()
         return pb.DeleteScheduleResponse()
+
+    async def ReadExportFile(
+        self, request: pb.ReadExportFileRequest, context: Context
+    ) -> AsyncIterator[pb.FileChunk]:
+        caller = current_principal()
+        try:
+            async with reading.checked_file(
+                self._db, self._delivery, request.id, request.name, caller
+            ) as file:
+                self._on_event()  # the read is audited before its first byte
+                offset = 0
+                async for data in reading.chunks(self._db, caller, file):
+                    first = offset == 0
+                    yield pb.FileChunk(
+                        data=data,
+                        offset=offset,
+                        size_bytes=file.size_bytes if first else 0,
+                        sha256=file.sha256 if first else "",
+                    )
+                    offset += len(data)
+        finally:
+            self._on_event()
 
 
 def spec(servicer: ExportServicer, workers: Sequence[Worker] = ()) -> ServiceSpec:
