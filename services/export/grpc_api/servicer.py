@@ -13,6 +13,7 @@ from services.export.domain.exports import now
 from services.export.grpc_api.messages import (
     STATE_VALUES,
     attempt_message,
+    chunk_messages,
     export_message,
     export_request,
     key_message,
@@ -184,16 +185,9 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
                 self._db, self._delivery, request.id, request.name, caller
             ) as file:
                 self._on_event()  # the read is audited before its first byte
-                offset = 0
-                async for data in reading.chunks(self._db, caller, file):
-                    first = offset == 0
-                    yield pb.FileChunk(
-                        data=data,
-                        offset=offset,
-                        size_bytes=file.size_bytes if first else 0,
-                        sha256=file.sha256 if first else "",
-                    )
-                    offset += len(data)
+                data = reading.chunks(self._db, caller, file)
+                async for message in chunk_messages(data, file.size_bytes, file.sha256):
+                    yield message
         finally:
             self._on_event()
 

@@ -136,7 +136,6 @@ async def _expected(
         if export is None:
             raise NotFound(f"no export {export_id}")
         finished(export)
-        listed = _listed(export, name)
         versions = await object_versions.versions_of(session, export.id)
         body = await manifests.body_of_export(session, export.id) or b""
     kept = {name: versions[name]} if name in versions else {}
@@ -144,7 +143,7 @@ async def _expected(
         return export, Expected(name, signed=body, key_pem=_pinned(config, export), versions=kept)
     if name == MANIFEST:
         return export, Expected(name, export.manifest_sha256, len(body), versions=kept)
-    assert listed is not None
+    listed = _listed(export, name)
     return export, Expected(name, listed.sha256, listed.size_bytes, versions=kept)
 
 
@@ -156,14 +155,13 @@ def finished(export: Export) -> None:
         )
 
 
-def _listed(export: Export, name: str) -> ExportFile | None:
-    """The manifest's entry for `name` (None for the manifest and its signature); NotFound for
-    a name the export does not have."""
-    found = next((file for file in export.files if file.name == name), None)
-    if found is None and name not in (MANIFEST, SIGNATURE):
-        readable = ", ".join([*(f.name for f in export.files), MANIFEST, SIGNATURE])
-        raise NotFound(f"export {export.id} has no file {name!r} (it has {readable})")
-    return found
+def _listed(export: Export, name: str) -> ExportFile:
+    """The manifest's entry for `name`; NotFound for a name the export does not have."""
+    for file in export.files:
+        if file.name == name:
+            return file
+    readable = ", ".join([*(f.name for f in export.files), MANIFEST, SIGNATURE])
+    raise NotFound(f"export {export.id} has no file {name!r} (it has {readable})")
 
 
 def _pinned(config: DeliveryConfig, export: Export) -> bytes:
