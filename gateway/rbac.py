@@ -93,6 +93,8 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("POST", "/exports/{export_id}/verify"): COMPLIANCE,
         ("POST", "/exports/{export_id}/redeliver"): COMPLIANCE,
         ("GET", "/exports/{export_id}/attempts"): ANYONE,
+        # An export's contents, not its listing: the roles that create and verify exports.
+        ("GET", "/exports/{export_id}/files/{name}"): COMPLIANCE,
         ("GET", "/probes"): ANYONE,
         ("POST", "/probes"): ADMIN,
         ("GET", "/probes/{probe_id}"): ANYONE,

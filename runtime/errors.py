@@ -28,3 +28,7 @@ class PermissionDenied(DomainError):
 
 class Unavailable(DomainError):
     """A dependency is down; retry later (UNAVAILABLE, 503)."""
+
+
+class DataLoss(DomainError):
+    """Stored bytes no longer match what was recorded of them (DATA_LOSS, a 5xx)."""

@@ -19,6 +19,7 @@ from runtime import trace_context
 from runtime.auth import Principal, TokenVerifier, set_current_principal
 from runtime.errors import (
     Conflict,
+    DataLoss,
     DomainError,
     InvalidArgument,
     NotFound,
@@ -39,6 +40,7 @@ STATUS_FOR: dict[type[DomainError], grpc.StatusCode] = {
     Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     Unavailable: grpc.StatusCode.UNAVAILABLE,
+    DataLoss: grpc.StatusCode.DATA_LOSS,
 }
 
 Rbac = Mapping[str, frozenset[str]]

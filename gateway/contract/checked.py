@@ -52,6 +52,9 @@ IN_CODE: dict[tuple[str, str], str] = {
     ("post", "/exports/schedules"): SCHEDULE,
     ("put", "/exports/schedules/{schedule_id}"): SCHEDULE,
     ("post", "/exports/{export_id}/redeliver"): "destination a configured one",
+    ("get", "/exports/{export_id}/files/{name}"): "name one of the export's files,"
+    " manifest.json or manifest.json.sig (404 otherwise); the export finished: SIGNED,"
+    " DELIVERING, DELIVERED or VERIFIED (409 otherwise)",
     ("post", "/probes"): PROBE,
     ("put", "/probes/{probe_id}"): PROBE,
     ("post", "/triggers"): TRIGGER,

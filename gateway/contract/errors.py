@@ -2,8 +2,8 @@
 with the one error body (gateway.errors.ErrorBody): a token and a role for a protected route
 (401, 403); the failures of the peer every protected route calls (429 for a message over a
 peer's size limit, 502, 503, 504); input to refuse (422, a body that is not UTF-8 JSON too), a
-body over the size limit (413); an id to look up (404); a change the resource's state
-or a running retry with the same Idempotency-Key can forbid (409)."""
+body over the size limit (413); an id to look up (404); a change the resource's state or a
+running retry with the same Idempotency-Key can forbid, and the few reads its state can (409)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ NOTHING_YET = frozenset(
         ("get", "/audit/proofs/consistency"),
     }
 )
+# Reads the resource's state can refuse (409): a file of an export not finished yet.
+STATE_BOUND_READS = frozenset({("get", "/exports/{export_id}/files/{name}")})
 MEANING = {
     401: "No bearer token, or one that is expired, malformed or not signed by a trusted key.",
     403: "None of the caller's roles may do this.",
@@ -61,7 +63,7 @@ def statuses(method: str, path: str, operation: Schema, schemas: Schema) -> set[
     found: set[int] = set()
     if operation.get("security"):
         found |= {401, 403, *PEERS}
-        if method != "get":
+        if method != "get" or (method, path) in STATE_BOUND_READS:
             found.add(409)
     if parameters or body is not None:
         found.add(422)

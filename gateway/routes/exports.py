@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.responses import StreamingResponse
 
 from gateway.bodies.exports import ExportQuery, NewExport, Redelivery, ScheduleBody, VerifyMany
 from gateway.deps import Json, RpcDep, as_json
+from gateway.downloads import FILE_RESPONSES, file_response
 from gateway.guard import GuardedRoute
 from gateway.rest_schema import json_of
 from tradeops.export.v1 import export_service_pb2 as pb
@@ -135,3 +137,25 @@ async def list_attempts(export_id: UUID, rpc: RpcDep) -> Json:
         pb.ListAttemptsRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(reply)
+
+
+FileName = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="One of the export's `files`, `manifest.json` or `manifest.json.sig`",
+        examples=["records.jsonl"],
+    ),
+]
+
+
+@router.get("/{export_id}/files/{name}", response_class=StreamingResponse, responses=FILE_RESPONSES)
+async def read_export_file(export_id: UUID, name: FileName, rpc: RpcDep) -> StreamingResponse:
+    """One file of a finished export, byte for byte as kept and signed, as an attachment, with
+    its SHA-256 from the manifest in `Repr-Digest` (RFC 9530). Verify a download as an outside
+    auditor would: fetch `manifest.json`, `manifest.json.sig` and the files, take the key from
+    GET /exports/keys, then `openssl pkeyutl -verify -rawin -pubin -inkey KEY -in manifest.json
+    -sigfile manifest.json.sig` and check each file's SHA-256 against the manifest. A stored
+    file that no longer matches its manifest is refused (502) before any byte; if the transfer
+    fails after its first byte, the connection is cut short of Content-Length."""
+    return await file_response(rpc.peers, rpc.metadata, str(export_id), name, rpc.long_timeout)

@@ -25,7 +25,14 @@ RPC_TIMEOUT_S = 3.0  # distinct from the default 5, so the deadline seen is ours
 LONG_RPC_TIMEOUT_S = 40.0  # likewise distinct from the default 300
 # The calls whose work grows with the data get the long deadline (settings.long_rpc_timeout_s).
 LONG_CALLS = frozenset(
-    {"CreateExport", "VerifyExports", "VerifyExport", "RedeliverExport", "VerifyChain"}
+    {
+        "CreateExport",
+        "VerifyExports",
+        "VerifyExport",
+        "RedeliverExport",
+        "VerifyChain",
+        "ReadExportFile",
+    }
 )
 
 

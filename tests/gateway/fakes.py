@@ -1,10 +1,11 @@
 """Fake peers: every unary method of a service answers a canned message (or the failure a test
-asked for) and records what it received. Served by the shared runtime, so the Guard checks the
+asked for), every server-streaming one its canned messages (failing after some, if asked), and
+each records what it received. Served by the shared runtime, so the Guard checks the
 forwarded token exactly as a real service would."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,19 +57,46 @@ class Recorder:
     failures: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
     # What the gateway's refusal reporter appended to the audit log (kept out of `calls`).
     appended: list[Any] = field(default_factory=list)
+    # Server-streaming methods: the messages each sends (one empty message when not set), and
+    # how many it sends before failing as `failures` says (0: fails before the first).
+    streams: dict[str, Sequence[Message]] = field(default_factory=dict)
+    fail_after: dict[str, int] = field(default_factory=dict)
 
     def only(self, method: str) -> Call:
         assert [c.method for c in self.calls] == [method], self.calls
         return self.calls[0]
 
 
+def _record(method: MethodDescriptor, recorder: Recorder, request: Message, context: Any) -> None:
+    metadata = {key: str(value) for key, value in context.invocation_metadata() or ()}
+    if method.name != "AppendEvents":  # the gateway's refusals, kept in `appended`
+        recorder.calls.append(Call(method.name, request, metadata, context.time_remaining()))
+
+
+def _streaming(method: MethodDescriptor, recorder: Recorder) -> Callable[..., Any]:
+    reply_class = message_factory.GetMessageClass(method.output_type)
+
+    async def answer(
+        request: Message, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Message]:
+        _record(method, recorder, request, context)
+        failure = recorder.failures.get(method.name)
+        cut = recorder.fail_after.get(method.name, 0) if failure else None
+        for sent, reply in enumerate(recorder.streams.get(method.name) or [reply_class()]):
+            if sent == cut and failure:
+                await context.abort(*failure)
+            yield reply
+        if failure:
+            await context.abort(*failure)
+
+    return answer
+
+
 def _behaviour(method: MethodDescriptor, recorder: Recorder) -> Callable[..., Any]:
     reply_class = message_factory.GetMessageClass(method.output_type)
 
     async def answer(request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        metadata = {key: str(value) for key, value in context.invocation_metadata() or ()}
-        if method.name != "AppendEvents":  # the gateway's refusals, kept in `appended`
-            recorder.calls.append(Call(method.name, request, metadata, context.time_remaining()))
+        _record(method, recorder, request, context)
         if method.name in recorder.failures:
             code, details = recorder.failures[method.name]
             await context.abort(code, details)
@@ -84,15 +112,21 @@ def _behaviour(method: MethodDescriptor, recorder: Recorder) -> Callable[..., An
 
 def _handler(service: ServiceDescriptor, recorder: Recorder) -> grpc.GenericRpcHandler[Any, Any]:
     handlers = {
-        method.name: grpc.unary_unary_rpc_method_handler(
-            _behaviour(method, recorder),
-            request_deserializer=message_factory.GetMessageClass(method.input_type).FromString,
-            response_serializer=lambda message: message.SerializeToString(),
-        )
+        method.name: _method_handler(method, recorder)
         for method in service.methods
-        if not method.server_streaming
+        if not method.client_streaming
     }
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+def _method_handler(method: MethodDescriptor, recorder: Recorder) -> Any:
+    wire = {
+        "request_deserializer": message_factory.GetMessageClass(method.input_type).FromString,
+        "response_serializer": lambda message: message.SerializeToString(),
+    }
+    if method.server_streaming:
+        return grpc.unary_stream_rpc_method_handler(_streaming(method, recorder), **wire)
+    return grpc.unary_unary_rpc_method_handler(_behaviour(method, recorder), **wire)
 
 
 async def start_fake(name: str, recorder: Recorder, verifier: TokenVerifier) -> Running:

@@ -1,7 +1,9 @@
-"""Domain objects to ExportService messages and back: exports, keys, deliveries, schedules."""
+"""Domain objects to ExportService messages and back: exports, file chunks, keys, deliveries,
+schedules."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,6 +91,23 @@ def file_message(file: ExportFile) -> pb.ExportFile:
         sha256=file.sha256,
         record_count=file.record_count,
     )
+
+
+async def chunk_messages(
+    chunks: AsyncIterable[bytes], size_bytes: int, sha256: str
+) -> AsyncIterator[pb.FileChunk]:
+    """A file's chunks as ReadExportFile sends them: each with its offset, the first with the
+    whole file's size and SHA-256."""
+    offset = 0
+    async for data in chunks:
+        first = offset == 0
+        yield pb.FileChunk(
+            data=data,
+            offset=offset,
+            size_bytes=size_bytes if first else 0,
+            sha256=sha256 if first else "",
+        )
+        offset += len(data)
 
 
 def key_message(key: PublicKey) -> pb.SigningKey:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -13,6 +13,7 @@ from services.export.domain.exports import now
 from services.export.grpc_api.messages import (
     STATE_VALUES,
     attempt_message,
+    chunk_messages,
     export_message,
     export_request,
     key_message,
@@ -21,7 +22,7 @@ from services.export.grpc_api.messages import (
     schedule_spec,
     verification_message,
 )
-from services.export.service import queries
+from services.export.service import queries, reading
 from services.export.service.delivery.config import DeliveryConfig
 from services.export.service.delivery.send import redeliver
 from services.export.service.exports import Exporter, create_export
@@ -45,6 +46,8 @@ _RBAC = {
     "ListSchedules": ANYONE,
     "DeleteSchedule": COMPLIANCE,
     "ListPublicKeys": ANYONE | SERVICES,
+    # An export's contents, not its listing: the roles that create and verify exports.
+    "ReadExportFile": COMPLIANCE,
 }
 RBAC = {f"/{SERVICE_NAME}/{method}": roles for method, roles in _RBAC.items()}
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -172,6 +175,21 @@ class ExportServicer(pb_grpc.ExportServiceServicer):
         finally:
             self._on_event()
         return pb.DeleteScheduleResponse()
+
+    async def ReadExportFile(
+        self, request: pb.ReadExportFileRequest, context: Context
+    ) -> AsyncIterator[pb.FileChunk]:
+        caller = current_principal()
+        try:
+            async with reading.checked_file(
+                self._db, self._delivery, request.id, request.name, caller
+            ) as file:
+                self._on_event()  # the read is audited before its first byte
+                data = reading.chunks(self._db, caller, file)
+                async for message in chunk_messages(data, file.size_bytes, file.sha256):
+                    yield message
+        finally:
+            self._on_event()
 
 
 def spec(servicer: ExportServicer, workers: Sequence[Worker] = ()) -> ServiceSpec:

@@ -889,3 +889,66 @@ class ListPublicKeysResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPublicKeysResponse: _TypeAlias = ListPublicKeysResponse  # noqa: Y015
+
+@_typing.final
+class ReadExportFileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The export's id."""
+    name: _builtins.str
+    """The file's name, as in Export.files, or "manifest.json" or "manifest.json.sig"."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReadExportFileRequest: _TypeAlias = ReadExportFileRequest  # noqa: Y015
+
+@_typing.final
+class FileChunk(_message.Message):
+    """A piece of an export's file (ReadExportFile), in order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    """The next bytes of the file: at most 65,536 (64 KiB). Empty only in the one message of an
+    empty file.
+    """
+    offset: _builtins.int
+    """Where data starts in the file."""
+    size_bytes: _builtins.int
+    """The first message only (0 and empty in the others): the whole file's size and hex
+    SHA-256, as its manifest lists them (manifest.json: the export's manifest_sha256;
+    manifest.json.sig: of the signature bytes checked), so a receiver can check what it got
+    before it trusts it.
+    """
+    sha256: _builtins.str
+    def __init__(
+        self,
+        *,
+        data: _builtins.bytes = ...,
+        offset: _builtins.int = ...,
+        size_bytes: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "offset", b"offset", "sha256", b"sha256", "size_bytes", b"size_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileChunk: _TypeAlias = FileChunk  # noqa: Y015

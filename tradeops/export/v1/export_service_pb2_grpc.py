@@ -90,6 +90,11 @@ class ExportServiceStub:
                 request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysRequest.SerializeToString,
                 response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysResponse.FromString,
                 _registered_method=True)
+        self.ReadExportFile = channel.unary_stream(
+                '/tradeops.export.v1.ExportService/ReadExportFile',
+                request_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ReadExportFileRequest.SerializeToString,
+                response_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.FileChunk.FromString,
+                _registered_method=True)
 
 
 class ExportServiceServicer:
@@ -224,6 +229,37 @@ class ExportServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadExportFile(self, request, context):
+        """Streams one file of a finished export (SIGNED, DELIVERING, DELIVERED or VERIFIED) from
+        the store the service keeps it in (the export directory, or the S3 object version recorded
+        when it was sealed), so a person or tool can take it away and check it on their side.
+        `name` is one of the export's `files`, "manifest.json" or "manifest.json.sig": looked up
+        among what the export recorded, never used as a path. key.pub.pem and SHA256SUMS are not
+        served: a key shipped beside the files proves nothing (take it from ListPublicKeys), and
+        the signed manifest lists every file's SHA-256 already.
+
+        The first message carries size_bytes and sha256; every message at most 64 KiB of
+        data, in order, so no message nears gRPC's size limit whatever the file's
+        size. Before the first message the file is read whole and checked: its size and SHA-256
+        against the manifest (manifest.json against the export's manifest_sha256; the signature
+        against the signed manifest, with the export's pinned key). A file that fails is
+        DATA_LOSS and nothing of it is sent: a client must never hold a damaged file that it could
+        take for the export. The bytes are hashed again while they stream, and the last message is
+        held back until they match too, so a file changed during the call ends the stream
+        DATA_LOSS before its end (the receiver holds a short file, never a whole wrong one).
+        Each call that passes those checks is audited ("export.file_read", naming the file and its
+        SHA-256) before the first byte, and each DATA_LOSS too ("export.file_read" with outcome
+        "failure" and the problem); a read is not a verification and changes no state.
+        Errors: NOT_FOUND for an unknown export or a name that is not one of its files;
+        FAILED_PRECONDITION for an export not finished (or FAILED), or signed by a key no longer
+        pinned (its signature cannot be checked); DATA_LOSS as above; UNAVAILABLE when the store
+        cannot be read. Roles: compliance, admin (reading an export's contents needs the roles
+        that create and verify exports; its listing, GetExport, is open to viewers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExportServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -281,6 +317,11 @@ def add_ExportServiceServicer_to_server(servicer, server):
                     servicer.ListPublicKeys,
                     request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysRequest.FromString,
                     response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysResponse.SerializeToString,
+            ),
+            'ReadExportFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadExportFile,
+                    request_deserializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.ReadExportFileRequest.FromString,
+                    response_serializer=tradeops_dot_export_dot_v1_dot_export__service__pb2.FileChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -581,6 +622,33 @@ class ExportService:
             '/tradeops.export.v1.ExportService/ListPublicKeys',
             tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysRequest.SerializeToString,
             tradeops_dot_export_dot_v1_dot_export__service__pb2.ListPublicKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadExportFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tradeops.export.v1.ExportService/ReadExportFile',
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.ReadExportFileRequest.SerializeToString,
+            tradeops_dot_export_dot_v1_dot_export__service__pb2.FileChunk.FromString,
             options,
             channel_credentials,
             insecure,

@@ -135,6 +135,33 @@ class ExportServiceStub:
     in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
     rows of its database. Roles: viewer and above, service.
     """
+    ReadExportFile: _grpc.UnaryStreamMultiCallable[_export_service_pb2.ReadExportFileRequest, _export_service_pb2.FileChunk]
+    """Streams one file of a finished export (SIGNED, DELIVERING, DELIVERED or VERIFIED) from
+    the store the service keeps it in (the export directory, or the S3 object version recorded
+    when it was sealed), so a person or tool can take it away and check it on their side.
+    `name` is one of the export's `files`, "manifest.json" or "manifest.json.sig": looked up
+    among what the export recorded, never used as a path. key.pub.pem and SHA256SUMS are not
+    served: a key shipped beside the files proves nothing (take it from ListPublicKeys), and
+    the signed manifest lists every file's SHA-256 already.
+
+    The first message carries size_bytes and sha256; every message at most 64 KiB of
+    data, in order, so no message nears gRPC's size limit whatever the file's
+    size. Before the first message the file is read whole and checked: its size and SHA-256
+    against the manifest (manifest.json against the export's manifest_sha256; the signature
+    against the signed manifest, with the export's pinned key). A file that fails is
+    DATA_LOSS and nothing of it is sent: a client must never hold a damaged file that it could
+    take for the export. The bytes are hashed again while they stream, and the last message is
+    held back until they match too, so a file changed during the call ends the stream
+    DATA_LOSS before its end (the receiver holds a short file, never a whole wrong one).
+    Each call that passes those checks is audited ("export.file_read", naming the file and its
+    SHA-256) before the first byte, and each DATA_LOSS too ("export.file_read" with outcome
+    "failure" and the problem); a read is not a verification and changes no state.
+    Errors: NOT_FOUND for an unknown export or a name that is not one of its files;
+    FAILED_PRECONDITION for an export not finished (or FAILED), or signed by a key no longer
+    pinned (its signature cannot be checked); DATA_LOSS as above; UNAVAILABLE when the store
+    cannot be read. Roles: compliance, admin (reading an export's contents needs the roles
+    that create and verify exports; its listing, GetExport, is open to viewers).
+    """
 
 @_typing.type_check_only
 class ExportServiceAsyncStub(ExportServiceStub):
@@ -222,6 +249,33 @@ class ExportServiceAsyncStub(ExportServiceStub):
     """The export signing keys' public parts, current and retired, newest first: the keys pinned
     in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
     rows of its database. Roles: viewer and above, service.
+    """
+    ReadExportFile: _aio.UnaryStreamMultiCallable[_export_service_pb2.ReadExportFileRequest, _export_service_pb2.FileChunk]  # type: ignore[assignment]
+    """Streams one file of a finished export (SIGNED, DELIVERING, DELIVERED or VERIFIED) from
+    the store the service keeps it in (the export directory, or the S3 object version recorded
+    when it was sealed), so a person or tool can take it away and check it on their side.
+    `name` is one of the export's `files`, "manifest.json" or "manifest.json.sig": looked up
+    among what the export recorded, never used as a path. key.pub.pem and SHA256SUMS are not
+    served: a key shipped beside the files proves nothing (take it from ListPublicKeys), and
+    the signed manifest lists every file's SHA-256 already.
+
+    The first message carries size_bytes and sha256; every message at most 64 KiB of
+    data, in order, so no message nears gRPC's size limit whatever the file's
+    size. Before the first message the file is read whole and checked: its size and SHA-256
+    against the manifest (manifest.json against the export's manifest_sha256; the signature
+    against the signed manifest, with the export's pinned key). A file that fails is
+    DATA_LOSS and nothing of it is sent: a client must never hold a damaged file that it could
+    take for the export. The bytes are hashed again while they stream, and the last message is
+    held back until they match too, so a file changed during the call ends the stream
+    DATA_LOSS before its end (the receiver holds a short file, never a whole wrong one).
+    Each call that passes those checks is audited ("export.file_read", naming the file and its
+    SHA-256) before the first byte, and each DATA_LOSS too ("export.file_read" with outcome
+    "failure" and the problem); a read is not a verification and changes no state.
+    Errors: NOT_FOUND for an unknown export or a name that is not one of its files;
+    FAILED_PRECONDITION for an export not finished (or FAILED), or signed by a key no longer
+    pinned (its signature cannot be checked); DATA_LOSS as above; UNAVAILABLE when the store
+    cannot be read. Roles: compliance, admin (reading an export's contents needs the roles
+    that create and verify exports; its listing, GetExport, is open to viewers).
     """
 
 class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -373,6 +427,39 @@ class ExportServiceServicer(metaclass=_abc_1.ABCMeta):
         """The export signing keys' public parts, current and retired, newest first: the keys pinned
         in the service's key files (the current key and TRADEOPS_EXPORT_VERIFY_KEYS_FILE), never
         rows of its database. Roles: viewer and above, service.
+        """
+
+    @_abc_1.abstractmethod
+    def ReadExportFile(
+        self,
+        request: _export_service_pb2.ReadExportFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_export_service_pb2.FileChunk], _abc.AsyncIterator[_export_service_pb2.FileChunk]]:
+        """Streams one file of a finished export (SIGNED, DELIVERING, DELIVERED or VERIFIED) from
+        the store the service keeps it in (the export directory, or the S3 object version recorded
+        when it was sealed), so a person or tool can take it away and check it on their side.
+        `name` is one of the export's `files`, "manifest.json" or "manifest.json.sig": looked up
+        among what the export recorded, never used as a path. key.pub.pem and SHA256SUMS are not
+        served: a key shipped beside the files proves nothing (take it from ListPublicKeys), and
+        the signed manifest lists every file's SHA-256 already.
+
+        The first message carries size_bytes and sha256; every message at most 64 KiB of
+        data, in order, so no message nears gRPC's size limit whatever the file's
+        size. Before the first message the file is read whole and checked: its size and SHA-256
+        against the manifest (manifest.json against the export's manifest_sha256; the signature
+        against the signed manifest, with the export's pinned key). A file that fails is
+        DATA_LOSS and nothing of it is sent: a client must never hold a damaged file that it could
+        take for the export. The bytes are hashed again while they stream, and the last message is
+        held back until they match too, so a file changed during the call ends the stream
+        DATA_LOSS before its end (the receiver holds a short file, never a whole wrong one).
+        Each call that passes those checks is audited ("export.file_read", naming the file and its
+        SHA-256) before the first byte, and each DATA_LOSS too ("export.file_read" with outcome
+        "failure" and the problem); a read is not a verification and changes no state.
+        Errors: NOT_FOUND for an unknown export or a name that is not one of its files;
+        FAILED_PRECONDITION for an export not finished (or FAILED), or signed by a key no longer
+        pinned (its signature cannot be checked); DATA_LOSS as above; UNAVAILABLE when the store
+        cannot be read. Roles: compliance, admin (reading an export's contents needs the roles
+        that create and verify exports; its listing, GetExport, is open to viewers).
         """
 
 def add_ExportServiceServicer_to_server(servicer: ExportServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
