@@ -8,13 +8,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from google.protobuf.struct_pb2 import Struct
 
 from gateway.console.guard import SignedIn, check_form
 from gateway.console.render import render
 from gateway.deps import as_json
+from gateway.downloads import file_response
 from gateway.errors import ApiError
+from gateway.routes.exports import FileName
 from tradeops.export.v1 import export_service_pb2 as pb
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -74,7 +76,19 @@ async def export_page(request: Request, export_id: UUID, person: SignedIn) -> HT
         export=as_json(export),
         verification=None,
         may_verify=person.may("POST", "/exports/{export_id}/verify"),
+        may_download=person.may("GET", "/exports/{export_id}/files/{name}"),
     )
+
+
+@router.get("/exports/{export_id}/files/{name}")
+async def download(
+    request: Request, export_id: UUID, name: FileName, person: SignedIn
+) -> StreamingResponse:
+    """The API's download (gateway.downloads), under the same roles, as an attachment."""
+    if not person.may("GET", "/exports/{export_id}/files/{name}"):
+        raise ApiError(403, "PERMISSION_DENIED", "downloading exports needs compliance or admin")
+    rpc = person.rpc(request)
+    return await file_response(rpc.peers, rpc.metadata, str(export_id), name, rpc.long_timeout)
 
 
 @router.post("/exports/{export_id}/verify")
@@ -100,4 +114,5 @@ async def verify_export(
         export=as_json(export),
         verification=as_json(verification),
         may_verify=True,
+        may_download=person.may("GET", "/exports/{export_id}/files/{name}"),
     )
