@@ -5,7 +5,9 @@ form is repository.listing), so they can never disagree.
 
 The checks run in CHECKS' order and the first that refuses answers. A Refusal carries the error
 the vote answers, in the words it has always used (the "denied" audit event records them), and
-the reason a person reads on a disabled button ("you requested this action")."""
+the reason a person reads on a disabled button ("you requested this action"). The last check is
+an approval's only: an approval that would count toward nothing the action still needs is
+refused ("needs compliance or admin"); a rejection always counts."""
 
 from __future__ import annotations
 
@@ -167,7 +169,7 @@ def _either(names: tuple[str, ...]) -> str:
 
 
 # The order the vote has always checked in: expiry (service.voting, before anything else),
-# then who votes, then the action's state and the voter's earlier vote.
+# then who votes, then the action's state and the voter's earlier vote; counting comes last.
 CHECKS: dict[str, Check] = {
     "expired": expiry,
     "service": lambda action, vote: _service(vote),
@@ -177,5 +179,6 @@ CHECKS: dict[str, Check] = {
     "parameters_author": _author,
     "pending": _pending,
     "voted": _voted,
+    "counting": _counting,
 }
 VOTER_CHECKS = ("service", "approver_role")

@@ -5,8 +5,9 @@ the same answer ExplainVote and the inbox give.
 
 Refusals: PermissionDenied for a service or the agent, a role without approver rights, the
 requester, the proposer, or the author of the current parameters (an edit is a request of its
-own: without this, someone could rewrite another's action and approve it alone); Conflict when
-the action is not pending or the voter already voted on these parameters."""
+own: without this, someone could rewrite another's action and approve it alone), and for an
+approval that would count toward nothing the action still needs; Conflict when the action is
+not pending or the voter already voted on these parameters."""
 
 from __future__ import annotations
 
