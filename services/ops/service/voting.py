@@ -16,11 +16,13 @@ from runtime.errors import Conflict, NotFound, PermissionDenied
 from runtime.outbox import person
 from services.ops.domain import events
 from services.ops.domain.actions import Action, State, Vote
-from services.ops.domain.eligibility import expiry
+from services.ops.domain.eligibility import Eligibility, expiry
+from services.ops.domain.eligibility import explain as eligibility
 from services.ops.domain.quorum import decide
 from services.ops.domain.transition import Timers, actor_of, check_id, plan
 from services.ops.repository import actions, changes, outbox
 from services.ops.service.refusals import audited
+from services.ops.service.transition import load
 
 
 async def approve(
@@ -33,6 +35,14 @@ async def reject(
     db: Database, *, action_id: str, approver: Principal, now: datetime, comment: str = ""
 ) -> Action:
     return await _vote(db, action_id, approver, approve=False, comment=comment, now=now)
+
+
+async def explain(db: Database, *, action_id: str, voter: Principal, now: datetime) -> Eligibility:
+    """Whether `voter` may approve and reject the action at `now`, and why not: what the vote
+    would answer (domain.eligibility), read without the row lock or any write."""
+    async with db.transaction() as session:
+        action = await load(session, action_id)
+    return eligibility(action, voter.subject, voter.roles, now)
 
 
 async def _vote(

@@ -1,0 +1,101 @@
+"""The inbox's pages stay index range scans with 100,000 pending actions: the first page by
+deadline and one deep in the list read ix_actions_pending_deadline in order, never the table
+and never a sort, whoever asks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db import Database
+from services.ops.domain.actions import Awaiting, Filters, Order
+from services.ops.repository import listing
+from services.ops.service import proposals as service
+from services.ops.tables import RISK_RANK
+from tests.ops.helpers import NOW
+
+PENDING = 100_000
+# Pending actions due one second apart from an hour on (every fourth one HIGH, every tenth
+# CRITICAL); a fifth only compliance or admin can still advance; olga voted on every seventh,
+# and requested every eleventh. As many decided ones beside them.
+FILL = text(
+    """
+    INSERT INTO ops.actions (id, kind, parameters, risk, state, rationale, requested_by,
+        proposed_by, incident_id, decision_id, source_ref, approvals_required, created_at,
+        updated_at, policy_id, policy, expires_at, approvable_by)
+    SELECT gen_random_uuid(), 'kind_' || (n % 20), '{}'::jsonb,
+        CASE WHEN n % 10 = 0 THEN 'CRITICAL' WHEN n % 4 = 0 THEN 'HIGH' ELSE 'LOW' END,
+        CASE WHEN n <= :pending THEN 'PENDING_APPROVAL' ELSE 'APPROVED' END, '',
+        CASE WHEN n % 11 = 0 THEN 'olga' ELSE 'rita' END, '{"subject": "triage-agent"}'::jsonb,
+        '', '', 'inbox-scale/' || n, 1, CAST(:now AS timestamptz) - n * interval '1 second',
+        CAST(:now AS timestamptz), 'default', CAST(:policy AS jsonb),
+        CAST(:now AS timestamptz) + interval '1 hour' + (n % :pending) * interval '1 second',
+        CASE WHEN n > :pending THEN '{}'::text[] WHEN n % 5 = 0 THEN '{compliance,admin}'
+            ELSE '{ops,compliance,admin}' END
+    FROM generate_series(1, 2 * :pending) AS n
+    """
+)
+VOTES = text(
+    """
+    INSERT INTO ops.votes (id, action_id, voter, roles, approve, comment, at)
+    SELECT gen_random_uuid(), id, 'olga', '["ops"]'::jsonb, true, '', CAST(:now AS timestamptz)
+    FROM ops.actions WHERE source_ref LIKE 'inbox-scale/%'
+        AND split_part(source_ref, '/', 2)::int % 7 = 0
+    """
+)
+CALLERS = {
+    "ops": Awaiting("olga", frozenset({"ops"}), NOW),
+    "compliance": Awaiting("carl", frozenset({"compliance"}), NOW),
+}
+
+
+async def rows_read(
+    session: AsyncSession, filters: Filters, after: listing.After | None
+) -> tuple[int, str]:
+    """How many rows the page's plan touched, and the plan: EXPLAIN ANALYZE of the very query
+    the service sends, with its parameters bound as the service binds them."""
+    connection = await session.connection()
+    query = listing.listing_query(filters, 51, after).compile(dialect=connection.dialect)
+    sql = f"EXPLAIN (ANALYZE, FORMAT JSON) {query}"
+    explained = await connection.exec_driver_sql(sql, query.params)
+    plan = explained.scalar_one()[0]["Plan"]
+    return touched(plan), json.dumps(plan)
+
+
+def touched(node: dict[str, Any]) -> int:
+    own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+    scans = own if "Scan" in node["Node Type"] else 0
+    return scans + sum(touched(child) for child in node.get("Plans", []))
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+async def test_the_inbox_by_deadline_reads_an_index_range_at_any_depth(
+    ops_owner_db: Database, caller: str
+) -> None:
+    who = CALLERS[caller]
+    filters = Filters(awaiting=who, order=Order.DEADLINE)
+    policy = json.dumps({"id": "default", "role_requirements": []})
+    async with ops_owner_db.transaction() as session:
+        await session.execute(FILL, {"now": NOW, "policy": policy, "pending": PENDING})
+        await session.execute(VOTES, {"now": NOW})
+        await session.execute(text("ANALYZE ops.actions"))
+        await session.execute(text("ANALYZE ops.votes"))
+        halfway = NOW + timedelta(hours=1, seconds=PENDING // 2)
+        deep = (halfway, RISK_RANK["LOW"], "ffffffff-ffff-4fff-bfff-ffffffffffff")
+        for after in (None, deep):
+            touched, plan = await rows_read(session, filters, after)
+            assert touched < 2_000, (caller, after, plan)
+            assert "ix_actions_pending_deadline" in plan
+            assert '"Node Type": "Sort"' not in plan
+            assert "Seq Scan" not in plan
+    page, token = await service.list_actions(ops_owner_db, filters=filters, page_size=50)
+    assert len(page) == 50
+    assert token
+    assert [listing.place(a, Order.DEADLINE) for a in page] == sorted(
+        listing.place(a, Order.DEADLINE) for a in page
+    )
