@@ -12,10 +12,10 @@ gets an implicit "compliance (1)" slot."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from runtime.auth import APPROVERS, COMPLIANCE
-from services.ops.domain.actions import Action, State, Vote
+from services.ops.domain.actions import Action, State
 from services.ops.domain.policy import SENSITIVE, RoleRequirement
 
 
@@ -68,9 +68,8 @@ def unmatched(slot_roles: list[str], approvers: list[frozenset[str]]) -> list[st
 
 
 def tally(action: Action) -> Tally:
-    approving = [v.roles for v in action.current_votes if v.approve]
-    empty = unmatched(slots(action), approving)
-    missing = max(action.approvals_required - len(approving), len(empty), 0)
+    approving = _approving(action)
+    missing, empty = _missing(action, approving)
     roles = tuple(RoleRequirement(r, n) for r, n in sorted(Counter(empty).items()))
     pending = action.state is State.PENDING_APPROVAL
     return Tally(
@@ -103,11 +102,18 @@ def counting_roles(action: Action) -> frozenset[str]:
     (repository.actions), answers for any voter."""
     if action.state is not State.PENDING_APPROVAL:
         return frozenset()
-    before = tally(action).approvals_missing
-    return frozenset(role for role in APPROVERS if _missing_with(action, role) < before)
+    approving = _approving(action)
+    before, _ = _missing(action, approving)
+    return frozenset(
+        role for role in APPROVERS if _missing(action, [*approving, frozenset({role})])[0] < before
+    )
 
 
-def _missing_with(action: Action, role: str) -> int:
-    # A tally counts roles, not names: whose approval this is does not matter.
-    approval = Vote("", frozenset({role}), True, "", action.updated_at, action.parameters_version)
-    return tally(replace(action, votes=(*action.votes, approval))).approvals_missing
+def _approving(action: Action) -> list[frozenset[str]]:
+    return [v.roles for v in action.current_votes if v.approve]
+
+
+def _missing(action: Action, approving: list[frozenset[str]]) -> tuple[int, list[str]]:
+    """How many approvals are still missing with these approvers, and the slots left empty."""
+    empty = unmatched(slots(action), approving)
+    return max(action.approvals_required - len(approving), len(empty), 0), empty
