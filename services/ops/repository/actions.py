@@ -17,7 +17,7 @@ from services.ops.domain.actions import Action, Filters, Risk, State, Vote
 from services.ops.domain.counting import counting_roles
 from services.ops.domain.policy import from_snapshot, snapshot
 from services.ops.repository import votes
-from services.ops.repository.listing import After, listing_query
+from services.ops.repository.listing import IN_INDEX_ORDER, After, in_index_order, listing_query
 from services.ops.repository.writes import Target, Write, run, run_returning
 from services.ops.tables import actions
 
@@ -94,6 +94,8 @@ async def page(
 ) -> list[Action]:
     """In the filters' order; `after` is the previous page's last action's place in it
     (repository.listing.place)."""
+    if in_index_order(filters):
+        await session.execute(IN_INDEX_ORDER)
     rows = (await session.execute(listing_query(filters, limit, after))).all()
     return await _with_votes(session, rows)
 
