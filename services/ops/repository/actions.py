@@ -17,7 +17,8 @@ from services.ops.domain.actions import Action, Filters, Risk, State, Vote
 from services.ops.domain.counting import counting_roles
 from services.ops.domain.policy import from_snapshot, snapshot
 from services.ops.repository import votes
-from services.ops.repository.listing import IN_INDEX_ORDER, After, in_index_order, listing_query
+from services.ops.repository.listing import IN_INDEX_ORDER, After, in_index_order
+from services.ops.repository.listing import listing_query as listing_query  # its first home
 from services.ops.repository.writes import Target, Write, run, run_returning
 from services.ops.tables import actions
 
