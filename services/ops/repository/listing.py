@@ -79,19 +79,23 @@ def in_index_order(filters: Filters) -> bool:
 
 
 def listing_query(filters: Filters, limit: int, after: After | None) -> Select[Any]:
-    query = select(actions).where(*_filtered(filters))
-    who = filters.awaiting
+    query = select(actions).where(*_filtered(filters), *_awaiting(filters))
     if filters.order is Order.DEADLINE:
-        if who is not None:
-            checks = {n: c for n, c in AWAITING.items() if n != "expired"}
-            query = query.where(*(condition(who) for condition in checks.values()))
-            after = _due_after(who, after)
+        if filters.awaiting is not None:
+            after = _due_after(filters.awaiting, after)
         query = query.order_by(actions.c.expires_at, _RISK, actions.c.id)
         return (query.where(_later(after)) if after else query).limit(limit)
-    if who is not None:
-        query = query.where(*(condition(who) for condition in AWAITING.values()))
     query = query.order_by(actions.c.created_at.desc(), actions.c.id.desc())
     return (query.where(_older(after)) if after else query).limit(limit)
+
+
+def _awaiting(filters: Filters) -> list[Condition]:
+    who = filters.awaiting
+    if who is None:
+        return []
+    # By deadline, "not expired" is the keyset's lower bound instead (_due_after).
+    skip = "expired" if filters.order is Order.DEADLINE else ""
+    return [condition(who) for name, condition in AWAITING.items() if name != skip]
 
 
 def _due_after(who: Awaiting, after: After | None) -> After:
