@@ -171,7 +171,9 @@ class OpsServiceServicer:
         """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
         already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
         version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-        with the reason. Reaching quorum moves it to APPROVED.
+        or when no role of theirs can give an approval the action still needs ("needs compliance
+        or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+        APPROVED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -52,7 +52,9 @@ class OpsServiceStub:
     """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
     already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
     version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-    with the reason. Reaching quorum moves it to APPROVED.
+    or when no role of theirs can give an approval the action still needs ("needs compliance
+    or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+    APPROVED.
     """
     RejectAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]
     """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
@@ -144,7 +146,9 @@ class OpsServiceAsyncStub(OpsServiceStub):
     """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
     already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
     version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-    with the reason. Reaching quorum moves it to APPROVED.
+    or when no role of theirs can give an approval the action still needs ("needs compliance
+    or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+    APPROVED.
     """
     RejectAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
@@ -257,7 +261,9 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
         already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
         version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-        with the reason. Reaching quorum moves it to APPROVED.
+        or when no role of theirs can give an approval the action still needs ("needs compliance
+        or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+        APPROVED.
         """
 
     @_abc_1.abstractmethod
