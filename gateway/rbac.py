@@ -56,6 +56,7 @@ RBAC: Mapping[Route, frozenset[str]] = MappingProxyType(
         ("GET", "/agent/audit-summaries/{summary_id}"): COMPLIANCE,
         ("GET", "/agent/ops/actions"): ANYONE,
         ("GET", ACTION): ANYONE,
+        ("GET", f"{ACTION}/eligibility"): ANYONE,
         ("POST", f"{ACTION}/approve"): APPROVERS,
         ("POST", f"{ACTION}/reject"): APPROVERS,
         ("POST", f"{ACTION}/cancel"): TRADERS,

@@ -29,10 +29,11 @@ State = Literal[
 
 
 Risk = Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+Order = Literal["NEWEST", "DEADLINE"]
 
 
 class ActionQuery(QueryModel):
-    """Every filter given must match; newest first."""
+    """Every filter given must match; newest first unless `order` says DEADLINE."""
 
     state: State | None = None
     kind: Annotated[str, Field(max_length=64, examples=["failover_market_data_feed"])] = ""
@@ -40,6 +41,16 @@ class ActionQuery(QueryModel):
     assignee: Annotated[str, Field(max_length=256, description="A user subject")] = ""
     page_size: Annotated[int, Field(ge=1, le=500)] = 50
     page_token: Annotated[str, Field(max_length=1024)] = ""
+    awaiting_me: bool = Field(
+        False,
+        description="Only the actions the caller may approve now (their inbox), under the"
+        " rules the approval itself enforces; see GET .../{action_id}/eligibility for why not",
+    )
+    order: Order | None = Field(
+        None,
+        description="NEWEST (when left out): created_at descending. DEADLINE: pending actions"
+        " by expires_at, riskiest first, then id (with awaiting_me or state=PENDING_APPROVAL)",
+    )
 
     def to_message(self) -> pb.ListActionsRequest:
         return pb.ListActionsRequest(
@@ -48,6 +59,8 @@ class ActionQuery(QueryModel):
             risk=number_of(pb.Risk, self.risk or "UNSPECIFIED"),
             assignee=self.assignee,
             page=common_pb2.PageRequest(page_size=self.page_size, page_token=self.page_token),
+            awaiting_me=self.awaiting_me,
+            order=number_of(pb.ActionOrder, self.order or "UNSPECIFIED"),
         )
 
 

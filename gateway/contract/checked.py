@@ -34,7 +34,8 @@ IN_CODE: dict[tuple[str, str], str] = {
     ("post", "/agent/compliance/run"): "check_ids among GET /agent/compliance/checks",
     ("get", "/agent/compliance/results"): f"{ONE_SIZE}; {CURSOR}",
     ("post", "/agent/audit-summaries"): f"{WINDOW}, by at most 31 days",
-    ("get", "/agent/ops/actions"): CURSOR,
+    ("get", "/agent/ops/actions"): f"{CURSOR}, for the same order; order DEADLINE with"
+    " awaiting_me=true or state=PENDING_APPROVAL",
     ("put", "/agent/ops/policies/{policy_id}"): "role_requirements' counts adding up to at most"
     " approvals_required; escalation_policy_id an existing escalation policy (PUT it first)",
     ("get", "/agent/ops/metrics"): WINDOW,

@@ -18,7 +18,8 @@ router = APIRouter(prefix="/agent/ops/actions", tags=["actions"], route_class=Gu
 
 @router.get("", response_model=json_of(pb.ListActionsResponse))
 async def list_actions(rpc: RpcDep, query: Annotated[ActionQuery, Query()]) -> Json:
-    """Actions, newest first; every filter given must match. Follow `next_page_token`."""
+    """Actions, newest first or by deadline; every filter given must match. `awaiting_me=true`
+    is the caller's inbox. Follow `next_page_token` (good for the same order only)."""
     reply = await rpc.peers.ops.ListActions(
         query.to_message(), timeout=rpc.timeout, metadata=rpc.metadata
     )
@@ -31,6 +32,17 @@ async def get_action(action_id: UUID, rpc: RpcDep) -> Json:
         pb.GetActionRequest(id=str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return as_json(action)
+
+
+@router.get("/{action_id}/eligibility", response_model=json_of(pb.VoteEligibility))
+async def vote_eligibility(action_id: UUID, rpc: RpcDep) -> Json:
+    """Whether the caller may approve and may reject the action now, and if not, why, in words
+    for a disabled button; `approve_refusal` and `reject_refusal` are what the approve and
+    reject routes would answer, word for word (the very same check)."""
+    found = await rpc.peers.ops.ExplainVote(
+        pb.ExplainVoteRequest(id=str(action_id)), timeout=rpc.timeout, metadata=rpc.metadata
+    )
+    return as_json(found)
 
 
 @router.post("/{action_id}/approve", response_model=json_of(pb.Action))

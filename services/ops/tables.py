@@ -19,12 +19,21 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from runtime.idempotency import idempotency_table
 from runtime.outbox import outbox_table
+from services.ops.domain.policy import Risk
 
 metadata = MetaData(schema="ops")
+
+# 0010: ListActions' DEADLINE order, riskiest first (CRITICAL 1 ... LOW 4) after the deadline;
+# a query spells RISK_ORDER as indexed here, or ix_actions_pending_deadline cannot serve it.
+RISK_RANK = {risk.value: rank for rank, risk in enumerate(reversed(Risk), start=1)}
+RISK_ORDER = f"array_position('{{{','.join(RISK_RANK)}}}'::text[], risk)"
+DEADLINE = ("expires_at", text(RISK_ORDER), "id")
+PENDING = text("state = 'PENDING_APPROVAL'")
+COUNTED = ("voter", "action_id", "parameters_version")
 
 actions = Table(
     "actions",
@@ -67,6 +76,9 @@ actions = Table(
     # 0009: who claimed it for execution (services.ops.domain.claims), "kind:subject"; only
     # they record its result, so nobody else can fake it.
     Column("claimed_by", Text, nullable=False, server_default=""),
+    # 0010: the roles whose approval would still count (domain.counting.counting_roles),
+    # written with every change of the action: the inbox (awaiting_me) filters on it in SQL.
+    Column("approvable_by", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
     UniqueConstraint("proposer", "source_ref", name="actions_proposer_source_ref_key"),
     # ListActions pages newest first; each filter has an index that starts with it, so a
     # filtered first page is an index range scan even with 100,000 pending actions.
@@ -75,6 +87,7 @@ actions = Table(
     Index("ix_actions_assignee_state_newest", "assignee", "state", "created_at", "id"),
     Index("ix_actions_kind_newest", "kind", "created_at", "id"),
     Index("ix_actions_risk_newest", "risk", "created_at", "id"),
+    Index("ix_actions_pending_deadline", *DEADLINE, postgresql_where=PENDING),
 )
 
 votes = Table(
@@ -92,6 +105,8 @@ votes = Table(
     # One vote per person per parameters version, even if two requests race past the domain
     # check; a parameter change lets everyone vote again.
     UniqueConstraint("action_id", "voter", "parameters_version", name="uq_votes_action_voter"),
+    # 0010: a person's counted votes: the inbox's "not voted yet" never reads everyone's.
+    Index("ix_votes_voter_counted", *COUNTED, postgresql_where=text("NOT voided")),
 )
 
 approval_policies = Table(

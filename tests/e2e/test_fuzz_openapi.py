@@ -89,6 +89,7 @@ STATED_IN_WORDS = {
     ("post", "/triggers"): "a step's arguments depend on its action",
     ("put", "/triggers/{trigger_id}"): "a trigger's name cannot change; steps as above",
     ("put", "/agent/ops/policies/{policy_id}"): "role requirements add up to at most M",
+    ("get", "/agent/ops/actions"): "order DEADLINE with awaiting_me or state PENDING_APPROVAL",
     ("put", "/agent/rulesets"): "the document is a whole rule set the agent checks",
     ("post", "/probes"): "timeout_s below interval_s; label names as Prometheus takes them",
     ("put", "/probes/{probe_id}"): "a probe's name cannot change; as for POST /probes",

@@ -234,7 +234,11 @@ async def test_the_openapi_document_gives_the_new_ops_routes_their_roles(
         "assignee",
         "page_size",
         "page_token",
+        "awaiting_me",
+        "order",
     }
+    eligibility = paths["/agent/ops/actions/{action_id}/eligibility"]["get"]
+    assert eligibility["x-roles"] == ["admin", "compliance", "ops", "trader", "viewer"]
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,14 @@ FORWARDED: list[tuple[str, str, str, Any, str, Message]] = [
     (
         "viewer",
         "GET",
+        f"{ACTION}/eligibility",
+        None,
+        "ExplainVote",
+        pb.ExplainVoteRequest(id=ACTION_ID),
+    ),
+    (
+        "viewer",
+        "GET",
         f"{ACTION}/timeline",
         None,
         "GetTimeline",
@@ -240,6 +248,64 @@ async def test_actions_are_filtered_by_state_kind_risk_and_assignee(gateway: Gat
         assignee="carol",
         page=common_pb2.PageRequest(page_size=20, page_token="abc"),
     )
+
+
+async def test_the_inbox_is_asked_for_with_awaiting_me_and_the_deadline_order(
+    gateway: Gateway,
+) -> None:
+    headers = gateway.auth("compliance", subject="carl")
+
+    response = await gateway.client.get(
+        "/agent/ops/actions?awaiting_me=true&order=DEADLINE&page_size=20", headers=headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert assert_forwarded(gateway, "ListActions", headers) == pb.ListActionsRequest(
+        awaiting_me=True,
+        order=pb.ACTION_ORDER_DEADLINE,
+        page=common_pb2.PageRequest(page_size=20),
+    )
+
+
+async def test_a_list_is_newest_first_and_everyone_s_unless_asked(gateway: Gateway) -> None:
+    headers = gateway.auth("viewer")
+
+    await gateway.client.get("/agent/ops/actions", headers=headers)
+
+    forwarded = assert_forwarded(gateway, "ListActions", headers)
+    assert isinstance(forwarded, pb.ListActionsRequest)
+    assert (forwarded.awaiting_me, forwarded.order) == (False, pb.ACTION_ORDER_UNSPECIFIED)
+
+
+async def test_an_unknown_order_is_refused_before_the_ops_service(gateway: Gateway) -> None:
+    response = await gateway.client.get(
+        "/agent/ops/actions?order=RISK", headers=gateway.auth("viewer")
+    )
+
+    assert response.status_code == 422
+    assert gateway.recorder.calls == []
+
+
+async def test_why_a_person_may_not_vote_reads_as_rest(gateway: Gateway) -> None:
+    gateway.recorder.replies["ExplainVote"] = pb.VoteEligibility(
+        id=ACTION_ID,
+        may_reject=True,
+        reason="needs compliance or admin",
+        roles_needed=["compliance", "admin"],
+        approve_refusal="otto's approval would not count",
+    )
+
+    response = await gateway.client.get(f"{ACTION}/eligibility", headers=gateway.auth("ops"))
+
+    assert response.json() == {
+        "id": ACTION_ID,
+        "may_approve": False,
+        "may_reject": True,
+        "reason": "needs compliance or admin",
+        "roles_needed": ["compliance", "admin"],
+        "approve_refusal": "otto's approval would not count",
+        "reject_refusal": "",
+    }
 
 
 async def test_a_cancelled_action_comes_back_with_its_reason(gateway: Gateway) -> None:

@@ -168,4 +168,5 @@ def test_the_names_requests_take_are_the_contracts_own() -> None:
 
     assert get_args(actions.State) == named(pb.ActionState)
     assert get_args(actions.Risk) == named(pb.Risk)
+    assert get_args(actions.Order) == named(pb.ActionOrder)
     assert get_args(exports.State) == named(export_pb.ExportState)

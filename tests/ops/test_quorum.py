@@ -77,14 +77,16 @@ def test_k_rejections_reject() -> None:
 
 
 def test_a_critical_action_needs_a_compliance_and_an_ops_approval() -> None:
-    twice, outcome = cast(action(Risk.CRITICAL, CRITICAL), vote("olga", "ops"), vote("otto", "ops"))
+    once, outcome = cast(action(Risk.CRITICAL, CRITICAL), vote("olga", "ops"))
     assert outcome is None
-    counted = tally(twice)
-    assert counted.approvals == 2
+    counted = tally(once)
+    assert counted.approvals == 1
     assert counted.approvals_missing == 1
     assert counted.roles_missing == (RoleRequirement("compliance", 1),)
     assert counted.needs == "1 more approval needed, from: compliance (1)"
-    assert cast(twice, vote("carl", "compliance"))[1] is State.APPROVED
+    with pytest.raises(PermissionDenied, match="otto's approval would not count"):
+        decide(once, vote("otto", "ops"))
+    assert cast(once, vote("carl", "compliance"))[1] is State.APPROVED
 
 
 def test_an_approver_holding_two_roles_fills_one_requirement_only() -> None:
@@ -105,21 +107,21 @@ def test_the_order_of_votes_does_not_change_whether_requirements_are_met() -> No
 
 
 def test_a_sensitive_action_needs_a_compliance_or_admin_approval() -> None:
-    twice, outcome = cast(
-        action(Risk.HIGH, Policy(id="loose", approvals_required=2)),
-        vote("olga", "ops"),
-        vote("otto", "ops"),
+    once, outcome = cast(
+        action(Risk.HIGH, Policy(id="loose", approvals_required=2)), vote("olga", "ops")
     )
     assert outcome is None
-    assert tally(twice).needs == "1 more approval needed, from: compliance (1)"
-    assert cast(twice, vote("ada", "admin"))[1] is State.APPROVED
+    assert tally(once).needs == "1 more approval needed, from: compliance (1)"
+    with pytest.raises(PermissionDenied, match="needs compliance or admin"):
+        decide(once, vote("otto", "ops"))
+    assert cast(once, vote("ada", "admin"))[1] is State.APPROVED
 
 
 def test_a_compliance_relevant_kind_needs_compliance_even_at_low_risk() -> None:
     kill = action(kind="disable_strategy_kill_switch")
-    once, outcome = cast(kill, vote("olga", "ops"))
-    assert outcome is None
-    assert cast(once, vote("carl", "compliance"))[1] is State.APPROVED
+    with pytest.raises(PermissionDenied, match="needs compliance or admin"):
+        decide(kill, vote("olga", "ops"))
+    assert cast(kill, vote("carl", "compliance"))[1] is State.APPROVED
 
 
 def test_needs_reads_like_a_sentence() -> None:

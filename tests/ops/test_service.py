@@ -135,10 +135,14 @@ async def test_the_agent_and_non_approvers_are_refused_and_audited(
 
 async def test_a_high_risk_action_is_not_approved_without_compliance(ops_db: Database) -> None:
     action = await propose(ops_db, Risk.HIGH)
-    await service.approve(ops_db, action_id=action.id, approver=OLGA, now=later(5))
-    twice = await service.approve(ops_db, action_id=action.id, approver=OTTO, now=later(6))
-    assert twice.state is State.PENDING_APPROVAL
-    assert twice.approvals == 2
+    once = await service.approve(ops_db, action_id=action.id, approver=OLGA, now=later(5))
+    assert once.state is State.PENDING_APPROVAL
+    with pytest.raises(PermissionDenied, match="needs compliance or admin"):
+        await service.approve(ops_db, action_id=action.id, approver=OTTO, now=later(6))
+    assert (await service.get(ops_db, action_id=action.id)).approvals == 1
+    assert (await events_for(ops_db, action.id))[-1]["outcome"] == "denied"
+    done = await service.approve(ops_db, action_id=action.id, approver=CARL, now=later(7))
+    assert done.state is State.APPROVED
 
 
 async def test_a_late_vote_on_a_decided_action_is_refused_and_audited(ops_db: Database) -> None:

@@ -154,11 +154,39 @@ class TimelineEntry:
     details: dict[str, Any]
 
 
+class Order(StrEnum):
+    """How ListActions orders actions; both page by keyset (repository.listing)."""
+
+    NEWEST = "NEWEST"  # created_at descending, then id descending
+    DEADLINE = "DEADLINE"  # expires_at ascending, riskiest first, then id: pending actions only
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """Only the actions `voter`, holding `roles`, may approve at `at`: the ones ExplainVote
+    would show them an enabled approve button for (domain.eligibility)."""
+
+    voter: str
+    roles: frozenset[str]
+    at: datetime
+
+
 @dataclass(frozen=True)
 class Filters:
-    """What ListActions narrows the actions to; empty fields do not filter."""
+    """What ListActions narrows the actions to, and in which order; empty fields do not
+    filter."""
 
     state: State | None = None
     kind: str = ""
     risk: Risk | None = None
     assignee: str = ""
+    awaiting: Awaiting | None = None
+    order: Order = Order.NEWEST
+
+    def __post_init__(self) -> None:
+        pending_only = self.awaiting is not None or self.state is State.PENDING_APPROVAL
+        if self.order is Order.DEADLINE and not pending_only:
+            raise InvalidArgument(
+                "order DEADLINE lists pending actions: ask for awaiting_me or state"
+                " PENDING_APPROVAL with it"
+            )

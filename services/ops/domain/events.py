@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.ops.domain.actions import Action, State
+from services.ops.domain.counting import tally as quorum_tally
 from services.ops.domain.policy import Policy, snapshot
-from services.ops.domain.quorum import tally as quorum_tally
 
 SOURCE = "ops"
 PROPOSED = "ops.action.proposed"

@@ -10,10 +10,10 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from runtime import proto_time
 from runtime.errors import InvalidArgument
 from services.ops.domain.actions import Action, State, TimelineEntry, Vote
+from services.ops.domain.counting import tally
 from services.ops.domain.escalation import EscalationPolicy, Level
 from services.ops.domain.metrics import Metrics
 from services.ops.domain.policy import Policy, Risk, RoleRequirement
-from services.ops.domain.quorum import tally
 from tradeops.common.v1 import common_pb2
 from tradeops.ops.v1 import ops_service_pb2 as pb
 

@@ -1,5 +1,6 @@
-"""The RPCs around a decision: who is on an action, its timeline, the approval and escalation
-policies, and the metrics. OpsServicer (grpc_api.servicer) inherits them."""
+"""The RPCs around a decision: who is on an action, whether the caller may vote on it, its
+timeline, the approval and escalation policies, and the metrics. OpsServicer (grpc_api.servicer)
+inherits them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ import grpc
 from runtime.auth import current_principal
 from runtime.db import Database
 from services.ops.domain.actions import Clock
+from services.ops.grpc_api import listing
 from services.ops.grpc_api import messages as to
-from services.ops.service import assignment, escalation, escalation_policies, metrics, policies
+from services.ops.service import (
+    assignment,
+    escalation,
+    escalation_policies,
+    metrics,
+    policies,
+    voting,
+)
 from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 
@@ -106,6 +115,13 @@ class OversightRpcs(pb_grpc.OpsServiceServicer):
     ) -> pb.ListEscalationPoliciesResponse:
         found = await escalation_policies.list_escalation_policies(self._db)
         return pb.ListEscalationPoliciesResponse(policies=[to.escalation_policy(p) for p in found])
+
+    async def ExplainVote(
+        self, request: pb.ExplainVoteRequest, context: Context
+    ) -> pb.VoteEligibility:
+        voter, now = current_principal(), self._clock()
+        found = await voting.explain(self._db, action_id=request.id, voter=voter, now=now)
+        return listing.eligibility(request.id, found)
 
     async def GetMetrics(self, request: pb.GetMetricsRequest, context: Context) -> pb.OpsMetrics:
         since = request.since.ToDatetime(UTC) if request.HasField("since") else None

@@ -13,7 +13,8 @@ from runtime.auth import ANYONE, APPROVERS, SERVICES, TRADERS, Principal, curren
 from runtime.db import Database
 from runtime.errors import InvalidArgument
 from runtime.grpc_server import ServiceSpec, Worker
-from services.ops.domain.actions import Clock, Filters
+from services.ops.domain.actions import Clock
+from services.ops.grpc_api import listing
 from services.ops.grpc_api import messages as to
 from services.ops.grpc_api.oversight import OversightRpcs
 from services.ops.service import execution, lifecycle
@@ -53,6 +54,7 @@ RBAC = {
     _method("PutEscalationPolicy"): frozenset({"admin"}),
     _method("ListEscalationPolicies"): READERS,
     _method("GetMetrics"): READERS,
+    _method("ExplainVote"): READERS,
 }
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -76,12 +78,7 @@ class OpsServicer(OversightRpcs):
     async def ListActions(
         self, request: pb.ListActionsRequest, context: Context
     ) -> pb.ListActionsResponse:
-        filters = Filters(
-            state=to.state(request.state) if request.state else None,
-            kind=request.kind,
-            risk=to.risk(request.risk) if request.risk else None,
-            assignee=request.assignee,
-        )
+        filters = listing.filters(request, current_principal(), self._clock())
         found, token = await service.list_actions(
             self._db,
             filters=filters,

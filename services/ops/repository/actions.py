@@ -5,22 +5,23 @@ path and every other use case share (repository.writes)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db import RawConnection
 from services.ops.domain.actions import Action, Filters, Risk, State, Vote
+from services.ops.domain.counting import counting_roles
 from services.ops.domain.policy import from_snapshot, snapshot
 from services.ops.repository import votes
+from services.ops.repository.listing import IN_INDEX_ORDER, After, in_index_order
+from services.ops.repository.listing import listing_query as listing_query  # its first home
 from services.ops.repository.writes import Target, Write, run, run_returning
 from services.ops.tables import actions
 
-Cursor = tuple[datetime, str]
 # Columns a use case may change after the insert (everything else is fixed at proposal).
 MUTABLE = ("state", "updated_at", "parameters", "parameters_version", "parameters_author",
            "valid_until", "decided_at", "assignee", "assignee_team", "escalation_level",
@@ -29,7 +30,11 @@ MUTABLE = ("state", "updated_at", "parameters", "parameters_version", "parameter
 FIXED = ("id", "kind", "risk", "rationale", "requested_by", "proposed_by", "source_ref",
          "created_at", "incident_id", "decision_id", "expires_at")  # fmt: skip
 JSON = frozenset({"parameters", "proposed_by", "policy"})
-SAVE = f"UPDATE ops.actions SET {', '.join(f'{n} = %s' for n in MUTABLE)} WHERE id = %s"
+# approvable_by is derived (domain.counting), written with every change, never read back.
+SAVE = (
+    f"UPDATE ops.actions SET {', '.join(f'{n} = %s' for n in MUTABLE)}, approvable_by = %s"
+    " WHERE id = %s"
+)
 # The columns action_from reads, so a column added there is loaded here too.
 COLUMNS = ", ".join("id::text AS id" if n == "id" else n for n in (*FIXED, *MUTABLE))
 LOCK = f"SELECT {COLUMNS}, policy FROM ops.actions WHERE id = %s FOR UPDATE"
@@ -51,7 +56,7 @@ async def add(target: Target, action: Action) -> bool:
 def saving(action: Action) -> Write:
     """Writes every mutable field of the action (the row must be locked by the caller)."""
     values = mutable_values(action)
-    return SAVE, [*(_param(n, values[n]) for n in MUTABLE), action.id]
+    return SAVE, [*(_param(n, values[n]) for n in MUTABLE), approvable_by(action), action.id]
 
 
 async def save(target: Target, action: Action) -> None:
@@ -86,32 +91,18 @@ async def get(session: AsyncSession, action_id: str, *, lock: bool = False) -> A
 
 
 async def page(
-    session: AsyncSession, filters: Filters, limit: int, after: Cursor | None
+    session: AsyncSession, filters: Filters, limit: int, after: After | None
 ) -> list[Action]:
-    """Newest first; `after` is the (created_at, id) of the previous page's last action."""
+    """In the filters' order; `after` is the previous page's last action's place in it
+    (repository.listing.place)."""
+    if in_index_order(filters):
+        await session.execute(IN_INDEX_ORDER)
     rows = (await session.execute(listing_query(filters, limit, after))).all()
     return await _with_votes(session, rows)
 
 
-def listing_query(filters: Filters, limit: int, after: Cursor | None) -> Select[Any]:
-    """Every filter leads an index ending in (created_at, id): a first page is a range scan."""
-    query = select(actions).order_by(actions.c.created_at.desc(), actions.c.id.desc())
-    wanted = {
-        actions.c.state: filters.state.value if filters.state else "",
-        actions.c.kind: filters.kind,
-        actions.c.risk: filters.risk.value if filters.risk else "",
-        actions.c.assignee: filters.assignee,
-    }
-    for column, value in wanted.items():
-        if value:
-            query = query.where(column == value)
-    if after is not None:
-        at, last_id = after
-        older = or_(
-            actions.c.created_at < at, and_(actions.c.created_at == at, actions.c.id < last_id)
-        )
-        query = query.where(older)
-    return query.limit(limit)
+def approvable_by(action: Action) -> list[str]:
+    return sorted(counting_roles(action))
 
 
 def mutable_values(action: Action) -> dict[str, Any]:
@@ -142,6 +133,7 @@ def row_of(action: Action) -> dict[str, Any]:
         proposer=action.proposer,
         approvals_required=action.approvals_required,
         compliance_relevant=action.compliance_relevant,
+        approvable_by=approvable_by(action),
     )
     return row
 

@@ -18,9 +18,10 @@ from runtime.auth import Principal
 from runtime.db import Database
 from runtime.outbox import automation, person
 from services.ops.domain import events
-from services.ops.domain.actions import Action, Filters, Risk
+from services.ops.domain.actions import Action, Filters, Order, Risk, Vote
+from services.ops.domain.eligibility import voter_refusal
 from services.ops.domain.policy import DEFAULT_POLICY, require_minimum_risk, select
-from services.ops.repository import actions, outbox, policies, timeline, timers
+from services.ops.repository import actions, listing, outbox, policies, timeline, timers
 from services.ops.service import escalation
 from services.ops.service.assignment import assign as assign
 from services.ops.service.lifecycle import expire as expire
@@ -107,14 +108,29 @@ async def get(db: Database, *, action_id: str) -> Action:
 async def list_actions(
     db: Database, *, filters: Filters | None = None, page_size: int = 0, page_token: str = ""
 ) -> tuple[list[Action], str]:
-    """A page of actions, newest first, and the token of the next page ("" after the last)."""
-    limit, after = paging.page_size(page_size), paging.decode(page_token)
+    """A page of actions in the filters' order, and the token of the next page ("" after the
+    last). An inbox (filters.awaiting) is empty for whoever may vote on nothing (a service, a
+    viewer): the voter's own checks (domain.eligibility) run here, once."""
+    filters = filters or Filters()
+    limit, after = paging.page_size(page_size), _after(filters.order, page_token)
+    who = filters.awaiting
+    if who is not None and voter_refusal(Vote(who.voter, who.roles, True, "", who.at)):
+        return [], ""
     async with db.transaction() as session:
-        found = await actions.page(session, filters or Filters(), limit + 1, after)
+        found = await actions.page(session, filters, limit + 1, after)
     if len(found) <= limit:
         return found, ""
-    last = found[limit - 1]
-    return found[:limit], paging.encode(last.created_at, last.id)
+    return found[:limit], _token(listing.place(found[limit - 1], filters.order))
+
+
+def _after(order: Order, token: str) -> listing.After | None:
+    return paging.decode_ranked(token) if order is Order.DEADLINE else paging.decode(token)
+
+
+def _token(place: listing.After) -> str:
+    if len(place) == 3:
+        return paging.encode_ranked(*place)
+    return paging.encode(*place)
 
 
 async def _existing(session: AsyncSession, proposed: Action) -> Action:

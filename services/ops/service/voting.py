@@ -12,14 +12,17 @@ from datetime import datetime
 
 from runtime.auth import Principal
 from runtime.db import Database, RawConnection
-from runtime.errors import Conflict, NotFound
+from runtime.errors import Conflict, NotFound, PermissionDenied
 from runtime.outbox import person
 from services.ops.domain import events
 from services.ops.domain.actions import Action, State, Vote
+from services.ops.domain.eligibility import Eligibility, expiry
+from services.ops.domain.eligibility import explain as eligibility
 from services.ops.domain.quorum import decide
-from services.ops.domain.transition import Timers, actor_of, check_id, overdue, plan
+from services.ops.domain.transition import Timers, actor_of, check_id, plan
 from services.ops.repository import actions, changes, outbox
 from services.ops.service.refusals import audited
+from services.ops.service.transition import load
 
 
 async def approve(
@@ -34,6 +37,14 @@ async def reject(
     return await _vote(db, action_id, approver, approve=False, comment=comment, now=now)
 
 
+async def explain(db: Database, *, action_id: str, voter: Principal, now: datetime) -> Eligibility:
+    """Whether `voter` may approve and reject the action at `now`, and why not: what the vote
+    would answer (domain.eligibility), read without the row lock or any write."""
+    async with db.transaction() as session:
+        action = await load(session, action_id)
+    return eligibility(action, voter.subject, voter.roles, now)
+
+
 async def _vote(
     db: Database, action_id: str, voter: Principal, *, approve: bool, comment: str, now: datetime
 ) -> Action:
@@ -41,14 +52,14 @@ async def _vote(
     payload = {"approve": approve, "comment": comment}
     async with audited(db, voter, events.VOTE_RECORDED, action_id, payload):
         counted = await _count_or_expire(db, action_id, vote, voter)
-        if isinstance(counted, Conflict):
-            raise counted
-        return counted
+        if isinstance(counted, Action):
+            return counted
+        raise counted
 
 
 async def _count_or_expire(
     db: Database, action_id: str, vote: Vote, voter: Principal
-) -> Action | Conflict:
+) -> Action | Conflict | PermissionDenied:
     check_id(action_id)
     with changes.traced():  # the whole transaction, commit included
         async with db.raw_transaction() as conn:
@@ -56,13 +67,14 @@ async def _count_or_expire(
             action = await actions.locked(conn, action_id)
             if action is None:
                 raise NotFound(f"no action {action_id}")
-            reason = overdue(action, vote.at)
-            if not reason:
-                return await _cast(conn, action, vote, voter)
+            refused = expiry(action, vote)
+            if refused is None:
+                return await _cast(conn, action, vote, voter)  # decide() checks the rest
             # The expiry timer has not fired yet: expire now (committed), and refuse the vote.
-            expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=reason)
+            why = refused.expired
+            expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=why)
             await changes.apply(conn, changes.of_move(expired))
-    return Conflict(f"action {action_id} expired: {reason}")
+    return refused.exception()
 
 
 async def _cast(conn: RawConnection, before: Action, vote: Vote, voter: Principal) -> Action:

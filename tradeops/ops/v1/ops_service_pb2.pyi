@@ -104,6 +104,34 @@ RISK_HIGH: Risk.ValueType  # 3
 RISK_CRITICAL: Risk.ValueType  # 4
 Global___Risk: _TypeAlias = Risk  # noqa: Y015
 
+class _ActionOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ActionOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ActionOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ACTION_ORDER_UNSPECIFIED: _ActionOrder.ValueType  # 0
+    """ACTION_ORDER_NEWEST."""
+    ACTION_ORDER_NEWEST: _ActionOrder.ValueType  # 1
+    """created_at descending, then id descending."""
+    ACTION_ORDER_DEADLINE: _ActionOrder.ValueType  # 2
+    """Pending actions by deadline: expires_at ascending, then risk descending (CRITICAL first),
+    then id ascending.
+    """
+
+class ActionOrder(_ActionOrder, metaclass=_ActionOrderEnumTypeWrapper):
+    """How ListActions orders actions; each pages by keyset, stable while actions come and go."""
+
+ACTION_ORDER_UNSPECIFIED: ActionOrder.ValueType  # 0
+"""ACTION_ORDER_NEWEST."""
+ACTION_ORDER_NEWEST: ActionOrder.ValueType  # 1
+"""created_at descending, then id descending."""
+ACTION_ORDER_DEADLINE: ActionOrder.ValueType  # 2
+"""Pending actions by deadline: expires_at ascending, then risk descending (CRITICAL first),
+then id ascending.
+"""
+Global___ActionOrder: _TypeAlias = ActionOrder  # noqa: Y015
+
 @_typing.final
 class Vote(_message.Message):
     """One person's decision on an action."""
@@ -378,6 +406,8 @@ class ListActionsRequest(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     RISK_FIELD_NUMBER: _builtins.int
     ASSIGNEE_FIELD_NUMBER: _builtins.int
+    AWAITING_ME_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
     state: Global___ActionState.ValueType
     """Only actions in this state, when set."""
     kind: _builtins.str
@@ -386,6 +416,18 @@ class ListActionsRequest(_message.Message):
     """Only actions of this risk, when set."""
     assignee: _builtins.str
     """Only actions assigned to this user, when set."""
+    awaiting_me: _builtins.bool
+    """Only the actions the caller may approve now (their inbox), under the very rules
+    ApproveAction refuses with (ExplainVote's may_approve): pending and not past expires_at;
+    not requested, proposed or last edited by the caller; not voted on by them in its current
+    parameters version; and still needing an approval a role of theirs can give. Empty for a
+    caller who may vote on nothing (a service, a viewer, a trader).
+    """
+    order: Global___ActionOrder.ValueType
+    """ACTION_ORDER_NEWEST when unset. ACTION_ORDER_DEADLINE needs awaiting_me or state
+    ACTION_STATE_PENDING_APPROVAL (INVALID_ARGUMENT otherwise). A page token only continues
+    the order it came from.
+    """
     @_builtins.property
     def page(self) -> _common_pb2.PageRequest: ...
     def __init__(
@@ -396,10 +438,12 @@ class ListActionsRequest(_message.Message):
         kind: _builtins.str = ...,
         risk: Global___Risk.ValueType = ...,
         assignee: _builtins.str = ...,
+        awaiting_me: _builtins.bool = ...,
+        order: Global___ActionOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "kind", b"kind", "page", b"page", "risk", b"risk", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "awaiting_me", b"awaiting_me", "kind", b"kind", "order", b"order", "page", b"page", "risk", b"risk", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1199,3 +1243,78 @@ class OpsMetrics(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OpsMetrics: _TypeAlias = OpsMetrics  # noqa: Y015
+
+@_typing.final
+class ExplainVoteRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainVoteRequest: _TypeAlias = ExplainVoteRequest  # noqa: Y015
+
+@_typing.final
+class VoteEligibility(_message.Message):
+    """Whether the caller may vote on one action now, and if not, why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    MAY_APPROVE_FIELD_NUMBER: _builtins.int
+    MAY_REJECT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    ROLES_NEEDED_FIELD_NUMBER: _builtins.int
+    APPROVE_REFUSAL_FIELD_NUMBER: _builtins.int
+    REJECT_REFUSAL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The action's id."""
+    may_approve: _builtins.bool
+    """ApproveAction would accept the caller's approval now."""
+    may_reject: _builtins.bool
+    """RejectAction would accept the caller's rejection now."""
+    reason: _builtins.str
+    """Why not, for a person to read on a disabled button: "you requested this action", "you
+    proposed this action", "you edited its parameters", "you already approved it", "needs
+    compliance or admin", "it is no longer pending (approved)", "your role (viewer) cannot
+    vote", "the agent and other services never vote". The approval's reason when it is
+    refused (a rejection may still be allowed: needing another role stops approvals only),
+    else the rejection's; "" when both are allowed.
+    """
+    approve_refusal: _builtins.str
+    """The error ApproveAction would answer now, word for word ("" when it would accept)."""
+    reject_refusal: _builtins.str
+    """The error RejectAction would answer now, word for word ("" when it would accept)."""
+    @_builtins.property
+    def roles_needed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The roles whose approval would still count toward the decision, least powerful first (for
+        example ["compliance", "admin"]); empty once the action is no longer pending.
+        """
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        may_approve: _builtins.bool = ...,
+        may_reject: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        roles_needed: _abc.Iterable[_builtins.str] | None = ...,
+        approve_refusal: _builtins.str = ...,
+        reject_refusal: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve_refusal", b"approve_refusal", "id", b"id", "may_approve", b"may_approve", "may_reject", b"may_reject", "reason", b"reason", "reject_refusal", b"reject_refusal", "roles_needed", b"roles_needed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoteEligibility: _TypeAlias = VoteEligibility  # noqa: Y015

@@ -130,6 +130,11 @@ class OpsServiceStub:
                 request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetMetricsRequest.SerializeToString,
                 response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.OpsMetrics.FromString,
                 _registered_method=True)
+        self.ExplainVote = channel.unary_unary(
+                '/tradeops.ops.v1.OpsService/ExplainVote',
+                request_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ExplainVoteRequest.SerializeToString,
+                response_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.VoteEligibility.FromString,
+                _registered_method=True)
 
 
 class OpsServiceServicer:
@@ -155,7 +160,8 @@ class OpsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListActions(self, request, context):
-        """Actions, newest first, optionally filtered by state. Roles: viewer and above.
+        """Actions, newest first or by deadline, optionally filtered (state, kind, risk, assignee) or
+        narrowed to the caller's inbox (awaiting_me). Roles: viewer and above.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -165,7 +171,9 @@ class OpsServiceServicer:
         """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
         already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
         version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-        with the reason. Reaching quorum moves it to APPROVED.
+        or when no role of theirs can give an approval the action still needs ("needs compliance
+        or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+        APPROVED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -295,6 +303,18 @@ class OpsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainVote(self, request, context):
+        """Whether the caller may approve and may reject the action now, and if not, why, in words
+        for a person ("you requested this action", "needs compliance or admin"). Computed by the
+        very function ApproveAction and RejectAction refuse with, so this answer and the vote never
+        disagree: approve_refusal and reject_refusal are their refusals word for word. It only
+        reads: an action past its deadline answers as expired while its state still says pending
+        (a vote, or its timer, moves it). NOT_FOUND for an unknown id. Roles: viewer and above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OpsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -392,6 +412,11 @@ def add_OpsServiceServicer_to_server(servicer, server):
                     servicer.GetMetrics,
                     request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetMetricsRequest.FromString,
                     response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.OpsMetrics.SerializeToString,
+            ),
+            'ExplainVote': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainVote,
+                    request_deserializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ExplainVoteRequest.FromString,
+                    response_serializer=tradeops_dot_ops_dot_v1_dot_ops__service__pb2.VoteEligibility.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -908,6 +933,33 @@ class OpsService:
             '/tradeops.ops.v1.OpsService/GetMetrics',
             tradeops_dot_ops_dot_v1_dot_ops__service__pb2.GetMetricsRequest.SerializeToString,
             tradeops_dot_ops_dot_v1_dot_ops__service__pb2.OpsMetrics.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainVote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradeops.ops.v1.OpsService/ExplainVote',
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.ExplainVoteRequest.SerializeToString,
+            tradeops_dot_ops_dot_v1_dot_ops__service__pb2.VoteEligibility.FromString,
             options,
             channel_credentials,
             insecure,

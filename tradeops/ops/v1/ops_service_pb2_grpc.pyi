@@ -45,12 +45,16 @@ class OpsServiceStub:
     GetAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.GetActionRequest, _ops_service_pb2.Action]
     """One action with its votes. NOT_FOUND for an unknown id. Roles: viewer and above."""
     ListActions: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.ListActionsRequest, _ops_service_pb2.ListActionsResponse]
-    """Actions, newest first, optionally filtered by state. Roles: viewer and above."""
+    """Actions, newest first or by deadline, optionally filtered (state, kind, risk, assignee) or
+    narrowed to the caller's inbox (awaiting_me). Roles: viewer and above.
+    """
     ApproveAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]
     """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
     already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
     version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-    with the reason. Reaching quorum moves it to APPROVED.
+    or when no role of theirs can give an approval the action still needs ("needs compliance
+    or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+    APPROVED.
     """
     RejectAction: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]
     """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
@@ -111,6 +115,14 @@ class OpsServiceStub:
     """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
     above.
     """
+    ExplainVote: _grpc.UnaryUnaryMultiCallable[_ops_service_pb2.ExplainVoteRequest, _ops_service_pb2.VoteEligibility]
+    """Whether the caller may approve and may reject the action now, and if not, why, in words
+    for a person ("you requested this action", "needs compliance or admin"). Computed by the
+    very function ApproveAction and RejectAction refuse with, so this answer and the vote never
+    disagree: approve_refusal and reject_refusal are their refusals word for word. It only
+    reads: an action past its deadline answers as expired while its state still says pending
+    (a vote, or its timer, moves it). NOT_FOUND for an unknown id. Roles: viewer and above.
+    """
 
 @_typing.type_check_only
 class OpsServiceAsyncStub(OpsServiceStub):
@@ -127,12 +139,16 @@ class OpsServiceAsyncStub(OpsServiceStub):
     GetAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.GetActionRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """One action with its votes. NOT_FOUND for an unknown id. Roles: viewer and above."""
     ListActions: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.ListActionsRequest, _ops_service_pb2.ListActionsResponse]  # type: ignore[assignment]
-    """Actions, newest first, optionally filtered by state. Roles: viewer and above."""
+    """Actions, newest first or by deadline, optionally filtered (state, kind, risk, assignee) or
+    narrowed to the caller's inbox (awaiting_me). Roles: viewer and above.
+    """
     ApproveAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
     already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
     version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-    with the reason. Reaching quorum moves it to APPROVED.
+    or when no role of theirs can give an approval the action still needs ("needs compliance
+    or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+    APPROVED.
     """
     RejectAction: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.VoteRequest, _ops_service_pb2.Action]  # type: ignore[assignment]
     """Adds the caller's rejection; the action is REJECTED once its policy's rejections_to_reject
@@ -193,6 +209,14 @@ class OpsServiceAsyncStub(OpsServiceStub):
     """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
     above.
     """
+    ExplainVote: _aio.UnaryUnaryMultiCallable[_ops_service_pb2.ExplainVoteRequest, _ops_service_pb2.VoteEligibility]  # type: ignore[assignment]
+    """Whether the caller may approve and may reject the action now, and if not, why, in words
+    for a person ("you requested this action", "needs compliance or admin"). Computed by the
+    very function ApproveAction and RejectAction refuse with, so this answer and the vote never
+    disagree: approve_refusal and reject_refusal are their refusals word for word. It only
+    reads: an action past its deadline answers as expired while its state still says pending
+    (a vote, or its timer, moves it). NOT_FOUND for an unknown id. Roles: viewer and above.
+    """
 
 class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Propose, read and decide remediation actions."""
@@ -224,7 +248,9 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ops_service_pb2.ListActionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ops_service_pb2.ListActionsResponse, _abc.Awaitable[_ops_service_pb2.ListActionsResponse]]:
-        """Actions, newest first, optionally filtered by state. Roles: viewer and above."""
+        """Actions, newest first or by deadline, optionally filtered (state, kind, risk, assignee) or
+        narrowed to the caller's inbox (awaiting_me). Roles: viewer and above.
+        """
 
     @_abc_1.abstractmethod
     def ApproveAction(
@@ -235,7 +261,9 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Adds the caller's approval. FAILED_PRECONDITION when the action is not pending or the caller
         already voted; PERMISSION_DENIED when the caller requested the action, wrote the parameters
         version being voted on, is a service, or lacks an approver role (ops, compliance, admin),
-        with the reason. Reaching quorum moves it to APPROVED.
+        or when no role of theirs can give an approval the action still needs ("needs compliance
+        or admin"), with the reason (ExplainVote gives it beforehand). Reaching quorum moves it to
+        APPROVED.
         """
 
     @_abc_1.abstractmethod
@@ -385,6 +413,20 @@ class OpsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_ops_service_pb2.OpsMetrics, _abc.Awaitable[_ops_service_pb2.OpsMetrics]]:
         """Approval metrics over a time range (actions proposed in [since, until)). Roles: viewer and
         above.
+        """
+
+    @_abc_1.abstractmethod
+    def ExplainVote(
+        self,
+        request: _ops_service_pb2.ExplainVoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ops_service_pb2.VoteEligibility, _abc.Awaitable[_ops_service_pb2.VoteEligibility]]:
+        """Whether the caller may approve and may reject the action now, and if not, why, in words
+        for a person ("you requested this action", "needs compliance or admin"). Computed by the
+        very function ApproveAction and RejectAction refuse with, so this answer and the vote never
+        disagree: approve_refusal and reject_refusal are their refusals word for word. It only
+        reads: an action past its deadline answers as expired while its state still says pending
+        (a vote, or its timer, moves it). NOT_FOUND for an unknown id. Roles: viewer and above.
         """
 
 def add_OpsServiceServicer_to_server(servicer: OpsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
