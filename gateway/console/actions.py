@@ -22,7 +22,6 @@ from tradeops.ops.v1 import ops_service_pb2 as pb
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-RISK_ORDER = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 INBOX_SIZE = 100
 # What each form does: the API route whose roles it needs, and the ops call it makes.
 CHANGES = {
@@ -49,24 +48,23 @@ async def inbox_rows(request: Request, person: SignedIn) -> HTMLResponse:
 
 
 async def _waiting(request: Request, person: Person) -> list[dict[str, Any]]:
+    """The person's inbox as ops keeps it: what they may approve now, soonest deadline first,
+    then the riskiest."""
     rpc = person.rpc(request)
-    query = pb.ListActionsRequest(state=pb.ACTION_STATE_PENDING_APPROVAL)
+    query = pb.ListActionsRequest(awaiting_me=True, order=pb.ACTION_ORDER_DEADLINE)
     query.page.page_size = INBOX_SIZE
     reply = await rpc.peers.ops.ListActions(query, timeout=rpc.timeout, metadata=rpc.metadata)
-    actions = [as_json(action) for action in reply.actions]
-    return sorted(
-        (a for a in actions if a["requested_by"] != person.subject),
-        key=lambda a: (a["expires_at"] or "~", RISK_ORDER.get(a["risk"], 9), a["id"]),
-    )
+    return [as_json(action) for action in reply.actions]
 
 
 @router.get("/actions/{action_id}")
 async def action_page(request: Request, action_id: UUID, person: SignedIn) -> HTMLResponse:
     rpc = person.rpc(request)
     ident = str(action_id)
-    action, timeline = await asyncio.gather(
+    action, timeline, eligibility = await asyncio.gather(
         rpc.peers.ops.GetAction(pb.GetActionRequest(id=ident), **_call(rpc)),
         rpc.peers.ops.GetTimeline(pb.GetTimelineRequest(id=ident), **_call(rpc)),
+        rpc.peers.ops.ExplainVote(pb.ExplainVoteRequest(id=ident), **_call(rpc)),
     )
     decision, incident = await _origin(rpc, action)
     shown = as_json(action)
@@ -78,7 +76,7 @@ async def action_page(request: Request, action_id: UUID, person: SignedIn) -> HT
         timeline=as_json(timeline)["entries"],
         decision=decision,
         incident=incident,
-        offers=offers(person, shown),
+        offers=offers(person, shown, eligibility),
         nav="inbox",
     )
 
@@ -150,21 +148,18 @@ async def _origin(rpc: Rpc, action: pb.Action) -> tuple[Found, Found]:
     return await asyncio.gather(decision(), incident())
 
 
-def offers(person: Person, action: dict[str, Any]) -> dict[str, Any]:
-    """Which forms the page shows, and for a vote the person may not cast, why not."""
+def offers(person: Person, action: dict[str, Any], vote: pb.VoteEligibility) -> dict[str, Any]:
+    """Which forms the page shows. The vote's buttons show for a role that may vote through the
+    API, disabled with ops' own reason (ExplainVote, the function the vote refuses with) when
+    this person may not cast that vote now."""
     pending = action["state"] == "PENDING_APPROVAL"
-    may_vote = person.may("POST", f"{ACTION}/approve")
     return {
-        "vote": may_vote and pending,
-        "why_not": _why_not(person, action) if may_vote and pending else "",
+        "vote": person.may("POST", f"{ACTION}/approve") and pending,
+        "approve": vote.may_approve,
+        "reject": vote.may_reject,
+        "why_not": vote.reason,
         "assign": person.may("POST", f"{ACTION}/assign") and pending,
         "acknowledge": person.may("POST", f"{ACTION}/acknowledge") and pending,
         "comment": person.may("POST", f"{ACTION}/comments"),
         "escalate": person.may("POST", f"{ACTION}/escalate") and pending,
     }
-
-
-def _why_not(person: Person, action: dict[str, Any]) -> str:
-    if action["requested_by"] == person.subject:
-        return "you requested this action"
-    return ""
