@@ -103,7 +103,7 @@ async def test_a_stream_starts_where_the_tail_is_then_hears_what_matches_in_orde
     log.append(3)
     tail = Tail(log, QUICK)
     worker = await running(tail)
-    async with tail.subscribe(-1, ACTIONS) as subscription:
+    async with tail.subscribe(None, ACTIONS) as subscription:
         notices = subscription.notices()
         assert await next_notice(notices) == Notice(Kind.STARTED, 2)
         log.append(1, target="incident/9")
@@ -129,6 +129,23 @@ async def test_a_stream_behind_the_tail_reads_what_it_missed_first_across_pages(
     worker.cancel()
 
 
+async def test_a_stream_opened_on_an_empty_log_resumes_from_minus_one_missing_nothing(
+    log: Log,
+) -> None:
+    tail = Tail(log, QUICK)
+    worker = await running(tail)
+    async with tail.subscribe(None, Interest()) as first:
+        assert await next_notice(first.notices()) == Notice(Kind.STARTED, -1)
+    log.append(3)
+    tail.grew(len(log.stored))
+    await asyncio.sleep(0.05)
+    async with tail.subscribe(-1, Interest()) as again:
+        notices = again.notices()
+        assert await next_notice(notices) == Notice(Kind.STARTED, -1)
+        assert await seqs(notices, 3) == [0, 1, 2]
+    worker.cancel()
+
+
 async def test_a_stream_further_behind_than_the_replay_starts_with_a_resync(log: Log) -> None:
     log.append(30)
     tail = Tail(log, dataclasses.replace(QUICK, replay=10))
@@ -148,7 +165,7 @@ async def test_after_an_outage_the_tail_reads_on_from_where_it_was_and_nothing_i
 ) -> None:
     tail = Tail(log, QUICK)
     worker = await running(tail)
-    async with tail.subscribe(-1, Interest()) as subscription:
+    async with tail.subscribe(None, Interest()) as subscription:
         notices = subscription.notices()
         assert await next_notice(notices) == Notice(Kind.STARTED, -1)
         log.down = True
@@ -163,7 +180,7 @@ async def test_a_log_whose_end_went_back_makes_every_stream_resync_from_there(lo
     log.append(10)
     tail = Tail(log, QUICK)
     worker = await running(tail)
-    async with tail.subscribe(-1, Interest()) as subscription:
+    async with tail.subscribe(None, Interest()) as subscription:
         notices = subscription.notices()
         assert await next_notice(notices) == Notice(Kind.STARTED, 9)
         log.stored = log.stored[:4]  # another database, say, restored from a backup
@@ -177,7 +194,7 @@ async def test_a_quiet_stream_hears_a_heartbeat_saying_how_far_it_is(log: Log) -
     log.append(5, target="incident/1")
     tail = Tail(log, dataclasses.replace(QUICK, heartbeat_s=0.2))
     worker = await running(tail)
-    async with tail.subscribe(-1, ACTIONS) as subscription:
+    async with tail.subscribe(None, ACTIONS) as subscription:
         notices = subscription.notices()
         await next_notice(notices)
         log.append(3, target="incident/1")
@@ -190,9 +207,9 @@ async def test_past_the_cap_a_stream_is_refused_and_a_closed_tail_ends_and_refus
 ) -> None:
     tail = Tail(log, dataclasses.replace(QUICK, max_subscribers=1))
     worker = await running(tail)
-    async with tail.subscribe(-1, Interest()) as only:
+    async with tail.subscribe(None, Interest()) as only:
         with pytest.raises(ResourceExhausted):
-            async with tail.subscribe(-1, Interest()):
+            async with tail.subscribe(None, Interest()):
                 pass
         notices = only.notices()
         await next_notice(notices)
@@ -201,7 +218,7 @@ async def test_past_the_cap_a_stream_is_refused_and_a_closed_tail_ends_and_refus
         tail.close()
         assert await asyncio.wait_for(waiting, 5) is None  # the stream ends
     with pytest.raises(Unavailable, match="stopping"):
-        async with tail.subscribe(-1, Interest()):
+        async with tail.subscribe(None, Interest()):
             pass
     worker.cancel()
 
@@ -211,7 +228,7 @@ async def test_a_tail_that_never_read_the_log_turns_streams_away(log: Log) -> No
     tail = Tail(log, dataclasses.replace(QUICK, heartbeat_s=0.1))
     worker = await running(tail)
     with pytest.raises(Unavailable, match="not read the log"):
-        async with tail.subscribe(-1, Interest()):
+        async with tail.subscribe(None, Interest()):
             pass
     worker.cancel()
 

@@ -59,7 +59,7 @@ async def test_a_watcher_that_never_reads_holds_back_nobody_and_what_waits_for_i
             open_channel(address) as channel,
         ):
             audit = pb_grpc.AuditServiceStub(channel)
-            request = pb.WatchRecordsRequest(after_seq=-1, target_prefix=prefix)
+            request = pb.WatchRecordsRequest(target_prefix=prefix)
             stalled = pb_grpc.AuditServiceStub(slow).WatchRecords(request, metadata=viewer)
             first = await stalled.read()
             assert isinstance(first, Notice)

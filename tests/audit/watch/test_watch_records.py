@@ -164,7 +164,7 @@ async def test_opening_a_stream_is_one_audited_read_naming_what_it_asked(
         await ada.first(lambda m: m.type == Notice.TYPE_HEARTBEAT)
 
     assert json.loads(noted.record.event.payload_json) == {
-        "after_seq": -1,
+        "after_seq": None,
         "target_prefix": prefix,
         "action_prefix": "",
     }

@@ -22,7 +22,7 @@ class Watcher:
     def __init__(
         self, stub: pb_grpc.AuditServiceAsyncStub, metadata: Metadata, **asked: str | int
     ) -> None:
-        request = pb.WatchRecordsRequest(after_seq=-1)
+        request = pb.WatchRecordsRequest()  # from now on, unless asked after a seq
         for name, value in asked.items():
             setattr(request, name, value)
         self.call = stub.WatchRecords(request, metadata=metadata)

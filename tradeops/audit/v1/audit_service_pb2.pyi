@@ -355,8 +355,9 @@ class WatchRecordsRequest(_message.Message):
     TARGET_PREFIX_FIELD_NUMBER: _builtins.int
     ACTION_PREFIX_FIELD_NUMBER: _builtins.int
     after_seq: _builtins.int
-    """Records with seq > after_seq follow; -1 (unlike ListRecords' -1): those committed from now
-    on. To resume a stream, pass the last through_seq it sent.
+    """Records with seq > after_seq follow (-1: from the log's first, as ListRecords); unset: those
+    committed from now on. To resume a stream, pass the last through_seq it sent (-1 too: a
+    stream opened on an empty log).
     """
     target_prefix: _builtins.str
     """Only records whose target starts with this (for example "action/"), when set; at most 256
@@ -369,15 +370,17 @@ class WatchRecordsRequest(_message.Message):
     def __init__(
         self,
         *,
-        after_seq: _builtins.int = ...,
+        after_seq: _builtins.int | None = ...,
         target_prefix: _builtins.str = ...,
         action_prefix: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_after_seq", b"_after_seq", "after_seq", b"after_seq"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_prefix", b"action_prefix", "after_seq", b"after_seq", "target_prefix", b"target_prefix"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_after_seq", b"_after_seq", "action_prefix", b"action_prefix", "after_seq", b"after_seq", "target_prefix", b"target_prefix"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__after_seq: _TypeAlias = _typing.Literal["after_seq"]  # noqa: Y015
+    _WhichOneofArgType__after_seq: _TypeAlias = _typing.Literal["_after_seq", b"_after_seq"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_seq) -> _WhichOneofReturnType__after_seq | None: ...
 
 Global___WatchRecordsRequest: _TypeAlias = WatchRecordsRequest  # noqa: Y015
 
@@ -396,8 +399,8 @@ class RecordNotice(_message.Message):
         TYPE_UNSPECIFIED: RecordNotice._Type.ValueType  # 0
         TYPE_STARTED: RecordNotice._Type.ValueType  # 1
         """The first message, unless RESYNC is: the stream is open, and every matching record with
-        seq > through_seq follows (through_seq is after_seq, or for -1 the log's last seq this
-        replica has seen).
+        seq > through_seq follows (through_seq is after_seq, or when it is unset the log's last
+        seq this replica has seen, -1 while the log is empty).
         """
         TYPE_RECORD: RecordNotice._Type.ValueType  # 2
         """A matching record (record); through_seq is its seq."""
@@ -415,8 +418,8 @@ class RecordNotice(_message.Message):
     TYPE_UNSPECIFIED: RecordNotice.Type.ValueType  # 0
     TYPE_STARTED: RecordNotice.Type.ValueType  # 1
     """The first message, unless RESYNC is: the stream is open, and every matching record with
-    seq > through_seq follows (through_seq is after_seq, or for -1 the log's last seq this
-    replica has seen).
+    seq > through_seq follows (through_seq is after_seq, or when it is unset the log's last
+    seq this replica has seen, -1 while the log is empty).
     """
     TYPE_RECORD: RecordNotice.Type.ValueType  # 2
     """A matching record (record); through_seq is its seq."""

@@ -138,7 +138,7 @@ class AuditServiceServicer:
 
     def WatchRecords(self, request, context):
         """The log's records as they are committed, through any replica: those with seq > after_seq
-        (-1: from now on) whose target starts with target_prefix and whose action starts with
+        (unset: from now on) whose target starts with target_prefix and whose action starts with
         action_prefix (either empty: any), in seq order, each once. One record per message, as
         ListRecords shows it the same caller. The first message is STARTED (records after its
         through_seq follow, none missed) or, when the records since after_seq cannot all be sent

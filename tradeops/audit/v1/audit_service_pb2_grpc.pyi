@@ -61,7 +61,7 @@ class AuditServiceStub:
     """
     WatchRecords: _grpc.UnaryStreamMultiCallable[_audit_service_pb2.WatchRecordsRequest, _audit_service_pb2.RecordNotice]
     """The log's records as they are committed, through any replica: those with seq > after_seq
-    (-1: from now on) whose target starts with target_prefix and whose action starts with
+    (unset: from now on) whose target starts with target_prefix and whose action starts with
     action_prefix (either empty: any), in seq order, each once. One record per message, as
     ListRecords shows it the same caller. The first message is STARTED (records after its
     through_seq follow, none missed) or, when the records since after_seq cannot all be sent
@@ -145,7 +145,7 @@ class AuditServiceAsyncStub(AuditServiceStub):
     """
     WatchRecords: _aio.UnaryStreamMultiCallable[_audit_service_pb2.WatchRecordsRequest, _audit_service_pb2.RecordNotice]  # type: ignore[assignment]
     """The log's records as they are committed, through any replica: those with seq > after_seq
-    (-1: from now on) whose target starts with target_prefix and whose action starts with
+    (unset: from now on) whose target starts with target_prefix and whose action starts with
     action_prefix (either empty: any), in seq order, each once. One record per message, as
     ListRecords shows it the same caller. The first message is STARTED (records after its
     through_seq follow, none missed) or, when the records since after_seq cannot all be sent
@@ -256,7 +256,7 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_audit_service_pb2.RecordNotice], _abc.AsyncIterator[_audit_service_pb2.RecordNotice]]:
         """The log's records as they are committed, through any replica: those with seq > after_seq
-        (-1: from now on) whose target starts with target_prefix and whose action starts with
+        (unset: from now on) whose target starts with target_prefix and whose action starts with
         action_prefix (either empty: any), in seq order, each once. One record per message, as
         ListRecords shows it the same caller. The first message is STARTED (records after its
         through_seq follow, none missed) or, when the records since after_seq cannot all be sent

@@ -43,7 +43,7 @@ class WatchRpcs(pb_grpc.AuditServiceServicer):
             self._log,
             self._tail,
             caller=current_principal(),
-            after_seq=request.after_seq,
+            after_seq=request.after_seq if request.HasField("after_seq") else None,
             interest=Interest(request.target_prefix, request.action_prefix),
         )
         async with found as notices:

@@ -44,7 +44,10 @@ class Tail:
         self._grown.set()
 
     @asynccontextmanager
-    async def subscribe(self, after_seq: int, interest: Interest) -> AsyncIterator[Subscription]:
+    async def subscribe(
+        self, after_seq: int | None, interest: Interest
+    ) -> AsyncIterator[Subscription]:
+        """A stream of the records after after_seq (None: from now on) that `interest` wants."""
         self._admit()
         try:
             async with asyncio.timeout(self._settings.heartbeat_s):
@@ -139,13 +142,13 @@ class Tail:
                 "retry later or on another"
             )
 
-    def _start(self, after_seq: int, interest: Interest) -> Subscription:
-        """A stream from after_seq: at once from where the tail is, after it (its records
-        follow), or behind it by up to `replay` records (it reads those first)."""
+    def _start(self, after_seq: int | None, interest: Interest) -> Subscription:
+        """A stream from now on, from after the tail (its records follow), or from behind it by
+        up to `replay` records (it reads those first)."""
         now, settings = self._claimed, self._settings
         gap: tuple[int, int] | None = None
-        if after_seq == -1 or after_seq >= now:
-            first = Notice(Kind.STARTED, max(after_seq, now))
+        if after_seq is None or after_seq >= now:
+            first = Notice(Kind.STARTED, now if after_seq is None else after_seq)
         elif now - after_seq > settings.replay:
             first = Notice(Kind.RESYNC, now)
         else:

@@ -18,11 +18,12 @@ MAX_PREFIX = 256
 
 @asynccontextmanager
 async def watch(
-    log: AuditLog, tail: Tail, *, caller: Principal, after_seq: int, interest: Interest
+    log: AuditLog, tail: Tail, *, caller: Principal, after_seq: int | None, interest: Interest
 ) -> AsyncIterator[AsyncIterator[Notice]]:
-    """The stream's notices (domain.watch), for the duration of the block."""
-    if after_seq < -1:
-        raise InvalidArgument("after_seq must be -1 (from now on) or a seq")
+    """The stream's notices (domain.watch), for the duration of the block; after_seq None:
+    from now on."""
+    if after_seq is not None and after_seq < -1:
+        raise InvalidArgument("after_seq must be -1 (from the log's first record) or a seq")
     for name in ("target_prefix", "action_prefix"):
         prefix: str = getattr(interest, name)
         if len(prefix) > MAX_PREFIX or "\x00" in prefix:
