@@ -1,9 +1,12 @@
 """Server-sent events as a browser reads them (the HTML standard, "Event stream
-interpretation"), strict about what the gateway must send: every chunk is one whole frame."""
+interpretation"), strict about what the gateway must send: every chunk is one whole frame; and a
+reader of a generator of them (gateway.console.live.action_events)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,3 +59,27 @@ def parse(chunk: str) -> Frame:
     if frame.data:
         frame.json()  # every data line the gateway sends is JSON
     return frame
+
+
+class Reader:
+    """The frames one generator yields, parsed as they come."""
+
+    def __init__(self, frames: AsyncIterator[str]) -> None:
+        self.frames = frames
+        self.read: list[Frame] = []
+
+    async def until(self, kind: str, within: float = 20.0) -> Frame:
+        """Reads up to the next frame of `kind`; it is the last of self.read."""
+        return await self.until_match(lambda frame: frame.kind == kind, within)
+
+    async def until_match(self, wanted: Callable[[Frame], bool], within: float = 20.0) -> Frame:
+        """Reads up to the next frame `wanted` accepts; it is the last of self.read."""
+        async with asyncio.timeout(within):
+            async for chunk in self.frames:
+                self.read.append(parse(chunk))
+                if wanted(self.read[-1]):
+                    return self.read[-1]
+        raise AssertionError(f"the frames ended before the one wanted: {self.read}")
+
+    def kinds(self) -> list[str]:
+        return [frame.kind for frame in self.read]

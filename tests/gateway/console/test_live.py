@@ -12,7 +12,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 from gateway.console.live import Timing, action_events, relayed
 from gateway.peers import Peers
@@ -20,7 +20,7 @@ from runtime.backoff import Backoff
 from runtime.clients import bearer, open_channel
 from runtime.stack import Stack
 from tests.audit.watch.conftest import append, ops_event
-from tests.gateway.console.sse import Frame, parse
+from tests.gateway.console.sse import Reader, parse
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1.audit_service_pb2_grpc import AuditServiceStub as AuditStub
 
@@ -36,26 +36,6 @@ WAIT_S = 20.0
 
 async def never() -> bool:
     return False
-
-
-class Reader:
-    """The frames one generator yields, parsed as they come."""
-
-    def __init__(self, frames: AsyncIterator[str]) -> None:
-        self.frames = frames
-        self.read: list[Frame] = []
-
-    async def until(self, kind: str, within: float = WAIT_S) -> Frame:
-        """Reads up to the next frame of `kind`; it is the last of self.read."""
-        async with asyncio.timeout(within):
-            async for chunk in self.frames:
-                self.read.append(parse(chunk))
-                if self.read[-1].kind == kind:
-                    return self.read[-1]
-        raise AssertionError(f"the frames ended before a {kind}: {self.read}")
-
-    def kinds(self) -> list[str]:
-        return [frame.kind for frame in self.read]
 
 
 async def test_an_ops_action_event_is_an_action_frame_after_a_retry_hint_and_a_resync(
