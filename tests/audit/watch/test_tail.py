@@ -150,13 +150,35 @@ async def test_a_stream_further_behind_than_the_replay_starts_with_a_resync(log:
     log.append(30)
     tail = Tail(log, dataclasses.replace(QUICK, replay=10))
     worker = await running(tail)
-    async with tail.subscribe(5, Interest()) as behind, tail.subscribe(40, Interest()) as ahead:
+    async with tail.subscribe(5, Interest()) as behind:
         assert await next_notice(behind.notices()) == Notice(Kind.RESYNC, 29)
-        later = ahead.notices()
-        assert await next_notice(later) == Notice(Kind.STARTED, 40)
-        log.append(12)
+    worker.cancel()
+
+
+async def test_a_stream_after_a_seq_this_replica_has_not_read_yet_starts_there(log: Log) -> None:
+    log.append(30)
+    tail = Tail(log, dataclasses.replace(QUICK, poll_s=60))  # reads the head at start only
+    worker = await running(tail)
+    log.append(20)  # through another replica: this one has not seen them
+    async with tail.subscribe(40, Interest()) as ahead:
+        notices = ahead.notices()
+        assert await next_notice(notices) == Notice(Kind.STARTED, 40)
+        log.append(1)
         tail.grew(len(log.stored))
-        assert await seqs(later, 1) == [41]  # nothing up to the seq it asked after
+        assert await seqs(notices, 10) == list(range(41, 51))  # none up to the seq it asked after
+    worker.cancel()
+
+
+async def test_a_stream_after_a_seq_beyond_the_logs_end_starts_with_a_resync(log: Log) -> None:
+    log.append(30)
+    tail = Tail(log, QUICK)
+    worker = await running(tail)
+    async with tail.subscribe(4000, Interest()) as another_databases:  # or a mistaken seq
+        notices = another_databases.notices()
+        assert await next_notice(notices) == Notice(Kind.RESYNC, 29)
+        log.append(1)
+        tail.grew(len(log.stored))
+        assert await seqs(notices, 1) == [30]
     worker.cancel()
 
 

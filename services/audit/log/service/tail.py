@@ -54,13 +54,21 @@ class Tail:
                 await self._known.wait()
         except TimeoutError:
             raise Unavailable("this replica has not read the log yet; retry soon") from None
+        beyond = await self._beyond(after_seq)
         self._admit()
-        subscription = self._start(after_seq, interest)
+        subscription = self._start(after_seq, interest, beyond)
         self._subscriptions.add(subscription)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+
+    async def _beyond(self, after_seq: int | None) -> bool:
+        """Whether after_seq is past the log's end (a seq of another database, or a mistake);
+        past this replica's end only, it is a record another replica committed."""
+        if after_seq is None or after_seq <= self._claimed:
+            return False
+        return after_seq > await self._source.last_seq()
 
     def close(self) -> None:
         """Ends every stream and refuses new ones (the graceful stop's drain)."""
@@ -142,14 +150,14 @@ class Tail:
                 "retry later or on another"
             )
 
-    def _start(self, after_seq: int | None, interest: Interest) -> Subscription:
+    def _start(self, after_seq: int | None, interest: Interest, beyond: bool) -> Subscription:
         """A stream from now on, from after the tail (its records follow), or from behind it by
-        up to `replay` records (it reads those first)."""
+        up to `replay` records (it reads those first); `beyond` the log's end, a RESYNC."""
         now, settings = self._claimed, self._settings
         gap: tuple[int, int] | None = None
-        if after_seq is None or after_seq >= now:
+        if after_seq is None or (after_seq >= now and not beyond):
             first = Notice(Kind.STARTED, now if after_seq is None else after_seq)
-        elif now - after_seq > settings.replay:
+        elif beyond or now - after_seq > settings.replay:
             first = Notice(Kind.RESYNC, now)
         else:
             first, gap = Notice(Kind.STARTED, after_seq), (after_seq, now)
