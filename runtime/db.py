@@ -57,6 +57,11 @@ def make_engine(
     )
 
 
+def conninfo(engine: AsyncEngine) -> str:
+    """The engine's URL as psycopg takes it, for a connection of its own beside the pool."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -136,10 +141,9 @@ class Database:
                 await self._drop_pinger()
                 raise
         try:
-            url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             connect_timeout = max(1, math.ceil(timeout_s))
             self._pinger = await psycopg.AsyncConnection.connect(
-                url, autocommit=True, connect_timeout=connect_timeout
+                conninfo(engine), autocommit=True, connect_timeout=connect_timeout
             )
             await self._pinger.execute("SELECT 1")
         except BaseException:
@@ -173,8 +177,7 @@ class _ReadConnections:
     """Autocommit connections beside the engine's pool, as many as the engine's pool size."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        url = engine.url.set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
+        self._conninfo = conninfo(engine)
         self._slots = asyncio.Semaphore(getattr(engine.pool, "size", lambda: 5)())
         self._idle: list[RawConnection] = []
 

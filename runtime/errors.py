@@ -26,6 +26,10 @@ class PermissionDenied(DomainError):
     """An identity without the right (PERMISSION_DENIED, 403)."""
 
 
+class ResourceExhausted(DomainError):
+    """A limit of the server is reached; retry later, or elsewhere (RESOURCE_EXHAUSTED, 429)."""
+
+
 class Unavailable(DomainError):
     """A dependency is down; retry later (UNAVAILABLE, 503)."""
 

@@ -1,7 +1,8 @@
 """gRPC server bootstrap shared by the four services: the guard interceptor, the standard
 health service (following the database when given a probe: runtime.health), server reflection,
 message size limits, background workers, and a graceful stop on SIGTERM/SIGINT (health goes
-NOT_SERVING, in-flight calls get `grace` seconds)."""
+NOT_SERVING, the services' drains end their long-lived streams, in-flight calls get `grace`
+seconds)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ MAX_CONNECTION_AGE_GRACE_S = 330.0
 MIN_PING_INTERVAL_S = 10.0
 
 Worker = Callable[[], Coroutine[Any, Any, None]]
+# Called once, when the graceful stop begins: a server stream that would otherwise run until its
+# client leaves ends itself (with OK), so the stop need not wait out its grace and cancel it.
+Drain = Callable[[], None]
 
 
 @dataclass
@@ -60,6 +64,7 @@ class ServiceSpec:
     on_refused: RefusalHook | None = None
     # The creating RPCs that honour an `idempotency-key` (runtime.idempotency).
     idempotent: Idempotent | None = None
+    drains: Sequence[Drain] = field(default_factory=list)
 
 
 def merge(*specs: ServiceSpec) -> ServiceSpec:
@@ -76,6 +81,7 @@ def merge(*specs: ServiceSpec) -> ServiceSpec:
         service_names=[name for each in specs for name in each.service_names],
         rbac={method: roles for each in specs for method, roles in each.rbac.items()},
         workers=[worker for each in specs for worker in each.workers],
+        drains=[drain for each in specs for drain in each.drains],
     )
 
 
@@ -85,9 +91,12 @@ class Running:
     port: int
     health: Health
     tasks: list[asyncio.Task[None]]
+    drains: Sequence[Drain] = ()
 
     async def stop(self, grace: float = GRACE_S) -> None:
         await self.health.enter_graceful_shutdown()
+        for drain in self.drains:
+            drain()
         await self.server.stop(grace)
         for task in self.tasks:
             task.cancel()
@@ -152,7 +161,7 @@ async def start(
     if isinstance(spec.on_refused, AggregatedRefusals):
         workers.append(spec.on_refused.run)  # without it, counted refusals would never be written
     tasks = [asyncio.create_task(worker()) for worker in workers]
-    return Running(server, port, checker, tasks)
+    return Running(server, port, checker, tasks, list(spec.drains))
 
 
 async def serve_until_signalled(running: Running) -> None:

@@ -60,6 +60,7 @@ SAFE: Mapping[str, tuple[str, ...]] = {
         "ListRecords",
         "StreamRecords",
         "StreamRecordPages",
+        "WatchRecords",
         "GetInclusionProof",
         "GetConsistencyProof",
         "GetCheckpoint",

@@ -14,12 +14,14 @@ from runtime.settings import ServiceSettings
 from services.audit.log.domain.checkpoints.cutting import Cadence, Checkpointer
 from services.audit.log.domain.merkle.memory import TreeMemory
 from services.audit.log.grpc_api.servicer import spec
+from services.audit.log.repository.tail import LogSource
 from services.audit.log.service.keyring import check_keyring, load_keyring
 from services.audit.log.service.log import AuditLog, refusal_hook
 from services.audit.log.service.sequencer import Sequencer
+from services.audit.log.service.tail import Tail
 from services.audit.log.settings import Settings
 from services.audit.log.workers.checkpointer import run_timer
-from services.audit.log.workers.gauges import LogGauges
+from services.audit.log.workers.gauges import LogGauges, watch_gauges
 from services.audit.log.workers.tree import keep_loaded
 from services.audit.log.workers.verifier import run_auditor
 from services.audit.siem.settings import Settings as SiemSettings
@@ -40,7 +42,10 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
     writer = Database(session_factory(engine))
     memory = TreeMemory(own.tree_memory_bytes)
     cadence = Cadence(own.checkpoint_every_records, own.checkpoint_every_ms)
-    sequencer = Sequencer(writer, Checkpointer(keyring, own.origin, cadence), memory=memory)
+    tail = Tail(LogSource(db), own.watch)
+    watch_gauges(tail)
+    checkpointer = Checkpointer(keyring, own.origin, cadence)
+    sequencer = Sequencer(writer, checkpointer, memory=memory, grew=tail.grew)
     log = AuditLog(db, sequencer, own.origin)
     workers: list[Worker] = [
         partial(check_keyring, db, keyring),
@@ -49,9 +54,11 @@ def build(settings: ServiceSettings, db: Database) -> ServiceSpec:
         partial(keep_loaded, db, memory, sequencer.cache),
         partial(run_auditor, log, own.verify_every_s),
         LogGauges(db).run,
+        tail.run,
         *forwarders(db, forwarding.destinations, forwarding.egress),
     ]
-    return dataclasses.replace(spec(log, workers), on_refused=refusal_hook(log, settings.refusals))
+    served = spec(log, workers, tail)
+    return dataclasses.replace(served, on_refused=refusal_hook(log, settings.refusals))
 
 
 if __name__ == "__main__":

@@ -253,6 +253,7 @@ READ_ONLY = {
         "ListRecords",  # audits the read
         "StreamRecords",  # audits the read
         "StreamRecordPages",  # audits the read
+        "WatchRecords",  # audits the read; a stream is retried only before its first message
         "GetInclusionProof",  # audits the read
         "GetConsistencyProof",  # audits the read
         "GetCheckpoint",

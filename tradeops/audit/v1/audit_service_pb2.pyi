@@ -10,6 +10,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tradeops.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
@@ -343,6 +344,119 @@ class RecordPage(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordPage: _TypeAlias = RecordPage  # noqa: Y015
+
+@_typing.final
+class WatchRecordsRequest(_message.Message):
+    """Which records to watch, from where."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_SEQ_FIELD_NUMBER: _builtins.int
+    TARGET_PREFIX_FIELD_NUMBER: _builtins.int
+    ACTION_PREFIX_FIELD_NUMBER: _builtins.int
+    after_seq: _builtins.int
+    """Records with seq > after_seq follow (-1: from the log's first, as ListRecords); unset: those
+    committed from now on. To resume a stream, pass the last through_seq it sent (-1 too: a
+    stream opened on an empty log).
+    """
+    target_prefix: _builtins.str
+    """Only records whose target starts with this (for example "action/"), when set; at most 256
+    characters.
+    """
+    action_prefix: _builtins.str
+    """Only records whose action starts with this (for example "ops.action."), when set; at most
+    256 characters.
+    """
+    def __init__(
+        self,
+        *,
+        after_seq: _builtins.int | None = ...,
+        target_prefix: _builtins.str = ...,
+        action_prefix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_after_seq", b"_after_seq", "after_seq", b"after_seq"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_after_seq", b"_after_seq", "action_prefix", b"action_prefix", "after_seq", b"after_seq", "target_prefix", b"target_prefix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__after_seq: _TypeAlias = _typing.Literal["after_seq"]  # noqa: Y015
+    _WhichOneofArgType__after_seq: _TypeAlias = _typing.Literal["_after_seq", b"_after_seq"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__after_seq) -> _WhichOneofReturnType__after_seq | None: ...
+
+Global___WatchRecordsRequest: _TypeAlias = WatchRecordsRequest  # noqa: Y015
+
+@_typing.final
+class RecordNotice(_message.Message):
+    """One message of a WatchRecords stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Type:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _TypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[RecordNotice._Type.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        TYPE_UNSPECIFIED: RecordNotice._Type.ValueType  # 0
+        TYPE_STARTED: RecordNotice._Type.ValueType  # 1
+        """The first message, unless RESYNC is: the stream is open, and every matching record with
+        seq > through_seq follows (through_seq is after_seq, or when it is unset the log's last
+        seq this replica has seen, -1 while the log is empty).
+        """
+        TYPE_RECORD: RecordNotice._Type.ValueType  # 2
+        """A matching record (record); through_seq is its seq."""
+        TYPE_RESYNC: RecordNotice._Type.ValueType  # 3
+        """Matching records after the last one sent and up to through_seq may be missing from this
+        stream (never records after it, which follow): read again what they would have changed,
+        or read them with ListRecords.
+        """
+        TYPE_HEARTBEAT: RecordNotice._Type.ValueType  # 4
+        """Nothing to send for a while; every matching record up to through_seq has been sent."""
+
+    class Type(_Type, metaclass=_TypeEnumTypeWrapper):
+        """What the message says."""
+
+    TYPE_UNSPECIFIED: RecordNotice.Type.ValueType  # 0
+    TYPE_STARTED: RecordNotice.Type.ValueType  # 1
+    """The first message, unless RESYNC is: the stream is open, and every matching record with
+    seq > through_seq follows (through_seq is after_seq, or when it is unset the log's last
+    seq this replica has seen, -1 while the log is empty).
+    """
+    TYPE_RECORD: RecordNotice.Type.ValueType  # 2
+    """A matching record (record); through_seq is its seq."""
+    TYPE_RESYNC: RecordNotice.Type.ValueType  # 3
+    """Matching records after the last one sent and up to through_seq may be missing from this
+    stream (never records after it, which follow): read again what they would have changed,
+    or read them with ListRecords.
+    """
+    TYPE_HEARTBEAT: RecordNotice.Type.ValueType  # 4
+    """Nothing to send for a while; every matching record up to through_seq has been sent."""
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECORD_FIELD_NUMBER: _builtins.int
+    THROUGH_SEQ_FIELD_NUMBER: _builtins.int
+    type: Global___RecordNotice.Type.ValueType
+    through_seq: _builtins.int
+    """Every matching record with seq <= through_seq was sent before this message, with it, or
+    (RESYNC) is not going to be: pass it as after_seq to resume where this stream stands.
+    """
+    @_builtins.property
+    def record(self) -> Global___AuditRecord:
+        """The record, for TYPE_RECORD only."""
+
+    def __init__(
+        self,
+        *,
+        type: Global___RecordNotice.Type.ValueType = ...,
+        record: Global___AuditRecord | None = ...,
+        through_seq: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["record", b"record"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["record", b"record", "through_seq", b"through_seq", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordNotice: _TypeAlias = RecordNotice  # noqa: Y015
 
 @_typing.final
 class VerifyChainRequest(_message.Message):

@@ -55,6 +55,11 @@ class AuditServiceStub:
                 request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.SerializeToString,
                 response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordPage.FromString,
                 _registered_method=True)
+        self.WatchRecords = channel.unary_stream(
+                '/tradeops.audit.v1.AuditService/WatchRecords',
+                request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.WatchRecordsRequest.SerializeToString,
+                response_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordNotice.FromString,
+                _registered_method=True)
         self.VerifyChain = channel.unary_unary(
                 '/tradeops.audit.v1.AuditService/VerifyChain',
                 request_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.SerializeToString,
@@ -126,6 +131,30 @@ class AuditServiceServicer:
         stream near 10,000 records/s in Python; a page carries them at the cost of one. Same range
         rules, same errors and audited the same way ("audit.records.streamed", queued, not waited
         for). Roles: compliance, admin, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchRecords(self, request, context):
+        """The log's records as they are committed, through any replica: those with seq > after_seq
+        (unset: from now on) whose target starts with target_prefix and whose action starts with
+        action_prefix (either empty: any), in seq order, each once. One record per message, as
+        ListRecords shows it the same caller. The first message is STARTED (records after its
+        through_seq follow, none missed) or, when the records since after_seq cannot all be sent
+        (after_seq is more than TRADEOPS_AUDIT_WATCH_REPLAY records behind, or past the log's end: a
+        seq of another database), RESYNC. A later RESYNC means records may have been missed: this
+        reader fell more than TRADEOPS_AUDIT_WATCH_BACKLOG matching records behind, or the log's head
+        went back (the database was replaced). A database outage misses nothing: the stream goes on
+        from where it was once the log can be read again. A HEARTBEAT comes after
+        TRADEOPS_AUDIT_WATCH_HEARTBEAT_S (10 s) without another message: a client that hears nothing
+        for much longer may take the stream for dead and open another, with after_seq the last
+        through_seq it heard, to miss nothing. The stream ends with OK when the server stops
+        gracefully, and otherwise lasts until the client cancels it or its connection ends (servers end
+        connections at about ten minutes' age). Audited once, when it opens ("audit.records.watched",
+        queued, not waited for). RESOURCE_EXHAUSTED past TRADEOPS_AUDIT_WATCH_MAX_SUBSCRIBERS streams
+        on one replica (another may have room); UNAVAILABLE while the server stops or has not yet read
+        the log. Roles: viewer and above, service (as ListRecords).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -211,6 +240,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.StreamRecordPages,
                     request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.FromString,
                     response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordPage.SerializeToString,
+            ),
+            'WatchRecords': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRecords,
+                    request_deserializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.WatchRecordsRequest.FromString,
+                    response_serializer=tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordNotice.SerializeToString,
             ),
             'VerifyChain': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyChain,
@@ -352,6 +386,33 @@ class AuditService:
             '/tradeops.audit.v1.AuditService/StreamRecordPages',
             tradeops_dot_audit_dot_v1_dot_audit__service__pb2.StreamRecordsRequest.SerializeToString,
             tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tradeops.audit.v1.AuditService/WatchRecords',
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.WatchRecordsRequest.SerializeToString,
+            tradeops_dot_audit_dot_v1_dot_audit__service__pb2.RecordNotice.FromString,
             options,
             channel_credentials,
             insecure,

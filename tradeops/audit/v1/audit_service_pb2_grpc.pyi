@@ -59,6 +59,26 @@ class AuditServiceStub:
     rules, same errors and audited the same way ("audit.records.streamed", queued, not waited
     for). Roles: compliance, admin, service.
     """
+    WatchRecords: _grpc.UnaryStreamMultiCallable[_audit_service_pb2.WatchRecordsRequest, _audit_service_pb2.RecordNotice]
+    """The log's records as they are committed, through any replica: those with seq > after_seq
+    (unset: from now on) whose target starts with target_prefix and whose action starts with
+    action_prefix (either empty: any), in seq order, each once. One record per message, as
+    ListRecords shows it the same caller. The first message is STARTED (records after its
+    through_seq follow, none missed) or, when the records since after_seq cannot all be sent
+    (after_seq is more than TRADEOPS_AUDIT_WATCH_REPLAY records behind, or past the log's end: a
+    seq of another database), RESYNC. A later RESYNC means records may have been missed: this
+    reader fell more than TRADEOPS_AUDIT_WATCH_BACKLOG matching records behind, or the log's head
+    went back (the database was replaced). A database outage misses nothing: the stream goes on
+    from where it was once the log can be read again. A HEARTBEAT comes after
+    TRADEOPS_AUDIT_WATCH_HEARTBEAT_S (10 s) without another message: a client that hears nothing
+    for much longer may take the stream for dead and open another, with after_seq the last
+    through_seq it heard, to miss nothing. The stream ends with OK when the server stops
+    gracefully, and otherwise lasts until the client cancels it or its connection ends (servers end
+    connections at about ten minutes' age). Audited once, when it opens ("audit.records.watched",
+    queued, not waited for). RESOURCE_EXHAUSTED past TRADEOPS_AUDIT_WATCH_MAX_SUBSCRIBERS streams
+    on one replica (another may have room); UNAVAILABLE while the server stops or has not yet read
+    the log. Roles: viewer and above, service (as ListRecords).
+    """
     VerifyChain: _grpc.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyChainRequest, _audit_service_pb2.VerifyChainResponse]
     """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
     root and signature, and reports the first record that does not match. A failure also
@@ -122,6 +142,26 @@ class AuditServiceAsyncStub(AuditServiceStub):
     stream near 10,000 records/s in Python; a page carries them at the cost of one. Same range
     rules, same errors and audited the same way ("audit.records.streamed", queued, not waited
     for). Roles: compliance, admin, service.
+    """
+    WatchRecords: _aio.UnaryStreamMultiCallable[_audit_service_pb2.WatchRecordsRequest, _audit_service_pb2.RecordNotice]  # type: ignore[assignment]
+    """The log's records as they are committed, through any replica: those with seq > after_seq
+    (unset: from now on) whose target starts with target_prefix and whose action starts with
+    action_prefix (either empty: any), in seq order, each once. One record per message, as
+    ListRecords shows it the same caller. The first message is STARTED (records after its
+    through_seq follow, none missed) or, when the records since after_seq cannot all be sent
+    (after_seq is more than TRADEOPS_AUDIT_WATCH_REPLAY records behind, or past the log's end: a
+    seq of another database), RESYNC. A later RESYNC means records may have been missed: this
+    reader fell more than TRADEOPS_AUDIT_WATCH_BACKLOG matching records behind, or the log's head
+    went back (the database was replaced). A database outage misses nothing: the stream goes on
+    from where it was once the log can be read again. A HEARTBEAT comes after
+    TRADEOPS_AUDIT_WATCH_HEARTBEAT_S (10 s) without another message: a client that hears nothing
+    for much longer may take the stream for dead and open another, with after_seq the last
+    through_seq it heard, to miss nothing. The stream ends with OK when the server stops
+    gracefully, and otherwise lasts until the client cancels it or its connection ends (servers end
+    connections at about ten minutes' age). Audited once, when it opens ("audit.records.watched",
+    queued, not waited for). RESOURCE_EXHAUSTED past TRADEOPS_AUDIT_WATCH_MAX_SUBSCRIBERS streams
+    on one replica (another may have room); UNAVAILABLE while the server stops or has not yet read
+    the log. Roles: viewer and above, service (as ListRecords).
     """
     VerifyChain: _aio.UnaryUnaryMultiCallable[_audit_service_pb2.VerifyChainRequest, _audit_service_pb2.VerifyChainResponse]  # type: ignore[assignment]
     """Recomputes every hash of the chain and the Merkle tree, checks every stored checkpoint's
@@ -207,6 +247,32 @@ class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
         stream near 10,000 records/s in Python; a page carries them at the cost of one. Same range
         rules, same errors and audited the same way ("audit.records.streamed", queued, not waited
         for). Roles: compliance, admin, service.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchRecords(
+        self,
+        request: _audit_service_pb2.WatchRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_audit_service_pb2.RecordNotice], _abc.AsyncIterator[_audit_service_pb2.RecordNotice]]:
+        """The log's records as they are committed, through any replica: those with seq > after_seq
+        (unset: from now on) whose target starts with target_prefix and whose action starts with
+        action_prefix (either empty: any), in seq order, each once. One record per message, as
+        ListRecords shows it the same caller. The first message is STARTED (records after its
+        through_seq follow, none missed) or, when the records since after_seq cannot all be sent
+        (after_seq is more than TRADEOPS_AUDIT_WATCH_REPLAY records behind, or past the log's end: a
+        seq of another database), RESYNC. A later RESYNC means records may have been missed: this
+        reader fell more than TRADEOPS_AUDIT_WATCH_BACKLOG matching records behind, or the log's head
+        went back (the database was replaced). A database outage misses nothing: the stream goes on
+        from where it was once the log can be read again. A HEARTBEAT comes after
+        TRADEOPS_AUDIT_WATCH_HEARTBEAT_S (10 s) without another message: a client that hears nothing
+        for much longer may take the stream for dead and open another, with after_seq the last
+        through_seq it heard, to miss nothing. The stream ends with OK when the server stops
+        gracefully, and otherwise lasts until the client cancels it or its connection ends (servers end
+        connections at about ten minutes' age). Audited once, when it opens ("audit.records.watched",
+        queued, not waited for). RESOURCE_EXHAUSTED past TRADEOPS_AUDIT_WATCH_MAX_SUBSCRIBERS streams
+        on one replica (another may have room); UNAVAILABLE while the server stops or has not yet read
+        the log. Roles: viewer and above, service (as ListRecords).
         """
 
     @_abc_1.abstractmethod

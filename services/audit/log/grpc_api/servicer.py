@@ -12,9 +12,11 @@ from runtime.grpc_server import ServiceSpec, Worker
 from runtime.proto_time import timestamp
 from services.audit.log.grpc_api import messages
 from services.audit.log.grpc_api.pages import record_pages
+from services.audit.log.grpc_api.watch import WatchRpcs
 from services.audit.log.service import proving, reading
 from services.audit.log.service.log import AuditLog, append
 from services.audit.log.service.redaction import redact
+from services.audit.log.service.tail import Tail
 from services.audit.log.service.verification import verify_log
 from tradeops.audit.v1 import audit_service_pb2 as pb
 from tradeops.audit.v1 import audit_service_pb2_grpc as pb_grpc
@@ -27,6 +29,7 @@ READERS = ANYONE | SERVICES
 RBAC = {
     f"{_PREFIX}AppendEvents": SERVICES,
     f"{_PREFIX}ListRecords": READERS,
+    f"{_PREFIX}WatchRecords": READERS,
     f"{_PREFIX}StreamRecords": COMPLIANCE | SERVICES,
     f"{_PREFIX}StreamRecordPages": COMPLIANCE | SERVICES,
     f"{_PREFIX}VerifyChain": COMPLIANCE | SERVICES,
@@ -38,9 +41,9 @@ RBAC = {
 }
 
 
-class AuditServicer(pb_grpc.AuditServiceServicer):
-    def __init__(self, log: AuditLog) -> None:
-        self._log = log
+class AuditServicer(WatchRpcs):
+    def __init__(self, log: AuditLog, tail: Tail | None = None) -> None:
+        self._log, self._tail = log, tail
 
     async def AppendEvents(
         self, request: pb.AppendEventsRequest, context: Context
@@ -162,11 +165,13 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         return messages.record(found)
 
 
-def spec(log: AuditLog, workers: list[Worker]) -> ServiceSpec:
-    servicer = AuditServicer(log)
+def spec(log: AuditLog, workers: list[Worker], tail: Tail | None = None) -> ServiceSpec:
+    """Without a tail (and its worker among `workers`), WatchRecords is UNAVAILABLE."""
+    servicer = AuditServicer(log, tail)
     return ServiceSpec(
         register=lambda server: pb_grpc.add_AuditServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
         rbac=RBAC,
         workers=workers,
+        drains=[] if tail is None else [tail.close],
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from runtime.db import Database
@@ -56,8 +56,10 @@ class Sequencer:
         checkpointer: Checkpointer,
         cache: TreeCache | None = None,
         memory: TreeMemory | None = None,
+        grew: Callable[[int], None] = lambda size: None,
     ) -> None:
-        self._db, self.checkpointer = db, checkpointer
+        """`grew(size)` is told the log's size after each commit (the watch tail's wake-up)."""
+        self._db, self.checkpointer, self._grew = db, checkpointer, grew
         self.cache = cache or TreeCache()
         self.memory = memory or TreeMemory()
         self._waiting = AppendQueue(MAX_EVENTS_PER_COMMIT)
@@ -154,6 +156,7 @@ class Sequencer:
             done = await write(session, conn, sealed, self.checkpointer)
         self._committed, self.committed_at = sealed.after, time.monotonic()
         self._learn(done)
+        self._grew(done.size)
         return sealed.batch.results
 
     async def checkpoint_if_due(self) -> None:

@@ -17,6 +17,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 
 from runtime.db import Database
 from services.audit.log.repository import checkpoints, head
+from services.audit.log.service.tail import Tail
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +67,24 @@ class LogGauges:
 
     def _behind(self, options: CallbackOptions) -> Iterable[Observation]:
         yield Observation(self.unsigned)
+
+
+def watch_gauges(tail: Tail) -> None:
+    """The WatchRecords streams open on this process, and what waits for slow ones."""
+
+    def streams(options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(tail.streams())
+
+    def waiting(options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(tail.waiting())
+
+    meter = metrics.get_meter("tradeops.audit")
+    meter.create_observable_gauge(
+        "tradeops.audit.watchers", [streams], "{stream}", "Open WatchRecords streams"
+    )
+    meter.create_observable_gauge(
+        "tradeops.audit.watch_backlog",
+        [waiting],
+        "{record}",
+        "Records (and resyncs) waiting for slow WatchRecords readers, all streams together",
+    )
