@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
+from gateway.console import live
 from gateway.console.guard import Person, SignedIn, check_form
 from gateway.console.render import render
 from gateway.deps import Rpc, as_json
@@ -55,6 +56,16 @@ async def _waiting(request: Request, person: Person) -> list[dict[str, Any]]:
     query.page.page_size = INBOX_SIZE
     reply = await rpc.peers.ops.ListActions(query, timeout=rpc.timeout, metadata=rpc.metadata)
     return [as_json(action) for action in reply.actions]
+
+
+@router.get("/events")
+async def events(request: Request, person: SignedIn) -> StreamingResponse:
+    """The inbox's live feed (gateway.console.live): server-sent events from the audit log's
+    new action records, read with the person's own token."""
+    rpc = person.rpc(request)
+    frames = live.action_events(rpc.peers, rpc.metadata, request.is_disconnected)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering
+    return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
 
 
 @router.get("/actions/{action_id}")
