@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from google.protobuf.struct_pb2 import Struct
 
-from gateway.console.guard import SignedIn, check_form
+from gateway.console.guard import Person, SignedIn, check_form
 from gateway.console.render import render
 from gateway.deps import as_json
 from gateway.downloads import file_response
@@ -64,9 +64,16 @@ async def create_export(
 
 @router.get("/exports/{export_id}")
 async def export_page(request: Request, export_id: UUID, person: SignedIn) -> HTMLResponse:
+    return await _shown(request, person, str(export_id), None)
+
+
+async def _shown(
+    request: Request, person: Person, ident: str, verification: pb.Verification | None
+) -> HTMLResponse:
+    """The export page: the export as it is now, and a verification just made, if any."""
     rpc = person.rpc(request)
     export = await rpc.peers.export.GetExport(
-        pb.GetExportRequest(id=str(export_id)), timeout=rpc.timeout, metadata=rpc.metadata
+        pb.GetExportRequest(id=ident), timeout=rpc.timeout, metadata=rpc.metadata
     )
     return render(
         request,
@@ -74,7 +81,7 @@ async def export_page(request: Request, export_id: UUID, person: SignedIn) -> HT
         person=person,
         nav="exports",
         export=as_json(export),
-        verification=None,
+        verification=as_json(verification) if verification else None,
         may_verify=person.may("POST", "/exports/{export_id}/verify"),
         may_download=person.may("GET", "/exports/{export_id}/files/{name}"),
     )
@@ -99,20 +106,7 @@ async def verify_export(
     if not person.may("POST", "/exports/{export_id}/verify"):
         raise ApiError(403, "PERMISSION_DENIED", "verifying exports needs compliance or admin")
     rpc = person.rpc(request)
-    ident = str(export_id)
     verification = await rpc.peers.export.VerifyExport(
-        pb.VerifyExportRequest(id=ident), timeout=rpc.long_timeout, metadata=rpc.metadata
+        pb.VerifyExportRequest(id=str(export_id)), timeout=rpc.long_timeout, metadata=rpc.metadata
     )
-    export = await rpc.peers.export.GetExport(
-        pb.GetExportRequest(id=ident), timeout=rpc.timeout, metadata=rpc.metadata
-    )
-    return render(
-        request,
-        "export.html",
-        person=person,
-        nav="exports",
-        export=as_json(export),
-        verification=as_json(verification),
-        may_verify=True,
-        may_download=person.may("GET", "/exports/{export_id}/files/{name}"),
-    )
+    return await _shown(request, person, str(export_id), verification)

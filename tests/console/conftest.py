@@ -102,6 +102,12 @@ def sign_in(page: Page, link: str) -> None:
     page.wait_for_url("**/console/")
 
 
+def open_action(page: Page, link: str, action_id: str) -> None:
+    """Signed in with `link`, on the action's page."""
+    sign_in(page, link)
+    page.goto(page.url + f"actions/{action_id}")
+
+
 @pytest.fixture(scope="session")
 def proposed(console_stack: Stack, token_for: Callable[..., str]) -> Callable[[], dict[str, Any]]:
     """An incident reported and triaged by olga (ops): the agent proposes an action, which

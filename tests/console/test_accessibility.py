@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser import watched_page
-from tests.console.conftest import sign_in
+from tests.console.conftest import open_action, sign_in
 
 AXE = Path(__file__).resolve().parents[1] / "peers" / "axe" / "node_modules" / "axe-core"
 SCREENS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -66,8 +66,7 @@ def test_the_decision_is_reachable_with_the_keyboard(
     action = proposed()
     with watched_page(browser) as watched:
         page = watched.page
-        sign_in(page, link_for("bob", "ops"))
-        page.goto(page.url + f"actions/{action['id']}")
+        open_action(page, link_for("bob", "ops"), action["id"])
         reached = []
         for _ in range(40):
             page.keyboard.press("Tab")

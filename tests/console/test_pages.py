@@ -14,7 +14,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser import watched_page
-from tests.console.conftest import sign_in
+from tests.console.conftest import open_action, sign_in
 
 
 def test_a_link_signs_in_once_and_the_inbox_shows_what_waits(
@@ -53,8 +53,7 @@ def test_an_approver_reads_why_and_approves_with_a_comment(
     action = proposed()
     with watched_page(browser) as watched:
         page = watched.page
-        sign_in(page, link_for("bob", "ops"))
-        page.goto(page.url + f"actions/{action['id']}")
+        open_action(page, link_for("bob", "ops"), action["id"])
         expect(page.get_by_role("heading", name="Why the agent proposed it")).to_be_visible()
         expect(page.locator("table").first).to_contain_text("latency_ms")
         page.screenshot(path=str(shots / "action.png"), full_page=True)
@@ -76,8 +75,7 @@ def test_the_requester_sees_the_button_disabled_and_why(
     action = proposed()
     with watched_page(browser) as watched:
         page = watched.page
-        sign_in(page, link_for("olga", "ops"))
-        page.goto(page.url + f"actions/{action['id']}")
+        open_action(page, link_for("olga", "ops"), action["id"])
         approve = page.get_by_role("button", name="Approve")
         expect(approve).to_be_disabled()
         expect(page.locator("#why-not")).to_have_text("You requested this action.")
@@ -90,8 +88,7 @@ def test_a_viewer_sees_and_is_offered_nothing_to_do(
     action = proposed()
     with watched_page(browser) as watched:
         page = watched.page
-        sign_in(page, link_for("vic", "viewer"))
-        page.goto(page.url + f"actions/{action['id']}")
+        open_action(page, link_for("vic", "viewer"), action["id"])
         expect(page.get_by_role("heading", level=1)).to_contain_text(action["kind"])
         assert page.get_by_role("button", name="Approve").count() == 0
         assert page.get_by_role("button", name="Comment").count() == 0
@@ -229,8 +226,7 @@ def test_a_vote_updates_another_persons_open_inbox_without_reload(
         carol.evaluate("window.stillTheSamePage = true")  # a reload would forget it
 
         bob = bob_seen.page
-        sign_in(bob, link_for("bob", "ops"))
-        bob.goto(bob.url + f"actions/{action['id']}")
+        open_action(bob, link_for("bob", "ops"), action["id"])
         bob.get_by_label("Comment", exact=True).fill("approved while carol watches")
         bob.get_by_role("button", name="Approve").click()
         expect(bob.locator("h1 .state")).to_have_text("approved")
