@@ -172,5 +172,8 @@ def offers(person: Person, action: dict[str, Any], vote: pb.VoteEligibility) -> 
         "assign": person.may("POST", f"{ACTION}/assign") and pending,
         "acknowledge": person.may("POST", f"{ACTION}/acknowledge") and pending,
         "comment": person.may("POST", f"{ACTION}/comments"),
-        "escalate": person.may("POST", f"{ACTION}/escalate") and pending,
+        # Escalating follows the policy's escalation chain: none, nothing to offer.
+        "escalate": person.may("POST", f"{ACTION}/escalate")
+        and pending
+        and bool(action["policy"]["escalation_policy_id"]),
     }

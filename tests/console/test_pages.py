@@ -239,3 +239,24 @@ def test_a_vote_updates_another_persons_open_inbox_without_reload(
         carol.screenshot(path=str(shots / "inbox-live.png"), full_page=True)
         assert carol_seen.errors == []
         assert bob_seen.errors == []
+
+
+def test_assign_acknowledge_and_comment_land_in_the_timeline(
+    browser: Browser, link_for: Callable[..., str], proposed: Callable[[], dict[str, Any]]
+) -> None:
+    action = proposed()
+    with watched_page(browser) as watched:
+        page = watched.page
+        open_action(page, link_for("bob", "ops"), action["id"])
+        page.get_by_role("button", name="Assign").click()
+        expect(page.locator("dl.facts").first).to_contain_text("bob")
+        page.get_by_role("button", name="Acknowledge").click()
+        page.get_by_label("Add a comment").fill("desk says the feed recovered at 14:02")
+        page.get_by_role("button", name="Comment", exact=True).click()
+        # The default policy has no escalation chain: escalating is not offered.
+        assert page.get_by_role("button", name="Escalate").count() == 0
+        timeline = page.locator("ol.timeline")
+        for kind in ("assignment", "acknowledgement", "comment"):
+            expect(timeline).to_contain_text(kind)
+        expect(timeline).to_contain_text("desk says the feed recovered at 14:02")
+        assert watched.errors == []
