@@ -61,14 +61,24 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
             },
         },
         "content": {
-            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}, "example": text}
-            for media, text in [
-                (MEDIA_TYPES[".jsonl"], '{"seq":0,"event":{"action":"ops.action.approved"}}\n'),
-                (MEDIA_TYPES[".csv"], "seq,event.action\r\n0,ops.action.approved\r\n"),
-                (MEDIA_TYPES[".json"], '{\n  "export_id": "...",\n  "files": []\n}\n'),
-                (MEDIA_TYPES[".txt"], "tradeops.example/audit\n42\n...\n"),
-                (OTHER, "(64 bytes: the raw Ed25519 signature of manifest.json)"),
-            ]
+            **{
+                media.split(";")[0]: {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": text,
+                }
+                for media, text in [
+                    (MEDIA_TYPES[".jsonl"], '{"seq":0,"event":{"action":"ops.action.approved"}}\n'),
+                    (MEDIA_TYPES[".csv"], "seq,event.action\r\n0,ops.action.approved\r\n"),
+                    (MEDIA_TYPES[".txt"], "tradeops.example/audit\n42\n...\n"),
+                    (OTHER, "(64 bytes: the raw Ed25519 signature of manifest.json)"),
+                ]
+            },
+            # A JSON file (manifest.json, proofs.json) is a JSON object to any client that reads
+            # the type: declared as one, not as a string.
+            MEDIA_TYPES[".json"].split(";")[0]: {
+                "schema": {"type": "object", "description": "The file's JSON, as kept and signed"},
+                "example": {"export_id": "...", "files": []},
+            },
         },
     }
 }
