@@ -127,7 +127,16 @@ def repo_root() -> Path:
 # Fixtures that start a PostgreSQL server. A test that uses one, directly or through another
 # fixture, is marked `postgres`; `make test-matrix` runs the others on every supported Python.
 POSTGRES_FIXTURES = frozenset(
-    {"pg_server", "e2e_pg", "drill_pg", "own_pg", "k8s_cluster", "fuzzed", "console_pg"}
+    {
+        "pg_server",
+        "e2e_pg",
+        "drill_pg",
+        "own_pg",
+        "k8s_cluster",
+        "fuzzed",
+        "console_pg",
+        "restarted_pg",
+    }
 )
 
 
