@@ -1,7 +1,9 @@
-"""The decisions benchmark's baseline; run as its own process, never by `make bench`: a tiny
-FastAPI app on uvicorn (one worker, logging as the gateway does) whose one endpoint makes one
-trivial gRPC call (GetAction, the caller's bearer token forwarded) to the same ops service.
-Configured by BENCH_OPS_ADDR and BENCH_PORT."""
+"""The decisions benchmark's baselines; run as its own process, never by `make bench`: a tiny
+FastAPI app on uvicorn (one worker, logging as the gateway does) with two endpoints, each making
+one gRPC call: `/trivial/{id}` to a servicer that answers at once (bench/_trivial_servicer.py,
+the target's baseline), `/baseline/{id}` GetAction to the real ops service (the caller's bearer
+token forwarded: one read through its guard and ORM). Configured by BENCH_OPS_ADDR,
+BENCH_TRIVIAL_ADDR and BENCH_PORT."""
 
 from __future__ import annotations
 
@@ -17,13 +19,15 @@ from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 
 
-def create_app(ops_address: str) -> FastAPI:
+def create_app(ops_address: str, trivial_address: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        channel = open_channel(ops_address)
+        channel, floor = open_channel(ops_address), open_channel(trivial_address)
         app.state.ops = pb_grpc.OpsServiceStub(channel)
+        app.state.trivial = pb_grpc.OpsServiceStub(floor)
         yield
         await channel.close(None)
+        await floor.close(None)
 
     app = FastAPI(lifespan=lifespan)
 
@@ -31,6 +35,14 @@ def create_app(ops_address: str) -> FastAPI:
     async def trivial(action_id: str, request: Request) -> dict[str, str]:
         metadata = (("authorization", request.headers.get("authorization", "")),)
         action = await request.app.state.ops.GetAction(
+            pb.GetActionRequest(id=action_id), timeout=5, metadata=metadata
+        )
+        return {"id": action.id, "state": pb.ActionState.Name(action.state)}
+
+    @app.post("/trivial/{action_id}")
+    async def floor(action_id: str, request: Request) -> dict[str, str]:
+        metadata = (("authorization", request.headers.get("authorization", "")),)
+        action = await request.app.state.trivial.GetAction(
             pb.GetActionRequest(id=action_id), timeout=5, metadata=metadata
         )
         return {"id": action.id, "state": pb.ActionState.Name(action.state)}
@@ -44,7 +56,7 @@ def create_app(ops_address: str) -> FastAPI:
 
 if __name__ == "__main__":
     uvicorn.run(
-        create_app(os.environ["BENCH_OPS_ADDR"]),
+        create_app(os.environ["BENCH_OPS_ADDR"], os.environ["BENCH_TRIVIAL_ADDR"]),
         host="127.0.0.1",
         port=int(os.environ["BENCH_PORT"]),
         log_level="info",

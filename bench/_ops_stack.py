@@ -40,6 +40,9 @@ class System:
         """A person's token, or with the role `service` the benchmark's own for ops."""
         return self.keys.service("ops") if "service" in roles else self.keys.person(subject, *roles)
 
+    def stack_pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.stack.procs.items()}
+
 
 def _env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no exporters

@@ -1,5 +1,6 @@
-"""Decisions through the gateway: approve calls/s and p99 at a fixed offered rate, against a
-tiny FastAPI app making one trivial gRPC call per request to the same ops service.
+"""Decisions through the gateway: approvals/s closed loop against a tiny FastAPI app making one
+unary gRPC call to a servicer that answers at once (the floor of one request and one call here),
+the CPU each process spends per approval, and p99 at half the approve rate offered open loop.
 
 Durable PostgreSQL; the real audit, ops and gateway processes (outbox relay and audit on).
 Pending actions (default policy, M=1) are proposed beforehand over gRPC with a service token;
@@ -11,21 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-import httpx
 import psycopg
+from _approve_baselines import Baselines, baselines
 from _common import result, scratch
 from _ops_http import LeanClient
 from _ops_stack import Paced, System, closed_loop, open_loop, p99, proposal, system
+from _proc import CpuMeter
 
 from runtime.clients import bearer, open_channel
-from runtime.pgserver import free_port
 from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
+
+LIGHT_MAX, LIGHT_S = 300, 5.0  # the informative direct run: at most 60/s for 5 s
+APPROVE, TRIVIAL, GET_ACTION = "/agent/ops/actions/{}/approve", "/trivial/{}", "/baseline/{}"
 
 
 async def propose(sys_: System, count: int) -> list[str]:
@@ -55,24 +56,6 @@ async def approve_direct(sys_: System, ids: list[str], rate: float) -> Paced:
         return await open_loop(one, rate, LIGHT_S)
 
 
-def start_baseline(sys_: System, port: int) -> subprocess.Popen[bytes]:
-    env = {**sys_.stack.env, "BENCH_OPS_ADDR": sys_.stack.address("ops"), "BENCH_PORT": str(port)}
-    log = (sys_.home / "logs" / "baseline.log").open("ab")
-    app = Path(__file__).resolve().parent / "_ops_baseline_app.py"
-    proc = subprocess.Popen([sys.executable, str(app)], env=env, stdout=log, stderr=log)
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("baseline app did not start")
-
-
-LIGHT_MAX, LIGHT_S = 300, 5.0  # the informative run at half the measured rate
-
-
 class Caller:
     """POSTs to `path.format(id)` for ids[i]; anything but 200 aborts the run."""
 
@@ -85,36 +68,27 @@ class Caller:
             raise RuntimeError(f"{self.path} -> {status}: {body[:300]!r}")
 
 
-async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
-    latency_n = int(args.rate * args.seconds)
-    paced_n = args.trials * latency_n
-    ids = await propose(sys_, 100 + args.approvals + 2 * LIGHT_MAX + paced_n)
+async def run(sys_: System, args: argparse.Namespace, floor: Baselines) -> bool:
+    ids = await propose(sys_, 100 + 2 * args.approvals + LIGHT_MAX)
     warm, bulk = ids[:100], ids[100 : 100 + args.approvals]
-    light = ids[100 + args.approvals :][:LIGHT_MAX]
-    direct, paced = ids[100 + args.approvals + LIGHT_MAX :][:LIGHT_MAX], ids[-paced_n:]
+    rest = ids[100 + args.approvals :]
+    direct, spare = rest[:LIGHT_MAX], rest[LIGHT_MAX:]
     headers = {"Authorization": f"Bearer {sys_.token('ops-bench', 'ops')}"}
-    gw, bl = LeanClient(sys_.stack.gateway_url(), headers), LeanClient(base_url, headers)
+    gw, bl = LeanClient(sys_.stack.gateway_url(), headers), LeanClient(floor.url, headers)
+    meter = CpuMeter({**sys_.stack_pids(), **floor.pids}, sys_.server.datadir)
     try:
-        approve = Caller(gw, "/agent/ops/actions/{}/approve", bulk)
-        trivial = Caller(bl, "/baseline/{}", bulk)
-        await closed_loop(Caller(gw, "/agent/ops/actions/{}/approve", warm[:50]), 50, 8)
-        await closed_loop(Caller(bl, "/baseline/{}", warm), 100, 8)
-        base_rate = await closed_loop(trivial, args.approvals, args.concurrency)
-        print(f"baseline: {base_rate:.0f} trivial calls/s", flush=True)
-        figure = await closed_loop(approve, args.approvals, args.concurrency)
-        print(f"approve: {figure:.0f} approvals/s ({args.approvals} actions)", flush=True)
-        await asyncio.sleep(1)  # let the relay drain before the paced runs
-        # Informative: the latency of one approval when the system is not queueing.
-        easy = min(figure / 2, LIGHT_MAX / LIGHT_S)
-        for name, caller in (
-            ("baseline", Caller(bl, "/baseline/{}", light)),
-            ("approve", Caller(gw, "/agent/ops/actions/{}/approve", light)),
-        ):
-            paced_easy = await open_loop(caller, easy, LIGHT_S)
-            print(f"{name} at {easy:.0f}/s offered: {paced_easy.describe()}", flush=True)
-        paced_easy = await approve_direct(sys_, direct, easy)
-        print(f"ApproveAction by gRPC at {easy:.0f}/s: {paced_easy.describe()}", flush=True)
-        base_lat, fig_lat = await latency_trials(args, gw, bl, paced)
+        await closed_loop(Caller(gw, APPROVE, warm[:50]), 50, 8)
+        await closed_loop(Caller(bl, TRIVIAL, warm), 100, 8)
+        await closed_loop(Caller(bl, GET_ACTION, warm), 100, 8)
+        base_rate = await metered(meter, "trivial", Caller(bl, TRIVIAL, bulk), args)
+        await metered(meter, "GetAction (informative)", Caller(bl, GET_ACTION, bulk), args)
+        figure = await metered(meter, "approve", Caller(gw, APPROVE, bulk), args)
+        await audited(sys_)  # the relay drains before the paced runs
+        half = figure / 2
+        paced_direct = await approve_direct(sys_, direct, min(half, LIGHT_MAX / LIGHT_S))
+        print(f"ApproveAction by gRPC, no gateway: {paced_direct.describe()}", flush=True)
+        paced = await more_actions(sys_, spare, args.trials * int(half * args.seconds))
+        base_lat, fig_lat = await latency_trials(args, half, gw, bl, paced)
     finally:
         await gw.aclose()
         await bl.aclose()
@@ -128,10 +102,26 @@ async def run(sys_: System, args: argparse.Namespace, base_url: str) -> bool:
     return ok_rate and ok_lat
 
 
+async def metered(meter: CpuMeter, name: str, caller: Caller, args: argparse.Namespace) -> float:
+    """Closed loop over caller's ids; prints calls/s and each process's CPU per call."""
+    before = meter.read()
+    rate = await closed_loop(caller, args.approvals, args.concurrency)
+    spent = meter.per_call(before, meter.read(), args.approvals)
+    print(f"{name}: {rate:.0f}/s; CPU per call: {spent}", flush=True)
+    return rate
+
+
+async def more_actions(sys_: System, spare: list[str], needed: int) -> list[str]:
+    """Pending actions for the paced trials: the rate is known only now."""
+    if needed <= len(spare):
+        return spare[:needed]
+    return spare + await propose(sys_, needed - len(spare))
+
+
 async def latency_trials(
-    args: argparse.Namespace, gw: LeanClient, bl: LeanClient, ids: list[str]
+    args: argparse.Namespace, rate: float, gw: LeanClient, bl: LeanClient, ids: list[str]
 ) -> tuple[list[Paced], list[Paced]]:
-    """`args.trials` trials, each the baseline then the approvals at args.rate for
+    """`args.trials` trials, each the trivial baseline then the approvals at `rate` for
     args.seconds; the figure is the median trial's p99, every trial printed. The host's
     neighbours come and go: a burst of theirs lasting half a second puts more than 1% of one
     trial's calls late, baseline or figure, whichever it lands on. Alternating the two and
@@ -141,14 +131,10 @@ async def latency_trials(
     fig: list[Paced] = []
     for trial in range(args.trials):
         chunk = ids[trial * size : (trial + 1) * size]
-        base.append(await open_loop(Caller(bl, "/baseline/{}", chunk), args.rate, args.seconds))
-        fig.append(
-            await open_loop(
-                Caller(gw, "/agent/ops/actions/{}/approve", chunk), args.rate, args.seconds
-            )
-        )
+        base.append(await open_loop(Caller(bl, TRIVIAL, chunk), rate, args.seconds))
+        fig.append(await open_loop(Caller(gw, APPROVE, chunk), rate, args.seconds))
         print(
-            f"trial {trial + 1} at {args.rate:.0f}/s offered: baseline {base[-1].describe()};"
+            f"trial {trial + 1} at {rate:.0f}/s offered: baseline {base[-1].describe()};"
             f" approve {fig[-1].describe()}",
             flush=True,
         )
@@ -172,20 +158,17 @@ async def audited(sys_: System) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--approvals", type=int, default=1000)
+    parser.add_argument("--approvals", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--trials", type=int, default=3)
     args = parser.parse_args()
-    with scratch("ops-decisions") as home, system(home, gateway=True) as sys_:
-        port = free_port()
-        baseline = start_baseline(sys_, port)
-        try:
-            ok = asyncio.run(run(sys_, args, f"http://127.0.0.1:{port}"))
-        finally:
-            baseline.terminate()
-            baseline.wait(20)
+    with (
+        scratch("ops-decisions") as home,
+        system(home, gateway=True) as sys_,
+        baselines(sys_) as floor,
+    ):
+        ok = asyncio.run(run(sys_, args, floor))
     sys.exit(0 if ok else 1)
 
 
