@@ -95,10 +95,8 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[RawConnection]:
-        # Without an engine of its own (one shared connection, or a subclass that only
-        # overrides transaction()), the read runs inside a transaction() like any other.
-        engine = self.engine if "_sessions" in vars(self) else None
-        if engine is None:
+        engine = self.pooled
+        if engine is None:  # the read runs inside a transaction() like any other
             async with self.transaction() as session:
                 raw = await (await session.connection()).get_raw_connection()
                 assert raw.driver_connection is not None
@@ -111,8 +109,7 @@ class Database:
 
     @asynccontextmanager
     async def raw_transaction(self) -> AsyncIterator[RawConnection]:
-        engine = self.engine if "_sessions" in vars(self) else None
-        if engine is None:  # one shared connection (tests): the session's own transaction
+        if self.pooled is None:  # one shared connection (tests): the session's own transaction
             async with self.transaction() as session:
                 raw = await (await session.connection()).get_raw_connection()
                 assert raw.driver_connection is not None
@@ -171,6 +168,12 @@ class Database:
     def engine(self) -> AsyncEngine | None:
         bind = self._sessions.kw.get("bind")
         return bind if isinstance(bind, AsyncEngine) else None
+
+    @property
+    def pooled(self) -> AsyncEngine | None:
+        """The engine whose connections this database lends itself; None with one shared
+        connection (tests) or in a subclass that only overrides transaction()."""
+        return self.engine if "_sessions" in vars(self) else None
 
 
 class _ReadConnections:

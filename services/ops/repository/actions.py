@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.db import RawConnection
+from runtime.db_unit import Unit, results
 from services.ops.domain.actions import Action, Filters, Risk, State, Vote
 from services.ops.domain.counting import counting_roles
 from services.ops.domain.policy import from_snapshot, snapshot
@@ -63,16 +63,18 @@ async def save(target: Target, action: Action) -> None:
     await run(target, saving(action))
 
 
-async def locked(conn: RawConnection, action_id: str) -> Action | None:
-    """The action with its votes, its row locked until the transaction ends. Two statements:
-    the votes' read starts once the lock is granted, so it sees every vote committed before.
-    As one statement (votes in a subquery) it read them as of before the wait: 32 concurrent
-    votes were all counted (tests/ops/test_concurrency.py). Two plain round trips, not one
-    pipelined: psycopg's pipeline mode cost a vote more CPU, ours and PostgreSQL's, than the
-    round trip it saved."""
-    cursor = conn.cursor(row_factory=namedtuple_row)
-    row = await (await cursor.execute(LOCK, (action_id,))).fetchone()
-    return action_from(row, await votes.of_action(conn, action_id)) if row else None
+async def begin_locked(unit: Unit, action_id: str) -> Action | None:
+    """The action with its votes, its row locked until the transaction ends, read as the unit's
+    first message (runtime.db_unit). Two statements: the votes' read starts once the lock is
+    granted, so it sees every vote committed before. As one statement (votes in a subquery) it
+    read them as of before the wait: 32 concurrent votes were all counted
+    (tests/ops/test_concurrency.py). One simple-query message, not psycopg's pipeline mode:
+    that cost a vote more CPU, ours and PostgreSQL's, than the round trip it saved."""
+    cursor = unit.cursor(row_factory=namedtuple_row)
+    await cursor.execute(unit.first(f"{LOCK}; {votes.OF_ACTION}"), (action_id, action_id))
+    found = await results(cursor, skip=int(unit.owned))  # BEGIN's result comes first
+    cast = tuple(votes.vote_from(v) for v in await results(cursor, skip=1))
+    return action_from(found[0], cast) if found else None
 
 
 async def by_source_ref(session: AsyncSession, proposer: str, source_ref: str) -> Action | None:

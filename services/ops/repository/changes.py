@@ -1,8 +1,8 @@
 """Everything one change of an action writes, as one statement (repository.writes): the
 action's row, the new vote if any, its outbox events and timeline entries in multi-row INSERTs,
-and its timers. A vote writes this way on its plain psycopg connection (the hot path: BEGIN,
-the locked load, this, COMMIT); every other state change writes the very same statements
-through its ORM session."""
+and its timers. A vote writes this way on its plain psycopg connection, in two round trips
+(runtime.db_unit: BEGIN with the locked load, then this with COMMIT); every other state change
+writes the very same statements through its ORM session."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from typing import Any
 
 from opentelemetry import trace
 
+from runtime.db_unit import Unit
 from services.ops.domain.actions import Action, Vote
 from services.ops.domain.transition import Move, Timers
 from services.ops.repository import actions, outbox, timeline, timers, votes
-from services.ops.repository.writes import Target, Write, run
+from services.ops.repository.writes import Target, Write, run, statement
 
 TRANSACTION = (
     "BEGIN; SELECT ops.actions FOR UPDATE, ops.votes;"
@@ -50,6 +51,12 @@ def of_move(
 async def apply(target: Target, change: Change) -> None:
     """One statement; its writes touch different rows, so their order does not matter."""
     await run(target, *_writes(change))
+
+
+async def apply_last(unit: Unit, change: Change) -> None:
+    """apply() as the unit's last message (runtime.db_unit): the writes, then COMMIT."""
+    sql, params = statement(*_writes(change))
+    await unit.cursor().execute(unit.last(sql), params)
 
 
 def _writes(change: Change) -> list[Write]:

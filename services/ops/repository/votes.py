@@ -8,12 +8,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.db import RawConnection
 from services.ops.domain.actions import Vote
 from services.ops.repository.writes import Target, Write, run
 from services.ops.tables import votes
@@ -38,13 +36,6 @@ def adding(action_id: str, vote: Vote) -> Write:
 async def void(target: Target, action_id: str) -> None:
     """Voids every vote of the action (its parameters changed)."""
     await run(target, (VOID, (action_id,)))
-
-
-async def of_action(conn: RawConnection, action_id: str) -> tuple[Vote, ...]:
-    cursor = conn.cursor(row_factory=namedtuple_row)
-    return tuple(
-        vote_from(v) for v in await (await cursor.execute(OF_ACTION, (action_id,))).fetchall()
-    )
 
 
 async def of_actions(session: AsyncSession, ids: Sequence[str]) -> dict[str, list[Vote]]:

@@ -2,7 +2,7 @@
 its parameters (a `Write`), built by the module of the table it writes. It runs inside the
 caller's transaction, which is either a use case's ORM session (`Database.transaction`: the
 statement goes to the driver as it is, through the session's connection, so the SQLAlchemy
-instrumentation still traces it) or a plain psycopg connection (`Database.raw_transaction`, the
+instrumentation still traces it) or a plain psycopg connection (`runtime.db_unit`, the
 vote's hot path). Either way the very same statement writes the row: one write path per table.
 Several writes go as one statement, each a data-modifying WITH query: one round trip."""
 
@@ -24,12 +24,16 @@ async def run(target: Target, *writes: Write) -> None:
     it is not defined); any failure fails the caller's transaction."""
     if not writes:
         return
-    if len(writes) == 1:
-        sql, params = writes[0]
-    else:
-        sql = "WITH " + ", ".join(f"w{i} AS ({each})" for i, (each, _) in enumerate(writes))
-        sql, params = sql + " SELECT 1", [p for _, each in writes for p in each]
+    sql, params = statement(*writes)
     await _execute(target, sql, params)
+
+
+def statement(*writes: Write) -> Write:
+    """The writes as one statement (at least one)."""
+    if len(writes) == 1:
+        return writes[0]
+    sql = "WITH " + ", ".join(f"w{i} AS ({each})" for i, (each, _) in enumerate(writes))
+    return sql + " SELECT 1", [p for _, each in writes for p in each]
 
 
 async def run_returning(target: Target, write: Write) -> Any:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from runtime.auth import Principal
-from runtime.db import Database, RawConnection
+from runtime.db import Database
+from runtime.db_unit import Unit, unit
 from runtime.errors import Conflict, NotFound, PermissionDenied
 from runtime.outbox import person
 from services.ops.domain import events
@@ -62,22 +63,22 @@ async def _count_or_expire(
 ) -> Action | Conflict | PermissionDenied:
     check_id(action_id)
     with changes.traced():  # the whole transaction, commit included
-        async with db.raw_transaction() as conn:
+        async with unit(db) as work:
             # The row lock makes concurrent votes on one action queue up: one decision, exact count.
-            action = await actions.locked(conn, action_id)
+            action = await actions.begin_locked(work, action_id)
             if action is None:
                 raise NotFound(f"no action {action_id}")
             refused = expiry(action, vote)
             if refused is None:
-                return await _cast(conn, action, vote, voter)  # decide() checks the rest
+                return await _cast(work, action, vote, voter)  # decide() checks the rest
             # The expiry timer has not fired yet: expire now (committed), and refuse the vote.
             why = refused.expired
             expired = plan(action, State.EXPIRED, actor=actor_of(None), now=vote.at, reason=why)
-            await changes.apply(conn, changes.of_move(expired))
+            await changes.apply_last(work, changes.of_move(expired))
     return refused.exception()
 
 
-async def _cast(conn: RawConnection, before: Action, vote: Vote, voter: Principal) -> Action:
+async def _cast(work: Unit, before: Action, vote: Vote, voter: Principal) -> Action:
     voted, outcome = decide(before, vote)
     cast = voted.votes[-1]
     verb = "approved" if vote.approve else "rejected"
@@ -99,7 +100,7 @@ async def _cast(conn: RawConnection, before: Action, vote: Vote, voter: Principa
         "at": vote.at,
     }
     if outcome is None:
-        await changes.apply(conn, changes.Change(voted, cast, [event], [entry], Timers()))
+        await changes.apply_last(work, changes.Change(voted, cast, [event], [entry], Timers()))
         return voted
     reason = "quorum reached" if outcome is State.APPROVED else "rejections reached K"
     decided = plan(
@@ -110,5 +111,5 @@ async def _cast(conn: RawConnection, before: Action, vote: Vote, voter: Principa
         reason=reason,
         details=events.tally(voted),
     )
-    await changes.apply(conn, changes.of_move(decided, cast, [event], [entry]))
+    await changes.apply_last(work, changes.of_move(decided, cast, [event], [entry]))
     return decided.after
