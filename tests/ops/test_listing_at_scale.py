@@ -74,3 +74,39 @@ async def test_a_filtered_first_page_reads_an_index_range_not_the_table(
     assert len(page) == 50
     assert token
     assert {a.assignee for a in page} == {"user_7"}
+
+
+# 100,000 pending actions, and 100,000 executed ones all older (as decided actions are), over
+# 20 kinds. Each state is half the table, so the planner takes a kind's newest entries to be
+# half executed; they are the kind's 5,000 pending actions, then the executed ones.
+DECIDED = text(
+    """
+    INSERT INTO ops.actions (id, kind, parameters, risk, state, rationale, requested_by,
+        proposed_by, incident_id, decision_id, source_ref, approvals_required, created_at,
+        updated_at, policy_id, policy, expires_at)
+    SELECT gen_random_uuid(), 'kind_' || (n % 20), '{}'::jsonb, 'LOW',
+        CASE WHEN n <= :pending THEN 'PENDING_APPROVAL' ELSE 'EXECUTED' END, '', 'rita',
+        '{}'::jsonb, '', '', 'decided-scale/' || n, 1,
+        CAST(:now AS timestamptz) - n * interval '1 second', CAST(:now AS timestamptz),
+        'default', CAST(:policy AS jsonb), CAST(:now AS timestamptz) + interval '4 hours'
+    FROM generate_series(1, 2 * :pending) AS n
+    """
+)
+
+
+async def test_a_decided_state_and_a_kind_read_their_own_rows_not_the_newer_pending_ones(
+    ops_owner_db: Database,
+) -> None:
+    policy = json.dumps({"id": "default", "role_requirements": []})
+    fill = {"now": NOW.isoformat(), "policy": policy, "pending": PENDING}
+    async with ops_owner_db.transaction() as session:
+        await session.execute(DECIDED, fill)
+        await session.execute(text(f"ANALYZE {actions.schema}.{actions.name}"))
+        for state in (State.EXECUTED, State.PENDING_APPROVAL):
+            touched, plan = await rows_read(session, Filters(state=state, kind="kind_3"))
+            assert touched <= 51, (state, plan)  # the page and the one that says "more"
+    page, _ = await service.list_actions(
+        ops_owner_db, filters=Filters(state=State.EXECUTED, kind="kind_3"), page_size=50
+    )
+    assert {(a.state, a.kind) for a in page} == {(State.EXECUTED, "kind_3")}
+    assert [a.created_at for a in page] == sorted((a.created_at for a in page), reverse=True)
