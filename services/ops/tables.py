@@ -86,9 +86,10 @@ actions = Table(
     Index("ix_actions_state_newest", "state", "created_at", "id"),
     Index("ix_actions_assignee_state_newest", "assignee", "state", "created_at", "id"),
     Index("ix_actions_kind_newest", "kind", "created_at", "id"),
-    # 0011: state and kind together; by the kind alone a decided state's page stepped over
-    # every newer (pending) action of the kind (migration 0011 says how many).
+    # 0011: state and kind (or risk) together; by the kind alone a decided state's page
+    # stepped over every newer (pending) action of the kind (migration 0011 says how many).
     Index("ix_actions_state_kind_newest", "state", "kind", "created_at", "id"),
+    Index("ix_actions_state_risk_newest", "state", "risk", "created_at", "id"),
     Index("ix_actions_risk_newest", "risk", "created_at", "id"),
     Index("ix_actions_pending_deadline", *DEADLINE, postgresql_where=PENDING),
 )
