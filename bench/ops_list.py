@@ -43,6 +43,7 @@ FILTERS: dict[str, list[pb.ListActionsRequest]] = {
     "pending_kind": [ask(state=PENDING, kind=k) for k in KINDS],
     "state_kind": [ask(state=s, kind=k) for s in STATES if s != PENDING for k in KINDS],
     "state_risk": [ask(state=s, risk=risk(r)) for s in STATES for r, _ in RISKS],
+    "kind_or_risk": [ask(kind=k) for k in KINDS] + [ask(risk=risk(r)) for r, _ in RISKS],
     "assignee": [ask(assignee=a, **extra) for a in ASSIGNEES for extra in ({}, {"state": PENDING})],
     "pending_deadline": [ask(state=PENDING, order=DEADLINE)]
     + [ask(state=PENDING, order=DEADLINE, kind=k) for k in KINDS]

@@ -56,6 +56,8 @@ FILTERS = [
     Filters(assignee="user_7"),
     Filters(kind="kind_3", state=State.PENDING_APPROVAL),
     Filters(risk=Risk.LOW, state=State.PENDING_APPROVAL),
+    Filters(kind="kind_3"),
+    Filters(risk=Risk.LOW),
 ]
 
 
@@ -108,8 +110,36 @@ async def test_a_decided_state_and_a_kind_or_risk_read_their_own_rows_not_newer_
             for filters in (Filters(state=state, kind="kind_3"), Filters(state=state, risk=HIGH)):
                 touched, plan = await rows_read(session, filters)
                 assert touched <= 51, (filters, plan)  # the page and the one that says "more"
-    page, _ = await service.list_actions(
-        ops_owner_db, filters=Filters(state=State.EXECUTED, kind="kind_3"), page_size=50
-    )
+        for filters in (Filters(kind="kind_3"), Filters(risk=HIGH)):
+            touched, plan = await rows_read(session, filters)  # each state's page, merged
+            assert touched <= 51 * len(State), (filters, plan)
+            assert '"Node Type": "Sort"' not in plan
+    executed = Filters(state=State.EXECUTED, kind="kind_3")
+    page, _ = await service.list_actions(ops_owner_db, filters=executed, page_size=50)
     assert {(a.state, a.kind) for a in page} == {(State.EXECUTED, "kind_3")}
     assert [a.created_at for a in page] == sorted((a.created_at for a in page), reverse=True)
+
+
+async def test_a_kind_in_any_state_pages_as_one_list_newest_first(ops_owner_db: Database) -> None:
+    """Each state's page merged is the same list, page after page, as the table ordered."""
+    policy = json.dumps({"id": "default", "role_requirements": []})
+    fill = {"now": NOW.isoformat(), "policy": policy, "pending": 40}
+    async with ops_owner_db.transaction() as session:
+        await session.execute(DECIDED, fill)
+        wanted = await session.execute(
+            text(
+                "SELECT id::text FROM ops.actions WHERE kind = 'kind_3'"
+                " ORDER BY created_at DESC, id DESC"
+            )
+        )
+        expected = [row[0] for row in wanted]
+    seen: list[str] = []
+    token = ""
+    while True:
+        page, token = await service.list_actions(
+            ops_owner_db, filters=Filters(kind="kind_3"), page_size=3, page_token=token
+        )
+        seen.extend(a.id for a in page)
+        if not token:
+            break
+    assert seen == expected
