@@ -4,11 +4,10 @@ NEWEST pages by (created_at, id) descending: a state, alone or with a kind, a ri
 assignee, leads an index ending in (created_at, id), so a first page is a range scan; a kind,
 risk or assignee without a state is each state's range scan, merged. DEADLINE pages by
 (expires_at, riskiest first, id) ascending over ix_actions_pending_deadline, the pending actions
-only. The inbox is
-domain.eligibility's per-action checks, each as the SQL condition under which it lets the voter
-approve (AWAITING names them as CHECKS does; tests/ops/test_inbox.py holds the two together):
-the one that needs the policy and the votes, whether an approval would still count, reads the
-approvable_by column the domain computes with every write."""
+only. The inbox is domain.eligibility's per-action checks, each as the SQL condition under which
+it lets the voter approve (AWAITING names them as CHECKS does; tests/ops/test_inbox.py holds the
+two together): the one that needs the policy and the votes, whether an approval would still
+count, reads the approvable_by column the domain computes with every write."""
 
 from __future__ import annotations
 
