@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     Text,
@@ -41,6 +42,7 @@ Newest = tuple[datetime, str]  # created_at, id
 Deadline = tuple[datetime, int, str]  # expires_at, risk rank, id
 After = Newest | Deadline
 Condition = ColumnElement[bool]
+Listing = Select[Any] | CompoundSelect[Any]
 PENDING = State.PENDING_APPROVAL.value
 _RISK: ColumnClause[int] = literal_column(RISK_ORDER, Integer)
 ROLES = ARRAY(Text)
@@ -81,7 +83,7 @@ def in_index_order(filters: Filters) -> bool:
     return filters.awaiting is not None or filters.order is Order.DEADLINE
 
 
-def listing_query(filters: Filters, limit: int, after: After | None) -> Select[Any]:
+def listing_query(filters: Filters, limit: int, after: After | None) -> Listing:
     query = select(actions).where(*_filtered(filters), *_awaiting(filters))
     if filters.order is Order.DEADLINE:
         if filters.awaiting is not None:
@@ -102,7 +104,7 @@ def _narrowed(filters: Filters) -> bool:
     return bool(filters.kind or filters.risk or filters.assignee)
 
 
-def _each_state(filters: Filters, limit: int, after: After | None) -> Select[Any]:
+def _each_state(filters: Filters, limit: int, after: After | None) -> CompoundSelect[Any]:
     """A kind, risk or assignee in any state: each state's own page, from the index that starts
     with (state, kind or risk) or (assignee, state), merged newest first (PostgreSQL's Merge
     Append reads each only as far as the page needs). A kind's or risk's own index would serve
@@ -112,9 +114,11 @@ def _each_state(filters: Filters, limit: int, after: After | None) -> Select[Any
         _newest(select(actions).where(*_filtered(replace(filters, state=state))), limit, after)
         for state in State
     ]
-    merged = union_all(*(select(page.subquery()) for page in pages)).subquery()
-    newest = (merged.c.created_at.desc(), merged.c.id.desc())
-    return select(merged).order_by(*newest).limit(limit)
+    # Ordered by the output's own names: a subquery's column proxies cost 5 to 15 ms to build.
+    return union_all(*pages).order_by(*_NEWEST_OUT).limit(limit)
+
+
+_NEWEST_OUT: tuple[Any, ...] = (literal_column("created_at").desc(), literal_column("id").desc())
 
 
 def _awaiting(filters: Filters) -> list[Condition]:
