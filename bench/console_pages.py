@@ -22,9 +22,9 @@ from pathlib import Path
 
 import httpx
 from _common import result, scratch
+from _copied_actions import populate
 from _keys import BenchKeys
 from _ops_stack import p99
-from ops_list import populate
 
 from runtime import key_dir
 from runtime.cli import console_link

@@ -17,6 +17,7 @@ from services.ops.tables import actions
 from tests.ops.helpers import NOW
 
 PENDING = 100_000
+HIGH = Risk.HIGH
 FILL = text(
     """
     INSERT INTO ops.actions (id, kind, parameters, risk, state, rationale, requested_by,
@@ -55,6 +56,8 @@ FILTERS = [
     Filters(assignee="user_7"),
     Filters(kind="kind_3", state=State.PENDING_APPROVAL),
     Filters(risk=Risk.LOW, state=State.PENDING_APPROVAL),
+    Filters(kind="kind_3"),
+    Filters(risk=Risk.LOW),
 ]
 
 
@@ -74,3 +77,69 @@ async def test_a_filtered_first_page_reads_an_index_range_not_the_table(
     assert len(page) == 50
     assert token
     assert {a.assignee for a in page} == {"user_7"}
+
+
+# 100,000 pending actions, and 100,000 executed ones all older (as decided actions are), over
+# 20 kinds and 4 risks. Each state is half the table, so the planner takes a kind's (or a
+# risk's) newest entries to be half executed; they are its pending actions, then the executed.
+DECIDED = text(
+    """
+    INSERT INTO ops.actions (id, kind, parameters, risk, state, rationale, requested_by,
+        proposed_by, incident_id, decision_id, source_ref, approvals_required, created_at,
+        updated_at, policy_id, policy, expires_at)
+    SELECT gen_random_uuid(), 'kind_' || (n % 20), '{}'::jsonb,
+        (ARRAY['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])[n % 4 + 1],
+        CASE WHEN n <= :pending THEN 'PENDING_APPROVAL' ELSE 'EXECUTED' END, '', 'rita',
+        '{}'::jsonb, '', '', 'decided-scale/' || n, 1,
+        CAST(:now AS timestamptz) - n * interval '1 second', CAST(:now AS timestamptz),
+        'default', CAST(:policy AS jsonb), CAST(:now AS timestamptz) + interval '4 hours'
+    FROM generate_series(1, 2 * :pending) AS n
+    """
+)
+
+
+async def test_a_decided_state_and_a_kind_or_risk_read_their_own_rows_not_newer_pending_ones(
+    ops_owner_db: Database,
+) -> None:
+    policy = json.dumps({"id": "default", "role_requirements": []})
+    fill = {"now": NOW.isoformat(), "policy": policy, "pending": PENDING}
+    async with ops_owner_db.transaction() as session:
+        await session.execute(DECIDED, fill)
+        await session.execute(text(f"ANALYZE {actions.schema}.{actions.name}"))
+        for state in (State.EXECUTED, State.PENDING_APPROVAL):
+            for filters in (Filters(state=state, kind="kind_3"), Filters(state=state, risk=HIGH)):
+                touched, plan = await rows_read(session, filters)
+                assert touched <= 51, (filters, plan)  # the page and the one that says "more"
+        for filters in (Filters(kind="kind_3"), Filters(risk=HIGH)):
+            touched, plan = await rows_read(session, filters)  # each state's page, merged
+            assert touched <= 51 * len(State), (filters, plan)
+            assert '"Node Type": "Sort"' not in plan
+    executed = Filters(state=State.EXECUTED, kind="kind_3")
+    page, _ = await service.list_actions(ops_owner_db, filters=executed, page_size=50)
+    assert {(a.state, a.kind) for a in page} == {(State.EXECUTED, "kind_3")}
+    assert [a.created_at for a in page] == sorted((a.created_at for a in page), reverse=True)
+
+
+async def test_a_kind_in_any_state_pages_as_one_list_newest_first(ops_owner_db: Database) -> None:
+    """Each state's page merged is the same list, page after page, as the table ordered."""
+    policy = json.dumps({"id": "default", "role_requirements": []})
+    fill = {"now": NOW.isoformat(), "policy": policy, "pending": 40}
+    async with ops_owner_db.transaction() as session:
+        await session.execute(DECIDED, fill)
+        wanted = await session.execute(
+            text(
+                "SELECT id::text FROM ops.actions WHERE kind = 'kind_3'"
+                " ORDER BY created_at DESC, id DESC"
+            )
+        )
+        expected = [row[0] for row in wanted]
+    seen: list[str] = []
+    token = ""
+    while True:
+        page, token = await service.list_actions(
+            ops_owner_db, filters=Filters(kind="kind_3"), page_size=3, page_token=token
+        )
+        seen.extend(a.id for a in page)
+        if not token:
+            break
+    assert seen == expected
