@@ -39,13 +39,6 @@ class Whole:
         return {**spent, "postgres": proc.server_cpu_s(self.datadir), "bench": proc.own_cpu_s()}
 
 
-def cpu_line(before: dict[str, float], after: dict[str, float], per: float) -> str:
-    """CPU ms each process spent per unit of work (`per` units) between two readings."""
-    spent = {name: (after[name] - before[name]) * 1000 / per for name in after}
-    total = sum(spent.values())
-    return f"{total:.2f} ms in all: " + ", ".join(f"{n} {v:.2f}" for n, v in spent.items())
-
-
 def _env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no exporters
     env.update(
@@ -102,8 +95,8 @@ class Sample:
 
 async def sample(conn: psycopg.AsyncConnection, at: float, upto: dict[str, int]) -> Sample:
     bounds = [upto.get(service, EVERY) for service in OUTBOXES]
-    rows = await (await conn.execute(BACKLOG, bounds)).fetchall()  # type: ignore[arg-type]
-    pending = await (await conn.execute(PROPOSALS)).fetchone()  # type: ignore[arg-type]
+    rows = await (await conn.execute(BACKLOG, bounds)).fetchall()
+    pending = await (await conn.execute(PROPOSALS)).fetchone()
     undelivered = {str(name): int(count) for name, count, _ in rows}
     return Sample(at, undelivered, sum(int(r[2]) for r in rows), int(pending[0]) if pending else 0)
 
@@ -196,7 +189,7 @@ async def lag(admin_url: str, schema: str, after_id: int, upto_id: int) -> Lag:
     recorded_at (the sequencer's transaction), for the rows after_id < id <= upto_id."""
     async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
         query = LAG.format(schema=schema)
-        row = await (await conn.execute(query, (after_id, upto_id))).fetchone()  # type: ignore[arg-type]
+        row = await (await conn.execute(query, (after_id, upto_id))).fetchone()
     assert row is not None
     return Lag(int(row[0]), int(row[1]), *(float(v or 0.0) for v in row[2:5]))
 
@@ -207,5 +200,5 @@ async def last_ids(admin_url: str) -> dict[str, int]:
         f"SELECT '{s}', coalesce(max(id), 0) FROM {s}.outbox" for s in OUTBOXES
     )
     async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
-        rows = await (await conn.execute(query)).fetchall()  # type: ignore[arg-type]
+        rows = await (await conn.execute(query)).fetchall()
     return {str(name): int(top) for name, top in rows}

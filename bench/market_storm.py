@@ -8,112 +8,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from dataclasses import dataclass
 
 import psycopg
-from _agent_rows import report
 from _common import result, scratch
 from _ops_http import LeanClient
-from _ops_stack import Paced, closed_loop, open_loop, p99, proposal
-from _storm import Lag, Sampler, Whole, cpu_line, lag, last_ids, until_delivered, whole_system
+from _ops_stack import Paced, closed_loop, open_loop, p99
+from _storm import Lag, Sampler, Whole, lag, last_ids, until_delivered, whole_system
+from _storm_load import Storm, cpu_line, propose, triage_alone
 from ops_decisions import Caller
 
-from runtime.clients import bearer, open_channel
-from tradeops.agent.v1 import agent_service_pb2 as pb
-from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
-
-BATCH, CALLERS, SHARE, APPROVALS_PER_S = 500, 4, 0.75, 20.0
-TRIAGE = "/tradeops.agent.v1.AgentService/TriageBatch"
+SHARE, APPROVALS_PER_S = 0.75, 20.0
 APPROVE = "/agent/ops/actions/{}/approve"
 P99_MS, DRAIN_S, LAG_S = 100.0, 30.0, 5.0
 
 
-def batches(first: int, count: int) -> list[bytes]:
-    """Serialised before the clock starts, as bench/agent_triage.py does."""
-    return [
-        pb.TriageBatchRequest(
-            incidents=[report(i) for i in range(start, min(start + BATCH, first + count))]
-        ).SerializeToString()
-        for start in range(first, first + count, BATCH)
-    ]
-
-
-async def propose(whole: Whole, count: int) -> list[str]:
-    metadata = bearer(whole.keys.service("ops"))
-    ids = [""] * count
-    async with open_channel(whole.stack.address("ops")) as channel:
-        stub = ops_grpc.OpsServiceStub(channel)
-
-        async def one(index: int) -> None:
-            ids[index] = (await stub.ProposeAction(proposal(index), metadata=metadata)).id
-
-        await closed_loop(one, count, 16)
-    return ids
-
-
-async def triage_alone(whole: Whole, count: int) -> float:
-    """Reports/s with CALLERS callers, each sending the next batch when answered."""
-    bodies = iter(batches(0, count))
-    metadata = bearer(whole.keys.service("agent"))
-    async with open_channel(whole.stack.address("agent")) as channel:
-        send = channel.unary_unary(TRIAGE, None, None)
-
-        async def caller() -> None:
-            for body in bodies:
-                await send(body, metadata=metadata, timeout=120)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(caller() for _ in range(CALLERS)))
-        return count / (time.perf_counter() - started)
-
-
-@dataclass
-class Storm:
-    """Batch k due at start + k * BATCH / rate, sent whether or not earlier ones answered."""
-
-    whole: Whole
-    first: int
-    rate: float
-    seconds: float
-    latencies: list[float] | None = None  # ms from when each batch was due to its answer
-
-    async def run(self, start: float) -> None:
-        bodies = batches(self.first, int(self.rate * self.seconds))
-        metadata = bearer(self.whole.keys.service("agent"))
-        taken: list[float] = []
-        async with open_channel(self.whole.stack.address("agent")) as channel:
-            send = channel.unary_unary(TRIAGE, None, None)
-
-            async def one(body: bytes, due: float) -> None:
-                await send(body, metadata=metadata, timeout=120)
-                taken.append((time.perf_counter() - due) * 1000)
-
-            tasks = []
-            for k, body in enumerate(bodies):
-                due = start + k * BATCH / self.rate
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                tasks.append(asyncio.create_task(one(body, due)))
-            await asyncio.gather(*tasks)  # a failed batch fails the run
-        self.latencies = taken
-
-    def describe(self) -> str:
-        taken = self.latencies or [0.0]
-        return (
-            f"storm: {self.rate:,.0f} reports/s offered for {self.seconds:.0f} s, {len(taken)}"
-            f" batches answered; from due to answer p50 {statistics.median(taken):.0f} ms,"
-            f" p99 {p99(taken):.0f} ms"
-        )
-
-
 async def counted(admin_url: str) -> tuple[int, int]:
+    """Incidents and decisions the agent stored."""
+    found = []
     async with await psycopg.AsyncConnection.connect(admin_url, autocommit=True) as conn:
-        rows = [
-            await (await conn.execute(f"SELECT count(*) FROM agent.{t}")).fetchone()  # type: ignore[arg-type]
-            for t in ("incidents", "decisions")
-        ]
-    return int(rows[0][0]), int(rows[1][0])  # type: ignore[index]
+        for table in ("incidents", "decisions"):
+            row = await (await conn.execute(f"SELECT count(*) FROM agent.{table}")).fetchone()
+            found.append(int(row[0]) if row else -1)
+    return found[0], found[1]
 
 
 async def approvals(gw: LeanClient, ids: list[str], seconds: float) -> Paced:
