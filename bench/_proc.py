@@ -39,7 +39,11 @@ def server_cpu_s(datadir: Path) -> float:
     """CPU seconds of a PostgreSQL server: the postmaster, its ended children, and the live
     backends and workers (its children)."""
     postmaster = int((datadir / "postmaster.pid").read_text().split()[0])
-    live = sum(cpu_s(pid) for pid, fields in _processes() if int(fields[1]) == postmaster)
+    live = 0.0
+    for pid, fields in _processes():
+        if int(fields[1]) == postmaster:
+            with contextlib.suppress(OSError):  # a backend may end while we look
+                live += cpu_s(pid)
     return cpu_s(postmaster, reaped=True) + live
 
 

@@ -13,7 +13,8 @@ def grpc_message_limit(name: str, env: Mapping[str, str]) -> int:
     """The largest gRPC request a service accepts: twice the REST body limit, so a desk system
     calling gRPC directly gets no more room than through REST (the factor covers the few shapes
     whose protobuf outgrows their JSON, and what the gateway adds). Audit is called by the other
-    services only, and its relay batches of up to 200 events need more: it keeps 4 MiB."""
+    services only, and the relays' batches need more: it keeps 4 MiB
+    (runtime.relay cuts a batch into requests of at most 3 MiB)."""
     if name == "audit":
         return 4 * 1024 * 1024
     return 2 * max_body_bytes(env)

@@ -35,6 +35,13 @@ OUTAGE_PAUSE_MAX_S = 5.0
 # A batch audit refused waits with full jitter; an outage pause in the ceiling's upper half.
 REFUSED = Backoff(first_s=0.5, cap_s=MAX_BACKOFF_S)
 OUTAGE = Backoff(first_s=0.25, cap_s=OUTAGE_PAUSE_MAX_S, floor=0.5)
+# A pass claims up to `batch` rows. In a storm (bench/market_storm.py: 2,100 reports/s, 4,200
+# events/s) passes of 200 delivered about 2,800 events/s, each pass paying two commits and
+# the round trips whatever its size, and the agent's backlog grew by 1,400 a second; passes of
+# 1,000 kept up (audit lag p99 11.2 s -> 4.7 s in a 10 s storm). Audit accepts requests up to
+# 4 MiB (runtime.message_limits): a claim is sent in requests of at most SEND_BYTES.
+BATCH = 1000
+SEND_BYTES = 3 * 1024 * 1024
 
 
 class OutboxRelay:
@@ -52,7 +59,7 @@ class OutboxRelay:
         audit: audit_grpc.AuditServiceAsyncStub,
         identity: ServiceIdentity,
         *,
-        batch: int = 200,
+        batch: int = BATCH,
         poll_s: float = 0.5,
         timeout_s: float = 5.0,
         linger_s: float = 0.05,
@@ -113,11 +120,12 @@ class OutboxRelay:
         parent = context_from_traceparent(rows[0].traceparent)
         with tracer.start_as_current_span("outbox.deliver", context=parent) as span:
             span.set_attribute("outbox.batch_size", len(events))
-            await self._audit.AppendEvents(
-                audit_pb2.AppendEventsRequest(events=events),
-                timeout=self._timeout_s,
-                metadata=bearer(self._identity.token("audit")),
-            )
+            # In order; a failure after some were appended resends those too (audit
+            # de-duplicates on event_id), as a lost answer would.
+            for request in requests(events):
+                await self._audit.AppendEvents(
+                    request, timeout=self._timeout_s, metadata=bearer(self._identity.token("audit"))
+                )
 
     def _postponed(self, ids: list[int], attempts: int, exc: grpc.aio.AioRpcError) -> Any:
         """The rows' attempt, error and next due time: now during an outage (the relay pauses
@@ -132,6 +140,23 @@ class OutboxRelay:
             delay = REFUSED.wait(attempts)
             log.warning("audit refused a batch (%s); retrying in %.1fs", exc.code(), delay)
         return (timedelta(seconds=delay), f"{exc.code().name}: {exc.details()}", ids)
+
+
+def requests(
+    events: Sequence[audit_pb2.AuditEvent], limit: int = SEND_BYTES
+) -> list[audit_pb2.AppendEventsRequest]:
+    """The events in order, in requests of at most `limit` bytes (one event alone may exceed
+    it: audit then refuses that request, as it would have refused the event anyway)."""
+    groups: list[list[audit_pb2.AuditEvent]] = [[]]
+    size = 0
+    for event in events:
+        length = event.ByteSize() + 8  # the field's tag and length prefix, at most
+        if groups[-1] and size + length > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(event)
+        size += length
+    return [audit_pb2.AppendEventsRequest(events=group) for group in groups]
 
 
 def outage_pause(passes: int) -> float:
