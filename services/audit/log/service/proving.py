@@ -7,6 +7,7 @@ reads are audited without waiting (proof_reads.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from runtime.auth import Principal
 from runtime.db import Database
@@ -100,7 +101,8 @@ async def _tree(log: AuditLog, requested: int) -> tuple[int, StoredCheckpoint | 
 
 async def _nodes(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
     """From the in-memory tree; what it lacks (still loading, or past its bound) from the node
-    cache, and the rest (the leaf, the lowest levels) in one query."""
+    cache, and the rest (the leaf, the lowest levels) in one query shared with the proofs
+    asking meanwhile (node_reads.py)."""
     cache = log.sequencer.cache
     found = log.sequencer.memory.nodes(wanted)
     if len(found) == len(wanted):
@@ -108,11 +110,15 @@ async def _nodes(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
     found.update(cache.nodes(wanted - found.keys()))
     missing = wanted - found.keys()
     if missing:
-        async with log.db.read() as connection:
-            fetched = await fetch_nodes(connection, missing)
+        fetched = await log.node_reads.fetch(partial(_read_nodes, log.db), missing)
         cache.add_nodes({node: value for node, value in fetched.items() if node[0] > 0})
         found.update(fetched)
     return found
+
+
+async def _read_nodes(db: Database, wanted: set[NodeId]) -> dict[NodeId, bytes]:
+    async with db.read() as connection:
+        return await fetch_nodes(connection, wanted)
 
 
 async def checkpoint(log: AuditLog, tree_size: int = 0) -> StoredCheckpoint:
