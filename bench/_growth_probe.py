@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from _service import Served
+from psycopg import Connection
 
 from runtime.clients import bearer, open_channel
 from services.audit.log.domain.merkle.proofs import verify_consistency
@@ -26,6 +27,13 @@ async def loaded_after(served: Served, started: float, limit_s: float = 600.0) -
             raise RuntimeError("the audit service did not load its tree in time")
         await asyncio.sleep(0.05)
     return time.perf_counter() - started
+
+
+def wal_bytes(admin_url: str) -> int:
+    """The server's WAL position in bytes: what a phase wrote to the WAL, by difference."""
+    with Connection.connect(admin_url) as conn:
+        found = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+    return int(found[0]) if found else 0
 
 
 def memory_mb(pid: int) -> tuple[float, float]:

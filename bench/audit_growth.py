@@ -19,7 +19,8 @@ from pathlib import Path
 from _append_client import throughput
 from _common import Cluster, postgres, result, scratch
 from _grown import grown
-from _growth_probe import consistency, loaded_after, memory_mb
+from _growth_probe import consistency, loaded_after, memory_mb, wal_bytes
+from _proc import cpu_s, server_cpu_s
 from _seed_log import EVERY, seed
 from _service import Served, audit_service
 from audit_proofs import CALLERS, checked, rate
@@ -75,7 +76,7 @@ async def proofs(served: Served, seconds: float) -> tuple[float, float]:
 
 
 async def serve(cluster: Cluster, keys: Path, size: int, args: argparse.Namespace) -> Run:
-    run, started = Run(), time.perf_counter()
+    run, started, pgdata = Run(), time.perf_counter(), cluster.server.datadir
     async with audit_service(cluster, keys) as served:
         run.start_s = await loaded_after(served, started)
         run.rss_mb, _ = memory_mb(served.pid)
@@ -85,8 +86,12 @@ async def serve(cluster: Cluster, keys: Path, size: int, args: argparse.Namespac
         found = await consistency(served, EVERY, size, args.pairs)
         run.consistency_ms, run.checkpoint_ms = found
         print(f"  consistency proofs p99 {found[0]:.2f} ms (GetCheckpoint p99 {found[1]:.2f} ms)")
+        wal, cpu = wal_bytes(cluster.admin_url), (cpu_s(served.pid), server_cpu_s(pgdata))
         run.append_rate = await appends(served, args.events)
-        print(f"  AppendEvents: {run.append_rate:,.0f} events/s", flush=True)
+        wal = (wal_bytes(cluster.admin_url) - wal) / (args.events + 5_000)
+        spent = (cpu_s(served.pid) - cpu[0], server_cpu_s(pgdata) - cpu[1])
+        print(f"  AppendEvents: {run.append_rate:,.0f} events/s; per event {wal:,.0f} B of WAL,")
+        print(f"    CPU {spent[0]:.1f} s audit, {spent[1]:.1f} s PostgreSQL", flush=True)
         _, run.peak_mb = memory_mb(served.pid)
         print(f"  peak RSS (VmHWM) {run.peak_mb:.0f} MB", flush=True)
     return run

@@ -149,6 +149,24 @@ async def test_a_log_beyond_the_bound_loads_its_upper_levels_from_the_stored_nod
     assert loaded.size == 305  # the sequencer's commits carry on from the loaded level
 
 
+async def test_past_the_bound_every_proof_is_the_one_the_database_gives(
+    empty_log: AuditLog,
+) -> None:
+    await append(empty_log, events(150))
+    await empty_log.sequencer.checkpoint_if_due()
+    await append(empty_log, events(53))
+    loaded = await _load(empty_log, size=203, bound=32 * 20)
+    assert loaded.lowest_held >= 2  # the lowest levels are read from the database
+
+    for tree_size in (0, 150):
+        for seq in range(150):  # full blocks, the last partial one, an older tree's edge
+            empty_log.sequencer.memory = TreeMemory()
+            expected = await prove_inclusion(empty_log, caller=READER, seq=seq, tree_size=tree_size)
+            empty_log.sequencer.memory = loaded
+            found = await prove_inclusion(empty_log, caller=READER, seq=seq, tree_size=tree_size)
+            assert found == expected
+
+
 async def _load(log: AuditLog, *, size: int, bound: int = 256 << 20) -> TreeMemory:
     """A fresh store, loaded by the loader until it holds `size` leaves or gives up."""
     store = TreeMemory(bound)

@@ -6,8 +6,11 @@ reads are audited without waiting (proof_reads.py)."""
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 from runtime.auth import Principal
 from runtime.db import Database
@@ -59,12 +62,35 @@ async def prove_inclusion(
         proof = inclusion_proof(seq, size, held)
         found = Inclusion(seq, size, held[(0, seq)], proof, memory.root(size), note)
     else:
-        wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
-        nodes = await _nodes(log, wanted)
-        proof = inclusion_proof(seq, size, nodes)
-        found = Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
+        found = await _from_upper(log, seq, size, note) or await _gathered(log, seq, size, note)
     note_inclusion_proof(log, caller, seq, size)
     return found
+
+
+async def _from_upper(log: AuditLog, seq: int, size: int, note: str) -> Inclusion | None:
+    """Past the store's bound, the usual case: the upper levels and the tree's root are held
+    and the leaf's block of 2**lowest_held leaves is complete, so only the leaf and its path's
+    siblings below the held levels are read (2 nodes at 10 million records). None otherwise."""
+    memory = log.sequencer.memory
+    low, root = memory.lowest_held, memory.root_if_held(size)
+    if root is None or ((seq >> low) + 1) << low > size:
+        return None
+    read = await _read(log, {(0, seq)} | {(level, (seq >> level) ^ 1) for level in range(low)})
+    try:
+        # Only read: ChainMap's typing asks for a mutable mapping it never writes here.
+        held = cast("MutableMapping[NodeId, bytes]", memory.view())
+        proof = inclusion_proof(seq, size, ChainMap(read, held))
+    except ValueError:  # an upper node the store no longer holds (dropped past its bound)
+        return None
+    return Inclusion(seq, size, read[(0, seq)], proof, root, note)
+
+
+async def _gathered(log: AuditLog, seq: int, size: int, note: str) -> Inclusion:
+    """Any tree size: every node the proof and the root need, from wherever it is."""
+    wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
+    nodes = await _nodes(log, wanted)
+    proof = inclusion_proof(seq, size, nodes)
+    return Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
 
 
 async def prove_consistency(
@@ -103,11 +129,15 @@ async def _nodes(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
     """From the in-memory tree; what it lacks (still loading, or past its bound) from the node
     cache, and the rest (the leaf, the lowest levels) in one query shared with the proofs
     asking meanwhile (node_reads.py)."""
-    cache = log.sequencer.cache
     found = log.sequencer.memory.nodes(wanted)
-    if len(found) == len(wanted):
-        return found
-    found.update(cache.nodes(wanted - found.keys()))
+    if len(found) < len(wanted):
+        found.update(await _read(log, wanted - found.keys()))
+    return found
+
+
+async def _read(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
+    cache = log.sequencer.cache
+    found = cache.nodes(wanted)
     missing = wanted - found.keys()
     if missing:
         fetched = await log.node_reads.fetch(partial(_read_nodes, log.db), missing)

@@ -33,6 +33,7 @@ class TreeMemory:
         self._max_bytes = max_bytes
         self.size = 0  # leaves covered: every complete node within [0, size) was computed
         self._root: tuple[int, bytes] | None = None
+        self._no_root = -1  # the last size whose root the held nodes could not give
 
     def extend(self, start: int, leaves: Sequence[bytes]) -> bool:
         """Appends committed leaves starting at seq `start`; refused (False) unless `start` is
@@ -89,6 +90,11 @@ class TreeMemory:
         offset = (index - self._base[level]) * HASH_SIZE
         return bytes(self._levels[level][offset : offset + HASH_SIZE])
 
+    @property
+    def lowest_held(self) -> int:
+        """The lowest level held whole; below it only the nodes at the store's end."""
+        return self._low
+
     def holds(self, size: int) -> bool:
         """Whether every node of the tree of `size` leaves is here (none read elsewhere)."""
         return size <= self.size and self._low == 0
@@ -103,6 +109,17 @@ class TreeMemory:
         if self._root is None or self._root[0] != size:
             self._root = (size, root_from(size, self.view()))
         return self._root[1]
+
+    def root_if_held(self, size: int) -> bytes | None:
+        """MTH of the first `size` leaves if every node of its frontier is held (always for the
+        upper levels; below them only the nodes the store keeps at its own end), else None."""
+        if size > self.size or size == self._no_root:
+            return None
+        try:
+            return self.root(size)
+        except ValueError:  # a frontier node below the held levels
+            self._no_root = size  # proofs ask for the same size again and again
+            return None
 
     def nbytes(self) -> int:
         return sum(len(level) for level in self._levels)
