@@ -18,7 +18,12 @@ from runtime.errors import InvalidArgument, NotFound
 from services.audit.log.domain.checkpoints.cutting import StoredCheckpoint
 from services.audit.log.domain.keyring import PublicKey
 from services.audit.log.domain.merkle.cache import TreeCache
-from services.audit.log.domain.merkle.hashing import NodeId, frontier_ids, root_from
+from services.audit.log.domain.merkle.hashing import (
+    NodeId,
+    block_nodes,
+    frontier_ids,
+    root_from,
+)
 from services.audit.log.domain.merkle.proofs import (
     consistency_needs,
     consistency_proof,
@@ -28,6 +33,8 @@ from services.audit.log.domain.merkle.proofs import (
 from services.audit.log.repository import checkpoints, head
 from services.audit.log.repository.nodes import fetch_nodes
 from services.audit.log.service.log import AuditLog, note_inclusion_proof, note_read
+
+BLOCK_LEVELS = 3  # past the bound, a proof reads its leaf's whole block up to 8 leaves
 
 
 @dataclass(frozen=True)
@@ -69,17 +76,21 @@ async def prove_inclusion(
 
 async def _from_upper(log: AuditLog, seq: int, size: int, note: str) -> Inclusion | None:
     """Past the store's bound, the usual case: the upper levels and the tree's root are held
-    and the leaf's block of 2**lowest_held leaves is complete, so only the leaf and its path's
-    siblings below the held levels are read (2 nodes at 10 million records). None otherwise."""
+    and the leaf's block of 2**lowest_held leaves is complete, so only that block's leaves are
+    read, in one index range (4 leaves at 10 million records; reading the level-1 sibling from
+    audit.nodes instead cost a second index probe and heap page a proof). None otherwise."""
     memory = log.sequencer.memory
     low, root = memory.lowest_held, memory.root_if_held(size)
-    if root is None or ((seq >> low) + 1) << low > size:
+    first = seq >> low << low
+    if root is None or low > BLOCK_LEVELS or first + (1 << low) > size:
         return None
-    read = await _read(log, {(0, seq)} | {(level, (seq >> level) ^ 1) for level in range(low)})
+    block = range(first, first + (1 << low))
+    read = await _read(log, {(0, index) for index in block})
+    below = block_nodes(first, [read[(0, index)] for index in block])
     try:
         # Only read: ChainMap's typing asks for a mutable mapping it never writes here.
         held = cast("MutableMapping[NodeId, bytes]", memory.view())
-        proof = inclusion_proof(seq, size, ChainMap(read, held))
+        proof = inclusion_proof(seq, size, ChainMap(below, held))
     except ValueError:  # an upper node the store no longer holds (dropped past its bound)
         return None
     return Inclusion(seq, size, read[(0, seq)], proof, root, note)
