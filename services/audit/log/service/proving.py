@@ -90,7 +90,8 @@ async def _from_upper(log: AuditLog, seq: int, size: int, note: str) -> Inclusio
     try:
         # Only read: ChainMap's typing asks for a mutable mapping it never writes here.
         held = cast("MutableMapping[NodeId, bytes]", memory.view())
-        proof = inclusion_proof(seq, size, ChainMap(below, held))
+        # The held levels first: most of a path's nodes are there, a miss costs an exception.
+        proof = inclusion_proof(seq, size, ChainMap(held, below))
     except ValueError:  # an upper node the store no longer holds (dropped past its bound)
         return None
     return Inclusion(seq, size, read[(0, seq)], proof, root, note)
