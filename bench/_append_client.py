@@ -66,7 +66,7 @@ async def throughput(served: Served, *, first: int, count: int, callers: int, ba
 
         async def caller() -> None:
             for body in bodies:
-                await _call(send, served.token, body, 60.0)
+                await _call(send, served.writer, body, 60.0)
 
         started = time.perf_counter()
         await asyncio.gather(*(caller() for _ in range(callers)))
@@ -85,7 +85,7 @@ async def latency(
         send = _stub(channel)
 
         async def timed(due: float, body: bytes) -> None:
-            await _call(send, served.token, body, 10.0)
+            await _call(send, served.writer, body, 10.0)
             spans.append(time.perf_counter() - due)
 
         start, tasks = time.perf_counter(), []

@@ -29,8 +29,9 @@ class BenchKeys:
         issuer = SigningKey.load(key_dir.private_path(self.folder, ISSUER), ISSUER)
         return mint_person_token(issuer, self.auth, subject, roles)
 
-    def service(self, peer: str) -> str:
-        """The benchmark's own service token (svc:bench) for calls to `peer`."""
-        key = SigningKey.load(key_dir.private_path(self.folder, BENCH), BENCH)
+    def service(self, peer: str, owner: str = BENCH) -> str:
+        """A service token for calls to `peer`: the benchmark's own (svc:bench), or with
+        `owner` a process's (svc:ops, to append events of source "ops" as ops does)."""
+        key = SigningKey.load(key_dir.private_path(self.folder, owner), owner)
         audience = service_audience(self.auth, peer)
-        return mint_service_token(key, BENCH, f"svc:{BENCH}", [audience])
+        return mint_service_token(key, owner, f"svc:{owner}", [audience])

@@ -21,7 +21,10 @@ def own_peak_rss_mb() -> float:
 
 def cpu_s(pid: int, *, reaped: bool = False) -> float:
     """User plus system CPU seconds of a process; with `reaped`, of its ended children too."""
-    fields = _stat(pid)
+    return _cpu(_stat(pid), reaped=reaped)
+
+
+def _cpu(fields: list[str], *, reaped: bool = False) -> float:
     ticks = int(fields[11]) + int(fields[12])
     if reaped:
         ticks += int(fields[13]) + int(fields[14])
@@ -39,11 +42,8 @@ def server_cpu_s(datadir: Path) -> float:
     """CPU seconds of a PostgreSQL server: the postmaster, its ended children, and the live
     backends and workers (its children)."""
     postmaster = int((datadir / "postmaster.pid").read_text().split()[0])
-    live = 0.0
-    for pid, fields in _processes():
-        if int(fields[1]) == postmaster:
-            with contextlib.suppress(OSError):  # a backend may end while we look
-                live += cpu_s(pid)
+    # From the stat already read: a backend may end between the listing and a second read.
+    live = sum(_cpu(fields) for _, fields in _processes() if int(fields[1]) == postmaster)
     return cpu_s(postmaster, reaped=True) + live
 
 

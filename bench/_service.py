@@ -26,6 +26,7 @@ class Served:
     token: str
     log: Path  # the service's own output
     pid: int
+    writer: str = ""  # ops's service token: audit accepts events of source "ops" from ops alone
 
 
 def _service_env(cluster: Cluster, keys_file: Path, port: int, keys: BenchKeys) -> dict[str, str]:
@@ -58,7 +59,8 @@ async def audit_service(cluster: Cluster, keys_file: Path) -> AsyncIterator[Serv
     )
     try:
         await until_serving(f"127.0.0.1:{port}", process, log)
-        yield Served(f"127.0.0.1:{port}", keys.service("audit"), log, process.pid)
+        address, writer = f"127.0.0.1:{port}", keys.service("audit", owner="ops")
+        yield Served(address, keys.service("audit"), log, process.pid, writer)
     finally:
         if process.returncode is None:
             process.terminate()

@@ -76,11 +76,26 @@ _LEAVES = (
 )
 
 
+_LEVEL = (
+    "COPY (SELECT encode(hash, 'hex') FROM audit.nodes WHERE level = {level}"
+    " AND idx >= {start} AND idx < {end} ORDER BY idx) TO STDOUT"
+)
+
+
 async def copy_leaves(connection: RawConnection, start: int, end: int) -> bytes:
     """The leaf hashes of seqs [start, end) as COPY text: hex, one a line, in seq order."""
+    return await _copy(connection, _LEAVES.format(start=int(start), end=int(end)))
+
+
+async def copy_level(connection: RawConnection, level: int, start: int, end: int) -> bytes:
+    """As copy_leaves, for the stored nodes (level, start) .. (level, end - 1), level > 0."""
+    return await _copy(connection, _LEVEL.format(level=int(level), start=int(start), end=int(end)))
+
+
+async def _copy(connection: RawConnection, statement: str) -> bytes:
     chunks: list[bytes] = []
     cursor = connection.cursor()
-    async with cursor.copy(_LEAVES.format(start=int(start), end=int(end))) as copy:
+    async with cursor.copy(statement) as copy:
         async for data in copy:
             chunks.append(bytes(data))
     return b"".join(chunks)

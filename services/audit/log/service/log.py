@@ -27,6 +27,7 @@ from runtime.token_claims import is_part_of
 from services.audit.log.domain.keyring import Keyring
 from services.audit.log.domain.records import Actor, AppendResult, Event
 from services.audit.log.domain.validation import validate
+from services.audit.log.service.node_reads import NodeReads
 from services.audit.log.service.proof_reads import ProofReads, Window
 from services.audit.log.service.sequencer import Sequencer
 
@@ -39,6 +40,7 @@ class AuditLog:
     sequencer: Sequencer
     origin: str
     proof_reads: ProofReads = field(default_factory=ProofReads)
+    node_reads: NodeReads = field(default_factory=NodeReads)
 
     @property
     def keyring(self) -> Keyring:

@@ -6,7 +6,11 @@ reads are audited without waiting (proof_reads.py)."""
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 from runtime.auth import Principal
 from runtime.db import Database
@@ -14,7 +18,12 @@ from runtime.errors import InvalidArgument, NotFound
 from services.audit.log.domain.checkpoints.cutting import StoredCheckpoint
 from services.audit.log.domain.keyring import PublicKey
 from services.audit.log.domain.merkle.cache import TreeCache
-from services.audit.log.domain.merkle.hashing import NodeId, frontier_ids, root_from
+from services.audit.log.domain.merkle.hashing import (
+    NodeId,
+    block_nodes,
+    frontier_ids,
+    root_from,
+)
 from services.audit.log.domain.merkle.proofs import (
     consistency_needs,
     consistency_proof,
@@ -24,6 +33,8 @@ from services.audit.log.domain.merkle.proofs import (
 from services.audit.log.repository import checkpoints, head
 from services.audit.log.repository.nodes import fetch_nodes
 from services.audit.log.service.log import AuditLog, note_inclusion_proof, note_read
+
+BLOCK_LEVELS = 3  # past the bound, a proof reads its leaf's whole block up to 8 leaves
 
 
 @dataclass(frozen=True)
@@ -58,12 +69,40 @@ async def prove_inclusion(
         proof = inclusion_proof(seq, size, held)
         found = Inclusion(seq, size, held[(0, seq)], proof, memory.root(size), note)
     else:
-        wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
-        nodes = await _nodes(log, wanted)
-        proof = inclusion_proof(seq, size, nodes)
-        found = Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
+        found = await _from_upper(log, seq, size, note) or await _gathered(log, seq, size, note)
     note_inclusion_proof(log, caller, seq, size)
     return found
+
+
+async def _from_upper(log: AuditLog, seq: int, size: int, note: str) -> Inclusion | None:
+    """Past the store's bound, the usual case: the upper levels and the tree's root are held
+    and the leaf's block of 2**lowest_held leaves is complete, so only that block's leaves are
+    read, in one index range (4 leaves at 10 million records; reading the level-1 sibling from
+    audit.nodes instead cost a second index probe and heap page a proof). None otherwise."""
+    memory = log.sequencer.memory
+    low, root = memory.lowest_held, memory.root_if_held(size)
+    first = seq >> low << low
+    if root is None or low > BLOCK_LEVELS or first + (1 << low) > size:
+        return None
+    block = range(first, first + (1 << low))
+    read = await _read(log, {(0, index) for index in block})
+    below = block_nodes(first, [read[(0, index)] for index in block])
+    try:
+        # Only read: ChainMap's typing asks for a mutable mapping it never writes here.
+        held = cast("MutableMapping[NodeId, bytes]", memory.view())
+        # The held levels first: most of a path's nodes are there, a miss costs an exception.
+        proof = inclusion_proof(seq, size, ChainMap(held, below))
+    except ValueError:  # an upper node the store no longer holds (dropped past its bound)
+        return None
+    return Inclusion(seq, size, read[(0, seq)], proof, root, note)
+
+
+async def _gathered(log: AuditLog, seq: int, size: int, note: str) -> Inclusion:
+    """Any tree size: every node the proof and the root need, from wherever it is."""
+    wanted = inclusion_needs(seq, size) | set(frontier_ids(size)) | {(0, seq)}
+    nodes = await _nodes(log, wanted)
+    proof = inclusion_proof(seq, size, nodes)
+    return Inclusion(seq, size, nodes[(0, seq)], proof, root_from(size, nodes), note)
 
 
 async def prove_consistency(
@@ -100,19 +139,28 @@ async def _tree(log: AuditLog, requested: int) -> tuple[int, StoredCheckpoint | 
 
 async def _nodes(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
     """From the in-memory tree; what it lacks (still loading, or past its bound) from the node
-    cache, and the rest (the leaf, the lowest levels) in one query."""
-    cache = log.sequencer.cache
+    cache, and the rest (the leaf, the lowest levels) in one query shared with the proofs
+    asking meanwhile (node_reads.py)."""
     found = log.sequencer.memory.nodes(wanted)
-    if len(found) == len(wanted):
-        return found
-    found.update(cache.nodes(wanted - found.keys()))
+    if len(found) < len(wanted):
+        found.update(await _read(log, wanted - found.keys()))
+    return found
+
+
+async def _read(log: AuditLog, wanted: set[NodeId]) -> dict[NodeId, bytes]:
+    cache = log.sequencer.cache
+    found = cache.nodes(wanted)
     missing = wanted - found.keys()
     if missing:
-        async with log.db.read() as connection:
-            fetched = await fetch_nodes(connection, missing)
+        fetched = await log.node_reads.fetch(partial(_read_nodes, log.db), missing)
         cache.add_nodes({node: value for node, value in fetched.items() if node[0] > 0})
         found.update(fetched)
     return found
+
+
+async def _read_nodes(db: Database, wanted: set[NodeId]) -> dict[NodeId, bytes]:
+    async with db.read() as connection:
+        return await fetch_nodes(connection, wanted)
 
 
 async def checkpoint(log: AuditLog, tree_size: int = 0) -> StoredCheckpoint:

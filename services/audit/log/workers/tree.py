@@ -1,5 +1,7 @@
 """Keeps the in-memory tree (domain/merkle/memory.py) level with the log: at start it reads
-every leaf hash from audit.records in chunks, and later whatever the store missed (commits made
+every leaf hash from audit.records in chunks (or, for a log whose whole tree exceeds the store's
+bound, the lowest level that fits from the stored nodes in audit.nodes, then the few leaves past
+its last complete node), and later whatever the store missed (commits made
 while it loaded, or by another replica, learnt through the sizes the cache sees). Reading stops,
 and proofs keep using the database, if a chunk comes back short: a gap is for verification to
 name."""
@@ -24,7 +26,10 @@ IDLE_S = 0.5
 
 async def keep_loaded(db: Database, memory: TreeMemory, cache: TreeCache) -> None:
     started = time.perf_counter()
-    await log_size(db, cache)
+    size = await log_size(db, cache)
+    level = memory.fitting_level(size)
+    if level and not await _load_level(db, memory, level, size >> level):
+        return
     if not await _catch_up(db, memory, cache):
         return
     log.info(
@@ -52,14 +57,35 @@ async def _load_next(db: Database, memory: TreeMemory, target: int) -> bool:
     end = min(target, start + CHUNK)
     async with db.read() as connection:
         text = await nodes.copy_leaves(connection, start, end)
-    try:
-        leaves = bytes.fromhex(text.decode("ascii").replace("\n", ""))
-    except ValueError:
-        leaves = b""  # a stored leaf hash that is not hex: tampered, verification names it
-    if len(leaves) != HASH_SIZE * (end - start):
+    leaves = _hashes(text, end - start)
+    if leaves is None:
         log.error(
             "audit.records seqs %d..%d do not load: proofs will read the database", start, end
         )
         return False
     memory.extend_joined(start, leaves)
     return True
+
+
+async def _load_level(db: Database, memory: TreeMemory, level: int, count: int) -> bool:
+    """The stored nodes (level, 0..count-1), read in chunks, then handed to the store at once."""
+    chunks: list[bytes] = []
+    for start in range(0, count, CHUNK):
+        end = min(count, start + CHUNK)
+        async with db.read() as connection:
+            found = _hashes(await nodes.copy_level(connection, level, start, end), end - start)
+        if found is None:
+            log.error("audit.nodes level %d does not load: proofs will read the database", level)
+            return False
+        chunks.append(found)
+    return memory.start_at(level, b"".join(chunks))
+
+
+def _hashes(text: bytes, count: int) -> bytes | None:
+    """`count` hashes from COPY text (hex, one a line) back to back; None if it is not that
+    (a row missing or not hex: tampered, verification names it)."""
+    try:
+        found = bytes.fromhex(text.decode("ascii").replace("\n", ""))
+    except ValueError:
+        return None
+    return found if len(found) == HASH_SIZE * count else None

@@ -54,6 +54,18 @@ def frontier_ids(size: int) -> list[NodeId]:
     return range_ids(0, size)
 
 
+def block_nodes(first: int, leaves: Sequence[bytes]) -> dict[NodeId, bytes]:
+    """Every node of the complete subtree over `leaves` (2**k of them, `first` a multiple of
+    2**k), leaves included: what the lowest levels of a proof need, from its leaves alone."""
+    nodes: dict[NodeId, bytes] = {}
+    level, row = 0, list(leaves)
+    while row:
+        nodes.update({(level, (first >> level) + i): value for i, value in enumerate(row)})
+        row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
+        level += 1
+    return nodes
+
+
 def stored(nodes: Mapping[NodeId, bytes], node: NodeId) -> bytes:
     try:
         return nodes[node]

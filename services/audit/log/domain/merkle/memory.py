@@ -3,7 +3,10 @@ consistency proof touches no database. Level l is one flat byte array holding th
 nodes (l, 0), (l, 1), ... back to back (32 bytes each); the tree's nodes take about 64 bytes per
 record, so the default bound (TRADEOPS_AUDIT_TREE_MEMORY_MB, 256) holds about 4 million records.
 Past the bound the lowest level is dropped, then the next, so the store keeps serving the upper
-levels and a proof reads only the few lowest nodes (as before this store existed).
+levels and a proof reads only the few lowest nodes (as before this store existed). A log whose
+whole tree exceeds the bound at start is loaded from the lowest level that fits (`fitting_level`,
+`start_at`: 2 at 10 million records, 160 MB), read from the stored complete subtrees
+(audit.nodes), so a start reads a quarter of the hashes and none of the records.
 
 The store only grows at its end, from committed leaves: the sequencer hands over each commit's
 leaves once it is durable, and a loader reads what the store lacks (at start, or after a commit
@@ -30,6 +33,7 @@ class TreeMemory:
         self._max_bytes = max_bytes
         self.size = 0  # leaves covered: every complete node within [0, size) was computed
         self._root: tuple[int, bytes] | None = None
+        self._no_root = -1  # the last size whose root the held nodes could not give
 
     def extend(self, start: int, leaves: Sequence[bytes]) -> bool:
         """Appends committed leaves starting at seq `start`; refused (False) unless `start` is
@@ -42,6 +46,29 @@ class TreeMemory:
             return False
         self._levels[0] += leaves
         self.size += len(leaves) // HASH_SIZE
+        self._build_up()
+        self._keep_bound()
+        return True
+
+    def fitting_level(self, size: int) -> int:
+        """The lowest level from which the tree of `size` leaves fits the bound."""
+        level = 0
+        while level < size.bit_length() and _tree_bytes(size, level) > self._max_bytes:
+            level += 1
+        return level
+
+    def start_at(self, level: int, hashes: bytes) -> bool:
+        """Starts an empty store from the hashes of nodes (level, 0), (level, 1), ... back to
+        back, holding nothing below `level`; it then covers len(hashes) / 32 * 2**level leaves,
+        and `extend` carries on from there. Refused (False) unless the store is empty."""
+        if self.size or len(hashes) % HASH_SIZE or level < 0:
+            return False
+        self.size = (len(hashes) // HASH_SIZE) << level
+        # A lower level starts empty at its first node not covered yet (nothing to pair).
+        self._levels = [bytearray() for _ in range(level)] + [bytearray(hashes)]
+        self._base = [self.size >> below for below in range(level)] + [0]
+        self._low = level
+        self._root = None
         self._build_up()
         self._keep_bound()
         return True
@@ -63,6 +90,11 @@ class TreeMemory:
         offset = (index - self._base[level]) * HASH_SIZE
         return bytes(self._levels[level][offset : offset + HASH_SIZE])
 
+    @property
+    def lowest_held(self) -> int:
+        """The lowest level held whole; below it only the nodes at the store's end."""
+        return self._low
+
     def holds(self, size: int) -> bool:
         """Whether every node of the tree of `size` leaves is here (none read elsewhere)."""
         return size <= self.size and self._low == 0
@@ -77,6 +109,17 @@ class TreeMemory:
         if self._root is None or self._root[0] != size:
             self._root = (size, root_from(size, self.view()))
         return self._root[1]
+
+    def root_if_held(self, size: int) -> bytes | None:
+        """MTH of the first `size` leaves if every node of its frontier is held (always for the
+        upper levels; below them only the nodes the store keeps at its own end), else None."""
+        if size > self.size or size == self._no_root:
+            return None
+        try:
+            return self.root(size)
+        except ValueError:  # a frontier node below the held levels
+            self._no_root = size  # proofs ask for the same size again and again
+            return None
 
     def nbytes(self) -> int:
         return sum(len(level) for level in self._levels)
@@ -109,6 +152,10 @@ class TreeMemory:
             if drop > 0:
                 del self._levels[level][:drop]
                 self._base[level] = keep_from
+
+
+def _tree_bytes(size: int, level: int) -> int:
+    return HASH_SIZE * sum(size >> above for above in range(level, size.bit_length()))
 
 
 class _View(Mapping[NodeId, bytes]):
