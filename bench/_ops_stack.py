@@ -44,7 +44,8 @@ class System:
         return {name: proc.pid for name, proc in self.stack.procs.items()}
 
 
-def _env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
+def system_env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
+    """Every process's environment for a benchmark's system on `server` (any of the five)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no exporters
     env.update(
         **keys.env(),
@@ -52,6 +53,8 @@ def _env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
         TRADEOPS_AUDIT_SIGNING_KEYS_FILE=str(home / "audit-signing-keys.json"),
         TRADEOPS_AUDIT_CREATE_DEV_KEYS="1",
         TRADEOPS_AUDIT_VERIFY_EVERY_S="86400",  # no scheduled auditor during a run
+        TRADEOPS_EXPORT_SIGNING_KEY_FILE=str(home / "export-signing-key.pem"),
+        TRADEOPS_EXPORT_CREATE_DEV_KEY="1",
         TRADEOPS_GATEWAY_PORT=str(free_port()),
     )
     for service in SERVICES:
@@ -74,7 +77,7 @@ def system(
         for service in ("audit", "ops"):
             upgrade(service, owner_url(server.url(), service))
         keys = BenchKeys(home / "keys")
-        stack = Stack({**_env(server, home, keys), **(extra_env or {})}, home / "logs")
+        stack = Stack({**system_env(server, home, keys), **(extra_env or {})}, home / "logs")
         stack.log_dir.mkdir(parents=True, exist_ok=True)
         for name in ("audit", "ops", "gateway") if gateway else ("audit", "ops"):
             stack.start_one(name)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,10 +15,11 @@ from pathlib import Path
 import _proc as proc
 import psycopg
 from _keys import BenchKeys
+from _ops_stack import system_env
 
 from runtime.migrate import upgrade
-from runtime.pgserver import LocalPostgres, free_port
-from runtime.provision import owner_url, provision, service_url
+from runtime.pgserver import LocalPostgres
+from runtime.provision import owner_url, provision
 from runtime.settings import SERVICES
 from runtime.stack import Stack
 
@@ -39,24 +39,6 @@ class Whole:
         return {**spent, "postgres": proc.server_cpu_s(self.datadir), "bench": proc.own_cpu_s()}
 
 
-def _env(server: LocalPostgres, home: Path, keys: BenchKeys) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no exporters
-    env.update(
-        **keys.env(),
-        TRADEOPS_EXPORT_DIR=str(home / "exports"),
-        TRADEOPS_AUDIT_SIGNING_KEYS_FILE=str(home / "audit-signing-keys.json"),
-        TRADEOPS_AUDIT_CREATE_DEV_KEYS="1",
-        TRADEOPS_AUDIT_VERIFY_EVERY_S="86400",  # no scheduled auditor during a run
-        TRADEOPS_EXPORT_SIGNING_KEY_FILE=str(home / "export-signing-key.pem"),
-        TRADEOPS_EXPORT_CREATE_DEV_KEY="1",
-        TRADEOPS_GATEWAY_PORT=str(free_port()),
-    )
-    for service in SERVICES:
-        env[f"TRADEOPS_{service.upper()}_DATABASE_URL"] = service_url(server.url(), service)
-        env[f"TRADEOPS_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
-    return env
-
-
 @contextlib.contextmanager
 def whole_system(home: Path) -> Iterator[Whole]:
     """Durable PostgreSQL, every schema migrated, the five processes started and stopped."""
@@ -67,7 +49,7 @@ def whole_system(home: Path) -> Iterator[Whole]:
         for service in SERVICES:
             upgrade(service, owner_url(server.url(), service))
         keys = BenchKeys(home / "keys")
-        with Stack(_env(server, home, keys), home / "logs") as stack:
+        with Stack(system_env(server, home, keys), home / "logs") as stack:
             yield Whole(stack, server.url(database="tradeops"), keys, home / "pgdata")
     finally:
         server.stop()

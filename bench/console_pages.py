@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -24,14 +23,14 @@ import httpx
 from _common import result, scratch
 from _copied_actions import populate
 from _keys import BenchKeys
-from _ops_stack import p99
+from _ops_stack import p99, system_env
 
 from runtime import key_dir
 from runtime.cli import console_link
 from runtime.keys import ISSUER, SigningKey
 from runtime.migrate import upgrade
-from runtime.pgserver import LocalPostgres, free_port
-from runtime.provision import owner_url, provision, service_url
+from runtime.pgserver import LocalPostgres
+from runtime.provision import owner_url, provision
 from runtime.settings import SERVICES
 from runtime.stack import Stack
 
@@ -56,20 +55,7 @@ def whole_system(home: Path) -> Iterator[tuple[Stack, str, BenchKeys]]:
         for service in SERVICES:
             upgrade(service, owner_url(server.url(), service))
         keys = BenchKeys(home / "keys")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-        env.update(
-            **keys.env(),
-            TRADEOPS_EXPORT_DIR=str(home / "exports"),
-            TRADEOPS_AUDIT_SIGNING_KEYS_FILE=str(home / "audit-signing-keys.json"),
-            TRADEOPS_AUDIT_CREATE_DEV_KEYS="1",
-            TRADEOPS_EXPORT_SIGNING_KEY_FILE=str(home / "export-signing-key.pem"),
-            TRADEOPS_EXPORT_CREATE_DEV_KEY="1",
-            TRADEOPS_GATEWAY_PORT=str(free_port()),
-        )
-        for service in SERVICES:
-            env[f"TRADEOPS_{service.upper()}_DATABASE_URL"] = service_url(server.url(), service)
-            env[f"TRADEOPS_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
-        stack = Stack(env, home / "logs")
+        stack = Stack(system_env(server, home, keys), home / "logs")
         stack.start()
         yield stack, server.url(database="tradeops"), keys
     finally:
