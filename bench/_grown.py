@@ -10,17 +10,17 @@ from the same N records, and after it, so the folder does not grow."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
-from _common import CACHE, Cluster, postgres
+from _common import Cluster, postgres
+from _populated import KEYS, cached_log
 from _seed_log import seed
 from psycopg import Connection
 
-from services.audit.log.domain.keyring import generate_dev_keyring
+from services.audit.log.domain.keyring import Keyring
 
-KEYS = "keys.json"
 _BACK = (
     # The log's tables refuse DELETE by trigger (append-only), the superuser's too; triggers
     # do not fire in the replica role, which only a superuser may take.
@@ -50,28 +50,10 @@ def truncate_back(admin_url: str, count: int) -> int:
     return size - count
 
 
-def _ensure_seeded(count: int) -> Path:
-    folder = CACHE / f"audit-seeded-{count}"
-    if (folder / "ready").exists():
-        print(f"using the seeded log of {count:,} records in {folder}", flush=True)
-        return folder
-    print(f"seeding a log of {count:,} records (cached in {folder})", flush=True)
-    if folder.exists():
-        shutil.rmtree(folder)  # an interrupted earlier attempt: start over
-    folder.mkdir(parents=True)
-    keyring = generate_dev_keyring("tradeops.bench-audit")
-    (folder / KEYS).write_text(keyring.to_json())
-    (folder / KEYS).chmod(0o600)
-    with postgres(folder / "pgdata") as cluster:
-        seed(cluster.admin_url, keyring, count)
-    (folder / "ready").touch()
-    return folder
-
-
 @contextlib.contextmanager
 def grown(count: int) -> Iterator[tuple[Cluster, Path]]:
     """A running durable server on the cached log of exactly `count` records, and its keys."""
-    folder = _ensure_seeded(count)
+    folder = cached_log(f"audit-seeded-{count}", count, partial(_seeded, count))
     with postgres(folder / "pgdata") as cluster:
         extra = truncate_back(cluster.admin_url, count)
         if extra:
@@ -80,3 +62,7 @@ def grown(count: int) -> Iterator[tuple[Cluster, Path]]:
             yield cluster, folder / KEYS
         finally:
             truncate_back(cluster.admin_url, count)
+
+
+def _seeded(count: int, cluster: Cluster, keyring: Keyring) -> None:
+    seed(cluster.admin_url, keyring, count)

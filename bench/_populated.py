@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from _common import CACHE, OCCURRED_AT, ORIGIN, Cluster, copy_tree, fields, postgres, scratch
@@ -63,12 +63,14 @@ async def populate(cluster: Cluster, keyring: Keyring, count: int) -> None:
         await db.dispose()
 
 
-def _ensure_cached(count: int) -> Path:
-    folder = CACHE / f"audit-{count}"
+def cached_log(name: str, count: int, fill: Callable[[Cluster, Keyring], None]) -> Path:
+    """CACHE/<name>/: a stopped server's data folder holding a log of `count` records made by
+    `fill` (signed with the keys beside it), made once: `ready` is written last."""
+    folder = CACHE / name
     if (folder / "ready").exists():
         print(f"using the cached log of {count:,} records in {folder}", flush=True)
         return folder
-    print(f"populating a log of {count:,} records (cached in {folder})", flush=True)
+    print(f"making a log of {count:,} records (cached in {folder})", flush=True)
     if folder.exists():
         shutil.rmtree(folder)  # an interrupted earlier attempt: start over
     folder.mkdir(parents=True)
@@ -76,15 +78,19 @@ def _ensure_cached(count: int) -> Path:
     (folder / KEYS).write_text(keyring.to_json())
     (folder / KEYS).chmod(0o600)
     with postgres(folder / "pgdata") as cluster:
-        asyncio.run(populate(cluster, keyring, count))
+        fill(cluster, keyring)
     (folder / "ready").touch()
     return folder
+
+
+def _through_sequencer(count: int) -> Callable[[Cluster, Keyring], None]:
+    return lambda cluster, keyring: asyncio.run(populate(cluster, keyring, count))
 
 
 @contextlib.contextmanager
 def populated(count: int) -> Iterator[tuple[Cluster, Path]]:
     """A running durable server holding a copy of the cached log, and its signing keys file."""
-    cached = _ensure_cached(count)
+    cached = cached_log(f"audit-{count}", count, _through_sequencer(count))
     with scratch("populated") as work:
         copy_tree(cached / "pgdata", work / "pgdata")
         copy_tree(cached / KEYS, work / KEYS)
