@@ -9,7 +9,7 @@ and PostgreSQL's, than the statement it carries."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +29,12 @@ class Unit:
     def cursor(self, **kwargs: Any) -> psycopg.AsyncClientCursor[Any]:
         return psycopg.AsyncClientCursor(self.connection, **kwargs)
 
-    def first(self, sql: str) -> str:
-        """`sql` as the unit's first message: after BEGIN."""
-        return f"BEGIN; {sql}" if self.owned else sql
+    async def first(self, cursor: psycopg.AsyncClientCursor[Any], sql: str, params: Any) -> None:
+        """Sends `sql` as the unit's first message, after BEGIN, and leaves `cursor` on the
+        result of its first statement (BEGIN's own comes before it)."""
+        await cursor.execute(f"BEGIN; {sql}" if self.owned else sql, params)
+        if self.owned:
+            cursor.nextset()
 
     def last(self, sql: str) -> str:
         """`sql` as the unit's last message: before COMMIT."""
@@ -54,10 +57,3 @@ async def unit(db: Database) -> AsyncIterator[Unit]:
             if connection.info.transaction_status in OPEN:
                 with contextlib.suppress(psycopg.Error):  # then the pool closes it
                     await connection.execute("ROLLBACK")
-
-
-async def results(cursor: psycopg.AsyncClientCursor[Any], skip: int) -> Sequence[Any]:
-    """After a multi-statement execute: moves past `skip` results and gives the next one's rows."""
-    for _ in range(skip):
-        cursor.nextset()
-    return await cursor.fetchall()

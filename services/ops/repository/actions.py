@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.db_unit import Unit, results
+from runtime.db_unit import Unit
 from services.ops.domain.actions import Action, Filters, Risk, State, Vote
 from services.ops.domain.counting import counting_roles
 from services.ops.domain.policy import from_snapshot, snapshot
@@ -71,10 +71,11 @@ async def begin_locked(unit: Unit, action_id: str) -> Action | None:
     (tests/ops/test_concurrency.py). One simple-query message, not psycopg's pipeline mode:
     that cost a vote more CPU, ours and PostgreSQL's, than the round trip it saved."""
     cursor = unit.cursor(row_factory=namedtuple_row)
-    await cursor.execute(unit.first(f"{LOCK}; {votes.OF_ACTION}"), (action_id, action_id))
-    found = await results(cursor, skip=int(unit.owned))  # BEGIN's result comes first
-    cast = tuple(votes.vote_from(v) for v in await results(cursor, skip=1))
-    return action_from(found[0], cast) if found else None
+    await unit.first(cursor, f"{LOCK}; {votes.OF_ACTION}", (action_id, action_id))
+    found = await cursor.fetchone()
+    cursor.nextset()
+    cast = tuple(votes.vote_from(v) for v in await cursor.fetchall())
+    return action_from(found, cast) if found else None
 
 
 async def by_source_ref(session: AsyncSession, proposer: str, source_ref: str) -> Action | None:
