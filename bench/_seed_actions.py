@@ -59,6 +59,10 @@ class Seeded:
     votes: int
     seconds: float
 
+    def describe(self) -> str:
+        counts = f"{self.actions:,} actions ({self.pending:,} pending), {self.votes:,} votes"
+        return f"seeded {counts} in {self.seconds:.0f} s"
+
 
 class Stamper:
     """One action of a pattern: people's names for its placeholders, its own times and ids."""

@@ -116,11 +116,7 @@ NAMES = ("plain first page", "inbox first page", "inbox deep pages")
 
 async def run(sys_: System, args: argparse.Namespace) -> bool:
     seeded = await seed(sys_.admin_url, args.actions, args.pending)
-    print(
-        f"seeded {seeded.actions:,} actions ({seeded.pending:,} pending), {seeded.votes:,} votes"
-        f" in {seeded.seconds:.0f} s",
-        flush=True,
-    )
+    print(seeded.describe(), flush=True)
     return await measure(sys_, args.calls, args.trials)
 
 
