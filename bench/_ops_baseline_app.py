@@ -19,6 +19,15 @@ from tradeops.ops.v1 import ops_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as pb_grpc
 
 
+async def get_action(
+    stub: pb_grpc.OpsServiceAsyncStub, action_id: str, request: Request
+) -> dict[str, str]:
+    """One GetAction with the caller's bearer token forwarded, as the gateway forwards it."""
+    metadata = (("authorization", request.headers.get("authorization", "")),)
+    action = await stub.GetAction(pb.GetActionRequest(id=action_id), timeout=5, metadata=metadata)
+    return {"id": action.id, "state": pb.ActionState.Name(action.state)}
+
+
 def create_app(ops_address: str, trivial_address: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,20 +41,12 @@ def create_app(ops_address: str, trivial_address: str) -> FastAPI:
     app = FastAPI(lifespan=lifespan)
 
     @app.post("/baseline/{action_id}")
-    async def trivial(action_id: str, request: Request) -> dict[str, str]:
-        metadata = (("authorization", request.headers.get("authorization", "")),)
-        action = await request.app.state.ops.GetAction(
-            pb.GetActionRequest(id=action_id), timeout=5, metadata=metadata
-        )
-        return {"id": action.id, "state": pb.ActionState.Name(action.state)}
+    async def through_ops(action_id: str, request: Request) -> dict[str, str]:
+        return await get_action(request.app.state.ops, action_id, request)
 
     @app.post("/trivial/{action_id}")
-    async def floor(action_id: str, request: Request) -> dict[str, str]:
-        metadata = (("authorization", request.headers.get("authorization", "")),)
-        action = await request.app.state.trivial.GetAction(
-            pb.GetActionRequest(id=action_id), timeout=5, metadata=metadata
-        )
-        return {"id": action.id, "state": pb.ActionState.Name(action.state)}
+    async def through_floor(action_id: str, request: Request) -> dict[str, str]:
+        return await get_action(request.app.state.trivial, action_id, request)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
