@@ -167,7 +167,9 @@ def _structs(dialect: Dialect) -> dict[str, Convert]:
     number = dialect.number
 
     def struct(message: Struct) -> dict[str, Any]:
-        return {key: value(item) for key, item in message.fields.items()}
+        # A Struct is a map, iterated in no fixed order: sorted keys give the same reply (and
+        # the same export bytes) on every run.
+        return {key: value(message.fields[key]) for key in sorted(message.fields)}
 
     def listed(message: ListValue) -> list[Any]:
         return [value(item) for item in message.values]

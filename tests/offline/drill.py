@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page
 
 from tests.browser import chromium, watched_page
+from tests.docs import transcript
 from tests.offline import traffic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,26 +92,19 @@ def wait_ready(proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"/readyz was not 200 within {READY_WITHIN_S} s; see run.log")
 
 
-def walkthrough_block() -> str:
-    """The README's walkthrough: the first shell block under "## Walkthrough"."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Walkthrough\n", 1)[1]
-    match = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert match, "README.md: no ```sh block under ## Walkthrough"
-    return match.group(1)
-
-
-def walkthrough(out: Path, env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", walkthrough_block()],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    (out / "walkthrough.log").write_text(result.stdout + result.stderr)
-    return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+def walkthrough(out: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    """The README's runnable blocks, command by command in one shell (tests.docs.transcript):
+    each command's line, exit status and output, for the test to hold against the README."""
+    found = transcript.steps((ROOT / "README.md").read_text())
+    ran = list(transcript.run_all(found, ROOT, env))
+    with (out / "walkthrough.log").open("w") as log:
+        for step, result in zip(found, ran, strict=True):
+            log.write(f"--- line {step.line}, exit {result.status}\n$ {step.command}\n")
+            log.write(f"{result.output}\n")
+    return [
+        {"line": step.line, "status": result.status, "output": result.output}
+        for step, result in zip(found, ran, strict=True)
+    ]
 
 
 def operations() -> dict[str, list[str]]:
