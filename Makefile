@@ -19,7 +19,7 @@ UPGRADE ?=
 LOCK_UPGRADE := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
 
 .PHONY: install lock lock-check run test test-matrix test-deploy lint protos protos-check migrate \
-	bench token compose-secrets clean vendor-apidocs
+	bench token compose-secrets clean vendor-apidocs docs
 
 $(UV): deploy/uv-requirements.txt
 	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { \
@@ -66,6 +66,11 @@ test-deploy: install
 test-matrix: lock-check $(UV)
 	bash tests/peers/install.sh
 	bash tests/matrix.sh $(UV)
+
+# The README's route, configuration and audit-event tables, made again from the code (docgen/);
+# `make test` fails while the committed README differs from what this writes.
+docs: install
+	$(PY) -m docgen
 
 lint: install
 	$(VENV)/bin/ruff check .
