@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
 
 from gateway.app import create_app
 from runtime.logs import setup_logging
-from runtime.settings import GatewaySettings
+from runtime.process_args import check_arguments, settings_failed
+from runtime.settings import GatewaySettings, SettingsError
 from runtime.telemetry import instrument_grpc, setup_metrics, setup_tracing, shutdown_tracing
 
 
 def main() -> None:
+    check_arguments("gateway", "gateway", sys.argv[1:])
     setup_logging("gateway")
-    settings = GatewaySettings.from_env()
+    try:
+        settings = GatewaySettings.from_env()
+    except SettingsError as exc:
+        raise settings_failed("gateway", exc) from None
     setup_tracing("tradeops-gateway")
     # Before create_app: the FastAPI instrumentation takes its meter when it instruments.
     setup_metrics("tradeops-gateway")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable
 
 import uvloop
@@ -15,7 +16,8 @@ from runtime.db import Database
 from runtime.grpc_server import ServiceSpec, serve_until_signalled, start
 from runtime.health import HealthSettings
 from runtime.logs import setup_logging
-from runtime.settings import ServiceSettings
+from runtime.process_args import check_arguments, settings_failed
+from runtime.settings import ServiceSettings, SettingsError
 from runtime.telemetry import (
     instrument_engine,
     instrument_grpc,
@@ -29,8 +31,12 @@ Build = Callable[[ServiceSettings, Database], ServiceSpec]
 
 
 def run_service(name: str, build: Build) -> None:
+    check_arguments(name, f"services.{name}", sys.argv[1:])
     setup_logging(name)
-    settings = ServiceSettings.from_env(name)
+    try:
+        settings = ServiceSettings.from_env(name)
+    except SettingsError as exc:
+        raise settings_failed(name, exc) from None
     # uvloop's event loop costs about a sixth less CPU per gRPC call than asyncio's own.
     uvloop.install()
     asyncio.run(_serve(settings, build))

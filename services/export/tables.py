@@ -1,7 +1,9 @@
-"""The export schema: export jobs, the manifest chain, signing keys' public parts, delivery
-attempts, the durable (re)delivery jobs, verifications, schedules, the outbox and idempotency
-keys (the delivery and scheduling tables came with migration 0004_export_delivery), and the S3
-object versions of sealed exports."""
+"""The export schema: export jobs, the manifest chain, delivery attempts, the durable
+(re)delivery jobs, verifications, schedules, the outbox and idempotency keys (the delivery and
+scheduling tables came with migration 0004_export_delivery), and the S3 object versions of
+sealed exports. No key is kept here: the signing key and the earlier public keys are files
+(TRADEOPS_EXPORT_SIGNING_KEY_FILE, TRADEOPS_EXPORT_VERIFY_KEYS_FILE); migration 0008 dropped
+the table that once held public keys."""
 
 from __future__ import annotations
 

@@ -150,8 +150,9 @@ class AuditServiceServicer:
         TRADEOPS_AUDIT_WATCH_HEARTBEAT_S (10 s) without another message: a client that hears nothing
         for much longer may take the stream for dead and open another, with after_seq the last
         through_seq it heard, to miss nothing. The stream ends with OK when the server stops
-        gracefully, and otherwise lasts until the client cancels it or its connection ends (servers end
-        connections at about ten minutes' age). Audited once, when it opens ("audit.records.watched",
+        gracefully, and otherwise lasts until the client cancels it or its connection ends (servers ask
+        clients to leave a connection at five minutes' age and cut what still runs on it 330 s later,
+        so a stream lasts at most about ten and a half minutes). Audited once, when it opens ("audit.records.watched",
         queued, not waited for). RESOURCE_EXHAUSTED past TRADEOPS_AUDIT_WATCH_MAX_SUBSCRIBERS streams
         on one replica (another may have room); UNAVAILABLE while the server stops or has not yet read
         the log. Roles: viewer and above, service (as ListRecords).
