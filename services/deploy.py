@@ -31,10 +31,11 @@ from runtime.keyfiles import write_atomically
 from runtime.settings import SERVICES, SettingsError
 from services.audit.log import create_keyring
 from services.export import create_signing_key
+from services.export.settings import DEPLOYED_VERIFY_KEYS
 
 CONTAINER_UID = 10001  # deploy/Dockerfile's tradeops user
 AUDIT_KEYRING = "audit-signing-keys.json"
-EXPORT_KEY, EXPORT_VERIFY_KEYS = "export-signing-key.pem", "export-verify-keys.json"
+EXPORT_KEY, EXPORT_VERIFY_KEYS = "export-signing-key.pem", DEPLOYED_VERIFY_KEYS
 COMPOSE_ENV = "compose.env"
 PASSWORDS = ("postgres", *SERVICES)
 DIR_VARIABLE = "TRADEOPS_COMPOSE_DIR"

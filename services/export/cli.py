@@ -30,7 +30,7 @@ from runtime.progress import Progress, megabytes
 from services.export.domain.exports import MANIFEST
 from services.export.service.signing_key import KeyFileError, rotate
 from services.export.service.verification.directory import total_bytes, verify_directory
-from services.export.settings import KEY_FILE_ENV, VERIFY_KEYS_ENV, Settings
+from services.export.settings import DEPLOYED_VERIFY_KEYS, KEY_FILE_ENV, VERIFY_KEYS_ENV, Settings
 
 
 def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,6 +66,14 @@ def run_rotate(args: argparse.Namespace) -> int:
     if args.verify_keys_file:
         env[VERIFY_KEYS_ENV] = str(args.verify_keys_file)
     settings = Settings.from_env(env)
+    if VERIFY_KEYS_ENV not in env and (stray := _deployed_verify_keys(settings)):
+        print(
+            f"tradeops: nothing rotated: {stray.parent} is a `tradeops deploy init` folder, whose "
+            f"export service reads earlier keys from {stray.name}; name it: "
+            f"--verify-keys-file {stray}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         old, new = rotate(settings.signing_key_file, settings.verify_keys_file, datetime.now(UTC))
     except KeyFileError as exc:
@@ -78,6 +86,16 @@ def run_rotate(args: argparse.Namespace) -> int:
     print(f"key {old.key_id} retired, its public key kept in {settings.verify_keys_file}")
     print("restart the export service to sign with the new key")
     return 0
+
+
+def _deployed_verify_keys(settings: Settings) -> Path | None:
+    """The deploy init verify-keys file beside the key, when the default file is not there: a
+    rotation writing the default would leave the mounted file without the retired key, and
+    exports signed by it would stop verifying after the next rotation."""
+    deployed = settings.signing_key_file.parent / DEPLOYED_VERIFY_KEYS
+    if settings.verify_keys_file.exists() or not deployed.exists():
+        return None
+    return deployed
 
 
 def run_verify(args: argparse.Namespace) -> int:

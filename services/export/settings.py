@@ -36,6 +36,8 @@ KEY_FILE_ENV, CREATE_DEV_KEY_ENV, VERIFY_KEYS_ENV = (
     "TRADEOPS_EXPORT_VERIFY_KEYS_FILE",
 )
 DEFAULT_KEY_FILE = ".tradeops/export-signing-key.pem"
+# What `tradeops deploy init` names the verify-keys file beside the key (services/deploy.py).
+DEPLOYED_VERIFY_KEYS = "export-verify-keys.json"
 DESTINATIONS_ENV = "TRADEOPS_EXPORT_DESTINATIONS"
 S3 = "TRADEOPS_EXPORT_S3_"
 # SEC 17a-4(f) keeps broker-dealer records six years; FINRA 4511 points to it.

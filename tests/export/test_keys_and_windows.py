@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from runtime.auth import Principal
 from services.cli import main as tradeops
+from services.deploy import init as deploy_init
 from services.export.domain.exports import ExportState
 from services.export.domain.requests import ExportRequest
 from services.export.domain.signing import PinnedKeys, Signer
@@ -197,3 +198,24 @@ async def test_an_audit_extract_as_csv_has_one_column_per_field(
     assert rows[0]["event.payload_json"] == '{"note":"Zürich desk"}'
     assert json.loads(rows[0]["event.actor"])["subject"] == "alice"
     assert export.record_count == 5
+
+
+def test_a_rotation_in_a_deploy_init_folder_must_name_its_verify_keys_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default verify-keys file beside the key is not the one a deploy init folder mounts:
+    a rotation writing it would leave the mounted file without the retired key."""
+    folder = tmp_path / "deployment"
+    deploy_init(folder)
+    key_file, mounted = folder / "export-signing-key.pem", folder / "export-verify-keys.json"
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+    assert tradeops(["keys", "rotate", "export", "--key-file", str(key_file)]) == 2
+    assert f"--verify-keys-file {mounted}" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+    rotated = ["--key-file", str(key_file), "--verify-keys-file", str(mounted)]
+    assert tradeops(["keys", "rotate", "export", *rotated]) == 0
+    pinned = json.loads(mounted.read_text())
+    assert [key["retired_at"] is None for key in pinned] == [True, False]  # the new, the retired
+    assert not (folder / "export-signing-key.public.json").exists()
