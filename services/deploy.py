@@ -6,6 +6,8 @@ docker-compose.yml (`make compose-secrets` fills .tradeops/compose) and the Kube
     audit-signing-keys.json       the audit checkpoint keyring (TRADEOPS_AUDIT_SIGNING_KEYS_FILE)
     export-signing-key.pem        the export signing key (TRADEOPS_EXPORT_SIGNING_KEY_FILE)
     export-verify-keys.json       its public part, pinned (TRADEOPS_EXPORT_VERIFY_KEYS_FILE)
+    console-session.key           seals console sessions; every gateway replica reads the same
+                                  (TRADEOPS_CONSOLE_SESSION_KEY_FILE)
     passwords/NAME                one random password a file: postgres and each service's role
     compose.env                   the passwords and DIR, for `docker-compose --env-file`
 
@@ -37,6 +39,7 @@ CONTAINER_UID = 10001  # deploy/Dockerfile's tradeops user
 AUDIT_KEYRING = "audit-signing-keys.json"
 EXPORT_KEY, EXPORT_VERIFY_KEYS = "export-signing-key.pem", DEPLOYED_VERIFY_KEYS
 COMPOSE_ENV = "compose.env"
+CONSOLE_KEY = "console-session.key"
 PASSWORDS = ("postgres", *SERVICES)
 DIR_VARIABLE = "TRADEOPS_COMPOSE_DIR"
 TELEMETRY = """\
@@ -84,6 +87,10 @@ def init(folder: Path) -> list[str]:
     made += [
         p.name for p in create_signing_key(folder / EXPORT_KEY, folder / EXPORT_VERIFY_KEYS, now)
     ]
+    if not (folder / CONSOLE_KEY).exists():
+        # 32 random bytes as 64 hex digits (gateway/console/session.py reads them).
+        write_atomically(folder / CONSOLE_KEY, (secrets.token_hex(32) + "\n").encode(), keep=True)
+        made.append(CONSOLE_KEY)
     passwords = {}
     for name in PASSWORDS:
         path = folder / "passwords" / name
@@ -104,6 +111,7 @@ def mounted(folder: Path) -> list[Path]:
     """The files docker-compose.yml mounts into containers."""
     services = [key_dir.private_path(folder / "keys", name) for name in key_dir.PROCESSES]
     files = [folder / AUDIT_KEYRING, folder / EXPORT_KEY, folder / EXPORT_VERIFY_KEYS]
+    files.append(folder / CONSOLE_KEY)
     return [folder / "keys" / "trust.json", *services, *files]
 
 

@@ -363,6 +363,7 @@ OWN_KEYS = {
         "export-signing-key": "export-signing-key.pem",
         "export-verify-keys": "export-verify-keys.json",
     },
+    "gateway": {"console-session-key": "console-session.key"},
 }
 
 

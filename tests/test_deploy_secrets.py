@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.console.session import Sealer, new_session
+from runtime.console_settings import ConsoleSettings
 from runtime.keys import ISSUER, SigningKey, TrustStore
 from services import deploy
 from services.audit.log.settings import keys_file
@@ -25,6 +27,7 @@ EXPECTED = {
     "audit-signing-keys.json",
     "export-signing-key.pem",
     "export-verify-keys.json",
+    "console-session.key",
     *(f"passwords/{p}" for p in ("postgres", "agent", "ops", "export", "audit")),
     "compose.env",
 }
@@ -60,6 +63,13 @@ def test_init_makes_every_file_a_deployment_loads_private_to_its_owner(
     assert keys_file(folder / "audit-signing-keys.json").public_keys()
     signer = load_signer(folder / "export-signing-key.pem")
     assert [k.key_id for k in earlier_keys(folder / "export-verify-keys.json")] == [signer.key_id]
+    # What the gateway's console reads: 32 random bytes as 64 hex digits.
+    # Two gateway replicas reading it: a session one seals, the other opens.
+    console = ConsoleSettings(session_key_file=folder / "console-session.key")
+    session = new_session("a-token", "carol", frozenset({"compliance"}), 0, 60)
+    assert (
+        Sealer.from_settings(console).open(Sealer.from_settings(console).seal(session)) == session
+    )
     env = (folder / "compose.env").read_text()
     assert f"TRADEOPS_COMPOSE_DIR={folder}\n" in env
     assert f"AUDIT_DB_PASSWORD={(folder / 'passwords/audit').read_text()}\n" in env
