@@ -1,4 +1,5 @@
-"""`make docs`: writes the README's generated parts; `--check` only says which differ.
+"""`make docs`: writes the README's generated parts and checks the service READMEs' settings
+tables against the code; `--check` only says which parts differ.
 
 python -m docgen [--check]"""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from docgen import events, routes, settings
+from docgen import events, routes, service_readmes, settings
 from docgen.catalog import DocsError
 from docgen.readme import parts, regenerated
 from docgen.source import ROOT
@@ -18,6 +19,7 @@ MAKERS = {"routes": routes.table, "settings": settings.table, "audit-events": ev
 def main(argv: list[str]) -> int:
     text = README.read_text()
     try:
+        service_readmes.check()  # checked, not written: they keep their own words
         made = regenerated(text, MAKERS)
     except DocsError as exc:
         print(f"make docs: {exc}", file=sys.stderr)

@@ -112,6 +112,22 @@ def _defaults(name: str, code: dict[str, Read], shown: str) -> Iterator[str]:
             yield f"{name}: the code's default `{default}` is not in {shown!r}"
 
 
+def catalog_names() -> set[str]:
+    """Every name the configuration table lists, `<PART>`s and all."""
+    catalog = load("settings.toml")
+    return {n for row in catalog["setting"] for n in row["names"]} | set(catalog["internal"])
+
+
+def is_known(name: str, listed: set[str]) -> bool:
+    """Whether a name (the code's `TRADEOPS_AGENT_ADDR`, or a `<SVC>` form) is one the table
+    lists, directly or as an instance of a `<PART>` name."""
+    for known in listed:
+        pattern = PLACEHOLDER.sub(lambda m: f"(?:{m.group()}|[A-Z0-9_]+)", known)
+        if re.fullmatch(pattern, name):
+            return True
+    return False
+
+
 def _sample(name: str) -> str:
     """A name as the code would spell it, each `<PART>` made concrete."""
     return PLACEHOLDER.sub("AGENT", name)

@@ -165,3 +165,11 @@ def test_the_image_serves_the_api_docs_and_every_file_they_load(api: httpx.Clien
         response = api.get(f"/{file}")
         assert response.status_code == 200, file
         assert len(response.content) > 500, file
+
+
+def test_the_gateway_seals_console_sessions_with_the_deployments_key(compose: Compose) -> None:
+    """deploy init's console-session.key, mounted: sessions hold on every gateway replica and
+    across restarts (without it the gateway makes a key of its own and says so)."""
+    logs = compose.run("logs", "--no-color", "gateway")
+    assert "Uvicorn running" in logs or "Application startup complete" in logs, logs[-2000:]
+    assert "TRADEOPS_CONSOLE_SESSION_KEY_FILE is not set" not in logs

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from docgen import events, routes, settings
+from docgen import events, routes, service_readmes, settings
 from docgen.__main__ import MAKERS, README
 from docgen.catalog import DocsError
 from docgen.readme import parts, regenerated
+from docgen.source import ROOT
 from gateway.rbac import PUBLIC, RBAC
 
 
@@ -112,3 +113,35 @@ def test_a_missing_marker_is_an_error() -> None:
     text = README.read_text().replace("<!-- make docs: routes -->\n", "", 1)
     with pytest.raises(DocsError, match="markers missing: \\['routes'\\]"):
         regenerated(text, MAKERS)
+
+
+def test_the_service_readmes_list_what_their_code_reads() -> None:
+    service_readmes.check()
+
+
+def test_a_wrong_line_in_a_service_readme_is_caught() -> None:
+    code, catalog = settings.reads(), settings.catalog_names()
+    text = (ROOT / "services/ops/README.md").read_text()
+    assert list(service_readmes.problems("ops", text, code, catalog)) == []
+    row = "| `TRADEOPS_OUTBOX_POLL_S` | `0.5` |"
+    wrong = text.replace(row, "| `TRADEOPS_OUTBOX_POLL_S` | `5` |")
+    assert list(service_readmes.problems("ops", wrong, code, catalog)) == [
+        "services/ops/README.md: TRADEOPS_OUTBOX_POLL_S defaults to `0.5` in the code, not '`5`'"
+    ]
+    gone = text.replace(row, "| `TRADEOPS_OUTBOX_POLL` | `0.5` |")
+    assert list(service_readmes.problems("ops", gone, code, catalog)) == [
+        "services/ops/README.md lists TRADEOPS_OUTBOX_POLL, which is not a setting the code reads"
+    ]
+    webhooks = "| `TRADEOPS_OPS_WEBHOOKS` |"  # read by the ops service's own code
+    unlisted = "\n".join(line for line in text.splitlines() if not line.startswith(webhooks))
+    assert [p.split(" (")[0] for p in service_readmes.problems("ops", unlisted, code, catalog)] == [
+        "services/ops/README.md does not list TRADEOPS_OPS_WEBHOOKS"
+    ]
+
+
+def test_a_shortened_name_in_a_service_readme_is_the_one_the_code_reads() -> None:
+    shown = service_readmes.rows(
+        (ROOT / "services/agent/README.md").read_text(), set(settings.reads())
+    )
+    assert "TRADEOPS_AGENT_PROBE_BATCH" in shown
+    assert "TRADEOPS_AGENT_TRIGGER_BACKOFF_MAX_S" in shown
