@@ -13,6 +13,7 @@ status the document does not declare raises (`raise_on_unexpected_status`)."""
 from __future__ import annotations
 
 import sys
+import time
 from typing import TypeVar
 from uuid import UUID
 
@@ -29,8 +30,11 @@ from tradeops_client.api.triage import triage_incident_agent_triage_post as tria
 from tradeops_client.models import (
     AgentV1Incident,
     AgentV1TriageDecision,
+    AuditV1AuditEvent,
+    AuditV1AuditRecord,
     AuditV1ListRecordsResponse,
     AuditV1VerifyChainResponse,
+    CommonV1Actor,
     ErrorBody,
     ExportV1Export,
     ExportV1ExportState,
@@ -55,6 +59,15 @@ def expect(reply: T | ErrorBody | None, kind: type[T], step: str) -> T:
     if not isinstance(reply, kind):
         raise SystemExit(f"{step}: expected {kind.__name__}, got {reply!r}")
     return reply
+
+
+def entry(record: AuditV1AuditRecord) -> tuple[str, str, str]:
+    """Who did what, and how it went: what the README's step 5 prints of a record."""
+    event = record.event
+    assert isinstance(event, AuditV1AuditEvent), record
+    actor = event.actor
+    assert isinstance(actor, CommonV1Actor), event
+    return str(actor.subject), str(event.action), str(event.outcome)
 
 
 def main(api: str, olga_token: str, bob_token: str, carol_token: str) -> None:
@@ -112,13 +125,20 @@ def main(api: str, olga_token: str, bob_token: str, carol_token: str) -> None:
     )
     assert approved.state is OpsV1ActionState.APPROVED, approved.state
 
-    # 5. The audit trail, and its verification (compliance or admin)
+    # 5. The action's audit trail (after the outbox relays' moment), and a verification
+    time.sleep(1)
     records = expect(
-        list_records.sync(client=bob, after_seq=-1, limit=50),
+        list_records.sync(client=carol, target=f"action/{action_id}"),
         AuditV1ListRecordsResponse,
         "5. the audit trail",
     )
-    assert records.records, "the audit trail is empty"
+    trail = [entry(record) for record in records.records]
+    assert trail == [
+        ("agent-triage/baseline", "ops.action.proposed", "success"),
+        ("olga", "ops.action.vote_recorded", "denied"),
+        ("bob", "ops.action.vote_recorded", "success"),
+        ("bob", "ops.action.approved", "success"),
+    ], trail
     verdict = expect(verify_chain.sync(client=carol), AuditV1VerifyChainResponse, "5. verify")
     assert verdict.ok, verdict
 
