@@ -23,10 +23,9 @@ NOT_EVENT_CALLS = frozenset({"ForeignKey", "getLogger"})
 def spelled() -> dict[str, str]:
     """Each event-shaped string and the first place it is spelled."""
     found: dict[str, str] = {}
-    for path in source.modules():
-        for text in source.spelled(path):
-            if EVENT.fullmatch(text.text) and text.call not in NOT_EVENT_CALLS:
-                found.setdefault(text.text, f"{path.relative_to(source.ROOT)}:{text.line}")
+    for text in source.everything():
+        if EVENT.fullmatch(text.text) and text.call not in NOT_EVENT_CALLS:
+            found.setdefault(text.text, f"{text.path.relative_to(source.ROOT)}:{text.line}")
     return found
 
 

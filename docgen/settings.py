@@ -33,12 +33,10 @@ class Read:
 
 def reads() -> dict[str, Read]:
     found: dict[str, Read] = {}
-    for path in source.modules():
-        for spelled in source.spelled(path):
-            if not NAME.fullmatch(spelled.text):
-                continue
+    for spelled in source.everything():
+        if NAME.fullmatch(spelled.text):
             read = found.setdefault(spelled.text, Read([], set()))
-            read.places.append(f"{path.relative_to(source.ROOT)}:{spelled.line}")
+            read.places.append(f"{spelled.path.relative_to(source.ROOT)}:{spelled.line}")
             default = spelled.next_argument
             if spelled.call not in WRITES and default not in (None, ""):
                 read.defaults.add(str(default))

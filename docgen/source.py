@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,12 @@ class Spelled:
 def modules() -> Iterator[Path]:
     for package in PRODUCT:
         yield from sorted((ROOT / package).rglob("*.py"))
+
+
+@cache
+def everything() -> tuple[Spelled, ...]:
+    """Every string of every product module, read once per process (the tables share it)."""
+    return tuple(text for path in modules() for text in spelled(path))
 
 
 def spelled(path: Path) -> Iterator[Spelled]:
