@@ -32,8 +32,7 @@ from runtime import key_dir
 from runtime.keyfiles import write_atomically
 from runtime.settings import SERVICES, SettingsError
 from services.audit.log import create_keyring
-from services.export import create_signing_key
-from services.export.settings import DEPLOYED_VERIFY_KEYS
+from services.export import DEPLOYED_VERIFY_KEYS, create_signing_key
 
 CONTAINER_UID = 10001  # deploy/Dockerfile's tradeops user
 AUDIT_KEYRING = "audit-signing-keys.json"

@@ -6,5 +6,6 @@ peers read over gRPC and the outside destinations), service/, grpc_api/, workers
 Code beside the service (`tradeops deploy init`, services/deploy.py) uses only the names below."""
 
 from services.export.service.signing_key import create_signing_key
+from services.export.settings import DEPLOYED_VERIFY_KEYS
 
-__all__ = ["create_signing_key"]
+__all__ = ["DEPLOYED_VERIFY_KEYS", "create_signing_key"]
