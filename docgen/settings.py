@@ -83,8 +83,7 @@ def _unlisted(code: dict[str, Read], listed: set[str]) -> Iterator[str]:
     for name, read in code.items():
         if name.endswith("_") or _vague(name):
             continue  # a prefix: the names made from it are checked as catalog names are read
-        pattern = re.compile(re.escape(name).replace(re.escape(source.UNKNOWN), "[A-Z0-9_]+"))
-        if not any(pattern.fullmatch(sample) for sample in samples):
+        if not any(re.fullmatch(_code_pattern(name), sample) for sample in samples):
             yield f"{name} ({read.places[0]}) is not in docgen/settings.toml"
 
 
@@ -95,8 +94,7 @@ def _unread(name: str, code: dict[str, Read]) -> Iterator[str]:
             continue
         if spelled.endswith("_") and sample.startswith(spelled):
             return
-        pattern = re.escape(spelled).replace(re.escape(source.UNKNOWN), "[A-Z0-9_]+")
-        if re.fullmatch(pattern, sample):
+        if re.fullmatch(_code_pattern(spelled), sample):
             return
     yield f"docgen/settings.toml lists {name}, which no product code reads"
 
@@ -124,6 +122,11 @@ def is_known(name: str, listed: set[str]) -> bool:
         if re.fullmatch(pattern, name):
             return True
     return False
+
+
+def _code_pattern(spelled: str) -> str:
+    """The names a spelling of the code may stand for: each run-time part, any name part."""
+    return re.escape(spelled).replace(re.escape(source.UNKNOWN), "[A-Z0-9_]+")
 
 
 def _sample(name: str) -> str:
