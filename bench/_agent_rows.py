@@ -59,6 +59,17 @@ def report(index: int) -> pb.CreateIncidentRequest:
     return message
 
 
+def triage_batches(first: int, count: int, size: int) -> list[bytes]:
+    """Reports first .. first + count as serialised TriageBatch requests of `size`, made before
+    the clock starts: the figure is the service's cost, not this client's."""
+    return [
+        pb.TriageBatchRequest(
+            incidents=[report(i) for i in range(start, min(start + size, first + count))]
+        ).SerializeToString()
+        for start in range(first, first + count, size)
+    ]
+
+
 def _new(index: int) -> NewIncident:
     sent = report(index)
     return normalise(

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import _proc as proc
 from _keys import BenchKeys
 from google.protobuf import struct_pb2
 
@@ -85,6 +86,35 @@ def system(
     finally:
         if stack is not None:
             stack.stop()
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Whole:
+    stack: Stack
+    admin_url: str  # superuser, database "tradeops"
+    keys: BenchKeys
+    datadir: Path
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of every process: the five, PostgreSQL and this benchmark."""
+        spent = {name: proc.cpu_s(p.pid) for name, p in self.stack.procs.items()}
+        return {**spent, "postgres": proc.server_cpu_s(self.datadir), "bench": proc.own_cpu_s()}
+
+
+@contextlib.contextmanager
+def whole_system(home: Path) -> Iterator[Whole]:
+    """Durable PostgreSQL, every schema migrated, the five processes started and stopped."""
+    server = LocalPostgres(home / "pgdata", durable=True)
+    server.start()
+    try:
+        provision(server.url())
+        for service in SERVICES:
+            upgrade(service, owner_url(server.url(), service))
+        keys = BenchKeys(home / "keys")
+        with Stack(system_env(server, home, keys), home / "logs") as stack:
+            yield Whole(stack, server.url(database="tradeops"), keys, home / "pgdata")
+    finally:
         server.stop()
 
 

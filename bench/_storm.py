@@ -1,58 +1,16 @@
-"""The market-open storm's system and its measurements; import-only (`make bench` skips
-bench/_*.py). The whole system as `make run` starts it (durable PostgreSQL, the four services
-and the gateway as processes, runtime.stack.Stack), the outbox backlog of every service
-sampled once a second, and the audit log's lag read from the rows' own times."""
+"""The market-open storm's measurements; import-only (`make bench` skips bench/_*.py). The
+outbox backlog of every service sampled once a second, and the audit log's lag read from the
+rows' own times, on the whole system of _ops_stack.whole_system."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import _proc as proc
 import psycopg
-from _keys import BenchKeys
-from _ops_stack import system_env
-
-from runtime.migrate import upgrade
-from runtime.pgserver import LocalPostgres
-from runtime.provision import owner_url, provision
-from runtime.settings import SERVICES
-from runtime.stack import Stack
 
 OUTBOXES = ("agent", "ops", "export")
-
-
-@dataclass(frozen=True)
-class Whole:
-    stack: Stack
-    admin_url: str  # superuser, database "tradeops"
-    keys: BenchKeys
-    datadir: Path
-
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds so far of every process: the five, PostgreSQL and this benchmark."""
-        spent = {name: proc.cpu_s(p.pid) for name, p in self.stack.procs.items()}
-        return {**spent, "postgres": proc.server_cpu_s(self.datadir), "bench": proc.own_cpu_s()}
-
-
-@contextlib.contextmanager
-def whole_system(home: Path) -> Iterator[Whole]:
-    """Durable PostgreSQL, every schema migrated, the five processes started and stopped."""
-    server = LocalPostgres(home / "pgdata", durable=True)
-    server.start()
-    try:
-        provision(server.url())
-        for service in SERVICES:
-            upgrade(service, owner_url(server.url(), service))
-        keys = BenchKeys(home / "keys")
-        with Stack(system_env(server, home, keys), home / "logs") as stack:
-            yield Whole(stack, server.url(database="tradeops"), keys, home / "pgdata")
-    finally:
-        server.stop()
 
 
 BACKLOG = " UNION ALL ".join(

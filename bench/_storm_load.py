@@ -9,26 +9,14 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from _agent_rows import report
-from _ops_stack import closed_loop, p99, proposal
-from _storm import Whole
+from _agent_rows import triage_batches
+from _ops_stack import Whole, closed_loop, p99, proposal
 
 from runtime.clients import bearer, open_channel
-from tradeops.agent.v1 import agent_service_pb2 as pb
 from tradeops.ops.v1 import ops_service_pb2_grpc as ops_grpc
 
 BATCH, CALLERS = 500, 4
 TRIAGE = "/tradeops.agent.v1.AgentService/TriageBatch"
-
-
-def batches(first: int, count: int) -> list[bytes]:
-    """Serialised before the clock starts, as bench/agent_triage.py does."""
-    return [
-        pb.TriageBatchRequest(
-            incidents=[report(i) for i in range(start, min(start + BATCH, first + count))]
-        ).SerializeToString()
-        for start in range(first, first + count, BATCH)
-    ]
 
 
 async def propose(whole: Whole, count: int) -> list[str]:
@@ -46,7 +34,7 @@ async def propose(whole: Whole, count: int) -> list[str]:
 
 async def triage_alone(whole: Whole, count: int) -> float:
     """Reports/s with CALLERS callers, each sending the next batch when answered."""
-    bodies = iter(batches(0, count))
+    bodies = iter(triage_batches(0, count, BATCH))
     metadata = bearer(whole.keys.service("agent"))
     async with open_channel(whole.stack.address("agent")) as channel:
         send = channel.unary_unary(TRIAGE, None, None)
@@ -71,7 +59,7 @@ class Storm:
     latencies: list[float] | None = None  # ms from when each batch was due to its answer
 
     async def run(self, start: float) -> None:
-        bodies = batches(self.first, int(self.rate * self.seconds))
+        bodies = triage_batches(self.first, int(self.rate * self.seconds), BATCH)
         metadata = bearer(self.whole.keys.service("agent"))
         taken: list[float] = []
         async with open_channel(self.whole.stack.address("agent")) as channel:

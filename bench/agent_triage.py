@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from _agent_rows import baseline_rows, insert_baseline, report
+from _agent_rows import baseline_rows, insert_baseline, triage_batches
 from _audit_sink import audit_sink
 from _common import REPO, result, scratch
 from _keys import BenchKeys
@@ -90,18 +90,8 @@ async def agent_service(agent_url: str, work: Path, audit: str) -> AsyncIterator
             process.kill()
 
 
-def requests(first: int, count: int) -> list[bytes]:
-    """Serialised before the clock starts: the figure is the service's cost, not this client's."""
-    return [
-        pb.TriageBatchRequest(
-            incidents=[report(i) for i in range(start, min(start + BATCH, first + count))]
-        ).SerializeToString()
-        for start in range(first, first + count, BATCH)
-    ]
-
-
 async def throughput(address: str, token: str, first: int, count: int) -> float:
-    bodies = iter(requests(first, count))
+    bodies = iter(triage_batches(first, count, BATCH))
     async with open_channel(address) as channel:
         send = channel.unary_unary(METHOD, None, None)  # bytes in, bytes out
 
@@ -118,7 +108,9 @@ async def check_reply(address: str, token: str) -> None:
     """One batch answered and decoded: every item has a decision with its record."""
     async with open_channel(address) as channel:
         send = channel.unary_unary(METHOD, None, pb.TriageBatchResponse.FromString)
-        reply = await send(requests(10**8, BATCH)[0], metadata=bearer(token), timeout=120)
+        reply = await send(
+            triage_batches(10**8, BATCH, BATCH)[0], metadata=bearer(token), timeout=120
+        )
     decided = [i.decision for i in reply.items if i.decision.output_sha256 and i.decision.id]
     if len(decided) != BATCH:
         raise RuntimeError(f"expected {BATCH} decisions with records, got {len(decided)}")

@@ -17,22 +17,16 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 
 import httpx
 from _common import result, scratch
 from _copied_actions import populate
 from _keys import BenchKeys
-from _ops_stack import p99, system_env
+from _ops_stack import p99, whole_system
 
 from runtime import key_dir
 from runtime.cli import console_link
 from runtime.keys import ISSUER, SigningKey
-from runtime.migrate import upgrade
-from runtime.pgserver import LocalPostgres
-from runtime.provision import owner_url, provision
-from runtime.settings import SERVICES
-from runtime.stack import Stack
 
 TARGET_MS = 300.0
 INCIDENT = {
@@ -43,25 +37,6 @@ INCIDENT = {
     "summary": "ITCH latency above 800 ms",
     "metrics": {"latency_ms": 850},
 }
-
-
-@contextlib.contextmanager
-def whole_system(home: Path) -> Iterator[tuple[Stack, str, BenchKeys]]:
-    server = LocalPostgres(home / "pgdata", durable=True)
-    server.start()
-    stack: Stack | None = None
-    try:
-        provision(server.url())
-        for service in SERVICES:
-            upgrade(service, owner_url(server.url(), service))
-        keys = BenchKeys(home / "keys")
-        stack = Stack(system_env(server, home, keys), home / "logs")
-        stack.start()
-        yield stack, server.url(database="tradeops"), keys
-    finally:
-        if stack is not None:
-            stack.stop()
-        server.stop()
 
 
 def proposed(api: httpx.Client, olga: dict[str, str]) -> str:
@@ -126,12 +101,12 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    with scratch("console") as home, whole_system(home) as (stack, admin_url, keys):
-        base = stack.gateway_url()
+    with scratch("console") as home, whole_system(home) as whole:
+        base, keys = whole.stack.gateway_url(), whole.keys
         olga = {"Authorization": f"Bearer {keys.person('olga', 'ops')}"}
         with httpx.Client(base_url=base, timeout=30) as api:
             action_id = proposed(api, olga)
-        populate(admin_url, action_id, args.actions)
+        populate(whole.admin_url, action_id, args.actions)
         ok = measure(base, keys, action_id, args.calls)
     raise SystemExit(0 if ok else 1)
 

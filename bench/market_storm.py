@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import psycopg
 from _common import result, scratch
 from _ops_http import LeanClient
-from _ops_stack import Paced, closed_loop, open_loop, p99
-from _storm import Lag, Sampler, Whole, lag, last_ids, until_delivered, whole_system
+from _ops_stack import Paced, Whole, closed_loop, open_loop, p99, whole_system
+from _storm import Lag, Sampler, lag, last_ids, until_delivered
 from _storm_load import Storm, cpu_line, propose, triage_alone
 from ops_decisions import Caller
 
